@@ -1,0 +1,82 @@
+"""sinapsi: a NumPy deep-learning library you can read from end to end.
+
+The core is a tensor with reverse-mode automatic differentiation (:class:`Tensor`), a small set
+of differentiable ops (:mod:`sinapsi.ops`), activations composed from them
+(:mod:`sinapsi.functional`) and a gradient checker (:func:`gradcheck`).
+
+>>> import sinapsi as sn
+>>> x = sn.tensor([[1.0, 2.0]], requires_grad=True)
+>>> w = sn.tensor([[0.5], [-1.0]], requires_grad=True)
+>>> loss = sn.relu(x @ w + 2.0).sum()
+>>> loss.backward()
+>>> x.grad
+array([[ 0.5, -1. ]], dtype=float32)
+"""
+
+from . import backend, functional, ops
+from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from .backend import default_dtype, get_default_dtype, new_rng, set_default_dtype
+from .functional import elu, gelu, leaky_relu, relu6, silu, softplus
+from .ops import (
+    abs,
+    add,
+    astype,
+    broadcast_to,
+    clip,
+    concatenate,
+    div,
+    erf,
+    exp,
+    expand_dims,
+    flatten,
+    gather,
+    linear,
+    log,
+    log1p,
+    log_softmax,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mul,
+    neg,
+    pow,
+    relu,
+    reshape,
+    sigmoid,
+    softmax,
+    sqrt,
+    squeeze,
+    stack,
+    sub,
+    sum,
+    tanh,
+    transpose,
+    var,
+    where,
+)
+from .tensor import Tensor, as_tensor, full, ones, ones_like, tensor, zeros, zeros_like
+from .testing import GradcheckError, gradcheck
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # core
+    "Tensor", "tensor", "as_tensor", "zeros", "ones", "full", "zeros_like", "ones_like",
+    "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
+    "get_default_dtype", "set_default_dtype", "default_dtype", "new_rng",
+    "gradcheck", "GradcheckError",
+    # modules
+    "backend", "ops", "functional",
+    # ops
+    "abs", "add", "astype", "broadcast_to", "clip", "concatenate", "div", "erf", "exp",
+    "expand_dims", "flatten", "gather", "linear", "log", "log1p", "log_softmax", "logsumexp",
+    "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "pow", "relu",
+    "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "sub", "sum", "tanh",
+    "transpose", "var", "where",
+    # composite activations
+    "elu", "gelu", "leaky_relu", "relu6", "silu", "softplus",
+]  # fmt: skip

@@ -1,0 +1,308 @@
+"""Reverse-mode automatic differentiation: graph nodes, the backward walk, and grad modes.
+
+Every op builds its result with :func:`make_result`, handing over the parents and a ``backward``
+closure written directly under its forward. The closure receives the gradient of the result and
+returns one gradient (or ``None``) per parent, shaped like that parent. :func:`run_backward` walks
+the graph in reverse topological order (iteratively: no recursion limit on long graphs), checks
+every gradient an op returns, and accumulates into the ``.grad`` of leaf tensors.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .backend import get_array_module
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+__all__ = [
+    "Node",
+    "make_result",
+    "run_backward",
+    "sum_to",
+    "no_grad",
+    "enable_grad",
+    "is_grad_enabled",
+    "detect_anomaly",
+    "GraphFreedError",
+]
+
+BackwardFn = Callable[[Any], Sequence[Any]]
+F = TypeVar("F", bound=Callable[..., Any])
+
+_grad_enabled = True
+_anomaly_mode = False
+
+
+class GraphFreedError(RuntimeError):
+    """Raised when backward goes through a graph that an earlier backward already freed."""
+
+
+class Node:
+    """One recorded op: its name (for errors and pictures), its input tensors and its backward."""
+
+    __slots__ = ("op", "parents", "backward", "__weakref__")
+
+    def __init__(self, op: str, parents: tuple[Tensor, ...], backward: BackwardFn) -> None:
+        self.op = op
+        self.parents = parents
+        self.backward: BackwardFn | None = backward
+
+    def __repr__(self) -> str:
+        return f"<Node {self.op}>"
+
+
+def make_result(data: Any, op: str, parents: tuple[Tensor, ...], backward: BackwardFn) -> Tensor:
+    """Wrap ``data`` as the output of ``op``, recording a graph node when a gradient is needed."""
+    from .tensor import Tensor  # local: tensor.py imports this module
+
+    out = Tensor.__new__(Tensor)
+    out.data = data
+    out.grad = None
+    out.name = None
+    if _anomaly_mode:
+        _check_finite(data, op, parents, "forward")
+    if _grad_enabled:
+        for p in parents:
+            if p.requires_grad:
+                out.requires_grad = True
+                out._node = Node(op, parents, backward)
+                return out
+    out.requires_grad = False
+    out._node = None
+    return out
+
+
+def sum_to(grad: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``grad`` over the axes that broadcasting added or stretched, so it has ``shape``.
+
+    ``sum_to(ones((4, 3)), (1, 3))`` sums over axis 0 with keepdims; ``(3,)`` drops that axis.
+    """
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and grad.shape[i + lead] != 1
+    )
+    out = grad.sum(axis=axes, keepdims=True) if axes else grad
+    if lead:
+        out = out.reshape(shape)
+    return out
+
+
+def _topological_order(root: Node) -> list[Node]:
+    """Nodes reachable from ``root``, each after every node that consumes its output.
+
+    Iterative depth-first post-order (an explicit stack, never recursion), then reversed.
+    """
+    order: list[Node] = []
+    visited = {id(root)}
+    stack: list[tuple[Node, int]] = [(root, 0)]
+    while stack:
+        node, i = stack.pop()
+        parents = node.parents
+        while i < len(parents):
+            child = parents[i]._node
+            i += 1
+            if child is not None and id(child) not in visited:
+                visited.add(id(child))
+                stack.append((node, i))
+                stack.append((child, 0))
+                break
+        else:
+            order.append(node)
+    order.reverse()
+    return order
+
+
+def _memory_owner(array: Any) -> int:
+    base = getattr(array, "base", None)
+    return id(array if base is None else base)
+
+
+def _check_grad(node: Node, index: int, parent: Tensor, grad: Any) -> None:
+    """Blame the op when its backward returns a gradient of the wrong shape or dtype (chainer)."""
+    if grad.shape != parent.data.shape or grad.dtype != parent.data.dtype:
+        raise RuntimeError(
+            f"backward of op '{node.op}' returned a gradient of shape {tuple(grad.shape)} "
+            f"and dtype "
+            f"{grad.dtype} for input {index}, which has shape {tuple(parent.data.shape)} and dtype "
+            f"{parent.data.dtype}. This is a bug in the op '{node.op}': its backward must return "
+            "one gradient per input, shaped like that input (use autograd.sum_to)."
+        )
+
+
+def run_backward(root: Tensor, grad: Any, retain_graph: bool = False) -> None:
+    """Backpropagate ``grad`` (shaped like ``root``) to every leaf that requires a gradient."""
+    # Gradient arrays may share memory: add's backward hands one array to both inputs, reshape
+    # returns a view, the seed belongs to the caller. Pending node gradients are never mutated
+    # (they accumulate out of place), but a leaf's .grad is accumulated in place, so a leaf only
+    # takes an array whose memory nobody else holds; otherwise it takes a copy.
+    ledger = _Ownership()
+    ledger.leaf_owned.add(_memory_owner(grad))  # the seed belongs to the caller
+    if root._node is None:  # a leaf: its gradient is the seed itself
+        ledger.give_to_leaf(root, grad)
+        return
+    order = _topological_order(root._node)
+    for node in order:
+        if node.backward is None:
+            raise GraphFreedError(
+                f"backward through op '{node.op}' a second time: its graph was freed by the first "
+                "backward. Call backward(retain_graph=True) the first time if you need to "
+                "backpropagate through the same graph again."
+            )
+    grads: dict[int, Any] = {id(root._node): grad}
+    with no_grad():
+        for node in order:
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue
+            ledger.release(g)
+            input_grads = node.backward(g)
+            if not retain_graph:
+                node.backward = None
+            for index, (parent, pg) in enumerate(zip(node.parents, input_grads)):
+                if pg is None or not parent.requires_grad:
+                    continue
+                _check_grad(node, index, parent, pg)
+                if _anomaly_mode:
+                    _check_finite(pg, node.op, node.parents, "backward")
+                child = parent._node
+                if child is None:
+                    ledger.give_to_leaf(parent, pg)
+                    continue
+                key = id(child)
+                previous = grads.get(key)
+                if previous is None:
+                    grads[key] = ledger.hold(pg)
+                else:
+                    ledger.release(previous)
+                    grads[key] = ledger.hold(previous + pg)
+            if not retain_graph:
+                node.parents = ()
+
+
+class _Ownership:
+    """Who holds which gradient memory during one backward pass (see run_backward)."""
+
+    __slots__ = ("leaf_owned", "held")
+
+    def __init__(self) -> None:
+        self.leaf_owned: set[int] = set()  # memory owned by a leaf's .grad (or the caller)
+        self.held: dict[int, int] = {}  # memory -> number of pending node gradients using it
+
+    def hold(self, grad: Any) -> Any:
+        owner = _memory_owner(grad)
+        if owner in self.leaf_owned:
+            grad = grad.copy()
+            owner = id(grad)
+        self.held[owner] = self.held.get(owner, 0) + 1
+        return grad
+
+    def release(self, grad: Any) -> None:
+        owner = _memory_owner(grad)
+        count = self.held.get(owner, 0)
+        if count > 1:
+            self.held[owner] = count - 1
+        else:
+            self.held.pop(owner, None)
+
+    def give_to_leaf(self, leaf: Tensor, grad: Any) -> None:
+        if leaf.grad is not None:
+            leaf.grad += grad
+            return
+        owner = _memory_owner(grad)
+        writeable = getattr(getattr(grad, "flags", None), "writeable", True)
+        if owner in self.leaf_owned or owner in self.held or not writeable:
+            grad = grad.copy()
+            owner = id(grad)
+        self.leaf_owned.add(owner)
+        leaf.grad = grad
+
+
+def _check_finite(array: Any, op: str, parents: tuple[Tensor, ...], phase: str) -> None:
+    xp = get_array_module(array)
+    if array.dtype.kind == "f" and not bool(xp.isfinite(array).all()):
+        shapes = ", ".join(str(tuple(p.shape)) for p in parents)
+        kind = "NaN" if bool(xp.isnan(array).any()) else "Inf"
+        raise FloatingPointError(
+            f"op '{op}' produced {kind} in its {phase} pass (input shapes: {shapes}). "
+            "Check the inputs' domain (log or sqrt of a negative number, division by zero) "
+            "or lower the learning rate."
+        )
+
+
+class _GradMode:
+    """Context manager and decorator that sets whether ops record a graph."""
+
+    enabled = False
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self._previous = _grad_enabled
+        _grad_enabled = self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self._previous
+
+    def __call__(self, fn: F) -> F:
+        mode = type(self)
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with mode():
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_GradMode):  # noqa: N801 - named like torch.no_grad, which users know
+    """Build no graph inside: for inference and for in-place parameter updates.
+
+    >>> import sinapsi as sn
+    >>> x = sn.tensor([1.0, 2.0], requires_grad=True)
+    >>> with sn.no_grad():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
+
+    enabled = False
+
+
+class enable_grad(_GradMode):  # noqa: N801
+    """Record a graph again inside a ``no_grad`` block."""
+
+    enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops currently record a graph for backward."""
+    return _grad_enabled
+
+
+class detect_anomaly:  # noqa: N801
+    """Check every op's output and every gradient for NaN/Inf, and raise naming the op.
+
+    Costs one pass over each array; use it to find where a NaN first appears.
+
+    >>> import sinapsi as sn
+    >>> with sn.detect_anomaly():
+    ...     sn.tensor([-1.0]).log()
+    Traceback (most recent call last):
+    ...
+    FloatingPointError: op 'log' produced NaN in its forward pass (input shapes: (1,))...
+    """
+
+    def __enter__(self) -> None:
+        global _anomaly_mode
+        self._previous = _anomaly_mode
+        _anomaly_mode = True
+
+    def __exit__(self, *exc: object) -> None:
+        global _anomaly_mode
+        _anomaly_mode = self._previous

@@ -1,0 +1,154 @@
+"""The array backend: which array module does the math, the default dtype, and random generators.
+
+This is the only module that imports NumPy (or CuPy) for array math. Every op asks for the module
+of its operands with :func:`get_array_module`, so the same op code runs on NumPy arrays on the CPU
+and on CuPy arrays on a GPU.
+
+Examples
+--------
+>>> from sinapsi import backend
+>>> backend.get_default_dtype()
+dtype('float32')
+>>> with backend.default_dtype("float64"):
+...     backend.get_default_dtype()
+dtype('float64')
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Iterator
+from typing import Any
+
+import numpy
+
+try:  # CuPy is optional: only present on machines with an NVIDIA GPU.
+    import cupy as _cupy
+except Exception:  # pragma: no cover - depends on the machine
+    _cupy = None
+
+__all__ = [
+    "numpy",
+    "get_array_module",
+    "array_module",
+    "set_array_module",
+    "get_default_dtype",
+    "set_default_dtype",
+    "default_dtype",
+    "resolve_dtype",
+    "is_floating",
+    "new_rng",
+    "to_numpy",
+    "special",
+    "errstate",
+]
+
+_FLOAT_DTYPES = (numpy.dtype(numpy.float16), numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
+_default_dtype = numpy.dtype(numpy.float32)
+_xp: Any = numpy  # the module new tensors are created with
+
+
+def get_array_module(*arrays: Any) -> Any:
+    """Return ``numpy`` or ``cupy``: the module that owns ``arrays`` (chainer's idea)."""
+    if _cupy is not None:
+        for a in arrays:
+            if isinstance(a, _cupy.ndarray):
+                return _cupy
+    return numpy
+
+
+def array_module() -> Any:
+    """The module new tensors are created with (``numpy`` unless :func:`set_array_module` said)."""
+    return _xp
+
+
+def set_array_module(name: str) -> None:
+    """Create new tensors with ``"numpy"`` (CPU) or ``"cupy"`` (NVIDIA GPU)."""
+    global _xp
+    if name == "numpy":
+        _xp = numpy
+    elif name == "cupy":
+        if _cupy is None:
+            raise RuntimeError(
+                "set_array_module('cupy'): CuPy is not installed or found no GPU. "
+                "Install the cupy wheel that matches your CUDA version (e.g. cupy-cuda12x)."
+            )
+        _xp = _cupy
+    else:
+        raise ValueError(f"set_array_module: name must be 'numpy' or 'cupy'. Got {name!r} instead.")
+
+
+def resolve_dtype(dtype: Any) -> numpy.dtype:
+    """Turn ``"float32"``, ``numpy.float64``, a dtype or ``None`` (the default) into a dtype."""
+    if dtype is None:
+        return _default_dtype
+    try:
+        return numpy.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"Not a dtype: {dtype!r}. Use e.g. 'float32' or 'float64'.") from None
+
+
+def is_floating(dtype: Any) -> bool:
+    """True for float16/32/64: the dtypes that can carry gradients."""
+    return numpy.dtype(dtype).kind == "f"
+
+
+def get_default_dtype() -> numpy.dtype:
+    """The dtype of new floating tensors and parameters (float32 unless changed)."""
+    return _default_dtype
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Make ``dtype`` (float16, float32 or float64) the default for new floating tensors."""
+    global _default_dtype
+    d = resolve_dtype(dtype)
+    if d not in _FLOAT_DTYPES:
+        raise TypeError(f"The default dtype must be a floating dtype (float32, float64). Got {d}.")
+    _default_dtype = d
+
+
+@contextlib.contextmanager
+def default_dtype(dtype: Any) -> Iterator[None]:
+    """Use ``dtype`` as the default inside a ``with`` block (e.g. float64 for gradient checks)."""
+    previous = _default_dtype
+    set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        set_default_dtype(previous)
+
+
+def new_rng(seed: int | numpy.random.Generator | None = None) -> numpy.random.Generator:
+    """A seeded ``numpy.random.Generator``; a Generator passes through unchanged.
+
+    Library code never touches NumPy's global random state: every random function takes ``rng=``.
+    """
+    if isinstance(seed, numpy.random.Generator):
+        return seed
+    return numpy.random.default_rng(seed)
+
+
+def to_numpy(array: Any) -> numpy.ndarray:
+    """A NumPy copy of a NumPy or CuPy array (CuPy arrays are copied to the host)."""
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return _cupy.asnumpy(array)
+    return numpy.asarray(array)
+
+
+@functools.cache
+def special(xp: Any) -> Any:
+    """``scipy.special`` for NumPy arrays, ``cupyx.scipy.special`` for CuPy arrays (erf, expit)."""
+    if xp is numpy:
+        import scipy.special
+
+        return scipy.special
+    import cupyx.scipy.special  # pragma: no cover - GPU only
+
+    return cupyx.scipy.special
+
+
+def errstate(xp: Any, **kwargs: str) -> contextlib.AbstractContextManager[Any]:
+    """``numpy.errstate`` for NumPy (e.g. ``divide="ignore"`` where -inf is the right answer);
+    a no-op for CuPy, which does not warn."""
+    return numpy.errstate(**kwargs) if xp is numpy else contextlib.nullcontext()

@@ -1,0 +1,47 @@
+"""Differentiable primitive ops. Each is one function with its backward written under it."""
+
+from .elementwise import (
+    abs,
+    add,
+    clip,
+    div,
+    erf,
+    exp,
+    log,
+    log1p,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    pow,
+    relu,
+    sigmoid,
+    sqrt,
+    sub,
+    tanh,
+    where,
+)
+from .linalg import linear, matmul
+from .nn import log_softmax, softmax
+from .reduce import logsumexp, max, mean, min, sum, var
+from .shape import (
+    astype,
+    broadcast_to,
+    concatenate,
+    expand_dims,
+    flatten,
+    gather,
+    getitem,
+    reshape,
+    squeeze,
+    stack,
+    transpose,
+)
+
+__all__ = [
+    "abs", "add", "astype", "broadcast_to", "clip", "concatenate", "div", "erf", "exp",
+    "expand_dims", "flatten", "gather", "getitem", "linear", "log", "log1p", "log_softmax",
+    "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "pow",
+    "relu", "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "sub", "sum", "tanh",
+    "transpose", "var", "where",
+]  # fmt: skip

@@ -1,0 +1,91 @@
+"""Helpers shared by the op modules: operand conversion, dtype rules and error messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import backend
+from ..tensor import Tensor
+
+
+def wrap(data: Any) -> Tensor:
+    """A constant tensor around an existing array, with no conversion (fast path for ops)."""
+    out = Tensor.__new__(Tensor)
+    out.data = data
+    out.grad = None
+    out.requires_grad = False
+    out._node = None
+    out.name = None
+    return out
+
+
+def constant(value: Any, like: Tensor) -> Tensor:
+    """``value`` (a number or array, not a Tensor) as a constant in ``like``'s floating dtype.
+
+    Python numbers never upcast a float32 tensor: ``x * 2.0`` stays float32, as in PyTorch.
+    Next to an integer tensor the value keeps its own kind, and :func:`pair` promotes.
+    """
+    if like.data.dtype.kind == "f":
+        xp = backend.get_array_module(like.data)
+        return wrap(xp.asarray(value, dtype=like.data.dtype))
+    return Tensor(value)
+
+
+def operand(value: Any) -> Tensor:
+    """``value`` as a tensor (a unary op's input)."""
+    return value if isinstance(value, Tensor) else Tensor(value)
+
+
+def pair(op: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    """Both operands of a binary op as tensors of one dtype.
+
+    Two floating tensors of different dtypes are an error (no silent float64 upcast); a
+    non-differentiable integer or boolean tensor meeting a floating one is cast to it.
+    """
+    a_is, b_is = isinstance(a, Tensor), isinstance(b, Tensor)
+    if a_is and not b_is:
+        b = constant(b, a)
+    elif b_is and not a_is:
+        a = constant(a, b)
+    elif not a_is and not b_is:
+        a, b = Tensor(a), Tensor(b)
+    da, db = a.data.dtype, b.data.dtype
+    if da != db:
+        fa, fb = da.kind == "f", db.kind == "f"
+        if fa and fb:
+            raise TypeError(
+                f"{op}: the operands have different dtypes, {da} and {db} (shapes {a.shape} and "
+                f"{b.shape}). sinapsi never promotes silently: convert one with .astype('{da}') "
+                f"or .astype('{db}'), or build both in one default dtype."
+            )
+        if fa:
+            b = wrap(b.data.astype(da))
+        elif fb:
+            a = wrap(a.data.astype(db))
+    return a, b
+
+
+def broadcast_error(op: str, *tensors: Tensor) -> ValueError:
+    shapes = " and ".join(str(t.shape) for t in tensors)
+    return ValueError(
+        f"{op}: cannot broadcast shapes {shapes}. Trailing axes must be equal or 1 "
+        "(NumPy broadcasting); reshape one operand, e.g. x.reshape(-1, 1)."
+    )
+
+
+def normalize_axes(op: str, axis: Any, ndim: int) -> tuple[int, ...] | None:
+    """``axis`` (None, an int or a sequence) as a sorted tuple of non-negative axes."""
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(
+                f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions "
+                f"(valid: {-ndim} to {ndim - 1})."
+            )
+        out.append(a % ndim if ndim else 0)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axis!r}.")
+    return tuple(sorted(out))

@@ -1,0 +1,110 @@
+"""Matrix products: matmul (1-D, 2-D and batched, NumPy semantics) and the fused linear layer op."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import backend
+from ..autograd import make_result, sum_to
+from ..tensor import Tensor
+from ._util import pair
+
+__all__ = ["matmul", "linear"]
+
+
+def _matmul_error(a: Tensor, b: Tensor) -> ValueError:
+    inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    where_b = "its only axis" if b.ndim == 1 else "its second-to-last axis"
+    return ValueError(
+        f"matmul: cannot multiply shapes {a.shape} and {b.shape}: the last axis of the first "
+        f"({a.shape[-1]}) must equal {where_b} of the second ({inner_b})"
+        + (" and the batch axes must broadcast." if a.ndim > 2 or b.ndim > 2 else ".")
+    )
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """Matrix product ``a @ b`` with ``numpy.matmul`` semantics.
+
+    Shapes: ``(n, k) @ (k, m) -> (n, m)``; a 1-D operand is a vector (its axis is removed from
+    the result); leading batch axes broadcast, ``(B, n, k) @ (k, m) -> (B, n, m)``.
+    """
+    a, b = pair("matmul", a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(
+            f"matmul: both operands need at least 1 dimension; got shapes {a.shape} and "
+            f"{b.shape}. Use mul (*) for scalars."
+        )
+    if a.shape[-1] != (b.shape[0] if b.ndim == 1 else b.shape[-2]):
+        raise _matmul_error(a, b)
+    try:
+        data = a.data @ b.data
+    except ValueError:
+        raise _matmul_error(a, b) from None
+
+    if a.ndim == 2 and b.ndim == 2:  # the common case, without the general reshaping
+
+        def backward2d(g: Any) -> tuple[Any, Any]:
+            return (
+                g @ b.data.T if a.requires_grad else None,
+                a.data.T @ g if b.requires_grad else None,
+            )
+
+        return make_result(data, "matmul", (a, b), backward2d)
+
+    def backward(g: Any) -> tuple[Any, Any]:
+        xp = backend.get_array_module(g)
+        A = a.data[None, :] if a.ndim == 1 else a.data  # noqa: N806 - matrix names
+        B = b.data[:, None] if b.ndim == 1 else b.data  # noqa: N806
+        if a.ndim == 1 and b.ndim == 1:
+            g2 = g.reshape(1, 1)
+        elif a.ndim == 1:
+            g2 = xp.expand_dims(g, -2)
+        elif b.ndim == 1:
+            g2 = xp.expand_dims(g, -1)
+        else:
+            g2 = g
+        ga = gb = None
+        if a.requires_grad:
+            ga = sum_to(g2 @ xp.swapaxes(B, -1, -2), A.shape).reshape(a.data.shape)
+        if b.requires_grad:
+            gb = sum_to(xp.swapaxes(A, -1, -2) @ g2, B.shape).reshape(b.data.shape)
+        return ga, gb
+
+    return make_result(data, "matmul", (a, b), backward)
+
+
+def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
+    """``x @ weight.T + bias`` as one graph node (``torch.nn.functional.linear``).
+
+    Shapes: x ``(..., in)``, weight ``(out, in)``, bias ``(out,)`` -> ``(..., out)``. Fused
+    because it is the hot path of every MLP: one node instead of three, and the bias gradient is
+    a single column sum.
+    """
+    x, weight = pair("linear", x, weight)
+    if bias is not None:
+        weight, bias = pair("linear", weight, bias)
+    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: input of shape {x.shape} needs its last axis to equal the weight's in "
+            f"features; weight has shape {weight.shape} (out_features, in_features)."
+        )
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(
+            f"linear: bias must have shape ({weight.shape[0]},) to match weight {weight.shape}; "
+            f"got {bias.shape}."
+        )
+    data = x.data @ weight.data.T
+    if bias is not None:
+        data += bias.data
+    parents = (x, weight) if bias is None else (x, weight, bias)
+
+    def backward(g: Any) -> tuple[Any, ...]:
+        X = x.data.reshape(-1, x.shape[-1])  # noqa: N806
+        G = g.reshape(-1, g.shape[-1])  # noqa: N806
+        gx = (g @ weight.data) if x.requires_grad else None
+        gw = (G.T @ X) if weight.requires_grad else None
+        if bias is None:
+            return gx, gw
+        return gx, gw, (G.sum(axis=0) if bias.requires_grad else None)
+
+    return make_result(data, "linear", parents, backward)

@@ -1,0 +1,128 @@
+"""Reductions over axes: sum, mean, max, min, var, logsumexp.
+
+``axis`` is None (all axes), an int or a tuple of ints; ``keepdims`` keeps reduced axes as size 1.
+The backward spreads the output gradient back over the reduced axes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import backend
+from ..autograd import make_result
+from ..tensor import Tensor
+from ._util import normalize_axes, operand
+
+__all__ = ["sum", "mean", "max", "min", "var", "logsumexp"]
+
+
+def _expand(g: Any, shape: tuple[int, ...], axes: tuple[int, ...] | None, keepdims: bool) -> Any:
+    """Broadcast a reduced gradient back to the input's ``shape`` (a read-only view)."""
+    xp = backend.get_array_module(g)
+    if axes is not None and not keepdims:
+        g = xp.expand_dims(g, axes)
+    return xp.broadcast_to(g, shape)
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Sum over ``axis``."""
+    x = operand(x)
+    axes = normalize_axes("sum", axis, x.ndim)
+    shape = x.data.shape
+    data = x.data.sum(axis=axes, keepdims=keepdims)
+    return make_result(data, "sum", (x,), lambda g: (_expand(g, shape, axes, keepdims),))
+
+
+def _count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
+    n = 1
+    for i in range(len(shape)) if axes is None else axes:
+        n *= shape[i]
+    return n
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Mean over ``axis``."""
+    x = operand(x)
+    axes = normalize_axes("mean", axis, x.ndim)
+    shape = x.data.shape
+    n = _count(shape, axes)
+    if n == 0:
+        raise ValueError(f"mean: cannot average over an empty axis (shape {x.shape}, axis={axis}).")
+    data = x.data.mean(axis=axes, keepdims=keepdims)
+    scale = data.dtype.type(1.0 / n)
+    return make_result(data, "mean", (x,), lambda g: (_expand(g * scale, shape, axes, keepdims),))
+
+
+def _extreme(op: str, x: Any, axis: Any, keepdims: bool) -> Tensor:
+    x = operand(x)
+    axes = normalize_axes(op, axis, x.ndim)
+    if x.data.size == 0:
+        raise ValueError(f"{op}: cannot reduce an empty tensor (shape {x.shape}).")
+    kept = (
+        x.data.max(axis=axes, keepdims=True)
+        if op == "max"
+        else x.data.min(axis=axes, keepdims=True)
+    )
+    data = kept if keepdims else kept.reshape(_reduced_shape(x.data.shape, axes))
+
+    def backward(g: Any) -> tuple[Any]:
+        # Ties share the gradient evenly, as torch.amax / torch.max() without dim do.
+        hit = x.data == kept
+        count = hit.sum(axis=axes, keepdims=True).astype(g.dtype)
+        g = g if keepdims else g.reshape(kept.shape)
+        return (hit * (g / count),)
+
+    return make_result(data, op, (x,), backward)
+
+
+def _reduced_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
+    if axes is None:
+        return ()
+    return tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Maximum over ``axis``; tied maxima share the gradient evenly (like ``torch.amax``)."""
+    return _extreme("max", x, axis, keepdims)
+
+
+def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Minimum over ``axis``; tied minima share the gradient evenly (like ``torch.amin``)."""
+    return _extreme("min", x, axis, keepdims)
+
+
+def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    """Variance over ``axis``: ``sum((x - mean)**2) / (n - ddof)``.
+
+    ``ddof=0`` (the default, as in NumPy and Keras) is the biased estimate BatchNorm uses;
+    ``ddof=1`` is PyTorch's default ``torch.var`` (``correction=1``). Composed from mean, sub,
+    mul and sum, so it needs no backward of its own.
+    """
+    x = operand(x)
+    axes = normalize_axes("var", axis, x.ndim)
+    n = _count(x.data.shape, axes)
+    if n - ddof <= 0:
+        raise ValueError(
+            f"var: {n} values with ddof={ddof} leave {n - ddof} degrees of freedom; "
+            "need at least 1."
+        )
+    d = x - mean(x, axes, keepdims=True)
+    return sum(d * d, axes, keepdims) * (1.0 / (n - ddof))
+
+
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """``log(sum(exp(x)))`` over ``axis``, shifted by the maximum so it never overflows."""
+    x = operand(x)
+    xp = backend.get_array_module(x.data)
+    axes = normalize_axes("logsumexp", axis, x.ndim)
+    m = x.data.max(axis=axes, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, m.dtype.type(0))  # rows of all -inf stay -inf, not NaN
+    with backend.errstate(xp, divide="ignore"):  # log(0) = -inf for rows of all -inf
+        kept = xp.log(xp.exp(x.data - m).sum(axis=axes, keepdims=True)) + m
+    data = kept if keepdims else kept.reshape(_reduced_shape(x.data.shape, axes))
+
+    def backward(g: Any) -> tuple[Any]:
+        g = g if keepdims else g.reshape(kept.shape)
+        return (g * xp.exp(x.data - kept),)
+
+    return make_result(data, "logsumexp", (x,), backward)

@@ -1,0 +1,264 @@
+"""Ops that move data without arithmetic: reshape, transpose, indexing, gather, joins, casts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .. import backend
+from ..autograd import make_result, sum_to
+from ..tensor import Tensor
+from ._util import normalize_axes, operand
+
+__all__ = [
+    "reshape", "transpose", "flatten", "expand_dims", "squeeze", "broadcast_to", "getitem",
+    "gather", "concatenate", "stack", "astype",
+]  # fmt: skip
+
+
+def reshape(x: Any, shape: Sequence[int] | int) -> Tensor:
+    """The same values in a new shape (one axis may be -1, inferred)."""
+    x = operand(x)
+    in_shape = x.data.shape
+    try:
+        data = x.data.reshape(shape)
+    except ValueError:
+        raise ValueError(
+            f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into "
+            f"shape {tuple(shape) if not isinstance(shape, int) else (shape,)}."
+        ) from None
+    return make_result(data, "reshape", (x,), lambda g: (g.reshape(in_shape),))
+
+
+def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
+    """Permute the axes (reverse them when ``axes`` is None, like NumPy's ``.T``)."""
+    x = operand(x)
+    if axes is not None:
+        axes = tuple(axes)
+        if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+            raise ValueError(
+                f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of a tensor "
+                f"of shape {x.shape}."
+            )
+        axes = tuple(a % x.ndim for a in axes)
+        inverse: tuple[int, ...] | None = tuple(sorted(range(x.ndim), key=axes.__getitem__))
+    else:
+        inverse = None
+    data = x.data.transpose(axes)
+    return make_result(data, "transpose", (x,), lambda g: (g.transpose(inverse),))
+
+
+def flatten(x: Any, start_axis: int = 0, end_axis: int = -1) -> Tensor:
+    """Merge axes ``start_axis..end_axis`` into one (``torch.flatten``'s start_dim/end_dim)."""
+    x = operand(x)
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    start, end = start_axis % x.ndim, end_axis % x.ndim
+    if start > end:
+        raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis}.")
+    s = x.shape
+    return reshape(x, s[:start] + (-1 if 0 not in s else 0,) + s[end + 1 :])
+
+
+def expand_dims(x: Any, axis: int) -> Tensor:
+    """Insert a size-1 axis at ``axis`` (``torch.unsqueeze``)."""
+    x = operand(x)
+    shape = list(x.shape)
+    shape.insert(axis % (x.ndim + 1), 1)
+    return reshape(x, tuple(shape))
+
+
+def squeeze(x: Any, axis: Any = None) -> Tensor:
+    """Remove size-1 axes (all of them, or those in ``axis``)."""
+    x = operand(x)
+    axes = normalize_axes("squeeze", axis, x.ndim)
+    if axes is None:
+        axes = tuple(i for i, n in enumerate(x.shape) if n == 1)
+    for a in axes:
+        if x.shape[a] != 1:
+            raise ValueError(f"squeeze: axis {a} of shape {x.shape} has size {x.shape[a]}, not 1.")
+    return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in axes))
+
+
+def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
+    """``x`` repeated along new or size-1 axes to ``shape`` (a view; the gradient is summed)."""
+    x = operand(x)
+    xp = backend.get_array_module(x.data)
+    in_shape = x.data.shape
+    try:
+        data = xp.broadcast_to(x.data, tuple(shape))
+    except ValueError:
+        raise ValueError(
+            f"broadcast_to: cannot broadcast shape {x.shape} to {tuple(shape)}."
+        ) from None
+    return make_result(data, "broadcast_to", (x,), lambda g: (sum_to(g, in_shape),))
+
+
+def _index_arrays(index: Any, xp: Any) -> tuple[Any, bool]:
+    """Normalize an index: tensors/lists become arrays, masks become integer arrays.
+
+    Returns the index and whether it is "advanced" (integer arrays, which may repeat positions
+    and so need an accumulating scatter in the backward).
+    """
+    parts = index if isinstance(index, tuple) else (index,)
+    out: list[Any] = []
+    advanced = False
+    for p in parts:
+        if isinstance(p, Tensor):
+            p = p.data
+        if isinstance(p, list):
+            p = xp.asarray(p)
+        if hasattr(p, "dtype") and getattr(p, "ndim", 0) >= 0 and not isinstance(p, (int, slice)):
+            p = xp.asarray(p)
+            if p.dtype.kind == "b":
+                out.extend(p.nonzero())
+                advanced = True
+                continue
+            if p.dtype.kind not in "iu":
+                raise IndexError(
+                    f"getitem: index arrays must be integers or booleans; got dtype {p.dtype}."
+                )
+            if p.ndim == 0:
+                p = int(p)
+            else:
+                advanced = True
+        out.append(p)
+    return (tuple(out) if isinstance(index, tuple) or len(out) != 1 else out[0]), advanced
+
+
+def getitem(x: Any, index: Any) -> Tensor:
+    """``x[index]`` with NumPy semantics: ints, slices, None, ``...``, integer and boolean arrays.
+
+    The gradient scatters back into a zero array, adding up positions picked more than once.
+    """
+    x = operand(x)
+    xp = backend.get_array_module(x.data)
+    index, advanced = _index_arrays(index, xp)
+    try:
+        data = x.data[index]
+    except IndexError as e:
+        raise IndexError(f"getitem: {e} (tensor shape {x.shape}).") from None
+    shape, dtype = x.data.shape, x.data.dtype
+
+    def backward(g: Any) -> tuple[Any]:
+        gx = xp.zeros(shape, dtype)
+        if advanced:
+            xp.add.at(gx, index, g)
+        else:
+            gx[index] = g
+        return (gx,)
+
+    return make_result(data, "getitem", (x,), backward)
+
+
+def gather(x: Any, axis: int, index: Any) -> Tensor:
+    """Pick values along ``axis`` by ``index`` (``torch.gather``'s semantics).
+
+    For a 2-D ``x`` and ``axis=1``: ``out[i, j] = x[i, index[i, j]]``. ``index`` has the same
+    number of dimensions as ``x`` and is no larger than ``x`` on the other axes. The classic use
+    is picking each sample's score for its true class.
+    """
+    x = operand(x)
+    xp = backend.get_array_module(x.data)
+    idx = index.data if isinstance(index, Tensor) else xp.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"gather: index must be an integer array; got dtype {idx.dtype}.")
+    if idx.ndim != x.ndim:
+        raise ValueError(
+            f"gather: index must have as many dimensions as the input; got index shape "
+            f"{tuple(idx.shape)} for input shape {x.shape}."
+        )
+    ax = normalize_axes("gather", axis, x.ndim)[0]  # type: ignore[index]
+    for d in range(x.ndim):
+        if d != ax and idx.shape[d] > x.shape[d]:
+            raise ValueError(
+                f"gather: index shape {tuple(idx.shape)} is larger than input shape {x.shape} "
+                f"on axis {d}."
+            )
+    n = x.shape[ax]
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):
+        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+        raise IndexError(
+            f"gather: index {bad} is out of range for axis {ax} of size {n} (input shape "
+            f"{x.shape}); valid indices are 0 to {n - 1}."
+        )
+    grid = [
+        xp.arange(m).reshape((1,) * d + (m,) + (1,) * (idx.ndim - d - 1))
+        for d, m in enumerate(idx.shape)
+    ]
+    grid[ax] = idx
+    full = tuple(grid)
+    data = x.data[full]
+    shape, dtype = x.data.shape, x.data.dtype
+
+    def backward(g: Any) -> tuple[Any]:
+        gx = xp.zeros(shape, dtype)
+        xp.add.at(gx, full, g)
+        return (gx,)
+
+    return make_result(data, "gather", (x,), backward)
+
+
+def _same_dtype(op: str, tensors: Sequence[Tensor]) -> None:
+    dtypes = {t.data.dtype for t in tensors}
+    if len(dtypes) > 1:
+        raise TypeError(
+            f"{op}: all tensors must have one dtype; got {sorted(str(d) for d in dtypes)}. "
+            "Convert them with .astype(...) first."
+        )
+
+
+def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors along an existing ``axis`` (``torch.cat``)."""
+    ts = [operand(t) for t in tensors]
+    if not ts:
+        raise ValueError("concatenate: need at least one tensor.")
+    _same_dtype("concatenate", ts)
+    xp = backend.get_array_module(ts[0].data)
+    try:
+        data = xp.concatenate([t.data for t in ts], axis=axis)
+    except ValueError:
+        raise ValueError(
+            f"concatenate: shapes {[t.shape for t in ts]} must match on every axis except "
+            f"axis {axis}."
+        ) from None
+    ax = axis % data.ndim
+    sizes = [t.shape[ax] for t in ts]
+    cuts = [sum(sizes[: i + 1]) for i in range(len(sizes) - 1)]
+
+    def backward(g: Any) -> tuple[Any, ...]:
+        return tuple(xp.split(g, cuts, axis=ax))
+
+    return make_result(data, "concatenate", tuple(ts), backward)
+
+
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new ``axis`` (``torch.stack``)."""
+    ts = [operand(t) for t in tensors]
+    if not ts:
+        raise ValueError("stack: need at least one tensor.")
+    _same_dtype("stack", ts)
+    xp = backend.get_array_module(ts[0].data)
+    try:
+        data = xp.stack([t.data for t in ts], axis=axis)
+    except ValueError:
+        raise ValueError(f"stack: all shapes must be equal; got {[t.shape for t in ts]}.") from None
+    ax = axis % data.ndim
+
+    def backward(g: Any) -> tuple[Any, ...]:
+        moved = xp.moveaxis(g, ax, 0)
+        return tuple(moved[i] for i in range(len(ts)))
+
+    return make_result(data, "stack", tuple(ts), backward)
+
+
+def astype(x: Any, dtype: Any) -> Tensor:
+    """Cast to ``dtype``. Between floating dtypes the gradient is cast back; to an integer or
+    boolean dtype the result is a constant (no gradient flows)."""
+    x = operand(x)
+    target = backend.resolve_dtype(dtype)
+    data = x.data.astype(target)
+    if target.kind != "f":
+        return make_result(data, "astype", (), lambda g: ())
+    source = x.data.dtype
+    return make_result(data, "astype", (x,), lambda g: (g.astype(source),))

@@ -1,0 +1,436 @@
+"""Tensor: an array that remembers how it was computed, so it can backpropagate.
+
+A tensor wraps a NumPy (or CuPy) array in ``.data``. When an op is applied to tensors that
+require gradients, the result links to a graph node holding the op's backward; ``backward()``
+walks those links in reverse and fills ``.grad`` (a plain array, shaped like ``.data``) of every
+leaf tensor that requires a gradient.
+
+>>> import sinapsi as sn
+>>> w = sn.tensor([2.0, -1.0], requires_grad=True)
+>>> loss = (w * w).sum()
+>>> loss.backward()
+>>> w.grad
+array([ 4., -2.], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterator
+from typing import Any
+
+from . import autograd, backend
+
+__all__ = ["Tensor", "tensor", "as_tensor", "zeros", "ones", "full", "zeros_like", "ones_like"]
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode automatic differentiation.
+
+    Args:
+        data: array-like (nested lists, a NumPy/CuPy array, a scalar or a Tensor).
+        requires_grad: whether ``backward()`` should compute ``.grad`` for this tensor.
+        dtype: the dtype to store. ``None`` keeps integer and boolean data as they are and
+            stores floating data in the default dtype (float32 unless changed with
+            ``sinapsi.set_default_dtype``). Arrays are shared, not copied, when no conversion
+            is needed.
+
+    Only floating tensors can require gradients. ``.grad`` is a plain array (like chainer's
+    ``Variable.grad``), or ``None`` until a backward pass reaches the tensor.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_node", "name", "__weakref__")
+    __array_ufunc__ = None  # numpy_array + tensor -> Tensor.__radd__, never an object array
+    __hash__ = object.__hash__  # __eq__ is elementwise, so keep identity hashing
+
+    data: Any
+    grad: Any
+    requires_grad: bool
+    _node: autograd.Node | None
+    name: str | None
+
+    def __init__(
+        self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None
+    ) -> None:
+        self.data = _to_array(data, dtype)
+        self.grad = None
+        self._node = None
+        self.name = name
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # ----------------------------------------------------------------- array-like information
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return int(self.data.size)
+
+    @property
+    def dtype(self) -> Any:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors created by the user rather than by an op that records a graph."""
+        return self._node is None
+
+    @property
+    def op(self) -> str | None:
+        """The name of the op that produced this tensor (``None`` for a leaf)."""
+        return None if self._node is None else self._node.op
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"The truth value of a tensor with {self.data.size} elements is ambiguous. "
+                "Use .any() or .all() on .data, or compare a single element."
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __repr__(self) -> str:
+        xp = backend.get_array_module(self.data)
+        body = xp.array2string(
+            backend.to_numpy(self.data) if xp is not backend.numpy else self.data,
+            separator=", ",
+            prefix="Tensor(",
+            precision=4,
+            threshold=200,
+        )
+        extra = [f"dtype={self.data.dtype}"]
+        if self._node is not None:
+            extra.append(f"op={self._node.op}")
+        elif self.requires_grad:
+            extra.append("requires_grad=True")
+        if self.name:
+            extra.append(f"name={self.name!r}")
+        return f"Tensor({body}, {', '.join(extra)})"
+
+    # ------------------------------------------------------------------------------ autograd
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place (only floating tensors may require gradients)."""
+        if requires_grad and not backend.is_floating(self.data.dtype):
+            raise TypeError(
+                f"Only floating-point tensors can require gradients; this one has dtype "
+                f"{self.data.dtype}. Convert it first, e.g. Tensor(data, dtype='float32')."
+            )
+        if not requires_grad and self._node is not None:
+            raise RuntimeError(
+                "requires_grad_(False) on a tensor computed by an op: use .detach() instead."
+            )
+        self.requires_grad = requires_grad
+        return self
+
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Backpropagate from this tensor, accumulating into ``.grad`` of the leaves.
+
+        Args:
+            grad: the gradient of the final objective with respect to this tensor. May be
+                omitted only for a one-element tensor (a loss), where it is 1.
+            retain_graph: keep the graph so backward can run through it again. By default the
+                graph is freed, like PyTorch, to release the arrays it saved.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad: no input of the computation "
+                "had requires_grad=True (or it ran under no_grad()). Create the inputs with "
+                "requires_grad=True."
+            )
+        xp = backend.get_array_module(self.data)
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() without a gradient argument works only on a one-element tensor "
+                    f"(a scalar loss); this tensor has shape {self.shape}. Reduce it first "
+                    "(e.g. .sum() or .mean()) or pass grad= with the same shape."
+                )
+            grad = xp.ones_like(self.data)
+        else:
+            grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=self.dtype)
+            if grad.shape != self.data.shape:
+                raise ValueError(
+                    f"backward(grad=...): grad has shape {tuple(grad.shape)} but the tensor has "
+                    f"shape {self.shape}; they must match."
+                )
+            if grad.dtype != self.data.dtype:
+                grad = grad.astype(self.data.dtype)
+        autograd.run_backward(self, grad, retain_graph=retain_graph)
+
+    def detach(self) -> Tensor:
+        """A tensor sharing the same data, cut from the graph (no gradient flows through it)."""
+        out = Tensor.__new__(Tensor)
+        out.data, out.grad, out.requires_grad, out._node, out.name = (
+            self.data,
+            None,
+            False,
+            None,
+            None,
+        )
+        return out
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (``.grad = None``)."""
+        self.grad = None
+
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item() needs a one-element tensor; this one has shape {self.shape}. "
+                "Use .numpy() for arrays."
+            )
+        return self.data.item()
+
+    def numpy(self) -> Any:
+        """The data as a NumPy array (shared with the tensor on the CPU; copied from a GPU)."""
+        return backend.to_numpy(self.data)
+
+    def tolist(self) -> Any:
+        return self.numpy().tolist()
+
+    # -------------------------------------------------------------------- python operators
+    def __add__(self, other: Any) -> Tensor:
+        return ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return ops.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return ops.div(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return ops.pow(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return ops.pow(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return ops.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return ops.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return ops.abs(self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.getitem(self, index)
+
+    # Comparisons give boolean tensors and are not differentiable (as in PyTorch).
+    def __lt__(self, other: Any) -> Tensor:
+        return Tensor(self.data < _raw(other))
+
+    def __le__(self, other: Any) -> Tensor:
+        return Tensor(self.data <= _raw(other))
+
+    def __gt__(self, other: Any) -> Tensor:
+        return Tensor(self.data > _raw(other))
+
+    def __ge__(self, other: Any) -> Tensor:
+        return Tensor(self.data >= _raw(other))
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor(self.data == _raw(other))
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor(self.data != _raw(other))
+
+    # ------------------------------------------------------------------------ op methods
+    def exp(self) -> Tensor:
+        return ops.exp(self)
+
+    def log(self) -> Tensor:
+        return ops.log(self)
+
+    def log1p(self) -> Tensor:
+        return ops.log1p(self)
+
+    def sqrt(self) -> Tensor:
+        return ops.sqrt(self)
+
+    def abs(self) -> Tensor:
+        return ops.abs(self)
+
+    def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - numpy's names
+        return ops.clip(self, min, max)
+
+    def sigmoid(self) -> Tensor:
+        return ops.sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        return ops.tanh(self)
+
+    def relu(self) -> Tensor:
+        return ops.relu(self)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return ops.softmax(self, axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return ops.log_softmax(self, axis)
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.sum(self, axis, keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.mean(self, axis, keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.max(self, axis, keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.min(self, axis, keepdims)
+
+    def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        return ops.var(self, axis, keepdims, ddof)
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.logsumexp(self, axis, keepdims)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return ops.reshape(self, shape)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return ops.transpose(self, axes or None)
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - numpy's name
+        return ops.transpose(self, None)
+
+    def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
+        return ops.flatten(self, start_axis, end_axis)
+
+    def gather(self, axis: int, index: Any) -> Tensor:
+        return ops.gather(self, axis, index)
+
+    def astype(self, dtype: Any) -> Tensor:
+        return ops.astype(self, dtype)
+
+
+def _raw(value: Any) -> Any:
+    return value.data if isinstance(value, Tensor) else value
+
+
+def _to_array(data: Any, dtype: Any = None) -> Any:
+    if isinstance(data, Tensor):
+        data = data.data
+    xp = backend.get_array_module(data)
+    if xp is backend.numpy:
+        xp = backend.array_module()
+    if dtype is not None:
+        return xp.asarray(data, dtype=backend.resolve_dtype(dtype))
+    if isinstance(data, bool):
+        return xp.asarray(data)
+    if isinstance(data, numbers.Number):
+        kind = "i" if isinstance(data, numbers.Integral) else "f"
+    else:
+        data = xp.asarray(data)
+        kind = data.dtype.kind
+    if kind == "f" or kind == "c":
+        return xp.asarray(data, dtype=backend.get_default_dtype())
+    if kind in "iub":
+        return xp.asarray(data)
+    raise TypeError(
+        f"Cannot make a tensor from data of dtype {xp.asarray(data).dtype}: expected numbers "
+        "(floats, integers or booleans)."
+    )
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Create a tensor (like ``torch.tensor``): floating data gets the default dtype (float32)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
+    """``value`` unchanged if it is a Tensor, else a constant tensor.
+
+    With ``like``, a Python number or a non-Tensor array takes ``like``'s floating dtype, so
+    ``x * 2`` and ``x + numpy_array`` keep ``x``'s dtype (no silent float64 upcast).
+    """
+    if isinstance(value, Tensor):
+        return value
+    if like is not None and backend.is_floating(like.data.dtype):
+        xp = backend.get_array_module(like.data)
+        return Tensor(xp.asarray(_raw(value), dtype=like.data.dtype))
+    return Tensor(value)
+
+
+def _filled(shape: Any, value: float, dtype: Any, requires_grad: bool) -> Tensor:
+    d = backend.resolve_dtype(dtype)
+    data = backend.array_module().full(shape, value, d)
+    return Tensor(data, requires_grad=requires_grad, dtype=d)
+
+
+def zeros(shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros (default dtype float32)."""
+    return _filled(shape, 0, dtype, requires_grad)
+
+
+def ones(shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones (default dtype float32)."""
+    return _filled(shape, 1, dtype, requires_grad)
+
+
+def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor filled with ``value`` (default dtype float32)."""
+    return _filled(shape, value, dtype, requires_grad)
+
+
+def zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
+    """Zeros with ``t``'s shape and dtype."""
+    return _filled(t.shape, 0, t.dtype, requires_grad)
+
+
+def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
+    """Ones with ``t``'s shape and dtype."""
+    return _filled(t.shape, 1, t.dtype, requires_grad)
+
+
+from . import ops  # noqa: E402 - ops import Tensor; operators look them up at call time

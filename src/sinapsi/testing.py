@@ -1,0 +1,265 @@
+"""Checking gradients: finite differences for anyone's function, and a PyTorch comparison helper.
+
+:func:`gradcheck` is public: use it on your own ops and models. :func:`check_op` compares an op
+with its PyTorch twin (forward values, dtypes and gradients) and is what our test suite uses;
+it imports torch only when called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy
+
+from . import backend
+from .autograd import no_grad
+from .tensor import Tensor
+
+__all__ = ["gradcheck", "GradcheckError", "assert_close", "check_op"]
+
+
+class GradcheckError(AssertionError):
+    """The analytical gradient (backward) disagrees with finite differences."""
+
+
+def _objective(
+    fn: Callable[..., Any], inputs: Sequence[Tensor], cotangents: list[Any] | None, rng: Any = None
+) -> tuple[Tensor, list[Any]]:
+    """``sum(output_i * v_i)``: a scalar whose gradient is the vector-Jacobian product.
+
+    With no ``cotangents``, random weights ``v_i`` are drawn from ``rng``.
+    """
+    out = fn(*inputs)
+    outs = list(out) if isinstance(out, (tuple, list)) else [out]
+    for o in outs:
+        if not isinstance(o, Tensor):
+            raise TypeError(f"gradcheck: fn must return Tensors; got {type(o).__name__}.")
+    if cotangents is None:
+        cotangents = [rng.standard_normal(o.shape) for o in outs]
+    total = None
+    for o, v in zip(outs, cotangents):
+        term = (o * v).sum()
+        total = term if total is None else total + term
+    return total, cotangents
+
+
+def gradcheck(
+    fn: Callable[..., Any],
+    inputs: Sequence[Tensor],
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    mode: str = "full",
+    seed: int = 0,
+) -> bool:
+    """Compare ``fn``'s backward with central finite differences; raise on disagreement.
+
+    Args:
+        fn: takes the tensors in ``inputs`` and returns a Tensor or a tuple of Tensors.
+        inputs: tensors; those with ``requires_grad=True`` are checked and must be float64
+            (float32 finite differences are too noisy to mean anything).
+        eps: the finite-difference step.
+        atol, rtol: an element passes if ``|analytic - numeric| <= atol + rtol * |numeric|``.
+        mode: ``"full"`` perturbs every element (2 calls of ``fn`` per element);
+            ``"directional"`` checks one random direction per input (2 calls in all, chainer's
+            method), for large inputs.
+        seed: seeds the random output weights and directions.
+
+    Returns:
+        True when the check passes.
+
+    Raises:
+        GradcheckError: naming the input, the element, and both values.
+
+    >>> import sinapsi as sn
+    >>> x = sn.tensor([0.5, -1.5], dtype="float64", requires_grad=True)
+    >>> sn.gradcheck(lambda t: (t * t).exp(), [x])
+    True
+    """
+    checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not checked:
+        raise ValueError(
+            "gradcheck: no input has requires_grad=True, so there is nothing to check."
+        )
+    for i in checked:
+        if inputs[i].dtype != numpy.float64:
+            raise TypeError(
+                f"gradcheck: input {i} has dtype {inputs[i].dtype}; finite differences need "
+                "float64. Pass inputs made with dtype='float64' "
+                "(or inside sinapsi.default_dtype('float64'))."
+            )
+    if mode not in ("full", "directional"):
+        raise ValueError(f"gradcheck: mode must be 'full' or 'directional'. Got {mode!r} instead.")
+
+    saved = [t.grad for t in inputs if isinstance(t, Tensor)]
+    for i in checked:
+        inputs[i].grad = None
+    try:
+        rng = numpy.random.default_rng(seed)
+        loss, cot = _objective(fn, inputs, None, rng)
+        loss.backward()
+        analytic = {}
+        for i in checked:
+            g = inputs[i].grad
+            analytic[i] = backend.to_numpy(g) if g is not None else numpy.zeros(inputs[i].shape)
+
+        def value() -> float:
+            with no_grad():
+                return float(_objective(fn, inputs, cot)[0].item())
+
+        if mode == "directional":
+            _check_directional(inputs, checked, analytic, value, eps, atol, rtol, rng)
+        else:
+            _check_full(inputs, checked, analytic, value, eps, atol, rtol)
+    finally:
+        for t, g in zip([t for t in inputs if isinstance(t, Tensor)], saved):
+            t.grad = g
+    return True
+
+
+def _check_full(inputs, checked, analytic, value, eps, atol, rtol) -> None:
+    for i in checked:
+        data = inputs[i].data
+        flat_analytic = analytic[i].reshape(-1)
+        for j in range(data.size):
+            pos = numpy.unravel_index(j, data.shape)
+            original = data[pos].item()
+            data[pos] = original + eps
+            plus = value()
+            data[pos] = original - eps
+            minus = value()
+            data[pos] = original
+            numeric = (plus - minus) / (2 * eps)
+            a = float(flat_analytic[j])
+            if not abs(a - numeric) <= atol + rtol * abs(numeric):
+                raise GradcheckError(
+                    f"gradcheck: input {i} (shape {inputs[i].shape}), "
+                    f"element {tuple(map(int, pos))}: "
+                    f"backward gives {a:.10g} but finite differences give {numeric:.10g} "
+                    f"(difference {abs(a - numeric):.3g}, "
+                    f"allowed {atol + rtol * abs(numeric):.3g})."
+                )
+
+
+def _check_directional(inputs, checked, analytic, value, eps, atol, rtol, rng) -> None:
+    directions = {}
+    for i in checked:
+        d = rng.standard_normal(inputs[i].shape)
+        directions[i] = d / max(numpy.linalg.norm(d), 1e-300)
+    originals = {i: inputs[i].data.copy() for i in checked}
+    xp = backend.get_array_module(inputs[checked[0]].data)
+    try:
+        for i in checked:
+            inputs[i].data[...] = originals[i] + eps * xp.asarray(directions[i])
+        plus = value()
+        for i in checked:
+            inputs[i].data[...] = originals[i] - eps * xp.asarray(directions[i])
+        minus = value()
+    finally:
+        for i in checked:
+            inputs[i].data[...] = originals[i]
+    numeric = (plus - minus) / (2 * eps)
+    a = float(sum((analytic[i] * directions[i]).sum() for i in checked))
+    if not abs(a - numeric) <= atol + rtol * abs(numeric):
+        raise GradcheckError(
+            f"gradcheck (directional): backward gives a directional derivative of {a:.10g} but "
+            f"finite differences give {numeric:.10g} (difference {abs(a - numeric):.3g})."
+        )
+
+
+def assert_close(actual: Any, expected: Any, rtol: float, what: str = "value") -> None:
+    """Assert ``|actual - expected| <= rtol * (|expected| + max|expected|)`` elementwise.
+
+    The error is relative to each element and, for elements near zero, to the largest magnitude
+    in the array: float rounding in sums and products is proportional to the operands' scale,
+    not to a result that happens to cancel to almost nothing.
+    """
+    a = backend.to_numpy(actual.data if isinstance(actual, Tensor) else actual)
+    e = numpy.asarray(expected)
+    if a.shape != e.shape:
+        raise AssertionError(f"{what}: shape {a.shape} != expected {e.shape}")
+    if a.size == 0:
+        return
+    a64, e64 = a.astype(numpy.float64), e.astype(numpy.float64)
+    same_inf = numpy.isinf(e64) & (a64 == e64)
+    both_nan = numpy.isnan(e64) & numpy.isnan(a64)
+    finite = numpy.isfinite(e64)
+    scale = float(numpy.abs(e64[finite]).max()) if finite.any() else 0.0
+    err = numpy.abs(a64 - e64)
+    bound = rtol * (numpy.abs(e64) + scale)
+    bad = ~(same_inf | both_nan | (err <= bound))
+    if bad.any():
+        k = numpy.flatnonzero(bad.reshape(-1))[0]
+        pos = numpy.unravel_index(k, e.shape) if e.ndim else ()
+        raise AssertionError(
+            f"{what}: {int(bad.sum())} of {e.size} elements differ beyond rtol={rtol:g}; first at "
+            f"{tuple(map(int, pos))}: got {a64.reshape(-1)[k]!r}, expected {e64.reshape(-1)[k]!r}"
+        )
+
+
+def check_op(
+    sinapsi_fn: Callable[..., Any],
+    torch_fn: Callable[..., Any],
+    inputs: Sequence[Any],
+    *,
+    rtol: dict[str, float] | None = None,
+    gradcheck_inputs: bool = True,
+    seed: int = 0,
+) -> None:
+    """Check an op against PyTorch in float64 and float32, and by finite differences.
+
+    ``inputs`` are NumPy arrays; floating ones become tensors requiring grad (cast to each
+    dtype), others (indices, masks) are passed as they are. Checks the output's shape, dtype
+    and values, then the gradients of every floating input for a random output weighting.
+    Default tolerances: float64 ``1e-10``, float32 ``1e-5`` (see :func:`assert_close`).
+    """
+    import torch
+
+    tol = {"float64": 1e-10, "float32": 1e-5}
+    tol.update(rtol or {})
+    rng = numpy.random.default_rng(seed)
+    for dtype in ("float64", "float32"):
+        ours, theirs = [], []
+        for x in inputs:
+            x = numpy.asarray(x)
+            if x.dtype.kind == "f":
+                x = x.astype(dtype)
+                ours.append(Tensor(x.copy(), dtype=dtype, requires_grad=True))
+                theirs.append(torch.tensor(x.copy(), requires_grad=True))
+            else:
+                ours.append(Tensor(x.copy()))
+                theirs.append(torch.tensor(x.copy()))
+        out = sinapsi_fn(*ours)
+        ref = torch_fn(*theirs)
+        if tuple(out.shape) != tuple(ref.shape):
+            raise AssertionError(
+                f"[{dtype}] output shape {out.shape} != torch's {tuple(ref.shape)}"
+            )
+        ref_dtype = str(ref.dtype).replace("torch.", "")
+        if str(out.dtype) != ref_dtype:
+            raise AssertionError(f"[{dtype}] output dtype {out.dtype} != torch's {ref_dtype}")
+        assert_close(out, ref.detach().numpy(), tol[dtype], f"[{dtype}] forward")
+        if not out.requires_grad:
+            continue
+        v = rng.standard_normal(out.shape).astype(dtype)
+        out.backward(v)
+        ref.backward(torch.tensor(v))
+        for k, (t_ours, t_theirs) in enumerate(zip(ours, theirs)):
+            if not t_ours.requires_grad:
+                continue
+            expected = (
+                t_theirs.grad.numpy() if t_theirs.grad is not None else numpy.zeros(t_ours.shape)
+            )
+            got = t_ours.grad if t_ours.grad is not None else numpy.zeros(t_ours.shape, dtype)
+            if numpy.asarray(got).dtype != numpy.dtype(dtype):
+                raise AssertionError(f"[{dtype}] gradient {k} has dtype {got.dtype}")
+            assert_close(got, expected, tol[dtype], f"[{dtype}] gradient of input {k}")
+    if gradcheck_inputs:
+        tensors = [
+            Tensor(numpy.asarray(x, dtype="float64"), dtype="float64", requires_grad=True)
+            if numpy.asarray(x).dtype.kind == "f"
+            else Tensor(numpy.asarray(x))
+            for x in inputs
+        ]
+        gradcheck(sinapsi_fn, tensors)
