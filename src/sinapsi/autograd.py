@@ -35,6 +35,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _grad_enabled = True
 _anomaly_mode = False
+_Tensor: Any = None  # set by tensor.py (which imports this module) to the Tensor class
 
 
 class GraphFreedError(RuntimeError):
@@ -57,9 +58,7 @@ class Node:
 
 def make_result(data: Any, op: str, parents: tuple[Tensor, ...], backward: BackwardFn) -> Tensor:
     """Wrap ``data`` as the output of ``op``, recording a graph node when a gradient is needed."""
-    from .tensor import Tensor  # local: tensor.py imports this module
-
-    out = Tensor.__new__(Tensor)
+    out = _Tensor.__new__(_Tensor)
     out.data = data
     out.grad = None
     out.name = None

@@ -433,4 +433,6 @@ def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
     return _filled(t.shape, 1, t.dtype, requires_grad)
 
 
+autograd._Tensor = Tensor  # make_result builds Tensors without importing per call
+
 from . import ops  # noqa: E402 - ops import Tensor; operators look them up at call time

@@ -162,8 +162,7 @@ def log1p(x: Any) -> Tensor:
     """``log(1 + x)``, accurate for tiny ``x`` (where ``log(1 + x)`` would round to 0)."""
     x = operand(x)
     xp = backend.get_array_module(x.data)
-    one = x.data.dtype.type(1)
-    return make_result(xp.log1p(x.data), "log1p", (x,), lambda g: (g / (one + x.data),))
+    return make_result(xp.log1p(x.data), "log1p", (x,), lambda g: (g / (1.0 + x.data),))
 
 
 def sqrt(x: Any) -> Tensor:
@@ -185,7 +184,7 @@ def erf(x: Any) -> Tensor:
     """The error function (used by the exact GELU)."""
     x = operand(x)
     xp = backend.get_array_module(x.data)
-    c = x.data.dtype.type(2.0 / math.sqrt(math.pi))
+    c = 2.0 / math.sqrt(math.pi)
 
     def backward(g: Any) -> tuple[Any]:
         return (g * (c * xp.exp(-(x.data * x.data))),)
@@ -226,12 +225,16 @@ def _extremum(op: str, a: Any, b: Any, take_a: Any) -> Tensor:
         raise broadcast_error(op, a, b) from None
 
     def backward(g: Any) -> tuple[Any, Any]:
-        # Ties split the gradient in half, as in PyTorch.
-        wins = take_a(a.data, b.data)
-        share = wins + (a.data == b.data) * g.dtype.type(0.5)
+        # Ties split the gradient in half, as in PyTorch. (Masks multiply g, never a Python
+        # float: bool * 0.5 would be float64.)
+        xp = backend.get_array_module(g)
+        wins, tie = take_a(a.data, b.data), a.data == b.data
+        half = g * 0.5
         return (
-            sum_to(g * share, a.data.shape) if a.requires_grad else None,
-            sum_to(g * (1 - share), b.data.shape) if b.requires_grad else None,
+            sum_to(xp.where(tie, half, g * wins), a.data.shape) if a.requires_grad else None,
+            sum_to(xp.where(tie, half, g * ~(wins | tie)), b.data.shape)
+            if b.requires_grad
+            else None,
         )
 
     return make_result(data, op, (a, b), backward)
@@ -264,10 +267,9 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
         raise broadcast_error("where", wrap(cond), a, b) from None
 
     def backward(g: Any) -> tuple[Any, Any]:
-        zero = g.dtype.type(0)
         return (
-            sum_to(xp.where(cond, g, zero), a.data.shape) if a.requires_grad else None,
-            sum_to(xp.where(cond, zero, g), b.data.shape) if b.requires_grad else None,
+            sum_to(xp.where(cond, g, 0.0), a.data.shape) if a.requires_grad else None,
+            sum_to(xp.where(cond, 0.0, g), b.data.shape) if b.requires_grad else None,
         )
 
     return make_result(data, "where", (a, b), backward)
@@ -283,8 +285,7 @@ def sigmoid(x: Any) -> Tensor:
     x = operand(x)
     xp = backend.get_array_module(x.data)
     y = backend.special(xp).expit(x.data)
-    one = y.dtype.type(1)
-    return make_result(y, "sigmoid", (x,), lambda g: (g * (y * (one - y)),))
+    return make_result(y, "sigmoid", (x,), lambda g: (g * (y * (1.0 - y)),))
 
 
 def tanh(x: Any) -> Tensor:
@@ -292,13 +293,12 @@ def tanh(x: Any) -> Tensor:
     x = operand(x)
     xp = backend.get_array_module(x.data)
     y = xp.tanh(x.data)
-    one = y.dtype.type(1)
-    return make_result(y, "tanh", (x,), lambda g: (g * (one - y * y),))
+    return make_result(y, "tanh", (x,), lambda g: (g * (1.0 - y * y),))
 
 
 def relu(x: Any) -> Tensor:
     """``max(x, 0)``; the gradient at exactly 0 is 0, as in PyTorch."""
     x = operand(x)
     xp = backend.get_array_module(x.data)
-    y = xp.maximum(x.data, x.data.dtype.type(0))
+    y = xp.maximum(x.data, 0.0)  # a Python float keeps the array's dtype (NumPy 1 and 2)
     return make_result(y, "relu", (x,), lambda g: (g * (y > 0),))

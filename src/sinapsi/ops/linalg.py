@@ -29,32 +29,33 @@ def matmul(a: Any, b: Any) -> Tensor:
     the result); leading batch axes broadcast, ``(B, n, k) @ (k, m) -> (B, n, m)``.
     """
     a, b = pair("matmul", a, b)
-    if a.ndim == 0 or b.ndim == 0:
+    A, B = a.data, b.data  # noqa: N806 - matrix names
+    if A.ndim == 0 or B.ndim == 0:
         raise ValueError(
             f"matmul: both operands need at least 1 dimension; got shapes {a.shape} and "
             f"{b.shape}. Use mul (*) for scalars."
         )
-    if a.shape[-1] != (b.shape[0] if b.ndim == 1 else b.shape[-2]):
+    if A.shape[-1] != (B.shape[0] if B.ndim == 1 else B.shape[-2]):
         raise _matmul_error(a, b)
     try:
-        data = a.data @ b.data
+        data = A @ B
     except ValueError:
         raise _matmul_error(a, b) from None
 
-    if a.ndim == 2 and b.ndim == 2:  # the common case, without the general reshaping
+    if A.ndim == 2 and B.ndim == 2:  # the common case, without the general reshaping
 
         def backward2d(g: Any) -> tuple[Any, Any]:
             return (
-                g @ b.data.T if a.requires_grad else None,
-                a.data.T @ g if b.requires_grad else None,
+                g @ B.T if a.requires_grad else None,
+                A.T @ g if b.requires_grad else None,
             )
 
         return make_result(data, "matmul", (a, b), backward2d)
 
     def backward(g: Any) -> tuple[Any, Any]:
         xp = backend.get_array_module(g)
-        A = a.data[None, :] if a.ndim == 1 else a.data  # noqa: N806 - matrix names
-        B = b.data[:, None] if b.ndim == 1 else b.data  # noqa: N806
+        A2 = A[None, :] if A.ndim == 1 else A  # noqa: N806
+        B2 = B[:, None] if B.ndim == 1 else B  # noqa: N806
         if a.ndim == 1 and b.ndim == 1:
             g2 = g.reshape(1, 1)
         elif a.ndim == 1:
@@ -65,9 +66,9 @@ def matmul(a: Any, b: Any) -> Tensor:
             g2 = g
         ga = gb = None
         if a.requires_grad:
-            ga = sum_to(g2 @ xp.swapaxes(B, -1, -2), A.shape).reshape(a.data.shape)
+            ga = sum_to(g2 @ xp.swapaxes(B2, -1, -2), A2.shape).reshape(A.shape)
         if b.requires_grad:
-            gb = sum_to(xp.swapaxes(A, -1, -2) @ g2, B.shape).reshape(b.data.shape)
+            gb = sum_to(xp.swapaxes(A2, -1, -2) @ g2, B2.shape).reshape(B.shape)
         return ga, gb
 
     return make_result(data, "matmul", (a, b), backward)

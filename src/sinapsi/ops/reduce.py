@@ -48,8 +48,8 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     n = _count(shape, axes)
     if n == 0:
         raise ValueError(f"mean: cannot average over an empty axis (shape {x.shape}, axis={axis}).")
-    data = x.data.mean(axis=axes, keepdims=keepdims)
-    scale = data.dtype.type(1.0 / n)
+    scale = 1.0 / n  # sum * (1/n): ndarray.mean costs several microseconds more per call
+    data = x.data.sum(axis=axes, keepdims=keepdims) * scale
     return make_result(data, "mean", (x,), lambda g: (_expand(g * scale, shape, axes, keepdims),))
 
 
