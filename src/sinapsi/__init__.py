@@ -2,7 +2,9 @@
 
 The core is a tensor with reverse-mode automatic differentiation (:class:`Tensor`), a small set
 of differentiable ops (:mod:`sinapsi.ops`), activations composed from them
-(:mod:`sinapsi.functional`) and a gradient checker (:func:`gradcheck`).
+(:mod:`sinapsi.functional`) and a gradient checker (:func:`gradcheck`). On top of it:
+layers, activations, normalization and losses (:mod:`sinapsi.nn`) and initializers
+(:mod:`sinapsi.init`).
 
 >>> import sinapsi as sn
 >>> x = sn.tensor([[1.0, 2.0]], requires_grad=True)
@@ -13,7 +15,7 @@ of differentiable ops (:mod:`sinapsi.ops`), activations composed from them
 array([[ 0.5, -1. ]], dtype=float32)
 """
 
-from . import backend, functional, ops
+from . import backend, functional, init, nn, ops
 from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .backend import default_dtype, get_default_dtype, new_rng, set_default_dtype
 from .functional import elu, gelu, leaky_relu, relu6, silu, softplus
@@ -70,7 +72,7 @@ __all__ = [
     "get_default_dtype", "set_default_dtype", "default_dtype", "new_rng",
     "gradcheck", "GradcheckError",
     # modules
-    "backend", "ops", "functional",
+    "backend", "ops", "functional", "init", "nn",
     # ops
     "abs", "add", "astype", "broadcast_to", "clip", "concatenate", "div", "erf", "exp",
     "expand_dims", "flatten", "gather", "linear", "log", "log1p", "log_softmax", "logsumexp",

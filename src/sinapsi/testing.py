@@ -16,7 +16,7 @@ from . import backend
 from .autograd import no_grad
 from .tensor import Tensor
 
-__all__ = ["gradcheck", "GradcheckError", "assert_close", "check_op"]
+__all__ = ["gradcheck", "GradcheckError", "assert_close", "check_op", "check_module"]
 
 
 class GradcheckError(AssertionError):
@@ -205,13 +205,16 @@ def check_op(
     *,
     rtol: dict[str, float] | None = None,
     gradcheck_inputs: bool = True,
+    requires_grad: Sequence[bool] | None = None,
     seed: int = 0,
 ) -> None:
     """Check an op against PyTorch in float64 and float32, and by finite differences.
 
     ``inputs`` are NumPy arrays; floating ones become tensors requiring grad (cast to each
-    dtype), others (indices, masks) are passed as they are. Checks the output's shape, dtype
-    and values, then the gradients of every floating input for a random output weighting.
+    dtype), others (indices, masks) are passed as they are. ``requires_grad`` (one bool per
+    input) marks floating inputs that are constants instead, such as a loss's targets. Checks
+    the output's shape, dtype and values, then the gradients of every floating input for a
+    random output weighting.
     Default tolerances: float64 ``1e-10``, float32 ``1e-5`` (see :func:`assert_close`).
     """
     import torch
@@ -219,14 +222,15 @@ def check_op(
     tol = {"float64": 1e-10, "float32": 1e-5}
     tol.update(rtol or {})
     rng = numpy.random.default_rng(seed)
+    wants = list(requires_grad) if requires_grad is not None else [True] * len(inputs)
     for dtype in ("float64", "float32"):
         ours, theirs = [], []
-        for x in inputs:
+        for x, wanted in zip(inputs, wants):
             x = numpy.asarray(x)
             if x.dtype.kind == "f":
                 x = x.astype(dtype)
-                ours.append(Tensor(x.copy(), dtype=dtype, requires_grad=True))
-                theirs.append(torch.tensor(x.copy(), requires_grad=True))
+                ours.append(Tensor(x.copy(), dtype=dtype, requires_grad=wanted))
+                theirs.append(torch.tensor(x.copy(), requires_grad=wanted))
             else:
                 ours.append(Tensor(x.copy()))
                 theirs.append(torch.tensor(x.copy()))
@@ -257,9 +261,82 @@ def check_op(
             assert_close(got, expected, tol[dtype], f"[{dtype}] gradient of input {k}")
     if gradcheck_inputs:
         tensors = [
-            Tensor(numpy.asarray(x, dtype="float64"), dtype="float64", requires_grad=True)
+            Tensor(numpy.asarray(x, dtype="float64"), dtype="float64", requires_grad=wanted)
             if numpy.asarray(x).dtype.kind == "f"
             else Tensor(numpy.asarray(x))
-            for x in inputs
+            for x, wanted in zip(inputs, wants)
         ]
         gradcheck(sinapsi_fn, tensors)
+
+
+def check_module(
+    ours: Any,
+    theirs: Any,
+    inputs: Sequence[Any],
+    *,
+    training: bool = True,
+    steps: int = 1,
+    rtol: dict[str, float] | None = None,
+    seed: int = 0,
+) -> None:
+    """Check a sinapsi Module against a ``torch.nn.Module`` with identical state.
+
+    ``ours``'s ``state_dict`` is copied into ``theirs`` (same key names), then for float64 and
+    float32 both run ``steps`` forward/backward passes in training (or eval) mode on the same
+    ``inputs`` (NumPy arrays; floating ones get gradients) with the same random output
+    weighting. After each pass the outputs, input gradients and parameter gradients must agree;
+    after the last, the buffers too (e.g. BatchNorm's running statistics). ``ours`` is left in
+    float64 or float32 (the last dtype run) with its original values.
+    """
+    import torch
+
+    tol = {"float64": 1e-10, "float32": 1e-5}
+    tol.update(rtol or {})
+    initial = ours.state_dict()
+    rng = numpy.random.default_rng(seed)
+    for dtype in ("float64", "float32"):
+        ours.astype(dtype).load_state_dict(initial)
+        theirs.to(getattr(torch, dtype))
+        theirs.load_state_dict(
+            {k: torch.tensor(numpy.asarray(v).astype(dtype) if v.dtype.kind == "f" else v)
+             for k, v in initial.items()}
+        )  # fmt: skip
+        ours.train(training)
+        theirs.train(training)
+        ours_params = dict(ours.named_parameters())
+        theirs_params = dict(theirs.named_parameters())
+        for step in range(steps):
+            ours.zero_grad()
+            theirs.zero_grad()
+            xs, txs = [], []
+            for x in inputs:
+                x = numpy.asarray(x)
+                if x.dtype.kind == "f":
+                    x = x.astype(dtype)
+                    xs.append(Tensor(x.copy(), dtype=dtype, requires_grad=True))
+                    txs.append(torch.tensor(x.copy(), requires_grad=True))
+                else:
+                    xs.append(Tensor(x.copy()))
+                    txs.append(torch.tensor(x.copy()))
+            out, ref = ours(*xs), theirs(*txs)
+            where = f"[{dtype}, {'train' if training else 'eval'}, step {step}]"
+            assert_close(out, ref.detach().numpy(), tol[dtype], f"{where} output")
+            if str(out.dtype) != str(ref.dtype).replace("torch.", ""):
+                raise AssertionError(f"{where} output dtype {out.dtype} != torch's {ref.dtype}")
+            if not out.requires_grad:
+                continue
+            v = rng.standard_normal(out.shape).astype(dtype)
+            out.backward(v)
+            ref.backward(torch.tensor(v))
+            for k, (x, tx) in enumerate(zip(xs, txs)):
+                if x.requires_grad:
+                    assert_close(x.grad, tx.grad.numpy(), tol[dtype], f"{where} input {k} grad")
+            for name, p in ours_params.items():
+                tp = theirs_params[name]
+                expected = tp.grad.numpy() if tp.grad is not None else numpy.zeros(p.shape)
+                got = p.grad if p.grad is not None else numpy.zeros(p.shape, dtype)
+                assert_close(got, expected, tol[dtype], f"{where} grad of {name}")
+        for name, buf in ours.named_buffers():
+            if buf is not None:
+                expected = theirs.get_buffer(name).numpy()
+                assert_close(buf, expected, tol[dtype], f"[{dtype}] buffer {name}")

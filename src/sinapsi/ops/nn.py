@@ -1,7 +1,11 @@
-"""Primitives kept whole for numerical stability: softmax and log_softmax.
+"""Primitives kept whole for numerical stability or speed.
 
-Composed from exp/sum/div, softmax overflows for large inputs and its log loses precision;
-shifting by the maximum and working in log space (log-sum-exp) avoids both.
+- softmax / log_softmax: composed from exp/sum/div, softmax overflows for large inputs and its
+  log loses precision; shifting by the maximum and working in log space avoids both.
+- bce_with_logits: the stable form of binary cross-entropy on logits, one pass each way.
+- batch_norm: normalization with batch statistics has a compact closed-form backward; composed
+  from mean/var/sub/div it would be ~10 graph nodes and as many passes over memory.
+- dropout: the mask is drawn once and reused by the backward.
 """
 
 from __future__ import annotations
@@ -11,9 +15,9 @@ from typing import Any
 from .. import backend
 from ..autograd import make_result
 from ..tensor import Tensor
-from ._util import normalize_axes, operand
+from ._util import normalize_axes, operand, pair
 
-__all__ = ["softmax", "log_softmax"]
+__all__ = ["softmax", "log_softmax", "bce_with_logits", "batch_norm", "dropout"]
 
 
 def _shifted(op: str, x: Tensor, axis: int) -> tuple[Any, Any, int]:
@@ -47,3 +51,125 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
         return (g - xp.exp(y) * g.sum(axis=ax, keepdims=True),)
 
     return make_result(y, "log_softmax", (x,), backward)
+
+
+def bce_with_logits(logits: Any, target: Any, pos_weight: Any = None) -> Tensor:
+    """Elementwise binary cross-entropy of ``sigmoid(logits)`` against ``target`` in [0, 1].
+
+    ``max(z, 0) - z*y + log(1 + exp(-|z|))``, with ``pos_weight`` scaling the positive term as in
+    ``torch.nn.functional.binary_cross_entropy_with_logits``. Never overflows; the gradient with
+    respect to the logits is ``sigmoid(z) - y`` (weighted). The target gets no gradient.
+    """
+    z, y = pair("bce_with_logits", logits, target)
+    xp = backend.get_array_module(z.data)
+    Z, Y = z.data, y.data  # noqa: N806
+    if Z.shape != Y.shape:
+        raise ValueError(
+            f"bce_with_logits: logits of shape {z.shape} and target of shape {y.shape} must "
+            "have the same shape."
+        )
+    softplus_neg_abs = xp.log1p(xp.exp(-xp.abs(Z)))
+    if pos_weight is None:
+        data = xp.maximum(Z, 0.0) - Z * Y + softplus_neg_abs
+    else:
+        pw = pos_weight.data if isinstance(pos_weight, Tensor) else xp.asarray(pos_weight, Z.dtype)
+        weight = 1.0 + (pw - 1.0) * Y
+        data = (1.0 - Y) * Z + weight * (softplus_neg_abs + xp.maximum(-Z, 0.0))
+
+    def backward(g: Any) -> tuple[Any, None]:
+        s = backend.special(xp).expit(Z)
+        if pos_weight is None:
+            return g * (s - Y), None
+        return g * ((1.0 - Y) - weight * (1.0 - s)), None
+
+    return make_result(data, "bce_with_logits", (z, y), backward)
+
+
+def batch_norm(
+    x: Any,
+    weight: Any,
+    bias: Any,
+    running_mean: Any,
+    running_var: Any,
+    training: bool,
+    momentum: float | None,
+    eps: float,
+    num_batches_tracked: int = 0,
+) -> Tensor:
+    """Batch normalization over axis 0 (and 2, for ``(N, C, L)`` input), per channel (axis 1).
+
+    Training: normalize with the batch mean and biased variance, and update the running
+    statistics in place, PyTorch's way: ``running = (1 - momentum) * running + momentum * stat``
+    with the *unbiased* batch variance; ``momentum=None`` is a cumulative average over
+    ``num_batches_tracked`` (already counting this batch). Evaluation: use the running
+    statistics. ``weight``/``bias`` (gamma/beta) may be None.
+    """
+    x = operand(x)
+    xp = backend.get_array_module(x.data)
+    X = x.data  # noqa: N806
+    axes = (0,) if X.ndim == 2 else (0, 2)
+    shape = (1, -1) if X.ndim == 2 else (1, -1, 1)
+    n = X.size // X.shape[1]
+    if training:
+        if n < 2:
+            raise ValueError(
+                f"batch_norm: training needs more than 1 value per channel to compute a "
+                f"variance; got input shape {x.shape}. Use a batch of at least 2 samples, "
+                "or call model.eval() for single-sample inference."
+            )
+        mean = X.mean(axis=axes)
+        centered = X - mean.reshape(shape)
+        var = (centered * centered).mean(axis=axes)
+        if running_mean is not None:
+            factor = momentum if momentum is not None else 1.0 / max(num_batches_tracked, 1)
+            running_mean *= 1.0 - factor
+            running_mean += factor * mean
+            running_var *= 1.0 - factor
+            running_var += (factor * n / (n - 1)) * var
+    else:
+        mean, var = running_mean, running_var
+        centered = X - mean.reshape(shape)
+    inv_std = 1.0 / xp.sqrt(var + eps)
+    x_hat = centered * inv_std.reshape(shape)
+    gamma = None if weight is None else (weight.data if isinstance(weight, Tensor) else weight)
+    beta = None if bias is None else (bias.data if isinstance(bias, Tensor) else bias)
+    out = x_hat if gamma is None else x_hat * gamma.reshape(shape)
+    if beta is not None:
+        out = out + beta.reshape(shape)
+    parents = tuple(t for t in (x, weight, bias) if isinstance(t, Tensor))
+
+    def backward(g: Any) -> tuple[Any, ...]:
+        g_hat = g if gamma is None else g * gamma.reshape(shape)
+        grads: list[Any] = []
+        if x.requires_grad:
+            if training:  # the batch statistics depend on x too
+                mean_g = g_hat.mean(axis=axes).reshape(shape)
+                mean_gx = (g_hat * x_hat).mean(axis=axes).reshape(shape)
+                grads.append((g_hat - mean_g - x_hat * mean_gx) * inv_std.reshape(shape))
+            else:
+                grads.append(g_hat * inv_std.reshape(shape))
+        else:
+            grads.append(None)
+        if isinstance(weight, Tensor):
+            grads.append((g * x_hat).sum(axis=axes) if weight.requires_grad else None)
+        if isinstance(bias, Tensor):
+            grads.append(g.sum(axis=axes) if bias.requires_grad else None)
+        return tuple(grads)
+
+    return make_result(out, "batch_norm", parents, backward)
+
+
+def dropout(x: Any, p: float, rng: Any, training: bool = True) -> Tensor:
+    """Inverted dropout: zero each element with probability ``p`` and scale the rest by
+    ``1 / (1 - p)``, so the expected value is unchanged and evaluation needs no rescaling.
+    Identity when not training or ``p == 0``. ``rng`` is a ``numpy.random.Generator``."""
+    x = operand(x)
+    if not training or p == 0.0:
+        return x
+    xp = backend.get_array_module(x.data)
+    if p >= 1.0:
+        mask = xp.zeros_like(x.data)
+    else:
+        keep = rng.random(x.data.shape, dtype=backend.numpy.float64) >= p
+        mask = xp.asarray(keep, dtype=x.data.dtype) * (1.0 / (1.0 - p))
+    return make_result(x.data * mask, "dropout", (x,), lambda g: (g * mask,))

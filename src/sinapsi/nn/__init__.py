@@ -1,0 +1,46 @@
+"""Neural-network building blocks: Module, layers, activations, normalization, losses."""
+
+from .activations import (
+    ELU,
+    GELU,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+    get_activation,
+)
+from .layers import Dropout, Embedding, Flatten, Identity, Linear
+from .losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    get_loss,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+)
+from .module import Module, ModuleList, Parameter, Sequential, StateDictError
+from .normalization import BatchNorm1d
+from .summary import summary
+
+__all__ = [
+    "Module", "Parameter", "Sequential", "ModuleList", "StateDictError", "summary",
+    "Linear", "Dropout", "Embedding", "Flatten", "Identity", "BatchNorm1d",
+    "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "GELU", "Softplus", "Softmax", "LogSoftmax",
+    "get_activation",
+    "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
+    "NLLLoss", "get_loss",
+    "mse_loss", "l1_loss", "huber_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
+]  # fmt: skip

@@ -1,0 +1,168 @@
+"""Core layers: Linear, Dropout, Embedding, Flatten, Identity."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from .. import backend, ops
+from .. import init as initializers  # `init` is also Linear's argument name
+from ..tensor import Tensor
+from .module import Module, Parameter
+
+__all__ = ["Linear", "Dropout", "Embedding", "Flatten", "Identity"]
+
+
+def _positive_int(layer: str, **values: Any) -> None:
+    for name, v in values.items():
+        if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
+            raise ValueError(f"{layer}: {name} must be a positive integer. Received: {name}={v!r}")
+
+
+class Linear(Module):
+    """A fully connected layer: ``y = x @ weight.T + bias``.
+
+    Each output neuron is a linear function of the inputs: its row of ``weight`` holds the
+    slopes, its ``bias`` the intercept. An activation layer usually follows.
+
+    Args:
+        in_features: size of each input sample (the last axis).
+        out_features: number of neurons.
+        bias: whether to learn a bias.
+        init: weight initializer by name (``"default"`` = PyTorch's, ``"he"``, ``"xavier"``,
+            ``"lecun"``, ... see :func:`sinapsi.init.get`) or a callable
+            ``f(shape, rng=, dtype=)``. Named schemes other than the default set the bias to 0.
+        rng: seed or ``numpy.random.Generator`` for the initial weights.
+        dtype: parameter dtype (default: the global default, float32).
+
+    Shapes: input ``(..., in_features)`` -> output ``(..., out_features)``; ``weight`` is
+    ``(out_features, in_features)`` as in PyTorch, so weights can be shared for comparisons.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        init: str | Callable[..., Any] = "default",
+        rng: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        _positive_int("Linear", in_features=in_features, out_features=out_features)
+        self.in_features, self.out_features = in_features, out_features
+        self.init = init
+        generator = backend.new_rng(rng)
+        initializer = initializers.get(init)
+        self.weight = Parameter(
+            initializer((out_features, in_features), rng=generator, dtype=dtype), dtype=dtype
+        )
+        if bias:
+            if init in ("default", "torch"):
+                bound = 1.0 / math.sqrt(in_features)
+                b = initializers.uniform((out_features,), -bound, bound, generator, dtype)
+            else:
+                b = initializers.zeros((out_features,), dtype=dtype)
+            self.bias = Parameter(b, dtype=dtype)
+        else:
+            self.bias = None
+
+    def forward(self, x: Any) -> Tensor:
+        x = x if isinstance(x, Tensor) else Tensor(x, dtype=self.weight.dtype)
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"Linear({self.in_features} -> {self.out_features}) expects inputs whose last "
+                f"axis has {self.in_features} features; got shape {x.shape}."
+            )
+        return ops.linear(x, self.weight, self.bias)
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "bias": self.bias is not None,
+        }
+        if isinstance(self.init, str) and self.init != "default":
+            config["init"] = self.init
+        return config
+
+
+class Dropout(Module):
+    """Inverted dropout: in training, zero each input with probability ``p`` and scale the
+    others by ``1 / (1 - p)``; in eval mode, pass inputs through unchanged.
+
+    ``rng`` (seed or Generator) makes the masks reproducible.
+    """
+
+    def __init__(self, p: float = 0.5, rng: Any = None) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1]. Received: p={p!r}")
+        self.p = float(p)
+        self.rng = backend.new_rng(rng)
+
+    def forward(self, x: Any) -> Tensor:
+        return ops.dropout(x, self.p, self.rng, self.training)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"p": self.p}
+
+
+class Embedding(Module):
+    """A lookup table: row ``i`` of ``weight`` is the vector of item (word) ``i``.
+
+    Input: integer ids of any shape; output: that shape plus ``(embedding_dim,)``. Only the rows
+    looked up receive gradient. Initialized from N(0, 1), as in PyTorch.
+    """
+
+    def __init__(
+        self, num_embeddings: int, embedding_dim: int, rng: Any = None, dtype: Any = None
+    ) -> None:
+        super().__init__()
+        _positive_int("Embedding", num_embeddings=num_embeddings, embedding_dim=embedding_dim)
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.weight = Parameter(
+            initializers.normal((num_embeddings, embedding_dim), rng=rng, dtype=dtype),
+            dtype=dtype,
+        )
+
+    def forward(self, ids: Any) -> Tensor:
+        xp = backend.get_array_module(self.weight.data)
+        idx = ids.data if isinstance(ids, Tensor) else xp.asarray(ids)
+        if idx.dtype.kind not in "iu":
+            raise TypeError(
+                f"Embedding expects integer ids; got dtype {idx.dtype}. Convert with "
+                ".astype('int64')."
+            )
+        if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= self.num_embeddings):
+            bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+            raise IndexError(
+                f"Embedding: id {bad} is out of range for {self.num_embeddings} embeddings "
+                f"(valid ids: 0 to {self.num_embeddings - 1})."
+            )
+        return ops.getitem(self.weight, idx)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"num_embeddings": self.num_embeddings, "embedding_dim": self.embedding_dim}
+
+
+class Flatten(Module):
+    """Merge axes ``start_axis..end_axis`` (default: all but the batch axis)."""
+
+    def __init__(self, start_axis: int = 1, end_axis: int = -1) -> None:
+        super().__init__()
+        self.start_axis, self.end_axis = start_axis, end_axis
+
+    def forward(self, x: Any) -> Tensor:
+        return ops.flatten(x, self.start_axis, self.end_axis)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"start_axis": self.start_axis, "end_axis": self.end_axis}
+
+
+class Identity(Module):
+    """Returns its input unchanged (a linear activation; a placeholder layer)."""
+
+    def forward(self, x: Any) -> Any:
+        return x
