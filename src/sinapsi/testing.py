@@ -198,6 +198,33 @@ def assert_close(actual: Any, expected: Any, rtol: float, what: str = "value") -
         )
 
 
+_TOLERANCES = {"float64": 1e-10, "float32": 1e-5}
+
+
+def _twin_inputs(
+    inputs: Sequence[Any], dtype: str, requires_grad: Sequence[bool] | None = None
+) -> tuple[list[Tensor], list[Any]]:
+    """The same inputs as sinapsi tensors and as torch tensors, each with its own copy.
+
+    Floating arrays are cast to ``dtype`` and require gradients (unless ``requires_grad``
+    says otherwise for that input); integer and boolean arrays pass unchanged.
+    """
+    import torch
+
+    wants = list(requires_grad) if requires_grad is not None else [True] * len(inputs)
+    ours, theirs = [], []
+    for x, wanted in zip(inputs, wants):
+        x = numpy.asarray(x)
+        if x.dtype.kind == "f":
+            x = x.astype(dtype)
+            ours.append(Tensor(x.copy(), dtype=dtype, requires_grad=wanted))
+            theirs.append(torch.tensor(x.copy(), requires_grad=wanted))
+        else:
+            ours.append(Tensor(x.copy()))
+            theirs.append(torch.tensor(x.copy()))
+    return ours, theirs
+
+
 def check_op(
     sinapsi_fn: Callable[..., Any],
     torch_fn: Callable[..., Any],
@@ -219,21 +246,10 @@ def check_op(
     """
     import torch
 
-    tol = {"float64": 1e-10, "float32": 1e-5}
-    tol.update(rtol or {})
+    tol = {**_TOLERANCES, **(rtol or {})}
     rng = numpy.random.default_rng(seed)
-    wants = list(requires_grad) if requires_grad is not None else [True] * len(inputs)
     for dtype in ("float64", "float32"):
-        ours, theirs = [], []
-        for x, wanted in zip(inputs, wants):
-            x = numpy.asarray(x)
-            if x.dtype.kind == "f":
-                x = x.astype(dtype)
-                ours.append(Tensor(x.copy(), dtype=dtype, requires_grad=wanted))
-                theirs.append(torch.tensor(x.copy(), requires_grad=wanted))
-            else:
-                ours.append(Tensor(x.copy()))
-                theirs.append(torch.tensor(x.copy()))
+        ours, theirs = _twin_inputs(inputs, dtype, requires_grad)
         out = sinapsi_fn(*ours)
         ref = torch_fn(*theirs)
         if tuple(out.shape) != tuple(ref.shape):
@@ -260,13 +276,7 @@ def check_op(
                 raise AssertionError(f"[{dtype}] gradient {k} has dtype {got.dtype}")
             assert_close(got, expected, tol[dtype], f"[{dtype}] gradient of input {k}")
     if gradcheck_inputs:
-        tensors = [
-            Tensor(numpy.asarray(x, dtype="float64"), dtype="float64", requires_grad=wanted)
-            if numpy.asarray(x).dtype.kind == "f"
-            else Tensor(numpy.asarray(x))
-            for x, wanted in zip(inputs, wants)
-        ]
-        gradcheck(sinapsi_fn, tensors)
+        gradcheck(sinapsi_fn, _twin_inputs(inputs, "float64", requires_grad)[0])
 
 
 def check_module(
@@ -290,8 +300,7 @@ def check_module(
     """
     import torch
 
-    tol = {"float64": 1e-10, "float32": 1e-5}
-    tol.update(rtol or {})
+    tol = {**_TOLERANCES, **(rtol or {})}
     initial = ours.state_dict()
     rng = numpy.random.default_rng(seed)
     for dtype in ("float64", "float32"):
@@ -308,16 +317,7 @@ def check_module(
         for step in range(steps):
             ours.zero_grad()
             theirs.zero_grad()
-            xs, txs = [], []
-            for x in inputs:
-                x = numpy.asarray(x)
-                if x.dtype.kind == "f":
-                    x = x.astype(dtype)
-                    xs.append(Tensor(x.copy(), dtype=dtype, requires_grad=True))
-                    txs.append(torch.tensor(x.copy(), requires_grad=True))
-                else:
-                    xs.append(Tensor(x.copy()))
-                    txs.append(torch.tensor(x.copy()))
+            xs, txs = _twin_inputs(inputs, dtype)
             out, ref = ours(*xs), theirs(*txs)
             where = f"[{dtype}, {'train' if training else 'eval'}, step {step}]"
             assert_close(out, ref.detach().numpy(), tol[dtype], f"{where} output")
