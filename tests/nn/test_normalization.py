@@ -56,3 +56,9 @@ def test_batchnorm_errors():
         nn.BatchNorm1d(3, momentum=1.5)
     bn.eval()
     assert bn(sn.tensor(np.ones((1, 3)))).shape == (1, 3)  # single sample is fine in eval
+
+
+def test_float64_model_keeps_float64_for_raw_array_input():
+    bn = nn.BatchNorm1d(3).astype("float64")
+    out = bn(np.random.default_rng(0).standard_normal((4, 3)))
+    assert out.dtype == np.float64

@@ -17,6 +17,7 @@ from typing import Any
 
 from .. import backend, ops
 from .._errors import unknown_choice
+from ..ops._util import wrap
 from ..tensor import Tensor
 from .module import Module
 
@@ -44,18 +45,32 @@ def _as_tensor(value: Any, name: str) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor(value)
 
 
+def _raw(value: Any, like: Tensor) -> Any:
+    """``value``'s array (a Tensor's data, or the array-like itself) in ``like``'s module."""
+    if isinstance(value, Tensor):
+        return value.data
+    return backend.get_array_module(like.data).asarray(value)
+
+
+def _constant(value: Any, like: Tensor) -> Tensor:
+    """``value`` (a target or weights) as a constant in ``like``'s dtype, cast once from the
+    caller's own array: never through the default float32 first."""
+    return wrap(_raw(value, like).astype(like.dtype, copy=False))
+
+
 def _float_target(name: str, input: Tensor, target: Any) -> Tensor:
-    """The target as a constant in the input's dtype, with the input's exact shape."""
-    target = _as_tensor(target, name)
-    if target.shape != input.shape:
+    """The target in the input's dtype (e.g. integer 0/1 labels become floats), with the
+    input's exact shape. A target Tensor of the same dtype is used as is (it may need grad)."""
+    shape = tuple(_raw(target, input).shape)
+    if shape != input.shape:
         raise ValueError(
-            f"{name}: prediction of shape {input.shape} and target of shape {target.shape} must "
+            f"{name}: prediction of shape {input.shape} and target of shape {shape} must "
             "have the same shape (no broadcasting, which would silently compare every prediction "
             "with every target). Reshape one, e.g. target.reshape(-1, 1)."
         )
-    if target.dtype != input.dtype:  # e.g. integer 0/1 labels for a float prediction
-        target = Tensor(target.data.astype(input.dtype))
-    return target
+    if isinstance(target, Tensor) and target.dtype == input.dtype:
+        return target
+    return _constant(target, input)
 
 
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
@@ -84,11 +99,8 @@ def huber_loss(input: Any, target: Any, delta: float = 1.0, reduction: str = "me
     return _reduce(loss, reduction, "huber_loss")
 
 
-def _weighted(loss: Tensor, weight: Any, name: str) -> Tensor:
-    if weight is None:
-        return loss
-    w = _as_tensor(weight, name)
-    return loss * Tensor(w.data.astype(loss.dtype))
+def _weighted(loss: Tensor, weight: Any) -> Tensor:
+    return loss if weight is None else loss * _constant(weight, loss)
 
 
 def binary_cross_entropy(
@@ -108,14 +120,8 @@ def binary_cross_entropy(
             f"from {float(p.min()):.4g} to {float(p.max()):.4g}. Apply a sigmoid first, or use "
             "binary_cross_entropy_with_logits on the raw scores."
         )
-    xp = backend.get_array_module(p)
-    with backend.errstate(xp, divide="ignore"):  # log(0) = -inf, then clamped to -100
-        log_p = ops.maximum(ops.log(input), -100.0)
-        log_1mp = ops.maximum(ops.log(1.0 - input), -100.0)
-    loss = -(y * log_p + (1.0 - y) * log_1mp)
-    return _reduce(
-        _weighted(loss, weight, "binary_cross_entropy"), reduction, "binary_cross_entropy"
-    )
+    loss = ops.binary_cross_entropy(input, y)
+    return _reduce(_weighted(loss, weight), reduction, "binary_cross_entropy")
 
 
 def binary_cross_entropy_with_logits(
@@ -130,7 +136,7 @@ def binary_cross_entropy_with_logits(
     input = _as_tensor(input, name)
     y = _float_target(name, input, target)
     loss = ops.bce_with_logits(input, y, pos_weight)
-    return _reduce(_weighted(loss, weight, name), reduction, name)
+    return _reduce(_weighted(loss, weight), reduction, name)
 
 
 def _check_labels(name: str, logits: Tensor, target: Tensor) -> Any:
@@ -168,10 +174,10 @@ def _class_last(x: Tensor) -> Tensor:
     return ops.reshape(ops.transpose(x, axes), (-1, x.shape[1]))
 
 
-def _class_weights(name: str, weight: Any, n_classes: int, dtype: Any) -> Any:
+def _class_weights(name: str, weight: Any, n_classes: int, like: Tensor) -> Any:
     if weight is None:
         return None
-    w = _as_tensor(weight, name).data.astype(dtype)
+    w = _constant(weight, like).data
     if tuple(w.shape) != (n_classes,):
         raise ValueError(
             f"{name}: weight must have one entry per class, shape ({n_classes},); got "
@@ -189,7 +195,7 @@ def nll_loss(input: Any, target: Any, weight: Any = None, reduction: str = "mean
     name = "nll_loss"
     input = _class_axis_guard(name, _as_tensor(input, name))
     labels = _check_labels(name, input, _as_tensor(target, name))
-    w = _class_weights(name, weight, input.shape[1], input.dtype)
+    w = _class_weights(name, weight, input.shape[1], input)
     return _nll(input, labels, w, reduction, name)
 
 
@@ -208,7 +214,7 @@ def _nll(log_probs: Tensor, labels: Any, w: Any, reduction: str, name: str) -> T
     picked = -flat[xp.arange(flat_labels.shape[0]), flat_labels]
     if w is not None:
         w_i = w[flat_labels]
-        picked = picked * Tensor(w_i)
+        picked = picked * wrap(w_i)
         if reduction == "mean":
             return ops.sum(picked) * (1.0 / float(w_i.sum()))
     if reduction == "none":
@@ -242,23 +248,23 @@ def cross_entropy(
         raise unknown_choice("reduction", name, _REDUCTIONS, reduction)
     _class_axis_guard(name, input)
     n_classes = input.shape[1]
-    w = _class_weights(name, weight, n_classes, input.dtype)
+    w = _class_weights(name, weight, n_classes, input)
     log_probs = ops.log_softmax(input, axis=1)
     shape = (1, n_classes) + (1,) * (input.ndim - 2)
 
     if target.dtype.kind == "f" and target.shape == input.shape:  # class probabilities
-        probs = target.data.astype(input.dtype)
+        probs = _constant(target, input).data
         if label_smoothing > 0:
             probs = probs * (1.0 - label_smoothing) + label_smoothing / n_classes
         weighted = probs if w is None else probs * w.reshape(shape)
-        per_sample = -ops.sum(log_probs * Tensor(weighted), axis=1)
+        per_sample = -ops.sum(log_probs * wrap(weighted), axis=1)
         return _reduce(per_sample, reduction, name)
 
     labels = _check_labels(name, input, target)
     nll = _nll(log_probs, labels, w, reduction, name)
     if label_smoothing == 0:
         return nll
-    scaled = log_probs if w is None else log_probs * Tensor(w.reshape(shape))
+    scaled = log_probs if w is None else log_probs * wrap(w.reshape(shape))
     smooth = -ops.sum(scaled, axis=1)
     if reduction == "mean":
         smooth = (

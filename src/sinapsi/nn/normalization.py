@@ -62,7 +62,9 @@ class BatchNorm1d(Module):
             self.running_mean = self.running_var = self.num_batches_tracked = None
 
     def forward(self, x: Any) -> Tensor:
-        x = x if isinstance(x, Tensor) else Tensor(x)
+        if not isinstance(x, Tensor):
+            dtype = self.weight.dtype if self.affine else None
+            x = Tensor(x, dtype=dtype)
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
             raise ValueError(
                 f"BatchNorm1d({self.num_features}) expects input of shape (N, "

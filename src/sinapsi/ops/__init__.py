@@ -22,7 +22,14 @@ from .elementwise import (
     where,
 )
 from .linalg import linear, matmul
-from .nn import batch_norm, bce_with_logits, dropout, log_softmax, softmax
+from .nn import (
+    batch_norm,
+    bce_with_logits,
+    binary_cross_entropy,
+    dropout,
+    log_softmax,
+    softmax,
+)
 from .reduce import logsumexp, max, mean, min, sum, var
 from .shape import (
     astype,
@@ -39,7 +46,8 @@ from .shape import (
 )
 
 __all__ = [
-    "abs", "add", "astype", "batch_norm", "bce_with_logits", "broadcast_to", "clip",
+    "abs", "add", "astype", "batch_norm", "bce_with_logits", "binary_cross_entropy",
+    "broadcast_to", "clip",
     "concatenate", "div", "dropout", "erf", "exp",
     "expand_dims", "flatten", "gather", "getitem", "linear", "log", "log1p", "log_softmax",
     "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "pow",

@@ -3,6 +3,8 @@
 - softmax / log_softmax: composed from exp/sum/div, softmax overflows for large inputs and its
   log loses precision; shifting by the maximum and working in log space avoids both.
 - bce_with_logits: the stable form of binary cross-entropy on logits, one pass each way.
+- binary_cross_entropy: on probabilities, logs clamped at -100 and PyTorch's backward, which
+  stays finite at p = 0 or 1 (composed, the backward of log would divide 0 by 0 there).
 - batch_norm: normalization with batch statistics has a compact closed-form backward; composed
   from mean/var/sub/div it would be ~10 graph nodes and as many passes over memory.
 - dropout: the mask is drawn once and reused by the backward.
@@ -17,7 +19,9 @@ from ..autograd import make_result
 from ..tensor import Tensor
 from ._util import normalize_axes, operand, pair
 
-__all__ = ["softmax", "log_softmax", "bce_with_logits", "batch_norm", "dropout"]
+__all__ = [
+    "softmax", "log_softmax", "binary_cross_entropy", "bce_with_logits", "batch_norm", "dropout",
+]  # fmt: skip
 
 
 def _shifted(op: str, x: Tensor, axis: int) -> tuple[Any, Any, int]:
@@ -51,6 +55,27 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
         return (g - xp.exp(y) * g.sum(axis=ax, keepdims=True),)
 
     return make_result(y, "log_softmax", (x,), backward)
+
+
+def binary_cross_entropy(probs: Any, target: Any) -> Tensor:
+    """Elementwise ``-(y log p + (1 - y) log(1 - p))`` for ``p`` in [0, 1], logs clamped at
+    -100 (as ``torch.nn.functional.binary_cross_entropy``).
+
+    The gradient is PyTorch's ``(p - y) / max(p (1 - p), 1e-12)``: finite at p = 0 or 1. The
+    target gets no gradient.
+    """
+    p, y = pair("binary_cross_entropy", probs, target)
+    xp = backend.get_array_module(p.data)
+    P, Y = p.data, y.data  # noqa: N806
+    with backend.errstate(xp, divide="ignore"):  # log(0) = -inf, then clamped
+        log_p = xp.maximum(xp.log(P), -100.0)
+        log_1mp = xp.maximum(xp.log1p(-P), -100.0)
+    data = -(Y * log_p + (1.0 - Y) * log_1mp)
+
+    def backward(g: Any) -> tuple[Any, None]:
+        return g * (P - Y) / xp.maximum(P * (1.0 - P), 1e-12), None
+
+    return make_result(data, "binary_cross_entropy", (p, y), backward)
 
 
 def bce_with_logits(logits: Any, target: Any, pos_weight: Any = None) -> Tensor:
