@@ -225,6 +225,23 @@ def _twin_inputs(
     return ours, theirs
 
 
+def _compare_and_backprop(out: Tensor, ref: Any, rtol: float, where: str, rng: Any) -> bool:
+    """Assert our output equals torch's (values and dtype), then backpropagate the same random
+    output weighting through both. Returns False when there is nothing to backpropagate."""
+    import torch
+
+    ref_dtype = str(ref.dtype).replace("torch.", "")
+    if str(out.dtype) != ref_dtype:
+        raise AssertionError(f"{where} output dtype {out.dtype} != torch's {ref_dtype}")
+    assert_close(out, ref.detach().numpy(), rtol, f"{where} output")
+    if not out.requires_grad:
+        return False
+    v = rng.standard_normal(out.shape).astype(out.dtype)
+    out.backward(v)
+    ref.backward(torch.tensor(v))
+    return True
+
+
 def check_op(
     sinapsi_fn: Callable[..., Any],
     torch_fn: Callable[..., Any],
@@ -244,7 +261,6 @@ def check_op(
     random output weighting.
     Default tolerances: float64 ``1e-10``, float32 ``1e-5`` (see :func:`assert_close`).
     """
-    import torch
 
     tol = {**_TOLERANCES, **(rtol or {})}
     rng = numpy.random.default_rng(seed)
@@ -256,15 +272,8 @@ def check_op(
             raise AssertionError(
                 f"[{dtype}] output shape {out.shape} != torch's {tuple(ref.shape)}"
             )
-        ref_dtype = str(ref.dtype).replace("torch.", "")
-        if str(out.dtype) != ref_dtype:
-            raise AssertionError(f"[{dtype}] output dtype {out.dtype} != torch's {ref_dtype}")
-        assert_close(out, ref.detach().numpy(), tol[dtype], f"[{dtype}] forward")
-        if not out.requires_grad:
+        if not _compare_and_backprop(out, ref, tol[dtype], f"[{dtype}]", rng):
             continue
-        v = rng.standard_normal(out.shape).astype(dtype)
-        out.backward(v)
-        ref.backward(torch.tensor(v))
         for k, (t_ours, t_theirs) in enumerate(zip(ours, theirs)):
             if not t_ours.requires_grad:
                 continue
@@ -320,14 +329,8 @@ def check_module(
             xs, txs = _twin_inputs(inputs, dtype)
             out, ref = ours(*xs), theirs(*txs)
             where = f"[{dtype}, {'train' if training else 'eval'}, step {step}]"
-            assert_close(out, ref.detach().numpy(), tol[dtype], f"{where} output")
-            if str(out.dtype) != str(ref.dtype).replace("torch.", ""):
-                raise AssertionError(f"{where} output dtype {out.dtype} != torch's {ref.dtype}")
-            if not out.requires_grad:
+            if not _compare_and_backprop(out, ref, tol[dtype], where, rng):
                 continue
-            v = rng.standard_normal(out.shape).astype(dtype)
-            out.backward(v)
-            ref.backward(torch.tensor(v))
             for k, (x, tx) in enumerate(zip(xs, txs)):
                 if x.requires_grad:
                     assert_close(x.grad, tx.grad.numpy(), tol[dtype], f"{where} input {k} grad")

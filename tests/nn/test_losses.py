@@ -212,38 +212,16 @@ def test_bce_with_logits_is_stable_for_large_logits(reduction, pos_weight):
 # ----------------------------------------------------------------------------- class labels
 
 
+@pytest.mark.parametrize("target", ["labels", "probabilities"])
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weight"])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("ndim", [2, 3])
 @given(data=st.data(), seed=seeds)
-def test_cross_entropy_with_labels_matches_torch(ndim, reduction, weighted, smoothing, data, seed):
+def test_cross_entropy_matches_torch(ndim, reduction, weighted, smoothing, target, data, seed):
     shape = data.draw(CLASS_SHAPES[ndim])
-    inputs, grads = [3 * normal(seed, shape), labels(seed + 1, shape)], [True, False]
-    if weighted:
-        inputs.append(class_weights(seed + 2, shape[1]))
-        grads.append(False)
-    ours, theirs = both(
-        "cross_entropy",
-        "functional",
-        reduction,
-        extra=("weight",) * weighted,
-        label_smoothing=smoothing,
-    )
-    check_op(ours, theirs, inputs, requires_grad=grads)
-
-
-@pytest.mark.parametrize("smoothing", [0.0, 0.1])
-@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weight"])
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("ndim", [2, 3])
-@given(data=st.data(), seed=seeds)
-def test_cross_entropy_with_class_probabilities_matches_torch(
-    ndim, reduction, weighted, smoothing, data, seed
-):
-    shape = data.draw(CLASS_SHAPES[ndim])
-    inputs = [3 * normal(seed, shape), class_probabilities(seed + 1, shape)]
-    grads = [True, False]
+    make_target = labels if target == "labels" else class_probabilities
+    inputs, grads = [3 * normal(seed, shape), make_target(seed + 1, shape)], [True, False]
     if weighted:
         inputs.append(class_weights(seed + 2, shape[1]))
         grads.append(False)
