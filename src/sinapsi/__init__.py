@@ -15,7 +15,7 @@ layers, activations, normalization and losses (:mod:`sinapsi.nn`) and initialize
 array([[ 0.5, -1. ]], dtype=float32)
 """
 
-from . import backend, functional, init, nn, ops
+from . import backend, functional, init, nn, ops, optim
 from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .backend import default_dtype, get_default_dtype, new_rng, set_default_dtype
 from .functional import elu, gelu, leaky_relu, relu6, silu, softplus
@@ -72,7 +72,7 @@ __all__ = [
     "get_default_dtype", "set_default_dtype", "default_dtype", "new_rng",
     "gradcheck", "GradcheckError",
     # modules
-    "backend", "ops", "functional", "init", "nn",
+    "backend", "ops", "functional", "init", "nn", "optim",
     # ops
     "abs", "add", "astype", "broadcast_to", "clip", "concatenate", "div", "erf", "exp",
     "expand_dims", "flatten", "gather", "linear", "log", "log1p", "log_softmax", "logsumexp",

@@ -1,0 +1,73 @@
+"""Stochastic gradient descent with momentum, dampening and Nesterov momentum."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ..tensor import Tensor
+from .optimizer import Optimizer, check_range
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent, PyTorch's algorithm step for step::
+
+        g = grad + weight_decay * p                   (L2 weight decay, if any)
+        if momentum:
+            v = g                                     on the first step
+            v = momentum * v + (1 - dampening) * g    afterwards
+            g = g + momentum * v  if nesterov  else  v
+        p = p - lr * g
+
+    The notes' form ``v = beta v + (1 - beta) grad J`` is ``SGD(momentum=beta,
+    dampening=beta)``. One difference: PyTorch (and so sinapsi) starts with ``v = g`` instead of
+    ``v = (1 - beta) g``, so the very first step is not damped.
+
+    Args:
+        params: parameters or parameter groups.
+        lr: learning rate (default 0.01).
+        momentum: beta in [0, 1) (default 0: plain SGD).
+        dampening: in [0, 1] (default 0).
+        weight_decay: L2 penalty coefficient (default 0).
+        nesterov: Nesterov momentum (needs momentum > 0 and dampening 0).
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 0.01,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        on_nonfinite: str = "raise",
+    ) -> None:
+        defaults = dict(
+            lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+            nesterov=nesterov,
+        )  # fmt: skip
+        super().__init__(params, defaults, on_nonfinite)
+
+    def _validate_group(self, group: dict[str, Any]) -> None:
+        super()._validate_group(group)
+        check_range("momentum", group["momentum"], 0.0, 1.0)
+        check_range("dampening", group["dampening"], 0.0, 1.0, high_open=False)
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(
+                "Nesterov momentum requires a momentum > 0 and zero dampening. Received: "
+                f"momentum={group['momentum']}, dampening={group['dampening']}"
+            )
+
+    def update(self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]):
+        momentum = group["momentum"]
+        if momentum:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = grad.copy()
+            else:
+                buf *= momentum
+                buf += (1.0 - group["dampening"]) * grad
+            grad = grad + momentum * buf if group["nesterov"] else buf
+        param.data -= group["lr"] * grad
