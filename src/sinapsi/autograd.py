@@ -13,6 +13,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import backend
 from .backend import get_array_module
 
 if TYPE_CHECKING:
@@ -287,7 +288,8 @@ def is_grad_enabled() -> bool:
 class detect_anomaly:  # noqa: N801
     """Check every op's output and every gradient for NaN/Inf, and raise naming the op.
 
-    Costs one pass over each array; use it to find where a NaN first appears.
+    Costs one pass over each array; use it to find where a NaN first appears. Inside the
+    block NumPy's own floating-point warnings are silenced: this error replaces them.
 
     >>> import sinapsi as sn
     >>> with sn.detect_anomaly():
@@ -301,7 +303,12 @@ class detect_anomaly:  # noqa: N801
         global _anomaly_mode
         self._previous = _anomaly_mode
         _anomaly_mode = True
+        self._numpy_errors = backend.numpy.errstate(
+            divide="ignore", invalid="ignore", over="ignore"
+        )
+        self._numpy_errors.__enter__()
 
     def __exit__(self, *exc: object) -> None:
         global _anomaly_mode
         _anomaly_mode = self._previous
+        self._numpy_errors.__exit__(*exc)

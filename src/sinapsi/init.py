@@ -13,7 +13,7 @@ signal shrinks or grows layer after layer, and so do the gradients (vanishing / 
 >>> from sinapsi import init
 >>> w = init.kaiming_normal((256, 784), rng=0)  # (out_features, in_features), like nn.Linear
 >>> round(float(w.std()), 3), round((2 / 784) ** 0.5, 3)
-(0.05, 0.05)
+(0.051, 0.051)
 """
 
 from __future__ import annotations

@@ -3,16 +3,30 @@
 from typing import Any
 
 from .._errors import unknown_choice
+from . import lr_scheduler
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .clip import clip_grad_norm_, clip_grad_value_
+from .lr_scheduler import (
+    CosineAnnealingLR,
+    ExponentialLR,
+    LinearLR,
+    LinearWarmup,
+    LRScheduler,
+    MultiStepLR,
+    ReduceLROnPlateau,
+    SequentialLR,
+    StepLR,
+)
 from .optimizer import NonFiniteGradientError, Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = [
     "Optimizer", "NonFiniteGradientError", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW",
-    "clip_grad_norm_", "clip_grad_value_", "get",
+    "clip_grad_norm_", "clip_grad_value_", "get", "lr_scheduler",
+    "LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
+    "LinearWarmup", "ReduceLROnPlateau", "SequentialLR",
 ]  # fmt: skip
 
 _OPTIMIZERS: dict[str, type[Optimizer]] = {
