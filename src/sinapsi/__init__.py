@@ -15,7 +15,7 @@ layers, activations, normalization and losses (:mod:`sinapsi.nn`) and initialize
 array([[ 0.5, -1. ]], dtype=float32)
 """
 
-from . import backend, functional, init, nn, ops, optim
+from . import backend, data, functional, init, io, nn, ops, optim, train
 from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .backend import default_dtype, get_default_dtype, new_rng, set_default_dtype
 from .functional import elu, gelu, leaky_relu, relu6, silu, softplus
@@ -62,6 +62,7 @@ from .ops import (
 )
 from .tensor import Tensor, as_tensor, full, ones, ones_like, tensor, zeros, zeros_like
 from .testing import GradcheckError, gradcheck
+from .train import evaluate, fit, predict, predict_classes, predict_proba
 
 __version__ = "0.1.0"
 
@@ -72,7 +73,9 @@ __all__ = [
     "get_default_dtype", "set_default_dtype", "default_dtype", "new_rng",
     "gradcheck", "GradcheckError",
     # modules
-    "backend", "ops", "functional", "init", "nn", "optim",
+    "backend", "data", "ops", "functional", "init", "io", "nn", "optim", "train",
+    # training and inference
+    "fit", "evaluate", "predict", "predict_proba", "predict_classes",
     # ops
     "abs", "add", "astype", "broadcast_to", "clip", "concatenate", "div", "erf", "exp",
     "expand_dims", "flatten", "gather", "linear", "log", "log1p", "log_softmax", "logsumexp",

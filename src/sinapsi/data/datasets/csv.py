@@ -1,0 +1,217 @@
+"""CSV files of numeric features and one target column.
+
+>>> import tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "pets.csv"
+>>> _ = path.write_text("weight,height,kind\\n4.1,25,cat\\n30,60,dog\\n3.5,23,cat\\n")
+>>> X, y, classes = load_csv(path, target="kind", return_classes=True)
+>>> X.shape, y.tolist(), classes
+((3, 2), [0, 1, 0], ['cat', 'dog'])
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["load_csv"]
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_int(cell: str) -> bool:
+    try:
+        int(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _detect_header(rows: list[list[str]]) -> bool:
+    """The first row is a header when none of its cells is a number and (unless it is the only
+    row) some column holds a name there and a number in the second row."""
+    first = rows[0]
+    if any(_is_number(cell) for cell in first):
+        return False
+    if len(rows) == 1:
+        return True
+    return any(_is_number(cell) for cell in rows[1])
+
+
+def _read_rows(path: Path, delimiter: str) -> tuple[list[list[str]], list[int]]:
+    """Non-blank rows and their line numbers in the file (1-based)."""
+    rows, lines = [], []
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f, delimiter=delimiter)
+        for row in reader:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue  # blank line
+            rows.append(row)
+            lines.append(reader.line_num)
+    return rows, lines
+
+
+def load_csv(
+    path: str | os.PathLike[str],
+    target: int | str = -1,
+    delimiter: str = ",",
+    header: bool | None = None,
+    return_classes: bool = False,
+) -> Any:
+    """Read features and a target from a CSV file.
+
+    Parameters
+    ----------
+    path : path
+    target : int or str, default=-1
+        The target column: an index (negative counts from the end) or a header name. Every
+        other column is a feature.
+    delimiter : str, default=","
+    header : bool or None, default=None
+        Whether the first row holds column names; None detects it (a first row without numbers
+        followed by a row with numbers).
+    return_classes : bool, default=False
+        Also return the class names (list of str) when the target holds text labels, else None.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), float32
+    y : ndarray of shape (n_samples,)
+        int64 when every target cell is an integer; text labels become the ids of their sorted
+        class names (int64); float32 otherwise.
+    classes : list of str or None
+        Only with ``return_classes=True``.
+
+    Blank lines are skipped. Row numbers in error messages are line numbers in the file.
+    """
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise ValueError(
+            f"load_csv: delimiter must be a single character such as ',', ';' or '\\t'. "
+            f"Received: delimiter={delimiter!r}"
+        )
+    if header is not None and not isinstance(header, (bool, np.bool_)):
+        raise TypeError(
+            f"load_csv: header must be None (detect), True or False. Received: header={header!r}"
+        )
+    path = Path(path)
+    if not path.is_file():
+        what = "is a directory, not a file" if path.is_dir() else "does not exist"
+        raise FileNotFoundError(f"load_csv: {str(path)!r} {what}. Check the path.")
+    rows, lines = _read_rows(path, delimiter)
+    if not rows:
+        raise ValueError(
+            f"load_csv: {str(path)!r} is empty; expected rows of {delimiter!r}-separated "
+            "numbers, one sample per row."
+        )
+    if header is None:
+        header = _detect_header(rows)
+    names = [cell.strip() for cell in rows[0]] if header else None
+    if header:
+        rows, lines = rows[1:], lines[1:]
+        if not rows:
+            raise ValueError(
+                f"load_csv: {str(path)!r} has a header row but no data rows. Pass header=False "
+                "if the first row is data."
+            )
+    n_columns = len(names) if names is not None else len(rows[0])
+    for row, line in zip(rows, lines):
+        if len(row) != n_columns:
+            source = "the header" if names is not None else f"row {lines[0]}"
+            raise ValueError(
+                f"load_csv: row {line} has {len(row)} columns but {source} has {n_columns}. "
+                "Every row needs the same columns: check for a missing or extra "
+                f"{delimiter!r}, or a delimiter inside an unquoted value."
+            )
+    column = _target_index(target, names, n_columns)
+    if n_columns < 2:
+        raise ValueError(
+            f"load_csv: {str(path)!r} has a single column (the target) and no feature columns. "
+            f"Check the delimiter: got delimiter={delimiter!r}."
+        )
+    features = [i for i in range(n_columns) if i != column]
+
+    def label(i: int) -> str:
+        return f"column {names[i]!r} (index {i})" if names is not None else f"column {i}"
+
+    X = _features(rows, lines, features, label)
+    y, classes = _targets(rows, lines, column, label)
+    return (X, y, classes) if return_classes else (X, y)
+
+
+def _target_index(target: Any, names: list[str] | None, n_columns: int) -> int:
+    if isinstance(target, str):
+        if names is None:
+            raise ValueError(
+                f"load_csv: target={target!r} is a column name, but the file has no header row. "
+                "Pass header=True if the first row holds the names, or give target as a column "
+                "index."
+            )
+        if target not in names:
+            raise ValueError(
+                f"load_csv: there is no column named {target!r}; the columns are {names}. "
+                "Pass one of these names or a column index as target."
+            )
+        return names.index(target)
+    if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+        if not -n_columns <= target < n_columns:
+            raise ValueError(
+                f"load_csv: target={target} is out of range for a file with {n_columns} columns; "
+                f"use an index in [{-n_columns}, {n_columns - 1}] or a header name."
+            )
+        return int(target) % n_columns
+    raise TypeError(
+        f"load_csv: target must be a column index (int) or a header name (str). "
+        f"Received: target={target!r}"
+    )
+
+
+def _features(rows: list[list[str]], lines: list[int], columns: list[int], label: Any) -> Any:
+    cells = [[row[i] for i in columns] for row in rows]
+    try:  # fast path: NumPy parses the strings
+        return np.array(cells, dtype=np.float64).astype(np.float32)
+    except ValueError:
+        pass
+    values = np.empty((len(cells), len(columns)), dtype=np.float32)
+    for r, (row, line) in enumerate(zip(cells, lines)):  # say where the first bad cell is
+        for c, (cell, i) in enumerate(zip(row, columns)):
+            if not cell.strip():
+                raise ValueError(
+                    f"load_csv: empty cell at row {line}, {label(i)}. Fill in or drop rows with "
+                    "missing values before loading."
+                )
+            if not _is_number(cell):
+                raise ValueError(
+                    f"load_csv: non-numeric feature value {cell!r} at row {line}, {label(i)}. "
+                    "Features must be numbers: encode categories as numbers (e.g. one-hot "
+                    "columns), or choose this column as the target. If this row is a header, "
+                    "pass header=True."
+                )
+            values[r, c] = float(cell)
+    return values
+
+
+def _targets(
+    rows: list[list[str]], lines: list[int], column: int, label: Any
+) -> tuple[np.ndarray, list[str] | None]:
+    cells = [row[column].strip() for row in rows]
+    for cell, line in zip(cells, lines):
+        if not cell:
+            raise ValueError(
+                f"load_csv: empty target cell at row {line}, {label(column)}. Drop rows without "
+                "a target before loading."
+            )
+    if all(_is_int(cell) for cell in cells):
+        return np.array([int(cell) for cell in cells], dtype=np.int64), None
+    if all(_is_number(cell) for cell in cells):
+        return np.array([float(cell) for cell in cells], dtype=np.float32), None
+    classes, ids = np.unique(np.array(cells), return_inverse=True)
+    return ids.astype(np.int64).reshape(-1), [str(c) for c in classes]

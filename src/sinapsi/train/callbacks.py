@@ -1,0 +1,308 @@
+"""Callbacks: objects with no-op hooks that the training loop calls (Keras' protocol).
+
+A callback reads the ``logs`` dict (loss, metrics, learning rate, ...) and may set
+``trainer.stop_training``. Hooks: ``on_train_begin/end(logs)``, ``on_epoch_begin/end(epoch,
+logs)``, ``on_batch_begin/end(batch, logs)``. Only overridden hooks cost anything.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .. import io
+from .._errors import unknown_choice
+
+if TYPE_CHECKING:
+    from .trainer import Trainer
+
+__all__ = [
+    "Callback", "CallbackList", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler",
+    "GradientMonitor", "ProgressBar",
+]  # fmt: skip
+
+_HOOKS = (
+    "on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on_batch_begin",
+    "on_batch_end",
+)  # fmt: skip
+
+
+class Callback:
+    """Base class: override the hooks you need. ``self.trainer`` is set before training."""
+
+    trainer: Trainer
+
+    def set_trainer(self, trainer: Trainer) -> None:
+        self.trainer = trainer
+
+    def on_train_begin(self, logs: dict[str, Any]) -> None: ...
+    def on_train_end(self, logs: dict[str, Any]) -> None: ...
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None: ...
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None: ...
+    def on_batch_begin(self, batch: int, logs: dict[str, Any]) -> None: ...
+    def on_batch_end(self, batch: int, logs: dict[str, Any]) -> None: ...
+
+
+class CallbackList:
+    """Calls each hook on every callback that overrides it (the others cost nothing)."""
+
+    def __init__(self, callbacks: list[Callback], trainer: Trainer) -> None:
+        for cb in callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(
+                    f"callbacks must be sinapsi.train.Callback objects; got {type(cb).__name__}."
+                )
+            cb.set_trainer(trainer)
+        self.hooks = {
+            name: [getattr(cb, name) for cb in callbacks
+                   if getattr(type(cb), name) is not getattr(Callback, name)]
+            for name in _HOOKS
+        }  # fmt: skip
+
+    def call(self, hook: str, *args: Any) -> None:
+        for fn in self.hooks[hook]:
+            fn(*args)
+
+
+def _monitor_value(owner: str, monitor: str, logs: dict[str, Any]) -> float | None:
+    if monitor not in logs:
+        available = ", ".join(sorted(k for k in logs if not isinstance(logs[k], dict)))
+        warnings.warn(
+            f"{owner}: the monitored value {monitor!r} is not in the logs (available: "
+            f"{available}). Pass monitor= one of these, or validation data for 'val_*' keys.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
+    return float(logs[monitor])
+
+
+def _mode(owner: str, mode: str, monitor: str) -> str:
+    if mode == "auto":
+        return "max" if any(k in monitor for k in ("acc", "r2")) else "min"
+    if mode not in ("min", "max"):
+        raise unknown_choice("mode", owner, ["auto", "min", "max"], mode)
+    return mode
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+
+    With ``restore_best_weights`` the model gets back the weights of its best epoch.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        patience: int = 5,
+        min_delta: float = 0.0,
+        mode: str = "auto",
+        restore_best_weights: bool = False,
+    ) -> None:
+        if not isinstance(patience, int) or patience < 0:
+            raise ValueError(
+                f"EarlyStopping: patience must be an integer >= 0. Received: {patience!r}"
+            )
+        self.monitor, self.patience, self.min_delta = monitor, patience, abs(min_delta)
+        self.mode = _mode("EarlyStopping", mode, monitor)
+        self.restore_best_weights = restore_best_weights
+
+    def on_train_begin(self, logs: dict[str, Any]) -> None:
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch, self.wait, self.stopped_epoch = -1, 0, None
+        self.best_state: dict[str, Any] | None = None
+
+    def _improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        value = _monitor_value("EarlyStopping", self.monitor, logs)
+        if value is None:
+            return
+        if self._improved(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_state = self.trainer.model.state_dict()
+            return
+        self.wait += 1
+        if self.wait > self.patience:
+            self.stopped_epoch = epoch
+            self.trainer.stop_training = True
+
+    def on_train_end(self, logs: dict[str, Any]) -> None:
+        if self.restore_best_weights and self.best_state is not None:
+            self.trainer.model.load_state_dict(self.best_state)
+
+
+class ModelCheckpoint(Callback):
+    """Save the model's weights (``state_dict``) to ``path`` during training.
+
+    ``save_best_only``: save only when ``monitor`` improves; otherwise every
+    ``every_n_epochs`` epochs. ``path`` may contain ``{epoch}`` (1-based). Writes are atomic
+    (temporary file, then rename): a crash mid-write leaves the previous file intact.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        monitor: str = "val_loss",
+        save_best_only: bool = True,
+        every_n_epochs: int = 1,
+        mode: str = "auto",
+    ) -> None:
+        if not isinstance(every_n_epochs, int) or every_n_epochs < 1:
+            raise ValueError(
+                "ModelCheckpoint: every_n_epochs must be an integer >= 1. "
+                f"Received: {every_n_epochs!r}"
+            )
+        self.path, self.monitor = str(path), monitor
+        self.save_best_only, self.every_n_epochs = save_best_only, every_n_epochs
+        self.mode = _mode("ModelCheckpoint", mode, monitor)
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.saved: list[str] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        if self.save_best_only:
+            value = _monitor_value("ModelCheckpoint", self.monitor, logs)
+            better = value is not None and (
+                value < self.best if self.mode == "min" else value > self.best
+            )
+            if not better:
+                return
+            self.best = value  # type: ignore[assignment]
+        elif (epoch + 1) % self.every_n_epochs:
+            return
+        target = self.path.format(epoch=epoch + 1)
+        metrics = {k: v for k, v in logs.items() if isinstance(v, (int, float))}
+        io.save_arrays(
+            target, self.trainer.model.state_dict(), {"epoch": epoch + 1, "logs": metrics}
+        )
+        self.saved.append(target)
+
+
+class LearningRateScheduler(Callback):
+    """Step an ``optim.lr_scheduler`` scheduler once per epoch (``interval="epoch"``) or once
+    per batch (``"step"``, e.g. warmup). ReduceLROnPlateau gets ``monitor`` from the logs."""
+
+    def __init__(self, scheduler: Any, interval: str = "epoch", monitor: str = "val_loss") -> None:
+        if interval not in ("epoch", "step"):
+            raise unknown_choice("interval", "LearningRateScheduler", ["epoch", "step"], interval)
+        self.scheduler, self.interval, self.monitor = scheduler, interval, monitor
+
+    def _step(self, logs: dict[str, Any]) -> None:
+        from ..optim.lr_scheduler import ReduceLROnPlateau
+
+        if isinstance(self.scheduler, ReduceLROnPlateau):
+            key = self.monitor if self.monitor in logs else "loss"
+            self.scheduler.step(logs[key])
+        else:
+            self.scheduler.step()
+
+    def on_batch_end(self, batch: int, logs: dict[str, Any]) -> None:
+        if self.interval == "step":
+            self._step(logs)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        if self.interval == "epoch":
+            self._step(logs)
+
+
+class GradientMonitor(Callback):
+    """Warn when a layer's gradient vanishes or explodes, naming the layer and the remedies.
+
+    Vanishing: a layer's gradient norm is below ``vanish`` times the largest layer's norm.
+    Exploding: a norm above ``explode`` or not finite. Reads the per-layer norms that
+    ``fit`` records each epoch. Warns once per layer and kind.
+    """
+
+    def __init__(self, vanish: float = 1e-7, explode: float = 1e3) -> None:
+        self.vanish, self.explode = vanish, explode
+        self.flagged: set[tuple[str, str]] = set()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        norms: dict[str, float] = logs.get("grad_norms", {})
+        if not norms:
+            return
+        largest = max((n for n in norms.values() if np.isfinite(n)), default=0.0)
+        for layer, norm in norms.items():
+            if not np.isfinite(norm) or norm > self.explode:
+                kind, advice = (
+                    "explodes",
+                    (
+                        "clip the gradients (fit(..., clip_grad_norm=1.0)), lower the learning "
+                        "rate, "
+                        "or add BatchNorm"
+                    ),
+                )
+            elif largest > 0 and norm < self.vanish * largest:
+                kind, advice = (
+                    "vanishes",
+                    (
+                        "use ReLU instead of sigmoid/tanh, He initialization (init='he'), "
+                        "BatchNorm, or fewer layers"
+                    ),
+                )
+            else:
+                continue
+            if (layer, kind) not in self.flagged:
+                self.flagged.add((layer, kind))
+                warnings.warn(
+                    f"Epoch {epoch + 1}: the gradient of layer {layer} {kind} (norm {norm:.3g}, "
+                    f"largest layer {largest:.3g}). Remedies: {advice}.",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+
+
+class ProgressBar(Callback):
+    """A tqdm progress bar per epoch with the running loss (verbose=1), or one line per epoch
+    (verbose=2). In Jupyter, tqdm's notebook widget is used automatically."""
+
+    def __init__(self, verbose: int = 1) -> None:
+        self.verbose = verbose
+        self.bar: Any = None
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None:
+        if self.verbose == 1:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(
+                total=self.trainer.batches_per_epoch,
+                desc=f"Epoch {epoch + 1}/{self.trainer.epochs}",
+                unit="batch",
+                leave=True,
+                dynamic_ncols=True,
+            )
+
+    def on_batch_end(self, batch: int, logs: dict[str, Any]) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            if batch % 10 == 0:
+                self.bar.set_postfix(loss=f"{logs['loss']:.4f}", refresh=False)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        text = _format_logs(logs)
+        if self.bar is not None:
+            self.bar.set_postfix_str(text, refresh=True)
+            self.bar.close()
+            self.bar = None
+        elif self.verbose == 2:
+            print(f"Epoch {epoch + 1}/{self.trainer.epochs} - {text}", flush=True)
+
+
+def _format_logs(logs: dict[str, Any]) -> str:
+    parts = []
+    for k, v in logs.items():
+        if k == "time":
+            parts.append(f"{v:.2f}s")
+        elif k == "lr":
+            parts.append(f"lr {v:.3g}")
+        elif isinstance(v, float):
+            parts.append(f"{k} {v:.4f}")
+    return " - ".join(parts)

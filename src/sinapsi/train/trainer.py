@@ -1,0 +1,455 @@
+"""The training loop (*addestramento*): epochs of mini-batches, validation, inference.
+
+:func:`fit` trains a model the way the notes describe it: the data in batches, for each batch a
+forward pass, the loss, backpropagation and an optimizer step; after each epoch the validation
+loss and metrics. It returns a :class:`History`. :func:`evaluate` and :func:`predict` run the
+model in eval mode with no graph (*inferenza*).
+
+>>> import numpy as np, sinapsi as sn
+>>> from sinapsi import nn
+>>> x = np.random.default_rng(0).standard_normal((64, 2))
+>>> y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)             # XOR-like labels
+>>> model = nn.Sequential(nn.Linear(2, 16, rng=0), nn.Tanh(), nn.Linear(16, 2, rng=1))
+>>> history = sn.fit(model, x, y, loss="cross_entropy", optimizer="adam", lr=0.05,
+...                  epochs=30, batch_size=16, metrics=["accuracy"], seed=0, verbose=0)
+>>> history.history["loss"][-1] < history.history["loss"][0]
+True
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import backend, ops
+from ..autograd import no_grad
+from ..nn.losses import BCELoss, CrossEntropyLoss, NLLLoss, get_loss
+from ..nn.module import Module
+from ..optim import Optimizer, clip_grad_norm_
+from ..optim import get as get_optimizer
+from ..tensor import Tensor
+from .callbacks import Callback, CallbackList, LearningRateScheduler, ProgressBar
+from .metrics import get_metric
+
+__all__ = ["fit", "evaluate", "predict", "predict_proba", "predict_classes", "History", "Trainer"]
+
+
+class History:
+    """What happened during :func:`fit`, epoch by epoch (like Keras' History).
+
+    ``history``: a dict of lists: ``loss``, ``val_loss``, each metric and ``val_`` metric,
+    ``lr`` (the learning rate at the end of the epoch, before an epoch-wise schedule steps),
+    ``time`` (seconds per epoch). ``grad_norms``: per layer, the mean gradient norm of
+    each epoch. ``epoch``: the epoch numbers (1-based).
+    """
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {}
+        self.grad_norms: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+
+    def append(self, epoch: int, logs: dict[str, Any]) -> None:
+        self.epoch.append(epoch + 1)
+        for key, value in logs.items():
+            if key == "grad_norms":
+                for layer, norm in value.items():
+                    self.grad_norms.setdefault(layer, []).append(norm)
+            else:
+                self.history.setdefault(key, []).append(value)
+
+    def best_epoch(self, monitor: str = "val_loss", mode: str = "auto") -> int:
+        """The 1-based epoch where ``monitor`` was best (min for losses, max for accuracy)."""
+        if monitor not in self.history:
+            raise KeyError(
+                f"History has no {monitor!r}; available: {', '.join(sorted(self.history))}."
+            )
+        values = np.asarray(self.history[monitor])
+        maximize = mode == "max" or (mode == "auto" and any(k in monitor for k in ("acc", "r2")))
+        return self.epoch[int(np.argmax(values) if maximize else np.argmin(values))]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"epoch": self.epoch, "history": self.history, "grad_norms": self.grad_norms}
+
+    def save(self, path: str | Path) -> None:
+        """Write the history as JSON (atomically)."""
+        from ..io import atomic_write
+
+        text = json.dumps(self.to_dict(), indent=1).encode("utf-8")
+        atomic_write(path, lambda f: f.write(text))
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    def __repr__(self) -> str:
+        last = {k: round(v[-1], 4) for k, v in self.history.items() if v}
+        return f"History({len(self.epoch)} epochs, last: {last})"
+
+
+# ---------------------------------------------------------------------------- data checks
+def _as_array(name: str, value: Any) -> np.ndarray:
+    if isinstance(value, Tensor):
+        value = value.data
+    arr = backend.to_numpy(value)
+    if arr.dtype == object:
+        raise TypeError(f"fit: {name} must hold numbers; got an array of Python objects.")
+    return arr
+
+
+def _check_xy(where: str, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    x, y = _as_array("x", x), _as_array("y", y)
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError(f"{where}: the data set is empty (x has shape {x.shape}). Nothing to do.")
+    if len(x) != len(y):
+        raise ValueError(
+            f"{where}: x has {len(x)} samples but y has {len(y)}; they must match (one label per "
+            "sample)."
+        )
+    for name, a in (("x", x), ("y", y)):
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
+            bad = np.argwhere(~np.isfinite(a))[0]
+            raise ValueError(
+                f"{where}: {name} holds {int((~np.isfinite(a)).sum())} NaN/Inf values (first at "
+                f"index {tuple(int(i) for i in bad)}). Impute or drop those samples first."
+            )
+    return x, y
+
+
+def _model_dtype(model: Module) -> Any:
+    for p in model.parameters():
+        return p.dtype
+    return backend.get_default_dtype()
+
+
+def _batches(n: int, batch_size: int, order: np.ndarray | None):
+    for start in range(0, n, batch_size):
+        yield (
+            slice(start, start + batch_size) if order is None else order[start : start + batch_size]
+        )
+
+
+def _layer_names(model: Module) -> list[tuple[str, list[Any]]]:
+    """(name, parameters) of every module that owns parameters directly, e.g. '0 Linear'."""
+    layers = []
+    for name, module in model.named_modules():
+        params = [p for p in module._parameters.values() if p is not None]
+        if params:
+            layers.append((f"{name or 'model'} {type(module).__name__}", params))
+    return layers
+
+
+def _class_outputs(loss_fn: Any, outputs: np.ndarray) -> np.ndarray:
+    """Predicted class labels from raw outputs, knowing the loss that trained them."""
+    if outputs.ndim == 2 and outputs.shape[1] > 1:
+        return outputs.argmax(axis=1)
+    flat = outputs.reshape(len(outputs), -1)[:, 0]
+    threshold = 0.5 if isinstance(loss_fn, BCELoss) else 0.0  # probabilities vs logits
+    return (flat > threshold).astype(np.int64)
+
+
+def _compute_metrics(
+    names: Sequence[str], loss_fn: Any, outputs: np.ndarray, y: np.ndarray
+) -> dict[str, float]:
+    out = {}
+    for name in names:
+        kind, fn = get_metric(name)
+        if kind == "classes":
+            out[name] = fn(y, _class_outputs(loss_fn, outputs))
+        elif kind == "scores":
+            out[name] = fn(y, outputs)
+        else:
+            out[name] = fn(y, outputs.reshape(y.shape) if outputs.size == y.size else outputs)
+    return out
+
+
+def _check_labels_fit_outputs(loss_fn: Any, model: Module, x: np.ndarray, y: np.ndarray) -> None:
+    """Run one small batch without a graph so bad labels or shapes fail before training."""
+    model_mode = model.training
+    try:
+        model.eval()
+        with no_grad():
+            head = x[: min(len(x), 2)]
+            out = model(Tensor(head, dtype=_model_dtype(model)))
+            if isinstance(loss_fn, (CrossEntropyLoss, NLLLoss)) and y.dtype.kind in "iu":
+                n_classes = out.shape[1] if out.ndim > 1 else 1
+                low, high = int(y.min()), int(y.max())
+                if low < 0 or high >= n_classes:
+                    bad = low if low < 0 else high
+                    raise ValueError(
+                        f"fit: label {bad} is out of range for a model with {n_classes} output "
+                        f"units (valid labels 0 to {n_classes - 1}). Give the last layer one unit "
+                        "per class, or re-encode the labels as 0..C-1."
+                    )
+            loss_fn(out, y[: len(head)])
+    finally:
+        model.train(model_mode)
+
+
+class Trainer:
+    """The loop behind :func:`fit`; callbacks see it as ``callback.trainer``.
+
+    Attributes a callback may use: ``model``, ``optimizer``, ``loss_fn``, ``epochs``,
+    ``batches_per_epoch``, ``history``, and ``stop_training`` (set it to end after this epoch).
+    """
+
+    def __init__(
+        self,
+        model: Module,
+        loss: Any,
+        optimizer: Any,
+        lr: float | None = None,
+        metrics: Sequence[str] = (),
+        clip_grad_norm: float | None = None,
+        callbacks: Sequence[Callback] = (),
+    ) -> None:
+        if not isinstance(model, Module):
+            raise TypeError(f"fit: model must be a sinapsi nn.Module; got {type(model).__name__}.")
+        self.model = model
+        self.loss_fn = get_loss(loss)
+        if isinstance(optimizer, Optimizer):
+            if lr is not None:
+                raise ValueError("fit: pass lr= only with an optimizer name, not an Optimizer.")
+            self.optimizer = optimizer
+        else:
+            kwargs = {} if lr is None else {"lr": lr}
+            self.optimizer = get_optimizer(optimizer, list(model.parameters()), **kwargs)
+        self.metrics = list(metrics)
+        for name in self.metrics:
+            get_metric(name)  # unknown names fail now, not after an epoch
+        if clip_grad_norm is not None and not clip_grad_norm > 0:
+            raise ValueError(f"fit: clip_grad_norm must be positive. Received: {clip_grad_norm!r}")
+        self.clip_grad_norm = clip_grad_norm
+        self.callbacks = list(callbacks)
+        self.stop_training = False
+        self.history = History()
+        self.epochs = 0
+        self.batches_per_epoch = 0
+
+    def _train_step(self, xb: np.ndarray, yb: np.ndarray, dtype: Any, epoch: int, batch: int):
+        self.optimizer.zero_grad()
+        out = self.model(Tensor(xb, dtype=dtype))
+        loss = self.loss_fn(out, yb)
+        value = float(loss.item())
+        if not math.isfinite(value):
+            raise FloatingPointError(
+                f"fit: the loss became {value} at epoch {epoch + 1}, batch {batch + 1}. Usual "
+                "causes: a learning rate too high (try 10x lower), exploding gradients (pass "
+                "clip_grad_norm=1.0), or log/division of zero in a custom loss. Training stopped."
+            )
+        loss.backward()
+        if self.clip_grad_norm is not None:
+            clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
+        self.optimizer.step()
+        return value, out.data
+
+    def run(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        epochs: int,
+        batch_size: int,
+        validation: tuple[np.ndarray, np.ndarray] | None,
+        shuffle: bool,
+        rng: np.random.Generator,
+    ) -> History:
+        dtype = _model_dtype(self.model)
+        n = len(x)
+        self.epochs = epochs
+        self.batches_per_epoch = math.ceil(n / batch_size)
+        layers = _layer_names(self.model)
+        callbacks = CallbackList(self.callbacks, self)
+        callbacks.call("on_train_begin", {})
+        for epoch in range(epochs):
+            started = time.perf_counter()
+            self.model.train()
+            callbacks.call("on_epoch_begin", epoch, {})
+            order = rng.permutation(n) if shuffle else None
+            total, outputs = 0.0, []
+            norm_sums = {name: 0.0 for name, _ in layers}
+            for batch, index in enumerate(_batches(n, batch_size, order)):
+                callbacks.call("on_batch_begin", batch, {})
+                xb, yb = x[index], y[index]
+                value, out = self._train_step(xb, yb, dtype, epoch, batch)
+                for name, params in layers:
+                    norm_sums[name] += math.sqrt(
+                        sum(float(np.vdot(p.grad, p.grad)) for p in params if p.grad is not None)
+                    )
+                total += value * len(xb)
+                if self.metrics:
+                    outputs.append(backend.to_numpy(out))
+                callbacks.call("on_batch_end", batch, {"loss": value, "size": len(xb)})
+            logs: dict[str, Any] = {"loss": total / n}
+            if self.metrics:
+                logs.update(
+                    _compute_metrics(self.metrics, self.loss_fn, np.concatenate(outputs), y)
+                )
+            if validation is not None:
+                val = evaluate(self.model, validation[0], validation[1], self.loss_fn,
+                               self.metrics, batch_size=max(batch_size, 256))  # fmt: skip
+                logs.update({f"val_{k}": v for k, v in val.items()})
+            logs["lr"] = float(self.optimizer.param_groups[0]["lr"])
+            logs["time"] = time.perf_counter() - started
+            logs["grad_norms"] = {k: v / self.batches_per_epoch for k, v in norm_sums.items()}
+            callbacks.call("on_epoch_end", epoch, logs)
+            self.history.append(epoch, logs)
+            if self.stop_training:
+                break
+        callbacks.call("on_train_end", {})
+        self.model.eval()
+        return self.history
+
+
+def fit(
+    model: Module,
+    x: Any,
+    y: Any,
+    *,
+    loss: Any = "cross_entropy",
+    optimizer: Any = "adam",
+    lr: float | None = None,
+    epochs: int = 10,
+    batch_size: int = 32,
+    validation_data: tuple[Any, Any] | None = None,
+    validation_split: float = 0.0,
+    metrics: Sequence[str] = (),
+    clip_grad_norm: float | None = None,
+    lr_scheduler: Any = None,
+    scheduler_interval: str = "epoch",
+    shuffle: bool = True,
+    seed: int | np.random.Generator | None = None,
+    callbacks: Sequence[Callback] = (),
+    verbose: int = 1,
+) -> History:
+    """Train ``model`` on ``(x, y)`` for ``epochs`` passes in mini-batches; return a History.
+
+    Args:
+        model: an ``nn.Module``.
+        x: inputs of shape (n_samples, n_features) (or any shape the model takes).
+        y: targets: class labels (n_samples,) for cross-entropy, values for regression.
+        loss: a name (``"cross_entropy"``, ``"mse"``, ``"bce_with_logits"``, ...) or a module.
+        optimizer: a name (``"adam"``, ``"sgd"``, ...; built with ``lr`` if given) or an
+            Optimizer.
+        epochs, batch_size: passes over the data and samples per update.
+        validation_data: ``(x_val, y_val)`` evaluated after each epoch; or
+        validation_split: the fraction of (x, y) to hold out for it (taken after a seeded
+            shuffle).
+        metrics: names among accuracy, top_k_accuracy, top5, mae, rmse, r2.
+        clip_grad_norm: clip the total gradient norm to this value before each step.
+        lr_scheduler: an ``optim.lr_scheduler`` scheduler over the optimizer, or a function
+            ``optimizer -> scheduler`` (handy with an optimizer given by name); stepped once per
+            epoch, or per batch with ``scheduler_interval="step"``.
+        shuffle: reshuffle the training set each epoch (a seeded permutation of indices).
+        seed: seeds shuffling and the validation split: same seed, same model, same data ->
+            bit-identical history (except the timings).
+        callbacks: ``sinapsi.train`` callbacks (EarlyStopping, ModelCheckpoint, ...).
+        verbose: 0 silent, 1 a progress bar per epoch, 2 one line per epoch.
+
+    Errors before training starts: empty data, x/y length mismatch, NaN/Inf in the data, labels
+    out of range for the model's outputs. During training: a NaN/Inf loss stops with an error
+    naming the epoch and batch. The model is left in eval mode.
+    """
+    x, y = _check_xy("fit", x, y)
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"fit: epochs must be an integer >= 1. Received: epochs={epochs!r}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"fit: batch_size must be an integer >= 1. Received: {batch_size!r}")
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"fit: verbose must be 0, 1 or 2. Received: verbose={verbose!r}")
+    rng = backend.new_rng(seed)
+    if validation_data is not None and validation_split:
+        raise ValueError("fit: give validation_data or validation_split, not both.")
+    if validation_split:
+        if not 0.0 < validation_split < 1.0:
+            raise ValueError(
+                f"fit: validation_split must be in (0, 1). Received: {validation_split!r}"
+            )
+        order = rng.permutation(len(x))
+        n_val = int(round(len(x) * validation_split))
+        if n_val == 0 or n_val == len(x):
+            raise ValueError(
+                f"fit: validation_split={validation_split} of {len(x)} samples leaves no "
+                "training or no validation data."
+            )
+        validation_data = (x[order[:n_val]], y[order[:n_val]])
+        x, y = x[order[n_val:]], y[order[n_val:]]
+    validation = None
+    if validation_data is not None:
+        validation = _check_xy("fit (validation_data)", *validation_data)
+
+    trainer = Trainer(model, loss, optimizer, lr, metrics, clip_grad_norm, callbacks)
+    if lr_scheduler is not None:
+        scheduler = (
+            lr_scheduler if hasattr(lr_scheduler, "step") else lr_scheduler(trainer.optimizer)
+        )
+        trainer.callbacks.append(LearningRateScheduler(scheduler, scheduler_interval))
+    if verbose:
+        trainer.callbacks.append(ProgressBar(verbose))
+    _check_labels_fit_outputs(trainer.loss_fn, model, x, y)
+    return trainer.run(x, y, epochs, batch_size, validation, shuffle, rng)
+
+
+def _predict_raw(model: Module, x: Any, batch_size: int) -> np.ndarray:
+    x = _as_array("x", x)
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError(f"predict: no samples to predict (x has shape {x.shape}).")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"predict: batch_size must be an integer >= 1. Received: {batch_size!r}")
+    dtype = _model_dtype(model)
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            parts = [
+                backend.to_numpy(model(Tensor(x[i : i + batch_size], dtype=dtype)).data)
+                for i in range(0, len(x), batch_size)
+            ]
+    finally:
+        model.train(was_training)
+    return np.concatenate(parts)
+
+
+def predict(model: Module, x: Any, batch_size: int = 256) -> np.ndarray:
+    """The model's raw outputs for ``x``, in eval mode, with no graph built (inference)."""
+    return _predict_raw(model, x, batch_size)
+
+
+def predict_proba(model: Module, x: Any, batch_size: int = 256) -> np.ndarray:
+    """Class probabilities of a classifier that outputs logits: softmax over C > 1 outputs,
+    sigmoid for a single output (returned as two columns, P(0) and P(1))."""
+    out = _predict_raw(model, x, batch_size)
+    if out.ndim == 2 and out.shape[1] > 1:
+        return ops.softmax(Tensor(out, dtype=out.dtype), axis=1).data
+    p = ops.sigmoid(Tensor(out.reshape(len(out)), dtype=out.dtype)).data
+    return np.stack([1.0 - p, p], axis=1)
+
+
+def predict_classes(model: Module, x: Any, batch_size: int = 256) -> np.ndarray:
+    """Predicted class labels of a classifier that outputs logits."""
+    return predict_proba(model, x, batch_size).argmax(axis=1)
+
+
+def evaluate(
+    model: Module,
+    x: Any,
+    y: Any,
+    loss: Any = "cross_entropy",
+    metrics: Sequence[str] = (),
+    batch_size: int = 256,
+) -> dict[str, float]:
+    """Loss (sample-weighted over batches) and metrics on ``(x, y)``, in eval mode, no graph."""
+    x, y = _check_xy("evaluate", x, y)
+    loss_fn = get_loss(loss)
+    outputs = _predict_raw(model, x, batch_size)
+    total = 0.0
+    with no_grad():
+        for i in range(0, len(x), batch_size):
+            out = Tensor(outputs[i : i + batch_size], dtype=outputs.dtype)
+            total += float(loss_fn(out, y[i : i + batch_size]).item()) * len(out)
+    result = {"loss": total / len(x)}
+    result.update(_compute_metrics(metrics, loss_fn, outputs, y))
+    return result
