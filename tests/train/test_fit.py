@@ -234,3 +234,15 @@ def test_top_k_accuracy_matches_sklearn():
         assert sn.train.top_k_accuracy(y, scores, k) == pytest.approx(
             top_k_accuracy_score(y, scores, k=k, labels=range(6))
         )
+
+
+def test_training_metrics_pair_each_output_with_its_own_label_when_shuffling():
+    """With a negligible learning rate the weights do not move, so the epoch's training
+    accuracy must equal evaluate() on the same data, however the batches were shuffled."""
+    rng = np.random.default_rng(8)
+    x, y = rng.standard_normal((200, 5)), rng.integers(0, 3, 200)
+    model = nn.Sequential(nn.Linear(5, 3, rng=0))
+    h = sn.fit(model, x, y, optimizer="sgd", lr=1e-12, epochs=2, batch_size=16, shuffle=True,
+               seed=3, metrics=["accuracy"], verbose=0)  # fmt: skip
+    expected = sn.evaluate(model, x, y, metrics=["accuracy"])["accuracy"]
+    assert h.history["accuracy"] == pytest.approx([expected, expected], abs=1e-12)

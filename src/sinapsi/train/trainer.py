@@ -29,6 +29,7 @@ import numpy as np
 
 from .. import backend, ops
 from ..autograd import no_grad
+from ..data import DataLoader
 from ..nn.losses import BCELoss, CrossEntropyLoss, NLLLoss, get_loss
 from ..nn.module import Module
 from ..optim import Optimizer, clip_grad_norm_
@@ -124,13 +125,6 @@ def _model_dtype(model: Module) -> Any:
     for p in model.parameters():
         return p.dtype
     return backend.get_default_dtype()
-
-
-def _batches(n: int, batch_size: int, order: np.ndarray | None):
-    for start in range(0, n, batch_size):
-        yield (
-            slice(start, start + batch_size) if order is None else order[start : start + batch_size]
-        )
 
 
 def _layer_names(model: Module) -> list[tuple[str, list[Any]]]:
@@ -259,8 +253,9 @@ class Trainer:
     ) -> History:
         dtype = _model_dtype(self.model)
         n = len(x)
+        loader = DataLoader((x, y), batch_size=batch_size, shuffle=shuffle, seed=rng)
         self.epochs = epochs
-        self.batches_per_epoch = math.ceil(n / batch_size)
+        self.batches_per_epoch = len(loader)
         layers = _layer_names(self.model)
         callbacks = CallbackList(self.callbacks, self)
         callbacks.call("on_train_begin", {})
@@ -268,12 +263,10 @@ class Trainer:
             started = time.perf_counter()
             self.model.train()
             callbacks.call("on_epoch_begin", epoch, {})
-            order = rng.permutation(n) if shuffle else None
-            total, outputs = 0.0, []
+            total, outputs, targets = 0.0, [], []
             norm_sums = {name: 0.0 for name, _ in layers}
-            for batch, index in enumerate(_batches(n, batch_size, order)):
+            for batch, (xb, yb) in enumerate(loader):
                 callbacks.call("on_batch_begin", batch, {})
-                xb, yb = x[index], y[index]
                 value, out = self._train_step(xb, yb, dtype, epoch, batch)
                 for name, params in layers:
                     norm_sums[name] += math.sqrt(
@@ -282,11 +275,14 @@ class Trainer:
                 total += value * len(xb)
                 if self.metrics:
                     outputs.append(backend.to_numpy(out))
+                    targets.append(yb)
                 callbacks.call("on_batch_end", batch, {"loss": value, "size": len(xb)})
             logs: dict[str, Any] = {"loss": total / n}
             if self.metrics:
                 logs.update(
-                    _compute_metrics(self.metrics, self.loss_fn, np.concatenate(outputs), y)
+                    _compute_metrics(
+                        self.metrics, self.loss_fn, np.concatenate(outputs), np.concatenate(targets)
+                    )
                 )
             if validation is not None:
                 val = evaluate(self.model, validation[0], validation[1], self.loss_fn,
