@@ -8,6 +8,7 @@ logs)``, ``on_batch_begin/end(batch, logs)``. Only overridden hooks cost anythin
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -262,10 +263,14 @@ class GradientMonitor(Callback):
 
 class ProgressBar(Callback):
     """A tqdm progress bar per epoch with the running loss (verbose=1), or one line per epoch
-    (verbose=2). In Jupyter, tqdm's notebook widget is used automatically."""
+    (verbose=2). In Jupyter, tqdm's notebook widget is used automatically; when output goes to
+    a log file or a pipe rather than a terminal, verbose=1 prints one line per epoch too (a
+    redrawn bar would repeat itself in a log)."""
 
     def __init__(self, verbose: int = 1) -> None:
         self.verbose = verbose
+        if verbose == 1 and not (_in_notebook() or sys.stderr.isatty()):
+            self.verbose = 2
         self.bar: Any = None
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None:
@@ -277,7 +282,7 @@ class ProgressBar(Callback):
                 desc=f"Epoch {epoch + 1}/{self.trainer.epochs}",
                 unit="batch",
                 leave=True,
-                dynamic_ncols=True,
+                bar_format="{desc} {bar:16} {n_fmt}/{total_fmt} [{elapsed}]{postfix}",
             )
 
     def on_batch_end(self, batch: int, logs: dict[str, Any]) -> None:
@@ -287,22 +292,28 @@ class ProgressBar(Callback):
                 self.bar.set_postfix(loss=f"{logs['loss']:.4f}", refresh=False)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
-        text = _format_logs(logs)
-        if self.bar is not None:
-            self.bar.set_postfix_str(text, refresh=True)
+        if self.bar is not None:  # the bar already shows the time: just the numbers
+            self.bar.set_postfix_str(_format_logs(logs, brief=True), refresh=True)
             self.bar.close()
             self.bar = None
         elif self.verbose == 2:
-            print(f"Epoch {epoch + 1}/{self.trainer.epochs} - {text}", flush=True)
+            print(f"Epoch {epoch + 1}/{self.trainer.epochs} - {_format_logs(logs)}", flush=True)
 
 
-def _format_logs(logs: dict[str, Any]) -> str:
+def _in_notebook() -> bool:
+    return "ipykernel" in sys.modules
+
+
+def _format_logs(logs: dict[str, Any], brief: bool = False) -> str:
+    """``loss 0.1234 - accuracy 0.9876 - ...``; ``brief``: shorter names, no lr or time, for
+    the end of a progress bar (``loss 0.1234 acc 0.9876 val_loss ...``)."""
     parts = []
     for k, v in logs.items():
-        if k == "time":
+        if k == "time" and not brief:
             parts.append(f"{v:.2f}s")
-        elif k == "lr":
+        elif k == "lr" and not brief:
             parts.append(f"lr {v:.3g}")
-        elif isinstance(v, float):
-            parts.append(f"{k} {v:.4f}")
-    return " - ".join(parts)
+        elif isinstance(v, float) and k not in ("time", "lr"):
+            name = k.replace("accuracy", "acc") if brief else k
+            parts.append(f"{name} {v:.4f}")
+    return (" " if brief else " - ").join(parts)

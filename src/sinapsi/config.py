@@ -1,0 +1,549 @@
+"""Run configurations: a TOML file that says what ``sinapsi train`` trains, on what, and how.
+
+A configuration is checked in full before anything runs: an unknown section or key, a value of
+the wrong type or out of range, an unknown name (data source, optimizer, activation, loss,
+metric, schedule) is a :class:`ConfigError` naming the file, the section and the key, the value
+received and the valid choices. :func:`load_config` reads a file; :func:`validate_config`
+checks a dict (the same schema, e.g. the built-in demo) and fills in the defaults.
+
+Schema (every key is optional except ``[data] source``; the values shown are the defaults;
+``examples/README.md`` has the same, with examples)::
+
+    name = "spiral"            # run name, the output folder <out>/<name>/ (default: the file name)
+    description = ""           # one line printed when the run starts
+
+    [data]
+    source = "digits"          # REQUIRED. Bundled with scikit-learn: digits, iris, wine,
+                               #   breast_cancer, diabetes. Generated 2-D sets (TensorFlow
+                               #   Playground): xor, circles, gaussian, spiral, moons, plane,
+                               #   gaussian_regression. Files: csv, mnist.
+    path = "data/pets.csv"     # csv: the file; mnist: the folder holding the four IDX files
+                               #   (train-images-idx3-ubyte[.gz], ...). Relative paths start
+                               #   from the config file's folder.
+    target = -1                # csv: the target column, a header name or a 0-based index
+    delimiter = ","            # csv: the column separator
+    header = true              # csv: whether row 1 names the columns (default: detected)
+    n_samples = 400            # generated sets: how many points (>= 10)
+    noise = 0.0                # generated sets: in [0, 1] (the Playground's slider / 100)
+    val_size = 0.15            # fraction held out for validation, in [0, 1) (0: none)
+    test_size = 0.15           # fraction held out for the final test, in (0, 1);
+                               #   not for mnist, whose 10,000 test images are the test set
+    standardize = true         # zero mean, unit variance per feature, fitted on training only
+
+    [model]                    # a multilayer perceptron
+    task = "auto"              # "classification" | "regression" | "auto" (from the targets)
+    hidden = [32, 32]          # hidden layer sizes; [] gives a linear model
+    activation = "relu"        # relu, tanh, sigmoid, leaky_relu, elu, gelu, softplus, ...
+    init = "auto"              # he, xavier, lecun, default (PyTorch's), ...; auto: he for ReLU-like
+                               #   activations (relu, leaky_relu, elu, gelu), xavier for others
+    batch_norm = false         # BatchNorm1d after each hidden Linear, before the activation
+    dropout = 0.0              # Dropout with this probability after each hidden activation
+
+    [training]
+    epochs = 20
+    batch_size = 32
+    optimizer = "adam"         # sgd, adagrad, rmsprop, adam, adamw
+    lr = 0.001                 # learning rate (default: the optimizer's own)
+    weight_decay = 0.0         # L2 penalty (decoupled for adamw)
+    momentum = 0.9             # sgd and rmsprop only (default 0)
+    loss = "cross_entropy"     # default by task: cross_entropy | mse (also mae, huber)
+    metrics = ["accuracy"]     # default by task: ["accuracy"] | ["mae", "r2"]; also top5, rmse
+    clip_grad_norm = 1.0       # clip the total gradient norm (default: no clipping)
+    seed = 0                   # seeds data generation, split, weights, dropout, shuffling
+    early_stopping = { patience = 10 }   # also monitor = "val_loss", min_delta = 0.0,
+                               #   restore_best_weights = true
+    lr_schedule = { name = "cosine" }    # stepped once per epoch; one of:
+                               #   step        step_size (required), gamma = 0.1
+                               #   multistep   milestones (required), gamma = 0.1
+                               #   exponential gamma (required)
+                               #   cosine      T_max = epochs, eta_min = 0.0
+                               #   plateau     factor = 0.1, patience = 10, min_lr = 0.0
+                               #               (watches val_loss)
+
+    [target]                   # thresholds on the test results; a miss fails the run (exit 1)
+    accuracy = 0.95            # at least this for accuracy, top5 and r2;
+                               #   at most this for loss, mae and rmse
+
+>>> cfg = validate_config({"data": {"source": "iris"}, "model": {"hidden": [8]}})
+>>> cfg["model"]["init"], cfg["training"]["optimizer"], cfg["data"]["val_size"]
+('he', 'adam', 0.15)
+>>> validate_config({"data": {"source": "iris"}, "trainig": {}}, "run.toml")
+Traceback (most recent call last):
+...
+sinapsi.config.ConfigError: run.toml: unknown section [trainig]: a section must be a str among \
+{'data', 'model', 'target', 'training'}. Got 'trainig' instead. Did you mean 'training'?
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = [
+    "ConfigError", "load_config", "validate_config", "SOURCES", "SKLEARN_SOURCES",
+    "GENERATED_SOURCES", "FILE_SOURCES", "SCHEDULES", "CLASSIFICATION_LOSSES", "REGRESSION_LOSSES",
+    "to_jsonable", "optimizer_kwargs", "build_scheduler",
+]  # fmt: skip
+
+SKLEARN_SOURCES = ("digits", "iris", "wine", "breast_cancer", "diabetes")
+GENERATED_SOURCES = (
+    "xor", "circles", "gaussian", "spiral", "moons", "plane", "gaussian_regression",
+)  # fmt: skip
+FILE_SOURCES = ("csv", "mnist")
+SOURCES = SKLEARN_SOURCES + GENERATED_SOURCES + FILE_SOURCES
+
+# The losses a multilayer perceptron with linear outputs can train with: logits and integer
+# labels for classification, one value per target for regression.
+CLASSIFICATION_LOSSES = ("cross_entropy", "categorical_cross_entropy")
+REGRESSION_LOSSES = ("mse", "mean_squared_error", "l1", "mae", "mean_absolute_error", "huber")
+_RELU_LIKE = ("relu", "leaky_relu", "elu", "gelu")
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot run; the message names the file, the key and the fix."""
+
+
+# ------------------------------------------------------------------------------ the schema
+class _Key:
+    """One key: its TOML type (``kind``), default, and an optional check of the value that
+    returns what is wrong (a phrase such as "must be >= 1") or None."""
+
+    def __init__(
+        self, kind: str, default: Any = None, check: Callable[[Any], str | None] | None = None
+    ):
+        self.kind, self.default, self.check = kind, default, check
+
+
+def _at_least(low: float) -> Callable[[Any], str | None]:
+    return lambda v: None if v >= low else f"must be >= {low}"
+
+
+def _positive(v: Any) -> str | None:
+    return None if v > 0 else "must be > 0"
+
+
+def _fraction(low_open: bool) -> Callable[[Any], str | None]:
+    low = "(0" if low_open else "[0"
+    return lambda v: (
+        None if (v > 0 if low_open else v >= 0) and v < 1 else f"must be a fraction in {low}, 1)"
+    )
+
+
+def _unit_interval(v: Any) -> str | None:
+    return None if 0 <= v <= 1 else "must be in [0, 1]"
+
+
+def _sizes(v: Any) -> str | None:
+    return None if all(n >= 1 for n in v) else "must hold layer sizes >= 1"
+
+
+def _one_char(v: Any) -> str | None:
+    return None if len(v) == 1 else "must be a single character such as ',', ';' or '\\t'"
+
+
+_SCHEMA: dict[str, dict[str, _Key]] = {
+    "data": {
+        "source": _Key("str"),
+        "path": _Key("str"),
+        "target": _Key("column", -1),
+        "delimiter": _Key("str", ",", _one_char),
+        "header": _Key("bool"),
+        "n_samples": _Key("int", 400, _at_least(10)),
+        "noise": _Key("float", 0.0, _unit_interval),
+        "val_size": _Key("float", 0.15, _fraction(low_open=False)),
+        "test_size": _Key("float", 0.15, _fraction(low_open=True)),
+        "standardize": _Key("bool", True),
+    },
+    "model": {
+        "task": _Key("str", "auto"),
+        "hidden": _Key("ints", [32, 32], _sizes),
+        "activation": _Key("str", "relu"),
+        "init": _Key("str", "auto"),
+        "batch_norm": _Key("bool", False),
+        "dropout": _Key("float", 0.0, _fraction(low_open=False)),
+    },
+    "training": {
+        "epochs": _Key("int", 20, _at_least(1)),
+        "batch_size": _Key("int", 32, _at_least(1)),
+        "optimizer": _Key("str", "adam"),
+        "lr": _Key("float", None, _positive),
+        "weight_decay": _Key("float", 0.0, _at_least(0)),
+        "momentum": _Key("float", None, _fraction(low_open=False)),
+        "loss": _Key("str"),
+        "metrics": _Key("strs"),
+        "clip_grad_norm": _Key("float", None, _positive),
+        "seed": _Key("int", 0, _at_least(0)),
+        "early_stopping": _Key("table"),
+        "lr_schedule": _Key("table"),
+    },
+}
+_TOP_LEVEL = {"name": _Key("str"), "description": _Key("str", "")}
+_SECTIONS = (*_SCHEMA, "target")
+
+_EARLY_STOPPING = {
+    "patience": _Key("int", 10, _at_least(0)),
+    "monitor": _Key("str", "val_loss"),
+    "min_delta": _Key("float", 0.0, _at_least(0)),
+    "restore_best_weights": _Key("bool", True),
+}
+SCHEDULES: dict[str, dict[str, _Key]] = {
+    "step": {"step_size": _Key("int", None, _at_least(1)), "gamma": _Key("float", 0.1, _positive)},
+    "multistep": {
+        "milestones": _Key("ints", None, _sizes),
+        "gamma": _Key("float", 0.1, _positive),
+    },
+    "exponential": {"gamma": _Key("float", None, _positive)},
+    "cosine": {"T_max": _Key("int", None, _at_least(1)), "eta_min": _Key("float", 0.0)},
+    "plateau": {
+        "factor": _Key("float", 0.1, _fraction(low_open=True)),
+        "patience": _Key("int", 10, _at_least(0)),
+        "min_lr": _Key("float", 0.0, _at_least(0)),
+    },
+}
+_REQUIRED_SCHEDULE_KEYS = {"step": "step_size", "multistep": "milestones", "exponential": "gamma"}
+_TARGETS = ("accuracy", "top5", "r2", "loss", "mae", "rmse")
+
+_KIND_NAMES = {
+    "str": "a string",
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "ints": "an array of integers, e.g. [64, 32]",
+    "strs": 'an array of strings, e.g. ["accuracy"]',
+    "table": "a table, e.g. { name = value }",
+    "column": "a column name (string) or a 0-based column index (integer)",
+}
+
+
+def _type_ok(kind: str, value: Any) -> bool:
+    if kind == "str":
+        return isinstance(value, str)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "ints":
+        return isinstance(value, list) and all(_type_ok("int", v) for v in value)
+    if kind == "strs":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if kind == "table":
+        return isinstance(value, dict)
+    return _type_ok("str", value) or _type_ok("int", value)  # column
+
+
+def _toml_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    names = {
+        str: "a string",
+        int: "an integer",
+        float: "a float",
+        list: "an array",
+        dict: "a table",
+    }
+    return names.get(type(value), type(value).__name__)
+
+
+# ------------------------------------------------------------------------------ messages
+def _choices_message(what: str, choices: Iterable[str], got: Any) -> str:
+    """scikit-learn's format, plus a suggestion for a near miss."""
+    choices = sorted(choices)
+    listed = ", ".join(repr(c) for c in choices)
+    text = f"{what} must be a str among {{{listed}}}. Got {got!r} instead."
+    close = difflib.get_close_matches(str(got), choices, n=1) if isinstance(got, str) else []
+    return text + (f" Did you mean {close[0]!r}?" if close else "")
+
+
+class _Checker:
+    """Validates one raw configuration; ``fail`` raises with the file name in front."""
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+
+    def fail(self, message: str) -> ConfigError:
+        return ConfigError(f"{self.origin}: {message}")
+
+    def keys(self, where: str, raw: dict[str, Any], schema: dict[str, _Key]) -> dict[str, Any]:
+        """Check the names, types and ranges of a table's keys; return it with the defaults."""
+        for key in raw:
+            if key not in schema:
+                raise self.fail(
+                    f"unknown key {key!r} in {where}: "
+                    + _choices_message(f"a key of {where}", schema, key)
+                )
+        out = {}
+        for key, spec in schema.items():
+            if key not in raw:
+                out[key] = copy.deepcopy(spec.default)
+                continue
+            value = raw[key]
+            if not _type_ok(spec.kind, value):
+                raise self.fail(
+                    f"{where} {key} must be {_KIND_NAMES[spec.kind]}. Got {value!r} "
+                    f"({_toml_type(value)}) instead."
+                )
+            problem = spec.check(value) if spec.check else None
+            if problem:
+                raise self.fail(f"{where} {key} {problem}. Got {key} = {value!r}.")
+            out[key] = float(value) if spec.kind == "float" else value
+        return out
+
+    def choice(self, where: str, key: str, value: Any, choices: Iterable[str]) -> None:
+        """Names are case-sensitive, as in the library's registries."""
+        if value not in choices:
+            raise self.fail(_choices_message(f"The {key!r} key of {where}", choices, value))
+
+
+# ------------------------------------------------------------------------------ validation
+def validate_config(raw: dict[str, Any], origin: str = "<config>") -> dict[str, Any]:
+    """Check a configuration dict against the schema; return a new dict with every default.
+
+    ``origin`` (the file name) starts every error message. Defaults that depend on the task
+    (``loss``, ``metrics``) stay None until the data is loaded; ``init = "auto"`` is resolved
+    here from the activation.
+    """
+    from .init import _SCHEMES as INITIALIZERS
+    from .nn.activations import _ACTIVATIONS as ACTIVATIONS
+    from .train.metrics import METRICS
+
+    check = _Checker(origin)
+    if not isinstance(raw, dict):
+        raise check.fail(f"a configuration must be a table of sections. Got {_toml_type(raw)}.")
+    for name, value in raw.items():
+        if name in _TOP_LEVEL:
+            continue
+        if not isinstance(value, dict) or name not in _SECTIONS:
+            kind = "section" if isinstance(value, dict) else "top-level key"
+            shown = f"[{name}]" if isinstance(value, dict) else repr(name)
+            allowed = _SECTIONS if isinstance(value, dict) else (*_TOP_LEVEL, *_SECTIONS)
+            if name in _SECTIONS:
+                raise check.fail(
+                    f"[{name}] must be a section (a [{name}] header or a table). Got "
+                    f"{_toml_type(value)}."
+                )
+            raise check.fail(
+                f"unknown {kind} {shown}: " + _choices_message(f"a {kind}", allowed, name)
+            )
+    top_level = {k: v for k, v in raw.items() if k in _TOP_LEVEL}
+    cfg = check.keys("the top level", top_level, _TOP_LEVEL)
+    for section, schema in _SCHEMA.items():
+        cfg[section] = check.keys(f"[{section}]", raw.get(section, {}), schema)
+    data, model, training = cfg["data"], cfg["model"], cfg["training"]
+    given = {section: set(raw.get(section, {})) for section in _SCHEMA}
+
+    # [data]
+    if data["source"] is None:
+        listed = ", ".join(repr(s) for s in sorted(SOURCES))
+        raise check.fail(
+            f"[data] source is required: it names the data set to train on, e.g. source = "
+            f"'digits'. Choose among {{{listed}}}."
+        )
+    check.choice("[data]", "source", data["source"], SOURCES)
+    source = data["source"]
+    only_for = {
+        "path": FILE_SOURCES, "target": ("csv",), "delimiter": ("csv",), "header": ("csv",),
+        "n_samples": GENERATED_SOURCES, "noise": GENERATED_SOURCES,
+    }  # fmt: skip
+    for key, sources in only_for.items():
+        if key in given["data"] and source not in sources:
+            raise check.fail(
+                f"[data] {key} applies only to source = {' | '.join(map(repr, sources))}; "
+                f"source is {source!r}. Remove {key}."
+            )
+        if source not in sources:
+            data[key] = None  # not used by this source
+    if source in FILE_SOURCES and data["path"] is None:
+        what = "the CSV file" if source == "csv" else "the folder holding the MNIST IDX files"
+        raise check.fail(f"[data] source = {source!r} needs path = {what}.")
+    if source == "mnist":
+        if "test_size" in given["data"]:
+            raise check.fail(
+                "[data] test_size does not apply to source = 'mnist': its own 10,000 test "
+                "images are the test set. Remove test_size."
+            )
+        data["test_size"] = None
+    elif data["val_size"] + data["test_size"] >= 1:
+        raise check.fail(
+            "[data] val_size + test_size must be below 1, or nothing is left to train on. Got "
+            f"val_size = {data['val_size']}, test_size = {data['test_size']}."
+        )
+
+    # [model]
+    check.choice("[model]", "task", model["task"], ("auto", "classification", "regression"))
+    check.choice("[model]", "activation", model["activation"], ACTIVATIONS)
+    if model["init"] == "auto":
+        model["init"] = "he" if model["activation"] in _RELU_LIKE else "xavier"
+    check.choice("[model]", "init", model["init"], INITIALIZERS)
+
+    # [training]
+    _check_optimizer(check, training)
+    if training["loss"] is not None:
+        losses = CLASSIFICATION_LOSSES + REGRESSION_LOSSES
+        check.choice("[training]", "loss", training["loss"], losses)
+        task = model["task"]
+        is_classification = training["loss"] in CLASSIFICATION_LOSSES
+        if task != "auto" and is_classification != (task == "classification"):
+            raise check.fail(
+                f"[training] loss = {training['loss']!r} does not fit task = {task!r}. Use "
+                + ("cross_entropy" if task == "classification" else "mse, mae or huber")
+                + ", or leave loss out for the task's default."
+            )
+    for name in training["metrics"] or ():
+        if name not in METRICS:
+            raise check.fail(
+                _choices_message("Each entry of the 'metrics' key of [training]", METRICS, name)
+            )
+    if training["early_stopping"] is not None:
+        es = check.keys("[training.early_stopping]", training["early_stopping"], _EARLY_STOPPING)
+        if es["monitor"].startswith("val_") and data["val_size"] == 0:
+            raise check.fail(
+                f"[training.early_stopping] monitors {es['monitor']!r}, but [data] val_size = 0 "
+                "leaves no validation set. Set val_size > 0, or monitor = 'loss'."
+            )
+        training["early_stopping"] = es
+    if training["lr_schedule"] is not None:
+        training["lr_schedule"] = _check_schedule(
+            check, training["lr_schedule"], training["epochs"]
+        )
+
+    # [target]
+    target = raw.get("target", {})
+    for key, value in target.items():
+        if key not in _TARGETS:
+            raise check.fail(
+                f"unknown key {key!r} in [target]: " + _choices_message("a target", _TARGETS, key)
+            )
+        if not _type_ok("float", value):
+            raise check.fail(
+                f"[target] {key} must be a number (the threshold). Got {value!r} "
+                f"({_toml_type(value)}) instead."
+            )
+    cfg["target"] = {k: float(v) for k, v in target.items()}
+    return cfg
+
+
+def _check_optimizer(check: _Checker, training: dict[str, Any]) -> None:
+    """Build the optimizer once over a dummy parameter, so a bad name or value fails now."""
+    from . import optim
+    from .nn.module import Parameter
+    from .optim import _OPTIMIZERS
+
+    name = training["optimizer"]
+    check.choice("[training]", "optimizer", name, _OPTIMIZERS)
+    if training["momentum"] is not None and name not in ("sgd", "rmsprop"):
+        raise check.fail(
+            f"[training] momentum applies to optimizer = 'sgd' or 'rmsprop' only; optimizer is "
+            f"{name!r}. Remove momentum, or change the optimizer."
+        )
+    try:
+        optim.get(name, [Parameter([0.0])], **optimizer_kwargs(training))
+    except (ValueError, TypeError) as e:
+        raise check.fail(f"[training] {e}") from None
+
+
+def optimizer_kwargs(training: dict[str, Any]) -> dict[str, Any]:
+    """The optimizer's keyword arguments from a checked [training] table."""
+    kwargs = {"weight_decay": training["weight_decay"]}
+    for key in ("lr", "momentum"):
+        if training[key] is not None:
+            kwargs[key] = training[key]
+    return kwargs
+
+
+def build_scheduler(schedule: dict[str, Any] | None, optimizer: Any, epochs: int) -> Any:
+    """The ``optim.lr_scheduler`` object for a checked ``lr_schedule`` table (None: none)."""
+    if schedule is None:
+        return None
+    from .optim import lr_scheduler as lrs
+
+    classes = {
+        "step": lrs.StepLR,
+        "multistep": lrs.MultiStepLR,
+        "exponential": lrs.ExponentialLR,
+        "cosine": lrs.CosineAnnealingLR,
+        "plateau": lrs.ReduceLROnPlateau,
+    }
+    params = {k: v for k, v in schedule.items() if k != "name" and v is not None}
+    if schedule["name"] == "cosine":
+        params.setdefault("T_max", epochs)
+    return classes[schedule["name"]](optimizer, **params)
+
+
+def _check_schedule(check: _Checker, raw: dict[str, Any], epochs: int) -> dict[str, Any]:
+    where = "[training.lr_schedule]"
+    if "name" not in raw:
+        listed = ", ".join(repr(s) for s in sorted(SCHEDULES))
+        raise check.fail(
+            f"{where} needs a name, e.g. lr_schedule = {{ name = 'cosine' }}. Choose among "
+            f"{{{listed}}}."
+        )
+    name = raw["name"]
+    check.choice(where, "name", name, SCHEDULES)
+    params = check.keys(
+        f"{where} (name = {name!r})", {k: v for k, v in raw.items() if k != "name"}, SCHEDULES[name]
+    )
+    required = _REQUIRED_SCHEDULE_KEYS.get(name)
+    if required and params[required] is None:
+        raise check.fail(f"{where} name = {name!r} needs {required}.")
+    schedule = {"name": name, **params}
+    from . import optim
+    from .nn.module import Parameter
+
+    try:  # built once over a dummy optimizer, so a bad combination fails now
+        build_scheduler(schedule, optim.SGD([Parameter([0.0])]), epochs)
+    except (ValueError, TypeError) as e:
+        raise check.fail(f"{where} {e}") from None
+    return schedule
+
+
+# ------------------------------------------------------------------------------ files
+def load_config(path: str | Path) -> dict[str, Any]:
+    """Read and check a TOML configuration file (a ``.json`` file with the same schema works
+    too, e.g. a run's ``config.json``); return it with every default filled in.
+
+    A relative ``[data] path`` starts from the config file's folder; it is made absolute, so
+    the checked configuration works from any folder.
+    """
+    source = Path(path)
+    if not source.is_file():
+        what = "is a directory, not a file" if source.is_dir() else "does not exist"
+        raise ConfigError(f"config file {str(source)!r} {what}. Check the path.")
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{source}: cannot read it ({e}).") from None
+    try:
+        raw = json.loads(text) if source.suffix == ".json" else tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{source}: not valid TOML: {e}. See examples/README.md.") from None
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{source}: not valid JSON: {e}.") from None
+    cfg = validate_config(raw, str(source))
+    if cfg["name"] is None:
+        cfg["name"] = source.stem
+    if cfg["data"]["path"] is not None:
+        data_path = Path(cfg["data"]["path"]).expanduser()
+        if not data_path.is_absolute():
+            data_path = (source.parent / data_path).resolve()
+        cfg["data"]["path"] = str(data_path)
+    return cfg
+
+
+def to_jsonable(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The configuration without its unset (None) keys, as JSON can hold it and
+    :func:`load_config` can read it back."""
+    if isinstance(cfg, dict):
+        return {k: to_jsonable(v) for k, v in cfg.items() if v is not None}
+    return cfg
