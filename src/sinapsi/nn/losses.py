@@ -154,16 +154,21 @@ def _check_labels(name: str, logits: Tensor, target: Tensor) -> Any:
             f"{name}: input of shape {logits.shape} (N, C, ...) needs labels of shape "
             f"{expected}; got {target.shape}."
         )
-    n_classes = logits.shape[1]
+    check_label_range(name, labels, logits.shape[1])
+    return labels
+
+
+def check_label_range(owner: str, labels: Any, n_classes: int) -> None:
+    """Raise IndexError naming the first label outside ``0..n_classes-1``."""
     if labels.size:
         low, high = int(labels.min()), int(labels.max())
         if low < 0 or high >= n_classes:
             bad = low if low < 0 else high
             raise IndexError(
-                f"{name}: label {bad} is out of range for {n_classes} classes (valid labels are "
-                f"0 to {n_classes - 1}). Check the number of output units and the label encoding."
+                f"{owner}: label {bad} is out of range for {n_classes} classes (valid labels are "
+                f"0 to {n_classes - 1}). Give the last layer one output unit per class, and "
+                "encode the labels as 0..C-1."
             )
-    return labels
 
 
 def _class_last(x: Tensor) -> Tensor:

@@ -30,7 +30,7 @@ import numpy as np
 from .. import backend, ops
 from ..autograd import no_grad
 from ..data import DataLoader
-from ..nn.losses import BCELoss, CrossEntropyLoss, NLLLoss, get_loss
+from ..nn.losses import BCELoss, CrossEntropyLoss, NLLLoss, check_label_range, get_loss
 from ..nn.module import Module
 from ..optim import Optimizer, clip_grad_norm_
 from ..optim import get as get_optimizer
@@ -170,15 +170,7 @@ def _check_labels_fit_outputs(loss_fn: Any, model: Module, x: np.ndarray, y: np.
             head = x[: min(len(x), 2)]
             out = model(Tensor(head, dtype=_model_dtype(model)))
             if isinstance(loss_fn, (CrossEntropyLoss, NLLLoss)) and y.dtype.kind in "iu":
-                n_classes = out.shape[1] if out.ndim > 1 else 1
-                low, high = int(y.min()), int(y.max())
-                if low < 0 or high >= n_classes:
-                    bad = low if low < 0 else high
-                    raise ValueError(
-                        f"fit: label {bad} is out of range for a model with {n_classes} output "
-                        f"units (valid labels 0 to {n_classes - 1}). Give the last layer one unit "
-                        "per class, or re-encode the labels as 0..C-1."
-                    )
+                check_label_range("fit", y, out.shape[1] if out.ndim > 1 else 1)  # all labels
             loss_fn(out, y[: len(head)])
     finally:
         model.train(model_mode)
