@@ -19,6 +19,7 @@ from . import backend, data, functional, init, io, nn, ops, optim, train
 from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .backend import default_dtype, get_default_dtype, new_rng, set_default_dtype
 from .functional import elu, gelu, leaky_relu, relu6, silu, softplus
+from .io import load, save
 from .ops import (
     abs,
     add,
@@ -75,7 +76,7 @@ __all__ = [
     # modules
     "backend", "data", "ops", "functional", "init", "io", "nn", "optim", "train",
     # training and inference
-    "fit", "evaluate", "predict", "predict_proba", "predict_classes",
+    "fit", "evaluate", "predict", "predict_proba", "predict_classes", "save", "load",
     # ops
     "abs", "add", "astype", "broadcast_to", "clip", "concatenate", "div", "erf", "exp",
     "expand_dims", "flatten", "gather", "linear", "log", "log1p", "log_softmax", "logsumexp",

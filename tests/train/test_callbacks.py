@@ -74,9 +74,10 @@ def test_model_checkpoint_saves_the_best_weights_atomically(tmp_path):
     path = tmp_path / "best.npz"
     ckpt = ModelCheckpoint(path, monitor="val_loss")
     sn.fit(m, x, y, epochs=4, callbacks=[ScriptedLogs([3.0, 1.0, 2.0, 4.0]), ckpt], verbose=0)
-    arrays, meta = io.load_arrays(path)
-    assert meta["epoch"] == 2 and meta["logs"]["val_loss"] == 1.0
-    assert all((v == 2).all() for k, v in arrays.items())  # weights marked by epoch 2
+    checkpoint = io.load_checkpoint(path)
+    assert checkpoint.metadata["epoch"] == 2 and checkpoint.metadata["logs"]["val_loss"] == 1.0
+    assert all((p.data == 2).all() for p in checkpoint.model.parameters())  # epoch 2's weights
+    assert checkpoint.optimizer_state is not None and checkpoint.training_state["epoch"] == 2
     assert ckpt.saved == [str(path), str(path)]  # epochs 1 and 2 improved
     assert list(tmp_path.iterdir()) == [path]  # no temporary files left behind
 
@@ -129,13 +130,30 @@ def test_gradient_monitor_is_quiet_for_a_healthy_network():
 
 
 def test_reduce_on_plateau_through_the_scheduler_callback():
+    """An absolute threshold of 10 makes every epoch after the first a plateau."""
     x, y = data()
     m = model()
     opt = optim.SGD(m.parameters(), lr=0.1)
-    plateau = optim.ReduceLROnPlateau(opt, patience=0, factor=0.5)
+    plateau = optim.ReduceLROnPlateau(opt, patience=0, factor=0.5, threshold=10.0,
+                                      threshold_mode="abs")  # fmt: skip
     h = sn.fit(m, x, y, optimizer=opt, epochs=4, verbose=0,
-               callbacks=[ScriptedLogs([1.0] * 4), LearningRateScheduler(plateau)])  # fmt: skip
+               callbacks=[LearningRateScheduler(plateau, monitor="loss")])  # fmt: skip
     assert h.history["lr"] == pytest.approx([0.1, 0.1, 0.05, 0.025])
+
+
+def test_schedulers_step_before_other_callbacks_see_the_epoch_end():
+    seen = []
+
+    class Spy(Callback):
+        def on_epoch_end(self, epoch, logs):
+            seen.append(self.trainer.optimizer.param_groups[0]["lr"])
+
+    x, y = data()
+    m = model()
+    opt = optim.SGD(m.parameters(), lr=0.1)
+    sn.fit(m, x, y, optimizer=opt, epochs=2, verbose=0,
+           callbacks=[Spy(), LearningRateScheduler(optim.StepLR(opt, 1, gamma=0.5))])  # fmt: skip
+    assert seen == pytest.approx([0.05, 0.025])  # the next epoch's rates
 
 
 def test_verbose_two_prints_one_line_per_epoch(capsys):

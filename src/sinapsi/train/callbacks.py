@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import io
 from .._errors import unknown_choice
 
 if TYPE_CHECKING:
@@ -52,6 +51,9 @@ class CallbackList:
     """Calls each hook on every callback that overrides it (the others cost nothing)."""
 
     def __init__(self, callbacks: list[Callback], trainer: Trainer) -> None:
+        # Schedulers step first, so every other callback (a checkpoint above all) sees the
+        # learning rate of the next epoch, as a resumed run will.
+        callbacks = sorted(callbacks, key=lambda cb: not isinstance(cb, LearningRateScheduler))
         for cb in callbacks:
             if not isinstance(cb, Callback):
                 raise TypeError(
@@ -142,7 +144,9 @@ class EarlyStopping(Callback):
 
 
 class ModelCheckpoint(Callback):
-    """Save the model's weights (``state_dict``) to ``path`` during training.
+    """Save the model to ``path`` during training, with :func:`sinapsi.save`'s format plus
+    the optimizer and training state, so ``sinapsi.load(path)`` gives the model and
+    ``fit(..., resume_from=path)`` continues the run exactly.
 
     ``save_best_only``: save only when ``monitor`` improves; otherwise every
     ``every_n_epochs`` epochs. ``path`` may contain ``{epoch}`` (1-based). Writes are atomic
@@ -180,10 +184,7 @@ class ModelCheckpoint(Callback):
         elif (epoch + 1) % self.every_n_epochs:
             return
         target = self.path.format(epoch=epoch + 1)
-        metrics = {k: v for k, v in logs.items() if isinstance(v, (int, float))}
-        io.save_arrays(
-            target, self.trainer.model.state_dict(), {"epoch": epoch + 1, "logs": metrics}
-        )
+        self.trainer.save_checkpoint(target, epoch, logs)
         self.saved.append(target)
 
 

@@ -77,6 +77,15 @@ class History:
     def to_dict(self) -> dict[str, Any]:
         return {"epoch": self.epoch, "history": self.history, "grad_norms": self.grad_norms}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> History:
+        """The History that :meth:`to_dict` (or a saved ``history.json``) describes."""
+        history = cls()
+        history.epoch = list(data.get("epoch", []))
+        history.history = {k: list(v) for k, v in data.get("history", {}).items()}
+        history.grad_norms = {k: list(v) for k, v in data.get("grad_norms", {}).items()}
+        return history
+
     def save(self, path: str | Path) -> None:
         """Write the history as JSON (atomically)."""
         from ..io import atomic_write
@@ -127,6 +136,11 @@ def _model_dtype(model: Module) -> Any:
     return backend.get_default_dtype()
 
 
+def _input(x: Any, dtype: Any) -> Tensor:
+    """Floating inputs in the model's dtype; integer inputs (e.g. Embedding ids) as they are."""
+    return Tensor(x, dtype=dtype) if x.dtype.kind == "f" else Tensor(x)
+
+
 def _layer_names(model: Module) -> list[tuple[str, list[Any]]]:
     """(name, parameters) of every module that owns parameters directly, e.g. '0 Linear'."""
     layers = []
@@ -168,7 +182,7 @@ def _check_labels_fit_outputs(loss_fn: Any, model: Module, x: np.ndarray, y: np.
         model.eval()
         with no_grad():
             head = x[: min(len(x), 2)]
-            out = model(Tensor(head, dtype=_model_dtype(model)))
+            out = model(_input(head, _model_dtype(model)))
             if isinstance(loss_fn, (CrossEntropyLoss, NLLLoss)) and y.dtype.kind in "iu":
                 check_label_range("fit", y, out.shape[1] if out.ndim > 1 else 1)  # all labels
             loss_fn(out, y[: len(head)])
@@ -215,10 +229,73 @@ class Trainer:
         self.history = History()
         self.epochs = 0
         self.batches_per_epoch = 0
+        self.start_epoch = 0
+        self.rng: np.random.Generator | None = None
+
+    def _scheduler(self) -> Any:
+        for cb in self.callbacks:
+            if isinstance(cb, LearningRateScheduler):
+                return cb.scheduler
+        return None
+
+    def save_checkpoint(self, path: str | Path, epoch: int, logs: dict[str, Any]) -> Path:
+        """Save everything needed to resume after ``epoch`` (0-based) bit-identically: model,
+        optimizer state, the shuffling generator, the modules' generators (Dropout), the LR
+        schedule and the history so far."""
+        from .. import io
+
+        scheduler = self._scheduler()
+        state = {
+            "epoch": epoch + 1,
+            "fit_rng": None if self.rng is None else self.rng.bit_generator.state,
+            "history": self.history.to_dict(),
+            "scheduler": None if scheduler is None else scheduler.state_dict(),
+        }
+        metrics = {k: v for k, v in logs.items() if isinstance(v, (int, float))}
+        metadata = {"epoch": epoch + 1, "logs": metrics}
+        return io.save(
+            self.model, path, optimizer=self.optimizer, metadata=metadata, training_state=state
+        )
+
+    def resume(self, path: str | Path) -> None:
+        """Restore what :meth:`save_checkpoint` wrote into this trainer's model, optimizer,
+        schedule and generator; training continues at the next epoch."""
+        from .. import io
+        from ..nn.registry import module_spec
+
+        ckpt = io.load_checkpoint(path)
+        try:
+            same = module_spec(self.model) == module_spec(ckpt.model)
+        except TypeError:  # an unregistered custom model: load_state_dict still checks shapes
+            same = True
+        if not same:
+            raise ValueError(
+                f"fit(resume_from={str(path)!r}): the checkpoint holds a different architecture "
+                "than the model given to fit. Build the same model (or load it with "
+                "sinapsi.load) before resuming."
+            )
+        self.model.load_state_dict(ckpt.model_state)
+        io._set_module_rngs(self.model, ckpt.module_rngs)
+        if ckpt.optimizer_state is not None:
+            if ckpt.optimizer_type != type(self.optimizer).__name__:
+                raise ValueError(
+                    f"fit(resume_from=...): the checkpoint's optimizer is {ckpt.optimizer_type}, "
+                    f"but fit was given {type(self.optimizer).__name__}. Resume with the same "
+                    "optimizer."
+                )
+            self.optimizer.load_state_dict(ckpt.optimizer_state)
+        state = ckpt.training_state or {}
+        self.start_epoch = int(state.get("epoch", 0))
+        self.history = History.from_dict(state.get("history", {}))
+        if state.get("fit_rng") is not None and self.rng is not None:
+            self.rng.bit_generator.state = state["fit_rng"]
+        scheduler = self._scheduler()
+        if scheduler is not None and state.get("scheduler") is not None:
+            scheduler.load_state_dict(state["scheduler"])
 
     def _train_step(self, xb: np.ndarray, yb: np.ndarray, dtype: Any, epoch: int, batch: int):
         self.optimizer.zero_grad()
-        out = self.model(Tensor(xb, dtype=dtype))
+        out = self.model(_input(xb, dtype))
         loss = self.loss_fn(out, yb)
         value = float(loss.item())
         if not math.isfinite(value):
@@ -251,7 +328,7 @@ class Trainer:
         layers = _layer_names(self.model)
         callbacks = CallbackList(self.callbacks, self)
         callbacks.call("on_train_begin", {})
-        for epoch in range(epochs):
+        for epoch in range(self.start_epoch, epochs):
             started = time.perf_counter()
             self.model.train()
             callbacks.call("on_epoch_begin", epoch, {})
@@ -283,8 +360,8 @@ class Trainer:
             logs["lr"] = float(self.optimizer.param_groups[0]["lr"])
             logs["time"] = time.perf_counter() - started
             logs["grad_norms"] = {k: v / self.batches_per_epoch for k, v in norm_sums.items()}
+            self.history.append(epoch, logs)  # first: a checkpoint taken now includes it
             callbacks.call("on_epoch_end", epoch, logs)
-            self.history.append(epoch, logs)
             if self.stop_training:
                 break
         callbacks.call("on_train_end", {})
@@ -312,6 +389,7 @@ def fit(
     seed: int | np.random.Generator | None = None,
     callbacks: Sequence[Callback] = (),
     verbose: int = 1,
+    resume_from: str | Path | None = None,
 ) -> History:
     """Train ``model`` on ``(x, y)`` for ``epochs`` passes in mini-batches; return a History.
 
@@ -336,6 +414,11 @@ def fit(
             bit-identical history (except the timings).
         callbacks: ``sinapsi.train`` callbacks (EarlyStopping, ModelCheckpoint, ...).
         verbose: 0 silent, 1 a progress bar per epoch, 2 one line per epoch.
+        resume_from: a checkpoint written by ``ModelCheckpoint(save_best_only=False)`` (or
+            ``Trainer.save_checkpoint``): restore the weights, optimizer state, schedule,
+            random generators and history, and continue from the next epoch up to ``epochs``
+            in all. With the same data and arguments the result is bit-identical to a run that
+            was never interrupted.
 
     Errors before training starts: empty data, x/y length mismatch, NaN/Inf in the data, labels
     out of range for the model's outputs. During training: a NaN/Inf loss stops with an error
@@ -378,6 +461,9 @@ def fit(
     if verbose:
         trainer.callbacks.append(ProgressBar(verbose))
     _check_labels_fit_outputs(trainer.loss_fn, model, x, y)
+    trainer.rng = rng
+    if resume_from is not None:
+        trainer.resume(resume_from)
     return trainer.run(x, y, epochs, batch_size, validation, shuffle, rng)
 
 
@@ -393,7 +479,7 @@ def _predict_raw(model: Module, x: Any, batch_size: int) -> np.ndarray:
     try:
         with no_grad():
             parts = [
-                backend.to_numpy(model(Tensor(x[i : i + batch_size], dtype=dtype)).data)
+                backend.to_numpy(model(_input(x[i : i + batch_size], dtype)).data)
                 for i in range(0, len(x), batch_size)
             ]
     finally:
