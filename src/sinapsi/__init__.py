@@ -15,10 +15,11 @@ layers, activations, normalization and losses (:mod:`sinapsi.nn`) and initialize
 array([[ 0.5, -1. ]], dtype=float32)
 """
 
-from . import backend, data, functional, init, io, nn, ops, optim, train
+from . import backend, data, functional, init, interop, io, nn, ops, optim, train
 from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .backend import default_dtype, get_default_dtype, new_rng, set_default_dtype
 from .functional import elu, gelu, leaky_relu, relu6, silu, softplus
+from .interop import export_onnx, from_torch, to_torch
 from .io import load, save
 from .ops import (
     abs,
@@ -77,6 +78,7 @@ __all__ = [
     "backend", "data", "ops", "functional", "init", "io", "nn", "optim", "train",
     # training and inference
     "fit", "evaluate", "predict", "predict_proba", "predict_classes", "save", "load",
+    "export_onnx", "to_torch", "from_torch", "interop",
     # ops
     "abs", "add", "astype", "broadcast_to", "clip", "concatenate", "div", "erf", "exp",
     "expand_dims", "flatten", "gather", "linear", "log", "log1p", "log_softmax", "logsumexp",
