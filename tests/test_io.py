@@ -75,3 +75,15 @@ def test_a_pickle_payload_is_refused_without_running_it(tmp_path):
 def test_object_arrays_cannot_be_saved(tmp_path):
     with pytest.raises(TypeError, match="dtype object, which needs pickle"):
         io.save_arrays(tmp_path / "f.npz", {"a": np.array([{}], dtype=object)})
+
+
+def test_atomic_writes_get_the_usual_file_permissions(tmp_path):
+    import os
+    import stat
+
+    umask = os.umask(0o022)
+    try:
+        path = io.save_arrays(tmp_path / "f.npz", {"a": np.ones(1)})
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644  # not mkstemp's private 0600
