@@ -10,9 +10,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import sinapsi
 from sinapsi.cli import DEMO_CONFIG, main
 from sinapsi.config import ConfigError, load_config, validate_config
-from sinapsi.io import load_arrays
+from sinapsi.io import load_checkpoint
+
+
+def load_arrays(path):
+    """(weights, metadata) of a run's model.npz, which sinapsi.load can also rebuild."""
+    checkpoint = load_checkpoint(path)
+    return checkpoint.model_state, checkpoint.metadata
+
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -46,6 +54,7 @@ def test_demo_writes_the_run_and_reports(tmp_path, capsys):
     assert history["epoch"] == [1, 2] and len(history["history"]["val_accuracy"]) == 2
     arrays, meta = load_arrays(run / "model.npz")
     assert arrays["0.weight"].shape == (256, 64) and "1.running_mean" in arrays
+    assert sinapsi.load(run / "model.npz")(np.zeros((1, 64))).shape == (1, 10)
     assert meta["architecture"]["hidden"] == [256, 128] and meta["classes"] == list(range(10))
     assert len(meta["standardizer"]["mean"]) == 64 and len(meta["standardizer"]["scale"]) == 64
     assert meta["test"]["accuracy"] == pytest.approx(_accuracy(out), abs=1e-4)

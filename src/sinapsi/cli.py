@@ -9,10 +9,12 @@
     The same for any data set, network and optimizer described in a TOML file: the schema is in
     :mod:`sinapsi.config` and ``examples/README.md``.
 
-A run writes three files into ``<out>/<name>/``: ``model.npz`` (the weights, with the
-architecture, the classes and the standardizer's mean and scale as metadata; read it with
-:func:`sinapsi.io.load_arrays`), ``history.json`` (loss and metrics per epoch) and
-``config.json`` (the configuration that ran, defaults included; ``sinapsi train`` reads it).
+A run writes four files into ``<out>/<name>/``: ``model.npz`` (the model, in
+:func:`sinapsi.save`'s format: ``sinapsi.load`` rebuilds it; the classes and the
+standardizer's mean and scale are in its metadata, read with
+``sinapsi.io.load_checkpoint(path).metadata``), ``history.json`` (loss and metrics per epoch),
+``config.json`` (the configuration that ran, defaults included; ``sinapsi train`` reads it) and
+``report.html`` (curves, network diagram, gradient flow, test metrics: one self-contained page).
 
 Exit codes: 0 done; 1 a ``[target]`` was missed or training diverged; 2 a usage error (a bad
 option, configuration or data file), told in one line on stderr.
@@ -364,7 +366,7 @@ def run(
     configuration that does not fit the data; a missed target is reported in ``missed``.
     """
     from . import __version__, evaluate, fit
-    from .io import atomic_write, save_arrays
+    from .io import atomic_write, save
     from .optim import get as get_optimizer
     from .train import EarlyStopping
 
@@ -439,11 +441,12 @@ def run(
         else {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist()},
         "test": test,
     }
-    files = [save_arrays(out / "model.npz", dict(model.state_dict()), _jsonable(metadata))]
+    files = [save(model, out / "model.npz", metadata=_jsonable(metadata))]
     history.save(out / "history.json")
     files.append(out / "history.json")
     text = json.dumps(to_jsonable(_jsonable(cfg)), indent=2) + "\n"
     files.append(atomic_write(out / "config.json", lambda f: f.write(text.encode("utf-8"))))
+    files.append(_write_report(out / "report.html", cfg, model, history, data, test))
     return RunResult(
         test=test,
         history=history,
@@ -454,6 +457,35 @@ def run(
         total_seconds=time.perf_counter() - began,
         files=files,
         missed=_missed(test, cfg["target"]),
+    )
+
+
+_IMAGE_SHAPES = {"digits": (8, 8), "mnist": (28, 28)}
+
+
+def _write_report(
+    path: Path, cfg: dict[str, Any], model: Any, history: Any, data: _Data, test: dict
+) -> Path:
+    """report.html: summary, curves, diagram, gradient flow, activations, test metrics (and a
+    confusion matrix and first-layer weight images where they apply), one self-contained file."""
+    from .train import predict_classes
+    from .viz import write_report
+
+    x_test, y_test = data.test
+    classification = data.task == "classification"
+    return write_report(
+        path,
+        title=f"sinapsi run '{cfg['name']}'",
+        model=model,
+        history=history,
+        input_shape=tuple(x_test.shape[1:]),
+        test_metrics=test,
+        x=x_test,
+        y_true=y_test if classification else None,
+        y_pred=predict_classes(model, x_test) if classification else None,
+        class_names=[str(c) for c in data.classes] if data.classes is not None else None,
+        image_shape=_IMAGE_SHAPES.get(cfg["data"]["source"]),
+        config=to_jsonable(_jsonable(cfg)),
     )
 
 
@@ -480,9 +512,10 @@ def _report(result: RunResult, cfg: dict[str, Any]) -> None:
         missed = any(m.startswith(f"test {key} ") for m in result.missed)
         print(f"target    test {key} {sign} {threshold:g}: {'MISSED' if missed else 'met'}")
     notes = {
-        "model.npz": "weights, with architecture and scaling as metadata",
+        "model.npz": "the model: sinapsi.load() it; scaling and classes in its metadata",
         "history.json": "loss and metrics per epoch",
         "config.json": "the settings that ran: sinapsi train reruns it",
+        "report.html": "curves, network, gradient flow, test metrics: open it in a browser",
     }
     width = max(len(str(path)) for path in result.files)
     for i, path in enumerate(result.files):

@@ -1,0 +1,28 @@
+"""Pictures of what the network is doing (matplotlib, imported only when something is drawn).
+
+Every function returns the matplotlib Figure: show it in Jupyter, or save it with
+``fig.savefig("name.png")`` (also .svg, .pdf). Works headless.
+
+- The network: :func:`plot_network` (nodes, weights as coloured edges, biases, and for 2-input
+  models the output of every neuron over the input plane, as in TensorFlow Playground).
+- Training: :func:`plot_history` (loss and metrics over the epochs, several runs overlaid),
+  :func:`plot_gradient_flow` (per-layer gradient norms: vanishing / exploding),
+  :func:`plot_activations` (saturation and dead units).
+- Results: :func:`plot_decision_boundary` (2-D classifiers), :func:`plot_confusion_matrix`,
+  :func:`plot_weights_image` (first-layer weights as images), :func:`animate_training` (a GIF).
+- :func:`write_report`: all of it in one self-contained HTML page.
+"""
+
+from .animation import animate_training
+from .boundary import plot_decision_boundary
+from .curves import plot_history
+from .diagnostics import plot_confusion_matrix, plot_weights_image
+from .gradients import gradient_flow_bands, plot_activations, plot_gradient_flow
+from .network import plot_network
+from .report import build_report, write_report
+
+__all__ = [
+    "plot_network", "plot_history", "plot_gradient_flow", "gradient_flow_bands",
+    "plot_activations", "plot_decision_boundary", "plot_confusion_matrix", "plot_weights_image",
+    "animate_training", "build_report", "write_report",
+]  # fmt: skip

@@ -1,0 +1,602 @@
+"""The network as a picture: layers of neurons, weights as edges, per-neuron maps.
+
+:func:`plot_network` draws a multilayer perceptron the way the notes (and TensorFlow
+Playground) do: one column of nodes per layer, from the input on the left to the output on the
+right. Each neuron computes a linear function of the previous layer (its incoming weights are
+the slopes, its bias the intercept) and then an activation.
+
+- An edge is one weight: blue when positive, orange when negative (the Playground's colours),
+  thicker when ``|w|`` is larger (relative to the largest ``|w|`` of that layer).
+- A node's fill (or its small square, when maps are drawn) is its bias, on the same
+  orange-white-blue scale.
+- For a model with 2 inputs, each node can show a small heat map: that neuron's output at
+  every point of the input plane. The first hidden layer draws lines and bends; the later ones
+  combine them; the output node shows the final decision surface.
+
+>>> from sinapsi import nn
+>>> from sinapsi.viz.network import plot_network
+>>> model = nn.Sequential(nn.Linear(2, 4, rng=0), nn.Tanh(), nn.Linear(4, 1, rng=1))
+>>> fig = plot_network(model)              # per-neuron maps on: 2 inputs, small layers
+>>> len(fig.axes[0].images)                # one heat map per neuron: 4 hidden + 1 output
+5
+>>> fig.savefig("network.png", dpi=150)    # doctest: +SKIP
+>>> import matplotlib.pyplot as plt; plt.close(fig)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+from ..autograd import no_grad
+from ..nn.activations import (
+    ELU,
+    GELU,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from ..nn.layers import Dropout, Identity, Linear
+from ..nn.normalization import BatchNorm1d
+from ..tensor import Tensor
+from ._mpl import linear_layers, pyplot
+
+__all__ = ["plot_network", "POSITIVE", "NEGATIVE"]
+
+POSITIVE = "#0877bd"  # TensorFlow Playground's blue: positive weights, biases, outputs
+NEGATIVE = "#f59322"  # and its orange: negative ones
+_NODE_EDGE = "#555555"
+
+# Layout, in data units: one slot (node spacing) = 1.
+_COLUMN_GAP = 2.6
+_RADIUS = 0.4
+_MAP_RESOLUTION = 48
+
+
+# ------------------------------------------------------------------------------ structure
+@dataclass
+class _Stage:
+    """One column: the input, or a Linear layer with the modules that follow it."""
+
+    size: int
+    linear: Linear | None = None
+    extras: list[Any] = field(default_factory=list)
+
+    def activation(self) -> Any:
+        """The last module that is not Dropout/Identity (whose output the maps show)."""
+        for module in reversed(self.extras):
+            if not isinstance(module, (Dropout, Identity)):
+                return module
+        return self.linear
+
+
+_NAMES = {
+    Sigmoid: "sigmoid", Tanh: "tanh", ReLU: "ReLU", LeakyReLU: "leaky ReLU", ELU: "ELU",
+    GELU: "GELU", Softplus: "softplus", LogSoftmax: "log-softmax", Softmax: "softmax",
+}  # fmt: skip
+
+
+def _token(module: Any) -> str | None:
+    if isinstance(module, Identity):
+        return None
+    if isinstance(module, Dropout):
+        return f"Dropout {module.p:g}"
+    if isinstance(module, BatchNorm1d):
+        return "BatchNorm"
+    return _NAMES.get(type(module), type(module).__name__)
+
+
+def _stages(model: Any) -> list[_Stage]:
+    """Read the model's leaf modules in order and group them by Linear layer."""
+    first = linear_layers(model)[0]
+    stages = [_Stage(first.in_features)]
+    for module in model.modules():
+        if list(module.children()):
+            continue  # containers: their leaves come next
+        if isinstance(module, Linear):
+            previous = stages[-1].size
+            if module.in_features != previous:
+                raise ValueError(
+                    f"plot_network draws a chain of Linear layers, but Linear "
+                    f"({module.in_features} -> {module.out_features}) takes {module.in_features} "
+                    f"inputs while the layer before it gives {previous}. Draw a Sequential MLP, "
+                    "or use plot_activations for models that are not a chain."
+                )
+            stages.append(_Stage(module.out_features, module))
+        else:
+            stages[-1].extras.append(module)
+    return stages
+
+
+def _wrap(tokens: list[str], width: int = 18) -> str:
+    """Join tokens with ' + ', starting a new line (with '+ ') when a line gets too long."""
+    lines = [tokens[0]]
+    for token in tokens[1:]:
+        if len(lines[-1]) + 3 + len(token) <= width:
+            lines[-1] += f" + {token}"
+        else:
+            lines.append(f"+ {token}")
+    return "\n".join(lines)
+
+
+def _label(stages: list[_Stage], k: int, width: int = 18) -> str:
+    stage = stages[k]
+    tokens = [t for t in map(_token, stage.extras) if t]
+    if k == 0:
+        head = f"input ({stage.size})"
+    elif k == len(stages) - 1:
+        head = f"output ({stage.size})"
+    else:
+        head = f"Linear {stage.size}"
+    return _wrap([head, *tokens], width)
+
+
+def _maps_by_default(stages: list[_Stage], max_nodes: int) -> bool:
+    return stages[0].size == 2 and all(s.size <= max_nodes for s in stages)
+
+
+# ------------------------------------------------------------------------------ neuron maps
+def plane_of(x: Any = None) -> tuple[float, float, float, float]:
+    """The input plane ``(x1_min, x1_max, x2_min, x2_max)``: the range of ``x`` with a 10%
+    margin, or the Playground's [-6, 6]^2 when ``x`` is None."""
+    if x is None:
+        return (-6.0, 6.0, -6.0, 6.0)
+    x = np.asarray(backend.to_numpy(x.data if isinstance(x, Tensor) else x), dtype=np.float64)
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    pad = np.maximum((hi - lo) * 0.1, 0.5)
+    lo, hi = lo - pad, hi + pad
+    return (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
+
+
+def _model_dtype(model: Any) -> Any:
+    for p in model.parameters():
+        return p.dtype
+    return backend.get_default_dtype()
+
+
+def neuron_outputs(
+    model: Any, stages: list[_Stage], plane: tuple[float, float, float, float], n: int
+) -> list[np.ndarray | None]:
+    """Each stage's post-activation output over an ``n x n`` grid of the plane, as arrays of
+    shape (size, n, n) (row = x2, column = x1); None where a stage could not be captured.
+
+    The grid runs through the model once, in eval mode and with no graph, while forward hooks
+    on each stage's last module keep its output.
+    """
+    xs = np.linspace(plane[0], plane[1], n)
+    ys = np.linspace(plane[2], plane[3], n)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+    captured: dict[int, np.ndarray] = {}
+    removers = []
+    for k, stage in enumerate(stages[1:], start=1):
+        last = (stage.extras or [stage.linear])[-1]
+
+        def keep(module: Any, inputs: Any, output: Any, k: int = k) -> None:
+            if k not in captured:  # a module used twice keeps its first call
+                data = output.data if isinstance(output, Tensor) else output
+                captured[k] = np.asarray(backend.to_numpy(data), dtype=np.float64)
+
+        removers.append(last.register_forward_hook(keep))
+    was_training = model.training
+    try:
+        model.eval()
+        with no_grad():
+            model(Tensor(grid, dtype=_model_dtype(model)))
+    finally:
+        model.train(was_training)
+        for remove in removers:
+            remove()
+    result: list[np.ndarray | None] = [None]
+    for k, stage in enumerate(stages[1:], start=1):
+        out = captured.get(k)
+        if out is None or out.shape != (n * n, stage.size):
+            result.append(None)
+        else:
+            result.append(out.T.reshape(stage.size, n, n))
+    return result
+
+
+def _map_norm(stage: _Stage, values: np.ndarray) -> tuple[float, float]:
+    """(vmin, vmax) of a neuron's map, always symmetric around 0 so that blue means positive
+    and orange negative: [-1, 1] for bounded activations (tanh; sigmoid and softmax, whose
+    (0, 1) outputs go from white to blue), so saturation shows; else the neuron's max |value|."""
+    act = stage.activation()
+    if isinstance(act, (Tanh, Sigmoid, Softmax)) and not isinstance(act, LogSoftmax):
+        return -1.0, 1.0
+    m = float(np.abs(values).max()) or 1.0
+    return -m, m
+
+
+# ------------------------------------------------------------------------------ colours
+def diverging_cmap(strength: float = 1.0) -> Any:
+    """Orange (negative) - white - blue (positive), the Playground's scale; ``strength`` < 1
+    mixes the ends with white (lighter surfaces under points)."""
+    from matplotlib.colors import LinearSegmentedColormap, to_rgb
+
+    def light(color: str) -> tuple[float, ...]:
+        return tuple(1 - strength * (1 - c) for c in to_rgb(color))
+
+    return LinearSegmentedColormap.from_list(
+        f"sinapsi_playground_{strength:g}", [light(NEGATIVE), (1, 1, 1), light(POSITIVE)]
+    )
+
+
+def _luminance(rgb: Any) -> float:
+    r, g, b = rgb[:3]
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+# ------------------------------------------------------------------------------ drawing
+@dataclass
+class _Layout:
+    slots: list[list[tuple[int, float]]]  # per stage: (neuron index, y) of each drawn node
+    gaps: list[float | None]  # per stage: y of the ellipsis, or None
+    xs: list[float]
+    top: float
+    bottom: float  # lowest node centre
+    truncated: bool
+
+
+def _layout(stages: list[_Stage], max_nodes: int) -> _Layout:
+    slots, gaps = [], []
+    for stage in stages:
+        n = stage.size
+        if n <= max_nodes:
+            shown, gap = list(range(n)), None
+            count = n
+        else:
+            head = math.ceil(max_nodes / 2)
+            shown = list(range(head)) + list(range(n - (max_nodes - head), n))
+            gap, count = head, max_nodes + 1
+        ys = [(count - 1) / 2 - s for s in range(count)]
+        positions = [ys[s if gap is None or s < gap else s + 1] for s, _ in enumerate(shown)]
+        slots.append(list(zip(shown, positions)))
+        gaps.append(None if gap is None else ys[gap])
+    tallest = max(len(s) + (g is not None) for s, g in zip(slots, gaps))
+    return _Layout(
+        slots=slots,
+        gaps=gaps,
+        xs=[k * _COLUMN_GAP for k in range(len(stages))],
+        top=(tallest - 1) / 2,
+        bottom=-(tallest - 1) / 2,
+        truncated=any(g is not None for g in gaps),
+    )
+
+
+def _points_per_unit(ax: Any, width: float, height: float) -> float:
+    """How many points one data unit spans once the axes show ``width x height`` units."""
+    fig = ax.figure
+    box = ax.get_position()
+    w_in = box.width * fig.get_figwidth()
+    h_in = box.height * fig.get_figheight()
+    return 72.0 * min(w_in / width, h_in / height)
+
+
+def _labels(stages: list[_Stage], pt: float) -> tuple[list[str], float]:
+    """Column labels wrapped to the column width, and their font size, at ``pt`` points per
+    data unit."""
+    size = min(8.0, max(6.5, 0.2 * pt))
+    width = max(8, int(_COLUMN_GAP * pt * 0.9 / (0.58 * size)))
+    return [_label(stages, k, width) for k in range(len(stages))], size
+
+
+def _limits(layout: _Layout, labels: list[str], size: float, pt: float) -> tuple[float, ...]:
+    label_lines = max(label.count("\n") + 1 for label in labels)
+    line = 1.2 * size / pt  # one label line, in data units
+    left, right = -0.8, layout.xs[-1] + 0.8
+    top = layout.top + _RADIUS + (0.25 + 2 * line if layout.truncated else 0.2)
+    bottom = layout.bottom - _RADIUS - 0.3 - label_lines * line
+    return left, right, bottom, top
+
+
+def draw_network(
+    ax: Any,
+    model: Any,
+    stages: list[_Stage],
+    *,
+    max_nodes: int,
+    maps: bool,
+    show_bias: bool,
+    plane: tuple[float, float, float, float],
+) -> dict[str, Any]:
+    """Draw the network into ``ax`` (whose position in the figure is already set)."""
+    from matplotlib.colors import Normalize, to_rgb
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Circle, Rectangle
+
+    layout = _layout(stages, max_nodes)
+    # The extents depend on the labels' height in points, which depends on the scale: iterate.
+    pt = 36.0
+    for _ in range(3):
+        labels, label_size = _labels(stages, pt)
+        left, right, bottom, top = _limits(layout, labels, label_size, pt)
+        pt = _points_per_unit(ax, right - left, top - bottom)
+    # Widen the limits to the axes' own shape, so that one unit is as long in x as in y.
+    box = ax.get_position()
+    half_w = box.width * ax.figure.get_figwidth() * 72 / pt / 2
+    half_h = box.height * ax.figure.get_figheight() * 72 / pt / 2
+    mid_x, mid_y = (left + right) / 2, (bottom + top) / 2
+    ax.set_xlim(mid_x - half_w, mid_x + half_w)
+    ax.set_ylim(mid_y - half_h, mid_y + half_h)
+    ax.set_aspect("equal", adjustable="box")
+    ax.axis("off")
+    radius_pt = _RADIUS * pt
+    cmap = diverging_cmap()
+    fills = diverging_cmap(0.55)
+
+    # Edges: one Line2D per drawn weight, under the nodes.
+    n_edges = sum(len(a) * len(b) for a, b in zip(layout.slots, layout.slots[1:]))
+    widest = 3.2 if n_edges <= 150 else 2.4
+    for k in range(1, len(stages)):
+        w = np.asarray(backend.to_numpy(stages[k].linear.weight.data), dtype=np.float64)
+        scale = float(np.abs(w).max()) or 1.0
+        for j, yj in layout.slots[k]:
+            for i, yi in layout.slots[k - 1]:
+                value = float(w[j, i])
+                strength = abs(value) / scale
+                line = Line2D(
+                    [layout.xs[k - 1], layout.xs[k]],
+                    [yi, yj],
+                    color=POSITIVE if value >= 0 else NEGATIVE,
+                    linewidth=0.35 + (widest - 0.35) * strength,
+                    alpha=0.3 + 0.7 * strength,
+                    solid_capstyle="butt",
+                    zorder=1,
+                )
+                line.set_gid(f"edge:{k}:{j}:{i}")
+                ax.add_line(line)
+
+    values = neuron_outputs(model, stages, plane, _MAP_RESOLUTION) if maps else None
+    for k, stage in enumerate(stages):
+        x = layout.xs[k]
+        bias = None
+        if k and show_bias and stage.linear.bias is not None:
+            bias = np.asarray(backend.to_numpy(stage.linear.bias.data), dtype=np.float64)
+        bias_norm = (
+            Normalize(-(np.abs(bias).max() or 1.0), np.abs(bias).max() or 1.0)
+            if (bias is not None)
+            else None
+        )
+        stage_maps = values[k] if values is not None else None
+        for j, y in layout.slots[k]:
+            draws_map = stage_maps is not None
+            face = "white"
+            if bias is not None and not draws_map:
+                face = fills(bias_norm(bias[j]))
+            elif k == 0 and not maps:
+                face = "#f2f2f2"
+            node = Circle(
+                (x, y),
+                _RADIUS,
+                facecolor="none" if draws_map else face,
+                edgecolor=_NODE_EDGE,
+                linewidth=0.9,
+                zorder=3,
+            )
+            node.set_gid(f"node:{k}:{j}")
+            ax.add_patch(node)
+            if draws_map:
+                vmin, vmax = _map_norm(stage, stage_maps[j])
+                image = ax.imshow(
+                    stage_maps[j],
+                    cmap=cmap,
+                    vmin=vmin,
+                    vmax=vmax,
+                    origin="lower",
+                    extent=(x - _RADIUS, x + _RADIUS, y - _RADIUS, y + _RADIUS),
+                    interpolation="bilinear",
+                    zorder=2.5,
+                )
+                image.set_clip_path(node)
+                image.set_gid(f"map:{k}:{j}")
+                if bias is not None:  # the Playground's small bias square, lower left
+                    side = 0.3 * _RADIUS
+                    square = Rectangle(
+                        (x - _RADIUS - 0.15 * side, y - _RADIUS - 0.15 * side),
+                        side,
+                        side,
+                        facecolor=cmap(bias_norm(bias[j])),
+                        edgecolor=_NODE_EDGE,
+                        linewidth=0.5,
+                        zorder=4,
+                    )
+                    square.set_gid(f"bias:{k}:{j}")
+                    ax.add_patch(square)
+                continue
+            if k == 0:
+                text, color = f"$x_{{{j + 1}}}$", "#333333"
+                size = min(9.0, radius_pt * 0.75)
+            elif bias is not None:
+                text = f"b={bias[j]:.2f}".replace("-0.00", "0.00")
+                color = "white" if _luminance(to_rgb(face)) < 0.5 else "#222222"
+                size = min(7.0, 1.45 * radius_pt / (0.6 * max(7, len(text))))  # one size
+            else:
+                continue
+            ax.text(x, y, text, ha="center", va="center", fontsize=size, color=color, zorder=5)
+        if layout.gaps[k] is not None:
+            ax.text(
+                x,
+                layout.gaps[k],
+                "⋮",
+                ha="center",
+                va="center",
+                fontsize=min(16, radius_pt),
+                color="#444444",
+                zorder=5,
+                gid=f"ellipsis:{k}",
+            )
+            ax.text(
+                x,
+                layout.top + _RADIUS + 0.15,
+                f"n = {stage.size}",
+                ha="center",
+                va="bottom",
+                fontsize=label_size,
+                color="#333333",
+                gid=f"count:{k}",
+            )
+        ax.text(
+            x,
+            layout.bottom - _RADIUS - 0.3,
+            labels[k],
+            ha="center",
+            va="top",
+            fontsize=label_size,
+            linespacing=1.15,
+            color="#222222",
+            gid=f"label:{k}",
+        )
+    return {"layout": layout, "maps": values is not None}
+
+
+def _legend_handles(maps: bool, show_bias: bool) -> list[Any]:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    light = diverging_cmap() if maps else diverging_cmap(0.55)
+    handles = [
+        Line2D([], [], color=POSITIVE, linewidth=2.5, label="weight > 0 (blue)"),
+        Line2D([], [], color=NEGATIVE, linewidth=2.5, label="weight < 0 (orange)"),
+    ]
+    if show_bias:
+        handles += [
+            Patch(facecolor=light(1.0), edgecolor=_NODE_EDGE, label="bias > 0"),
+            Patch(facecolor=light(0.0), edgecolor=_NODE_EDGE, label="bias < 0"),
+        ]
+    return handles
+
+
+# ------------------------------------------------------------------------------ public
+def plot_network(
+    model: Any,
+    x: Any = None,
+    *,
+    max_nodes: int = 10,
+    neuron_maps: bool | None = None,
+    show_bias: bool = True,
+) -> Any:
+    """Draw a multilayer perceptron: nodes per layer, weights as edges, biases, and (for 2
+    inputs) each neuron's output over the input plane.
+
+    Args:
+        model: a model whose Linear layers form a chain (an ``nn.Sequential`` MLP). Modules
+            between them (activations, BatchNorm1d, Dropout) are read in order and named under
+            their layer's column ("Linear 8 + tanh").
+        x: optional inputs of shape (n_samples, 2); their range (plus 10%) is the plane of the
+            neuron maps. Default: [-6, 6]^2, the Playground's plane.
+        max_nodes: layers with more neurons show the first and last few, an ellipsis and the
+            count ("n = 256"). default=10.
+        neuron_maps: draw inside each hidden and output node its output over the input plane
+            (the model must take 2 inputs). default=None: on for 2-input models whose layers
+            all fit in ``max_nodes``.
+        show_bias: show each neuron's bias: the node's fill colour and a "b=0.12" label, or
+            a small square at the node's lower left when maps are drawn. default=True.
+
+    Returns:
+        The matplotlib Figure (save it with ``fig.savefig("net.png")``, ``.svg`` or ``.pdf``).
+
+    Edge colour is the weight's sign (TensorFlow Playground's blue for positive, orange for
+    negative); width is ``|w|`` relative to the largest ``|w|`` of the same layer. Maps use
+    the same blue/orange scale, centred at 0: fixed [-1, 1] after tanh, sigmoid and softmax (so
+    saturation shows), else up to each neuron's largest |output|.
+    """
+    if not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 2:
+        raise ValueError(
+            f"plot_network: max_nodes must be an integer >= 2 (nodes drawn per layer). "
+            f"Received: max_nodes={max_nodes!r}"
+        )
+    stages = _stages(model)
+    n_inputs = stages[0].size
+    if neuron_maps and n_inputs != 2:
+        raise ValueError(
+            f"plot_network: per-neuron maps need 2 inputs (a map over the input plane), but "
+            f"this model takes {n_inputs}. Use neuron_maps=False, or plot_activations to see "
+            "what the neurons do on your data."
+        )
+    if x is not None:
+        arr = np.asarray(backend.to_numpy(x.data if isinstance(x, Tensor) else x))
+        if arr.ndim != 2 or arr.shape[1] != n_inputs or len(arr) == 0:
+            raise ValueError(
+                f"plot_network: x must have shape (n_samples, {n_inputs}) for this model; got "
+                f"shape {arr.shape}. Pass the data the model was trained on, or x=None."
+            )
+    maps = _maps_by_default(stages, max_nodes) if neuron_maps is None else bool(neuron_maps)
+    plane = plane_of(x)
+
+    # Figure size from the layout: one data unit (the node spacing) is ~0.6 inch, less for
+    # tall networks; below the drawing, a legend row and a caption.
+    layout = _layout(stages, max_nodes)
+    inch = min(0.6, 8.0 / (layout.top - layout.bottom + 3))
+    left, right, bottom, top = _limits(layout, *_labels(stages, 72 * inch), 72 * inch)
+    caption = _caption(maps, show_bias, plane)
+    caption_in = 0.16 * (caption.count("\n") + 1) + 0.1
+    title_in, legend_in = 0.5, 0.4
+    draw_w, draw_h = (right - left) * inch, (top - bottom) * inch
+    fig_w = max(draw_w + 0.4, 6.4)
+    fig_h = title_in + draw_h + legend_in + caption_in
+    plt = pyplot()
+    fig = plt.figure(figsize=(fig_w, fig_h))
+    ax = fig.add_axes(
+        (
+            (fig_w - draw_w) / 2 / fig_w,
+            (legend_in + caption_in) / fig_h,
+            draw_w / fig_w,
+            draw_h / fig_h,
+        )
+    )
+    draw_network(
+        ax, model, stages, max_nodes=max_nodes, maps=maps, show_bias=show_bias, plane=plane
+    )
+    sizes = "-".join(str(s.size) for s in stages)
+    n_params = sum(int(np.prod(p.shape)) for p in model.parameters())
+    fig.suptitle(
+        f"{type(model).__name__} {sizes}  ·  {n_params:,} parameters",
+        y=1 - 0.15 / fig_h,
+        va="top",
+        fontsize=11,
+    )
+    handles = _legend_handles(maps, show_bias)
+    fig.legend(
+        handles=handles,
+        loc="center",
+        bbox_to_anchor=(0.5, (caption_in + legend_in / 2) / fig_h),
+        ncol=len(handles),
+        fontsize=8,
+        frameon=False,
+        handlelength=1.8,
+        columnspacing=1.6,
+    )
+    fig.text(
+        0.5,
+        0.08 / fig_h,
+        caption,
+        ha="center",
+        va="bottom",
+        fontsize=7.5,
+        color="#333333",
+        linespacing=1.3,
+    )
+    return fig
+
+
+def _caption(maps: bool, show_bias: bool, plane: tuple[float, float, float, float]) -> str:
+    lines = ["Edge width ∝ |w|, relative to the largest |w| of its layer."]
+    if maps:
+        x1 = f"[{plane[0]:.3g}, {plane[1]:.3g}]"
+        x2 = f"[{plane[2]:.3g}, {plane[3]:.3g}]"
+        lines[0] = lines[0][:-1] + "; inside each node: the neuron's output over the inputs"
+        lines.append(
+            f"x₁ ∈ {x1} (→) and x₂ ∈ {x2} (↑), blue > 0, orange < 0"
+            + ("; small square: its bias." if show_bias else ".")
+        )
+    elif show_bias:
+        lines[0] += " Node colour and number: the neuron's bias b."
+    return "\n".join(lines)

@@ -1,0 +1,102 @@
+"""report.html: valid, self-contained HTML with every picture embedded as a PNG."""
+
+import base64
+import io
+from html.parser import HTMLParser
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import sinapsi as sn
+from sinapsi import nn
+from sinapsi.viz.report import write_report
+
+
+class Collector(HTMLParser):
+    """Collects tags, <img> sources, headings and any external reference; checks nesting."""
+
+    VOID = {"meta", "img", "br", "hr", "link", "input"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.images, self.headings, self.external = [], [], [], []
+        self._in_heading = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "img":
+            self.images.append(attrs.get("src", ""))
+        for key in ("src", "href"):
+            value = attrs.get(key)
+            if value and not value.startswith("data:"):
+                self.external.append(value)
+        if tag not in self.VOID:
+            self.stack.append(tag)
+        self._in_heading = tag == "h2"
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes <{self.stack[-1:]}>"
+        self.stack.pop()
+        self._in_heading = False
+
+    def handle_data(self, data):
+        if self._in_heading:
+            self.headings.append(data.strip())
+
+
+@pytest.fixture(scope="module")
+def trained():
+    x, y = sn.data.datasets.circles(200, seed=0)
+    model = nn.Sequential(nn.Linear(2, 6, rng=0), nn.Tanh(), nn.Linear(6, 2, rng=1))
+    history = sn.fit(model, x[:150], y[:150], validation_data=(x[150:], y[150:]), lr=0.05,
+                     epochs=5, metrics=["accuracy"], seed=0, verbose=0)  # fmt: skip
+    return model, history, x[150:], y[150:]
+
+
+def test_report_is_valid_self_contained_html(tmp_path, trained):
+    model, history, x_test, y_test = trained
+    test = sn.evaluate(model, x_test, y_test, metrics=["accuracy"])
+    path = write_report(
+        tmp_path / "report.html", title="circles <run>", model=model, history=history,
+        input_shape=(2,), test_metrics=test, x=x_test, y_true=y_test,
+        y_pred=sn.predict_classes(model, x_test), class_names=["outer", "inner"],
+        config={"lr": 0.05},
+    )  # fmt: skip
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    parser = Collector()
+    parser.feed(text)
+    parser.close()
+    assert parser.stack == [], f"unclosed tags: {parser.stack}"
+    assert parser.external == []  # nothing to fetch: the page works offline
+    for heading in ("Test metrics", "Model", "Training curves", "Network", "Gradient flow",
+                    "Activations", "Confusion matrix", "Configuration"):  # fmt: skip
+        assert heading in parser.headings, (heading, parser.headings)
+    assert len(parser.images) == 5  # curves, network, gradient flow, activations, confusion
+    for src in parser.images:
+        assert src.startswith("data:image/png;base64,")
+        image = Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1])))
+        assert image.format == "PNG" and image.size[0] > 200 and image.size[1] > 100
+    assert "circles &lt;run&gt;" in text  # text is escaped
+    assert f"{test['accuracy']:.4f}" in text
+    assert list(tmp_path.iterdir()) == [path]  # written atomically, no temp file left
+
+
+def test_a_picture_that_does_not_apply_becomes_a_note(tmp_path, trained):
+    model, history, x_test, _ = trained
+    path = write_report(
+        tmp_path / "r.html",
+        title="t",
+        model=model,
+        history=history,
+        input_shape=(2,),
+        image_shape=(3, 3),
+    )  # 2 inputs are not a 3x3 image
+    text = path.read_text()
+    assert "First-layer weights" in text and 'class="note">Not drawn:' in text
+    assert np.isfinite(len(text))
