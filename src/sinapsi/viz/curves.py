@@ -71,6 +71,25 @@ _RC = {
 }
 
 
+def panel_grid(
+    plt: Any, count: int, ncols: int, size: tuple[float, float], margin: tuple[float, float]
+) -> tuple[Any, list[Any]]:
+    """A figure with ``count`` panels in rows of ``ncols`` (each ``size`` inches, plus
+    ``margin``), the unused cells of the last row removed. Returns (figure, the used axes)."""
+    nrows = -(-count // ncols)
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(size[0] * ncols + margin[0], size[1] * nrows + margin[1]),
+        layout="constrained",
+        squeeze=False,
+    )
+    flat = list(axes.ravel())
+    for ax in flat[count:]:
+        ax.remove()
+    return fig, flat[:count]
+
+
 @contextlib.contextmanager
 def style() -> Iterator[Any]:
     """The sinapsi.viz look (readable sizes, light grid, Okabe-Ito colours), for this block
@@ -333,20 +352,10 @@ def plot_history(
     many = max(len(h.epoch) for _, h in runs) > 30
 
     ncols = min(len(panels), 3)
-    nrows = -(-len(panels) // ncols)
     with style() as plt:
         from matplotlib.ticker import MaxNLocator
 
-        fig, axes = plt.subplots(
-            nrows,
-            ncols,
-            figsize=(4.4 * ncols + 0.4, 3.4 * nrows + 0.7),
-            layout="constrained",
-            squeeze=False,
-        )
-        flat = list(axes.ravel())
-        for ax in flat[len(panels) :]:
-            ax.remove()
+        fig, flat = panel_grid(plt, len(panels), ncols, (4.4, 3.4), (0.4, 0.7))
         for i, (label, h) in enumerate(runs):
             color = OKABE_ITO[i % len(OKABE_ITO)]
             colors = (color, color, color) if multi else (BLUE, VERMILLION, DARK)

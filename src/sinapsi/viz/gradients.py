@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from .curves import BLUE, DARK, SKY, VERMILLION, style
+from .curves import BLUE, DARK, SKY, VERMILLION, panel_grid, style
 
 __all__ = ["gradient_flow_bands", "plot_gradient_flow", "plot_activations"]
 
@@ -534,18 +534,8 @@ def plot_activations(model: Any, x: Any, bins: int = 40) -> Any:
             "so there is nothing to draw."
         )
     ncols = min(len(drawn), 4)
-    nrows = -(-len(drawn) // ncols)
     with style() as plt:
-        fig, axes = plt.subplots(
-            nrows,
-            ncols,
-            figsize=(3.5 * ncols + 0.3, 2.8 * nrows + 0.8),
-            layout="constrained",
-            squeeze=False,
-        )
-        flat_axes = list(axes.ravel())
-        for ax in flat_axes[len(drawn) :]:
-            ax.remove()
+        fig, flat_axes = panel_grid(plt, len(drawn), ncols, (3.5, 2.8), (0.3, 0.8))
         for ax, (name, kind, values) in zip(flat_axes, drawn):
             _draw_activation(ax, name, kind, values, bins)
         what = "activation" if isinstance(named[0][1], _activation_types()) else "Linear layer"
