@@ -78,3 +78,14 @@ def test_stable_for_huge_inputs_in_float32(name):
 def test_log_softmax_is_exact_where_naive_log_of_softmax_underflows():
     x = sn.tensor([0.0, -200.0])
     assert sn.log_softmax(x).data[1] == pytest.approx(-200.0)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@given(seed=seeds, n=st.integers(1, 6), c=st.integers(1, 5))
+def test_fused_softmax_cross_entropy_matches_torch(reduction, seed, n, c):
+    labels = np.random.default_rng(seed).integers(0, c, n)
+    check_op(
+        lambda z, y: sn.ops.softmax_cross_entropy(z, y.data, reduction),
+        lambda z, y: F.cross_entropy(z, y, reduction=reduction),
+        [normal(seed, (n, c)) * 3, labels],
+    )

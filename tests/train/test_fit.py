@@ -246,3 +246,13 @@ def test_training_metrics_pair_each_output_with_its_own_label_when_shuffling():
                seed=3, metrics=["accuracy"], verbose=0)  # fmt: skip
     expected = sn.evaluate(model, x, y, metrics=["accuracy"])["accuracy"]
     assert h.history["accuracy"] == pytest.approx([expected, expected], abs=1e-12)
+
+
+def test_multi_label_accuracy_thresholds_each_output():
+    """bce_with_logits on 3 outputs: 3 independent yes/no answers per sample, logit > 0."""
+    rng = np.random.default_rng(9)
+    x, y = rng.standard_normal((40, 4)), rng.integers(0, 2, (40, 3)).astype(np.float64)
+    model = nn.Sequential(nn.Linear(4, 3, rng=0))
+    result = sn.evaluate(model, x, y, loss="bce_with_logits", metrics=["accuracy"])
+    expected = ((sn.predict(model, x) > 0) == y).mean()
+    assert result["accuracy"] == pytest.approx(expected)

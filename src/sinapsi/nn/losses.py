@@ -254,10 +254,15 @@ def cross_entropy(
     _class_axis_guard(name, input)
     n_classes = input.shape[1]
     w = _class_weights(name, weight, n_classes, input)
+    probabilities = target.dtype.kind == "f" and target.shape == input.shape
+    if not probabilities and input.ndim == 2 and w is None and label_smoothing == 0:
+        # the common case, one fused node: loss and gradient (softmax - onehot) in one pass
+        labels = _check_labels(name, input, target)
+        return ops.softmax_cross_entropy(input, labels, reduction)
     log_probs = ops.log_softmax(input, axis=1)
     shape = (1, n_classes) + (1,) * (input.ndim - 2)
 
-    if target.dtype.kind == "f" and target.shape == input.shape:  # class probabilities
+    if probabilities:
         probs = _constant(target, input).data
         if label_smoothing > 0:
             probs = probs * (1.0 - label_smoothing) + label_smoothing / n_classes

@@ -29,6 +29,7 @@ from .nn import (
     dropout,
     log_softmax,
     softmax,
+    softmax_cross_entropy,
 )
 from .reduce import logsumexp, max, mean, min, sum, var
 from .shape import (
@@ -47,10 +48,9 @@ from .shape import (
 
 __all__ = [
     "abs", "add", "astype", "batch_norm", "bce_with_logits", "binary_cross_entropy",
-    "broadcast_to", "clip",
-    "concatenate", "div", "dropout", "erf", "exp",
-    "expand_dims", "flatten", "gather", "getitem", "linear", "log", "log1p", "log_softmax",
-    "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "pow",
-    "relu", "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "sub", "sum", "tanh",
-    "transpose", "var", "where",
+    "broadcast_to", "clip", "concatenate", "div", "dropout", "erf", "exp", "expand_dims",
+    "flatten", "gather", "getitem", "linear", "log", "log1p", "log_softmax", "logsumexp",
+    "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "pow", "relu", "reshape",
+    "sigmoid", "softmax", "softmax_cross_entropy", "sqrt", "squeeze", "stack", "sub", "sum",
+    "tanh", "transpose", "var", "where",
 ]  # fmt: skip

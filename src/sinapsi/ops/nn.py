@@ -8,6 +8,8 @@
 - batch_norm: normalization with batch statistics has a compact closed-form backward; composed
   from mean/var/sub/div it would be ~10 graph nodes and as many passes over memory.
 - dropout: the mask is drawn once and reused by the backward.
+- softmax_cross_entropy: the classifier's loss in one node; its gradient is simply
+  ``softmax(z) - onehot(y)``, where the composed form takes four nodes and passes.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from ..tensor import Tensor
 from ._util import normalize_axes, operand, pair
 
 __all__ = [
-    "softmax", "log_softmax", "binary_cross_entropy", "bce_with_logits", "batch_norm", "dropout",
+    "softmax", "log_softmax", "softmax_cross_entropy", "binary_cross_entropy", "bce_with_logits",
+    "batch_norm", "dropout",
 ]  # fmt: skip
 
 
@@ -55,6 +58,41 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
         return (g - xp.exp(y) * g.sum(axis=ax, keepdims=True),)
 
     return make_result(y, "log_softmax", (x,), backward)
+
+
+def softmax_cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Tensor:
+    """Cross-entropy of ``softmax(logits)`` (N, C) against integer ``labels`` (N,), fused.
+
+    Per sample ``logsumexp(z_i) - z_i[y_i]``; ``reduction`` is ``"mean"``, ``"sum"`` or
+    ``"none"``. The caller checks the labels (range, dtype); this is the fast path of
+    :func:`sinapsi.nn.cross_entropy`. Gradient: ``(softmax(z) - onehot(y)) * g``.
+    """
+    z = operand(logits)
+    xp = backend.get_array_module(z.data)
+    Z = z.data  # noqa: N806
+    n = Z.shape[0]
+    rows = xp.arange(n)
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    exp = xp.exp(shifted)
+    total = exp.sum(axis=1, keepdims=True)
+    per_sample = xp.log(total[:, 0]) - shifted[rows, labels]
+    if reduction == "mean":
+        data = per_sample.sum() * (1.0 / n) if n else per_sample.sum()
+    elif reduction == "sum":
+        data = per_sample.sum()
+    else:
+        data = per_sample
+
+    def backward(g: Any) -> tuple[Any]:
+        grad = exp / total  # softmax
+        grad[rows, labels] -= 1.0
+        if reduction == "none":
+            grad *= g[:, None]
+        else:
+            grad *= g * (1.0 / n) if reduction == "mean" else g
+        return (grad,)
+
+    return make_result(data, "softmax_cross_entropy", (z,), backward)
 
 
 def binary_cross_entropy(probs: Any, target: Any) -> Tensor:

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import backend
 from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, scratch
 
 __all__ = ["Adagrad"]
 
@@ -51,5 +51,11 @@ class Adagrad(Optimizer):
         if total is None:
             total = state["sum"] = xp.full_like(param.data, group["initial_accumulator_value"])
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        total += grad * grad
-        param.data -= clr * (grad / (xp.sqrt(total) + group["eps"]))
+        tmp = scratch(self, param)  # one work array, no new arrays per step
+        xp.multiply(grad, grad, out=tmp)
+        total += tmp
+        xp.sqrt(total, out=tmp)
+        tmp += group["eps"]
+        xp.divide(grad, tmp, out=tmp)
+        tmp *= clr
+        param.data -= tmp

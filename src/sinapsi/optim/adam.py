@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import backend
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_range
+from .optimizer import Optimizer, check_range, scratch
 
 __all__ = ["Adam", "AdamW"]
 
@@ -62,17 +62,27 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = xp.zeros_like(param.data)
         v = state["exp_avg_sq"]
         t = state["step"]
-        m += (1.0 - beta1) * (grad - m)  # torch's lerp form of beta1 * m + (1 - beta1) * g
-        v *= beta2
-        v += (1.0 - beta2) * (grad * grad)
+        # Every step below writes into `tmp`, one scratch buffer reused across steps: no new
+        # arrays per step (large fresh arrays cost page faults), same arithmetic as written.
+        tmp = scratch(self, param)
+        xp.subtract(grad, m, out=tmp)  # m += (1 - beta1) * (g - m): torch's lerp form
+        tmp *= 1.0 - beta1
+        m += tmp
+        v *= beta2  # v += (1 - beta2) * g^2
+        xp.multiply(grad, grad, out=tmp)
+        tmp *= 1.0 - beta2
+        v += tmp
         if group["amsgrad"]:
             v_max = state["max_exp_avg_sq"]
             xp.maximum(v_max, v, out=v_max)
             v = v_max
         step_size = group["lr"] / (1.0 - beta1**t)
-        denom = xp.sqrt(v) / math.sqrt(1.0 - beta2**t)
-        denom += group["eps"]
-        param.data -= step_size * (m / denom)
+        xp.sqrt(v, out=tmp)  # denom = sqrt(v) / sqrt(1 - beta2^t) + eps
+        tmp /= math.sqrt(1.0 - beta2**t)
+        tmp += group["eps"]
+        xp.divide(m, tmp, out=tmp)  # p -= step_size * m / denom
+        tmp *= step_size
+        param.data -= tmp
 
 
 class AdamW(Adam):

@@ -42,6 +42,18 @@ def check_range(name: str, value: Any, low: float, high: float, high_open: bool 
     return float(value)
 
 
+def scratch(optimizer: Optimizer, param: Tensor) -> Any:
+    """A work array shaped like ``param``, kept for the optimizer's lifetime and shared by all
+    parameters of that shape and dtype (updates run one parameter at a time). Not saved in
+    ``state_dict``: it holds nothing between steps."""
+    key = (param.data.shape, param.data.dtype)
+    buffers = optimizer.__dict__.setdefault("_scratch", {})
+    buffer = buffers.get(key)
+    if buffer is None:
+        buffer = buffers[key] = backend.get_array_module(param.data).empty_like(param.data)
+    return buffer
+
+
 class Optimizer:
     """Base class. ``params``: an iterable of parameters, or of dicts (parameter groups) each
     with ``"params"`` and any hyper-parameter overrides, e.g.
@@ -114,11 +126,15 @@ class Optimizer:
                 p.grad = None
 
     def _nonfinite(self) -> str | None:
-        """The first parameter whose gradient is not finite, described; None if all are."""
+        """The first parameter whose gradient is not finite, described; None if all are.
+
+        One read of each gradient: its sum is NaN or Inf whenever an element is (and only
+        overflows for gradients of ~1e38, which are broken anyway), with no boolean temporary.
+        """
         for gi, group in enumerate(self.param_groups):
             for pi, p in enumerate(group["params"]):
                 g = p.grad
-                if g is not None and not bool(backend.get_array_module(g).isfinite(g).all()):
+                if g is not None and not math.isfinite(float(g.sum())):
                     return f"parameter {pi} of group {gi} (shape {p.shape})"
         return None
 

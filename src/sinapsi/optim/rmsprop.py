@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import backend
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_range
+from .optimizer import Optimizer, check_range, scratch
 
 __all__ = ["RMSprop"]
 
@@ -56,23 +56,32 @@ class RMSprop(Optimizer):
         square_avg = state.get("square_avg")
         if square_avg is None:
             square_avg = state["square_avg"] = xp.zeros_like(param.data)
-        square_avg *= alpha
-        square_avg += (1.0 - alpha) * (grad * grad)
+        tmp = scratch(self, param)  # one work array, no new arrays per step
+        square_avg *= alpha  # s = alpha * s + (1 - alpha) * g^2
+        xp.multiply(grad, grad, out=tmp)
+        tmp *= 1.0 - alpha
+        square_avg += tmp
         if group["centered"]:
             grad_avg = state.get("grad_avg")
             if grad_avg is None:
                 grad_avg = state["grad_avg"] = xp.zeros_like(param.data)
-            grad_avg += (1.0 - alpha) * (grad - grad_avg)  # torch's lerp
-            avg = xp.sqrt(square_avg - grad_avg * grad_avg)
+            xp.subtract(grad, grad_avg, out=tmp)  # m += (1 - alpha) * (g - m): torch's lerp
+            tmp *= 1.0 - alpha
+            grad_avg += tmp
+            xp.multiply(grad_avg, grad_avg, out=tmp)  # d = sqrt(s - m^2)
+            xp.subtract(square_avg, tmp, out=tmp)
+            xp.sqrt(tmp, out=tmp)
         else:
-            avg = xp.sqrt(square_avg)
-        avg += group["eps"]
+            xp.sqrt(square_avg, out=tmp)
+        tmp += group["eps"]
+        xp.divide(grad, tmp, out=tmp)  # g / d
         if group["momentum"] > 0:
             buf = state.get("momentum_buffer")
             if buf is None:
                 buf = state["momentum_buffer"] = xp.zeros_like(param.data)
             buf *= group["momentum"]
-            buf += grad / avg
-            param.data -= group["lr"] * buf
+            buf += tmp
+            xp.multiply(buf, group["lr"], out=tmp)
         else:
-            param.data -= group["lr"] * (grad / avg)
+            tmp *= group["lr"]
+        param.data -= tmp

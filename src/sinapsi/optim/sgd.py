@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ..backend import get_array_module
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_range
+from .optimizer import Optimizer, check_range, scratch
 
 __all__ = ["SGD"]
 
@@ -62,12 +63,21 @@ class SGD(Optimizer):
 
     def update(self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]):
         momentum = group["momentum"]
+        xp = get_array_module(param.data)
+        tmp = scratch(self, param)  # no new arrays per step
         if momentum:
             buf = state.get("momentum_buffer")
             if buf is None:
                 buf = state["momentum_buffer"] = grad.copy()
             else:
                 buf *= momentum
-                buf += (1.0 - group["dampening"]) * grad
-            grad = grad + momentum * buf if group["nesterov"] else buf
-        param.data -= group["lr"] * grad
+                xp.multiply(grad, 1.0 - group["dampening"], out=tmp)
+                buf += tmp
+            if group["nesterov"]:
+                xp.multiply(buf, momentum, out=tmp)
+                tmp += grad
+                grad = tmp
+            else:
+                grad = buf
+        xp.multiply(grad, group["lr"], out=tmp)
+        param.data -= tmp

@@ -21,7 +21,8 @@ def _flat(a: Any) -> np.ndarray:
 
 
 def accuracy(y_true: Any, y_pred: Any) -> float:
-    """Fraction of predicted class labels equal to the true ones."""
+    """Fraction of predicted class labels equal to the true ones (for multi-label targets of
+    shape (n, k), the fraction of the n * k yes/no answers that are right)."""
     y_true, y_pred = np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"accuracy: {y_true.size} true labels but {y_pred.size} predictions.")

@@ -30,7 +30,14 @@ import numpy as np
 from .. import backend, ops
 from ..autograd import no_grad
 from ..data import DataLoader
-from ..nn.losses import BCELoss, CrossEntropyLoss, NLLLoss, check_label_range, get_loss
+from ..nn.losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    NLLLoss,
+    check_label_range,
+    get_loss,
+)
 from ..nn.module import Module
 from ..optim import Optimizer, clip_grad_norm_
 from ..optim import get as get_optimizer
@@ -152,12 +159,18 @@ def _layer_names(model: Module) -> list[tuple[str, list[Any]]]:
 
 
 def _class_outputs(loss_fn: Any, outputs: np.ndarray) -> np.ndarray:
-    """Predicted class labels from raw outputs, knowing the loss that trained them."""
+    """Predicted class labels from raw outputs, knowing the loss that trained them.
+
+    Binary cross-entropy: every output is its own yes/no (multi-label), thresholded at 0.5
+    for probabilities or 0 for logits. Otherwise: the argmax over classes (C > 1 outputs),
+    or a single logit thresholded at 0.
+    """
+    if isinstance(loss_fn, (BCELoss, BCEWithLogitsLoss)):
+        threshold = 0.5 if isinstance(loss_fn, BCELoss) else 0.0  # probabilities vs logits
+        return (outputs > threshold).astype(np.int64)
     if outputs.ndim == 2 and outputs.shape[1] > 1:
         return outputs.argmax(axis=1)
-    flat = outputs.reshape(len(outputs), -1)[:, 0]
-    threshold = 0.5 if isinstance(loss_fn, BCELoss) else 0.0  # probabilities vs logits
-    return (flat > threshold).astype(np.int64)
+    return (outputs.reshape(len(outputs), -1)[:, 0] > 0.0).astype(np.int64)
 
 
 def _compute_metrics(
