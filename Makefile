@@ -23,8 +23,14 @@ lint: setup
 test: setup lint
 	$(BIN)/python -m pytest -q
 
+# Results go to benchmarks/results/ (git-ignored); each script also prints its table.
+BENCH_OUT ?= benchmarks/results
+
 bench: setup
-	$(BIN)/python benchmarks/ops.py
+	mkdir -p $(BENCH_OUT)
+	$(BIN)/python benchmarks/mlp.py --json $(BENCH_OUT)/mlp.json
+	$(BIN)/python benchmarks/inference.py --json $(BENCH_OUT)/inference.json
+	$(BIN)/python benchmarks/ops.py --json $(BENCH_OUT)/ops.json
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -46,15 +46,8 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import ctypes
-import gc
-import glob
 import json
-import os
-import platform
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -63,13 +56,21 @@ import numpy as np
 import torch
 
 import sinapsi as sn
+from _common import (
+    OtherLoad,
+    blas_info,
+    environment,
+    measure,
+    print_environment,
+    print_load,
+    rel_err,
+)
 
 BATCH, N_IN, N_HIDDEN, N_OUT = 128, 784, 256, 10
 TINY = (1, 8)
 REL_TOL = 1e-4
 MLP_TARGET = 1.2  # sinapsi / PyTorch for the MLP step
 OP_TARGET = 1.0  # sinapsi / PyTorch for the per-op overhead
-BUSY_CPUS = 0.2  # CPUs used by other processes above which the report warns
 
 
 @dataclass(frozen=True)
@@ -86,159 +87,6 @@ class Config:
 
 FULL = Config(rounds=3, settle_s=0.3, warmup=30, repeats=5, mlp_iters=100, op_iters=5000)
 QUICK = Config(rounds=1, settle_s=0.0, warmup=2, repeats=2, mlp_iters=3, op_iters=50)
-
-
-# ------------------------------------------------------------------------------ environment
-def _openblas_lib() -> ctypes.CDLL | None:
-    """NumPy's bundled OpenBLAS (already loaded by ``import numpy``), or None if not found."""
-    libdir = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
-    for path in sorted(glob.glob(os.path.join(libdir, "*openblas*"))):
-        try:
-            return ctypes.CDLL(path)
-        except OSError:
-            continue
-    return None
-
-
-def _openblas_call(lib: ctypes.CDLL | None, names: tuple[str, ...], restype: Any) -> Any:
-    """Call the first of ``names`` that ``lib`` exports (scipy-openblas prefixes its symbols)."""
-    if lib is None:
-        return None
-    for name in names:
-        fn = getattr(lib, name, None)
-        if fn is not None:
-            fn.restype = restype
-            return fn()
-    return None
-
-
-def _cpu_count() -> int:
-    """CPUs this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
-def _cpu_name() -> str:
-    """The CPU model from /proc/cpuinfo (Linux), else the machine type."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def blas_info() -> dict[str, Any]:
-    """How many threads NumPy's OpenBLAS uses, and which kernel set (core type) it picked."""
-    lib = _openblas_lib()
-    threads = _openblas_call(
-        lib,
-        ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",
-         "openblas_get_num_threads"),
-        ctypes.c_int,
-    )  # fmt: skip
-    corename = _openblas_call(
-        lib,
-        ("scipy_openblas_get_corename64_", "openblas_get_corename64_", "openblas_get_corename"),
-        ctypes.c_char_p,
-    )
-    source = "OpenBLAS"
-    if not threads:
-        threads = _cpu_count()
-        source = "CPU count (OpenBLAS not found)"
-    return {
-        "threads": int(threads or 1),
-        "threads_source": source,
-        "corename": corename.decode() if corename else None,
-    }
-
-
-def environment(blas: dict[str, Any]) -> dict[str, Any]:
-    """Versions, threads and the OpenBLAS environment variables, as found (never changed)."""
-    env_vars = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
-    return {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "torch": torch.__version__,
-        "sinapsi": getattr(sn, "__version__", "unknown"),
-        "cpu": _cpu_name(),
-        "cpus_available": _cpu_count(),
-        "blas_threads": blas["threads"],
-        "blas_threads_source": blas["threads_source"],
-        "openblas_corename": blas["corename"],
-        "torch_threads": torch.get_num_threads(),
-        "env": {name: os.environ.get(name) for name in env_vars},
-    }
-
-
-class OtherLoad:
-    """CPU time used by other processes while the benchmark ran (Linux ``/proc/stat``).
-
-    Busy CPU time of the whole machine minus this process's own CPU time: a few tenths of a CPU
-    means another job (a test run, a build) competed for the cores and the timings are noisy.
-    """
-
-    def __init__(self) -> None:
-        self.start = self._sample()
-
-    @staticmethod
-    def _sample() -> tuple[float, float, float] | None:
-        try:
-            with open("/proc/stat") as f:
-                fields = [int(v) for v in f.readline().split()[1:]]
-        except (OSError, ValueError):
-            return None
-        tick = os.sysconf("SC_CLK_TCK")
-        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-        own = os.times()
-        return (sum(fields[:8]) - idle) / tick, own.user + own.system, time.perf_counter()
-
-    def cpus_used(self) -> float | None:
-        """Average number of CPUs kept busy by other processes since construction."""
-        end = self._sample()
-        if self.start is None or end is None or end[2] <= self.start[2]:
-            return None
-        other = (end[0] - self.start[0]) - (end[1] - self.start[1])
-        return max(other, 0.0) / (end[2] - self.start[2])
-
-
-# ---------------------------------------------------------------------------------- timing
-def measure(fns: dict[str, Callable[[], Any]], cfg: Config, iters: int) -> dict[str, dict]:
-    """Median seconds per call of each of ``fns``, over ``cfg.rounds * cfg.repeats`` repeats.
-
-    Each repeat times a loop of ``iters`` calls. The candidates run in blocks (A's repeats, then
-    B's), and the whole sequence runs ``cfg.rounds`` times so that slow drift of the machine hits
-    every candidate. Before each block the process sleeps ``cfg.settle_s`` and runs
-    ``cfg.warmup`` untimed calls: both BLAS thread pools (OpenBLAS for NumPy, OpenMP for
-    PyTorch) busy-wait for a while after their last call, and on a small machine a candidate
-    timed right after the other one runs against the other's spinning threads (measured here:
-    PyTorch's MLP step about 1.6x slower when timed right after sinapsi's).
-    """
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(cfg.rounds):
-        for name, fn in fns.items():
-            time.sleep(cfg.settle_s)
-            for _ in range(cfg.warmup):
-                fn()
-            gc.collect()
-            for _ in range(cfg.repeats):
-                start = time.perf_counter()
-                for _ in range(iters):
-                    fn()
-                times[name].append((time.perf_counter() - start) / iters)
-    return {
-        name: {"median_s": statistics.median(ts), "min_s": min(ts), "repeats": len(ts)}
-        for name, ts in times.items()
-    }
-
-
-def _rel_err(a: np.ndarray, b: np.ndarray) -> float:
-    """``||a - b|| / ||b||`` in float64 (norm-wise, so tiny entries do not dominate)."""
-    a64, b64 = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return float(np.linalg.norm(a64 - b64) / max(np.linalg.norm(b64), 1e-30))
 
 
 # ------------------------------------------------------------------------------------- MLP
@@ -323,10 +171,10 @@ def check_mlp(data: dict[str, np.ndarray]) -> dict[str, Any]:
     errors = {}
     for name in ("gather", "index"):
         errors[f"sinapsi[{name}] vs torch"] = {
-            k: _rel_err(results[name][k], results["torch"][k]) for k in ("loss", *PARAMS)
+            k: rel_err(results[name][k], results["torch"][k]) for k in ("loss", *PARAMS)
         }
     errors["sinapsi gather vs index"] = {
-        k: _rel_err(results["gather"][k], results["index"][k]) for k in ("loss", *PARAMS)
+        k: rel_err(results["gather"][k], results["index"][k]) for k in ("loss", *PARAMS)
     }
     ok = all(e <= REL_TOL for errs in errors.values() for e in errs.values())
     return {
@@ -411,17 +259,7 @@ def _verdict(ratio: float, target: float) -> str:
 def print_report(
     env: dict[str, Any], mlp: dict[str, Any], ops: dict[str, Any], cfg: Config
 ) -> None:
-    print("sinapsi vs PyTorch, CPU")
-    print(
-        f"  python {env['python']}  numpy {env['numpy']}  torch {env['torch']}  "
-        f"sinapsi {env['sinapsi']}  cpu {env['cpu']} ({env['cpus_available']} available)"
-    )
-    print(
-        f"  threads: NumPy/OpenBLAS {env['blas_threads']} ({env['blas_threads_source']}, "
-        f"core {env['openblas_corename']}), torch.set_num_threads({env['torch_threads']})"
-    )
-    for name, value in env["env"].items():
-        print(f"  {name}: {'not set' if value is None else repr(value)}")
+    print_environment("sinapsi vs PyTorch, CPU", env)
     print(
         f"  timing: median of {cfg.rounds} rounds x {cfg.repeats} repeats, loops of "
         f"{cfg.mlp_iters} (MLP) / {cfg.op_iters} (ops) iterations; before each block "
@@ -451,12 +289,7 @@ def print_report(
         verdict = "ok" if r["ratio"] < OP_TARGET else "MISS"
         print(f"  {name:<18}{s_us:>12.2f}{t_us:>10.2f}{r['ratio']:>8.2f}  {verdict}")
     print("\n  ratio = sinapsi time / PyTorch time (< 1: sinapsi is faster)")
-    other = env.get("other_processes_cpus")
-    if other is not None:
-        note = ""
-        if other > BUSY_CPUS:
-            note = " -- WARNING: the machine was busy, timings are unreliable; run again idle"
-        print(f"  other processes kept {other:.2f} CPUs busy during the run{note}")
+    print_load(env)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
