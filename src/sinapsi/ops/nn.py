@@ -172,7 +172,10 @@ def batch_norm(
     X = x.data  # noqa: N806
     axes = (0,) if X.ndim == 2 else (0, 2)
     shape = (1, -1) if X.ndim == 2 else (1, -1, 1)
+    pairs = "ij,ij->j" if X.ndim == 2 else "ijk,ijk->j"  # per-channel sum of a product
     n = X.size // X.shape[1]
+    # Few passes over memory and two new arrays (x_hat and out) forward, one backward: the
+    # per-channel sums of products are einsum reductions, the rest is done in place.
     if training:
         if n < 2:
             raise ValueError(
@@ -180,43 +183,51 @@ def batch_norm(
                 f"variance; got input shape {x.shape}. Use a batch of at least 2 samples, "
                 "or call model.eval() for single-sample inference."
             )
-        mean = X.mean(axis=axes)
-        centered = X - mean.reshape(shape)
-        var = (centered * centered).mean(axis=axes)
+        mean = X.sum(axis=axes) * (1.0 / n)
+        x_hat = X - mean.reshape(shape)
+        var = xp.einsum(pairs, x_hat, x_hat) * (1.0 / n)  # biased, as normalization uses
         if running_mean is not None:
             factor = momentum if momentum is not None else 1.0 / max(num_batches_tracked, 1)
             running_mean *= 1.0 - factor
             running_mean += factor * mean
             running_var *= 1.0 - factor
-            running_var += (factor * n / (n - 1)) * var
+            running_var += (factor * n / (n - 1)) * var  # unbiased, as PyTorch keeps it
     else:
         mean, var = running_mean, running_var
-        centered = X - mean.reshape(shape)
+        x_hat = X - mean.reshape(shape)
     inv_std = 1.0 / xp.sqrt(var + eps)
-    x_hat = centered * inv_std.reshape(shape)
+    x_hat *= inv_std.reshape(shape)
     gamma = None if weight is None else (weight.data if isinstance(weight, Tensor) else weight)
     beta = None if bias is None else (bias.data if isinstance(bias, Tensor) else bias)
-    out = x_hat if gamma is None else x_hat * gamma.reshape(shape)
+    out = (
+        x_hat
+        if gamma is None and beta is None
+        else (x_hat * gamma.reshape(shape) if gamma is not None else x_hat.copy())
+    )
     if beta is not None:
-        out = out + beta.reshape(shape)
+        out += beta.reshape(shape)
     parents = tuple(t for t in (x, weight, bias) if isinstance(t, Tensor))
 
     def backward(g: Any) -> tuple[Any, ...]:
-        g_hat = g if gamma is None else g * gamma.reshape(shape)
+        g_sum = g.sum(axis=axes)  # = the bias gradient
+        gx_sum = xp.einsum(pairs, g, x_hat)  # = the weight gradient
+        scale = inv_std if gamma is None else gamma * inv_std
         grads: list[Any] = []
-        if x.requires_grad:
-            if training:  # the batch statistics depend on x too
-                mean_g = g_hat.mean(axis=axes).reshape(shape)
-                mean_gx = (g_hat * x_hat).mean(axis=axes).reshape(shape)
-                grads.append((g_hat - mean_g - x_hat * mean_gx) * inv_std.reshape(shape))
-            else:
-                grads.append(g_hat * inv_std.reshape(shape))
-        else:
+        if not x.requires_grad:
             grads.append(None)
+        elif training:  # the batch statistics depend on x too:
+            # dx = gamma * inv_std * (g - mean(g) - x_hat * mean(g * x_hat))
+            dx = x_hat * (gx_sum * (-1.0 / n)).reshape(shape)
+            dx += g
+            dx -= (g_sum * (1.0 / n)).reshape(shape)
+            dx *= scale.reshape(shape)
+            grads.append(dx)
+        else:
+            grads.append(g * scale.reshape(shape))
         if isinstance(weight, Tensor):
-            grads.append((g * x_hat).sum(axis=axes) if weight.requires_grad else None)
+            grads.append(gx_sum if weight.requires_grad else None)
         if isinstance(bias, Tensor):
-            grads.append(g.sum(axis=axes) if bias.requires_grad else None)
+            grads.append(g_sum if bias.requires_grad else None)
         return tuple(grads)
 
     return make_result(out, "batch_norm", parents, backward)
