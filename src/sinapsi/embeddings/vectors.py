@@ -1,0 +1,451 @@
+"""Word vectors: lookup, cosine similarity, analogies, evaluation and word2vec-format files.
+
+Files are compatible with gensim's ``KeyedVectors.save_word2vec_format`` /
+``load_word2vec_format`` (text and binary).
+
+>>> kv = KeyedVectors(["a", "b", "c"], [[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
+>>> round(kv.similarity("a", "b"), 3)
+0.8
+>>> kv.most_similar(positive=["a"], topn=1)[0][0]
+'b'
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from .._errors import unknown_choice
+from ..io import atomic_write
+
+__all__ = ["KeyedVectors"]
+
+
+def _as_list(words: Any, name: str) -> list[str]:
+    if words is None:
+        return []
+    if isinstance(words, str):
+        return [words]
+    words = list(words)
+    for w in words:
+        if not isinstance(w, str):
+            raise TypeError(f"{name} must be a word or a list of words (str), got {w!r}")
+    return words
+
+
+class KeyedVectors:
+    """One float32 vector per word: ``kv["king"]`` is a row of ``kv.vectors`` (shape (n, dim))."""
+
+    def __init__(self, words: Iterable[str], vectors: Any) -> None:
+        self.words = list(words)
+        vectors = np.asarray(vectors)
+        if vectors.ndim != 2:
+            raise ValueError(
+                f"vectors must be a 2-D array (one row per word), got shape {vectors.shape}"
+            )
+        if vectors.shape[0] != len(self.words):
+            raise ValueError(
+                f"got {len(self.words)} words but {vectors.shape[0]} vectors; pass one row per word"
+            )
+        if not np.issubdtype(vectors.dtype, np.number) or np.issubdtype(
+            vectors.dtype, np.complexfloating
+        ):
+            raise TypeError(f"vectors must be real numbers, got dtype {vectors.dtype}")
+        for w in self.words:
+            if not isinstance(w, str) or not w:
+                raise TypeError(f"every word must be a non-empty str, got {w!r}")
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.index = {w: i for i, w in enumerate(self.words)}
+        if len(self.index) != len(self.words):
+            dup = [w for w, c in Counter(self.words).items() if c > 1]
+            raise ValueError(f"words must be unique; repeated: {dup[:5]!r}")
+        self._normed: np.ndarray | None = None
+
+    # ------------------------------------------------------------------ lookup
+    @property
+    def dim(self) -> int:
+        return self.vectors.shape[1]
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.index
+
+    def __repr__(self) -> str:
+        return f"KeyedVectors({len(self)} words, dim={self.dim})"
+
+    def _id(self, word: str) -> int:
+        try:
+            return self.index[word]
+        except (KeyError, TypeError):
+            pass
+        message = f"{word!r} is not in the vocabulary"
+        if isinstance(word, str):
+            close = difflib.get_close_matches(word, self.words, n=5)
+            if close:
+                message += "; did you mean: " + ", ".join(repr(c) for c in close) + "?"
+        raise KeyError(message)
+
+    def __getitem__(self, word: str) -> np.ndarray:
+        return self.vectors[self._id(word)]
+
+    @property
+    def normed(self) -> np.ndarray:
+        """Rows scaled to unit L2 norm (zero rows stay zero), computed once."""
+        if self._normed is None:
+            norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
+            self._normed = self.vectors / np.where(norms > 0, norms, 1).astype(np.float32)
+        return self._normed
+
+    def similarity(self, a: str, b: str) -> float:
+        """Cosine similarity of the vectors of ``a`` and ``b``."""
+        n = self.normed
+        return float(n[self._id(a)] @ n[self._id(b)])
+
+    # ---------------------------------------------------------------- queries
+    def _top(
+        self, scores: np.ndarray, exclude: Iterable[int], topn: int
+    ) -> list[tuple[str, float]]:
+        if isinstance(topn, bool) or not isinstance(topn, (int, np.integer)) or topn < 1:
+            raise ValueError(f"topn must be a positive int, got {topn!r}")
+        scores = scores.copy()
+        exclude = list(exclude)
+        scores[exclude] = -np.inf
+        k = min(topn, len(self) - len(set(exclude)))
+        if k <= 0:
+            return []
+        best = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        best = best[np.argsort(-scores[best], kind="stable")][:k]
+        return [(self.words[i], float(scores[i])) for i in best]
+
+    def most_similar(
+        self, positive: Any = (), negative: Any = (), topn: int = 10
+    ) -> list[tuple[str, float]]:
+        """Words closest by cosine to the mean of unit ``positive`` minus unit ``negative`` vectors.
+
+        3CosAdd, as gensim's ``most_similar``: the query words are excluded from the result.
+        """
+        pos, neg = _as_list(positive, "positive"), _as_list(negative, "negative")
+        if not pos and not neg:
+            raise ValueError("most_similar needs at least one word in positive or negative")
+        ids = [self._id(w) for w in pos + neg]
+        n = self.normed
+        mean = n[ids[: len(pos)]].sum(axis=0) - n[ids[len(pos) :]].sum(axis=0)
+        norm = np.linalg.norm(mean)
+        if norm > 0:
+            mean = mean / norm
+        return self._top(n @ mean.astype(np.float32), ids, topn)
+
+    def most_similar_cosmul(
+        self, positive: Any = (), negative: Any = (), topn: int = 10, eps: float = 1e-3
+    ) -> list[tuple[str, float]]:
+        """3CosMul of Levy & Goldberg (2014), eq. 4: prod of positive / (prod of negative + eps).
+
+        Cosines are shifted to [0, 1] as ``(1 + cos) / 2`` (their footnote 7). ``eps`` is 1e-3 as
+        in the paper; gensim's ``most_similar_cosmul`` uses 1e-6 (pass ``eps=1e-6`` to match it).
+        """
+        pos, neg = _as_list(positive, "positive"), _as_list(negative, "negative")
+        if not pos:
+            raise ValueError("most_similar_cosmul needs at least one word in positive")
+        ids = [self._id(w) for w in pos + neg]
+        n = self.normed
+        shifted = (1.0 + n @ n[ids].T) / 2.0  # (len(self), len(ids))
+        scores = shifted[:, : len(pos)].prod(axis=1) / (shifted[:, len(pos) :].prod(axis=1) + eps)
+        return self._top(scores, ids, topn)
+
+    def analogy(
+        self, a: str, b: str, c: str, method: str = "3cosadd", topn: int = 1
+    ) -> list[tuple[str, float]]:
+        """``a : b :: c : ?`` -- e.g. man : king :: woman : queen, i.e. ``b - a + c``.
+
+        Returns a list of ``topn`` (word, score) pairs, best first; ``method`` is "3cosadd"
+        (:meth:`most_similar`) or "3cosmul" (:meth:`most_similar_cosmul`).
+        """
+        if method == "3cosadd":
+            return self.most_similar(positive=[b, c], negative=[a], topn=topn)
+        if method == "3cosmul":
+            return self.most_similar_cosmul(positive=[b, c], negative=[a], topn=topn)
+        raise unknown_choice("method", "KeyedVectors.analogy", ("3cosadd", "3cosmul"), method)
+
+    def doesnt_match(self, words: Sequence[str]) -> str:
+        """The word least similar to the mean of the unit vectors of ``words`` (as gensim)."""
+        words = _as_list(words, "words")
+        if len(words) < 2:
+            raise ValueError(f"doesnt_match needs at least 2 words, got {words!r}")
+        n = self.normed[[self._id(w) for w in words]]
+        mean = n.mean(axis=0)
+        norm = np.linalg.norm(mean)
+        if norm > 0:
+            mean = mean / norm
+        return words[int(np.argmin(n @ mean))]
+
+    # ------------------------------------------------------------- evaluation
+    def _lower_index(self) -> dict[str, int]:
+        # case-insensitive lookup; the first (most frequent) spelling wins, as in gensim
+        index: dict[str, int] = {}
+        for i, w in enumerate(self.words):
+            index.setdefault(w.lower(), i)
+        return index
+
+    def evaluate_analogies(self, path: str | os.PathLike[str], method: str = "3cosadd") -> dict:
+        """Accuracy on a Google ``questions-words.txt`` file (": section" headers, 4 words a line).
+
+        Case-insensitive. Questions with an out-of-vocabulary word are skipped and counted.
+        Returns ``{"accuracy", "correct", "total", "skipped_oov", "sections"}`` where
+        ``sections`` maps each name to ``{"accuracy", "correct", "total", "skipped_oov"}``;
+        accuracy is nan when no question was answerable.
+        """
+        if method not in ("3cosadd", "3cosmul"):
+            raise unknown_choice(
+                "method", "KeyedVectors.evaluate_analogies", ("3cosadd", "3cosmul"), method
+            )
+        lower = self._lower_index()
+        sections: dict[str, dict[str, Any]] = {}
+        current: dict[str, Any] | None = None
+        n = self.normed
+        with open(path, encoding="utf-8") as f:
+            for lineno, line in enumerate(f, 1):
+                line = line.strip()
+                if not line:
+                    continue
+                if line.startswith(":"):
+                    name = line[1:].strip()
+                    current = sections.setdefault(
+                        name, {"correct": 0, "total": 0, "skipped_oov": 0}
+                    )
+                    continue
+                if current is None:
+                    current = sections.setdefault("", {"correct": 0, "total": 0, "skipped_oov": 0})
+                parts = line.lower().split()
+                if len(parts) != 4:
+                    raise ValueError(
+                        f"{path}, line {lineno}: expected 4 words (a b c d for a : b :: c : d), "
+                        f"found {len(parts)}: {line!r:.80}"
+                    )
+                if any(p not in lower for p in parts):
+                    current["skipped_oov"] += 1
+                    continue
+                ia, ib, ic, iexp = (lower[p] for p in parts)
+                if method == "3cosadd":
+                    mean = n[ib] + n[ic] - n[ia]
+                    norm = np.linalg.norm(mean)
+                    scores = n @ (mean / norm if norm > 0 else mean)
+                else:
+                    shifted = (1.0 + n @ n[[ib, ic, ia]].T) / 2.0
+                    scores = shifted[:, 0] * shifted[:, 1] / (shifted[:, 2] + 1e-3)
+                scores[[ia, ib, ic]] = -np.inf
+                current["total"] += 1
+                current["correct"] += int(np.argmax(scores) == iexp)
+        for s in sections.values():
+            s["accuracy"] = s["correct"] / s["total"] if s["total"] else float("nan")
+        correct = sum(s["correct"] for s in sections.values())
+        total = sum(s["total"] for s in sections.values())
+        return {
+            "accuracy": correct / total if total else float("nan"),
+            "correct": correct,
+            "total": total,
+            "skipped_oov": sum(s["skipped_oov"] for s in sections.values()),
+            "sections": sections,
+        }
+
+    def evaluate_word_pairs(self, path: str | os.PathLike[str]) -> dict:
+        """Spearman (and Pearson) correlation with human scores in a wordsim353-style file.
+
+        Each line is ``word1, word2, score`` separated by tabs or commas; lines starting with
+        '#' and a header row (first row whose score is not a number) are skipped. Pairs with an
+        out-of-vocabulary word (case-insensitive) are skipped and counted. Returns
+        ``{"spearman", "spearman_pvalue", "pearson", "pairs", "skipped_oov"}``.
+        """
+        from scipy import stats
+
+        lower = self._lower_index()
+        gold: list[float] = []
+        model: list[float] = []
+        skipped = 0
+        first_row = True
+        n = self.normed
+        with open(path, encoding="utf-8") as f:
+            for lineno, line in enumerate(f, 1):
+                line = line.strip()
+                if not line or line.startswith("#"):
+                    continue
+                parts = [p.strip() for p in line.split("\t" if "\t" in line else ",")]
+                if len(parts) != 3:
+                    raise ValueError(
+                        f"{path}, line {lineno}: expected 3 tab- or comma-separated fields "
+                        f"(word1, word2, score), found {len(parts)}: {line!r:.80}"
+                    )
+                try:
+                    score = float(parts[2])
+                except ValueError:
+                    if first_row:
+                        first_row = False
+                        continue  # header
+                    raise ValueError(
+                        f"{path}, line {lineno}: the score {parts[2]!r} is not a number"
+                    ) from None
+                first_row = False
+                a, b = parts[0].lower(), parts[1].lower()
+                if a not in lower or b not in lower:
+                    skipped += 1
+                    continue
+                gold.append(score)
+                model.append(float(n[lower[a]] @ n[lower[b]]))
+        if len(gold) < 2:
+            raise ValueError(
+                f"{path}: only {len(gold)} pair(s) with both words in the vocabulary "
+                f"({skipped} skipped as out-of-vocabulary); need at least 2 for a correlation"
+            )
+        spearman = stats.spearmanr(gold, model)
+        return {
+            "spearman": float(spearman.statistic),
+            "spearman_pvalue": float(spearman.pvalue),
+            "pearson": float(stats.pearsonr(gold, model).statistic),
+            "pairs": len(gold),
+            "skipped_oov": skipped,
+        }
+
+    # ------------------------------------------------------------- save / load
+    def save_word2vec_format(self, path: str | os.PathLike[str], binary: bool = False) -> Path:
+        """Write the word2vec format gensim reads, atomically; returns the path.
+
+        Text: a header ``"n dim"`` then ``word v1 v2 ...`` per line. Binary: the same header,
+        then per word ``word`` + a space + ``dim`` little-endian float32 values (as gensim).
+        """
+        for w in self.words:
+            if any(ch.isspace() for ch in w):
+                raise ValueError(
+                    f"the word {w!r} contains whitespace and cannot be stored in word2vec format"
+                )
+        vectors = self.vectors.astype("<f4", copy=False)
+
+        def write(f: BinaryIO) -> None:
+            f.write(f"{len(self)} {self.dim}\n".encode())
+            for word, row in zip(self.words, vectors):
+                if binary:
+                    f.write(word.encode() + b" " + row.tobytes())
+                else:
+                    f.write(f"{word} {' '.join(str(v) for v in row)}\n".encode())
+
+        return atomic_write(path, write)
+
+    @classmethod
+    def load_word2vec_format(
+        cls, path: str | os.PathLike[str], binary: bool = False
+    ) -> KeyedVectors:
+        """Read a word2vec-format file (text or binary), e.g. written by gensim or word2vec.c."""
+        with open(path, "rb") as f:
+            header = f.readline()
+            try:
+                n, dim = (int(x) for x in header.decode("utf-8").split())
+                if n < 0 or dim < 1:
+                    raise ValueError
+            except ValueError:
+                raise ValueError(
+                    f"{path}, line 1: expected a header 'count dimension' (two integers, e.g. "
+                    f"'3000000 300'), found {header[:80]!r}; is this a word2vec-format file?"
+                ) from None
+            if binary:
+                words, vectors = _read_binary(f, n, dim, path)
+            else:
+                words, vectors = _read_text(f, n, dim, path)
+        for lineno, w in enumerate(words, 2):
+            if not w:
+                raise ValueError(f"{path}, line {lineno}: empty word")
+        try:
+            return cls(words, vectors)
+        except ValueError as e:
+            raise ValueError(f"{path}: {e}") from None
+
+
+def _read_text(f: BinaryIO, n: int, dim: int, path: Any) -> tuple[list[str], np.ndarray]:
+    words: list[str] = []
+    vectors = np.empty((n, dim), dtype=np.float32)
+    for i in range(n):
+        lineno = i + 2
+        raw = f.readline()
+        if not raw:
+            raise ValueError(
+                f"{path}: the header says {n} vectors but the file ends after {i} (line {lineno})"
+            )
+        try:
+            line = raw.decode("utf-8").rstrip()
+        except UnicodeDecodeError as e:
+            raise ValueError(f"{path}, line {lineno}: not valid UTF-8 ({e})") from None
+        parts = line.split(" ")
+        if len(parts) != dim + 1:
+            raise ValueError(
+                f"{path}, line {lineno}: expected {dim} values after the word, found "
+                f"{len(parts) - 1}"
+            )
+        words.append(parts[0])
+        try:
+            vectors[i] = [float(x) for x in parts[1:]]
+        except ValueError:
+            bad = next(x for x in parts[1:] if not _is_float(x))
+            raise ValueError(
+                f"{path}, line {lineno}: value {bad!r} for word {parts[0]!r} is not a number"
+            ) from None
+    rest = f.readline()
+    while rest and not rest.strip():
+        rest = f.readline()
+    if rest:
+        raise ValueError(
+            f"{path}, line {n + 2}: the header says {n} vectors but the file has more lines"
+        )
+    return words, vectors
+
+
+def _is_float(x: str) -> bool:
+    try:
+        float(x)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_binary(f: BinaryIO, n: int, dim: int, path: Any) -> tuple[list[str], np.ndarray]:
+    words: list[str] = []
+    vectors = np.empty((n, dim), dtype=np.float32)
+    nbytes = dim * 4
+    reader = f  # a buffered file: read(1) does not hit the OS each time
+    for i in range(n):
+        entry = i + 1
+        chars = bytearray()
+        while True:
+            ch = reader.read(1)
+            if not ch:
+                raise ValueError(
+                    f"{path}: the header says {n} vectors but the file ends in entry {entry} "
+                    f"({len(words)} complete vectors read)"
+                )
+            if ch == b" ":
+                break
+            if ch == b"\n" and not chars:
+                continue  # word2vec.c writes a newline after each vector; gensim does not
+            chars += ch
+        try:
+            word = chars.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ValueError(f"{path}, entry {entry}: the word is not valid UTF-8 ({e})") from None
+        data = reader.read(nbytes)
+        if len(data) != nbytes:
+            raise ValueError(
+                f"{path}, entry {entry} (word {word!r}): truncated file, expected {nbytes} bytes "
+                f"({dim} float32 values) after the word, found {len(data)}"
+            )
+        words.append(word)
+        vectors[i] = np.frombuffer(data, dtype="<f4")
+    rest = reader.read()
+    if rest.strip():
+        raise ValueError(
+            f"{path}: the header says {n} vectors but {len(rest)} more bytes follow the last one"
+        )
+    return words, vectors

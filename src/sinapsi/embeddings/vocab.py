@@ -1,0 +1,260 @@
+"""Vocabulary for word embeddings: tokenizing, streaming a corpus, counts, ids and subsampling.
+
+>>> vocab = Vocabulary.build([["the", "cat"], ["the", "dog"]], min_count=1)
+>>> vocab.words
+['the', 'cat', 'dog']
+>>> vocab.encode(["the", "bird", "dog"]).tolist()
+[0, 2]
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Corpus", "Vocabulary", "read_corpus", "tokenize"]
+
+# a run of letters, digits and apostrophes (underscore is a "word" character in regex; not here)
+_TOKEN = re.compile(r"(?:[^\W_]|')+")
+
+
+def tokenize(line: str) -> list[str]:
+    """Lower-case ``line`` and split it into words of letters, digits and apostrophes.
+
+    Punctuation is dropped; apostrophes inside a word are kept, those around it are stripped.
+
+    >>> tokenize("Don't PANIC: it's 42 -- 'really'!")
+    ["don't", 'panic', "it's", '42', 'really']
+    """
+    if not isinstance(line, str):
+        raise TypeError(f"tokenize expects a str, got {type(line).__name__}; decode bytes first")
+    tokens = (t.strip("'") for t in _TOKEN.findall(line.lower()))
+    return [t for t in tokens if t]
+
+
+class Corpus:
+    """A re-iterable stream of sentences (lists of tokens); each ``iter()`` starts over.
+
+    Built by :func:`read_corpus`. A file is read line by line, never whole, so several epochs
+    can stream a corpus larger than memory.
+    """
+
+    def __init__(self, source: Any) -> None:
+        if isinstance(source, (str, os.PathLike)):
+            path = Path(source)
+            if not path.is_file():
+                raise FileNotFoundError(
+                    f"corpus file {str(path)!r} does not exist or is not a file; pass a path to a "
+                    "plain-text file with one sentence per line, or a list of sentences"
+                )
+            self.path: Path | None = path
+            self.source: Any = None
+        elif isinstance(source, Iterable):
+            if iter(source) is source:
+                raise TypeError(
+                    f"read_corpus got a one-shot iterator ({type(source).__name__}), which would "
+                    "be empty from the second epoch on; pass a list, a file path or an object "
+                    "whose __iter__ starts over"
+                )
+            self.path = None
+            self.source = source
+        else:
+            raise TypeError(
+                "read_corpus expects a file path or an iterable of strings / token lists, "
+                f"got {type(source).__name__}"
+            )
+
+    def __iter__(self) -> Iterator[list[str]]:
+        if self.path is not None:
+            with open(self.path, encoding="utf-8") as f:
+                for line in f:
+                    tokens = tokenize(line)
+                    if tokens:
+                        yield tokens
+            return
+        for i, item in enumerate(self.source):
+            if isinstance(item, str):
+                tokens = tokenize(item)
+            elif isinstance(item, (list, tuple)) and all(isinstance(t, str) for t in item):
+                tokens = list(item)
+            else:
+                raise TypeError(
+                    f"sentence {i} of the corpus is a {type(item).__name__} ({item!r:.60}); "
+                    "each sentence must be a str or a list of str tokens"
+                )
+            if tokens:
+                yield tokens
+
+    def __repr__(self) -> str:
+        what = repr(str(self.path)) if self.path is not None else type(self.source).__name__
+        return f"Corpus({what})"
+
+
+def read_corpus(source: Any) -> Corpus:
+    """Stream sentences from a text file (one sentence per line) or an iterable.
+
+    Strings (file lines or items) go through :func:`tokenize`; token lists are used as they
+    are; empty sentences are skipped. The result can be iterated any number of times.
+
+    >>> [s for s in read_corpus(["Hello, world!", ["already", "split"], "..."])]
+    [['hello', 'world'], ['already', 'split']]
+    """
+    if isinstance(source, Corpus):
+        return source
+    return Corpus(source)
+
+
+def _as_sentences(sentences: Any) -> Iterable[list[str]]:
+    if isinstance(sentences, (str, os.PathLike)):
+        return read_corpus(sentences)
+    return sentences
+
+
+class Vocabulary:
+    """Words with their counts; ids ordered by decreasing count (ties alphabetical).
+
+    Attributes: ``words`` (list of str, id -> word), ``counts`` (int64 array, by id),
+    ``index`` (dict word -> id).
+    """
+
+    def __init__(self, words: Iterable[str], counts: Iterable[int]) -> None:
+        self.words = list(words)
+        self.counts = np.asarray(list(counts) if not isinstance(counts, np.ndarray) else counts)
+        if self.counts.ndim != 1 or len(self.words) != len(self.counts):
+            raise ValueError(
+                f"Vocabulary needs one count per word: got {len(self.words)} words and counts "
+                f"of shape {self.counts.shape}"
+            )
+        if self.counts.size and (
+            not np.issubdtype(self.counts.dtype, np.integer) or self.counts.min() < 1
+        ):
+            raise ValueError(
+                f"Vocabulary counts must be positive integers, got {self.counts[:5]!r}..."
+            )
+        self.counts = self.counts.astype(np.int64)
+        self.index = {w: i for i, w in enumerate(self.words)}
+        if len(self.index) != len(self.words):
+            dup = [w for w, c in Counter(self.words).items() if c > 1]
+            raise ValueError(f"Vocabulary words must be unique; repeated: {dup[:5]!r}")
+        self._keep_cache: tuple[float, np.ndarray] | None = None
+
+    @classmethod
+    def build(cls, sentences: Any, min_count: int = 5, max_vocab: int | None = None) -> Vocabulary:
+        """Count words in one streaming pass over ``sentences`` (token lists, or a file path).
+
+        Keeps words seen at least ``min_count`` times, then the ``max_vocab`` most frequent
+        (ties broken alphabetically, so the result does not depend on corpus order).
+        """
+        if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)):
+            raise TypeError(f"min_count must be an int, got {min_count!r}")
+        if min_count < 1:
+            raise ValueError(f"min_count must be >= 1, got {min_count}")
+        if max_vocab is not None and (
+            isinstance(max_vocab, bool)
+            or not isinstance(max_vocab, (int, np.integer))
+            or max_vocab < 1
+        ):
+            raise ValueError(f"max_vocab must be a positive int or None, got {max_vocab!r}")
+        counter: Counter[str] = Counter()
+        for sentence in _as_sentences(sentences):
+            if isinstance(sentence, str):
+                raise TypeError(
+                    f"Vocabulary.build expects sentences as token lists, got the str "
+                    f"{sentence!r:.60}; wrap the source in read_corpus(...) to tokenize it"
+                )
+            counter.update(sentence)
+        if not counter:
+            raise ValueError("the corpus has no words; check the file or the sentences passed")
+        kept = sorted(
+            ((w, c) for w, c in counter.items() if c >= min_count), key=lambda wc: (-wc[1], wc[0])
+        )
+        if not kept:
+            raise ValueError(
+                f"min_count={min_count} leaves no words: the corpus has {len(counter)} distinct "
+                f"words and the highest count is {max(counter.values())}; lower min_count"
+            )
+        if max_vocab is not None:
+            kept = kept[:max_vocab]
+        return cls([w for w, _ in kept], np.array([c for _, c in kept], dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.index
+
+    def __repr__(self) -> str:
+        return f"Vocabulary({len(self)} words, {int(self.counts.sum())} tokens)"
+
+    def id(self, word: str) -> int:
+        """The id of ``word``; KeyError naming it if it is not in the vocabulary."""
+        try:
+            return self.index[word]
+        except KeyError:
+            raise KeyError(f"{word!r} is not in the vocabulary ({len(self)} words)") from None
+
+    def word(self, id: int) -> str:
+        """The word with id ``id`` (0 <= id < len(self))."""
+        if isinstance(id, bool) or not isinstance(id, (int, np.integer)) or not 0 <= id < len(self):
+            raise IndexError(f"word id must be an int in [0, {len(self)}), got {id!r}")
+        return self.words[id]
+
+    def encode(self, sentence: Iterable[str]) -> np.ndarray:
+        """Ids of the words of ``sentence`` as an int64 array; out-of-vocabulary words dropped."""
+        if isinstance(sentence, str):
+            raise TypeError("encode expects a list of tokens, got a str; use tokenize() first")
+        index = self.index
+        return np.array([index[w] for w in sentence if w in index], dtype=np.int64)
+
+    def keep_probabilities(self, sample: float = 1e-3) -> np.ndarray:
+        """Probability of keeping each word under word2vec's frequent-word subsampling.
+
+        With ``f = count / total`` (total over the vocabulary's words), the keep probability is
+        ``(sqrt(f / sample) + 1) * sample / f``, capped at 1. This is the formula of the original
+        word2vec C code (word2vec.c, TrainModelThread:
+        ``ran = (sqrt(cn / (sample * train_words)) + 1) * (sample * train_words) / cn``) and of
+        gensim (``Word2Vec.prepare_vocab``, ``word_probability``). ``sample=0`` keeps everything.
+        """
+        sample = float(sample)
+        if not (np.isfinite(sample) and 0.0 <= sample < 1.0):
+            raise ValueError(
+                f"sample must be a float in [0, 1) (a typical value is 1e-3 to 1e-5), got {sample}"
+            )
+        if self._keep_cache is not None and self._keep_cache[0] == sample:
+            return self._keep_cache[1]
+        if sample == 0.0:
+            keep = np.ones(len(self), dtype=np.float64)
+        else:
+            threshold = sample * float(self.counts.sum())
+            keep = (np.sqrt(self.counts / threshold) + 1.0) * (threshold / self.counts)
+            keep = np.minimum(keep, 1.0)
+        self._keep_cache = (sample, keep)
+        return keep
+
+    def subsample(
+        self, ids: np.ndarray, rng: np.random.Generator, sample: float = 1e-3
+    ) -> np.ndarray:
+        """Drop each id at random with probability ``1 - keep_probabilities(sample)[id]``."""
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(
+                f"rng must be a numpy Generator (sinapsi.backend.new_rng(seed)), got {rng!r}"
+            )
+        ids = np.asarray(ids, dtype=np.int64)
+        if ids.size and (ids.min() < 0 or ids.max() >= len(self)):
+            raise IndexError(f"word ids must be in [0, {len(self)}), got values outside")
+        keep = self.keep_probabilities(sample)
+        return ids[rng.random(ids.shape) < keep[ids]]
+
+    def noise_distribution(self, power: float = 0.75) -> np.ndarray:
+        """Negative-sampling distribution: counts ** power, normalized to sum to 1."""
+        power = float(power)
+        if not np.isfinite(power):
+            raise ValueError(f"power must be a finite float (word2vec uses 0.75), got {power}")
+        weights = self.counts.astype(np.float64) ** power
+        return weights / weights.sum()
