@@ -412,3 +412,16 @@ def torch_twin(net: Net, model: Any) -> Any:
                 raise RuntimeError(f"parameter shapes differ: {p.shape} vs {tuple(q.shape)}")
             q.copy_(torch.from_numpy(np.array(p.data, dtype=np.float32)))
     return twin
+
+
+def check_selection(parser: Any, args: Any, known: Any) -> Any:
+    """Validate ``--configs`` (comma-separated names among ``known``) and ``--repeats``;
+    ``args.configs`` becomes the list of names. Exits through ``parser.error`` when wrong."""
+    names = [c.strip() for c in args.configs.split(",") if c.strip()]
+    unknown = [c for c in names if c not in known]
+    if unknown or not names:
+        parser.error(f"--configs: unknown {unknown}; choose among {', '.join(known)}")
+    args.configs = names
+    if args.repeats is not None and args.repeats < 1:
+        parser.error("--repeats must be >= 1")
+    return args

@@ -51,6 +51,7 @@ from _common import (
     OtherLoad,
     Plan,
     blas_info,
+    check_selection,
     environment,
     make_data,
     matmul_peak,
@@ -179,14 +180,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, help="repeats per round (default: 3; quick: 1)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     args = parser.parse_args(argv)
-    names = [c.strip() for c in args.configs.split(",") if c.strip()]
-    unknown = [c for c in names if c not in NETS]
-    if unknown or not names:
-        parser.error(f"--configs: unknown {unknown}; choose among {', '.join(NETS)}")
-    args.configs = names
-    if args.repeats is not None and args.repeats < 1:
-        parser.error("--repeats must be >= 1")
-    return args
+    return check_selection(parser, args, NETS)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -98,6 +98,7 @@ from _common import (
     OtherLoad,
     Plan,
     blas_info,
+    check_selection,
     cpu_count,
     environment,
     make_data,
@@ -627,14 +628,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     parser.add_argument("--memory-child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    names = [c.strip() for c in args.configs.split(",") if c.strip()]
-    unknown = [c for c in names if c not in NETS]
-    if unknown or not names:
-        parser.error(f"--configs: unknown {unknown}; choose among {', '.join(NETS)}")
-    args.configs = names
-    if args.repeats is not None and args.repeats < 1:
-        parser.error("--repeats must be >= 1")
-    return args
+    return check_selection(parser, args, NETS)
 
 
 def main(argv: list[str] | None = None) -> int:
