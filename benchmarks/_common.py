@@ -22,6 +22,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import glob
+import json
 import os
 import platform
 import resource
@@ -425,3 +426,11 @@ def check_selection(parser: Any, args: Any, known: Any) -> Any:
     if args.repeats is not None and args.repeats < 1:
         parser.error("--repeats must be >= 1")
     return args
+
+
+def write_json(path: str, report: dict[str, Any]) -> None:
+    """Write ``report`` as indented JSON to ``path`` (creating its folder) and say where."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(report, f, indent=2)
+    print(f"\nresults written to {path}")

@@ -34,8 +34,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
@@ -61,6 +59,7 @@ from _common import (
     rel_err,
     sinapsi_net,
     torch_twin,
+    write_json,
 )
 
 REL_TOL = 1e-4
@@ -209,10 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     }  # fmt: skip
     print_report(report, cfg)
     if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=2)
-        print(f"\nresults written to {args.json}")
+        write_json(args.json, report)
     return 0 if report["checks_ok"] else 1
 
 

@@ -112,6 +112,7 @@ from _common import (
     targets,
     torch_net,
     torch_twin,
+    write_json,
 )
 
 REL_TOL = 1e-4
@@ -681,10 +682,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     print_report(report, cfg)
     if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=2)
-        print(f"\nresults written to {args.json}")
+        write_json(args.json, report)
     return 0 if report["checks_ok"] else 1
 
 

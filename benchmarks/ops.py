@@ -46,7 +46,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -64,6 +63,7 @@ from _common import (
     print_environment,
     print_load,
     rel_err,
+    write_json,
 )
 
 BATCH, N_IN, N_HIDDEN, N_OUT = 128, 784, 256, 10
@@ -320,9 +320,7 @@ def main(argv: list[str] | None = None) -> int:
             "mlp": mlp,
             "ops": ops,
         }
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
-        print(f"\nresults written to {args.json}")
+        write_json(args.json, result)
     return 0 if mlp["check"]["ok"] else 1
 
 
