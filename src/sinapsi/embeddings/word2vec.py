@@ -1,0 +1,499 @@
+"""word2vec: skip-gram and CBOW with negative sampling, trained with sinapsi's autograd.
+
+Decomposed as in chainer's word2vec example (DESIGN.md section 26):
+
+* the data: a :class:`~sinapsi.embeddings.Vocabulary`, frequent-word subsampling, and the
+  window iterators :func:`window_pairs` (skip-gram) / :func:`cbow_windows` (CBOW);
+* the models: :class:`SkipGram` and :class:`CBOW`, Modules over two
+  :class:`~sinapsi.nn.Embedding` tables (``center``: input vectors, ``context``: output vectors);
+* the loss: :func:`negative_sampling_loss`, with negatives drawn by :class:`NegativeSampler`
+  from the unigram distribution raised to 0.75;
+* the loop: :func:`train_word2vec`.
+
+Sparse updates. ``model(...)`` is the dense autograd path: its gradient is a full
+``(vocab_size, dim)`` array, fine for tests and small vocabularies. :func:`train_word2vec`
+never builds one: :func:`sparse_step` gathers the unique rows a batch uses into small leaf
+tensors, runs the same loss through autograd on them, and a sparse optimizer
+(:class:`SparseSGD`, :class:`SparseAdagrad`, :class:`SparseAdam`) updates only those rows.
+One step of :class:`SparseSGD` equals a dense SGD step on the same batch (tested).
+
+>>> sentences = [["the", "cat", "sat"], ["the", "dog", "sat"]] * 20
+>>> kv = train_word2vec(sentences, dim=8, window=2, min_count=1, sample=0, epochs=1, seed=0)
+>>> kv.vectors.shape
+(4, 8)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from .. import ops
+from ..backend import new_rng
+from ..functional import softplus
+from ..nn import Embedding, Module
+from ..tensor import Tensor
+from .vectors import KeyedVectors
+from .vocab import Vocabulary, read_corpus
+
+__all__ = [
+    "CBOW",
+    "NegativeSampler",
+    "SkipGram",
+    "SparseAdagrad",
+    "SparseAdam",
+    "SparseSGD",
+    "cbow_windows",
+    "negative_sampling_loss",
+    "sparse_step",
+    "train_word2vec",
+    "window_pairs",
+]
+
+
+# ---------------------------------------------------------------------------- data
+def _check_window(window: Any) -> int:
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+        raise ValueError(f"window must be a positive int, got {window!r}")
+    return int(window)
+
+
+def _reduced_windows(n: int, window: int, rng: Any, dynamic: bool) -> np.ndarray:
+    """word2vec's dynamic window: each position's size drawn uniformly in [1, window]."""
+    if dynamic:
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(
+                f"dynamic windows need rng, a numpy Generator (sinapsi.backend.new_rng(seed)), "
+                f"got {rng!r}"
+            )
+        return rng.integers(1, window + 1, size=n)
+    return np.full(n, window, dtype=np.int64)
+
+
+def window_pairs(
+    sentence_ids: Any, window: int, rng: Any = None, dynamic: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """(center, context) id pairs of one sentence, for skip-gram.
+
+    Position ``i`` pairs with the words at ``i - d`` and ``i + d`` for ``d = 1..b_i``, where
+    ``b_i = window`` or, when ``dynamic`` (word2vec's default), ``b_i`` is drawn uniformly in
+    ``[1, window]`` -- near words are then sampled more often than far ones. Pairs come offset by
+    offset (all ``+1`` pairs, all ``-1`` pairs, then ``+2``...), as two int64 arrays.
+
+    >>> c, o = window_pairs([10, 11, 12], window=1, dynamic=False)
+    >>> list(zip(c.tolist(), o.tolist()))
+    [(10, 11), (11, 12), (11, 10), (12, 11)]
+    """
+    window = _check_window(window)
+    ids = np.asarray(sentence_ids, dtype=np.int64).ravel()
+    n = ids.size
+    b = _reduced_windows(n, window, rng, dynamic)
+    centers, contexts = [], []
+    for d in range(1, min(window, n - 1) + 1):
+        ok = b[: n - d] >= d  # center i, context i + d
+        centers.append(ids[: n - d][ok])
+        contexts.append(ids[d:][ok])
+        ok = b[d:] >= d  # center i, context i - d
+        centers.append(ids[d:][ok])
+        contexts.append(ids[: n - d][ok])
+    if not centers:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(centers), np.concatenate(contexts)
+
+
+def cbow_windows(
+    sentence_ids: Any, window: int, rng: Any = None, dynamic: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fixed-width CBOW contexts of one sentence: ``(centers, contexts, mask)``.
+
+    ``contexts`` has shape ``(n, 2 * window)``: column ``j < window`` holds the word at offset
+    ``-(window - j)``, column ``window + j`` the word at ``+(j + 1)``; slots outside the sentence
+    or beyond the (dynamic) window hold id 0 with ``mask`` False. Positions with no context
+    word at all (a one-word sentence) are dropped.
+    """
+    window = _check_window(window)
+    ids = np.asarray(sentence_ids, dtype=np.int64).ravel()
+    n = ids.size
+    b = _reduced_windows(n, window, rng, dynamic)
+    pos = np.arange(n)
+    contexts = np.zeros((n, 2 * window), dtype=np.int64)
+    mask = np.zeros((n, 2 * window), dtype=bool)
+    for d in range(1, window + 1):
+        for col, j in ((window - d, pos - d), (window + d - 1, pos + d)):
+            ok = (j >= 0) & (j < n) & (b >= d)
+            contexts[ok, col] = ids[j[ok]]
+            mask[:, col] = ok
+    keep = mask.any(axis=1)
+    return ids[keep], contexts[keep], mask[keep]
+
+
+class NegativeSampler:
+    """Draws negatives from ``counts ** power`` (unigram^0.75 by default), vectorized.
+
+    Uses a cumulative table and ``searchsorted`` on uniform draws. ``sampler(shape)`` returns
+    int64 ids of that shape; ``sampler.sample(n)`` gives ``(n, k)``. As in word2vec, a negative
+    may coincide with the positive word.
+    """
+
+    def __init__(self, vocab: Vocabulary, k: int = 5, power: float = 0.75, rng: Any = None):
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"k (negatives per positive) must be a positive int, got {k!r}")
+        self.k = int(k)
+        self.power = float(power)
+        self.probabilities = vocab.noise_distribution(power)
+        self._cdf = np.cumsum(self.probabilities)
+        self._cdf[-1] = 1.0
+        self.rng = new_rng(rng)
+
+    def __call__(self, shape: Any) -> np.ndarray:
+        u = self.rng.random(shape)
+        return np.searchsorted(self._cdf, u, side="right").astype(np.int64)
+
+    def sample(self, n: int) -> np.ndarray:
+        """``(n, k)`` negative ids."""
+        return self((int(n), self.k))
+
+
+# ---------------------------------------------------------------------------- models
+def negative_sampling_loss(
+    h: Tensor, u_pos: Tensor, u_neg: Tensor, reduction: str = "mean"
+) -> Tensor:
+    """``-log s(u_o . h) - sum_k log s(-u_k . h)``, with ``s`` the sigmoid, per pair.
+
+    ``h`` (B, D): input vectors; ``u_pos`` (B, D): output vectors of the true words;
+    ``u_neg`` (B, K, D): output vectors of the negatives. ``-log s(x) = softplus(-x)`` keeps it
+    finite for any score. ``reduction``: "mean" (over the B pairs) or "sum".
+    """
+    pos = ops.sum(h * u_pos, axis=-1)  # (B,)
+    neg = ops.sum(u_neg * ops.expand_dims(h, 1), axis=-1)  # (B, K)
+    per_pair = softplus(-pos) + ops.sum(softplus(neg), axis=-1)
+    if reduction == "mean":
+        return ops.mean(per_pair)
+    if reduction == "sum":
+        return ops.sum(per_pair)
+    raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+
+
+def _masked_mean(vectors: Tensor, mask: Any) -> Tensor:
+    """Mean over axis 1 of ``vectors`` (B, C, D), counting only the slots where ``mask``."""
+    m = np.asarray(mask, dtype=bool)
+    weights = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
+    w = Tensor(weights[:, :, None], dtype=vectors.dtype)
+    return ops.sum(vectors * w, axis=1)
+
+
+class _Word2VecModel(Module):
+    def __init__(self, vocab_size: int, dim: int, rng: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        rng = new_rng(rng)
+        self.vocab_size, self.dim = int(vocab_size), int(dim)
+        self.center = Embedding(vocab_size, dim, rng=rng, dtype=dtype)
+        self.context = Embedding(vocab_size, dim, rng=rng, dtype=dtype)
+        # word2vec's init: input vectors uniform(-0.5/dim, 0.5/dim), output vectors zero
+        w = self.center.weight.data
+        w[...] = rng.uniform(-0.5 / dim, 0.5 / dim, size=w.shape)
+        self.context.weight.data[...] = 0
+
+    def get_config(self) -> dict[str, Any]:
+        return {"vocab_size": self.vocab_size, "dim": self.dim}
+
+
+class SkipGram(_Word2VecModel):
+    """Skip-gram: the center word's input vector predicts each context word.
+
+    ``forward(center_ids (B,), context_ids (B,), negative_ids (B, K))`` returns the
+    negative-sampling loss, the mean over the B pairs (``reduction="sum"`` for the sum).
+    """
+
+    def forward(
+        self, center_ids: Any, context_ids: Any, negative_ids: Any, reduction: str = "mean"
+    ) -> Tensor:
+        return negative_sampling_loss(
+            self.center(center_ids),
+            self.context(context_ids),
+            self.context(negative_ids),
+            reduction,
+        )
+
+
+class CBOW(_Word2VecModel):
+    """CBOW: the mean of the context words' input vectors predicts the center word.
+
+    ``forward(center_ids (B,), context_ids (B, C), negative_ids (B, K), mask=None)``: each row
+    of ``context_ids`` is a fixed-width window (as made by :func:`cbow_windows`); ``mask``
+    (B, C) bool marks the real slots (None: all). Note the naming: ``self.center`` holds the
+    *input* vectors (here looked up for the context words) and ``self.context`` the *output*
+    vectors (looked up for the center word and the negatives).
+    """
+
+    def forward(
+        self,
+        center_ids: Any,
+        context_ids: Any,
+        negative_ids: Any,
+        mask: Any = None,
+        reduction: str = "mean",
+    ) -> Tensor:
+        ctx = np.asarray(context_ids)
+        if mask is None:
+            mask = np.ones(ctx.shape, dtype=bool)
+        h = _masked_mean(self.center(ctx), mask)
+        return negative_sampling_loss(
+            h, self.context(center_ids), self.context(negative_ids), reduction
+        )
+
+
+# ---------------------------------------------------------------------------- sparse updates
+class _SparseOptimizer:
+    """Updates only given rows of 2-D parameters; state (if any) is kept per full table."""
+
+    def __init__(self, params: Any, lr: float) -> None:
+        self.params = list(params)
+        self.lr = float(lr)
+        self.state: dict[int, dict[str, np.ndarray]] = {}
+
+    def begin_step(self) -> None:
+        """Called once per batch, before the ``update`` calls of that batch."""
+
+    def update(self, param: Tensor, rows: np.ndarray, grad: np.ndarray) -> None:
+        raise NotImplementedError
+
+
+class SparseSGD(_SparseOptimizer):
+    """``w[rows] -= lr * grad`` (rows unique); the dense SGD step restricted to those rows."""
+
+    def update(self, param: Tensor, rows: np.ndarray, grad: np.ndarray) -> None:
+        param.data[rows] -= (self.lr * grad).astype(param.data.dtype, copy=False)
+
+
+class SparseAdagrad(_SparseOptimizer):
+    """Adagrad on the touched rows: ``G[rows] += g**2; w[rows] -= lr * g / (sqrt(G) + eps)``."""
+
+    def __init__(self, params: Any, lr: float, eps: float = 1e-10) -> None:
+        super().__init__(params, lr)
+        self.eps = eps
+
+    def update(self, param: Tensor, rows: np.ndarray, grad: np.ndarray) -> None:
+        st = self.state.setdefault(id(param), {"sum": np.zeros_like(param.data)})
+        acc = st["sum"][rows] + grad * grad
+        st["sum"][rows] = acc
+        param.data[rows] -= self.lr * grad / (np.sqrt(acc) + self.eps)
+
+
+class SparseAdam(_SparseOptimizer):
+    """Lazy Adam (as ``torch.optim.SparseAdam``): moments of the touched rows only, global step."""
+
+    def __init__(
+        self, params: Any, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
+    ) -> None:
+        super().__init__(params, lr)
+        self.betas, self.eps, self.t = betas, eps, 0
+
+    def begin_step(self) -> None:
+        self.t += 1
+
+    def update(self, param: Tensor, rows: np.ndarray, grad: np.ndarray) -> None:
+        b1, b2 = self.betas
+        st = self.state.setdefault(
+            id(param), {"m": np.zeros_like(param.data), "v": np.zeros_like(param.data)}
+        )
+        m = b1 * st["m"][rows] + (1 - b1) * grad
+        v = b2 * st["v"][rows] + (1 - b2) * grad * grad
+        st["m"][rows], st["v"][rows] = m, v
+        mhat, vhat = m / (1 - b1**self.t), v / (1 - b2**self.t)
+        param.data[rows] -= self.lr * mhat / (np.sqrt(vhat) + self.eps)
+
+
+def _rows(table: Tensor, ids: np.ndarray) -> tuple[np.ndarray, Tensor, np.ndarray]:
+    """Unique ids, a leaf tensor of those rows, and each id's position among them."""
+    uniq, inverse = np.unique(ids, return_inverse=True)
+    leaf = Tensor(table.data[uniq], requires_grad=True, dtype=table.data.dtype)
+    return uniq, leaf, inverse.reshape(ids.shape)
+
+
+def sparse_step(
+    model: SkipGram | CBOW,
+    optimizer: _SparseOptimizer,
+    center_ids: Any,
+    context_ids: Any,
+    negative_ids: Any,
+    mask: Any = None,
+    reduction: str = "sum",
+) -> float:
+    """One training step touching only the rows the batch uses; returns the loss.
+
+    The unique input and output rows are copied into small leaf tensors, the loss of
+    :func:`negative_sampling_loss` is back-propagated to them (autograd sums the gradients of
+    repeated ids), and ``optimizer`` updates those rows of ``model.center.weight`` /
+    ``model.context.weight`` in place. Same arguments as the model's ``forward``.
+    """
+    c = np.asarray(center_ids, dtype=np.int64)
+    o = np.asarray(context_ids, dtype=np.int64)
+    neg = np.asarray(negative_ids, dtype=np.int64)
+    if isinstance(model, CBOW):
+        in_ids, out_pos = o, c
+    else:
+        in_ids, out_pos = c, o
+    in_rows, in_leaf, in_idx = _rows(model.center.weight, in_ids)
+    out_all = np.concatenate([out_pos.ravel(), neg.ravel()])
+    out_rows, out_leaf, out_idx = _rows(model.context.weight, out_all)
+    pos_idx = out_idx[: out_pos.size].reshape(out_pos.shape)
+    neg_idx = out_idx[out_pos.size :].reshape(neg.shape)
+    h = ops.getitem(in_leaf, in_idx)
+    if isinstance(model, CBOW):
+        h = _masked_mean(h, np.ones(o.shape, bool) if mask is None else mask)
+    loss = negative_sampling_loss(
+        h, ops.getitem(out_leaf, pos_idx), ops.getitem(out_leaf, neg_idx), reduction
+    )
+    loss.backward()
+    optimizer.begin_step()
+    optimizer.update(model.center.weight, in_rows, in_leaf.grad)
+    optimizer.update(model.context.weight, out_rows, out_leaf.grad)
+    return float(loss.data)
+
+
+# ---------------------------------------------------------------------------- training
+def _batches(
+    corpus: Any,
+    vocab: Vocabulary,
+    model: str,
+    window: int,
+    sample: float,
+    batch_size: int,
+    rng: np.random.Generator,
+    chunk_words: int = 100_000,
+) -> Iterator[tuple[int, tuple[np.ndarray, ...]]]:
+    """Yield ``(raw words consumed, batch arrays)``; pairs are shuffled within chunks."""
+    buffers: list[tuple[np.ndarray, ...]] = []
+    pending, consumed = 0, 0
+
+    def flush() -> Iterator[tuple[int, tuple[np.ndarray, ...]]]:
+        arrays = tuple(np.concatenate(parts) for parts in zip(*buffers))
+        order = rng.permutation(len(arrays[0]))
+        arrays = tuple(a[order] for a in arrays)
+        n = len(order)
+        nb = max(1, -(-n // batch_size))
+        for i in range(nb):
+            sl = slice(i * batch_size, (i + 1) * batch_size)
+            yield (consumed if i == nb - 1 else 0), tuple(a[sl] for a in arrays)
+
+    for sentence in corpus:
+        ids = vocab.encode(sentence)
+        consumed += ids.size
+        if sample > 0:
+            ids = vocab.subsample(ids, rng, sample)
+        if ids.size < 2:
+            continue
+        if model == "cbow":
+            parts = cbow_windows(ids, window, rng)
+        else:
+            parts = window_pairs(ids, window, rng)
+        if parts[0].size:
+            buffers.append(parts)
+            pending += parts[0].size
+        if pending >= chunk_words:
+            yield from flush()
+            buffers, pending, consumed = [], 0, 0
+    if buffers:
+        yield from flush()
+    elif consumed:
+        yield consumed, ()
+
+
+def train_word2vec(
+    corpus: Any,
+    *,
+    model: str = "skipgram",
+    dim: int = 100,
+    window: int = 5,
+    negative: int = 5,
+    min_count: int = 5,
+    sample: float = 1e-3,
+    epochs: int = 5,
+    batch_size: int = 1024,
+    lr: float = 0.025,
+    optimizer: str = "sgd",
+    seed: Any = None,
+    verbose: int = 0,
+    max_vocab: int | None = None,
+) -> KeyedVectors:
+    """Train word2vec on ``corpus`` (a file path, or sentences: strings or token lists).
+
+    Builds the :class:`Vocabulary` (``min_count``, ``max_vocab``), then for each epoch streams
+    the corpus, subsamples frequent words (``sample``; 0 keeps all), makes dynamic windows,
+    shuffles the pairs in chunks of about 100k, and takes one :func:`sparse_step` per
+    ``batch_size`` pairs with ``negative`` negatives each (unigram^0.75).
+
+    The per-batch loss is the *sum* over pairs, so ``lr`` means what it means in word2vec /
+    gensim (the step each pair contributes). ``optimizer``: "sgd" (lr decays linearly to
+    ``lr * 1e-4`` over the training words, as word2vec), "adagrad" or "adam" (constant lr).
+    ``verbose``: a tqdm bar with words/s and the mean loss per pair. Returns the input vectors
+    as :class:`KeyedVectors`; the same ``seed`` gives identical vectors.
+    """
+    if model not in ("skipgram", "cbow"):
+        raise ValueError(f"model must be 'skipgram' or 'cbow', got {model!r}")
+    if optimizer not in ("sgd", "adam", "adagrad"):
+        raise ValueError(f"optimizer must be 'sgd', 'adam' or 'adagrad', got {optimizer!r}")
+    for name, value in (("dim", dim), ("negative", negative), ("epochs", epochs)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    window = _check_window(window)
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr!r}")
+
+    corpus = read_corpus(corpus)
+    rng = new_rng(seed)
+    vocab = Vocabulary.build(corpus, min_count=min_count, max_vocab=max_vocab)
+    vocab.keep_probabilities(sample)  # validates sample
+    cls = CBOW if model == "cbow" else SkipGram
+    net = cls(len(vocab), dim, rng=rng)
+    sampler = NegativeSampler(vocab, k=negative, rng=rng)
+    params = [net.center.weight, net.context.weight]
+    opt: _SparseOptimizer
+    if optimizer == "sgd":
+        opt = SparseSGD(params, lr)
+    elif optimizer == "adagrad":
+        opt = SparseAdagrad(params, lr)
+    else:
+        opt = SparseAdam(params, lr)
+
+    total_words = int(vocab.counts.sum()) * epochs
+    done = 0
+    bar = None
+    if verbose:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total_words, unit="word", unit_scale=True, desc="word2vec")
+    start = time.perf_counter()
+    loss_sum, pairs_seen = 0.0, 0
+    try:
+        for epoch in range(epochs):
+            for consumed, batch in _batches(corpus, vocab, model, window, sample, batch_size, rng):
+                if batch:
+                    if optimizer == "sgd":
+                        opt.lr = lr * max(1e-4, 1.0 - done / total_words)
+                    negs = sampler.sample(len(batch[0]))
+                    loss = sparse_step(net, opt, batch[0], batch[1], negs, *batch[2:])
+                    loss_sum += loss
+                    pairs_seen += len(batch[0])
+                done += consumed
+                if bar is not None and consumed:
+                    bar.update(consumed)
+                    rate = done / max(time.perf_counter() - start, 1e-9)
+                    bar.set_postfix(
+                        epoch=epoch + 1,
+                        loss=f"{loss_sum / max(pairs_seen, 1):.4f}",
+                        words_s=f"{rate:.0f}",
+                    )
+                    loss_sum, pairs_seen = 0.0, 0
+    finally:
+        if bar is not None:
+            bar.close()
+    return KeyedVectors(vocab.words, net.center.weight.data)
