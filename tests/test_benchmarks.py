@@ -70,3 +70,27 @@ def test_inference_benchmark_runs_quick_and_writes_json(tmp_path):
         for row in result["batches"].values():
             assert row["check"]["ok"] and row["ratio"] > 0
             assert row["sinapsi"]["samples_per_s"] > 0 and row["torch"]["samples_per_s"] > 0
+
+
+def test_word2vec_benchmark_runs_quick_and_writes_json(tmp_path):
+    out = tmp_path / "word2vec.json"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "word2vec.py"), "--quick", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "sinapsi / gensim (workers=2)" in result.stdout
+    report = json.loads(out.read_text())
+    assert {"environment", "hyperparameters", "results", "comparison", "targets_met"} <= set(report)
+    assert report["mode"] == "quick" and report["hyperparameters"]["epochs"] == 1
+    assert set(report["results"]) == {"gensim (workers=2)", "gensim (workers=1)", "sinapsi"}
+    for row in report["results"].values():
+        assert row["words_per_s"] > 0 and row["vocab_size"] > 0
+        assert row["analogy_answerable"] > 0 and "spearman" in row
+    assert set(report["targets_met"]) == {
+        "analogy accuracy",
+        "wordsim Spearman",
+        "training words/s",
+    }

@@ -10,6 +10,7 @@ Every function returns the matplotlib Figure: show it in Jupyter, or save it wit
   :func:`plot_activations` (saturation and dead units).
 - Results: :func:`plot_decision_boundary` (2-D classifiers), :func:`plot_confusion_matrix`,
   :func:`plot_weights_image` (first-layer weights as images), :func:`animate_training` (a GIF).
+- Word vectors: :func:`plot_embeddings` (a 2-D PCA of chosen words, an analogy's parallelogram).
 - :func:`write_report`: all of it in one self-contained HTML page.
 """
 
@@ -17,6 +18,7 @@ from .animation import animate_training
 from .boundary import plot_decision_boundary
 from .curves import plot_history
 from .diagnostics import plot_confusion_matrix, plot_weights_image
+from .embeddings import plot_embeddings
 from .gradients import gradient_flow_bands, plot_activations, plot_gradient_flow
 from .network import plot_network
 from .report import build_report, write_report
@@ -24,5 +26,5 @@ from .report import build_report, write_report
 __all__ = [
     "plot_network", "plot_history", "plot_gradient_flow", "gradient_flow_bands",
     "plot_activations", "plot_decision_boundary", "plot_confusion_matrix", "plot_weights_image",
-    "animate_training", "build_report", "write_report",
+    "animate_training", "build_report", "write_report", "plot_embeddings",
 ]  # fmt: skip

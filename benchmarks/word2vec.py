@@ -1,0 +1,274 @@
+"""word2vec: sinapsi's ``train_word2vec`` vs gensim's ``Word2Vec`` (quality and throughput, CPU).
+
+What is measured
+----------------
+Both libraries train skip-gram with negative sampling on the same tokenized corpus (a corpus
+bundled with gensim, read once with ``sinapsi.embeddings.read_corpus`` and handed to both as
+lists of tokens), with the same hyper-parameters: dim 100, window 5, negative 5, min_count 5,
+sample 1e-3, lr 0.025 decaying linearly, the same number of epochs, fixed seeds. gensim runs
+twice: ``workers=2`` (the reference for the targets) and ``workers=1``.
+
+Reported for each run:
+
+* training words/s: corpus words (every token, before min_count and subsampling) times epochs,
+  divided by the training time; vocabulary building is timed and reported separately (gensim:
+  ``build_vocab``; sinapsi: ``Vocabulary.build`` on the same sentences, subtracted from the
+  time of ``train_word2vec``, which builds its own);
+* analogy accuracy on gensim's ``questions-words.txt`` (3CosAdd, case-insensitive, questions
+  with an out-of-vocabulary word skipped: how many were answerable is printed), evaluated with
+  sinapsi's ``KeyedVectors.evaluate_analogies`` for every run so that the numbers compare;
+* Spearman correlation on ``wordsim353.tsv`` (``KeyedVectors.evaluate_word_pairs``).
+
+Targets: sinapsi's quality within 10% of gensim's (workers=2) or better, on both measures;
+sinapsi's throughput >= 0.5x gensim's with 2 worker threads.
+
+The default corpus, ``lee_background.cor``, has only about 60k words: analogy accuracy is low
+for both libraries and only a few hundred questions are answerable, so the quality numbers are
+noisy. ``--corpus head500`` (about 330k words) is larger. With more than one worker gensim is
+not deterministic even with a fixed seed.
+
+Usage::
+
+    python benchmarks/word2vec.py                   # lee_background, 10 epochs (about a minute)
+    python benchmarks/word2vec.py --corpus head500  # 5 epochs
+    python benchmarks/word2vec.py --quick           # smoke test: 1 epoch, dim 20
+    python benchmarks/word2vec.py --json out.json   # also write the results as JSON
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import sys
+import time
+from typing import Any
+
+from _common import OtherLoad, blas_info, environment, print_environment, print_load, write_json
+
+CORPORA = {"lee": "lee_background.cor", "head500": "head500.noblanks.cor"}
+DEFAULT_EPOCHS = {"lee": 10, "head500": 5}  # more passes over the small corpus
+QUALITY_TOL = 0.10  # sinapsi within 10% of gensim
+THROUGHPUT_TARGET = 0.5  # sinapsi >= 0.5x gensim (workers=2)
+SEED = 0
+
+
+def load_corpus(name: str) -> tuple[str, list[list[str]]]:
+    from gensim.test.utils import datapath
+
+    from sinapsi.embeddings.vocab import read_corpus
+
+    path = datapath(CORPORA[name])
+    return path, [list(s) for s in read_corpus(path)]
+
+
+def evaluate(kv: Any) -> dict[str, Any]:
+    """Analogy accuracy and wordsim353 Spearman with sinapsi's evaluators (same for all)."""
+    from gensim.test.utils import datapath
+
+    ana = kv.evaluate_analogies(datapath("questions-words.txt"))
+    try:
+        pairs = kv.evaluate_word_pairs(datapath("wordsim353.tsv"))
+    except ValueError:  # fewer than 2 pairs in the vocabulary
+        pairs = {"spearman": float("nan"), "pairs": 0, "skipped_oov": 353}
+    return {
+        "analogy_accuracy": ana["accuracy"],
+        "analogy_correct": ana["correct"],
+        "analogy_answerable": ana["total"],
+        "analogy_skipped_oov": ana["skipped_oov"],
+        "spearman": pairs["spearman"],
+        "wordsim_pairs": pairs["pairs"],
+        "wordsim_skipped_oov": pairs["skipped_oov"],
+    }
+
+
+def run_gensim(sentences: list[list[str]], n_words: int, hp: dict[str, Any], workers: int):
+    from gensim.models import Word2Vec
+
+    from sinapsi.embeddings.vectors import KeyedVectors
+
+    model = Word2Vec(
+        vector_size=hp["dim"], window=hp["window"], negative=hp["negative"], sg=1, hs=0,
+        min_count=hp["min_count"], sample=hp["sample"], alpha=hp["lr"], min_alpha=hp["lr"] * 1e-4,
+        workers=workers, seed=SEED,
+    )  # fmt: skip
+    t0 = time.perf_counter()
+    model.build_vocab(sentences)
+    vocab_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    model.train(sentences, total_examples=len(sentences), epochs=hp["epochs"])
+    train_s = time.perf_counter() - t0
+    kv = KeyedVectors(list(model.wv.index_to_key), model.wv.vectors)
+    return {
+        "vocab_size": len(kv),
+        "vocab_s": vocab_s,
+        "train_s": train_s,
+        "words_per_s": n_words * hp["epochs"] / train_s,
+        **evaluate(kv),
+    }
+
+
+def run_sinapsi(sentences: list[list[str]], n_words: int, hp: dict[str, Any]):
+    from sinapsi.embeddings.vocab import Vocabulary
+    from sinapsi.embeddings.word2vec import train_word2vec
+
+    t0 = time.perf_counter()
+    Vocabulary.build(sentences, min_count=hp["min_count"])
+    vocab_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    kv = train_word2vec(
+        sentences, model="skipgram", dim=hp["dim"], window=hp["window"],
+        negative=hp["negative"], min_count=hp["min_count"], sample=hp["sample"],
+        epochs=hp["epochs"], batch_size=hp["batch_size"], lr=hp["lr"], optimizer="sgd", seed=SEED,
+    )  # fmt: skip
+    train_s = max(time.perf_counter() - t0 - vocab_s, 1e-9)
+    return {
+        "vocab_size": len(kv),
+        "vocab_s": vocab_s,
+        "train_s": train_s,
+        "words_per_s": n_words * hp["epochs"] / train_s,
+        **evaluate(kv),
+    }
+
+
+def _ratio(a: float, b: float) -> float:
+    if not (math.isfinite(a) and math.isfinite(b)) or b <= 0:
+        return float("nan")  # no meaningful ratio to a zero or negative reference
+    return a / b
+
+
+def quality_met(mine: float, ref: float) -> bool:
+    """Within QUALITY_TOL of ``ref`` or better (for a negative reference: not below it)."""
+    if not math.isfinite(mine) or not math.isfinite(ref):
+        return False
+    return mine >= ref - QUALITY_TOL * abs(ref)
+
+
+def compare(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    s, g = results["sinapsi"], results["gensim (workers=2)"]
+    out = {}
+    for key, label in (("analogy_accuracy", "analogy accuracy"), ("spearman", "wordsim Spearman")):
+        out[label] = {
+            "ratio": _ratio(s[key], g[key]),
+            "target": f">= {1 - QUALITY_TOL:.2f}x gensim (or better)",
+            "met": quality_met(s[key], g[key]),
+        }
+    ratio = _ratio(s["words_per_s"], g["words_per_s"])
+    out["training words/s"] = {
+        "ratio": ratio,
+        "target": f">= {THROUGHPUT_TARGET:.2f}x gensim workers=2",
+        "met": bool(ratio >= THROUGHPUT_TARGET),
+    }
+    out["sinapsi/gensim (workers=1) words/s"] = _ratio(
+        s["words_per_s"], results["gensim (workers=1)"]["words_per_s"]
+    )
+    return out
+
+
+def print_report(report: dict[str, Any]) -> None:
+    hp = report["hyperparameters"]
+    print()
+    print(
+        f"corpus {report['corpus']} ({report['sentences']} sentences, {report['words']:,} words), "
+        f"skip-gram dim {hp['dim']} window {hp['window']} negative {hp['negative']} "
+        f"min_count {hp['min_count']} sample {hp['sample']:g} epochs {hp['epochs']} "
+        f"(sinapsi batch {hp['batch_size']}, seed {SEED})"
+    )
+    if report["epochs_note"]:
+        print(f"  note: {report['epochs_note']}")
+    head = (
+        f"  {'':<20}{'vocab':>7}{'vocab s':>9}{'train s':>9}{'words/s':>11}"
+        f"{'analogy':>9}{'answerable':>12}{'Spearman':>10}{'pairs':>7}"
+    )
+    print(head)
+    for name, r in report["results"].items():
+        print(
+            f"  {name:<20}{r['vocab_size']:>7}{r['vocab_s']:>9.2f}{r['train_s']:>9.2f}"
+            f"{r['words_per_s']:>11,.0f}{r['analogy_accuracy']:>9.1%}"
+            f"{r['analogy_answerable']:>6}/{r['analogy_answerable'] + r['analogy_skipped_oov']:<5}"
+            f"{r['spearman']:>10.3f}{r['wordsim_pairs']:>7}"
+        )
+    print("\n  sinapsi / gensim (workers=2)      ratio  target                           met")
+    for label, c in report["comparison"].items():
+        if isinstance(c, dict):
+            met = "yes" if c["met"] else "NO"
+            ratio = "n/a" if math.isnan(c["ratio"]) else f"{c['ratio']:.2f}"
+            print(f"  {label:<32}{ratio:>7}  {c['target']:<33}{met}")
+    print(
+        "  sinapsi / gensim (workers=1) words/s: "
+        f"{report['comparison']['sinapsi/gensim (workers=1) words/s']:.2f}"
+    )
+    print(
+        "  note: analogy accuracy on a corpus this small is low for both libraries and rests on "
+        "few answerable questions (the rest are skipped as out-of-vocabulary); the quality "
+        "ratios are noisy. gensim with 2 workers is not deterministic."
+        if report["words"] < 1_000_000
+        else "  note: gensim with 2 workers is not deterministic."
+    )
+    print_load(report["environment"])
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1 epoch, dim 20 (smoke test)")
+    parser.add_argument("--corpus", choices=sorted(CORPORA), default="lee")
+    parser.add_argument(
+        "--epochs", type=int, help="training epochs (default: 10 for lee, 5 for head500)"
+    )
+    parser.add_argument("--batch-size", type=int, default=1024, help="sinapsi's batch (pairs)")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
+    args = parser.parse_args(argv)
+    if args.epochs is not None and args.epochs < 1:
+        parser.error("--epochs must be >= 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.getLogger("gensim").setLevel(logging.WARNING)
+    import gensim
+
+    blas = blas_info()
+    env = environment(blas)
+    env["gensim"] = gensim.__version__
+    print_environment("word2vec benchmark: sinapsi vs gensim (skip-gram, negative sampling)", env)
+    print(f"  gensim {gensim.__version__}")
+    epochs = args.epochs or (1 if args.quick else DEFAULT_EPOCHS[args.corpus])
+    note = ""
+    if args.epochs is None and not args.quick and args.corpus == "lee":
+        note = "10 epochs (not 5) by default on lee_background: the corpus has only ~60k words"
+    hp = {
+        "dim": 20 if args.quick else 100, "window": 5, "negative": 5, "min_count": 5,
+        "sample": 1e-3, "epochs": epochs, "lr": 0.025, "batch_size": args.batch_size,
+    }  # fmt: skip
+    path, sentences = load_corpus(args.corpus)
+    n_words = sum(map(len, sentences))
+    load = OtherLoad()
+    results = {
+        "gensim (workers=2)": run_gensim(sentences, n_words, hp, 2),
+        "gensim (workers=1)": run_gensim(sentences, n_words, hp, 1),
+        "sinapsi": run_sinapsi(sentences, n_words, hp),
+    }
+    env["other_processes_cpus"] = load.cpus_used()
+    comparison = compare(results)
+    report = {
+        "mode": "quick" if args.quick else "full",
+        "corpus": CORPORA[args.corpus],
+        "corpus_path": path,
+        "sentences": len(sentences),
+        "words": n_words,
+        "hyperparameters": hp,
+        "epochs_note": note,
+        "environment": env,
+        "results": results,
+        "comparison": comparison,
+        "targets_met": {k: v["met"] for k, v in comparison.items() if isinstance(v, dict)},
+    }
+    print_report(report)
+    if args.json:
+        write_json(args.json, report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

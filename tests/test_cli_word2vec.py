@@ -1,0 +1,142 @@
+"""`sinapsi word2vec` and `sinapsi analogy` end to end: vectors trained on a small corpus with a
+planted king/queen/man/woman structure, written in a format gensim reads, and the analogy
+man : king :: woman : queen; every user mistake exits 2 with one line on stderr."""
+
+import re
+
+import numpy as np
+import pytest
+
+from sinapsi.cli import main
+
+gensim_models = pytest.importorskip("gensim.models")
+
+TRAIN = ["--dim", "16", "--window", "4", "--min-count", "1", "--sample", "0", "--epochs", "3"]
+TRAIN += ["--batch-size", "256", "--seed", "42", "--quiet"]
+
+
+def _royal_lines(n_sentences, seed=0):
+    """Gender and royalty as independent planted factors (as in tests/embeddings)."""
+    rng = np.random.default_rng(seed)
+    subject = {("m", "r"): "king", ("f", "r"): "queen", ("m", "c"): "man", ("f", "c"): "woman"}
+    gender = {"m": ["he", "his", "him", "himself"], "f": ["she", "her", "hers", "herself"]}
+    status = {
+        "r": ["palace", "crown", "throne", "kingdom", "royal", "rules"],
+        "c": ["field", "home", "village", "works", "farm", "market"],
+    }
+    fillers = ["the", "a", "and", "of", "to", "in", "is", "was", "on", "at", "with", "for"]
+    lines = []
+    for _ in range(n_sentences):
+        g, s = rng.choice(["m", "f"]), rng.choice(["r", "c"])
+        words = [subject[(g, s)], *rng.choice(gender[g], 2), *rng.choice(status[s], 2)]
+        words += list(rng.choice(fillers, 3))
+        rng.shuffle(words)
+        lines.append(" ".join(str(w) for w in words))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    path = tmp_path_factory.mktemp("w2v") / "royal.txt"
+    path.write_text(_royal_lines(2000), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def vectors(corpus):
+    out = corpus.parent / "out" / "vectors.txt"  # the folder is created
+    assert main(["word2vec", str(corpus), "--out", str(out), *TRAIN]) == 0
+    return out
+
+
+def _error(capsys, argv):
+    """Run argv, expect exit 2; return the last stderr line (argparse adds a usage line)."""
+    try:
+        code = main(argv)
+    except SystemExit as e:  # argparse's own errors
+        code = e.code
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    return err[-1]
+
+
+def test_word2vec_writes_vectors_gensim_reads(vectors, capsys):
+    g = gensim_models.KeyedVectors.load_word2vec_format(str(vectors), binary=False)
+    assert {"king", "queen", "man", "woman"} <= set(g.index_to_key)
+    assert g.vector_size == 16 and len(g.index_to_key) == 36
+    assert g.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
+
+
+def test_word2vec_summary_and_binary(corpus, tmp_path, capsys):
+    out = tmp_path / "vectors.bin"
+    argv = ["word2vec", str(corpus), "--out", str(out), "--binary", "--model", "cbow"]
+    assert main([*argv, *TRAIN[:-1], "--epochs", "1"]) == 0
+    text = capsys.readouterr().out
+    assert re.search(r"^word2vec  cbow on .*royal\.txt: 16,000 words, 36 distinct", text, re.M)
+    assert re.search(r"^vocabulary 36 words \(min count 1\), 16 dimensions$", text, re.M)
+    assert re.search(r"^time      \d+\.\d s: [\d,]+ words/s over 1 epoch$", text, re.M)
+    assert re.search(rf"^saved     {re.escape(str(out))}  \(word2vec binary format", text, re.M)
+    g = gensim_models.KeyedVectors.load_word2vec_format(str(out), binary=True)
+    assert g.vector_size == 16
+    assert main(["analogy", str(out), "man", "king", "woman", "--binary", "--topn", "2"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 3
+
+
+@pytest.mark.parametrize("method", ["3cosadd", "3cosmul"])
+def test_analogy_prints_queen_first(vectors, capsys, method):
+    assert main(["analogy", str(vectors), "man", "king", "woman", "--method", method]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == f"man : king :: woman : ?   (king - man + woman, {method})"
+    assert len(lines) == 6  # the header and the default 5 answers
+    assert re.fullmatch(r"  1\. queen\s+\d\.\d{4}", lines[1])
+    scores = [float(line.split()[-1]) for line in lines[1:]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_word2vec_errors(corpus, tmp_path, capsys):
+    out = str(tmp_path / "v.txt")
+    missing = str(tmp_path / "nope.txt")
+    line = _error(capsys, ["word2vec", missing, "--out", out])
+    assert re.fullmatch(r"sinapsi: error: corpus file '.*nope\.txt' does not exist.*", line)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n  \n...\n")
+    line = _error(capsys, ["word2vec", str(empty), "--out", out])
+    assert re.fullmatch(r"sinapsi: error: .*empty\.txt: the corpus has no words.*", line)
+    line = _error(capsys, ["word2vec", str(corpus), "--out", out, "--min-count", "100000"])
+    assert re.fullmatch(r"sinapsi: error: .*min_count=100000 leaves no words.*", line)
+    line = _error(capsys, ["word2vec", str(corpus), "--out", str(tmp_path)])
+    assert re.fullmatch(r"sinapsi: error: --out '.*' is a folder.*", line)
+    for option, value, message in [
+        ("--dim", "0", r"must be >= 1, got 0"),
+        ("--window", "x", r"must be an integer, got 'x'"),
+        ("--lr", "-1", r"must be a positive number, got '-1'"),
+        ("--sample", "nan", r"must be a number >= 0, got 'nan'"),
+        ("--model", "glove", r"invalid choice: 'glove'"),
+        ("--optimizer", "rmsprop", r"invalid choice: 'rmsprop'"),
+    ]:
+        line = _error(capsys, ["word2vec", str(corpus), "--out", out, option, value])
+        assert re.search(rf"sinapsi word2vec: error: argument {option}: {message}", line), line
+    line = _error(capsys, ["word2vec", str(corpus)])
+    assert "the following arguments are required: --out" in line
+    assert not (tmp_path / "v.txt").exists()
+
+
+def test_analogy_errors(vectors, tmp_path, capsys):
+    line = _error(capsys, ["analogy", str(vectors), "man", "kingg", "woman"])
+    assert re.fullmatch(
+        r"sinapsi: error: .*vectors\.txt: 'kingg' is not in the vocabulary; "
+        r"did you mean: 'king', 'kingdom'\?",
+        line,
+    )
+    broken = tmp_path / "broken.txt"
+    broken.write_text("2 3\nking 0.1 0.2 0.3\nqueen 0.1 oops 0.3\n")
+    line = _error(capsys, ["analogy", str(broken), "man", "king", "woman"])
+    assert re.fullmatch(r"sinapsi: error: .*broken\.txt, line 3: .*", line)
+    line = _error(capsys, ["analogy", str(vectors), "man", "king", "woman", "--binary"])
+    assert re.fullmatch(r"sinapsi: error: .*vectors\.txt.*", line)
+    line = _error(capsys, ["analogy", str(tmp_path / "none.txt"), "man", "king", "woman"])
+    assert re.fullmatch(r"sinapsi: error: vectors file '.*none\.txt' does not exist", line)
+    line = _error(capsys, ["analogy", str(vectors), "man", "king", "woman", "--topn", "0"])
+    assert "argument --topn: must be >= 1, got 0" in line
+    line = _error(capsys, ["analogy", str(vectors), "man", "king", "woman", "--method", "add"])
+    assert "argument --method: invalid choice: 'add'" in line
