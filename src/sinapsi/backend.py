@@ -41,6 +41,7 @@ __all__ = [
     "new_rng",
     "to_numpy",
     "special",
+    "sparse",
     "errstate",
 ]
 
@@ -146,6 +147,18 @@ def special(xp: Any) -> Any:
     import cupyx.scipy.special  # pragma: no cover - GPU only
 
     return cupyx.scipy.special
+
+
+@functools.cache
+def sparse(xp: Any) -> Any:
+    """``scipy.sparse`` for NumPy arrays, ``cupyx.scipy.sparse`` for CuPy arrays."""
+    if xp is numpy:
+        import scipy.sparse
+
+        return scipy.sparse
+    import cupyx.scipy.sparse  # pragma: no cover - GPU only
+
+    return cupyx.scipy.sparse
 
 
 def errstate(xp: Any, **kwargs: str) -> contextlib.AbstractContextManager[Any]:

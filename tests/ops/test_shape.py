@@ -43,6 +43,8 @@ INDICES = {
     "ellipsis": (Ellipsis, 0),
     "newaxis": (None, slice(None)),
     "int_array_with_repeats": (np.array([0, 2, 0, 0]),),
+    "negative_int_array_with_repeats": (np.array([-1, 0, 2, -1]),),
+    "int_matrix_with_repeats": (np.array([[0, 2], [2, 2]]),),
     "two_int_arrays": (np.array([0, 1, 2]), np.array([3, 0, 3])),
     "array_and_slice": (slice(None), np.array([1, 1, 0])),
 }
