@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import backend, ops
 from .._errors import unknown_choice
-from ..ops._util import wrap
+from ..ops._util import operand, wrap
 from ..tensor import Tensor
 from .module import Module
 
@@ -39,10 +39,6 @@ def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
     if reduction == "none":
         return loss
     raise unknown_choice("reduction", name, _REDUCTIONS, reduction)
-
-
-def _as_tensor(value: Any, name: str) -> Tensor:
-    return value if isinstance(value, Tensor) else Tensor(value)
 
 
 def _raw(value: Any, like: Tensor) -> Any:
@@ -75,14 +71,14 @@ def _float_target(name: str, input: Tensor, target: Any) -> Tensor:
 
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error ``(input - target)^2`` (regression)."""
-    input = _as_tensor(input, "mse_loss")
+    input = operand(input)
     diff = input - _float_target("mse_loss", input, target)
     return _reduce(diff * diff, reduction, "mse_loss")
 
 
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Mean absolute error ``|input - target|`` (regression, robust to outliers)."""
-    input = _as_tensor(input, "l1_loss")
+    input = operand(input)
     return _reduce(ops.abs(input - _float_target("l1_loss", input, target)), reduction, "l1_loss")
 
 
@@ -91,7 +87,7 @@ def huber_loss(input: Any, target: Any, delta: float = 1.0, reduction: str = "me
     linear for outliers."""
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive. Received: delta={delta!r}")
-    input = _as_tensor(input, "huber_loss")
+    input = operand(input)
     d = input - _float_target("huber_loss", input, target)
     a = ops.abs(d)
     small = a.data < delta
@@ -111,7 +107,7 @@ def binary_cross_entropy(
     Logs are clamped at -100, as PyTorch does, so p = 0 or 1 gives a large finite loss. Prefer
     :func:`binary_cross_entropy_with_logits` on raw scores: it is exact where this one clamps.
     """
-    input = _as_tensor(input, "binary_cross_entropy")
+    input = operand(input)
     y = _float_target("binary_cross_entropy", input, target)
     p = input.data
     if p.size and (float(p.min()) < 0.0 or float(p.max()) > 1.0):
@@ -133,7 +129,7 @@ def binary_cross_entropy_with_logits(
     for unbalanced data); ``weight`` multiplies each element's loss.
     """
     name = "binary_cross_entropy_with_logits"
-    input = _as_tensor(input, name)
+    input = operand(input)
     y = _float_target(name, input, target)
     loss = ops.bce_with_logits(input, y, pos_weight)
     return _reduce(_weighted(loss, weight), reduction, name)
@@ -198,8 +194,8 @@ def nll_loss(input: Any, target: Any, weight: Any = None, reduction: str = "mean
     labels, as in PyTorch.
     """
     name = "nll_loss"
-    input = _class_axis_guard(name, _as_tensor(input, name))
-    labels = _check_labels(name, input, _as_tensor(target, name))
+    input = _class_axis_guard(name, operand(input))
+    labels = _check_labels(name, input, operand(target))
     w = _class_weights(name, weight, input.shape[1], input)
     return _nll(input, labels, w, reduction, name)
 
@@ -242,8 +238,8 @@ def cross_entropy(
     ``torch.nn.functional.cross_entropy``.
     """
     name = "cross_entropy"
-    input = _as_tensor(input, name)
-    target = _as_tensor(target, name)
+    input = operand(input)
+    target = operand(target)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(
             f"{name}: label_smoothing must be in [0, 1]. "

@@ -30,6 +30,7 @@ import numpy as np
 from .. import backend, ops
 from ..autograd import no_grad
 from ..data import DataLoader
+from ..data.dataset import _check_arrays
 from ..nn.losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -119,14 +120,8 @@ def _as_array(name: str, value: Any) -> np.ndarray:
 
 
 def _check_xy(where: str, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    x, y = _as_array("x", x), _as_array("y", y)
-    if x.ndim == 0 or len(x) == 0:
-        raise ValueError(f"{where}: the data set is empty (x has shape {x.shape}). Nothing to do.")
-    if len(x) != len(y):
-        raise ValueError(
-            f"{where}: x has {len(x)} samples but y has {len(y)}; they must match (one label per "
-            "sample)."
-        )
+    # lengths and emptiness as every data entry point checks them; NaN with fit's own message
+    x, y = _check_arrays((_as_array("x", x), _as_array("y", y)), ("x", "y"), where, finite=False)
     for name, a in (("x", x), ("y", y)):
         if a.dtype.kind == "f" and not np.isfinite(a).all():
             bad = np.argwhere(~np.isfinite(a))[0]
