@@ -35,3 +35,31 @@ def away_from(seed, shape, points, gap=0.05):
         close = np.abs(x - p) < gap
         x = np.where(close, p + np.sign(x - p + 1e-12) * gap * 2, x)
     return x
+
+
+def royal_corpus(n_sentences: int, seed: int) -> list[list[str]]:
+    """Sentences in which gender and royalty are independent, planted factors.
+
+    Each sentence picks a gender (male/female) and a status (royal/common); the subject word is
+    fixed by both (king, queen, man, woman) and the other words are drawn from the gender's
+    context words, the status' context words and shared fillers. So king - man and
+    queen - woman both point from "common" to "royal" by construction.
+    """
+    rng = np.random.default_rng(seed)
+    subject = {("m", "r"): "king", ("f", "r"): "queen", ("m", "c"): "man", ("f", "c"): "woman"}
+    gender_words = {"m": ["he", "his", "him", "himself"], "f": ["she", "her", "hers", "herself"]}
+    status_words = {
+        "r": ["palace", "crown", "throne", "kingdom", "royal", "rules"],
+        "c": ["field", "home", "village", "works", "farm", "market"],
+    }
+    fillers = ["the", "a", "and", "of", "to", "in", "is", "was", "on", "at", "with", "for"]
+    sentences = []
+    for _ in range(n_sentences):
+        g, s = rng.choice(["m", "f"]), rng.choice(["r", "c"])
+        words = [subject[(g, s)]]
+        words += list(rng.choice(gender_words[g], 2))
+        words += list(rng.choice(status_words[s], 2))
+        words += list(rng.choice(fillers, 3))
+        rng.shuffle(words)
+        sentences.append([str(w) for w in words])
+    return sentences

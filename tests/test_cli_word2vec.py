@@ -4,10 +4,10 @@ man : king :: woman : queen; every user mistake exits 2 with one line on stderr.
 
 import re
 
-import numpy as np
 import pytest
 
 from sinapsi.cli import main
+from strategies import royal_corpus
 
 gensim_models = pytest.importorskip("gensim.models")
 
@@ -16,23 +16,8 @@ TRAIN += ["--batch-size", "256", "--seed", "42", "--quiet"]
 
 
 def _royal_lines(n_sentences, seed=0):
-    """Gender and royalty as independent planted factors (as in tests/embeddings)."""
-    rng = np.random.default_rng(seed)
-    subject = {("m", "r"): "king", ("f", "r"): "queen", ("m", "c"): "man", ("f", "c"): "woman"}
-    gender = {"m": ["he", "his", "him", "himself"], "f": ["she", "her", "hers", "herself"]}
-    status = {
-        "r": ["palace", "crown", "throne", "kingdom", "royal", "rules"],
-        "c": ["field", "home", "village", "works", "farm", "market"],
-    }
-    fillers = ["the", "a", "and", "of", "to", "in", "is", "was", "on", "at", "with", "for"]
-    lines = []
-    for _ in range(n_sentences):
-        g, s = rng.choice(["m", "f"]), rng.choice(["r", "c"])
-        words = [subject[(g, s)], *rng.choice(gender[g], 2), *rng.choice(status[s], 2)]
-        words += list(rng.choice(fillers, 3))
-        rng.shuffle(words)
-        lines.append(" ".join(str(w) for w in words))
-    return "\n".join(lines) + "\n"
+    """The planted king/queen/man/woman corpus of tests/strategies.py, as a text file's lines."""
+    return "\n".join(" ".join(words) for words in royal_corpus(n_sentences, seed)) + "\n"
 
 
 @pytest.fixture(scope="module")

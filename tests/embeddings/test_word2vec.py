@@ -21,6 +21,7 @@ from sinapsi.embeddings.word2vec import (
     train_word2vec,
     window_pairs,
 )
+from strategies import royal_corpus
 
 
 def _pairs(c, o):
@@ -180,36 +181,8 @@ def test_sparse_adaptive_optimizers_reduce_loss(opt_cls):
     assert last < first
 
 
-def _royal_corpus(n_sentences: int, seed: int) -> list[list[str]]:
-    """Sentences in which gender and royalty are independent, planted factors.
-
-    Each sentence picks a gender (male/female) and a status (royal/common); the subject word is
-    fixed by both (king, queen, man, woman) and the other words are drawn from the gender's
-    context words, the status' context words and shared fillers. So king - man and
-    queen - woman both point from "common" to "royal" by construction.
-    """
-    rng = np.random.default_rng(seed)
-    subject = {("m", "r"): "king", ("f", "r"): "queen", ("m", "c"): "man", ("f", "c"): "woman"}
-    gender_words = {"m": ["he", "his", "him", "himself"], "f": ["she", "her", "hers", "herself"]}
-    status_words = {
-        "r": ["palace", "crown", "throne", "kingdom", "royal", "rules"],
-        "c": ["field", "home", "village", "works", "farm", "market"],
-    }
-    fillers = ["the", "a", "and", "of", "to", "in", "is", "was", "on", "at", "with", "for"]
-    sentences = []
-    for _ in range(n_sentences):
-        g, s = rng.choice(["m", "f"]), rng.choice(["r", "c"])
-        words = [subject[(g, s)]]
-        words += list(rng.choice(gender_words[g], 2))
-        words += list(rng.choice(status_words[s], 2))
-        words += list(rng.choice(fillers, 3))
-        rng.shuffle(words)
-        sentences.append([str(w) for w in words])
-    return sentences
-
-
 def test_planted_analogy_and_reproducibility():
-    corpus = _royal_corpus(2000, seed=0)
+    corpus = royal_corpus(2000, seed=0)
     kwargs = dict(dim=20, window=4, negative=5, min_count=1, sample=0, epochs=3)
     kwargs.update(batch_size=256, seed=42)
     kv = train_word2vec(corpus, **kwargs)
@@ -227,7 +200,7 @@ def test_planted_analogy_and_reproducibility():
     [("cbow", "sgd", 0.05), ("skipgram", "adam", 0.01), ("skipgram", "adagrad", 0.1)],
 )
 def test_other_models_and_optimizers_learn(model, optimizer, lr):
-    corpus = _royal_corpus(1500, seed=1)
+    corpus = royal_corpus(1500, seed=1)
     kv = train_word2vec(
         corpus, model=model, optimizer=optimizer, lr=lr, dim=16, window=4, min_count=1,
         sample=0, epochs=3, batch_size=256, seed=0,
@@ -250,7 +223,7 @@ def test_train_validates_arguments():
 
 def test_train_from_file_with_progress_bar(tmp_path, capsys):
     path = tmp_path / "corpus.txt"
-    path.write_text("\n".join(" ".join(s) for s in _royal_corpus(200, seed=3)), encoding="utf-8")
+    path.write_text("\n".join(" ".join(s) for s in royal_corpus(200, seed=3)), encoding="utf-8")
     kv = train_word2vec(str(path), dim=8, min_count=1, epochs=1, batch_size=64, seed=0, verbose=1)
     assert "king" in kv and kv.dim == 8
     assert "word" in capsys.readouterr().err  # tqdm writes to stderr
