@@ -116,9 +116,10 @@ from _common import (
 )
 
 REL_TOL = 1e-4
-IMPLS = ("sinapsi", "sinapsi.fit", "torch", "torch fused", "sklearn")
+IMPLS = ("sinapsi", "sinapsi.numpy", "sinapsi.fit", "torch", "torch fused", "sklearn")
 FRAMEWORK = {  # which library each implementation's child process imports
     "sinapsi": "sinapsi",
+    "sinapsi.numpy": "sinapsi",
     "sinapsi.fit": "sinapsi",
     "torch": "torch",
     "torch fused": "torch",
@@ -172,13 +173,26 @@ def n_samples(net: Net, cfg: Config) -> int:
     return net.batch * cfg.batches[net.name]
 
 
+def numba_kernels() -> str | None:
+    """numba's version when sinapsi's optional fused optimizer kernels are active, else None."""
+    from sinapsi.optim import _numba
+
+    if not _numba.enabled():
+        return None
+    import numba
+
+    return numba.__version__
+
+
 def implementations(net: Net) -> tuple[str, ...]:
-    """The implementations that apply: fused only for Adam, scikit-learn only without BN."""
+    """The implementations that apply: fused only for Adam, scikit-learn only without BN,
+    sinapsi.numpy (the loop with the numba kernels off) only for Adam when numba is active."""
     return tuple(
         impl
         for impl in IMPLS
         if not (impl == "torch fused" and net.optimizer != "adam")
         and not (impl == "sklearn" and net.batchnorm)
+        and not (impl == "sinapsi.numpy" and (net.optimizer != "adam" or not numba_kernels()))
     )
 
 
@@ -286,15 +300,31 @@ def epoch_of(step: Callable[[Any, Any], Any], batches: list) -> Callable[[], Any
     return epoch
 
 
+def numpy_only(epoch: Callable[[], Any]) -> Callable[[], Any]:
+    """``epoch`` with sinapsi's numba kernels off: the pure-NumPy fallback's speed."""
+    from sinapsi.optim import _numba
+
+    def run() -> Any:
+        _numba.set_enabled(False)
+        try:
+            return epoch()
+        finally:
+            _numba.set_enabled(True)
+
+    return run
+
+
 def epoch_fns(net: Net, cfg: Config, impls: tuple[str, ...]) -> dict[str, Callable[[], Any]]:
     """A zero-argument callable per implementation that trains one epoch (sinapsi's weights,
     copied to PyTorch; scikit-learn initializes its own)."""
     x, y = make_data(net, n_samples(net, cfg), seed=1)
     fns: dict[str, Callable[[], Any]] = {}
     for impl in impls:
-        if impl == "sinapsi":
+        if impl in ("sinapsi", "sinapsi.numpy"):
             model = sinapsi_net(net, seed=0)
             fns[impl] = epoch_of(sinapsi_step(net, model), sinapsi_batches(net, x, y))
+            if impl == "sinapsi.numpy":
+                fns[impl] = numpy_only(fns[impl])
         elif impl == "sinapsi.fit":
             fns[impl] = sinapsi_fit(net, sinapsi_net(net, seed=0), x, y)
         elif impl in ("torch", "torch fused"):
@@ -389,10 +419,12 @@ def memory_child(impl: str, config: str, samples: int, epochs: int, threads: int
     if config != "baseline":
         net = NETS[config]
         x, y = make_data(net, samples, seed=1)
-        if impl == "sinapsi":
+        if impl in ("sinapsi", "sinapsi.numpy"):
             epoch = epoch_of(
                 sinapsi_step(net, sinapsi_net(net, seed=0)), sinapsi_batches(net, x, y)
             )
+            if impl == "sinapsi.numpy":
+                epoch = numpy_only(epoch)
         elif impl == "sinapsi.fit":
             epoch = sinapsi_fit(net, sinapsi_net(net, seed=0), x, y)
         elif impl in ("torch", "torch fused"):
@@ -542,6 +574,13 @@ def print_report(report: dict[str, Any], cfg: Config) -> None:
     env = report["environment"]
     print_environment("sinapsi vs PyTorch vs scikit-learn: training MLPs, CPU, float32", env)
     print("  child processes (memory) inherit this environment unchanged: nothing set or unset")
+    kernels = env.get("numba_kernels")
+    print(
+        f"  sinapsi's numba optimizer kernels: on (numba {kernels}); sinapsi.numpy = the same "
+        "loop with them off"
+        if kernels
+        else "  sinapsi's numba optimizer kernels: off (numba not installed or SINAPSI_NUMBA=0)"
+    )
     print(
         f"  timing: median of {cfg.rounds} rounds x {cfg.repeats} repeats of one epoch; before "
         f"each block {cfg.settle_s:g} s pause + {cfg.warmup} untimed warm-up epoch(s)"
@@ -651,6 +690,11 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(blas["threads"])
     env = environment(blas)
+    env["numba_kernels"] = numba_kernels()
+    if env["numba_kernels"]:  # the same thread count for numba's kernels as for the BLAS
+        import numba
+
+        numba.set_num_threads(min(blas["threads"], numba.config.NUMBA_NUM_THREADS))
     checks = {net.name: check_net(net, implementations(net)) for net in nets}
 
     baselines: dict[str, dict] = {}

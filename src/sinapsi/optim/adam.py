@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import backend
 from ..tensor import Tensor
+from . import _numba
 from .optimizer import Optimizer, check_range, scratch
 
 __all__ = ["Adam", "AdamW"]
@@ -62,6 +63,10 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = xp.zeros_like(param.data)
         v = state["exp_avg_sq"]
         t = state["step"]
+        if not group["amsgrad"] and _numba.adam_update(
+            param.data, grad, m, v, beta1, beta2, group["lr"], group["eps"], t
+        ):
+            return  # the same arithmetic, fused into one pass (optional numba; see _numba)
         # Every step below writes into `tmp`, one scratch buffer reused across steps: no new
         # arrays per step (large fresh arrays cost page faults), same arithmetic as written.
         tmp = scratch(self, param)

@@ -1,0 +1,118 @@
+"""The optional numba Adam kernel: bit-identical to the NumPy path, equal to PyTorch, and
+the NumPy fallback whenever it does not apply."""
+
+import numpy as np
+import pytest
+import torch
+
+import sinapsi as sn
+from sinapsi import nn, optim
+from sinapsi.optim import _numba
+from sinapsi.testing import assert_close
+
+pytest.importorskip("numba")
+
+
+@pytest.fixture
+def numba_on():
+    previous = _numba._enabled
+    _numba.set_enabled(True)
+    yield
+    _numba.set_enabled(previous)
+
+
+def run_adam(enabled, dtype, shape, steps=6, cls=optim.Adam, **options):
+    """Parameters after ``steps`` Adam steps on seeded gradients, numba on or off."""
+    previous = _numba._enabled
+    _numba.set_enabled(enabled)
+    try:
+        rng = np.random.default_rng(3)
+        p = sn.tensor(rng.standard_normal(shape), requires_grad=True, dtype=dtype)
+        opt = cls([p], **options)
+        for _ in range(steps):
+            p.grad = rng.standard_normal(shape).astype(dtype)
+            opt.step()
+        state = opt.state[id(p)]
+        return p.data.copy(), state["exp_avg"].copy(), state["exp_avg_sq"].copy()
+    finally:
+        _numba.set_enabled(previous)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "cls, options",
+    [
+        (optim.Adam, {"lr": 0.01}),
+        (optim.Adam, {"lr": 0.003, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 1e-2}),
+        (optim.AdamW, {"lr": 0.01, "weight_decay": 0.1}),
+    ],
+)
+def test_kernel_is_bit_identical_to_numpy(dtype, cls, options):
+    shape = (64, 70)  # above MIN_SIZE: the kernel runs
+    assert np.prod(shape) >= _numba.MIN_SIZE
+    fused = run_adam(True, dtype, shape, cls=cls, **options)
+    plain = run_adam(False, dtype, shape, cls=cls, **options)
+    for a, b in zip(fused, plain):
+        assert a.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(a, b)
+
+
+def test_kernel_runs_only_where_it_applies(numba_on):
+    rng = np.random.default_rng(0)
+
+    def arrays(shape, dtype=np.float32):
+        return [rng.standard_normal(shape).astype(dtype) for _ in range(4)]
+
+    args = (0.9, 0.999, 1e-3, 1e-8, 1)
+    assert _numba.adam_update(*arrays((64, 64)), *args)
+    assert not _numba.adam_update(*arrays((8, 8)), *args)  # small: NumPy is faster
+    p, g, m, v = arrays((64, 128))
+    before = p.copy()
+    assert not _numba.adam_update(p[:, ::2], g[:, ::2], m[:, ::2], v[:, ::2], *args)
+    np.testing.assert_array_equal(p, before)  # untouched when it declines
+    p, g, m, v = arrays((64, 64))
+    assert not _numba.adam_update(p, g.astype(np.float64), m, v, *args)  # mixed dtypes
+    assert not _numba.adam_update(*arrays((64, 64), np.float16), *args)
+    _numba.set_enabled(False)
+    assert not _numba.enabled()
+    assert not _numba.adam_update(*arrays((64, 64)), *args)
+
+
+def test_numba_adam_matches_torch(numba_on):
+    """A model whose first layer takes the kernel: 30 steps equal PyTorch's Adam."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 64))
+    y = rng.integers(0, 5, 16)
+    ours = nn.Sequential(nn.Linear(64, 64, rng=1), nn.ReLU(), nn.Linear(64, 5, rng=2))
+    ours = ours.astype("float64")
+    theirs = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 5))
+    theirs = theirs.double()
+    with torch.no_grad():
+        for p, q in zip(ours.parameters(), theirs.parameters()):
+            q.copy_(torch.from_numpy(p.data))
+    assert ours[0].weight.data.size >= _numba.MIN_SIZE
+    opt = optim.Adam(ours.parameters(), lr=0.01, weight_decay=1e-3)
+    topt = torch.optim.Adam(theirs.parameters(), lr=0.01, weight_decay=1e-3)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    for _ in range(30):
+        opt.zero_grad()
+        nn.cross_entropy(ours(sn.tensor(x, dtype="float64")), y).backward()
+        opt.step()
+        topt.zero_grad()
+        torch.nn.functional.cross_entropy(theirs(xt), yt).backward()
+        topt.step()
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        assert_close(p.data, q.detach().numpy(), rtol=1e-10)
+
+
+def test_environment_variable_disables(monkeypatch):
+    import importlib
+
+    monkeypatch.setenv("SINAPSI_NUMBA", "0")
+    module = importlib.reload(_numba)
+    try:
+        assert not module.enabled()
+    finally:
+        monkeypatch.delenv("SINAPSI_NUMBA")
+        importlib.reload(_numba)
+    assert _numba.enabled()
