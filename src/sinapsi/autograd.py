@@ -123,16 +123,14 @@ def _memory_owner(array: Any) -> int:
     return id(array if base is None else base)
 
 
-def _check_grad(node: Node, index: int, parent: Tensor, grad: Any) -> None:
-    """Blame the op when its backward returns a gradient of the wrong shape or dtype (chainer)."""
-    if grad.shape != parent.data.shape or grad.dtype != parent.data.dtype:
-        raise RuntimeError(
-            f"backward of op '{node.op}' returned a gradient of shape {tuple(grad.shape)} "
-            f"and dtype "
-            f"{grad.dtype} for input {index}, which has shape {tuple(parent.data.shape)} and dtype "
-            f"{parent.data.dtype}. This is a bug in the op '{node.op}': its backward must return "
-            "one gradient per input, shaped like that input (use autograd.sum_to)."
-        )
+def _bad_grad(node: Node, index: int, parent: Tensor, grad: Any) -> None:
+    """Blame the op whose backward returned a gradient of the wrong shape or dtype (chainer)."""
+    raise RuntimeError(
+        f"backward of op '{node.op}' returned a gradient of shape {tuple(grad.shape)} and dtype "
+        f"{grad.dtype} for input {index}, which has shape {tuple(parent.data.shape)} and dtype "
+        f"{parent.data.dtype}. This is a bug in the op '{node.op}': its backward must return "
+        "one gradient per input, shaped like that input (use autograd.sum_to)."
+    )
 
 
 def run_backward(root: Tensor, grad: Any, retain_graph: bool = False) -> None:
@@ -140,11 +138,14 @@ def run_backward(root: Tensor, grad: Any, retain_graph: bool = False) -> None:
     # Gradient arrays may share memory: add's backward hands one array to both inputs, reshape
     # returns a view, the seed belongs to the caller. Pending node gradients are never mutated
     # (they accumulate out of place), but a leaf's .grad is accumulated in place, so a leaf only
-    # takes an array whose memory nobody else holds; otherwise it takes a copy.
-    ledger = _Ownership()
-    ledger.leaf_owned.add(_memory_owner(grad))  # the seed belongs to the caller
+    # takes an array whose memory nobody else holds; otherwise it takes a copy. The ledger:
+    # `leaf_owned`, the memory (id of the owning array) of every leaf gradient and of the seed;
+    # `held`, memory -> number of pending node gradients using it. It is inlined below: this
+    # loop runs once per op, and for small networks its bookkeeping is most of the step.
+    leaf_owned = {_memory_owner(grad)}  # the seed belongs to the caller
+    held: dict[int, int] = {}
     if root._node is None:  # a leaf: its gradient is the seed itself
-        ledger.give_to_leaf(root, grad)
+        _give_to_leaf(root, grad, leaf_owned, held)
         return
     order = _topological_order(root._node)
     for node in order:
@@ -155,72 +156,75 @@ def run_backward(root: Tensor, grad: Any, retain_graph: bool = False) -> None:
                 "backpropagate through the same graph again."
             )
     grads: dict[int, Any] = {id(root._node): grad}
-    with no_grad():
+    global _grad_enabled
+    previous_mode, _grad_enabled = _grad_enabled, False  # no_grad(), without its call cost
+    try:
         for node in order:
             g = grads.pop(id(node), None)
             if g is None:
                 continue
-            ledger.release(g)
+            _release(held, g)
             input_grads = node.backward(g)
             if not retain_graph:
                 node.backward = None
             for index, (parent, pg) in enumerate(zip(node.parents, input_grads)):
                 if pg is None or not parent.requires_grad:
                     continue
-                _check_grad(node, index, parent, pg)
+                if pg.shape != parent.data.shape or pg.dtype != parent.data.dtype:
+                    _bad_grad(node, index, parent, pg)
                 if _anomaly_mode:
                     _check_finite(pg, node.op, node.parents, "backward")
                 child = parent._node
                 if child is None:
-                    ledger.give_to_leaf(parent, pg)
+                    _give_to_leaf(parent, pg, leaf_owned, held)
                     continue
                 key = id(child)
                 previous = grads.get(key)
-                if previous is None:
-                    grads[key] = ledger.hold(pg)
+                if previous is not None:
+                    _release(held, previous)
+                    pg = previous + pg  # a fresh array: nobody else holds it
                 else:
-                    ledger.release(previous)
-                    grads[key] = ledger.hold(previous + pg)
+                    base = pg.base
+                    owner = id(pg) if base is None else id(base)
+                    if owner in leaf_owned:
+                        pg = pg.copy()
+                        owner = id(pg)
+                    held[owner] = held.get(owner, 0) + 1
+                    grads[key] = pg
+                    continue
+                held[id(pg)] = 1
+                grads[key] = pg
             if not retain_graph:
                 node.parents = ()
+    finally:
+        _grad_enabled = previous_mode
 
 
-class _Ownership:
-    """Who holds which gradient memory during one backward pass (see run_backward)."""
+def _release(held: dict[int, int], grad: Any) -> None:
+    """One pending node gradient using ``grad``'s memory is done with it."""
+    base = grad.base
+    owner = id(grad) if base is None else id(base)
+    count = held.get(owner, 0)
+    if count > 1:
+        held[owner] = count - 1
+    else:
+        held.pop(owner, None)
 
-    __slots__ = ("leaf_owned", "held")
 
-    def __init__(self) -> None:
-        self.leaf_owned: set[int] = set()  # memory owned by a leaf's .grad (or the caller)
-        self.held: dict[int, int] = {}  # memory -> number of pending node gradients using it
-
-    def hold(self, grad: Any) -> Any:
-        owner = _memory_owner(grad)
-        if owner in self.leaf_owned:
-            grad = grad.copy()
-            owner = id(grad)
-        self.held[owner] = self.held.get(owner, 0) + 1
-        return grad
-
-    def release(self, grad: Any) -> None:
-        owner = _memory_owner(grad)
-        count = self.held.get(owner, 0)
-        if count > 1:
-            self.held[owner] = count - 1
-        else:
-            self.held.pop(owner, None)
-
-    def give_to_leaf(self, leaf: Tensor, grad: Any) -> None:
-        if leaf.grad is not None:
-            leaf.grad += grad
-            return
-        owner = _memory_owner(grad)
-        writeable = getattr(getattr(grad, "flags", None), "writeable", True)
-        if owner in self.leaf_owned or owner in self.held or not writeable:
-            grad = grad.copy()
-            owner = id(grad)
-        self.leaf_owned.add(owner)
-        leaf.grad = grad
+def _give_to_leaf(leaf: Tensor, grad: Any, leaf_owned: set[int], held: dict[int, int]) -> None:
+    """Accumulate into ``leaf.grad``; a first gradient is adopted only if nobody else holds its
+    memory (and it is writeable), else copied."""
+    if leaf.grad is not None:
+        leaf.grad += grad
+        return
+    base = getattr(grad, "base", None)
+    owner = id(grad) if base is None else id(base)
+    writeable = getattr(getattr(grad, "flags", None), "writeable", True)
+    if owner in leaf_owned or owner in held or not writeable:
+        grad = grad.copy()
+        owner = id(grad)
+    leaf_owned.add(owner)
+    leaf.grad = grad
 
 
 def _check_finite(array: Any, op: str, parents: tuple[Tensor, ...], phase: str) -> None:

@@ -131,10 +131,11 @@ class Optimizer:
         One read of each gradient: its sum is NaN or Inf whenever an element is (and only
         overflows for gradients of ~1e38, which are broken anyway), with no boolean temporary.
         """
+        isfinite = math.isfinite
         for gi, group in enumerate(self.param_groups):
             for pi, p in enumerate(group["params"]):
                 g = p.grad
-                if g is not None and not math.isfinite(float(g.sum())):
+                if g is not None and not isfinite(g.sum()):
                     return f"parameter {pi} of group {gi} (shape {p.shape})"
         return None
 
@@ -151,19 +152,20 @@ class Optimizer:
                 raise NonFiniteGradientError(message + " (on_nonfinite='skip' skips such steps.)")
             warnings.warn(message + " This step was skipped.", RuntimeWarning, stacklevel=2)
             return
+        states, update = self.state, self.update
         for group in self.param_groups:
+            wd = 0.0 if self._decoupled_weight_decay else group.get("weight_decay", 0.0)
             for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state.get(id(p))
-                if state is None:
-                    state = self.state[id(p)] = {"step": 0}
-                state["step"] += 1
                 grad = p.grad
-                wd = group.get("weight_decay", 0.0)
-                if wd and not self._decoupled_weight_decay:
+                if grad is None:
+                    continue
+                state = states.get(id(p))
+                if state is None:
+                    state = states[id(p)] = {"step": 0}
+                state["step"] += 1
+                if wd:
                     grad = grad + wd * p.data
-                self.update(p, grad, state, group)
+                update(p, grad, state, group)
 
     _decoupled_weight_decay = False  # AdamW applies its own decay inside update()
 
