@@ -20,6 +20,12 @@ epoch of batches cut once from the data set. Implementations:
 * ``sinapsi.fit``: ``sn.fit(model, x, y, epochs=1, batch_size=..., verbose=0)`` on the same
   data: the loop plus its bookkeeping (shuffling and gathering the batches, the loss of every
   batch as a float, per-layer gradient norms, the data checks of each call); no metrics;
+* ``sinapsi.numpy``: the same loop with sinapsi's optional numba optimizer kernels switched
+  off (only for Adam, and only when numba is installed: then ``sinapsi`` uses them);
+* ``numpy``: a hand-written NumPy step with no autograd and no framework (forward, the loss
+  gradient written out, backward matmuls, the same NumPy optimizer arithmetic): the issue's
+  reference point, the floor that sinapsi's general machinery is measured against. Not run for
+  ``deep`` (no hand-written BatchNorm);
 * ``torch`` / ``torch fused``: the standard PyTorch loop (``optimizer.zero_grad()``, forward,
   ``BCEWithLogitsLoss`` / ``CrossEntropyLoss``, ``backward()``, ``optimizer.step()``) over
   pre-made batches (``torch.from_numpy`` views); default optimizer settings, and for Adam also
@@ -41,9 +47,11 @@ Peak memory: each implementation and network runs again in its own child process
 same number of threads, ``memory_epochs`` epochs) that reports its peak resident set size as the
 OS counts it (``VmHWM`` in /proc/self/status; ``ru_maxrss`` elsewhere). "raw" is that figure;
 "net" subtracts the baseline of a child that only starts Python and imports the same framework
-(sinapsi, torch or sklearn.neural_network, measured the same way). Each child imports only its
-own framework. The children run first, up to one per CPU at a time, while the main process
-imports and runs the checks; all of them have ended before the first timed block. ``--quick``
+(sinapsi, torch or sklearn.neural_network, measured the same way; for sinapsi with Adam and the
+numba kernels on, the baseline also loads numba's runtime, ~60 MiB of code that the first step
+loads, as PyTorch's import loads its own). Each child imports only its own framework. The
+children run first, up to one per CPU at a time, while the main process imports and runs the
+checks; all of them have ended before the first timed block. ``--quick``
 measures only sinapsi's loop and PyTorch's default loop (the pair the memory target compares).
 
 Before any timing, every network is checked: two steps from the same weights (batch 0, then
@@ -116,11 +124,13 @@ from _common import (
 )
 
 REL_TOL = 1e-4
-IMPLS = ("sinapsi", "sinapsi.numpy", "sinapsi.fit", "torch", "torch fused", "sklearn")
+IMPLS = ("sinapsi", "sinapsi.numpy", "sinapsi.fit", "numpy", "torch", "torch fused", "sklearn")
 FRAMEWORK = {  # which library each implementation's child process imports
     "sinapsi": "sinapsi",
     "sinapsi.numpy": "sinapsi",
     "sinapsi.fit": "sinapsi",
+    "numpy": "numpy",
+    "sinapsi+numba": "sinapsi+numba",  # a baseline only: see framework_of
     "torch": "torch",
     "torch fused": "torch",
     "sklearn": "sklearn",
@@ -184,6 +194,18 @@ def numba_kernels() -> str | None:
     return numba.__version__
 
 
+def framework_of(impl: str, net: Net) -> str:
+    """The framework whose import baseline ``impl``'s peak memory is measured against.
+
+    sinapsi's loop and fit with Adam load numba's runtime (llvmlite, ~60 MiB) at their first
+    step when the kernels are on: their baseline is sinapsi plus that runtime, as PyTorch's
+    baseline holds its own runtime. Everything else: the library's plain import.
+    """
+    if impl in ("sinapsi", "sinapsi.fit") and net.optimizer == "adam" and numba_kernels():
+        return "sinapsi+numba"
+    return FRAMEWORK[impl]
+
+
 def implementations(net: Net) -> tuple[str, ...]:
     """The implementations that apply: fused only for Adam, scikit-learn only without BN,
     sinapsi.numpy (the loop with the numba kernels off) only for Adam when numba is active."""
@@ -191,7 +213,7 @@ def implementations(net: Net) -> tuple[str, ...]:
         impl
         for impl in IMPLS
         if not (impl == "torch fused" and net.optimizer != "adam")
-        and not (impl == "sklearn" and net.batchnorm)
+        and not (impl in ("sklearn", "numpy") and net.batchnorm)
         and not (impl == "sinapsi.numpy" and (net.optimizer != "adam" or not numba_kernels()))
     )
 
@@ -236,6 +258,86 @@ def sinapsi_fit(net: Net, model: Any, x: np.ndarray, y: np.ndarray) -> Callable[
                       batch_size=net.batch, verbose=0, seed=0)  # fmt: skip
 
     return epoch
+
+
+def numpy_step(net: Net, model: Any) -> Callable[[Any, Any], Any]:
+    """The issue's reference point: a hand-written NumPy training step, no autograd.
+
+    Forward through the Linear layers (``h @ W.T + b``, activation in place), the loss and its
+    gradient written out (softmax - onehot; sigmoid - y), the backward matmuls, and the same
+    NumPy optimizer arithmetic as sinapsi's (SGD; Adam in 12 passes with one scratch buffer,
+    PyTorch's formula). Starts from ``model``'s weights (a sinapsi Sequential without BN).
+    """
+    params = [np.array(p.data, dtype=np.float32) for p in model.parameters()]
+    weights, biases = params[0::2], params[1::2]
+    relu = net.activation == "relu"
+    moments = [(np.zeros_like(p), np.zeros_like(p), np.empty_like(p)) for p in params]
+    count = [0]
+    beta1, beta2, eps, lr = 0.9, 0.999, 1e-8, net.lr
+
+    def step(x: np.ndarray, y: np.ndarray) -> float:
+        acts, h = [x], x
+        for i, (w, b) in enumerate(zip(weights, biases)):
+            h = h @ w.T
+            h += b
+            if i < len(weights) - 1:
+                if relu:
+                    np.maximum(h, 0.0, out=h)
+                else:
+                    np.tanh(h, out=h)
+            acts.append(h)
+        n = len(x)
+        if net.loss == "bce":
+            loss = (np.maximum(h, 0.0) - h * y + np.log1p(np.exp(-np.abs(h)))).mean()
+            g = (1.0 / (1.0 + np.exp(-h)) - y) * (1.0 / h.size)
+        else:
+            z = h - h.max(axis=1, keepdims=True)
+            e = np.exp(z)
+            total = e.sum(axis=1, keepdims=True)
+            rows = np.arange(n)
+            loss = (np.log(total[:, 0]) - z[rows, y]).mean()
+            g = e / total
+            g[rows, y] -= 1.0
+            g *= 1.0 / n
+        grads: list[Any] = [None] * len(params)
+        for i in range(len(weights) - 1, -1, -1):
+            grads[2 * i] = g.T @ acts[i]
+            grads[2 * i + 1] = g.sum(axis=0)
+            if i:
+                g = g @ weights[i]
+                a = acts[i]
+                if relu:
+                    g *= a > 0
+                else:
+                    g *= 1.0 - a * a
+        count[0] += 1
+        t = count[0]
+        for p, grad, (m, v, tmp) in zip(params, grads, moments):
+            if net.optimizer == "sgd":
+                np.multiply(grad, lr, out=tmp)
+                p -= tmp
+                continue
+            np.subtract(grad, m, out=tmp)
+            tmp *= 1.0 - beta1
+            m += tmp
+            v *= beta2
+            np.multiply(grad, grad, out=tmp)
+            tmp *= 1.0 - beta2
+            v += tmp
+            np.sqrt(v, out=tmp)
+            tmp /= (1.0 - beta2**t) ** 0.5
+            tmp += eps
+            np.divide(m, tmp, out=tmp)
+            tmp *= lr / (1.0 - beta1**t)
+            p -= tmp
+        return float(loss)
+
+    return step
+
+
+def numpy_batches(net: Net, x: np.ndarray, y: np.ndarray) -> list[tuple[Any, np.ndarray]]:
+    t, b = targets(net, y), net.batch
+    return [(x[i : i + b], t[i : i + b]) for i in range(0, len(x), b)]
 
 
 def torch_step(net: Net, model: Any, fused: bool) -> Callable[[Any, Any], Any]:
@@ -327,6 +429,9 @@ def epoch_fns(net: Net, cfg: Config, impls: tuple[str, ...]) -> dict[str, Callab
                 fns[impl] = numpy_only(fns[impl])
         elif impl == "sinapsi.fit":
             fns[impl] = sinapsi_fit(net, sinapsi_net(net, seed=0), x, y)
+        elif impl == "numpy":
+            step = numpy_step(net, sinapsi_net(net, seed=0))
+            fns[impl] = epoch_of(step, numpy_batches(net, x, y))
         elif impl in ("torch", "torch fused"):
             model = torch_twin(net, sinapsi_net(net, seed=0))
             step = torch_step(net, model, fused=impl == "torch fused")
@@ -354,6 +459,9 @@ def check_net(net: Net, impls: tuple[str, ...]) -> dict[str, Any]:
     for impl, twin in twins.items():
         step = torch_step(net, twin, fused=impl == "torch fused")
         losses[impl] = [float(step(xb, yb).item()) for xb, yb in torch_batches(net, net_x, net_y)]
+    if "numpy" in impls:
+        step = numpy_step(net, sinapsi_net(net, seed=0))
+        losses["numpy"] = [step(xb, yb) for xb, yb in numpy_batches(net, net_x, net_y)]
     epoch_mean = {"sinapsi": float(np.mean(losses["sinapsi"]))}
     if "sinapsi.fit" in impls:
         import sinapsi as sn
@@ -367,7 +475,7 @@ def check_net(net: Net, impls: tuple[str, ...]) -> dict[str, Any]:
         epoch_mean["sklearn"] = _sklearn_epoch_loss(net, model_weights(sinapsi_net(net)), net_x,
                                                     net_y)  # fmt: skip
     errors = {impl: max(rel_err(a, b) for a, b in zip(losses[impl], losses["sinapsi"]))
-              for impl in twins}  # fmt: skip
+              for impl in losses if impl != "sinapsi"}  # fmt: skip
     errors.update(
         {impl: rel_err(v, epoch_mean["sinapsi"]) for impl, v in epoch_mean.items()
          if impl != "sinapsi"}
@@ -413,8 +521,15 @@ def memory_child(impl: str, config: str, samples: int, epochs: int, threads: int
         torch.set_num_threads(threads)
     elif framework == "sklearn":
         import sklearn.neural_network  # noqa: F401
+    elif framework == "numpy":
+        pass  # numpy itself is imported by every child
     else:
         import sinapsi  # noqa: F401
+
+        if framework == "sinapsi+numba":  # the runtime that Adam's first step loads
+            from sinapsi.optim import _numba
+
+            _numba.enabled()
     after_import = peak_rss_kib()
     if config != "baseline":
         net = NETS[config]
@@ -427,6 +542,8 @@ def memory_child(impl: str, config: str, samples: int, epochs: int, threads: int
                 epoch = numpy_only(epoch)
         elif impl == "sinapsi.fit":
             epoch = sinapsi_fit(net, sinapsi_net(net, seed=0), x, y)
+        elif impl == "numpy":
+            epoch = epoch_of(numpy_step(net, sinapsi_net(net, seed=0)), numpy_batches(net, x, y))
         elif impl in ("torch", "torch fused"):
             step = torch_step(net, torch_net(net), fused=impl == "torch fused")
             epoch = epoch_of(step, torch_batches(net, x, y))
@@ -461,7 +578,7 @@ class MemoryRuns:
         for net in nets:
             jobs += [(impl, net.name, n_samples(net, cfg)) for impl in implementations(net)
                      if impl in cfg.memory_impls]  # fmt: skip
-        frameworks = sorted({FRAMEWORK[impl] for impl, _, _ in jobs})
+        frameworks = sorted({framework_of(impl, NETS[name]) for impl, name, _ in jobs})
         self.jobs = [(fw, "baseline", 0) for fw in frameworks] + jobs
         self.nets, self.cfg, self.threads = nets, cfg, threads
         self.pool: ThreadPoolExecutor | None = None
@@ -495,7 +612,8 @@ class MemoryRuns:
         for r in results:
             if r["config"] == "baseline":
                 continue
-            base = baselines.get(FRAMEWORK[r["impl"]], {}).get("raw_mib")
+            framework = framework_of(r["impl"], NETS[r["config"]])
+            base = baselines.get(framework, {}).get("raw_mib")
             if "error" in r or base is None:
                 per_net[r["config"]][r["impl"]] = {"error": r.get("error", "no baseline")}
                 continue
@@ -632,12 +750,13 @@ def print_report(report: dict[str, Any], cfg: Config) -> None:
     )
     print(
         f"  {'net':<6}{'vs torch':>20}{'vs fused':>10}{'vs sklearn':>20}{'fit/loop':>10}"
-        f"{'%peak':>18}{'memory':>18}"
+        f"{'vs numpy':>10}{'%peak':>18}{'memory':>18}"
     )
     for name, r in report["results"].items():
         t, ratios = r["targets"], r["ratios"]
         fused = ratios.get("sinapsi/torch fused")
         fit = ratios.get("sinapsi/sinapsi.fit")
+        hand = ratios.get("sinapsi/numpy")
         peak = t.get("peak_fraction")
         peak_s = (
             _fmt_ratio(peak) if peak else f"{r['implementations']['sinapsi']['peak_fraction']:.1%}"
@@ -647,7 +766,8 @@ def print_report(report: dict[str, Any], cfg: Config) -> None:
         print(
             f"  {name:<6}{_fmt_ratio(t.get('sinapsi/torch')):>20}"
             f"{'-' if fused is None else f'{fused:.2f}':>10}{sk:>20}"
-            f"{'-' if fit is None else f'{1 / fit:.2f}':>10}{peak_s:>18}"
+            f"{'-' if fit is None else f'{1 / fit:.2f}':>10}"
+            f"{'-' if hand is None else f'{hand:.2f}':>10}{peak_s:>18}"
             f"{'-' if mem is None else _fmt_ratio(mem):>18}"
         )
     missed = [f"{n}: {k}" for n, r in report["results"].items() for k, v in r["targets"].items()

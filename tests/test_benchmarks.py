@@ -47,7 +47,7 @@ def test_mlp_benchmark_runs_quick_and_writes_json(tmp_path):
         impls = result["implementations"]
         expected = {"sinapsi", "sinapsi.fit", "torch"}
         expected |= {"torch fused"} if name != "tiny" else set()
-        expected |= {"sklearn"} if name != "deep" else set()
+        expected |= {"sklearn", "numpy"} if name != "deep" else set()
         if report["environment"]["numba_kernels"] and name != "tiny":  # tiny trains with SGD
             expected |= {"sinapsi.numpy"}
         assert set(impls) == expected, name

@@ -16,11 +16,27 @@ from ._util import normalize_axes, operand
 __all__ = ["sum", "mean", "max", "min", "var", "logsumexp"]
 
 
+_SMALL = 4096  # up to this many elements a filled array is cheaper than a broadcast view
+
+
 def _expand(g: Any, shape: tuple[int, ...], axes: tuple[int, ...] | None, keepdims: bool) -> Any:
-    """Broadcast a reduced gradient back to the input's ``shape`` (a read-only view)."""
+    """Broadcast a reduced gradient back to the input's ``shape``.
+
+    A read-only view for large inputs; a small input gets a filled array instead, because
+    ``broadcast_to`` costs ~4 us of Python per call, the largest item of a small net's
+    ``mean`` backward.
+    """
     xp = backend.get_array_module(g)
     if axes is not None and not keepdims:
         g = xp.expand_dims(g, axes)
+    if axes is None:
+        n = 1
+        for d in shape:
+            n *= d
+        if n <= _SMALL:
+            out = xp.empty(shape, dtype=g.dtype)
+            out[...] = g
+            return out
     return xp.broadcast_to(g, shape)
 
 
