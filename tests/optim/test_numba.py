@@ -48,8 +48,7 @@ def run_adam(enabled, dtype, shape, steps=6, cls=optim.Adam, **options):
     ],
 )
 def test_kernel_is_bit_identical_to_numpy(dtype, cls, options):
-    shape = (64, 70)  # above MIN_SIZE: the kernel runs
-    assert np.prod(shape) >= _numba.MIN_SIZE
+    shape = (64, 70)
     fused = run_adam(True, dtype, shape, cls=cls, **options)
     plain = run_adam(False, dtype, shape, cls=cls, **options)
     for a, b in zip(fused, plain):
@@ -65,7 +64,7 @@ def test_kernel_runs_only_where_it_applies(numba_on):
 
     args = (0.9, 0.999, 1e-3, 1e-8, 1)
     assert _numba.adam_update(*arrays((64, 64)), *args)
-    assert not _numba.adam_update(*arrays((8, 8)), *args)  # small: NumPy is faster
+    assert _numba.adam_update(*arrays((3,)), *args)
     p, g, m, v = arrays((64, 128))
     before = p.copy()
     assert not _numba.adam_update(p[:, ::2], g[:, ::2], m[:, ::2], v[:, ::2], *args)
@@ -79,7 +78,7 @@ def test_kernel_runs_only_where_it_applies(numba_on):
 
 
 def test_numba_adam_matches_torch(numba_on):
-    """A model whose first layer takes the kernel: 30 steps equal PyTorch's Adam."""
+    """30 steps through the kernel equal PyTorch's Adam."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((16, 64))
     y = rng.integers(0, 5, 16)
@@ -90,7 +89,6 @@ def test_numba_adam_matches_torch(numba_on):
     with torch.no_grad():
         for p, q in zip(ours.parameters(), theirs.parameters()):
             q.copy_(torch.from_numpy(p.data))
-    assert ours[0].weight.data.size >= _numba.MIN_SIZE
     opt = optim.Adam(ours.parameters(), lr=0.01, weight_decay=1e-3)
     topt = torch.optim.Adam(theirs.parameters(), lr=0.01, weight_decay=1e-3)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)

@@ -1,10 +1,11 @@
-"""Optional numba kernels: an optimizer update in one pass over memory, on both cores.
+"""Optional numba kernels: an optimizer update in one pass over memory.
 
 NumPy runs Adam as a dozen whole-array passes on one core (each ``out=`` ufunc reads and
 writes every element); for a large parameter the update then costs a fifth of a training
 step. With `numba <https://numba.pydata.org>`_ installed (``pip install sinapsi[fast]``), Adam
-updates float32/float64 NumPy parameters of at least :data:`MIN_SIZE` elements with one fused
-loop instead, split over the cores. The loop does the same IEEE operations in the same order
+updates float32/float64 NumPy parameters with one fused loop instead: 0.41 ms per million
+floats against 2.3 ms, and faster at every size down to 64 elements (one core: threads fought
+OpenBLAS's, see ``_numba_kernels``). The loop does the same IEEE operations in the same order
 and precision as the NumPy path, so the results are bit-identical (tested); without numba, on
 CuPy arrays, or with ``SINAPSI_NUMBA=0`` in the environment (or :func:`set_enabled(False)`),
 the NumPy path runs.
@@ -21,9 +22,7 @@ from typing import Any
 
 from .. import backend
 
-__all__ = ["MIN_SIZE", "adam_update", "available", "enabled", "set_enabled"]
-
-MIN_SIZE = 2048  # below this, the call overhead (~12 us) outweighs the passes saved
+__all__ = ["adam_update", "available", "enabled", "set_enabled"]
 
 _enabled = os.environ.get("SINAPSI_NUMBA", "1").strip().lower() not in ("0", "false", "no", "")
 _kernels: dict[str, Any] | None = None  # compiled on first use; {} when numba is missing
@@ -71,9 +70,9 @@ def adam_update(
     """Adam's update of ``param`` (and its moments ``m``, ``v``) in place, as one kernel.
 
     Returns False, changing nothing, where the kernel does not apply (disabled, numba
-    missing, a small or non-contiguous array, mixed dtypes, CuPy): the caller then runs NumPy.
+    missing, a non-contiguous array, mixed dtypes, CuPy): the caller then runs NumPy.
     """
-    if not _enabled or param.size < MIN_SIZE:
+    if not _enabled:
         return False
     if backend.get_array_module(param) is not backend.numpy:
         return False
