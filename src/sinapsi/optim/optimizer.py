@@ -132,10 +132,14 @@ class Optimizer:
         overflows for gradients of ~1e38, which are broken anyway), with no boolean temporary.
         """
         isfinite = math.isfinite
+        numpy_sum = backend.numpy.add.reduce  # ndarray.sum's Python wrapper costs ~0.7 us more
         for gi, group in enumerate(self.param_groups):
             for pi, p in enumerate(group["params"]):
                 g = p.grad
-                if g is not None and not isfinite(g.sum()):
+                if g is None:
+                    continue
+                total = numpy_sum(g, axis=None) if type(g) is backend.numpy.ndarray else g.sum()
+                if not isfinite(total):
                     return f"parameter {pi} of group {gi} (shape {p.shape})"
         return None
 

@@ -63,6 +63,9 @@ class SGD(Optimizer):
 
     def update(self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]):
         momentum = group["momentum"]
+        if not momentum and param.data.size <= 4096:  # small: a temporary is cheaper than
+            param.data -= grad * group["lr"]  # looking up the scratch buffer (same numbers)
+            return
         xp = get_array_module(param.data)
         tmp = scratch(self, param)  # no new arrays per step
         if momentum:
