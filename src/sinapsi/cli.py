@@ -785,7 +785,7 @@ def _add_word2vec(sub: Any) -> None:
     )
     p.add_argument("--epochs", type=_int_at_least(1), default=5, help="(default: 5)")
     p.add_argument(
-        "--batch-size", type=_int_at_least(1), default=1024, help="pairs per step (default: 1024)"
+        "--batch-size", type=_int_at_least(1), default=4096, help="pairs per step (default: 4096)"
     )
     p.add_argument(
         "--lr", type=_positive_float, default=0.025, help="learning rate (default: 0.025)"

@@ -37,6 +37,11 @@ def test_read_corpus_iterables():
     assert list(corpus) == [["a", "b", "c"], ["x", "Y"]]
     assert list(corpus) == list(corpus)
 
+    class Word(str):
+        pass
+
+    assert list(read_corpus([(Word("a"), "b")])) == [["a", "b"]]  # str subclasses are tokens
+
 
 def test_read_corpus_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="'.*missing.txt' does not exist"):
@@ -47,6 +52,8 @@ def test_read_corpus_errors(tmp_path):
         read_corpus(3)
     with pytest.raises(TypeError, match="sentence 1 of the corpus is a int"):
         list(read_corpus(["ok", 5]))
+    with pytest.raises(TypeError, match="sentence 0 of the corpus is a list"):
+        list(read_corpus([["a", 5]]))
 
 
 def test_build_counts_order_and_lookup():

@@ -9,13 +9,22 @@ import pytest
 
 import sinapsi as sn
 from sinapsi.embeddings import Vocabulary
+from sinapsi.embeddings.negative_sampling import (
+    NegativeSampler,
+    _alias_table,
+    _lookup,
+    negative_sampling_loss,
+    negative_sampling_loss_rows,
+    shared_negative_sampling_loss_rows,
+)
 from sinapsi.embeddings.word2vec import (
     CBOW,
-    NegativeSampler,
     SkipGram,
     SparseAdagrad,
     SparseAdam,
     SparseSGD,
+    _batches,
+    _unique_inverse,
     cbow_windows,
     sparse_step,
     train_word2vec,
@@ -79,6 +88,135 @@ def test_negative_sampler_follows_unigram_power():
     np.testing.assert_allclose(sampler.probabilities, p)
 
 
+@pytest.mark.parametrize("n", [1, 2, 7, 1000, 50_000])
+def test_alias_table_encodes_the_distribution_exactly(n):
+    # a Zipf-like vocabulary: a few "large" columns fill the deficits of many "small" ones
+    counts = np.floor(1e6 / np.arange(1, n + 1) ** 1.1) + 1
+    p = counts**0.75 / (counts**0.75).sum()
+    keep, alias = _alias_table(p)
+    assert keep.shape == alias.shape == (n,)
+    assert keep.min() >= 0 and keep.max() <= 1 and alias.min() >= 0 and alias.max() < n
+    # P(w) = (keep[w] + sum of (1 - keep[i]) over the columns i aliased to w) / n
+    implied = (keep + np.bincount(alias, weights=1 - keep, minlength=n)) / n
+    np.testing.assert_allclose(implied, p, rtol=1e-9, atol=0)
+
+
+def test_alias_sampler_draws_follow_the_distribution():
+    words = [f"w{i}" for i in range(200)]
+    vocab = Vocabulary(words, np.floor(5000 / np.arange(1, 201)).astype(np.int64) + 1)
+    sampler = NegativeSampler(vocab, k=5, rng=0)
+    draws = sampler((400, 1000))
+    assert draws.dtype == np.int64 and draws.min() >= 0 and draws.max() < 200
+    observed = np.bincount(draws.ravel(), minlength=200)
+    expected = draws.size * vocab.noise_distribution(0.75)
+    chi2 = ((observed - expected) ** 2 / expected).sum()
+    assert chi2 < 290  # 199 degrees of freedom: P(chi2 > 290) ~ 2e-5
+    # a sampler drawing from the wrong distribution (plain unigram) fails the same test
+    unigram = vocab.counts / vocab.counts.sum() * draws.size
+    assert ((observed - unigram) ** 2 / unigram).sum() > 10 * 290
+    again = NegativeSampler(vocab, k=5, rng=0)((400, 1000))
+    np.testing.assert_array_equal(draws, again)
+
+
+@pytest.mark.parametrize("n, size", [(50, 40), (50, 6), (10_000, 30)])
+def test_unique_inverse_equals_np_unique(n, size):
+    ids = np.random.default_rng(n).integers(0, n, (size, 3))
+    uniq, inverse = _unique_inverse(ids, n)
+    expect_uniq, expect_inverse = np.unique(ids, return_inverse=True)
+    np.testing.assert_array_equal(uniq, expect_uniq)
+    np.testing.assert_array_equal(inverse, expect_inverse.reshape(ids.shape))
+    assert inverse.dtype == np.int32
+
+
+def _table_and_inputs(seed, b=9, u=6, d=3, k=4):
+    rng = np.random.default_rng(seed)
+    h = sn.Tensor(rng.normal(size=(b, d)), dtype="float64", requires_grad=True)
+    table = sn.Tensor(rng.normal(size=(u, d)), dtype="float64", requires_grad=True)
+    return h, table, rng.integers(0, u, b), rng.integers(0, u, (b, k))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_loss_rows_equals_loss_on_gathered_rows(reduction):
+    h, table, pos, neg = _table_and_inputs(0)
+    fused = negative_sampling_loss_rows(h, table, pos, neg, reduction)
+    fused.backward()
+    grads = h.grad.copy(), table.grad.copy()
+    h.grad = table.grad = None
+    plain = negative_sampling_loss(h, table[pos], table[neg], reduction)
+    plain.backward()
+    assert float(fused.data) == pytest.approx(float(plain.data), rel=1e-12)
+    np.testing.assert_allclose(grads[0], h.grad, rtol=1e-12)
+    np.testing.assert_allclose(grads[1], table.grad, rtol=1e-12, atol=1e-15)
+
+
+def test_loss_rows_gradcheck_and_errors():
+    h, table, pos, neg = _table_and_inputs(1)
+    assert sn.gradcheck(lambda a, t: negative_sampling_loss_rows(a, t, pos, neg), [h, table])
+    with pytest.raises(ValueError, match="neg_ids must be \\(B, K\\) with B = 9"):
+        negative_sampling_loss_rows(h, table, pos, neg[:3])
+    with pytest.raises(ValueError, match="pos_ids \\(B,\\)"):
+        negative_sampling_loss_rows(h, table, pos[:4], neg)
+    with pytest.raises(TypeError, match="one dtype"):
+        negative_sampling_loss_rows(h, sn.Tensor(table.data, dtype="float32"), pos, neg)
+
+
+def test_shared_negative_loss_equals_its_definition():
+    h, table, pos, _ = _table_and_inputs(2, b=10)
+    neg = np.random.default_rng(3).integers(0, 6, (3, 4))  # groups of ceil(10/3) = 4, 4, 2
+    H, T = h.data, table.data  # noqa: N806
+
+    def softplus(x):
+        return np.logaddexp(0.0, x)
+
+    expected = 0.0
+    for i in range(10):
+        expected += softplus(-(H[i] @ T[pos[i]]))
+        expected += 5 / 4 * sum(softplus(H[i] @ T[j]) for j in neg[i // 4])
+    got = shared_negative_sampling_loss_rows(h, table, pos, neg, negative=5, reduction="sum")
+    assert float(got.data) == pytest.approx(expected, rel=1e-12)
+    mean = shared_negative_sampling_loss_rows(h, table, pos, neg, negative=5)
+    assert float(mean.data) == pytest.approx(expected / 10, rel=1e-12)
+
+
+@pytest.mark.parametrize("groups", [1, 3, 5, 10])
+def test_shared_negative_loss_gradcheck(groups):
+    h, table, pos, _ = _table_and_inputs(4, b=10)
+    neg = np.random.default_rng(groups).integers(0, 6, (groups, 3))
+
+    def fn(a, t):
+        return shared_negative_sampling_loss_rows(a, t, pos, neg, negative=2)
+
+    assert sn.gradcheck(fn, [h, table])
+
+
+def test_shared_negatives_of_one_pair_each_are_the_classic_loss():
+    h, table, pos, neg = _table_and_inputs(5)
+    shared = shared_negative_sampling_loss_rows(h, table, pos, neg, negative=neg.shape[1])
+    shared.backward()
+    grads = h.grad.copy(), table.grad.copy()
+    h.grad = table.grad = None
+    classic = negative_sampling_loss_rows(h, table, pos, neg)
+    classic.backward()
+    assert float(shared.data) == pytest.approx(float(classic.data), rel=1e-12)
+    np.testing.assert_allclose(grads[0], h.grad, rtol=1e-12)
+    np.testing.assert_allclose(grads[1], table.grad, rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match="neg_ids must be \\(G, S\\)"):
+        shared_negative_sampling_loss_rows(h, table, pos, np.zeros((8, 2), int), negative=2)
+
+
+def test_lookup_matches_getitem():
+    rng = np.random.default_rng(6)
+    table = sn.Tensor(rng.normal(size=(5, 3)), dtype="float64", requires_grad=True)
+    ids = np.array([[0, 4, 4], [2, 0, 4]])
+    weights = rng.normal(size=(2, 3, 3))
+    (_lookup(table, ids) * weights).sum().backward()
+    fused = table.grad.copy()
+    table.grad = None
+    (table[ids] * weights).sum().backward()
+    np.testing.assert_allclose(fused, table.grad, rtol=1e-12)
+    assert sn.gradcheck(lambda t: _lookup(t, ids) * weights, [table])
+
+
 def test_negative_sampling_loss_gradcheck():
     model = SkipGram(6, 3, rng=0, dtype="float64")
     rng = np.random.default_rng(1)
@@ -125,9 +263,10 @@ def test_loss_matches_formula():
     assert float(model(c, o, neg, reduction="sum").data) == pytest.approx(np.sum(per))
 
 
+@pytest.mark.parametrize("V", [12, 40])  # the batch touches > half the output rows, or not
 @pytest.mark.parametrize("cls", [SkipGram, CBOW])
-def test_sparse_sgd_step_equals_dense_step(cls):
-    V, D, lr = 12, 4, 0.1
+def test_sparse_sgd_step_equals_dense_step(cls, V):
+    D, lr = 4, 0.1
     model = cls(V, D, rng=0, dtype="float64")
     rng = np.random.default_rng(5)
     model.context.weight.data[...] = rng.normal(size=(V, D))
@@ -168,6 +307,60 @@ def test_sparse_sgd_step_equals_dense_step(cls):
     assert len(untouched_in) and len(untouched_out)
 
 
+def test_sparse_step_with_shared_negatives_equals_dense_step():
+    V, D, lr = 12, 4, 0.1
+    model = SkipGram(V, D, rng=0, dtype="float64")
+    model.context.weight.data[...] = np.random.default_rng(7).normal(size=(V, D))
+    c = np.array([0, 3, 3, 5, 0, 9, 2])
+    o = np.array([1, 4, 1, 6, 2, 3, 3])
+    neg = np.array([[2, 7, 7], [0, 1, 11], [4, 4, 6]])  # groups of 3, 3 and 1 pairs
+    sparse = copy.deepcopy(model)
+    loss = shared_negative_sampling_loss_rows(
+        model.center(c), model.context.weight, o, neg, negative=5, reduction="sum"
+    )
+    loss.backward()
+    expect_in = model.center.weight.data - lr * model.center.weight.grad
+    expect_out = model.context.weight.data - lr * model.context.weight.grad
+    opt = SparseSGD([sparse.center.weight, sparse.context.weight], lr)
+    got = sparse_step(sparse, opt, c, o, neg, shared_as=5)
+    assert got == pytest.approx(float(loss.data))
+    np.testing.assert_allclose(sparse.center.weight.data, expect_in, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(sparse.context.weight.data, expect_out, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("opt_cls", [SparseSGD, SparseAdagrad, SparseAdam])
+def test_sparse_update_with_known_values_is_the_same(opt_cls):
+    rng = np.random.default_rng(8)
+    a = sn.Tensor(rng.normal(size=(10, 3)), dtype="float64")
+    b = sn.Tensor(a.data.copy(), dtype="float64")
+    rows = np.array([1, 4, 5, 9])
+    opt_a, opt_b = opt_cls([a], 0.1), opt_cls([b], 0.1)
+    for _ in range(3):
+        grad = rng.normal(size=(4, 3))
+        opt_a.begin_step()
+        opt_b.begin_step()
+        opt_a.update(a, rows, grad)
+        opt_b.update(b, rows, grad, b.data[rows])
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+@pytest.mark.parametrize("opt_cls", [SparseAdagrad, SparseAdam])
+def test_sparse_adaptive_optimizers_leave_untouched_rows(opt_cls):
+    # most rows are used (sparse_step may then update the whole table), but rows 8 and 9 never
+    model = SkipGram(10, 3, rng=0, dtype="float64")
+    model.context.weight.data[...] = np.random.default_rng(9).normal(size=(10, 3))
+    opt = opt_cls([model.center.weight, model.context.weight], 0.05)
+    c, o = np.array([0, 1, 2, 3]), np.array([4, 5, 6, 7])
+    sparse_step(model, opt, c, o, np.array([[0, 1], [2, 3], [4, 5], [6, 7]]))
+    before_in, before_out = model.center.weight.data.copy(), model.context.weight.data.copy()
+    sparse_step(model, opt, c[:2], o[:2], np.array([[0, 1], [2, 3]]))  # 6 output rows of 10
+    untouched_in, untouched_out = [2, 3, 4, 5, 6, 7, 8, 9], [6, 7, 8, 9]
+    np.testing.assert_array_equal(model.center.weight.data[untouched_in], before_in[untouched_in])
+    np.testing.assert_array_equal(
+        model.context.weight.data[untouched_out], before_out[untouched_out]
+    )
+
+
 @pytest.mark.parametrize("opt_cls", [SparseAdagrad, SparseAdam])
 def test_sparse_adaptive_optimizers_reduce_loss(opt_cls):
     model = SkipGram(10, 4, rng=0, dtype="float64")
@@ -179,6 +372,47 @@ def test_sparse_adaptive_optimizers_reduce_loss(opt_cls):
     for _ in range(30):
         last = sparse_step(model, opt, c, o, neg)
     assert last < first
+
+
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+def test_batches_stay_in_sentences(model):
+    # every word is unique to its sentence, so a pair across sentences would show
+    sentences = [[f"s{i}w{j}" for j in range(n)] for i, n in enumerate([3, 40, 1, 7, 25] * 30)]
+    vocab = Vocabulary.build(sentences, min_count=1)
+    sentence_of = np.array([int(w[1 : w.index("w")]) for w in vocab.words])
+
+    def run(seed):
+        return list(
+            _batches(
+                sentences, vocab, model, 3, 0.0, 64, np.random.default_rng(seed),
+                chunk_words=300,
+            )
+        )  # fmt: skip
+
+    out = run(0)
+    assert sum(consumed for consumed, _ in out) == sum(map(len, sentences))
+    assert all(0 < len(batch[0]) <= 64 for _, batch in out)
+    for _, batch in out:
+        if model == "cbow":
+            centers, contexts, mask = batch
+            assert mask.any(axis=1).all()
+            assert (sentence_of[contexts] == sentence_of[centers][:, None])[mask].all()
+        else:
+            centers, contexts = batch
+            assert (sentence_of[centers] == sentence_of[contexts]).all()
+    # the same pairs as sentence by sentence with the full window (dynamic windows are subsets)
+    if model == "skipgram":
+        pairs = sorted(p for _, (c, o) in out for p in zip(c.tolist(), o.tolist()))
+        full = sorted(
+            p
+            for s in sentences
+            for p in zip(*(a.tolist() for a in window_pairs(vocab.encode(s), 3, dynamic=False)))
+        )
+        assert set(pairs) <= set(full) and len(pairs) == len(set(pairs)) and len(pairs) > 1000
+    again = run(0)
+    for (_, x), (_, y) in zip(out, again):
+        for a, b in zip(x, y):
+            np.testing.assert_array_equal(a, b)
 
 
 def test_planted_analogy_and_reproducibility():
@@ -212,6 +446,18 @@ def test_other_models_and_optimizers_learn(model, optimizer, lr):
     assert kv.similarity("queen", "king") > kv.similarity("queen", "field")
 
 
+def test_shared_negatives_learn_and_are_reproducible():
+    corpus = royal_corpus(2000, seed=0)
+    kwargs = dict(dim=20, window=4, negative=5, min_count=1, sample=0, epochs=3)
+    kwargs.update(batch_size=256, seed=42, share_negatives=16)
+    kv = train_word2vec(corpus, **kwargs)
+    assert kv.analogy("man", "king", "woman")[0][0] == "queen"
+    assert kv.analogy("woman", "queen", "man")[0][0] == "king"
+    np.testing.assert_array_equal(kv.vectors, train_word2vec(corpus, **kwargs).vectors)
+    classic = train_word2vec(corpus, **{**kwargs, "share_negatives": 1})
+    assert not np.array_equal(kv.vectors, classic.vectors)
+
+
 def test_train_validates_arguments():
     with pytest.raises(ValueError, match="model"):
         train_word2vec([["a", "b"]], model="glove", min_count=1)
@@ -219,6 +465,8 @@ def test_train_validates_arguments():
         train_word2vec([["a", "b"]], optimizer="rmsprop", min_count=1)
     with pytest.raises(ValueError, match="window"):
         train_word2vec([["a", "b"]], window=0, min_count=1)
+    with pytest.raises(ValueError, match="share_negatives must be a positive int .*got 0"):
+        train_word2vec([["a", "b"]], share_negatives=0, min_count=1)
 
 
 def test_train_from_file_with_progress_bar(tmp_path, capsys):

@@ -6,16 +6,24 @@ Decomposed as in chainer's word2vec example (DESIGN.md section 26):
   window iterators :func:`window_pairs` (skip-gram) / :func:`cbow_windows` (CBOW);
 * the models: :class:`SkipGram` and :class:`CBOW`, Modules over two
   :class:`~sinapsi.nn.Embedding` tables (``center``: input vectors, ``context``: output vectors);
-* the loss: :func:`negative_sampling_loss`, with negatives drawn by :class:`NegativeSampler`
-  from the unigram distribution raised to 0.75;
+* the loss (module :mod:`.negative_sampling`): :func:`negative_sampling_loss`, with negatives
+  drawn by :class:`NegativeSampler` (Walker's alias method) from the unigram distribution
+  raised to 0.75;
 * the loop: :func:`train_word2vec`.
 
 Sparse updates. ``model(...)`` is the dense autograd path: its gradient is a full
 ``(vocab_size, dim)`` array, fine for tests and small vocabularies. :func:`train_word2vec`
 never builds one: :func:`sparse_step` gathers the unique rows a batch uses into small leaf
-tensors, runs the same loss through autograd on them, and a sparse optimizer
-(:class:`SparseSGD`, :class:`SparseAdagrad`, :class:`SparseAdam`) updates only those rows.
-One step of :class:`SparseSGD` equals a dense SGD step on the same batch (tested).
+tensors, runs the same loss through autograd on them -- as
+:func:`negative_sampling_loss_rows`, the one node that also does the output-vector lookups,
+so that its backward scatters the gradients with sparse products instead of building a
+``(B, K, D)`` array -- and a sparse optimizer (:class:`SparseSGD`, :class:`SparseAdagrad`,
+:class:`SparseAdam`) updates only those rows. One step of :class:`SparseSGD` equals a dense
+SGD step on the same batch (tested).
+
+An opt-in variant shares the negatives among groups of pairs
+(:func:`shared_negative_sampling_loss_rows`, ``train_word2vec(share_negatives=G)``): same
+expected loss, faster, but not word2vec's algorithm.
 
 >>> sentences = [["the", "cat", "sat"], ["the", "dog", "sat"]] * 20
 >>> kv = train_word2vec(sentences, dim=8, window=2, min_count=1, sample=0, epochs=1, seed=0)
@@ -31,11 +39,17 @@ from typing import Any
 
 import numpy as np
 
-from .. import ops
-from ..autograd import make_result
-from ..backend import get_array_module, new_rng, special
+from ..backend import get_array_module, new_rng
 from ..nn import Embedding, Module
 from ..tensor import Tensor
+from .negative_sampling import (
+    NegativeSampler,
+    _lookup,
+    _masked_mean,
+    negative_sampling_loss,
+    negative_sampling_loss_rows,
+    shared_negative_sampling_loss_rows,
+)
 from .vectors import KeyedVectors
 from .vocab import Vocabulary, read_corpus
 
@@ -48,6 +62,8 @@ __all__ = [
     "SparseSGD",
     "cbow_windows",
     "negative_sampling_loss",
+    "negative_sampling_loss_rows",
+    "shared_negative_sampling_loss_rows",
     "sparse_step",
     "train_word2vec",
     "window_pairs",
@@ -130,78 +146,7 @@ def cbow_windows(
     return ids[keep], contexts[keep], mask[keep]
 
 
-class NegativeSampler:
-    """Draws negatives from ``counts ** power`` (unigram^0.75 by default), vectorized.
-
-    Uses a cumulative table and ``searchsorted`` on uniform draws. ``sampler(shape)`` returns
-    int64 ids of that shape; ``sampler.sample(n)`` gives ``(n, k)``. As in word2vec, a negative
-    may coincide with the positive word.
-    """
-
-    def __init__(self, vocab: Vocabulary, k: int = 5, power: float = 0.75, rng: Any = None):
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ValueError(f"k (negatives per positive) must be a positive int, got {k!r}")
-        self.k = int(k)
-        self.power = float(power)
-        self.probabilities = vocab.noise_distribution(power)
-        self._cdf = np.cumsum(self.probabilities)
-        self._cdf[-1] = 1.0
-        self.rng = new_rng(rng)
-
-    def __call__(self, shape: Any) -> np.ndarray:
-        u = self.rng.random(shape)
-        return np.searchsorted(self._cdf, u, side="right").astype(np.int64)
-
-    def sample(self, n: int) -> np.ndarray:
-        """``(n, k)`` negative ids."""
-        return self((int(n), self.k))
-
-
 # ---------------------------------------------------------------------------- models
-def negative_sampling_loss(
-    h: Tensor, u_pos: Tensor, u_neg: Tensor, reduction: str = "mean"
-) -> Tensor:
-    """``-log s(u_o . h) - sum_k log s(-u_k . h)``, with ``s`` the sigmoid, per pair.
-
-    ``h`` (B, D): input vectors; ``u_pos`` (B, D): output vectors of the true words;
-    ``u_neg`` (B, K, D): output vectors of the negatives. ``-log s(x) = softplus(-x)``, computed
-    as ``logaddexp(0, -x)``, keeps it finite for any score. ``reduction``: "mean" (over the B
-    pairs) or "sum".
-
-    One fused graph node: it is word2vec's hot loop, and composed from mul/sum/softplus it
-    took about 12 nodes and as many temporaries per batch. The gradients are the classic
-    ones: ``d/d(u_o . h) = s(u_o . h) - 1`` and ``d/d(u_k . h) = s(u_k . h)``.
-    """
-    if reduction not in ("mean", "sum"):
-        raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
-    xp = get_array_module(h.data)
-    H, P, N = h.data, u_pos.data, u_neg.data  # noqa: N806
-    pos = xp.einsum("bd,bd->b", H, P)
-    neg = xp.einsum("bkd,bd->bk", N, H)
-    total = xp.logaddexp(0.0, -pos).sum() + xp.logaddexp(0.0, neg).sum()
-    scale = 1.0 / len(H) if reduction == "mean" else 1.0
-    data = xp.asarray(total * scale, dtype=H.dtype)
-
-    def backward(g: Any) -> tuple[Any, Any, Any]:
-        sigmoid = special(xp).expit
-        d_pos = (sigmoid(pos) - 1.0) * (g * scale)  # (B,)
-        d_neg = sigmoid(neg) * (g * scale)  # (B, K)
-        gh = d_pos[:, None] * P + xp.einsum("bk,bkd->bd", d_neg, N) if h.requires_grad else None
-        gp = d_pos[:, None] * H if u_pos.requires_grad else None
-        gn = d_neg[:, :, None] * H[:, None, :] if u_neg.requires_grad else None
-        return gh, gp, gn
-
-    return make_result(data, "negative_sampling_loss", (h, u_pos, u_neg), backward)
-
-
-def _masked_mean(vectors: Tensor, mask: Any) -> Tensor:
-    """Mean over axis 1 of ``vectors`` (B, C, D), counting only the slots where ``mask``."""
-    m = np.asarray(mask, dtype=bool)
-    weights = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
-    w = Tensor(weights[:, :, None], dtype=vectors.dtype)
-    return ops.sum(vectors * w, axis=1)
-
-
 class _Word2VecModel(Module):
     def __init__(self, vocab_size: int, dim: int, rng: Any = None, dtype: Any = None) -> None:
         super().__init__()
@@ -265,7 +210,17 @@ class CBOW(_Word2VecModel):
 
 # ---------------------------------------------------------------------------- sparse updates
 class _SparseOptimizer:
-    """Updates only given rows of 2-D parameters; state (if any) is kept per full table."""
+    """Updates only given rows of 2-D parameters; state (if any) is kept per full table.
+
+    ``update(param, rows, grad, values=None)``: ``rows`` unique, ``grad`` their gradient;
+    ``values``, when the caller has them, are the current ``param.data[rows]`` (a copy):
+    the new rows are then computed from them and written with one scatter, instead of a
+    gather, a subtraction and a scatter (about 1.5x faster).
+    """
+
+    # whether a row with a zero gradient is left exactly as it is (then sparse_step may pass
+    # all rows at once); not so for lazy Adam, whose moments would move every row
+    zero_grad_keeps_row = True
 
     def __init__(self, params: Any, lr: float) -> None:
         self.params = list(params)
@@ -275,15 +230,25 @@ class _SparseOptimizer:
     def begin_step(self) -> None:
         """Called once per batch, before the ``update`` calls of that batch."""
 
-    def update(self, param: Tensor, rows: np.ndarray, grad: np.ndarray) -> None:
+    def update(self, param: Tensor, rows: np.ndarray, grad: np.ndarray, values: Any = None) -> None:
         raise NotImplementedError
+
+    @staticmethod
+    def _apply(param: Tensor, rows: np.ndarray, step: np.ndarray, values: Any) -> None:
+        """``param.data[rows] -= step``; ``step`` is the optimizer's own array (reused)."""
+        if values is None:
+            param.data[rows] -= step
+        else:
+            xp = get_array_module(step)
+            param.data[rows] = xp.subtract(values, step, out=step)
 
 
 class SparseSGD(_SparseOptimizer):
     """``w[rows] -= lr * grad`` (rows unique); the dense SGD step restricted to those rows."""
 
-    def update(self, param: Tensor, rows: np.ndarray, grad: np.ndarray) -> None:
-        param.data[rows] -= (self.lr * grad).astype(param.data.dtype, copy=False)
+    def update(self, param: Tensor, rows: np.ndarray, grad: np.ndarray, values: Any = None) -> None:
+        step = (grad * self.lr).astype(param.data.dtype, copy=False)
+        self._apply(param, rows, step, values)
 
 
 class SparseAdagrad(_SparseOptimizer):
@@ -293,15 +258,17 @@ class SparseAdagrad(_SparseOptimizer):
         super().__init__(params, lr)
         self.eps = eps
 
-    def update(self, param: Tensor, rows: np.ndarray, grad: np.ndarray) -> None:
+    def update(self, param: Tensor, rows: np.ndarray, grad: np.ndarray, values: Any = None) -> None:
         st = self.state.setdefault(id(param), {"sum": np.zeros_like(param.data)})
         acc = st["sum"][rows] + grad * grad
         st["sum"][rows] = acc
-        param.data[rows] -= self.lr * grad / (np.sqrt(acc) + self.eps)
+        self._apply(param, rows, self.lr * grad / (np.sqrt(acc) + self.eps), values)
 
 
 class SparseAdam(_SparseOptimizer):
     """Lazy Adam (as ``torch.optim.SparseAdam``): moments of the touched rows only, global step."""
+
+    zero_grad_keeps_row = False
 
     def __init__(
         self, params: Any, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
@@ -312,7 +279,7 @@ class SparseAdam(_SparseOptimizer):
     def begin_step(self) -> None:
         self.t += 1
 
-    def update(self, param: Tensor, rows: np.ndarray, grad: np.ndarray) -> None:
+    def update(self, param: Tensor, rows: np.ndarray, grad: np.ndarray, values: Any = None) -> None:
         b1, b2 = self.betas
         st = self.state.setdefault(
             id(param), {"m": np.zeros_like(param.data), "v": np.zeros_like(param.data)}
@@ -321,14 +288,47 @@ class SparseAdam(_SparseOptimizer):
         v = b2 * st["v"][rows] + (1 - b2) * grad * grad
         st["m"][rows], st["v"][rows] = m, v
         mhat, vhat = m / (1 - b1**self.t), v / (1 - b2**self.t)
-        param.data[rows] -= self.lr * mhat / (np.sqrt(vhat) + self.eps)
+        self._apply(param, rows, self.lr * mhat / (np.sqrt(vhat) + self.eps), values)
 
 
-def _rows(table: Tensor, ids: np.ndarray) -> tuple[np.ndarray, Tensor, np.ndarray]:
-    """Unique ids, a leaf tensor of those rows, and each id's position among them."""
-    uniq, inverse = np.unique(ids, return_inverse=True)
-    leaf = Tensor(table.data[uniq], requires_grad=True, dtype=table.data.dtype)
-    return uniq, leaf, inverse.reshape(ids.shape)
+def _unique_inverse(ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(ids, return_inverse=True)`` for ids in ``[0, n)``; the inverse is int32 and
+    shaped as ``ids``.
+
+    When the table is not much larger than the batch, the ids are marked in a length-``n``
+    table instead of sorted: O(len(ids) + n) against ``np.unique``'s argsort, about 20x faster
+    for a batch of 6k ids in an 8k-word vocabulary. Same result either way.
+    """
+    flat = ids.reshape(-1)
+    if n > 16 * flat.size:
+        uniq, inverse = np.unique(flat, return_inverse=True)
+        return uniq, inverse.reshape(ids.shape).astype(np.int32)
+    seen = np.zeros(n, dtype=bool)
+    seen[flat] = True
+    uniq = np.flatnonzero(seen)
+    position = np.empty(n, dtype=np.int32)  # int32: what scipy's sparse indices use
+    position[uniq] = np.arange(uniq.size, dtype=np.int32)
+    return uniq, position[flat].reshape(ids.shape)
+
+
+def _rows(table: Tensor, ids: np.ndarray, whole: bool = True) -> tuple[Any, Tensor, Any, Any]:
+    """The rows ``ids`` use: ``(rows, leaf, positions, values)``.
+
+    Usually ``rows`` are the unique ids, ``leaf`` a tensor of a copy of those rows, ``positions``
+    each id's row in the leaf, and ``values`` the copy (for the optimizer). When the ids touch
+    more than half of the table, copying rows out and scattering them back costs more than
+    working on the whole table (measured: 10% faster on an 8k-word vocabulary at batch 4096):
+    then, if ``whole``, ``rows`` is ``slice(None)``, ``leaf`` wraps the table's own array (no
+    copy), ``positions`` are the ids and ``values`` None.
+    """
+    n = len(table.data)
+    uniq, inverse = _unique_inverse(ids, n)
+    if whole and 2 * uniq.size > n:
+        leaf = Tensor(table.data, requires_grad=True, dtype=table.data.dtype)
+        return slice(None), leaf, ids.astype(np.int32), None
+    rows = get_array_module(table.data).take(table.data, uniq, axis=0)
+    leaf = Tensor(rows, requires_grad=True, dtype=table.data.dtype)
+    return uniq, leaf, inverse, leaf.data
 
 
 def sparse_step(
@@ -339,13 +339,21 @@ def sparse_step(
     negative_ids: Any,
     mask: Any = None,
     reduction: str = "sum",
+    shared_as: int | None = None,
 ) -> float:
     """One training step touching only the rows the batch uses; returns the loss.
 
     The unique input and output rows are copied into small leaf tensors, the loss of
-    :func:`negative_sampling_loss` is back-propagated to them (autograd sums the gradients of
-    repeated ids), and ``optimizer`` updates those rows of ``model.center.weight`` /
-    ``model.context.weight`` in place. Same arguments as the model's ``forward``.
+    :func:`negative_sampling_loss_rows` (the output vectors looked up inside the loss node)
+    is back-propagated to them (autograd sums the gradients of repeated ids), and ``optimizer``
+    updates those rows of ``model.center.weight`` / ``model.context.weight`` in place. Same
+    arguments as the model's ``forward``. When a batch uses more than half of a table's rows
+    (a small vocabulary, a big batch) and the optimizer leaves zero-gradient rows as they are
+    (SGD, Adagrad), the whole table is the leaf instead: no rows are copied out and back.
+
+    ``shared_as``: None (word2vec's scheme) or ``k``: ``negative_ids`` (G, S) are then shared
+    by groups of pairs and weighted as ``k`` negatives per pair, as in
+    :func:`shared_negative_sampling_loss_rows`.
     """
     c = np.asarray(center_ids, dtype=np.int64)
     o = np.asarray(context_ids, dtype=np.int64)
@@ -354,21 +362,25 @@ def sparse_step(
         in_ids, out_pos = o, c
     else:
         in_ids, out_pos = c, o
-    in_rows, in_leaf, in_idx = _rows(model.center.weight, in_ids)
+    whole = optimizer.zero_grad_keeps_row
+    in_rows, in_leaf, in_idx, in_values = _rows(model.center.weight, in_ids, whole)
     out_all = np.concatenate([out_pos.ravel(), neg.ravel()])
-    out_rows, out_leaf, out_idx = _rows(model.context.weight, out_all)
-    pos_idx = out_idx[: out_pos.size].reshape(out_pos.shape)
+    out_rows, out_leaf, out_idx, out_values = _rows(model.context.weight, out_all, whole)
+    pos_idx = out_idx[: out_pos.size]
     neg_idx = out_idx[out_pos.size :].reshape(neg.shape)
-    h = ops.getitem(in_leaf, in_idx)
+    h = _lookup(in_leaf, in_idx)
     if isinstance(model, CBOW):
         h = _masked_mean(h, np.ones(o.shape, bool) if mask is None else mask)
-    loss = negative_sampling_loss(
-        h, ops.getitem(out_leaf, pos_idx), ops.getitem(out_leaf, neg_idx), reduction
-    )
+    if shared_as is None:
+        loss = negative_sampling_loss_rows(h, out_leaf, pos_idx, neg_idx, reduction)
+    else:
+        loss = shared_negative_sampling_loss_rows(
+            h, out_leaf, pos_idx, neg_idx, shared_as, reduction
+        )
     loss.backward()
     optimizer.begin_step()
-    optimizer.update(model.center.weight, in_rows, in_leaf.grad)
-    optimizer.update(model.context.weight, out_rows, out_leaf.grad)
+    optimizer.update(model.center.weight, in_rows, in_leaf.grad, in_values)
+    optimizer.update(model.context.weight, out_rows, out_leaf.grad, out_values)
     return float(loss.data)
 
 
@@ -420,6 +432,21 @@ def _batches(
         yield consumed, ()
 
 
+def _keep_freed_memory() -> None:
+    """Have glibc's malloc keep freed blocks of up to 32 MB for reuse (a no-op elsewhere).
+
+    A training step allocates and frees some 10-30 MB of arrays. glibc serves a block larger
+    than its mmap threshold with a fresh ``mmap`` and gives the top of its heap back to the OS
+    once more than twice that threshold is free, so every batch faulted its memory in again:
+    measured, a million page faults and half the time in the kernel for one epoch at batch
+    8192. The threshold starts at 128 KB and rises by itself to the size of the largest
+    mmap-ed block freed, up to 32 MB (mallopt(3), "dynamic mmap threshold"); allocating and
+    freeing one 32 MB block (never touched, so it costs nothing) raises it once for the
+    process: later blocks come from the heap and the heap is trimmed only past 64 MB free.
+    """
+    np.empty((32 << 20) - (64 << 10), dtype=np.uint8)
+
+
 def train_word2vec(
     corpus: Any,
     *,
@@ -430,12 +457,13 @@ def train_word2vec(
     min_count: int = 5,
     sample: float = 1e-3,
     epochs: int = 5,
-    batch_size: int = 1024,
+    batch_size: int = 4096,
     lr: float = 0.025,
     optimizer: str = "sgd",
     seed: Any = None,
     verbose: int = 0,
     max_vocab: int | None = None,
+    share_negatives: int = 1,
 ) -> KeyedVectors:
     """Train word2vec on ``corpus`` (a file path, or sentences: strings or token lists).
 
@@ -449,6 +477,19 @@ def train_word2vec(
     ``lr * 1e-4`` over the training words, as word2vec), "adagrad" or "adam" (constant lr).
     ``verbose``: a tqdm bar with words/s and the mean loss per pair. Returns the input vectors
     as :class:`KeyedVectors`; the same ``seed`` gives identical vectors.
+
+    ``batch_size``: pairs per step. On the head500 benchmark corpus the word vectors scored
+    the same from 256 to 4096 (analogies and word similarity, 5 seeds) and worse from 16384
+    (analogies about -20%): every pair of a batch is computed with the same, stale vectors.
+    Bigger batches are faster (fewer, larger NumPy calls).
+
+    ``share_negatives``: 1 (the default) is word2vec's scheme, every pair draws its own
+    ``negative`` negatives. An opt-in ``G > 1`` lets each group of G consecutive (shuffled)
+    pairs share one draw of ``negative`` negatives (:func:`shared_negative_sampling_loss_rows`):
+    the expected loss is the same, the negative scores and gradients become small matrix
+    products instead of row gathers: 1.6-1.9x faster with G = 64 on head500, where (10 seeds)
+    analogies scored as with G = 1 and word similarity higher (Spearman 0.45 against 0.37).
+    It is not word2vec's algorithm: the pairs of a group see the same negatives.
     """
     if model not in ("skipgram", "cbow"):
         raise ValueError(f"model must be 'skipgram' or 'cbow', got {model!r}")
@@ -461,11 +502,21 @@ def train_word2vec(
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    if (
+        isinstance(share_negatives, bool)
+        or not isinstance(share_negatives, (int, np.integer))
+        or share_negatives < 1
+    ):
+        raise ValueError(
+            f"share_negatives must be a positive int (1: every pair draws its own negatives, "
+            f"as word2vec), got {share_negatives!r}"
+        )
     window = _check_window(window)
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
 
     corpus = read_corpus(corpus)
+    _keep_freed_memory()
     rng = new_rng(seed)
     vocab = Vocabulary.build(corpus, min_count=min_count, max_vocab=max_vocab)
     vocab.keep_probabilities(sample)  # validates sample
@@ -496,8 +547,14 @@ def train_word2vec(
                 if batch:
                     if optimizer == "sgd":
                         opt.lr = lr * max(1e-4, 1.0 - done / total_words)
-                    negs = sampler.sample(len(batch[0]))
-                    loss = sparse_step(net, opt, batch[0], batch[1], negs, *batch[2:])
+                    if share_negatives == 1:
+                        negs = sampler.sample(len(batch[0]))
+                        loss = sparse_step(net, opt, batch[0], batch[1], negs, *batch[2:])
+                    else:
+                        negs = sampler.sample(-(-len(batch[0]) // share_negatives))
+                        loss = sparse_step(
+                            net, opt, batch[0], batch[1], negs, *batch[2:], shared_as=negative
+                        )
                     loss_sum += loss
                     pairs_seen += len(batch[0])
                 done += consumed
