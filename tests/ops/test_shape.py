@@ -121,3 +121,19 @@ def test_gather_index_out_of_range_is_a_clear_error():
 def test_reshape_error_names_shapes():
     with pytest.raises(ValueError, match=r"reshape: cannot reshape a tensor of shape \(2, 3\)"):
         sn.tensor(np.zeros((2, 3))).reshape(4, 2)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_getitem_backward_scatter_equals_add_at_exactly(dtype):
+    """Repeated and negative row indices: the sparse-product scatter adds in the same order as
+    np.add.at, so the sums agree bit for bit (the docstring's claim)."""
+    from sinapsi.ops.shape import _scatter_rows
+
+    rng = np.random.default_rng(0)
+    rows = rng.integers(-40, 40, size=(300, 2))
+    g = rng.standard_normal((300, 2, 7)).astype(dtype)
+    expected = np.zeros((40, 7), dtype)
+    np.add.at(expected, rows.reshape(-1), g.reshape(600, 7))
+    got = _scatter_rows(np, (40, 7), rows, g)
+    assert got.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(got, expected)

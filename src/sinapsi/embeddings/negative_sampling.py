@@ -19,6 +19,7 @@ from .. import ops
 from ..autograd import make_result
 from ..backend import get_array_module, new_rng, special
 from ..backend import sparse as backend_sparse
+from ..ops.shape import _scatter_rows
 from ..tensor import Tensor
 from .vocab import Vocabulary
 
@@ -322,8 +323,8 @@ def _lookup(table: Tensor, ids: Any) -> Tensor:
     """``table[ids]`` (rows picked by an integer array of any shape) as one graph node.
 
     The same as ``ops.getitem(table, ids)``, but the rows are picked with ``take`` (about 2x
-    faster than fancy indexing) and the backward builds its pick matrix in CSR form directly
-    (one entry a row of the transpose), so the scatter of the gradient needs no conversion.
+    faster than fancy indexing); the backward is getitem's scatter (``ops.shape._scatter_rows``,
+    one sparse-dense product).
     """
     xp = get_array_module(table.data)
     T = table.data  # noqa: N806
@@ -332,16 +333,7 @@ def _lookup(table: Tensor, ids: Any) -> Tensor:
     data = xp.take(T, flat, axis=0).reshape(ids.shape + T.shape[1:])
 
     def backward(g: Any) -> tuple[Any]:
-        n = flat.size
-        picks = backend_sparse(xp).csr_matrix(
-            (
-                xp.ones(n, g.dtype),
-                flat.astype(xp.int32, copy=False),
-                xp.arange(n + 1, dtype=xp.int32),
-            ),
-            shape=(n, len(T)),
-        )
-        return (xp.asarray(picks.T @ g.reshape(n, -1)).reshape(T.shape),)
+        return (_scatter_rows(xp, T.shape, flat, g),)
 
     return make_result(data, "lookup", (table,), backward)
 

