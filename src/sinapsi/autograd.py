@@ -184,8 +184,7 @@ def run_backward(root: Tensor, grad: Any, retain_graph: bool = False) -> None:
                     _release(held, previous)
                     pg = previous + pg  # a fresh array: nobody else holds it
                 else:
-                    base = pg.base
-                    owner = id(pg) if base is None else id(base)
+                    owner = _memory_owner(pg)
                     if owner in leaf_owned:
                         pg = pg.copy()
                         owner = id(pg)
@@ -202,8 +201,7 @@ def run_backward(root: Tensor, grad: Any, retain_graph: bool = False) -> None:
 
 def _release(held: dict[int, int], grad: Any) -> None:
     """One pending node gradient using ``grad``'s memory is done with it."""
-    base = grad.base
-    owner = id(grad) if base is None else id(base)
+    owner = _memory_owner(grad)
     count = held.get(owner, 0)
     if count > 1:
         held[owner] = count - 1
@@ -217,8 +215,7 @@ def _give_to_leaf(leaf: Tensor, grad: Any, leaf_owned: set[int], held: dict[int,
     if leaf.grad is not None:
         leaf.grad += grad
         return
-    base = getattr(grad, "base", None)
-    owner = id(grad) if base is None else id(base)
+    owner = _memory_owner(grad)
     writeable = getattr(getattr(grad, "flags", None), "writeable", True)
     if owner in leaf_owned or owner in held or not writeable:
         grad = grad.copy()

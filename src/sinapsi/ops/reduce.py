@@ -29,14 +29,10 @@ def _expand(g: Any, shape: tuple[int, ...], axes: tuple[int, ...] | None, keepdi
     xp = backend.get_array_module(g)
     if axes is not None and not keepdims:
         g = xp.expand_dims(g, axes)
-    if axes is None:
-        n = 1
-        for d in shape:
-            n *= d
-        if n <= _SMALL:
-            out = xp.empty(shape, dtype=g.dtype)
-            out[...] = g
-            return out
+    if axes is None and _count(shape, None) <= _SMALL:
+        out = xp.empty(shape, dtype=g.dtype)
+        out[...] = g
+        return out
     return xp.broadcast_to(g, shape)
 
 
