@@ -788,7 +788,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--configs", default=",".join(NETS), help=f"comma-separated subset of {','.join(NETS)}"
     )
-    parser.add_argument("--repeats", type=int, help="repeats per round (default: 5; quick: 1)")
+    parser.add_argument("--repeats", type=int, help="repeats per round (default: 3; quick: 1)")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory children")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     parser.add_argument("--memory-child", nargs=5, help=argparse.SUPPRESS)
