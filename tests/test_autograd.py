@@ -51,6 +51,41 @@ def test_no_grad_builds_no_graph_and_works_as_decorator():
     assert sn.is_grad_enabled()
 
 
+def test_grad_mode_is_per_thread():
+    """A no_grad block (or a backward, which turns recording off while it runs) in one thread
+    leaves graph recording on in the others, as PyTorch's thread-local grad mode does."""
+    import threading
+
+    x = sn.tensor([1.0], requires_grad=True)
+    inside, release = threading.Event(), threading.Event()
+    seen = {}
+
+    def other():
+        with sn.no_grad():
+            seen["other"] = sn.is_grad_enabled()
+            inside.set()
+            release.wait(10)
+        seen["after"] = sn.is_grad_enabled()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    try:
+        assert inside.wait(10)
+        assert sn.is_grad_enabled()
+        y = x * 2
+        assert y.requires_grad and y.op == "mul"
+    finally:
+        release.set()
+        thread.join()
+    assert seen == {"other": False, "after": True}
+    fresh = {}
+    thread = threading.Thread(target=lambda: fresh.setdefault("mode", sn.is_grad_enabled()))
+    with sn.no_grad():
+        thread.start()  # a new thread starts with recording on, whatever its parent's mode
+        thread.join()
+    assert fresh == {"mode": True}
+
+
 def test_backward_on_non_scalar_needs_a_gradient():
     y = sn.tensor([1.0, 2.0], requires_grad=True) * 2
     with pytest.raises(RuntimeError, match=r"one-element tensor .* shape \(2,\).*grad="):

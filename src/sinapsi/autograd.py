@@ -5,11 +5,16 @@ closure written directly under its forward. The closure receives the gradient of
 returns one gradient (or ``None``) per parent, shaped like that parent. :func:`run_backward` walks
 the graph in reverse topological order (iteratively: no recursion limit on long graphs), checks
 every gradient an op returns, and accumulates into the ``.grad`` of leaf tensors.
+
+The grad mode (:class:`no_grad`, :class:`enable_grad`) is per thread, as in PyTorch: a
+backward or a ``no_grad`` block in one thread does not turn off graph recording in another
+(a server answering predictions while a model trains, word2vec's Hogwild workers).
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -34,7 +39,14 @@ __all__ = [
 BackwardFn = Callable[[Any], Sequence[Any]]
 F = TypeVar("F", bound=Callable[..., Any])
 
-_grad_enabled = True
+
+class _ThreadMode(threading.local):
+    """Per-thread grad mode: each thread starts with recording on."""
+
+    grad_enabled = True
+
+
+_mode = _ThreadMode()
 _anomaly_mode = False
 _Tensor: Any = None  # set by tensor.py (which imports this module) to the Tensor class
 
@@ -65,7 +77,7 @@ def make_result(data: Any, op: str, parents: tuple[Tensor, ...], backward: Backw
     out.name = None
     if _anomaly_mode:
         _check_finite(data, op, parents, "forward")
-    if _grad_enabled:
+    if _mode.grad_enabled:
         for p in parents:
             if p.requires_grad:
                 out.requires_grad = True
@@ -156,8 +168,8 @@ def run_backward(root: Tensor, grad: Any, retain_graph: bool = False) -> None:
                 "backpropagate through the same graph again."
             )
     grads: dict[int, Any] = {id(root._node): grad}
-    global _grad_enabled
-    previous_mode, _grad_enabled = _grad_enabled, False  # no_grad(), without its call cost
+    mode = _mode
+    previous_mode, mode.grad_enabled = mode.grad_enabled, False  # no_grad(), minus its calls
     try:
         for node in order:
             g = grads.pop(id(node), None)
@@ -196,7 +208,7 @@ def run_backward(root: Tensor, grad: Any, retain_graph: bool = False) -> None:
             if not retain_graph:
                 node.parents = ()
     finally:
-        _grad_enabled = previous_mode
+        mode.grad_enabled = previous_mode
 
 
 def _release(held: dict[int, int], grad: Any) -> None:
@@ -242,13 +254,11 @@ class _GradMode:
     enabled = False
 
     def __enter__(self) -> None:
-        global _grad_enabled
-        self._previous = _grad_enabled
-        _grad_enabled = self.enabled
+        self._previous = _mode.grad_enabled
+        _mode.grad_enabled = self.enabled
 
     def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._previous
+        _mode.grad_enabled = self._previous
 
     def __call__(self, fn: F) -> F:
         mode = type(self)
@@ -282,8 +292,8 @@ class enable_grad(_GradMode):  # noqa: N801
 
 
 def is_grad_enabled() -> bool:
-    """Whether ops currently record a graph for backward."""
-    return _grad_enabled
+    """Whether ops currently record a graph for backward (in this thread)."""
+    return _mode.grad_enabled
 
 
 class detect_anomaly:  # noqa: N801
