@@ -26,6 +26,29 @@ def _default_dtype_is_restored():
     assert sn.get_default_dtype() == before, "a test changed the default dtype without restoring it"
 
 
+def _numba_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("numba") is not None
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(True, id="numba", marks=pytest.mark.skipif(
+            not _numba_installed(), reason="numba is not installed")),
+        pytest.param(False, id="numpy"),
+    ]
+)  # fmt: skip
+def kernels(request):
+    """Run the test with sinapsi's optional numba kernels on, then off (the NumPy paths)."""
+    from sinapsi import _numba
+
+    previous = _numba._enabled
+    _numba.set_enabled(request.param)
+    yield request.param
+    _numba.set_enabled(previous)
+
+
 # Let test modules in subfolders import tests/strategies.py.
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402

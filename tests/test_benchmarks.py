@@ -83,11 +83,16 @@ def test_word2vec_benchmark_runs_quick_and_writes_json(tmp_path):
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "sinapsi / gensim (workers=2)" in result.stdout
+    assert "sinapsi (workers=2) / gensim (workers=2)" in result.stdout
     report = json.loads(out.read_text())
     assert {"environment", "hyperparameters", "results", "comparison", "targets_met"} <= set(report)
     assert report["mode"] == "quick" and report["hyperparameters"]["epochs"] == 1
-    assert set(report["results"]) == {"gensim (workers=2)", "gensim (workers=1)", "sinapsi"}
+    assert set(report["results"]) == {
+        "gensim (workers=2)",
+        "gensim (workers=1)",
+        "sinapsi (workers=2)",
+        "sinapsi (workers=1)",
+    }
     for row in report["results"].values():
         assert row["words_per_s"] > 0 and row["vocab_size"] > 0
         assert row["analogy_answerable"] > 0 and "spearman" in row

@@ -67,6 +67,18 @@ def test_word2vec_summary_and_binary(corpus, tmp_path, capsys):
     assert len(capsys.readouterr().out.strip().splitlines()) == 3
 
 
+def test_word2vec_with_two_workers(corpus, tmp_path, capsys):
+    out = tmp_path / "vectors.txt"
+    argv = ["word2vec", str(corpus), "--out", str(out), "--workers", "2", *TRAIN[:-1]]
+    assert main(argv) == 0
+    assert re.search(r"^word2vec  skipgram on .*, 2 workers$", capsys.readouterr().out, re.M)
+    assert main(["analogy", str(out), "man", "king", "woman"]) == 0
+    assert re.fullmatch(r"  1\. queen\s+\d\.\d{4}", capsys.readouterr().out.splitlines()[1])
+    assert "argument --workers: must be >= 1, got 0" in _error(
+        capsys, ["word2vec", str(corpus), "--out", str(out), "--workers", "0"]
+    )
+
+
 @pytest.mark.parametrize("method", ["3cosadd", "3cosmul"])
 def test_analogy_prints_queen_first(vectors, capsys, method):
     assert main(["analogy", str(vectors), "man", "king", "woman", "--method", method]) == 0

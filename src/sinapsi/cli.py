@@ -667,7 +667,8 @@ def _word2vec(args: argparse.Namespace) -> int:
         print(
             f"word2vec  {args.model} on {args.corpus}: {sum(counts.values()):,} words, "
             f"{len(counts):,} distinct; dim {args.dim}, window {args.window}, "
-            f"{args.negative} negatives, {args.epochs} epochs, {args.optimizer} lr {args.lr:g}",
+            f"{args.negative} negatives, {args.epochs} epochs, {args.optimizer} lr {args.lr:g}"
+            + (f", {args.workers} workers" if args.workers > 1 else ""),
             flush=True,
         )
     start = time.perf_counter()
@@ -686,6 +687,7 @@ def _word2vec(args: argparse.Namespace) -> int:
             optimizer=args.optimizer,
             seed=args.seed,
             verbose=0 if args.quiet else 1,
+            workers=args.workers,
         )
     except ValueError as e:
         raise ConfigError(f"{args.corpus}: {e}") from None
@@ -785,7 +787,9 @@ def _add_word2vec(sub: Any) -> None:
     )
     p.add_argument("--epochs", type=_int_at_least(1), default=5, help="(default: 5)")
     p.add_argument(
-        "--batch-size", type=_int_at_least(1), default=4096, help="pairs per step (default: 4096)"
+        "--batch-size",
+        type=_int_at_least(1),
+        help="pairs per step (default: 4096 / workers, so 4096 pairs are in flight)",
     )
     p.add_argument(
         "--lr", type=_positive_float, default=0.025, help="learning rate (default: 0.025)"
@@ -796,7 +800,16 @@ def _add_word2vec(sub: Any) -> None:
         default="sgd",
         help="sgd decays lr linearly, as word2vec (default: sgd)",
     )
-    p.add_argument("--seed", type=_int_at_least(0), help="for identical vectors run to run")
+    p.add_argument(
+        "--seed", type=_int_at_least(0), help="for identical vectors run to run (with 1 worker)"
+    )
+    p.add_argument(
+        "--workers",
+        type=_int_at_least(1),
+        default=1,
+        help="training threads, lock-free as word2vec.c's: faster on several cores, but the "
+        "vectors then vary run to run even with --seed (default: 1)",
+    )
     p.add_argument("--quiet", action="store_true", help="no plan and no progress bar")
     p.set_defaults(handler=_word2vec)
 

@@ -136,7 +136,7 @@ def _table_and_inputs(seed, b=9, u=6, d=3, k=4):
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
-def test_loss_rows_equals_loss_on_gathered_rows(reduction):
+def test_loss_rows_equals_loss_on_gathered_rows(reduction, kernels):
     h, table, pos, neg = _table_and_inputs(0)
     fused = negative_sampling_loss_rows(h, table, pos, neg, reduction)
     fused.backward()
@@ -149,7 +149,7 @@ def test_loss_rows_equals_loss_on_gathered_rows(reduction):
     np.testing.assert_allclose(grads[1], table.grad, rtol=1e-12, atol=1e-15)
 
 
-def test_loss_rows_gradcheck_and_errors():
+def test_loss_rows_gradcheck_and_errors(kernels):
     h, table, pos, neg = _table_and_inputs(1)
     assert sn.gradcheck(lambda a, t: negative_sampling_loss_rows(a, t, pos, neg), [h, table])
     with pytest.raises(ValueError, match="neg_ids must be \\(B, K\\) with B = 9"):
@@ -158,6 +158,83 @@ def test_loss_rows_gradcheck_and_errors():
         negative_sampling_loss_rows(h, table, pos[:4], neg)
     with pytest.raises(TypeError, match="one dtype"):
         negative_sampling_loss_rows(h, sn.Tensor(table.data, dtype="float32"), pos, neg)
+
+
+def _loss_rows_and_grads(h, table, pos, neg, enabled):
+    from sinapsi import _numba
+
+    previous = _numba._enabled
+    _numba.set_enabled(enabled)
+    try:
+        h, table = (
+            sn.Tensor(t.data.copy(), requires_grad=t.requires_grad, dtype=t.data.dtype)
+            for t in (h, table)
+        )
+        loss = negative_sampling_loss_rows(h, table, pos, neg, "sum")
+        loss.backward()
+        return float(loss.data), h.grad, table.grad
+    finally:
+        _numba.set_enabled(previous)
+
+
+@pytest.mark.parametrize("dtype, rtol", [("float32", 2e-5), ("float64", 1e-12)])
+def test_loss_rows_kernels_agree_with_numpy(dtype, rtol):
+    """The numba loops and the NumPy path compute the same loss and gradients (to rounding:
+    they add in another order), on a batch with many repeated rows, and the loops are
+    deterministic."""
+    pytest.importorskip("numba")
+    from sinapsi.embeddings.negative_sampling import _row_kernels
+
+    rng = np.random.default_rng(3)
+    b, u, d, k = 300, 25, 16, 5
+    h = sn.Tensor(rng.normal(size=(b, d)) * 0.3, dtype=dtype, requires_grad=True)
+    table = sn.Tensor(rng.normal(size=(u, d)) * 0.3, dtype=dtype, requires_grad=True)
+    pos, neg = rng.integers(0, u, b), rng.integers(0, u, (b, k))
+    ids = np.concatenate([pos[:, None], neg], axis=1).astype(np.int32)
+    assert _row_kernels(table.data, h.data, ids) is not None  # the kernels do run here
+    fast = _loss_rows_and_grads(h, table, pos, neg, True)
+    slow = _loss_rows_and_grads(h, table, pos, neg, False)
+    assert fast[0] == pytest.approx(slow[0], rel=rtol)
+    for a, e in zip(fast[1:], slow[1:]):
+        assert a.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(a, e, rtol=rtol, atol=rtol * np.abs(e).max())
+    again = _loss_rows_and_grads(h, table, pos, neg, True)
+    for a, e in zip(again[1:], fast[1:]):
+        np.testing.assert_array_equal(a, e)
+
+
+@pytest.mark.parametrize("which", ["h", "table"])
+def test_loss_rows_gradient_of_one_input_only(which, kernels):
+    h, table, pos, neg = _table_and_inputs(4)
+    expect = _loss_rows_and_grads(h, table, pos, neg, False)
+    (h if which == "table" else table).requires_grad = False
+    loss = negative_sampling_loss_rows(h, table, pos, neg, "sum")
+    loss.backward()
+    if which == "h":
+        assert table.grad is None
+        np.testing.assert_allclose(h.grad, expect[1], rtol=1e-12)
+    else:
+        assert h.grad is None
+        np.testing.assert_allclose(table.grad, expect[2], rtol=1e-12, atol=1e-15)
+
+
+def test_loss_rows_ids_out_of_range_raise(kernels):
+    """The kernels do not check bounds: ids outside the table must not reach them."""
+    from sinapsi.embeddings.negative_sampling import _row_kernels
+
+    h, table, pos, neg = _table_and_inputs(5)
+    bad = neg.copy()
+    bad[2, 1] = len(table.data)
+    ids = np.concatenate([pos[:, None], bad], axis=1)
+    assert _row_kernels(table.data, h.data, ids) is None
+    with pytest.raises(IndexError):
+        negative_sampling_loss_rows(h, table, pos, bad)
+    bad[2, 1] = -1  # a negative id reads the last row in NumPy; the loops never see it
+    ids = np.concatenate([pos[:, None], bad], axis=1)
+    assert _row_kernels(table.data, h.data, ids) is None
+    expect = negative_sampling_loss(h, table[pos], table[bad], "mean")
+    got = negative_sampling_loss_rows(h, table, pos, bad)
+    assert float(got.data) == pytest.approx(float(expect.data), rel=1e-12)
 
 
 def test_shared_negative_loss_equals_its_definition():
@@ -265,7 +342,7 @@ def test_loss_matches_formula():
 
 @pytest.mark.parametrize("V", [12, 40])  # the batch touches > half the output rows, or not
 @pytest.mark.parametrize("cls", [SkipGram, CBOW])
-def test_sparse_sgd_step_equals_dense_step(cls, V):
+def test_sparse_sgd_step_equals_dense_step(cls, V, kernels):
     D, lr = 4, 0.1
     model = cls(V, D, rng=0, dtype="float64")
     rng = np.random.default_rng(5)
@@ -307,7 +384,7 @@ def test_sparse_sgd_step_equals_dense_step(cls, V):
     assert len(untouched_in) and len(untouched_out)
 
 
-def test_sparse_step_with_shared_negatives_equals_dense_step():
+def test_sparse_step_with_shared_negatives_equals_dense_step(kernels):
     V, D, lr = 12, 4, 0.1
     model = SkipGram(V, D, rng=0, dtype="float64")
     model.context.weight.data[...] = np.random.default_rng(7).normal(size=(V, D))
@@ -415,7 +492,7 @@ def test_batches_stay_in_sentences(model):
             np.testing.assert_array_equal(a, b)
 
 
-def test_planted_analogy_and_reproducibility():
+def test_planted_analogy_and_reproducibility(kernels):
     corpus = royal_corpus(2000, seed=0)
     kwargs = dict(dim=20, window=4, negative=5, min_count=1, sample=0, epochs=3)
     kwargs.update(batch_size=256, seed=42)
@@ -427,6 +504,64 @@ def test_planted_analogy_and_reproducibility():
     np.testing.assert_array_equal(kv.vectors, again.vectors)
     other = train_word2vec(corpus, **{**kwargs, "seed": 7})
     assert not np.array_equal(kv.vectors, other.vectors)
+
+
+@pytest.mark.parametrize("model, optimizer", [("skipgram", "sgd"), ("cbow", "adagrad")])
+def test_hogwild_workers_learn_the_planted_analogy(model, optimizer, kernels):
+    """Two threads updating the shared tables without locks (not reproducible, by design)
+    still solve the planted analogies, and see every batch once."""
+    import sinapsi.embeddings.word2vec as w2v
+
+    corpus = royal_corpus(2000, seed=0)
+    kwargs = dict(dim=20, window=4, negative=5, min_count=1, sample=0, epochs=3)
+    kwargs.update(batch_size=256, seed=42, model=model, optimizer=optimizer)
+    kwargs.update(lr=0.025 if optimizer == "sgd" else 0.1)
+    threads, pairs = set(), []
+    original = w2v.sparse_step
+
+    def spy(model_, opt, center, *rest, **options):
+        import threading
+
+        threads.add(threading.current_thread().name)
+        pairs.append(len(center))
+        return original(model_, opt, center, *rest, **options)
+
+    w2v.sparse_step = spy
+    try:
+        kv = train_word2vec(corpus, workers=2, **kwargs)
+    finally:
+        w2v.sparse_step = original
+    assert kv.analogy("man", "king", "woman")[0][0] == "queen"
+    assert kv.analogy("woman", "queen", "man")[0][0] == "king"
+    single = []
+    w2v.sparse_step = lambda m, o, c, *r, **k: single.append(len(c)) or original(m, o, c, *r, **k)
+    try:
+        train_word2vec(corpus, workers=1, **kwargs)
+    finally:
+        w2v.sparse_step = original
+    assert sorted(pairs) == sorted(single)  # the same batches, taken by either thread
+    assert len(threads) == 2
+
+
+def test_an_error_in_a_worker_thread_is_raised():
+    import threading
+
+    import sinapsi.embeddings.word2vec as w2v
+
+    original = w2v.sparse_step
+
+    def failing(*args, **kwargs):
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError("worker failed")
+        return original(*args, **kwargs)
+
+    w2v.sparse_step = failing
+    try:
+        with pytest.raises(RuntimeError, match="worker failed"):
+            train_word2vec(royal_corpus(400, seed=0), min_count=1, batch_size=16, workers=2)
+    finally:
+        w2v.sparse_step = original
+    assert not [t for t in threading.enumerate() if t.name.startswith("sinapsi-word2vec")]
 
 
 @pytest.mark.parametrize(
@@ -467,6 +602,9 @@ def test_train_validates_arguments():
         train_word2vec([["a", "b"]], window=0, min_count=1)
     with pytest.raises(ValueError, match="share_negatives must be a positive int .*got 0"):
         train_word2vec([["a", "b"]], share_negatives=0, min_count=1)
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="workers must be a positive int"):
+            train_word2vec([["a", "b"]], workers=bad, min_count=1)
 
 
 def test_train_from_file_with_progress_bar(tmp_path, capsys):

@@ -124,9 +124,9 @@ def test_reshape_error_names_shapes():
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_getitem_backward_scatter_equals_add_at_exactly(dtype):
-    """Repeated and negative row indices: the sparse-product scatter adds in the same order as
-    np.add.at, so the sums agree bit for bit (the docstring's claim)."""
+def test_getitem_backward_scatter_equals_add_at_exactly(dtype, kernels):
+    """Repeated and negative row indices: the sparse-product scatter (and the numba loop) add
+    in the same order as np.add.at, so the sums agree bit for bit (the docstring's claim)."""
     from sinapsi.ops.shape import _scatter_rows
 
     rng = np.random.default_rng(0)

@@ -1,11 +1,12 @@
-"""The optional numba Adam kernel: bit-identical to the NumPy path, equal to PyTorch, and
-the NumPy fallback whenever it does not apply."""
+"""The optional numba optimizer kernels (Adam, sparse SGD): bit-identical to the NumPy paths,
+equal to PyTorch, and the NumPy fallback whenever they do not apply."""
 
 import numpy as np
 import pytest
 import torch
 
 import sinapsi as sn
+from sinapsi import _numba as switch
 from sinapsi import nn, optim
 from sinapsi.optim import _numba
 from sinapsi.testing import assert_close
@@ -15,7 +16,7 @@ pytest.importorskip("numba")
 
 @pytest.fixture
 def numba_on():
-    previous = _numba._enabled
+    previous = switch._enabled
     _numba.set_enabled(True)
     yield
     _numba.set_enabled(previous)
@@ -23,7 +24,7 @@ def numba_on():
 
 def run_adam(enabled, dtype, shape, steps=6, cls=optim.Adam, **options):
     """Parameters after ``steps`` Adam steps on seeded gradients, numba on or off."""
-    previous = _numba._enabled
+    previous = switch._enabled
     _numba.set_enabled(enabled)
     try:
         rng = np.random.default_rng(3)
@@ -107,10 +108,36 @@ def test_environment_variable_disables(monkeypatch):
     import importlib
 
     monkeypatch.setenv("SINAPSI_NUMBA", "0")
-    module = importlib.reload(_numba)
+    module = importlib.reload(switch)
     try:
         assert not module.enabled()
     finally:
         monkeypatch.delenv("SINAPSI_NUMBA")
-        importlib.reload(_numba)
+        importlib.reload(switch)
     assert _numba.enabled()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sgd_rows_kernel_is_bit_identical_to_numpy(dtype, numba_on):
+    """word2vec's sparse SGD: ``w[rows] -= grad * lr`` (and the whole table) in one loop gives
+    NumPy's result exactly, leaves the other rows alone, and declines what it cannot take."""
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((50, 7)).astype(dtype)
+    rows = np.array([3, 0, 49, 17])
+    g = rng.standard_normal((4, 7)).astype(dtype)
+    expect = w.copy()
+    expect[rows] -= (g * 0.025).astype(dtype)
+    got = w.copy()
+    assert _numba.sgd_rows_update(got, rows, g, 0.025)
+    np.testing.assert_array_equal(got, expect)
+    whole = rng.standard_normal((50, 7)).astype(dtype)
+    expect_whole = w - whole * 0.025
+    got = w.copy()
+    assert _numba.sgd_rows_update(got, None, whole, 0.025)
+    np.testing.assert_array_equal(got, expect_whole)
+    assert not _numba.sgd_rows_update(w, rows, g.astype(np.float16), 0.1)  # mixed dtypes
+    assert not _numba.sgd_rows_update(w, rows, g[:, :3], 0.1)  # wrong width
+    assert not _numba.sgd_rows_update(w, None, g, 0.1)  # whole table needs a whole gradient
+    assert not _numba.sgd_rows_update(w[:, ::2], rows, g[:, :4], 0.1)  # not contiguous
+    _numba.set_enabled(False)
+    assert not _numba.sgd_rows_update(w, rows, g, 0.1)

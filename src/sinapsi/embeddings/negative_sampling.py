@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import ops
+from .. import _numba, ops
 from ..autograd import make_result
 from ..backend import get_array_module, new_rng, special
 from ..backend import sparse as backend_sparse
@@ -149,6 +149,21 @@ def _softplus_sum(xp: Any, x: Any) -> Any:
 
 
 _SCORE_CHUNK = 1024  # pairs per gather in the forward: (1024, K+1, D) floats stay in cache
+_KERNELS = "sinapsi.embeddings._numba_kernels"
+
+
+def _row_kernels(table: Any, h: Any, ids: Any) -> Any:
+    """The numba kernels (``_numba_kernels``) when they apply to these arrays, else None.
+
+    The kernels do not check bounds, so the ids are checked here (two reductions over
+    ``B * (K + 1)`` ints); out-of-range ids go to the NumPy path, which raises.
+    """
+    k = _numba.kernels(_KERNELS)
+    if k is None or ids.size == 0 or not _numba.applies(table, h, ids):
+        return None
+    if ids.min() < 0 or ids.max() >= len(table):
+        return None
+    return k
 
 
 def negative_sampling_loss_rows(
@@ -166,6 +181,10 @@ def negative_sampling_loss_rows(
       row, built directly in CSR form: nothing to sort), and ``dh = S @ table``,
       ``dtable = S.T @ h`` are two sparse-dense products. The gradient of a row picked many
       times is summed inside the product; no ``(B, K, D)`` gradient is made and scattered.
+
+    With numba (:mod:`sinapsi._numba`), float32/float64 NumPy arrays and ids in range, the
+    same sums run as compiled loops instead (``_numba_kernels``: about 3x faster forward, 2x
+    backward); they agree with the NumPy path to rounding.
     """
     if reduction not in ("mean", "sum"):
         raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
@@ -191,9 +210,13 @@ def negative_sampling_loss_rows(
     # (B, K + 1) row numbers, column 0 the positive; int32 so that scipy need not convert them
     ids = xp.concatenate([pos_ids[:, None], neg_ids], axis=1).astype(xp.int32, copy=False)
     scores = xp.empty(ids.shape, dtype=H.dtype)
-    for start in range(0, n, _SCORE_CHUNK):
-        part = slice(start, start + _SCORE_CHUNK)
-        xp.einsum("bkd,bd->bk", xp.take(T, ids[part], axis=0), H[part], out=scores[part])
+    kernels = _row_kernels(T, H, ids)
+    if kernels is not None:
+        kernels.row_scores(T, H, ids, scores)
+    else:
+        for start in range(0, n, _SCORE_CHUNK):
+            part = slice(start, start + _SCORE_CHUNK)
+            xp.einsum("bkd,bd->bk", xp.take(T, ids[part], axis=0), H[part], out=scores[part])
     # -log s(x) = softplus(-x) for the positive, -log s(-x) = softplus(x) for the negatives
     signed = scores.copy()
     signed[:, 0] *= -1
@@ -204,7 +227,17 @@ def negative_sampling_loss_rows(
     def backward(g: Any) -> tuple[Any, Any]:
         coef = special(xp).expit(scores)  # d/dx softplus(x) = s(x); the positive: s(x) - 1
         coef[:, 0] -= 1.0
-        coef *= g * scale
+        if g * scale != 1:  # 1 for word2vec's summed loss
+            coef *= g * scale
+        if kernels is not None:
+            gh = gt = None
+            if h.requires_grad:
+                gh = xp.empty_like(H)
+                kernels.row_mix(coef, ids, T, gh)
+            if table.requires_grad:
+                gt = xp.empty_like(T)
+                kernels.row_scatter(coef, ids, H, gt)
+            return gh, gt
         width = ids.shape[1]
         grad_scores = backend_sparse(xp).csr_matrix(
             (coef.ravel(), ids.ravel(), xp.arange(0, ids.size + 1, width, dtype=xp.int32)),

@@ -1,66 +1,28 @@
-"""Optional numba kernels: an optimizer update in one pass over memory.
+"""Optional numba kernels for optimizer updates: one pass over memory instead of a dozen.
 
 NumPy runs Adam as a dozen whole-array passes on one core (each ``out=`` ufunc reads and
 writes every element); for a large parameter the update then costs a fifth of a training
-step. With `numba <https://numba.pydata.org>`_ installed (``pip install sinapsi[fast]``), Adam
-updates float32/float64 NumPy parameters with one fused loop instead: 0.41 ms per million
-floats against 2.3 ms, and faster at every size down to 64 elements (one core: threads fought
-OpenBLAS's, see ``_numba_kernels``). The loop does the same IEEE operations in the same order
-and precision as the NumPy path, so the results are bit-identical (tested); without numba, on
-CuPy arrays, or with ``SINAPSI_NUMBA=0`` in the environment (or :func:`set_enabled(False)`),
-the NumPy path runs.
-
-Compiled kernels are cached on disk (numba's ``cache=True``), so only the first run on a
-machine pays the compile time (a second or two).
+step. With numba installed (``pip install sinapsi[fast]``), Adam updates float32/float64
+NumPy parameters with one fused loop instead: 0.41 ms per million floats against 2.3 ms, and
+faster at every size down to 64 elements (one core: threads fought OpenBLAS's, see
+``_numba_kernels``). The sparse row update of word2vec's SGD is one loop too. The loops do
+the same IEEE operations in the same order and precision as the NumPy paths, so the results
+are bit-identical (tested). The switch (``SINAPSI_NUMBA=0``, :func:`set_enabled`) is
+:mod:`sinapsi._numba`'s, re-exported here.
 """
 
 from __future__ import annotations
 
 import math
-import os
 from typing import Any
 
 from .. import backend
+from .._numba import applies, available, enabled, kernels, set_enabled
 
-__all__ = ["adam_update", "available", "enabled", "set_enabled"]
+__all__ = ["adam_update", "available", "enabled", "set_enabled", "sgd_rows_update"]
 
-_enabled = os.environ.get("SINAPSI_NUMBA", "1").strip().lower() not in ("0", "false", "no", "")
-_kernels: dict[str, Any] | None = None  # compiled on first use; {} when numba is missing
-
-
-def set_enabled(flag: bool) -> None:
-    """Use the numba kernels when available (True, the default) or always NumPy (False)."""
-    global _enabled
-    _enabled = bool(flag)
-
-
-def enabled() -> bool:
-    """Whether updates use the numba kernels: enabled and numba importable."""
-    return _enabled and available()
-
-
-def available() -> bool:
-    """Whether numba can be imported (the kernels are compiled on first use)."""
-    return bool(_load())
-
-
-def _load() -> dict[str, Any]:
-    global _kernels
-    if _kernels is None:
-        try:
-            from . import _numba_kernels
-        except ImportError:
-            _kernels = {}
-        else:
-            _kernels = {"adam": _numba_kernels.adam}
-    return _kernels
-
-
-def _flat(array: Any) -> Any:
-    """A 1-D view of a C-contiguous array (None if it is not one)."""
-    if not array.flags.c_contiguous:
-        return None
-    return array.reshape(-1)
+_KERNELS = "sinapsi.optim._numba_kernels"
+_ndarray = backend.numpy.ndarray
 
 
 def adam_update(
@@ -72,22 +34,43 @@ def adam_update(
     Returns False, changing nothing, where the kernel does not apply (disabled, numba
     missing, a non-contiguous array, mixed dtypes, CuPy): the caller then runs NumPy.
     """
-    if not _enabled:
-        return False
-    if backend.get_array_module(param) is not backend.numpy:
-        return False
+    k = kernels(_KERNELS)
     dtype = param.dtype
-    if dtype.kind != "f" or dtype.itemsize not in (4, 8):
+    if k is None or dtype.kind != "f" or dtype.itemsize not in (4, 8):
         return False
-    if any(a.dtype != dtype for a in (grad, m, v)):
+    if grad.dtype != dtype or m.dtype != dtype or v.dtype != dtype:
         return False
-    arrays = [_flat(a) for a in (param, grad, m, v)]
-    if any(a is None for a in arrays) or not _load():
-        return False
-    cast = dtype.type
-    _kernels["adam"](
-        *arrays,
+    arrays = (param, grad, m, v)
+    for a in arrays:  # applies(), inlined: this runs once per parameter per step
+        if type(a) is not _ndarray or not a.flags.c_contiguous:
+            return False
+    cast = param.dtype.type
+    k.adam(
+        *(a.reshape(-1) for a in arrays),
         cast(1.0 - beta1), cast(beta2), cast(1.0 - beta2), cast(math.sqrt(1.0 - beta2**step)),
         cast(eps), cast(lr / (1.0 - beta1**step)),
     )  # fmt: skip
+    return True
+
+
+def sgd_rows_update(param: Any, rows: Any, grad: Any, lr: float) -> bool:
+    """``param[rows] -= grad * lr`` in place (``rows`` unique ints, or None for all rows), as
+    one loop: the same operations as NumPy's ``grad * lr`` then subtraction, in ``param``'s
+    dtype, without the temporary and the gather/scatter. False where it does not apply."""
+    k = kernels(_KERNELS)
+    if k is None or param.dtype.kind != "f" or param.ndim < 1:
+        return False
+    if grad.shape[1:] != param.shape[1:]:
+        return False
+    if rows is None:
+        if grad.shape != param.shape or not applies(param, grad):
+            return False
+    elif rows.ndim != 1 or len(rows) != len(grad) or not applies(param, rows, grad):
+        return False
+    width = math.prod(param.shape[1:])
+    p2, g2 = param.reshape(len(param), width), grad.reshape(len(grad), width)
+    if rows is None:
+        k.sgd(p2.reshape(-1), g2.reshape(-1), param.dtype.type(lr))
+    else:
+        k.sgd_rows(p2, rows, g2, param.dtype.type(lr))
     return True

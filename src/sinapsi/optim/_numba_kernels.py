@@ -23,3 +23,19 @@ def adam(p, g, m, v, c1, b2, c2, bc2, eps, step_size):  # pragma: no cover - com
         m[i] = mi
         v[i] = vi
         p[i] = p[i] - (mi / (np.sqrt(vi) / bc2 + eps)) * step_size
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def sgd(p, g, lr):  # pragma: no cover - compiled
+    """``p -= g * lr`` on flat arrays."""
+    for i in range(p.size):
+        p[i] = p[i] - g[i] * lr
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def sgd_rows(p, rows, g, lr):  # pragma: no cover - compiled
+    """``p[rows[i]] -= g[i] * lr`` for each i (``rows`` unique), on 2-D arrays."""
+    for i in range(rows.size):
+        r = rows[i]
+        for j in range(p.shape[1]):
+            p[r, j] = p[r, j] - g[i, j] * lr

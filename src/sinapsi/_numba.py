@@ -1,0 +1,76 @@
+"""The switch for sinapsi's optional numba kernels, and their loader.
+
+A few hot loops run as compiled `numba <https://numba.pydata.org>`_ kernels when numba is
+installed (``pip install sinapsi[fast]``): Adam's and sparse SGD's updates
+(:mod:`sinapsi.optim._numba`) and word2vec's negative-sampling loss
+(:mod:`sinapsi.embeddings.negative_sampling`). Each has a NumPy path that runs without numba,
+on CuPy arrays, or with the kernels switched off: ``SINAPSI_NUMBA=0`` in the environment, or
+:func:`set_enabled(False)`. The kernel modules are imported (and numba with them) only on
+first use; compiled code is cached on disk (numba's ``cache=True``), so only the first run
+on a machine pays the compile time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+from typing import Any
+
+from . import backend
+
+__all__ = ["applies", "available", "enabled", "kernels", "set_enabled"]
+
+_enabled = os.environ.get("SINAPSI_NUMBA", "1").strip().lower() not in ("0", "false", "no", "")
+_ndarray = backend.numpy.ndarray
+_numba_found: bool | None = None
+_modules: dict[str, Any] = {}  # kernel module name -> the module, or None without numba
+
+
+def set_enabled(flag: bool) -> None:
+    """Use the numba kernels when available (True, the default) or always NumPy (False)."""
+    global _enabled
+    _enabled = bool(flag)
+
+
+def enabled() -> bool:
+    """Whether the kernels run: enabled and numba importable."""
+    return _enabled and available()
+
+
+def available() -> bool:
+    """Whether numba can be imported (the kernels are compiled on first use)."""
+    global _numba_found
+    if _numba_found is None:
+        _numba_found = importlib.util.find_spec("numba") is not None
+    return _numba_found
+
+
+def kernels(module: str) -> Any:
+    """The kernel module ``module`` (a full name, such as ``"sinapsi.optim._numba_kernels"``),
+    imported on first use; None when the kernels are switched off or numba is missing."""
+    if not _enabled:
+        return None
+    if module not in _modules:
+        try:
+            _modules[module] = importlib.import_module(module)
+        except ImportError:
+            _modules[module] = None
+    return _modules[module]
+
+
+def applies(*arrays: Any) -> bool:
+    """Whether a kernel can take these arrays: NumPy (not CuPy), float32 or float64 for the
+    float ones, one float dtype among them, and C-contiguous (integer arrays too)."""
+    dtype = None
+    for a in arrays:
+        if type(a) is not _ndarray or not a.flags.c_contiguous:  # CuPy, subclasses: no
+            return False
+        kind = a.dtype.kind
+        if kind == "f":
+            if a.dtype.itemsize not in (4, 8) or (dtype is not None and a.dtype != dtype):
+                return False
+            dtype = a.dtype
+        elif kind not in "iu":
+            return False
+    return True
