@@ -31,6 +31,7 @@ bench: setup
 	$(BIN)/python benchmarks/mlp.py --json $(BENCH_OUT)/mlp.json
 	$(BIN)/python benchmarks/inference.py --json $(BENCH_OUT)/inference.json
 	$(BIN)/python benchmarks/ops.py --json $(BENCH_OUT)/ops.json
+	$(BIN)/python benchmarks/word2vec.py --json $(BENCH_OUT)/word2vec.json
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache .hypothesis
