@@ -17,6 +17,7 @@ from sinapsi.embeddings.negative_sampling import (
     negative_sampling_loss_rows,
     shared_negative_sampling_loss_rows,
 )
+from sinapsi.embeddings.sparse import _unique_inverse
 from sinapsi.embeddings.word2vec import (
     CBOW,
     SkipGram,
@@ -24,7 +25,6 @@ from sinapsi.embeddings.word2vec import (
     SparseAdam,
     SparseSGD,
     _batches,
-    _unique_inverse,
     cbow_windows,
     sparse_step,
     train_word2vec,

@@ -15,8 +15,8 @@ gradients of the input vectors and of the table). Things measured and left out, 
   cores busy (2.6-3.3 CPU-seconds an epoch): numba's OpenMP threads spin after each call and
   slow the main thread's NumPy work in between (OpenMP's passive wait: 1.57-1.71 s; numba's
   workqueue layer: 2.0-2.7 s). Halves run on two Python threads gained 15-30% on the
-  gathers and lost on the scatter, where both threads scan every pair. The second core runs
-  the batch pipeline instead (``word2vec._PREFETCH``);
+  gathers and lost on the scatter, where both threads scan every pair. A second training
+  thread uses the other core better (``train_word2vec(workers=2)``: 1.5-1.7x);
 * the loss and the gradients in one forward pass (the rows read once): slower, 1.8 ms against
   1.2 a batch, because the per-score ``exp``/``log1p`` calls are scalar there, where NumPy
   vectorizes them over the batch;

@@ -4,22 +4,22 @@ Decomposed as in chainer's word2vec example (DESIGN.md section 26):
 
 * the data: a :class:`~sinapsi.embeddings.Vocabulary`, frequent-word subsampling, and the
   window iterators :func:`window_pairs` (skip-gram) / :func:`cbow_windows` (CBOW);
-* the models: :class:`SkipGram` and :class:`CBOW`, Modules over two
+* the models (module :mod:`.models`): :class:`SkipGram` and :class:`CBOW`, Modules over two
   :class:`~sinapsi.nn.Embedding` tables (``center``: input vectors, ``context``: output vectors);
 * the loss (module :mod:`.negative_sampling`): :func:`negative_sampling_loss`, with negatives
   drawn by :class:`NegativeSampler` (Walker's alias method) from the unigram distribution
   raised to 0.75;
-* the loop: :func:`train_word2vec`.
+* the loop: :func:`train_word2vec`, with one thread or several (``workers``).
 
-Sparse updates. ``model(...)`` is the dense autograd path: its gradient is a full
-``(vocab_size, dim)`` array, fine for tests and small vocabularies. :func:`train_word2vec`
-never builds one: :func:`sparse_step` gathers the unique rows a batch uses into small leaf
-tensors, runs the same loss through autograd on them -- as
+Sparse updates (module :mod:`.sparse`). ``model(...)`` is the dense autograd path: its
+gradient is a full ``(vocab_size, dim)`` array, fine for tests and small vocabularies.
+:func:`train_word2vec` never builds one: :func:`sparse_step` gathers the unique rows a batch
+uses into small leaf tensors, runs the same loss through autograd on them -- as
 :func:`negative_sampling_loss_rows`, the one node that also does the output-vector lookups,
-so that its backward scatters the gradients with sparse products instead of building a
-``(B, K, D)`` array -- and a sparse optimizer (:class:`SparseSGD`, :class:`SparseAdagrad`,
-:class:`SparseAdam`) updates only those rows. One step of :class:`SparseSGD` equals a dense
-SGD step on the same batch (tested).
+so that its backward scatters the gradients instead of building a ``(B, K, D)`` array -- and
+a sparse optimizer (:class:`SparseSGD`, :class:`SparseAdagrad`, :class:`SparseAdam`) updates
+only those rows. One step of :class:`SparseSGD` equals a dense SGD step on the same batch
+(tested).
 
 An opt-in variant shares the negatives among groups of pairs
 (:func:`shared_negative_sampling_loss_rows`, ``train_word2vec(share_negatives=G)``): same
@@ -40,18 +40,15 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import get_array_module, new_rng
-from ..nn import Embedding, Module
-from ..optim import _numba
-from ..tensor import Tensor
+from ..backend import new_rng
+from .models import CBOW, SkipGram
 from .negative_sampling import (
     NegativeSampler,
-    _lookup,
-    _masked_mean,
     negative_sampling_loss,
     negative_sampling_loss_rows,
     shared_negative_sampling_loss_rows,
 )
+from .sparse import SparseAdagrad, SparseAdam, SparseSGD, _SparseOptimizer, sparse_step
 from .vectors import KeyedVectors
 from .vocab import Vocabulary, read_corpus
 
@@ -146,249 +143,6 @@ def cbow_windows(
             mask[:, col] = ok
     keep = mask.any(axis=1)
     return ids[keep], contexts[keep], mask[keep]
-
-
-# ---------------------------------------------------------------------------- models
-class _Word2VecModel(Module):
-    def __init__(self, vocab_size: int, dim: int, rng: Any = None, dtype: Any = None) -> None:
-        super().__init__()
-        rng = new_rng(rng)
-        self.vocab_size, self.dim = int(vocab_size), int(dim)
-        self.center = Embedding(vocab_size, dim, rng=rng, dtype=dtype)
-        self.context = Embedding(vocab_size, dim, rng=rng, dtype=dtype)
-        # word2vec's init: input vectors uniform(-0.5/dim, 0.5/dim), output vectors zero
-        w = self.center.weight.data
-        w[...] = rng.uniform(-0.5 / dim, 0.5 / dim, size=w.shape)
-        self.context.weight.data[...] = 0
-
-    def get_config(self) -> dict[str, Any]:
-        return {"vocab_size": self.vocab_size, "dim": self.dim}
-
-
-class SkipGram(_Word2VecModel):
-    """Skip-gram: the center word's input vector predicts each context word.
-
-    ``forward(center_ids (B,), context_ids (B,), negative_ids (B, K))`` returns the
-    negative-sampling loss, the mean over the B pairs (``reduction="sum"`` for the sum).
-    """
-
-    def forward(
-        self, center_ids: Any, context_ids: Any, negative_ids: Any, reduction: str = "mean"
-    ) -> Tensor:
-        return negative_sampling_loss(
-            self.center(center_ids),
-            self.context(context_ids),
-            self.context(negative_ids),
-            reduction,
-        )
-
-
-class CBOW(_Word2VecModel):
-    """CBOW: the mean of the context words' input vectors predicts the center word.
-
-    ``forward(center_ids (B,), context_ids (B, C), negative_ids (B, K), mask=None)``: each row
-    of ``context_ids`` is a fixed-width window (as made by :func:`cbow_windows`); ``mask``
-    (B, C) bool marks the real slots (None: all). Note the naming: ``self.center`` holds the
-    *input* vectors (here looked up for the context words) and ``self.context`` the *output*
-    vectors (looked up for the center word and the negatives).
-    """
-
-    def forward(
-        self,
-        center_ids: Any,
-        context_ids: Any,
-        negative_ids: Any,
-        mask: Any = None,
-        reduction: str = "mean",
-    ) -> Tensor:
-        ctx = np.asarray(context_ids)
-        if mask is None:
-            mask = np.ones(ctx.shape, dtype=bool)
-        h = _masked_mean(self.center(ctx), mask)
-        return negative_sampling_loss(
-            h, self.context(center_ids), self.context(negative_ids), reduction
-        )
-
-
-# ---------------------------------------------------------------------------- sparse updates
-class _SparseOptimizer:
-    """Updates only given rows of 2-D parameters; state (if any) is kept per full table.
-
-    ``update(param, rows, grad, values=None)``: ``rows`` unique, ``grad`` their gradient;
-    ``values``, when the caller has them, are the current ``param.data[rows]`` (a copy):
-    the new rows are then computed from them and written with one scatter, instead of a
-    gather, a subtraction and a scatter (about 1.5x faster).
-    """
-
-    # whether a row with a zero gradient is left exactly as it is (then sparse_step may pass
-    # all rows at once); not so for lazy Adam, whose moments would move every row
-    zero_grad_keeps_row = True
-
-    def __init__(self, params: Any, lr: float) -> None:
-        self.params = list(params)
-        self.lr = float(lr)
-        self.state: dict[int, dict[str, np.ndarray]] = {}
-
-    def begin_step(self) -> None:
-        """Called once per batch, before the ``update`` calls of that batch."""
-
-    def update(self, param: Tensor, rows: np.ndarray, grad: np.ndarray, values: Any = None) -> None:
-        raise NotImplementedError
-
-    @staticmethod
-    def _apply(param: Tensor, rows: np.ndarray, step: np.ndarray, values: Any) -> None:
-        """``param.data[rows] -= step``; ``step`` is the optimizer's own array (reused)."""
-        if values is None:
-            param.data[rows] -= step
-        else:
-            xp = get_array_module(step)
-            param.data[rows] = xp.subtract(values, step, out=step)
-
-
-class SparseSGD(_SparseOptimizer):
-    """``w[rows] -= lr * grad`` (rows unique); the dense SGD step restricted to those rows."""
-
-    def update(self, param: Tensor, rows: np.ndarray, grad: np.ndarray, values: Any = None) -> None:
-        whole = isinstance(rows, slice)
-        if (not whole or rows == slice(None)) and _numba.sgd_rows_update(
-            param.data, None if whole else rows, grad, self.lr
-        ):
-            return  # the same arithmetic in one loop (optional numba)
-        step = (grad * self.lr).astype(param.data.dtype, copy=False)
-        self._apply(param, rows, step, values)
-
-
-class SparseAdagrad(_SparseOptimizer):
-    """Adagrad on the touched rows: ``G[rows] += g**2; w[rows] -= lr * g / (sqrt(G) + eps)``."""
-
-    def __init__(self, params: Any, lr: float, eps: float = 1e-10) -> None:
-        super().__init__(params, lr)
-        self.eps = eps
-
-    def update(self, param: Tensor, rows: np.ndarray, grad: np.ndarray, values: Any = None) -> None:
-        st = self.state.setdefault(id(param), {"sum": np.zeros_like(param.data)})
-        acc = st["sum"][rows] + grad * grad
-        st["sum"][rows] = acc
-        self._apply(param, rows, self.lr * grad / (np.sqrt(acc) + self.eps), values)
-
-
-class SparseAdam(_SparseOptimizer):
-    """Lazy Adam (as ``torch.optim.SparseAdam``): moments of the touched rows only, global step."""
-
-    zero_grad_keeps_row = False
-
-    def __init__(
-        self, params: Any, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
-    ) -> None:
-        super().__init__(params, lr)
-        self.betas, self.eps, self.t = betas, eps, 0
-
-    def begin_step(self) -> None:
-        self.t += 1
-
-    def update(self, param: Tensor, rows: np.ndarray, grad: np.ndarray, values: Any = None) -> None:
-        b1, b2 = self.betas
-        st = self.state.setdefault(
-            id(param), {"m": np.zeros_like(param.data), "v": np.zeros_like(param.data)}
-        )
-        m = b1 * st["m"][rows] + (1 - b1) * grad
-        v = b2 * st["v"][rows] + (1 - b2) * grad * grad
-        st["m"][rows], st["v"][rows] = m, v
-        mhat, vhat = m / (1 - b1**self.t), v / (1 - b2**self.t)
-        self._apply(param, rows, self.lr * mhat / (np.sqrt(vhat) + self.eps), values)
-
-
-def _unique_inverse(ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(ids, return_inverse=True)`` for ids in ``[0, n)``; the inverse is int32 and
-    shaped as ``ids``.
-
-    When the table is not much larger than the batch, the ids are marked in a length-``n``
-    table instead of sorted: O(len(ids) + n) against ``np.unique``'s argsort, about 20x faster
-    for a batch of 6k ids in an 8k-word vocabulary. Same result either way.
-    """
-    flat = ids.reshape(-1)
-    if n > 16 * flat.size:
-        uniq, inverse = np.unique(flat, return_inverse=True)
-        return uniq, inverse.reshape(ids.shape).astype(np.int32)
-    seen = np.zeros(n, dtype=bool)
-    seen[flat] = True
-    uniq = np.flatnonzero(seen)
-    position = np.empty(n, dtype=np.int32)  # int32: what scipy's sparse indices use
-    position[uniq] = np.arange(uniq.size, dtype=np.int32)
-    return uniq, position[flat].reshape(ids.shape)
-
-
-def _rows(table: Tensor, ids: np.ndarray, whole: bool = True) -> tuple[Any, Tensor, Any, Any]:
-    """The rows ``ids`` use: ``(rows, leaf, positions, values)``.
-
-    Usually ``rows`` are the unique ids, ``leaf`` a tensor of a copy of those rows, ``positions``
-    each id's row in the leaf, and ``values`` the copy (for the optimizer). When the ids touch
-    more than half of the table, copying rows out and scattering them back costs more than
-    working on the whole table (measured: 10% faster on an 8k-word vocabulary at batch 4096):
-    then, if ``whole``, ``rows`` is ``slice(None)``, ``leaf`` wraps the table's own array (no
-    copy), ``positions`` are the ids and ``values`` None.
-    """
-    n = len(table.data)
-    uniq, inverse = _unique_inverse(ids, n)
-    if whole and 2 * uniq.size > n:
-        leaf = Tensor(table.data, requires_grad=True, dtype=table.data.dtype)
-        return slice(None), leaf, ids.astype(np.int32), None
-    rows = get_array_module(table.data).take(table.data, uniq, axis=0)
-    leaf = Tensor(rows, requires_grad=True, dtype=table.data.dtype)
-    return uniq, leaf, inverse, leaf.data
-
-
-def sparse_step(
-    model: SkipGram | CBOW,
-    optimizer: _SparseOptimizer,
-    center_ids: Any,
-    context_ids: Any,
-    negative_ids: Any,
-    mask: Any = None,
-    reduction: str = "sum",
-    shared_as: int | None = None,
-) -> float:
-    """One training step touching only the rows the batch uses; returns the loss.
-
-    The unique input and output rows are copied into small leaf tensors, the loss of
-    :func:`negative_sampling_loss_rows` (the output vectors looked up inside the loss node)
-    is back-propagated to them (autograd sums the gradients of repeated ids), and ``optimizer``
-    updates those rows of ``model.center.weight`` / ``model.context.weight`` in place. Same
-    arguments as the model's ``forward``. When a batch uses more than half of a table's rows
-    (a small vocabulary, a big batch) and the optimizer leaves zero-gradient rows as they are
-    (SGD, Adagrad), the whole table is the leaf instead: no rows are copied out and back.
-
-    ``shared_as``: None (word2vec's scheme) or ``k``: ``negative_ids`` (G, S) are then shared
-    by groups of pairs and weighted as ``k`` negatives per pair, as in
-    :func:`shared_negative_sampling_loss_rows`.
-    """
-    c = np.asarray(center_ids, dtype=np.int64)
-    o = np.asarray(context_ids, dtype=np.int64)
-    neg = np.asarray(negative_ids, dtype=np.int64)
-    if isinstance(model, CBOW):
-        in_ids, out_pos = o, c
-    else:
-        in_ids, out_pos = c, o
-    whole = optimizer.zero_grad_keeps_row
-    in_rows, in_leaf, in_idx, in_values = _rows(model.center.weight, in_ids, whole)
-    out_all = np.concatenate([out_pos.ravel(), neg.ravel()])
-    out_rows, out_leaf, out_idx, out_values = _rows(model.context.weight, out_all, whole)
-    pos_idx = out_idx[: out_pos.size]
-    neg_idx = out_idx[out_pos.size :].reshape(neg.shape)
-    h = _lookup(in_leaf, in_idx)
-    if isinstance(model, CBOW):
-        h = _masked_mean(h, np.ones(o.shape, bool) if mask is None else mask)
-    if shared_as is None:
-        loss = negative_sampling_loss_rows(h, out_leaf, pos_idx, neg_idx, reduction)
-    else:
-        loss = shared_negative_sampling_loss_rows(
-            h, out_leaf, pos_idx, neg_idx, shared_as, reduction
-        )
-    loss.backward()
-    optimizer.begin_step()
-    optimizer.update(model.center.weight, in_rows, in_leaf.grad, in_values)
-    optimizer.update(model.context.weight, out_rows, out_leaf.grad, out_values)
-    return float(loss.data)
 
 
 # ---------------------------------------------------------------------------- training
