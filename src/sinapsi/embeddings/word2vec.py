@@ -248,9 +248,10 @@ def train_word2vec(
     word vectors scored the same from 256 to 4096 pairs a step (analogies and word
     similarity, 5 seeds) and worse from 16384 (analogies about -20%): every pair of a batch
     is computed with the same, stale vectors, and with W workers W batches are in flight.
-    Measured over 8 seeds with 2 workers: 4096 pairs a step scored 0.89x gensim's analogy
-    accuracy, 2048 scored 0.93x (one worker, 4096: 0.94x), at the same speed. Bigger batches
-    are faster (fewer, larger NumPy calls), up to about 4096.
+    Measured over 8 seeds with 2 workers (and word2vec.c's narrower init, since widened, see
+    :mod:`.models`): 4096 pairs a step scored 0.89x gensim's analogy accuracy, 2048 scored
+    0.93x (one worker, 4096: 0.94x), at the same speed. Bigger batches are faster (fewer,
+    larger NumPy calls), up to about 4096.
 
     ``share_negatives``: 1 (the default) is word2vec's scheme, every pair draws its own
     ``negative`` negatives. An opt-in ``G > 1`` lets each group of G consecutive (shuffled)
