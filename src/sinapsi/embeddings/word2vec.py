@@ -257,9 +257,11 @@ def train_word2vec(
     ``negative`` negatives. An opt-in ``G > 1`` lets each group of G consecutive (shuffled)
     pairs share one draw of ``negative`` negatives (:func:`shared_negative_sampling_loss_rows`):
     the expected loss is the same, the negative scores and gradients become small matrix
-    products instead of row gathers: 1.6-1.9x faster with G = 64 on head500, where (10 seeds)
-    analogies scored as with G = 1 and word similarity higher (Spearman 0.45 against 0.37).
-    It is not word2vec's algorithm: the pairs of a group see the same negatives.
+    products instead of row gathers: on NumPy alone 1.6-1.9x faster with G = 64 on head500,
+    where (10 seeds) analogies scored as with G = 1 and word similarity higher (Spearman 0.45
+    against 0.37); with the compiled loops of ``sinapsi[fast]``, G = 1 runs about as fast
+    (0.8-1.2x, benchmarks/word2vec.py). It is not word2vec's algorithm: the pairs of a group
+    see the same negatives.
 
     ``workers``: threads that take batches in turn and update the shared tables without locks
     ("Hogwild", as word2vec.c and gensim's ``workers`` do). The batches, negatives and
