@@ -86,6 +86,36 @@ def test_grad_mode_is_per_thread():
     assert fresh == {"mode": True}
 
 
+def test_one_no_grad_object_shared_by_threads():
+    """The mode a block replaced is kept per thread: one no_grad() object entered by two
+    threads at once restores each thread's own mode."""
+    import threading
+
+    shared = sn.no_grad()
+    inside, release = threading.Event(), threading.Event()
+    seen = {}
+
+    def other():
+        with shared:
+            inside.set()
+            release.wait(10)
+        seen["other after"] = sn.is_grad_enabled()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    try:
+        assert inside.wait(10)
+        with sn.no_grad():
+            with shared:
+                assert not sn.is_grad_enabled()
+            assert not sn.is_grad_enabled()  # the outer block's mode, not the other thread's
+        assert sn.is_grad_enabled()
+    finally:
+        release.set()
+        thread.join()
+    assert seen == {"other after": True}
+
+
 def test_backward_on_non_scalar_needs_a_gradient():
     y = sn.tensor([1.0, 2.0], requires_grad=True) * 2
     with pytest.raises(RuntimeError, match=r"one-element tensor .* shape \(2,\).*grad="):

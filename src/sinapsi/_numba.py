@@ -13,7 +13,6 @@ on a machine pays the compile time.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 from typing import Any
 
@@ -39,10 +38,15 @@ def enabled() -> bool:
 
 
 def available() -> bool:
-    """Whether numba can be imported (the kernels are compiled on first use)."""
+    """Whether numba imports (tried once; the kernels are compiled on first use)."""
     global _numba_found
     if _numba_found is None:
-        _numba_found = importlib.util.find_spec("numba") is not None
+        try:
+            import numba  # noqa: F401
+        except ImportError:
+            _numba_found = False
+        else:
+            _numba_found = True
     return _numba_found
 
 

@@ -41,9 +41,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _ThreadMode(threading.local):
-    """Per-thread grad mode: each thread starts with recording on."""
+    """Per-thread grad mode: each thread starts with recording on. ``saved``: the modes that
+    the open ``no_grad``/``enable_grad`` blocks of this thread replaced (innermost last)."""
 
     grad_enabled = True
+
+    def __init__(self) -> None:  # runs once in each thread that touches the object
+        self.saved: list[bool] = []
 
 
 _mode = _ThreadMode()
@@ -254,11 +258,13 @@ class _GradMode:
     enabled = False
 
     def __enter__(self) -> None:
-        self._previous = _mode.grad_enabled
-        _mode.grad_enabled = self.enabled
+        mode = _mode
+        mode.saved.append(mode.grad_enabled)  # per thread, so one instance may serve many
+        mode.grad_enabled = self.enabled
 
     def __exit__(self, *exc: object) -> None:
-        _mode.grad_enabled = self._previous
+        mode = _mode
+        mode.grad_enabled = mode.saved.pop()
 
     def __call__(self, fn: F) -> F:
         mode = type(self)

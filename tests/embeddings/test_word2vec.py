@@ -218,23 +218,30 @@ def test_loss_rows_gradient_of_one_input_only(which, kernels):
         np.testing.assert_allclose(table.grad, expect[2], rtol=1e-12, atol=1e-15)
 
 
-def test_loss_rows_ids_out_of_range_raise(kernels):
-    """The kernels do not check bounds: ids outside the table must not reach them."""
-    from sinapsi.embeddings.negative_sampling import _row_kernels
-
+def test_loss_rows_ids_count_from_the_end_or_raise(kernels):
+    """Ids in [-U, 0) count from the end, as NumPy's indexing (forward and backward equal to
+    the loss on gathered rows); others raise IndexError before any loop sees them (the
+    compiled loops do not check bounds)."""
     h, table, pos, neg = _table_and_inputs(5)
     bad = neg.copy()
     bad[2, 1] = len(table.data)
-    ids = np.concatenate([pos[:, None], bad], axis=1)
-    assert _row_kernels(table.data, h.data, ids) is None
-    with pytest.raises(IndexError):
+    with pytest.raises(IndexError, match=r"ids must be in \[-6, 6\) .*got ids from 0 to 6"):
         negative_sampling_loss_rows(h, table, pos, bad)
-    bad[2, 1] = -1  # a negative id reads the last row in NumPy; the loops never see it
-    ids = np.concatenate([pos[:, None], bad], axis=1)
-    assert _row_kernels(table.data, h.data, ids) is None
-    expect = negative_sampling_loss(h, table[pos], table[bad], "mean")
+    bad[2, 1] = -7
+    with pytest.raises(IndexError, match="got ids from -7"):
+        negative_sampling_loss_rows(h, table, pos, bad)
+    with pytest.raises(TypeError, match="ids must be integers"):
+        negative_sampling_loss_rows(h, table, pos, neg.astype(float))
+    bad[2, 1], bad[0, 0] = -1, -6
     got = negative_sampling_loss_rows(h, table, pos, bad)
+    got.backward()
+    grads = h.grad.copy(), table.grad.copy()
+    h.grad = table.grad = None
+    expect = negative_sampling_loss(h, table[pos], table[bad], "mean")
+    expect.backward()
     assert float(got.data) == pytest.approx(float(expect.data), rel=1e-12)
+    np.testing.assert_allclose(grads[0], h.grad, rtol=1e-12)
+    np.testing.assert_allclose(grads[1], table.grad, rtol=1e-12, atol=1e-15)
 
 
 def test_shared_negative_loss_equals_its_definition():
@@ -382,6 +389,46 @@ def test_sparse_sgd_step_equals_dense_step(cls, V, kernels):
         sparse.context.weight.data[untouched_out], before_out[untouched_out]
     )
     assert len(untouched_in) and len(untouched_out)
+
+
+@pytest.mark.parametrize("opt_cls", [SparseSGD, SparseAdagrad])
+def test_concurrent_step_keeps_the_updates_made_meanwhile(opt_cls, kernels):
+    """Hogwild: a step B that runs between step A's gather of its rows and A's update (as
+    another worker thread can) must not be undone by A writing back its stale copy."""
+
+    def model():
+        m = SkipGram(200, 8, rng=0, dtype="float64")
+        m.context.weight.data[...] = np.random.default_rng(1).normal(size=(200, 8)) * 0.1
+        return m
+
+    rng = np.random.default_rng(2)
+    a = (np.array([0, 1, 2]), np.array([3, 4, 5]), rng.integers(10, 20, (3, 2)))
+    b = (np.array([0, 1, 2]), np.array([6, 7, 8]), rng.integers(20, 30, (3, 2)))
+    start = model().center.weight.data[:3].copy()
+    after = {}
+    for name, batch in (("a", a), ("b", b)):
+        alone = model()
+        sparse_step(alone, opt_cls([], 0.5), *batch)
+        after[name] = alone.center.weight.data[:3]
+    m = model()
+    opt_a, opt_b = opt_cls([], 0.5), opt_cls([], 0.5)
+    begin = opt_a.begin_step
+    opt_a.begin_step = lambda: (sparse_step(m, opt_b, *b, concurrent=True), begin())
+    sparse_step(m, opt_a, *a, concurrent=True)
+    got = m.center.weight.data[:3]
+    if opt_cls is SparseSGD:  # both steps computed from the same rows: their sum
+        np.testing.assert_allclose(got, after["a"] + after["b"] - start, rtol=1e-12)
+    else:
+        assert not np.allclose(got, after["a"]) and not np.allclose(got, after["b"])
+
+
+def test_sparse_sgd_rows_out_of_range_raise(kernels):
+    w = sn.Tensor(np.zeros((3, 2)), dtype="float64")
+    opt = SparseSGD([w], 0.1)
+    with pytest.raises(IndexError):
+        opt.update(w, np.array([0, 10**5]), np.ones((2, 2)))
+    opt.update(w, [2, 0], np.ones((2, 2)))  # a list of rows, as NumPy indexing takes
+    np.testing.assert_allclose(w.data, [[-0.1, -0.1], [0, 0], [-0.1, -0.1]])
 
 
 def test_sparse_step_with_shared_negatives_equals_dense_step(kernels):

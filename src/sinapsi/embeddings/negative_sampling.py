@@ -152,16 +152,30 @@ _SCORE_CHUNK = 1024  # pairs per gather in the forward: (1024, K+1, D) floats st
 _KERNELS = "sinapsi.embeddings._numba_kernels"
 
 
+def _row_numbers(xp: Any, pos_ids: Any, neg_ids: Any, n_rows: int) -> Any:
+    """The ``(B, K + 1)`` table rows of the scores, column 0 the positive, all in
+    ``[0, n_rows)``: negative ids count from the end, as in NumPy indexing; others raise.
+    int32 where they fit, so that scipy need not convert them."""
+    ids = xp.concatenate([pos_ids[:, None], neg_ids], axis=1)
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"negative_sampling_loss_rows: ids must be integers, got {ids.dtype}")
+    if ids.size:
+        low, high = int(ids.min()), int(ids.max())
+        if low < -n_rows or high >= n_rows:
+            raise IndexError(
+                f"negative_sampling_loss_rows: ids must be in [-{n_rows}, {n_rows}) for a table "
+                f"of {n_rows} rows; got ids from {low} to {high}"
+            )
+        if low < 0:
+            ids = xp.where(ids < 0, ids + n_rows, ids)
+    return ids.astype(xp.int32 if n_rows < 2**31 else xp.int64, copy=False)
+
+
 def _row_kernels(table: Any, h: Any, ids: Any) -> Any:
     """The numba kernels (``_numba_kernels``) when they apply to these arrays, else None.
-
-    The kernels do not check bounds, so the ids are checked here (two reductions over
-    ``B * (K + 1)`` ints); out-of-range ids go to the NumPy path, which raises.
-    """
+    The kernels do not check bounds: ``ids`` must come from :func:`_row_numbers`."""
     k = _numba.kernels(_KERNELS)
     if k is None or ids.size == 0 or not _numba.applies(table, h, ids):
-        return None
-    if ids.min() < 0 or ids.max() >= len(table):
         return None
     return k
 
@@ -207,8 +221,7 @@ def negative_sampling_loss_rows(
             f"negative_sampling_loss_rows: neg_ids must be (B, K) with B = {n}; got "
             f"{tuple(neg_ids.shape)}"
         )
-    # (B, K + 1) row numbers, column 0 the positive; int32 so that scipy need not convert them
-    ids = xp.concatenate([pos_ids[:, None], neg_ids], axis=1).astype(xp.int32, copy=False)
+    ids = _row_numbers(xp, pos_ids, neg_ids, len(T))
     scores = xp.empty(ids.shape, dtype=H.dtype)
     kernels = _row_kernels(T, H, ids)
     if kernels is not None:
@@ -240,7 +253,7 @@ def negative_sampling_loss_rows(
             return gh, gt
         width = ids.shape[1]
         grad_scores = backend_sparse(xp).csr_matrix(
-            (coef.ravel(), ids.ravel(), xp.arange(0, ids.size + 1, width, dtype=xp.int32)),
+            (coef.ravel(), ids.ravel(), xp.arange(0, ids.size + 1, width, dtype=ids.dtype)),
             shape=(n, len(T)),
         )
         gh = xp.asarray(grad_scores @ T) if h.requires_grad else None

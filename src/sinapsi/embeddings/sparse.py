@@ -164,6 +164,7 @@ def sparse_step(
     mask: Any = None,
     reduction: str = "sum",
     shared_as: int | None = None,
+    concurrent: bool = False,
 ) -> float:
     """One training step touching only the rows the batch uses; returns the loss.
 
@@ -178,6 +179,11 @@ def sparse_step(
     ``shared_as``: None (word2vec's scheme) or ``k``: ``negative_ids`` (G, S) are then shared
     by groups of pairs and weighted as ``k`` negatives per pair, as in
     :func:`shared_negative_sampling_loss_rows`.
+
+    ``concurrent``: True when other threads update the same tables meanwhile (the workers of
+    :func:`~.word2vec.train_word2vec`). The rows are then always updated in place
+    (``w[rows] -= step``), never written back from the copy taken before the step, which
+    would undo the other threads' updates made in between.
     """
     c = np.asarray(center_ids, dtype=np.int64)
     o = np.asarray(context_ids, dtype=np.int64)
@@ -203,6 +209,8 @@ def sparse_step(
         )
     loss.backward()
     optimizer.begin_step()
+    if concurrent:
+        in_values = out_values = None
     optimizer.update(model.center.weight, in_rows, in_leaf.grad, in_values)
     optimizer.update(model.context.weight, out_rows, out_leaf.grad, out_values)
     return float(loss.data)

@@ -264,15 +264,17 @@ def train_word2vec(
     see the same negatives.
 
     ``workers``: threads that take batches in turn and update the shared tables without locks
-    ("Hogwild", as word2vec.c and gensim's ``workers`` do). The batches, negatives and
-    learning rates are drawn in the same order whatever the count, but with more than one
+    ("Hogwild", as word2vec.c and gensim's ``workers`` do). For a given ``batch_size`` the
+    batches, negatives and learning rates are drawn in the same order whatever the count
+    (the default ``batch_size`` depends on ``workers``, see above), but with more than one
     worker the updates interleave as the threads run: the vectors then differ from run to run
     even with a seed (gensim's too). The compiled loops of the loss (numba, with
     ``sinapsi[fast]``) and NumPy's large array loops release Python's GIL, so two workers
     train 1.5-1.7x faster on two cores on head500 (8k words). On lee_background (1.8k words)
     they gained nothing: there every batch updates most rows of both tables, probably passing
-    them back and forth between the cores' caches. 1, the default, is one thread: the same
-    seed gives identical vectors.
+    them back and forth between the cores' caches; and on NumPy alone (no numba) they were
+    slower there than one (2.6 s against 2.2). 1, the default, is one thread: the same seed
+    gives identical vectors.
     """
     if model not in ("skipgram", "cbow"):
         raise ValueError(f"model must be 'skipgram' or 'cbow', got {model!r}")
@@ -373,8 +375,9 @@ def train_word2vec(
             if optimizer == "sgd":
                 worker_opt.lr = step_lr
             loss = sparse_step(
-                net, worker_opt, batch[0], batch[1], negs, *batch[2:], shared_as=shared_as
-            )
+                net, worker_opt, batch[0], batch[1], negs, *batch[2:], shared_as=shared_as,
+                concurrent=workers > 1,
+            )  # fmt: skip
             with lock:
                 loss_sum += loss
                 pairs_seen += len(batch[0])

@@ -65,8 +65,12 @@ def sgd_rows_update(param: Any, rows: Any, grad: Any, lr: float) -> bool:
     if rows is None:
         if grad.shape != param.shape or not applies(param, grad):
             return False
-    elif rows.ndim != 1 or len(rows) != len(grad) or not applies(param, rows, grad):
+    elif not isinstance(rows, _ndarray) or rows.ndim != 1 or len(rows) != len(grad):
         return False
+    elif not applies(param, rows, grad) or rows.dtype.kind not in "iu":
+        return False
+    elif len(rows) and (rows.min() < 0 or rows.max() >= len(param)):
+        return False  # the loop does not check bounds: NumPy's indexing raises (or wraps)
     width = math.prod(param.shape[1:])
     p2, g2 = param.reshape(len(param), width), grad.reshape(len(grad), width)
     if rows is None:
