@@ -1,5 +1,8 @@
 """Graph behaviour: accumulation, shared tensors, grad modes, freeing, and gradient ownership."""
 
+import contextlib
+import threading
+
 import numpy as np
 import pytest
 
@@ -51,18 +54,16 @@ def test_no_grad_builds_no_graph_and_works_as_decorator():
     assert sn.is_grad_enabled()
 
 
-def test_grad_mode_is_per_thread():
-    """A no_grad block (or a backward, which turns recording off while it runs) in one thread
-    leaves graph recording on in the others, as PyTorch's thread-local grad mode does."""
-    import threading
-
-    x = sn.tensor([1.0], requires_grad=True)
+@contextlib.contextmanager
+def _block_open_in_another_thread(block):
+    """Enter ``with block:`` in another thread and keep it open while the body here runs;
+    yields a dict with that thread's grad mode inside the block and after leaving it."""
     inside, release = threading.Event(), threading.Event()
     seen = {}
 
     def other():
-        with sn.no_grad():
-            seen["other"] = sn.is_grad_enabled()
+        with block:
+            seen["inside"] = sn.is_grad_enabled()
             inside.set()
             release.wait(10)
         seen["after"] = sn.is_grad_enabled()
@@ -71,13 +72,21 @@ def test_grad_mode_is_per_thread():
     thread.start()
     try:
         assert inside.wait(10)
-        assert sn.is_grad_enabled()
-        y = x * 2
-        assert y.requires_grad and y.op == "mul"
+        yield seen
     finally:
         release.set()
         thread.join()
-    assert seen == {"other": False, "after": True}
+
+
+def test_grad_mode_is_per_thread():
+    """A no_grad block (or a backward, which turns recording off while it runs) in one thread
+    leaves graph recording on in the others, as PyTorch's thread-local grad mode does."""
+    x = sn.tensor([1.0], requires_grad=True)
+    with _block_open_in_another_thread(sn.no_grad()) as seen:
+        assert sn.is_grad_enabled()
+        y = x * 2
+        assert y.requires_grad and y.op == "mul"
+    assert seen == {"inside": False, "after": True}
     fresh = {}
     thread = threading.Thread(target=lambda: fresh.setdefault("mode", sn.is_grad_enabled()))
     with sn.no_grad():
@@ -89,31 +98,14 @@ def test_grad_mode_is_per_thread():
 def test_one_no_grad_object_shared_by_threads():
     """The mode a block replaced is kept per thread: one no_grad() object entered by two
     threads at once restores each thread's own mode."""
-    import threading
-
     shared = sn.no_grad()
-    inside, release = threading.Event(), threading.Event()
-    seen = {}
-
-    def other():
-        with shared:
-            inside.set()
-            release.wait(10)
-        seen["other after"] = sn.is_grad_enabled()
-
-    thread = threading.Thread(target=other)
-    thread.start()
-    try:
-        assert inside.wait(10)
+    with _block_open_in_another_thread(shared) as seen:
         with sn.no_grad():
             with shared:
                 assert not sn.is_grad_enabled()
             assert not sn.is_grad_enabled()  # the outer block's mode, not the other thread's
         assert sn.is_grad_enabled()
-    finally:
-        release.set()
-        thread.join()
-    assert seen == {"other after": True}
+    assert seen == {"inside": False, "after": True}
 
 
 def test_backward_on_non_scalar_needs_a_gradient():

@@ -70,10 +70,11 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------- data
-def _check_window(window: Any) -> int:
-    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
-        raise ValueError(f"window must be a positive int, got {window!r}")
-    return int(window)
+def _positive_int(name: str, value: Any, hint: str = "") -> int:
+    """``value`` as an int, or ValueError naming the argument (``hint``: what values mean)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive int{hint}, got {value!r}")
+    return int(value)
 
 
 def _reduced_windows(n: int, window: int, rng: Any, dynamic: bool) -> np.ndarray:
@@ -102,7 +103,7 @@ def window_pairs(
     >>> list(zip(c.tolist(), o.tolist()))
     [(10, 11), (11, 12), (11, 10), (12, 11)]
     """
-    window = _check_window(window)
+    window = _positive_int("window", window)
     ids = np.asarray(sentence_ids, dtype=np.int64).ravel()
     n = ids.size
     b = _reduced_windows(n, window, rng, dynamic)
@@ -129,7 +130,7 @@ def cbow_windows(
     or beyond the (dynamic) window hold id 0 with ``mask`` False. Positions with no context
     word at all (a one-word sentence) are dropped.
     """
-    window = _check_window(window)
+    window = _positive_int("window", window)
     ids = np.asarray(sentence_ids, dtype=np.int64).ravel()
     n = ids.size
     b = _reduced_windows(n, window, rng, dynamic)
@@ -281,30 +282,15 @@ def train_word2vec(
     if optimizer not in ("sgd", "adam", "adagrad"):
         raise ValueError(f"optimizer must be 'sgd', 'adam' or 'adagrad', got {optimizer!r}")
     for name, value in (("dim", dim), ("negative", negative), ("epochs", epochs)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-    if batch_size is not None and (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, (int, np.integer))
-        or batch_size < 1
-    ):
-        raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
-    if (
-        isinstance(share_negatives, bool)
-        or not isinstance(share_negatives, (int, np.integer))
-        or share_negatives < 1
-    ):
-        raise ValueError(
-            f"share_negatives must be a positive int (1: every pair draws its own negatives, "
-            f"as word2vec), got {share_negatives!r}"
-        )
-    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
-        raise ValueError(
-            f"workers must be a positive int (1: one thread, reproducible), got {workers!r}"
-        )
+        _positive_int(name, value)
+    share_negatives = _positive_int(
+        "share_negatives", share_negatives, " (1: every pair draws its own negatives, as word2vec)"
+    )
+    workers = _positive_int("workers", workers, " (1: one thread, reproducible)")
     if batch_size is None:
         batch_size = max(1, PAIRS_IN_FLIGHT // workers)
-    window = _check_window(window)
+    batch_size = _positive_int("batch_size", batch_size, " or None (4096 // workers)")
+    window = _positive_int("window", window)
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
 
