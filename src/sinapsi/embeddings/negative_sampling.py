@@ -196,8 +196,9 @@ def negative_sampling_loss_rows(
       ``dtable = S.T @ h`` are two sparse-dense products. The gradient of a row picked many
       times is summed inside the product; no ``(B, K, D)`` gradient is made and scattered.
 
-    With numba (:mod:`sinapsi._numba`), float32/float64 NumPy arrays and ids in range, the
-    same sums run as compiled loops instead (``_numba_kernels``: about 3x faster forward, 2x
+    Ids count from the end when negative, as in NumPy indexing; ids outside ``[-U, U)`` raise
+    IndexError. With numba (:mod:`sinapsi._numba`) and float32/float64 NumPy arrays, the same
+    sums run as compiled loops instead (``_numba_kernels``: about 3x faster forward, 2x
     backward); they agree with the NumPy path to rounding.
     """
     if reduction not in ("mean", "sum"):
