@@ -1,0 +1,443 @@
+"""A configured run, what ``sinapsi demo`` and ``sinapsi train`` do: data, model, training, files.
+
+:func:`run` takes a checked configuration (:mod:`sinapsi.config`): it loads and splits the
+data (standardized on the training part), builds the network (:func:`build_mlp`), trains it
+with :func:`sinapsi.train.fit`, tests it, checks the ``[target]`` thresholds and writes
+``model.npz``, ``history.json``, ``config.json`` and ``report.html`` into the run's folder.
+The command line (:mod:`sinapsi.cli`) parses the arguments and prints the result.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import (
+    CLASSIFICATION_LOSSES,
+    GENERATED_SOURCES,
+    SKLEARN_SOURCES,
+    ConfigError,
+    build_scheduler,
+    optimizer_kwargs,
+    to_jsonable,
+)
+
+__all__ = ["RunResult", "TargetMissed", "build_mlp", "run"]
+
+_CLASSIFICATION_METRICS = ("accuracy", "acc", "top5", "top_k_accuracy")
+_LOWER_IS_BETTER = ("loss", "mae", "rmse")
+
+
+class TargetMissed(RuntimeError):
+    """A run finished, but a test result missed its ``[target]`` threshold."""
+
+
+@dataclass
+class RunResult:
+    """What :func:`run` did: the test results, the History, the training time and the whole
+    run's, the files written and the targets missed (each as ``"test accuracy 0.951 < 0.97"``).
+    ``monitor`` is the value ``best_epoch`` refers to (early stopping's, else the val_loss)."""
+
+    test: dict[str, float]
+    history: Any
+    epochs_run: int
+    best_epoch: int
+    monitor: str
+    seconds: float
+    total_seconds: float
+    files: list[Path] = field(default_factory=list)
+    missed: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------ data
+@dataclass
+class _Data:
+    """The split (and standardized) data of a run, with what was learned about it."""
+
+    train: tuple[np.ndarray, np.ndarray]
+    val: tuple[np.ndarray, np.ndarray] | None
+    test: tuple[np.ndarray, np.ndarray]
+    task: str
+    classes: list[Any] | None
+    n_samples: int
+    standardizer: Any = None
+
+
+def _load_source(data: dict[str, Any], rng: np.random.Generator) -> tuple[Any, ...]:
+    """``(X, y, test, class_names)`` for a checked ``[data]`` table; ``test`` is an (X, y) pair
+    for sets that come with their own test set (MNIST), else None."""
+    from .data import datasets
+
+    source = data["source"]
+    if source in SKLEARN_SOURCES:
+        return *datasets.load(source), None, None
+    if source in GENERATED_SOURCES:
+        generate = getattr(datasets, source)
+        return *generate(data["n_samples"], noise=data["noise"], seed=rng), None, None
+    if source == "csv":
+        X, y, names = datasets.load_csv(
+            data["path"],
+            target=data["target"],
+            delimiter=data["delimiter"],
+            header=data["header"],
+            return_classes=True,
+        )
+        return X, y, None, names
+    X, y = datasets.load_mnist(data["path"], kind="train")
+    return X, y, datasets.load_mnist(data["path"], kind="t10k"), None
+
+
+def _task(task: str, y: np.ndarray, origin: str) -> str:
+    if task == "auto":
+        return "classification" if y.dtype.kind in "iubUS" else "regression"
+    fractional = y.dtype.kind == "f" and not np.all(y == np.round(y))
+    if task == "classification" and fractional:
+        raise ConfigError(
+            f"{origin}: [model] task = 'classification' needs class labels, but the target holds "
+            f"fractional values such as {float(y[y != np.round(y)][0])!r}. Use task = "
+            "'regression', or another target column."
+        )
+    return task
+
+
+def _prepare_data(cfg: dict[str, Any], origin: str, rngs: list[np.random.Generator]) -> _Data:
+    """Load, encode labels, split (stratified for classes), standardize on the training set."""
+    from .data import Standardizer, train_val_test_split
+
+    data = cfg["data"]
+    try:
+        X, y, test, names = _load_source(data, rngs[0])
+    except (OSError, ValueError, TypeError) as e:
+        raise ConfigError(f"{origin}: [data] source = {data['source']!r}: {e}") from None
+    X = X.reshape(len(X), -1)
+    n_samples = len(X) + (0 if test is None else len(test[0]))
+    task = _task(cfg["model"]["task"], y, origin)
+    classes = None
+    if task == "classification":
+        values, y = np.unique(y, return_inverse=True)  # any labels become 0..C-1
+        classes = names or values.tolist()
+        if len(values) < 2:
+            raise ConfigError(
+                f"{origin}: [data] the target holds a single class ({classes[0]!r}): nothing to "
+                "tell apart. Check the target column."
+            )
+        if test is not None:
+            test = (test[0], np.searchsorted(values, test[1]))
+    else:
+        y = y.astype(np.float32).reshape(len(y), -1)  # (n, targets), the model's output shape
+        if test is not None:
+            test = (test[0], test[1].astype(np.float32).reshape(len(test[1]), -1))
+    try:
+        split = train_val_test_split(
+            X,
+            y,
+            val_size=data["val_size"],
+            test_size=0.0 if test is not None else data["test_size"],
+            seed=rngs[1],
+        )
+    except ValueError as e:
+        raise ConfigError(f"{origin}: [data] cannot split the {len(X)} samples: {e}") from None
+    if test is not None:
+        test = (test[0].reshape(len(test[0]), -1), test[1])
+    out = _Data(
+        train=split.train,
+        val=split.val if data["val_size"] else None,
+        test=test if test is not None else split.test,
+        task=task,
+        classes=classes,
+        n_samples=n_samples,
+    )
+    if data["standardize"]:
+        out.standardizer = scaler = Standardizer().fit(out.train[0])
+        out.train = (scaler.transform(out.train[0]), out.train[1])
+        out.test = (scaler.transform(out.test[0]), out.test[1])
+        if out.val is not None:
+            out.val = (scaler.transform(out.val[0]), out.val[1])
+    return out
+
+
+# ------------------------------------------------------------------------------ model
+def build_mlp(
+    in_features: int,
+    hidden: Sequence[int],
+    out_features: int,
+    activation: str = "relu",
+    init: str = "he",
+    batch_norm: bool = False,
+    dropout: float = 0.0,
+    rng: Any = None,
+) -> Any:
+    """A multilayer perceptron: for each hidden size, Linear -> [BatchNorm1d] -> activation ->
+    [Dropout]; then a Linear output layer with no activation (logits, or regression values).
+
+    >>> build_mlp(4, [8], 3, activation="tanh", init="xavier", rng=0)
+    Sequential(
+      (0): Linear(in_features=4, out_features=8, bias=True, init='xavier')
+      (1): Tanh()
+      (2): Linear(in_features=8, out_features=3, bias=True, init='xavier')
+    )
+    """
+    from . import nn
+    from .backend import new_rng
+
+    rng = new_rng(rng)
+    layers: list[Any] = []
+    size = in_features
+    for width in hidden:
+        layers.append(nn.Linear(size, width, init=init, rng=rng))
+        if batch_norm:
+            layers.append(nn.BatchNorm1d(width))
+        layers.append(nn.get_activation(activation))
+        if dropout:
+            layers.append(nn.Dropout(dropout, rng=rng))
+        size = width
+    layers.append(nn.Linear(size, out_features, init=init, rng=rng))
+    return nn.Sequential(*layers)
+
+
+# ------------------------------------------------------------------------------ a run
+def _defaults_by_task(cfg: dict[str, Any], task: str, origin: str) -> dict[str, Any]:
+    """``cfg`` with the task, loss and metrics filled in and checked against the task."""
+    classification = task == "classification"
+    training = dict(cfg["training"])
+    loss = training["loss"] or ("cross_entropy" if classification else "mse")
+    if (loss in CLASSIFICATION_LOSSES) != classification:
+        raise ConfigError(
+            f"{origin}: [training] loss = {loss!r} does not fit this {task} data. Use "
+            + ("cross_entropy" if classification else "mse, mae or huber")
+            + ", or set [model] task."
+        )
+    if training["metrics"] is None:
+        training["metrics"] = ["accuracy"] if classification else ["mae", "r2"]
+    for where, names in (("[training] metrics", training["metrics"]), ("[target]", cfg["target"])):
+        wrong = [
+            m for m in names if m != "loss" and (m in _CLASSIFICATION_METRICS) != classification
+        ]
+        if wrong:
+            raise ConfigError(
+                f"{origin}: {where} has {wrong[0]!r}, which does not apply to {task}. Use "
+                + ("accuracy or top5" if classification else "mae, rmse or r2")
+                + "."
+            )
+    es = training["early_stopping"]
+    if es is not None:
+        logged = ["loss", *training["metrics"]]
+        if es["monitor"] not in logged + [f"val_{m}" for m in logged]:
+            raise ConfigError(
+                f"{origin}: [training.early_stopping] monitor = {es['monitor']!r} is not logged. "
+                f"Use one of {', '.join(logged)} or their val_ versions (val_loss, ...)."
+            )
+    training["loss"] = loss
+    return {**cfg, "model": {**cfg["model"], "task": task}, "training": training}
+
+
+def _missed(test: dict[str, float], target: dict[str, float]) -> list[str]:
+    missed = []
+    for key, threshold in target.items():
+        lower = key in _LOWER_IS_BETTER
+        if (test[key] > threshold) if lower else (test[key] < threshold):
+            missed.append(f"test {key} {test[key]:.4f} {'>' if lower else '<'} {threshold:g}")
+    return missed
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types (NumPy scalars become numbers, anything else its str)."""
+    return json.loads(
+        json.dumps(value, default=lambda v: v.item() if hasattr(v, "item") else str(v))
+    )
+
+
+def _say_plan(
+    say: Callable[[str], None], cfg: dict[str, Any], data: _Data, model: Any, n_out: int
+) -> None:
+    """The lines printed before training: data, model and training settings."""
+    from . import __version__
+
+    model_cfg, training = cfg["model"], cfg["training"]
+    n_train, n_features = data.train[0].shape
+    sizes = [n_features, *model_cfg["hidden"], n_out]
+    if data.classes is not None:
+        kind = f"{len(data.classes)} classes"
+    else:
+        kind = f"{sizes[-1]} target{'s' if sizes[-1] > 1 else ''}"
+    n_val = 0 if data.val is None else len(data.val[0])
+    title = f"sinapsi {__version__}, run {cfg['name']!r}"
+    say(f"{title}: {cfg['description']}" if cfg["description"] else title)
+    say(
+        f"  data      {cfg['data']['source']}: {data.n_samples} samples, {n_features} features, "
+        f"{kind}; train {n_train} / val {n_val} / test {len(data.test[0])}"
+    )
+    if data.standardizer is not None:
+        say("            features standardized with the training set's mean and scale")
+    say(f"  model     {' -> '.join(map(str, sizes))}: {model.num_parameters():,} parameters")
+    if model_cfg["hidden"]:
+        layer = [f"Linear(init={model_cfg['init']})"]
+        activation = type(model[2 if model_cfg["batch_norm"] else 1]).__name__  # e.g. ReLU
+        layer += ["BatchNorm1d"] * model_cfg["batch_norm"] + [activation]
+        layer += [f"Dropout({model_cfg['dropout']:g})"] * bool(model_cfg["dropout"])
+        say(f"            each hidden layer: {' + '.join(layer)}")
+    else:
+        say(f"            a linear model (init={model_cfg['init']})")
+    settings = [f"{k}={training[k]:g}" for k in ("lr", "weight_decay", "momentum") if training[k]]
+    say(f"  training  {' '.join([training['optimizer'], *settings])}, {training['loss']} loss")
+    schedule = training["lr_schedule"]
+    extras = [f"{schedule['name']} learning-rate schedule"] if schedule else []
+    if training["early_stopping"]:
+        extras.append(f"early stopping (patience {training['early_stopping']['patience']})")
+    if training["clip_grad_norm"]:
+        extras.append(f"gradient norm clipped at {training['clip_grad_norm']:g}")
+    say(
+        f"            {training['epochs']} epochs in batches of {training['batch_size']}, "
+        f"seed {training['seed']}"
+    )
+    if extras:
+        say(f"            {', '.join(extras)}")
+
+
+def run(
+    cfg: dict[str, Any],
+    out_dir: str | Path,
+    verbose: int = 1,
+    origin: str = "<config>",
+    log: Callable[[str], None] = print,
+) -> RunResult:
+    """Train what a checked configuration describes, test it once, and save the run.
+
+    Args:
+        cfg: a configuration from :func:`sinapsi.config.load_config` or ``validate_config``.
+        out_dir: the folder for ``model.npz``, ``history.json`` and ``config.json``.
+        verbose: 1 prints the plan and a progress bar per epoch (through ``log``); 0 nothing.
+        origin: the configuration's name for error messages (its file name).
+
+    The seed spawns four independent streams: data generation, the split, the initial weights
+    and dropout, and the shuffling. Raises :class:`~sinapsi.config.ConfigError` for a
+    configuration that does not fit the data; a missed target is reported in ``missed``.
+    """
+    from . import __version__, evaluate, fit
+    from .io import atomic_write, save
+    from .optim import get as get_optimizer
+    from .train import EarlyStopping
+
+    began = time.perf_counter()
+    say = log if verbose else (lambda _: None)
+    streams = np.random.SeedSequence(cfg["training"]["seed"]).spawn(4)
+    rngs = [np.random.default_rng(s) for s in streams]
+    data = _prepare_data(cfg, origin, rngs)
+    cfg = _defaults_by_task(cfg, data.task, origin)
+    model_cfg, training = cfg["model"], cfg["training"]
+    n_train, n_features = data.train[0].shape
+    if model_cfg["batch_norm"] and n_train % training["batch_size"] == 1:
+        raise ConfigError(
+            f"{origin}: [training] batch_size = {training['batch_size']} leaves a last batch of "
+            f"1 of the {n_train} training samples, which batch_norm cannot normalize. Use "
+            f"batch_size = {training['batch_size'] + 1}."
+        )
+
+    n_out = len(data.classes) if data.classes is not None else data.train[1].shape[1]
+    layer_keys = ("hidden", "activation", "init", "batch_norm", "dropout")
+    architecture = {"in_features": n_features, "out_features": n_out}
+    architecture.update({k: model_cfg[k] for k in layer_keys})
+    model = build_mlp(**architecture, rng=rngs[2])
+    _say_plan(say, cfg, data, model, n_out)
+
+    optimizer = get_optimizer(
+        training["optimizer"], list(model.parameters()), **optimizer_kwargs(training)
+    )
+    callbacks = []
+    if training["early_stopping"] is not None:
+        callbacks.append(EarlyStopping(**training["early_stopping"]))
+    start = time.perf_counter()
+    history = fit(
+        model,
+        *data.train,
+        loss=training["loss"],
+        optimizer=optimizer,
+        epochs=training["epochs"],
+        batch_size=training["batch_size"],
+        validation_data=data.val,
+        metrics=training["metrics"],
+        clip_grad_norm=training["clip_grad_norm"],
+        lr_scheduler=build_scheduler(training["lr_schedule"], optimizer, training["epochs"]),
+        seed=rngs[3],
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    seconds = time.perf_counter() - start
+    measured = sorted(set(training["metrics"]) | (set(cfg["target"]) - {"loss"}))
+    test = evaluate(model, *data.test, loss=training["loss"], metrics=measured)
+    if training["early_stopping"] is not None:
+        monitor = training["early_stopping"]["monitor"]
+    else:
+        monitor = "val_loss" if data.val is not None else "loss"
+
+    out = Path(out_dir)
+    scaler = data.standardizer
+    metadata = {
+        "kind": "sinapsi.cli.mlp",  # a label in saved files: kept when this code left cli.py
+        "sinapsi_version": __version__,
+        "architecture": architecture,
+        "layers": [
+            {"name": name, "type": type(m).__name__, "config": m.get_config()}
+            for name, m in model.named_modules()
+            if name
+        ],
+        "task": data.task,
+        "classes": data.classes,
+        "loss": training["loss"],
+        "standardizer": None
+        if scaler is None
+        else {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist()},
+        "test": test,
+    }
+    files = [save(model, out / "model.npz", metadata=_jsonable(metadata))]
+    history.save(out / "history.json")
+    files.append(out / "history.json")
+    text = json.dumps(to_jsonable(_jsonable(cfg)), indent=2) + "\n"
+    files.append(atomic_write(out / "config.json", lambda f: f.write(text.encode("utf-8"))))
+    files.append(_write_report(out / "report.html", cfg, model, history, data, test))
+    return RunResult(
+        test=test,
+        history=history,
+        epochs_run=len(history),
+        best_epoch=history.best_epoch(monitor),
+        monitor=monitor,
+        seconds=seconds,
+        total_seconds=time.perf_counter() - began,
+        files=files,
+        missed=_missed(test, cfg["target"]),
+    )
+
+
+_IMAGE_SHAPES = {"digits": (8, 8), "mnist": (28, 28)}
+
+
+def _write_report(
+    path: Path, cfg: dict[str, Any], model: Any, history: Any, data: _Data, test: dict
+) -> Path:
+    """report.html: summary, curves, diagram, gradient flow, activations, test metrics (and a
+    confusion matrix and first-layer weight images where they apply), one self-contained file."""
+    from .train import predict_classes
+    from .viz import write_report
+
+    x_test, y_test = data.test
+    classification = data.task == "classification"
+    return write_report(
+        path,
+        title=f"sinapsi run '{cfg['name']}'",
+        model=model,
+        history=history,
+        input_shape=tuple(x_test.shape[1:]),
+        test_metrics=test,
+        x=x_test,
+        y_true=y_test if classification else None,
+        y_pred=predict_classes(model, x_test) if classification else None,
+        class_names=[str(c) for c in data.classes] if data.classes is not None else None,
+        image_shape=_IMAGE_SHAPES.get(cfg["data"]["source"]),
+        config=to_jsonable(_jsonable(cfg)),
+    )
