@@ -411,11 +411,8 @@ def numpy_only(epoch: Callable[[], Any]) -> Callable[[], Any]:
     from sinapsi.optim import _numba
 
     def run() -> Any:
-        _numba.set_enabled(False)
-        try:
+        with _numba.use_kernels(False):
             return epoch()
-        finally:
-            _numba.set_enabled(True)
 
     return run
 

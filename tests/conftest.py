@@ -43,10 +43,8 @@ def kernels(request):
     """Run the test with sinapsi's optional numba kernels on, then off (the NumPy paths)."""
     from sinapsi import _numba
 
-    previous = _numba._enabled
-    _numba.set_enabled(request.param)
-    yield request.param
-    _numba.set_enabled(previous)
+    with _numba.use_kernels(request.param):
+        yield request.param
 
 
 # Let test modules in subfolders import tests/strategies.py.

@@ -12,13 +12,15 @@ on a machine pays the compile time.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from . import backend
 
-__all__ = ["applies", "available", "enabled", "kernels", "set_enabled"]
+__all__ = ["applies", "available", "enabled", "kernels", "set_enabled", "use_kernels"]
 
 _enabled = os.environ.get("SINAPSI_NUMBA", "1").strip().lower() not in ("0", "false", "no", "")
 _ndarray = backend.numpy.ndarray
@@ -30,6 +32,18 @@ def set_enabled(flag: bool) -> None:
     """Use the numba kernels when available (True, the default) or always NumPy (False)."""
     global _enabled
     _enabled = bool(flag)
+
+
+@contextlib.contextmanager
+def use_kernels(flag: bool) -> Iterator[None]:
+    """Inside the block, the kernels are on (True) or off (False); the previous setting comes
+    back after it (tests and benchmarks that compare the two paths)."""
+    previous = _enabled
+    set_enabled(flag)
+    try:
+        yield
+    finally:
+        set_enabled(previous)
 
 
 def enabled() -> bool:

@@ -163,9 +163,7 @@ def test_loss_rows_gradcheck_and_errors(kernels):
 def _loss_rows_and_grads(h, table, pos, neg, enabled):
     from sinapsi import _numba
 
-    previous = _numba._enabled
-    _numba.set_enabled(enabled)
-    try:
+    with _numba.use_kernels(enabled):
         h, table = (
             sn.Tensor(t.data.copy(), requires_grad=t.requires_grad, dtype=t.data.dtype)
             for t in (h, table)
@@ -173,8 +171,6 @@ def _loss_rows_and_grads(h, table, pos, neg, enabled):
         loss = negative_sampling_loss_rows(h, table, pos, neg, "sum")
         loss.backward()
         return float(loss.data), h.grad, table.grad
-    finally:
-        _numba.set_enabled(previous)
 
 
 @pytest.mark.parametrize("dtype, rtol", [("float32", 2e-5), ("float64", 1e-12)])

@@ -16,17 +16,13 @@ pytest.importorskip("numba")
 
 @pytest.fixture
 def numba_on():
-    previous = switch._enabled
-    _numba.set_enabled(True)
-    yield
-    _numba.set_enabled(previous)
+    with _numba.use_kernels(True):
+        yield
 
 
 def run_adam(enabled, dtype, shape, steps=6, cls=optim.Adam, **options):
     """Parameters after ``steps`` Adam steps on seeded gradients, numba on or off."""
-    previous = switch._enabled
-    _numba.set_enabled(enabled)
-    try:
+    with _numba.use_kernels(enabled):
         rng = np.random.default_rng(3)
         p = sn.tensor(rng.standard_normal(shape), requires_grad=True, dtype=dtype)
         opt = cls([p], **options)
@@ -35,8 +31,6 @@ def run_adam(enabled, dtype, shape, steps=6, cls=optim.Adam, **options):
             opt.step()
         state = opt.state[id(p)]
         return p.data.copy(), state["exp_avg"].copy(), state["exp_avg_sq"].copy()
-    finally:
-        _numba.set_enabled(previous)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

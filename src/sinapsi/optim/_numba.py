@@ -17,9 +17,11 @@ import math
 from typing import Any
 
 from .. import backend
-from .._numba import applies, available, enabled, kernels, set_enabled
+from .._numba import applies, available, enabled, kernels, set_enabled, use_kernels
 
-__all__ = ["adam_update", "available", "enabled", "set_enabled", "sgd_rows_update"]
+__all__ = [
+    "adam_update", "available", "enabled", "set_enabled", "sgd_rows_update", "use_kernels",
+]  # fmt: skip
 
 _KERNELS = "sinapsi.optim._numba_kernels"
 _ndarray = backend.numpy.ndarray
