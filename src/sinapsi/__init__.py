@@ -68,6 +68,23 @@ from .train import evaluate, fit, predict, predict_classes, predict_proba
 
 __version__ = "0.1.0"
 
+_LAZY_SUBMODULES = ("viz", "sklearn")  # heavy imports (matplotlib, scikit-learn) on first use
+
+
+def __getattr__(name: str) -> object:
+    """``sn.viz`` and ``sn.sklearn`` without importing them at start-up."""
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'sinapsi' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES))
+
 __all__ = [
     # core
     "Tensor", "tensor", "as_tensor", "zeros", "ones", "full", "zeros_like", "ones_like",
