@@ -18,15 +18,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import numpy
-
-try:  # CuPy is optional: only present on machines with an NVIDIA GPU.
-    import cupy as _cupy
-except Exception:  # pragma: no cover - depends on the machine
-    _cupy = None
 
 __all__ = [
     "numpy",
@@ -50,12 +47,24 @@ _default_dtype = numpy.dtype(numpy.float32)
 _xp: Any = numpy  # the module new tensors are created with
 
 
+def _loaded_cupy() -> Any:
+    """CuPy if something already imported it, else None.
+
+    CuPy is optional (only on machines with an NVIDIA GPU) and is never imported at start-up:
+    its import is slow and may touch the GPU driver. A CuPy array can only exist once CuPy is
+    imported, so looking in ``sys.modules`` is enough to recognize one.
+    """
+    cp = sys.modules.get("cupy")
+    return cp if getattr(cp, "ndarray", None) is not None else None
+
+
 def get_array_module(*arrays: Any) -> Any:
     """Return ``numpy`` or ``cupy``: the module that owns ``arrays`` (chainer's idea)."""
-    if _cupy is not None:
+    cp = _loaded_cupy()
+    if cp is not None:
         for a in arrays:
-            if isinstance(a, _cupy.ndarray):
-                return _cupy
+            if isinstance(a, cp.ndarray):
+                return cp
     return numpy
 
 
@@ -65,19 +74,47 @@ def array_module() -> Any:
 
 
 def set_array_module(name: str) -> None:
-    """Create new tensors with ``"numpy"`` (CPU) or ``"cupy"`` (NVIDIA GPU)."""
+    """Create new tensors with ``"numpy"`` (CPU) or ``"cupy"`` (NVIDIA GPU).
+
+    Choosing ``"cupy"`` imports CuPy and checks that it sees a GPU (``cupy.cuda.is_available()``)
+    now, so a machine without one fails here with a RuntimeError saying why, not with a raw
+    ``CUDARuntimeError`` at the first tensor. On failure the array module is left unchanged.
+    """
     global _xp
     if name == "numpy":
         _xp = numpy
     elif name == "cupy":
-        if _cupy is None:
-            raise RuntimeError(
-                "set_array_module('cupy'): CuPy is not installed or found no GPU. "
-                "Install the cupy wheel that matches your CUDA version (e.g. cupy-cuda12x)."
-            )
-        _xp = _cupy
+        _xp = _usable_cupy()
     else:
         raise ValueError(f"set_array_module: name must be 'numpy' or 'cupy'. Got {name!r} instead.")
+
+
+def _usable_cupy() -> Any:
+    """CuPy, imported, with a GPU it can use; else a one-line RuntimeError naming the cause."""
+    where = "set_array_module('cupy')"
+    try:
+        cp = importlib.import_module("cupy")
+    except Exception as e:  # ImportError, or a broken install (missing libcudart: OSError, ...)
+        raise RuntimeError(
+            f"{where}: CuPy cannot be imported ({_one_line(e)}). Install the CuPy wheel that "
+            "matches your CUDA version (e.g. pip install cupy-cuda12x), or use 'numpy' (CPU)."
+        ) from e
+    try:
+        available = bool(cp.cuda.is_available())
+        cause = "cupy.cuda.is_available() returned False"
+    except Exception as e:  # CUDARuntimeError: no driver, driver too old, ...
+        available, cause = False, _one_line(e)
+    if not available:
+        raise RuntimeError(
+            f"{where}: CuPy is installed but finds no usable NVIDIA GPU ({cause}). Check "
+            "nvidia-smi and that the CUDA driver matches the cupy wheel, or use 'numpy' (CPU)."
+        )
+    return cp
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def resolve_dtype(dtype: Any) -> numpy.dtype:
@@ -132,8 +169,9 @@ def new_rng(seed: int | numpy.random.Generator | None = None) -> numpy.random.Ge
 
 def to_numpy(array: Any) -> numpy.ndarray:
     """A NumPy copy of a NumPy or CuPy array (CuPy arrays are copied to the host)."""
-    if _cupy is not None and isinstance(array, _cupy.ndarray):
-        return _cupy.asnumpy(array)
+    cp = _loaded_cupy()
+    if cp is not None and isinstance(array, cp.ndarray):
+        return cp.asnumpy(array)
     return numpy.asarray(array)
 
 
