@@ -27,8 +27,10 @@ import numpy as np
 from ..train.callbacks import Callback
 from ..train.trainer import fit
 from ._mpl import pyplot
+from ._network_layout import _maps_by_default, _stages
+from ._neuron_maps import plane_of
 from .boundary import accuracy_title, check_2d_model, check_points, draw_boundary
-from .network import _maps_by_default, _stages, draw_network, plane_of
+from .network import draw_network
 
 __all__ = ["animate_training"]
 

@@ -27,8 +27,9 @@ from .. import backend
 from ..nn.activations import LogSoftmax, Sigmoid, Softmax
 from ..tensor import Tensor
 from ..train.trainer import predict
+from ._colors import NEGATIVE, POSITIVE, diverging_cmap
 from ._mpl import linear_layers, pyplot
-from .network import NEGATIVE, POSITIVE, diverging_cmap, plane_of
+from ._neuron_maps import plane_of
 
 __all__ = ["plot_decision_boundary", "class_colors"]
 

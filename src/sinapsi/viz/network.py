@@ -25,276 +25,31 @@ the slopes, its bias the intercept) and then an activation.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .. import backend
-from ..autograd import no_grad
-from ..nn.activations import (
-    ELU,
-    GELU,
-    LeakyReLU,
-    LogSoftmax,
-    ReLU,
-    Sigmoid,
-    Softmax,
-    Softplus,
-    Tanh,
-)
-from ..nn.layers import Dropout, Identity, Linear
-from ..nn.normalization import BatchNorm1d
 from ..tensor import Tensor
-from ._mpl import linear_layers, pyplot
+from ._colors import NEGATIVE, POSITIVE, diverging_cmap
+from ._colors import NODE_EDGE as _NODE_EDGE
+from ._colors import luminance as _luminance
+from ._mpl import pyplot
+from ._network_layout import (
+    _RADIUS,
+    _labels,
+    _layout,
+    _limits,
+    _maps_by_default,
+    _points_per_unit,
+    _Stage,
+    _stages,
+)
+from ._neuron_maps import _map_norm, neuron_outputs, plane_of
 
 __all__ = ["plot_network", "POSITIVE", "NEGATIVE"]
 
-POSITIVE = "#0877bd"  # TensorFlow Playground's blue: positive weights, biases, outputs
-NEGATIVE = "#f59322"  # and its orange: negative ones
-_NODE_EDGE = "#555555"
-
-# Layout, in data units: one slot (node spacing) = 1.
-_COLUMN_GAP = 2.6
-_RADIUS = 0.4
 _MAP_RESOLUTION = 48
-
-
-# ------------------------------------------------------------------------------ structure
-@dataclass
-class _Stage:
-    """One column: the input, or a Linear layer with the modules that follow it."""
-
-    size: int
-    linear: Linear | None = None
-    extras: list[Any] = field(default_factory=list)
-
-    def activation(self) -> Any:
-        """The last module that is not Dropout/Identity (whose output the maps show)."""
-        for module in reversed(self.extras):
-            if not isinstance(module, (Dropout, Identity)):
-                return module
-        return self.linear
-
-
-_NAMES = {
-    Sigmoid: "sigmoid", Tanh: "tanh", ReLU: "ReLU", LeakyReLU: "leaky ReLU", ELU: "ELU",
-    GELU: "GELU", Softplus: "softplus", LogSoftmax: "log-softmax", Softmax: "softmax",
-}  # fmt: skip
-
-
-def _token(module: Any) -> str | None:
-    if isinstance(module, Identity):
-        return None
-    if isinstance(module, Dropout):
-        return f"Dropout {module.p:g}"
-    if isinstance(module, BatchNorm1d):
-        return "BatchNorm"
-    return _NAMES.get(type(module), type(module).__name__)
-
-
-def _stages(model: Any) -> list[_Stage]:
-    """Read the model's leaf modules in order and group them by Linear layer."""
-    first = linear_layers(model)[0]
-    stages = [_Stage(first.in_features)]
-    for module in model.modules():
-        if list(module.children()):
-            continue  # containers: their leaves come next
-        if isinstance(module, Linear):
-            previous = stages[-1].size
-            if module.in_features != previous:
-                raise ValueError(
-                    f"plot_network draws a chain of Linear layers, but Linear "
-                    f"({module.in_features} -> {module.out_features}) takes {module.in_features} "
-                    f"inputs while the layer before it gives {previous}. Draw a Sequential MLP, "
-                    "or use plot_activations for models that are not a chain."
-                )
-            stages.append(_Stage(module.out_features, module))
-        else:
-            stages[-1].extras.append(module)
-    return stages
-
-
-def _wrap(tokens: list[str], width: int = 18) -> str:
-    """Join tokens with ' + ', starting a new line (with '+ ') when a line gets too long."""
-    lines = [tokens[0]]
-    for token in tokens[1:]:
-        if len(lines[-1]) + 3 + len(token) <= width:
-            lines[-1] += f" + {token}"
-        else:
-            lines.append(f"+ {token}")
-    return "\n".join(lines)
-
-
-def _label(stages: list[_Stage], k: int, width: int = 18) -> str:
-    stage = stages[k]
-    tokens = [t for t in map(_token, stage.extras) if t]
-    if k == 0:
-        head = f"input ({stage.size})"
-    elif k == len(stages) - 1:
-        head = f"output ({stage.size})"
-    else:
-        head = f"Linear {stage.size}"
-    return _wrap([head, *tokens], width)
-
-
-def _maps_by_default(stages: list[_Stage], max_nodes: int) -> bool:
-    return stages[0].size == 2 and all(s.size <= max_nodes for s in stages)
-
-
-# ------------------------------------------------------------------------------ neuron maps
-def plane_of(x: Any = None) -> tuple[float, float, float, float]:
-    """The input plane ``(x1_min, x1_max, x2_min, x2_max)``: the range of ``x`` with a 10%
-    margin, or the Playground's [-6, 6]^2 when ``x`` is None."""
-    if x is None:
-        return (-6.0, 6.0, -6.0, 6.0)
-    x = np.asarray(backend.to_numpy(x.data if isinstance(x, Tensor) else x), dtype=np.float64)
-    lo, hi = x.min(axis=0), x.max(axis=0)
-    pad = np.maximum((hi - lo) * 0.1, 0.5)
-    lo, hi = lo - pad, hi + pad
-    return (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
-
-
-def _model_dtype(model: Any) -> Any:
-    for p in model.parameters():
-        return p.dtype
-    return backend.get_default_dtype()
-
-
-def neuron_outputs(
-    model: Any, stages: list[_Stage], plane: tuple[float, float, float, float], n: int
-) -> list[np.ndarray | None]:
-    """Each stage's post-activation output over an ``n x n`` grid of the plane, as arrays of
-    shape (size, n, n) (row = x2, column = x1); None where a stage could not be captured.
-
-    The grid runs through the model once, in eval mode and with no graph, while forward hooks
-    on each stage's last module keep its output.
-    """
-    xs = np.linspace(plane[0], plane[1], n)
-    ys = np.linspace(plane[2], plane[3], n)
-    grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
-    captured: dict[int, np.ndarray] = {}
-    removers = []
-    for k, stage in enumerate(stages[1:], start=1):
-        last = (stage.extras or [stage.linear])[-1]
-
-        def keep(module: Any, inputs: Any, output: Any, k: int = k) -> None:
-            if k not in captured:  # a module used twice keeps its first call
-                data = output.data if isinstance(output, Tensor) else output
-                captured[k] = np.asarray(backend.to_numpy(data), dtype=np.float64)
-
-        removers.append(last.register_forward_hook(keep))
-    was_training = model.training
-    try:
-        model.eval()
-        with no_grad():
-            model(Tensor(grid, dtype=_model_dtype(model)))
-    finally:
-        model.train(was_training)
-        for remove in removers:
-            remove()
-    result: list[np.ndarray | None] = [None]
-    for k, stage in enumerate(stages[1:], start=1):
-        out = captured.get(k)
-        if out is None or out.shape != (n * n, stage.size):
-            result.append(None)
-        else:
-            result.append(out.T.reshape(stage.size, n, n))
-    return result
-
-
-def _map_norm(stage: _Stage, values: np.ndarray) -> tuple[float, float]:
-    """(vmin, vmax) of a neuron's map, always symmetric around 0 so that blue means positive
-    and orange negative: [-1, 1] for bounded activations (tanh; sigmoid and softmax, whose
-    (0, 1) outputs go from white to blue), so saturation shows; else the neuron's max |value|."""
-    act = stage.activation()
-    if isinstance(act, (Tanh, Sigmoid, Softmax)) and not isinstance(act, LogSoftmax):
-        return -1.0, 1.0
-    m = float(np.abs(values).max()) or 1.0
-    return -m, m
-
-
-# ------------------------------------------------------------------------------ colours
-def diverging_cmap(strength: float = 1.0) -> Any:
-    """Orange (negative) - white - blue (positive), the Playground's scale; ``strength`` < 1
-    mixes the ends with white (lighter surfaces under points)."""
-    from matplotlib.colors import LinearSegmentedColormap, to_rgb
-
-    def light(color: str) -> tuple[float, ...]:
-        return tuple(1 - strength * (1 - c) for c in to_rgb(color))
-
-    return LinearSegmentedColormap.from_list(
-        f"sinapsi_playground_{strength:g}", [light(NEGATIVE), (1, 1, 1), light(POSITIVE)]
-    )
-
-
-def _luminance(rgb: Any) -> float:
-    r, g, b = rgb[:3]
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-# ------------------------------------------------------------------------------ drawing
-@dataclass
-class _Layout:
-    slots: list[list[tuple[int, float]]]  # per stage: (neuron index, y) of each drawn node
-    gaps: list[float | None]  # per stage: y of the ellipsis, or None
-    xs: list[float]
-    top: float
-    bottom: float  # lowest node centre
-    truncated: bool
-
-
-def _layout(stages: list[_Stage], max_nodes: int) -> _Layout:
-    slots, gaps = [], []
-    for stage in stages:
-        n = stage.size
-        if n <= max_nodes:
-            shown, gap = list(range(n)), None
-            count = n
-        else:
-            head = math.ceil(max_nodes / 2)
-            shown = list(range(head)) + list(range(n - (max_nodes - head), n))
-            gap, count = head, max_nodes + 1
-        ys = [(count - 1) / 2 - s for s in range(count)]
-        positions = [ys[s if gap is None or s < gap else s + 1] for s, _ in enumerate(shown)]
-        slots.append(list(zip(shown, positions)))
-        gaps.append(None if gap is None else ys[gap])
-    tallest = max(len(s) + (g is not None) for s, g in zip(slots, gaps))
-    return _Layout(
-        slots=slots,
-        gaps=gaps,
-        xs=[k * _COLUMN_GAP for k in range(len(stages))],
-        top=(tallest - 1) / 2,
-        bottom=-(tallest - 1) / 2,
-        truncated=any(g is not None for g in gaps),
-    )
-
-
-def _points_per_unit(ax: Any, width: float, height: float) -> float:
-    """How many points one data unit spans once the axes show ``width x height`` units."""
-    fig = ax.figure
-    box = ax.get_position()
-    w_in = box.width * fig.get_figwidth()
-    h_in = box.height * fig.get_figheight()
-    return 72.0 * min(w_in / width, h_in / height)
-
-
-def _labels(stages: list[_Stage], pt: float) -> tuple[list[str], float]:
-    """Column labels wrapped to the column width, and their font size, at ``pt`` points per
-    data unit."""
-    size = min(8.0, max(6.5, 0.2 * pt))
-    width = max(8, int(_COLUMN_GAP * pt * 0.9 / (0.58 * size)))
-    return [_label(stages, k, width) for k in range(len(stages))], size
-
-
-def _limits(layout: _Layout, labels: list[str], size: float, pt: float) -> tuple[float, ...]:
-    label_lines = max(label.count("\n") + 1 for label in labels)
-    line = 1.2 * size / pt  # one label line, in data units
-    left, right = -0.8, layout.xs[-1] + 0.8
-    top = layout.top + _RADIUS + (0.25 + 2 * line if layout.truncated else 0.2)
-    bottom = layout.bottom - _RADIUS - 0.3 - label_lines * line
-    return left, right, bottom, top
 
 
 def draw_network(
