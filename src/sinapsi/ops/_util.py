@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from .. import backend
@@ -74,18 +75,31 @@ def broadcast_error(op: str, *tensors: Tensor) -> ValueError:
 
 
 def normalize_axes(op: str, axis: Any, ndim: int) -> tuple[int, ...] | None:
-    """``axis`` (None, an int or a sequence) as a sorted tuple of non-negative axes."""
+    """``axis`` (None, an int or a sequence) as a sorted tuple of non-negative axes.
+
+    A 0-d tensor accepts axis ``0`` or ``-1``, as in PyTorch, and has no axis to reduce: they
+    become ``()``, so a reduction or squeeze returns the scalar itself.
+    """
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    span = max(ndim, 1)
     out = []
     for a in axes:
-        if not -ndim <= a < max(ndim, 1):
+        if not -span <= a < span:
             raise ValueError(
                 f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions "
-                f"(valid: {-ndim} to {ndim - 1})."
+                f"(valid: {-span} to {span - 1})."
             )
-        out.append(a % ndim if ndim else 0)
+        out.append(int(a) % span)
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: repeated axis in {axis!r}.")
-    return tuple(sorted(out))
+    return () if ndim == 0 else tuple(sorted(out))
+
+
+def normalize_axis(op: str, axis: int, ndim: int) -> int:
+    """One axis (an int) as a non-negative axis; ``0`` or ``-1`` of a 0-d tensor give ``0``."""
+    if not isinstance(axis, numbers.Integral) or isinstance(axis, bool):
+        raise TypeError(f"{op}: axis must be an int; got {axis!r}. Pass one axis, e.g. axis=1.")
+    normalize_axes(op, axis, ndim)
+    return int(axis) % max(ndim, 1)

@@ -8,7 +8,7 @@ from typing import Any
 from .. import _numba, backend
 from ..autograd import make_result, sum_to
 from ..tensor import Tensor
-from ._util import normalize_axes, operand
+from ._util import normalize_axes, normalize_axis, operand
 
 __all__ = [
     "reshape", "transpose", "flatten", "expand_dims", "squeeze", "broadcast_to", "getitem",
@@ -201,7 +201,9 @@ def gather(x: Any, axis: int, index: Any) -> Tensor:
             f"gather: index must have as many dimensions as the input; got index shape "
             f"{tuple(idx.shape)} for input shape {x.shape}."
         )
-    ax = normalize_axes("gather", axis, x.ndim)[0]  # type: ignore[index]
+    ax = normalize_axis("gather", axis, x.ndim)
+    if x.ndim == 0:  # torch.gather of a scalar: a 1-element axis, put back as 0-d
+        return reshape(gather(reshape(x, (1,)), 0, idx.reshape(1)), ())
     for d in range(x.ndim):
         if d != ax and idx.shape[d] > x.shape[d]:
             raise ValueError(

@@ -1,0 +1,41 @@
+"""Ops at the edges PyTorch defines: 0-d tensors, zero-size axes, broadcast bounds, and the
+argument forms PyTorch users type (issue 14, items 6 and 18)."""
+
+import numpy as np
+import pytest
+import torch
+
+import sinapsi as sn
+from sinapsi.testing import check_op
+
+
+# ------------------------------------------------------------------ 0-d tensors with an axis
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min", "logsumexp"])
+@pytest.mark.parametrize("axis", [0, -1, (0,), None])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_reductions_of_a_0d_tensor_over_axis_0_or_minus_1_match_torch(name, axis, keepdims):
+    dim = tuple(range(0)) if axis is None else axis
+    theirs = {
+        "sum": lambda x: torch.sum(x, dim=dim, keepdim=keepdims),
+        "mean": lambda x: torch.mean(x, dim=dim, keepdim=keepdims),
+        "max": lambda x: torch.amax(x, dim=dim, keepdim=keepdims),
+        "min": lambda x: torch.amin(x, dim=dim, keepdim=keepdims),
+        "logsumexp": lambda x: torch.logsumexp(x, dim=dim, keepdim=keepdims),
+    }[name]
+    check_op(lambda x: getattr(sn, name)(x, axis, keepdims), theirs, [np.array(1.5)])
+
+
+@pytest.mark.parametrize("axis", [0, -1])
+def test_squeeze_and_gather_of_a_0d_tensor_match_torch(axis):
+    check_op(lambda x: sn.squeeze(x, axis), lambda x: torch.squeeze(x, axis), [np.array(2.0)])
+    check_op(
+        lambda x, i: sn.gather(x, axis, i),
+        lambda x, i: torch.gather(x, axis, i),
+        [np.array(2.0), np.array(0)],
+    )
+
+
+def test_axis_out_of_range_for_a_0d_tensor_names_a_range_that_exists():
+    message = r"sum: axis 1 is out of range .* 0 dimensions \(valid: -1 to 0\)"
+    with pytest.raises(ValueError, match=message):
+        sn.sum(sn.tensor(1.0), axis=1)
