@@ -62,3 +62,179 @@ def test_float64_model_keeps_float64_for_raw_array_input():
     bn = nn.BatchNorm1d(3).astype("float64")
     out = bn(np.random.default_rng(0).standard_normal((4, 3)))
     assert out.dtype == np.float64
+
+
+# ------------------------------------------------------------------------- Normalization
+# Preprocessing inside the model (issue 14.4): y = (x - mean) / scale over the last axis, with
+# mean and scale as buffers, so a saved model standardizes raw inputs by itself.
+
+
+def _raw_features(seed=0, n=50):
+    """Columns on very different scales, as raw pixels or sensor readings are."""
+    rng = np.random.default_rng(seed)
+    return rng.normal([0.0, 100.0, -3.0, 5e3], [1.0, 30.0, 0.01, 2e3], size=(n, 4))
+
+
+def test_adapt_matches_standardizer_exactly():
+    from sinapsi.data import Standardizer
+
+    x = _raw_features().astype(np.float32)
+    layer = nn.Normalization().adapt(x)
+    scaler = Standardizer().fit(x)
+    assert layer.num_features == 4
+    assert layer.mean.dtype == layer.scale.dtype == np.float32
+    assert layer.mean.shape == layer.scale.shape == (4,)
+    np.testing.assert_array_equal(layer.mean, scaler.mean_.astype(np.float32))
+    np.testing.assert_array_equal(layer.scale, scaler.scale_.astype(np.float32))
+    np.testing.assert_array_equal(layer(x).data, scaler.transform(x))
+
+
+def test_forward_matches_numpy_and_torch_on_any_leading_shape():
+    x = _raw_features(1, n=24)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    layer = nn.Normalization(mean=mean, scale=scale)
+    assert layer.mean.dtype == np.float32
+    for shape in [(24, 4), (3, 4, 4), (6, 1, 4)]:
+        xs = x.reshape(-1, 4)[: int(np.prod(shape[:-1]))].reshape(shape).astype(np.float32)
+        expected = (xs - mean.astype(np.float32)) / scale.astype(np.float32)
+        got = layer(xs)
+        assert got.dtype == np.float32 and got.shape == shape
+        np.testing.assert_array_equal(got.data, expected)
+        theirs = (torch.from_numpy(xs) - torch.from_numpy(mean.astype(np.float32))) / (
+            torch.from_numpy(scale.astype(np.float32))
+        )
+        np.testing.assert_allclose(got.data, theirs.numpy(), rtol=1e-6)
+
+
+def test_raw_integer_input_is_standardized_in_the_layer_dtype():
+    digits = np.random.default_rng(0).integers(0, 17, size=(30, 4))
+    layer = nn.Normalization().adapt(digits)
+    out = layer(digits)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.data.mean(axis=0), 0, atol=1e-6)
+    np.testing.assert_allclose(out.data.std(axis=0), 1, rtol=1e-5)
+
+
+def test_input_gradient_by_gradcheck_float64():
+    x64 = _raw_features(2, n=5)
+    layer = nn.Normalization(dtype="float64").adapt(x64)
+    assert layer.mean.dtype == np.float64
+    x = sn.tensor(x64 * 0.5, dtype="float64", requires_grad=True)
+    assert sn.gradcheck(layer, [x])
+    assert layer(x).dtype == np.float64
+    assert layer.num_parameters() == 0  # nothing to train
+
+
+def test_float64_layer_from_arguments_and_default_dtype():
+    with sn.default_dtype("float64"):
+        layer = nn.Normalization(mean=[1.0, 2.0], scale=[2.0, 4.0])
+    assert layer.mean.dtype == np.float64
+    np.testing.assert_array_equal(layer([[3.0, 6.0]]).data, [[1.0, 1.0]])
+    explicit = nn.Normalization(mean=[1.0, 2.0], scale=[2.0, 4.0], dtype="float64")
+    assert explicit.scale.dtype == np.float64
+
+
+def test_constant_column_gets_scale_one():
+    x = np.array([[1.0, 5.0], [3.0, 5.0], [5.0, 5.0]])
+    layer = nn.Normalization().adapt(x)
+    np.testing.assert_array_equal(layer.scale, [np.float32(np.std([1.0, 3.0, 5.0])), 1.0])
+    np.testing.assert_array_equal(layer(x).data[:, 1], [0.0, 0.0, 0.0])
+
+
+def test_eps_floors_the_scale_as_keras():
+    layer = nn.Normalization(mean=[0.0, 0.0], scale=[1e-9, 2.0], eps=1e-3)
+    np.testing.assert_allclose(layer([[1.0, 1.0]]).data, [[1e3, 0.5]], rtol=1e-6)
+    assert layer.get_config() == {"num_features": 2, "eps": 1e-3}
+    assert nn.Normalization(3).get_config() == {"num_features": 3}
+
+
+def test_adapt_accepts_a_tensor_and_readapts_in_place():
+    layer = nn.Normalization(2)
+    layer.adapt(sn.tensor([[0.0, 1.0], [2.0, 3.0]]))
+    np.testing.assert_array_equal(layer.mean, [1.0, 2.0])
+    mean_before = layer.mean
+    layer.adapt(np.array([[10.0, 0.0], [10.0, 4.0]]))
+    np.testing.assert_array_equal(layer.mean, [10.0, 2.0])
+    np.testing.assert_array_equal(layer.scale, [1.0, 2.0])
+    np.testing.assert_array_equal(mean_before, [1.0, 2.0])  # a new array, not overwritten
+
+
+def test_from_standardizer():
+    from sinapsi.data import Standardizer
+
+    x = _raw_features(3)
+    scaler = Standardizer().fit(x)
+    layer = nn.Normalization.from_standardizer(scaler)
+    assert layer.num_features == 4 and layer.mean.dtype == np.float32
+    np.testing.assert_array_equal(layer(x.astype(np.float32)).data,
+                                  scaler.transform(x.astype(np.float32)))  # fmt: skip
+    with pytest.raises(ValueError, match=r"from_standardizer: the Standardizer is not fitted"):
+        nn.Normalization.from_standardizer(Standardizer())
+    with pytest.raises(TypeError, match=r"needs a fitted Standardizer .* got int"):
+        nn.Normalization.from_standardizer(3)
+
+
+def test_save_load_round_trip_rebuilds_the_statistics(tmp_path):
+    x = _raw_features(4)
+    model = nn.Sequential(
+        nn.Normalization().adapt(x), nn.Linear(4, 8, rng=0), nn.ReLU(), nn.Linear(8, 3, rng=1)
+    )
+    path = sn.save(model, tmp_path / "m.npz")
+    loaded = sn.load(path)
+    assert type(loaded[0]) is nn.Normalization
+    assert list(loaded.state_dict()) == ["1.weight", "1.bias", "3.weight", "3.bias",
+                                         "0.mean", "0.scale"]  # fmt: skip
+    np.testing.assert_array_equal(loaded[0].mean, model[0].mean)
+    np.testing.assert_array_equal(loaded[0].scale, model[0].scale)
+    np.testing.assert_array_equal(sn.predict(loaded, x), sn.predict(model, x))
+
+
+def test_state_dict_is_strict_about_the_statistics():
+    layer = nn.Normalization(3)
+    with pytest.raises(nn.StateDictError, match=r"missing keys: scale"):
+        layer.load_state_dict({"mean": np.zeros(3)})
+    with pytest.raises(nn.StateDictError, match=r"mean: expected shape \(3,\), got \(2,\)"):
+        layer.load_state_dict({"mean": np.zeros(2), "scale": np.ones(3)})
+    layer.load_state_dict({"mean": np.arange(3.0), "scale": np.full(3, 2.0)})
+    assert layer.mean.dtype == np.float32
+    np.testing.assert_array_equal(layer([[0.0, 1.0, 2.0]]).data, [[0.0, 0.0, 0.0]])
+
+
+def test_summary_lists_the_layer():
+    model = nn.Sequential(nn.Normalization().adapt(_raw_features()), nn.Linear(4, 2, rng=0))
+    table = model.summary((4,), print_fn=None)
+    assert "Normalization" in table and "(None, 4)" in table
+    assert "Total params: 10" in table
+
+
+def test_normalization_errors():
+    layer = nn.Normalization(3)
+    with pytest.raises(RuntimeError, match=r"Normalization\(3\) has no statistics yet.*adapt"):
+        layer(np.zeros((2, 3)))
+    with pytest.raises(RuntimeError, match=r"Normalization\(\) has no statistics yet"):
+        nn.Normalization()(np.zeros((2, 3)))
+    layer.adapt(np.arange(6.0).reshape(2, 3))
+    with pytest.raises(ValueError, match=r"Normalization\(3\) expects inputs whose last axis "
+                       r"has 3 features; got shape \(2, 5\)"):  # fmt: skip
+        layer(np.zeros((2, 5)))
+    with pytest.raises(ValueError, match=r"adapt: x has 0 samples"):
+        nn.Normalization().adapt(np.zeros((0, 3)))
+    with pytest.raises(ValueError, match=r"adapt: x has 5 features, but the layer was built "
+                       r"for 3"):  # fmt: skip
+        nn.Normalization(3).adapt(np.zeros((4, 5)))
+    with pytest.raises(ValueError, match=r"adapt: x must have shape \(n_samples, n_features\)"):
+        nn.Normalization().adapt(np.zeros(4))
+    with pytest.raises(ValueError, match=r"adapt: x contains 1 NaN"):
+        nn.Normalization().adapt(np.array([[1.0], [np.nan]]))
+    with pytest.raises(ValueError, match=r"pass both mean and scale, or neither"):
+        nn.Normalization(mean=[0.0, 1.0])
+    with pytest.raises(ValueError, match=r"mean has 2 features and scale has 3"):
+        nn.Normalization(mean=[0.0, 1.0], scale=[1.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match=r"num_features=3, but mean has 2"):
+        nn.Normalization(3, mean=[0.0, 1.0], scale=[1.0, 1.0])
+    with pytest.raises(ValueError, match=r"scale must be positive and finite.*got scale\[1\]=0.0"):
+        nn.Normalization(mean=[0.0, 1.0], scale=[1.0, 0.0])
+    with pytest.raises(ValueError, match=r"num_features must be a positive integer"):
+        nn.Normalization(0)
+    with pytest.raises(ValueError, match=r"eps must be >= 0 .*Received: eps=-1"):
+        nn.Normalization(2, eps=-1)

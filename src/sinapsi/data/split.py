@@ -143,6 +143,30 @@ def train_val_test_split(
     return Split(*sets)
 
 
+def _standardization_statistics(
+    X: np.ndarray, name: str = "X", owner: str = "_standardization_statistics"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column ``mean`` and ``scale`` of a 2-D numeric array, both float64: the statistics of
+    :class:`Standardizer` and :class:`sinapsi.nn.Normalization` (one definition, so the two agree
+    exactly).
+
+    ``scale`` is the population standard deviation (``ddof=0``, as scikit-learn's
+    StandardScaler); a constant column gets scale 1, so it maps to 0 instead of dividing by zero.
+    Refuses 0 samples and NaN or infinite values; ``name`` and ``owner`` appear in the errors.
+
+    >>> mean, scale = _standardization_statistics(np.array([[1, 5], [3, 5]]))
+    >>> mean.tolist(), scale.tolist()
+    ([2.0, 5.0], [1.0, 1.0])
+    """
+    if len(X) == 0:
+        raise ValueError(f"{owner}: {name} has 0 samples (shape {X.shape}); pass the training set.")
+    _check_finite(X, name, owner)
+    mean = X.mean(axis=0, dtype=np.float64)
+    std = X.std(axis=0, dtype=np.float64)
+    constant = X.max(axis=0) == X.min(axis=0)
+    return mean, np.where(constant, 1.0, std)
+
+
 class Standardizer:
     """Scale features to zero mean and unit variance: ``(X - mean_) / scale_``.
 
@@ -198,15 +222,7 @@ class Standardizer:
     def fit(self, X: Any) -> Standardizer:
         """Learn ``mean_`` and ``scale_`` from ``X`` of shape (n_samples, n_features)."""
         X = self._check_X(X, "fit")
-        if len(X) == 0:
-            raise ValueError(
-                f"Standardizer.fit: X has 0 samples (shape {X.shape}); fit on the training set."
-            )
-        _check_finite(X, "X", "Standardizer.fit")
-        self.mean_ = X.mean(axis=0, dtype=np.float64)
-        std = X.std(axis=0, dtype=np.float64)
-        constant = X.max(axis=0) == X.min(axis=0)
-        self.scale_ = np.where(constant, 1.0, std)
+        self.mean_, self.scale_ = _standardization_statistics(X, "X", "Standardizer.fit")
         self.n_features_in_ = X.shape[1]
         return self
 

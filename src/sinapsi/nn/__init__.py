@@ -31,20 +31,20 @@ from .losses import (
     nll_loss,
 )
 from .module import Module, ModuleList, Parameter, Sequential, StateDictError
-from .normalization import BatchNorm1d
+from .normalization import BatchNorm1d, Normalization
 from .registry import build_module, module_spec, register_module, registered_modules
 from .summary import summary
 
 for _cls in (
-    Linear, Dropout, Embedding, Flatten, Identity, BatchNorm1d, Sigmoid, Tanh, ReLU, LeakyReLU,
-    ELU, GELU, Softplus, Softmax, LogSoftmax,
+    Linear, Dropout, Embedding, Flatten, Identity, BatchNorm1d, Normalization, Sigmoid, Tanh, ReLU,
+    LeakyReLU, ELU, GELU, Softplus, Softmax, LogSoftmax,
 ):  # fmt: skip
     register_module()(_cls)
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "StateDictError", "summary",
     "register_module", "module_spec", "build_module", "registered_modules",
-    "Linear", "Dropout", "Embedding", "Flatten", "Identity", "BatchNorm1d",
+    "Linear", "Dropout", "Embedding", "Flatten", "Identity", "BatchNorm1d", "Normalization",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "GELU", "Softplus", "Softmax", "LogSoftmax",
     "get_activation",
     "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",

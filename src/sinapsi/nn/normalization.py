@@ -1,16 +1,22 @@
 """Batch normalization: keeps each layer's inputs at zero mean and unit variance per feature,
-which lets deep networks train with larger learning rates and eases vanishing gradients."""
+which lets deep networks train with larger learning rates and eases vanishing gradients.
+Normalization: the input standardization carried inside the model, so a saved model takes raw
+data."""
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
+import numpy as np
+
 from .. import backend, init, ops
+from ..data.split import _standardization_statistics
 from ..tensor import Tensor
 from .layers import _positive_int
 from .module import Module, Parameter
 
-__all__ = ["BatchNorm1d"]
+__all__ = ["BatchNorm1d", "Normalization"]
 
 
 class BatchNorm1d(Module):
@@ -94,3 +100,184 @@ class BatchNorm1d(Module):
             "affine": self.affine,
             "track_running_stats": self.track_running_stats,
         }
+
+
+class Normalization(Module):
+    """Standardize features inside the model: ``y = (x - mean) / scale``, per feature (last axis).
+
+    ``mean`` and ``scale`` are buffers: saved with the model, exported to ONNX and PyTorch, never
+    trained. A model that starts with this layer takes raw inputs, so ``sn.load(path)`` then
+    ``predict`` needs no preprocessing step kept beside it. Set the statistics in one of three
+    ways:
+
+    - :meth:`adapt` on the training set: the statistics of :class:`sinapsi.data.Standardizer`
+      (population standard deviation, scale 1 for a constant feature), the same numbers;
+    - ``mean=`` and ``scale=`` arrays of shape ``(num_features,)``;
+    - :meth:`from_standardizer` with a fitted Standardizer.
+
+    Differs from Keras' ``Normalization(mean, variance)``: this layer takes the standard
+    deviation ``scale`` (as StandardScaler's ``scale_``) rather than the variance, so it divides
+    by exactly the Standardizer's numbers. ``eps`` floors the scale, ``max(scale, eps)``, as Keras
+    does with its epsilon; the default 0 leaves it alone.
+
+    Args:
+        num_features: F, the size of the last axis; None: learned by ``adapt`` (or from ``mean``).
+        mean, scale: array-likes of shape (F,); both or neither. Without them (and before
+            ``adapt``) the layer refuses to run.
+        eps: a floor on the scale (>= 0).
+        dtype: the buffers' dtype (default: the global default, float32).
+
+    Shapes: input ``(..., F)`` -> output ``(..., F)``. Raw arrays and integer input (pixels)
+    are converted to the buffers' dtype; a floating Tensor keeps its own.
+
+    >>> import numpy as np
+    >>> from sinapsi import nn
+    >>> X = np.array([[0.0, 10.0], [2.0, 30.0]])
+    >>> norm = nn.Normalization().adapt(X)
+    >>> norm.mean.tolist(), norm.scale.tolist()
+    ([1.0, 20.0], [1.0, 10.0])
+    >>> norm(X).data.tolist()
+    [[-1.0, -1.0], [1.0, 1.0]]
+    """
+
+    def __init__(
+        self,
+        num_features: int | None = None,
+        mean: Any = None,
+        scale: Any = None,
+        eps: float = 0.0,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        if num_features is not None:
+            _positive_int("Normalization", num_features=num_features)
+        if not isinstance(eps, numbers.Real) or isinstance(eps, bool) or not eps >= 0:
+            raise ValueError(
+                f"Normalization: eps must be >= 0 (a floor on the scale). Received: eps={eps!r}"
+            )
+        if (mean is None) != (scale is None):
+            given = "mean" if scale is None else "scale"
+            raise ValueError(
+                f"Normalization: pass both mean and scale, or neither (then call adapt); got "
+                f"only {given}."
+            )
+        self.num_features, self.eps = num_features, float(eps)
+        object.__setattr__(self, "_dtype", backend.resolve_dtype(dtype))
+        self.register_buffer("mean", None)
+        self.register_buffer("scale", None)
+        if mean is not None:
+            self._set_statistics(*self._check_statistics(mean, scale))
+        elif num_features is not None:  # placeholders that load_state_dict fills in
+            xp = backend.array_module()
+            self.mean = xp.full((num_features,), xp.nan, dtype=self._dtype)
+            self.scale = xp.full((num_features,), xp.nan, dtype=self._dtype)
+
+    def _check_statistics(self, mean: Any, scale: Any) -> tuple[np.ndarray, np.ndarray]:
+        mean = np.asarray(backend.to_numpy(getattr(mean, "data", mean)), dtype=np.float64)
+        scale = np.asarray(backend.to_numpy(getattr(scale, "data", scale)), dtype=np.float64)
+        if mean.ndim != 1 or scale.shape != mean.shape:
+            raise ValueError(
+                "Normalization: mean and scale must be 1-D, one value per feature, of the same "
+                f"length; mean has {mean.size} features and scale has {scale.size} (shapes "
+                f"{mean.shape} and {scale.shape})."
+            )
+        if self.num_features is not None and mean.size != self.num_features:
+            raise ValueError(
+                f"Normalization: num_features={self.num_features}, but mean has {mean.size} "
+                "values. Pass matching statistics, or leave num_features out."
+            )
+        bad = ~np.isfinite(mean)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(f"Normalization: mean must be finite; got mean[{i}]={mean[i]}.")
+        floor = self.eps if self.eps > 0 else None
+        bad = ~np.isfinite(scale) | ((scale <= 0) if floor is None else (scale < 0))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(
+                "Normalization: scale must be positive and finite (a standard deviation per "
+                f"feature); got scale[{i}]={scale[i]}. Use 1 for a constant feature (as adapt "
+                "does), or pass eps > 0 to floor small scales."
+            )
+        return mean, scale
+
+    def _set_statistics(self, mean: np.ndarray, scale: np.ndarray) -> None:
+        current = self.mean
+        dtype = self._dtype if current is None else current.dtype
+        xp = backend.array_module() if current is None else backend.get_array_module(current)
+        self.num_features = int(mean.size)
+        self.mean = xp.asarray(mean, dtype=dtype)
+        self.scale = xp.asarray(scale, dtype=dtype)
+
+    def adapt(self, x: Any) -> Normalization:
+        """Learn ``mean`` and ``scale`` from ``x`` of shape (n_samples, num_features) (an array
+        or a Tensor; more leading axes are pooled). Returns self.
+
+        Same numbers as ``Standardizer().fit(x)``: population standard deviation (``ddof=0``),
+        scale 1 for a constant feature. Call it on the training set only.
+        """
+        data = backend.to_numpy(x.data if isinstance(x, Tensor) else x)
+        if data.ndim < 2:
+            raise ValueError(
+                "Normalization.adapt: x must have shape (n_samples, n_features); got shape "
+                f"{data.shape}. Reshape a single feature with x.reshape(-1, 1)."
+            )
+        if data.dtype.kind not in "biuf":
+            raise TypeError(
+                f"Normalization.adapt: x must hold numbers; got dtype {data.dtype}. Convert "
+                "categorical columns to numbers (e.g. one_hot) first."
+            )
+        if self.num_features is not None and data.shape[-1] != self.num_features:
+            raise ValueError(
+                f"Normalization.adapt: x has {data.shape[-1]} features, but the layer was built "
+                f"for {self.num_features} (shape {data.shape}). Pass the training set with the "
+                "columns the model takes."
+            )
+        data = data.reshape(-1, data.shape[-1])
+        self._set_statistics(*_standardization_statistics(data, "x", "Normalization.adapt"))
+        return self
+
+    @classmethod
+    def from_standardizer(cls, standardizer: Any, dtype: Any = None) -> Normalization:
+        """The layer that computes ``standardizer.transform`` (a fitted
+        :class:`sinapsi.data.Standardizer`, or anything with ``mean_`` and ``scale_``)."""
+        if not (hasattr(standardizer, "mean_") and hasattr(standardizer, "scale_")):
+            raise TypeError(
+                "Normalization.from_standardizer needs a fitted Standardizer (with mean_ and "
+                f"scale_); got {type(standardizer).__name__}."
+            )
+        if standardizer.mean_ is None or standardizer.scale_ is None:
+            raise ValueError(
+                "Normalization.from_standardizer: the Standardizer is not fitted. Call "
+                "fit(X_train) first, or use Normalization().adapt(X_train)."
+            )
+        return cls(mean=standardizer.mean_, scale=standardizer.scale_, dtype=dtype)
+
+    def forward(self, x: Any) -> Tensor:
+        mean, scale = self.mean, self.scale
+        xp = backend.get_array_module(mean) if mean is not None else backend.array_module()
+        if mean is None or bool(xp.isnan(mean).any()) or bool(xp.isnan(scale).any()):
+            name = "" if self.num_features is None else str(self.num_features)
+            raise RuntimeError(
+                f"Normalization({name}) has no statistics yet: call .adapt(X_train) on the "
+                "training set, or build it with mean= and scale= (or from_standardizer). A "
+                "loaded model in this state was saved before adapt."
+            )
+        if not isinstance(x, Tensor):
+            x = Tensor(x, dtype=mean.dtype)
+        elif not backend.is_floating(x.dtype):
+            x = x.astype(mean.dtype)
+        if x.ndim == 0 or x.shape[-1] != self.num_features:
+            raise ValueError(
+                f"Normalization({self.num_features}) expects inputs whose last axis has "
+                f"{self.num_features} features; got shape {x.shape}."
+            )
+        if self.eps > 0:
+            scale = xp.maximum(scale, scale.dtype.type(self.eps))
+        return (x - Tensor(mean, dtype=x.dtype)) / Tensor(scale, dtype=x.dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"num_features": self.num_features}
+        if self.eps:
+            config["eps"] = self.eps
+        return config
