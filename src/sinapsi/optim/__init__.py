@@ -10,9 +10,11 @@ from .clip import clip_grad_norm_, clip_grad_value_
 from .lr_scheduler import (
     CosineAnnealingLR,
     ExponentialLR,
+    LambdaLR,
     LinearLR,
     LinearWarmup,
     LRScheduler,
+    MultiplicativeLR,
     MultiStepLR,
     ReduceLROnPlateau,
     SequentialLR,
@@ -26,7 +28,7 @@ __all__ = [
     "Optimizer", "NonFiniteGradientError", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW",
     "clip_grad_norm_", "clip_grad_value_", "get", "lr_scheduler",
     "LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
-    "LinearWarmup", "ReduceLROnPlateau", "SequentialLR",
+    "LinearWarmup", "ReduceLROnPlateau", "SequentialLR", "LambdaLR", "MultiplicativeLR",
 ]  # fmt: skip
 
 _OPTIMIZERS: dict[str, type[Optimizer]] = {

@@ -28,6 +28,7 @@ Example (halve the learning rate every 2 epochs):
 """
 
 from ._base import LRScheduler
+from .lambda_lr import LambdaLR, MultiplicativeLR
 from .plateau import ReduceLROnPlateau
 from .schedules import (
     CosineAnnealingLR,
@@ -41,5 +42,5 @@ from .sequential import SequentialLR
 
 __all__ = [
     "LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
-    "LinearWarmup", "ReduceLROnPlateau", "SequentialLR",
+    "LinearWarmup", "ReduceLROnPlateau", "SequentialLR", "LambdaLR", "MultiplicativeLR",
 ]  # fmt: skip
