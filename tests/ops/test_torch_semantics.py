@@ -39,3 +39,40 @@ def test_axis_out_of_range_for_a_0d_tensor_names_a_range_that_exists():
     message = r"sum: axis 1 is out of range .* 0 dimensions \(valid: -1 to 0\)"
     with pytest.raises(ValueError, match=message):
         sn.sum(sn.tensor(1.0), axis=1)
+
+
+# ------------------------------------------------------------------ zero-length axes
+@pytest.mark.parametrize("shape", [(2, 0), (0, 3), (0,)])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "logsumexp"])
+def test_softmax_family_over_a_zero_length_axis_matches_torch(name, shape):
+    """torch gives an empty result (softmax) or -inf (logsumexp of nothing)."""
+    theirs = {
+        "softmax": lambda x: torch.softmax(x, -1),
+        "log_softmax": lambda x: torch.log_softmax(x, -1),
+        "logsumexp": lambda x: torch.logsumexp(x, -1),
+    }[name]
+    check_op(lambda x: getattr(sn, name)(x, -1), theirs, [np.zeros(shape)])
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("axis", [0, -1])
+def test_softmax_of_a_0d_tensor_matches_torch(name, axis):
+    check_op(
+        lambda x: getattr(sn, name)(x, axis),
+        lambda x: getattr(torch, name)(x, axis),
+        [np.array(0.7)],
+    )
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_keep_zero_size_axes_they_do_not_reduce(name):
+    theirs = torch.amax if name == "max" else torch.amin
+    check_op(lambda x: getattr(sn, name)(x, 1), lambda x: theirs(x, 1), [np.zeros((0, 3))])
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_over_a_zero_length_axis_name_it(name):
+    with pytest.raises(
+        ValueError, match=rf"{name}: cannot reduce over axis 1 of size 0 .*\(2, 0, 3\)"
+    ):
+        getattr(sn, name)(sn.tensor(np.zeros((2, 0, 3))), axis=1)

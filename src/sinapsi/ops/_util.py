@@ -103,3 +103,13 @@ def normalize_axis(op: str, axis: int, ndim: int) -> int:
         raise TypeError(f"{op}: axis must be an int; got {axis!r}. Pass one axis, e.g. axis=1.")
     normalize_axes(op, axis, ndim)
     return int(axis) % max(ndim, 1)
+
+
+def max_kept(data: Any, axes: tuple[int, ...] | None) -> Any:
+    """``data.max(axes, keepdims=True)``, or zeros where ``axes`` are empty (a shift for the
+    softmax family, which reduces a zero-length axis to an empty result or ``-inf``)."""
+    if data.size:
+        return data.max(axis=axes, keepdims=True)
+    xp = backend.get_array_module(data)
+    keep = range(data.ndim) if axes is None else axes
+    return xp.zeros(tuple(1 if i in keep else n for i, n in enumerate(data.shape)), data.dtype)

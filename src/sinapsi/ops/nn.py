@@ -19,7 +19,7 @@ from typing import Any
 from .. import backend
 from ..autograd import make_result
 from ..tensor import Tensor
-from ._util import normalize_axes, operand, pair
+from ._util import max_kept, normalize_axis, operand, pair
 
 __all__ = [
     "softmax", "log_softmax", "softmax_cross_entropy", "binary_cross_entropy", "bce_with_logits",
@@ -27,12 +27,13 @@ __all__ = [
 ]  # fmt: skip
 
 
-def _shifted(op: str, x: Tensor, axis: int) -> tuple[Any, Any, int]:
+def _shifted(op: str, x: Tensor, axis: int) -> tuple[Any, Any, tuple[int, ...]]:
+    """``x`` minus its maximum along ``axis`` (kept), and that axis as a tuple: ``()`` for a
+    0-d tensor, which softmaxes to 1 as in PyTorch. A zero-length axis is shifted by 0."""
     xp = backend.get_array_module(x.data)
-    if x.ndim == 0:
-        raise ValueError(f"{op}: needs at least 1 dimension; got a 0-d tensor.")
-    ax = normalize_axes(op, axis, x.ndim)[0]  # type: ignore[index]
-    return xp, x.data - x.data.max(axis=ax, keepdims=True), ax
+    ax = normalize_axis(op, axis, x.ndim)
+    axes = (ax,) if x.ndim else ()
+    return xp, x.data - max_kept(x.data, axes), axes
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
@@ -52,7 +53,8 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """``x - logsumexp(x)`` along ``axis``: log-probabilities, stable for any input size."""
     x = operand(x)
     xp, z, ax = _shifted("log_softmax", x, axis)
-    y = z - xp.log(xp.exp(z).sum(axis=ax, keepdims=True))
+    with backend.errstate(xp, divide="ignore"):  # log(0) = -inf over a zero-length axis
+        y = z - xp.log(xp.exp(z).sum(axis=ax, keepdims=True))
 
     def backward(g: Any) -> tuple[Any]:
         return (g - xp.exp(y) * g.sum(axis=ax, keepdims=True),)

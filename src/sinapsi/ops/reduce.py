@@ -11,7 +11,7 @@ from typing import Any
 from .. import backend
 from ..autograd import make_result
 from ..tensor import Tensor
-from ._util import normalize_axes, operand
+from ._util import max_kept, normalize_axes, operand
 
 __all__ = ["sum", "mean", "max", "min", "var", "logsumexp"]
 
@@ -68,8 +68,13 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 def _extreme(op: str, x: Any, axis: Any, keepdims: bool) -> Tensor:
     x = operand(x)
     axes = normalize_axes(op, axis, x.ndim)
-    if x.data.size == 0:
-        raise ValueError(f"{op}: cannot reduce an empty tensor (shape {x.shape}).")
+    for a in range(x.ndim) if axes is None else axes:
+        if x.shape[a] == 0:
+            raise ValueError(
+                f"{op}: cannot reduce over axis {a} of size 0 (tensor shape {x.shape}): an "
+                "empty axis has no maximum or minimum, as in torch.amax. Check the input's "
+                "shape, or reduce over another axis."
+            )
     kept = (
         x.data.max(axis=axes, keepdims=True)
         if op == "max"
@@ -127,7 +132,7 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     x = operand(x)
     xp = backend.get_array_module(x.data)
     axes = normalize_axes("logsumexp", axis, x.ndim)
-    m = x.data.max(axis=axes, keepdims=True)
+    m = max_kept(x.data, axes)
     m = xp.where(xp.isfinite(m), m, m.dtype.type(0))  # rows of all -inf stay -inf, not NaN
     with backend.errstate(xp, divide="ignore"):  # log(0) = -inf for rows of all -inf
         kept = xp.log(xp.exp(x.data - m).sum(axis=axes, keepdims=True)) + m
