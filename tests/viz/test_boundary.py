@@ -225,3 +225,123 @@ def test_animate_training_leaves_no_file_when_fit_fails(tmp_path):
         model = nn.Sequential(nn.Linear(3, 2, rng=0))
         animate_training(model, np.zeros((4, 3)), np.zeros(4), tmp_path / "fail.gif")
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------- labels (14.5)
+def _sign_model(last=None, outputs=1):
+    """A perfect classifier of the sign of x1: score = x1 (then an optional final layer)."""
+    layers = [nn.Linear(2, outputs, rng=0)]
+    w = np.zeros((outputs, 2), np.float32)
+    w[-1, 0] = 1.0
+    if outputs == 2:
+        w[0, 0] = -1.0
+    layers[0].weight.data[...] = w
+    layers[0].bias.data[...] = 0.0
+    if last is not None:
+        layers.append(last)
+    return nn.Sequential(*layers)
+
+
+def _sign_data(n=60, seed=0):
+    x = np.random.default_rng(seed).uniform(-3, 3, (n, 2)).astype(np.float32)
+    x[:, 0] += np.where(x[:, 0] >= 0, 0.2, -0.2)  # no point on the boundary itself
+    return x, x[:, 0] > 0
+
+
+def _point_classes(fig, gid="points"):
+    """The class index (0 = orange, 1 = blue, ...) each drawn point's colour says."""
+    sets = {c.get_gid(): c for c in fig.axes[0].collections if c.get_gid()}
+    colors = sets[gid].get_facecolors()[:, :3]
+    reference = np.array([to_rgb(c) for c in class_colors(3)])
+    return np.argmin(((colors[:, None, :] - reference[None]) ** 2).sum(-1), axis=1)
+
+
+@pytest.mark.parametrize(
+    "last, labels",
+    [
+        (nn.Tanh(), (-1, 1)),  # micrograd: tanh score, labels -1/+1, class +1 when score > 0
+        (None, (-1.0, 1.0)),  # a raw score (max-margin loss), float labels
+        (None, (0, 1)),  # a BCE logit
+        (nn.Sigmoid(), (0, 1)),  # a probability: class 1 when > 0.5
+        (None, (1, 2)),  # labels 1 and 2: the classes are np.unique(y), as in scikit-learn
+        (None, ("no", "yes")),  # strings
+    ],
+)
+def test_any_two_label_values_with_a_one_output_model(last, labels):
+    x, positive = _sign_data()
+    y = np.where(positive, labels[1], labels[0])
+    fig = plot_decision_boundary(_sign_model(last), x, y, resolution=20)
+    title = fig.axes[0].get_title()
+    assert "accuracy 100.0%" in title, title
+    np.testing.assert_array_equal(_point_classes(fig), positive.astype(int))
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    names = [f"class {int(v) if isinstance(v, float) else v}" for v in labels]  # 1.0 -> 1
+    assert legend == names
+
+
+def test_points_are_not_called_train_without_a_test_set():
+    x, positive = _sign_data()
+    fig = plot_decision_boundary(_sign_model(), x, positive.astype(int), resolution=20)
+    ax = fig.axes[0]
+    assert "train" not in ax.get_title() and "60 points" in ax.get_title()
+    assert not any("train" in t.get_text() for t in ax.get_legend().get_texts())
+    fig = plot_decision_boundary(
+        _sign_model(), x[:40], positive[:40], x[40:], positive[40:], resolution=20
+    )
+    assert "train accuracy 100.0%" in fig.axes[0].get_title()
+    assert "test accuracy 100.0%" in fig.axes[0].get_title()
+
+
+@pytest.mark.parametrize("labels", [(-1, 1), ("cat", "dog"), (1, 2)])
+def test_two_outputs_map_columns_to_the_sorted_labels(labels):
+    x, positive = _sign_data()
+    y = np.where(positive, labels[1], labels[0])
+    fig = plot_decision_boundary(_sign_model(outputs=2), x, y, resolution=20)
+    assert "accuracy 100.0%" in fig.axes[0].get_title()
+    np.testing.assert_array_equal(_point_classes(fig), positive.astype(int))
+
+
+def test_one_hot_labels_and_a_subset_of_integer_classes():
+    x, positive = _sign_data()
+    one_hot = np.eye(2, dtype=np.float32)[positive.astype(int)]
+    fig = plot_decision_boundary(_sign_model(outputs=2), x, one_hot, resolution=20)
+    assert "accuracy 100.0%" in fig.axes[0].get_title()
+    # only the positive points: label 1 is still output 1 (labels 0..C-1 are output indices)
+    fig = plot_decision_boundary(_sign_model(), x[positive], np.ones(positive.sum(), int))
+    assert "accuracy 100.0%" in fig.axes[0].get_title()
+    assert set(_point_classes(fig)) == {1}
+
+
+def test_explicit_classes_name_each_output():
+    x, positive = _sign_data()
+    y = np.where(positive, "b", "a")
+    fig = plot_decision_boundary(_sign_model(), x, y, classes=["b", "a"], resolution=20)
+    assert "accuracy 0.0%" in fig.axes[0].get_title()  # output > 0 now means "a"
+    with pytest.raises(ValueError, match=r"classes=\['a'\] names 1 class.*1 output \(2 classes\)"):
+        plot_decision_boundary(_sign_model(), x, y, classes=["a"])
+    with pytest.raises(ValueError, match=r"label 'b' of y is not in classes=\['a', 'c'\]"):
+        plot_decision_boundary(_sign_model(), x, y, classes=["a", "c"])
+
+
+def test_labels_that_do_not_fit_the_model_are_refused_clearly():
+    x, _ = _sign_data()
+    three = np.arange(len(x)) % 3 + 5  # labels 5, 6, 7
+    with pytest.raises(ValueError, match=r"y holds 3 classes \[5, 6, 7\].*1 output.*2 classes"):
+        plot_decision_boundary(_sign_model(), x, three)
+    with pytest.raises(ValueError, match=r"only the label -1.*classes=\[-1, 1\]"):
+        plot_decision_boundary(_sign_model(), x, -np.ones(len(x), int))
+    values = np.linspace(0, 1, len(x))  # regression targets
+    with pytest.raises(ValueError, match=r"class labels.*non-integer.*regression"):
+        plot_decision_boundary(_sign_model(), x, values)
+    with pytest.raises(ValueError, match=r"\(60, 2\) would be one-hot.*not 0/1 rows"):
+        plot_decision_boundary(_sign_model(), x, np.full((len(x), 2), 0.5))
+    bad = x.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(ValueError, match=r"x holds 1 non-finite value.*row 3"):
+        plot_decision_boundary(_sign_model(), bad, np.zeros(len(x), int))
+
+
+def test_one_point_and_one_class():
+    x = np.array([[0.5, -0.3]], np.float32)
+    fig = plot_decision_boundary(_sign_model(), x, np.array([1]), resolution=10)
+    assert "accuracy 100.0% on 1 point" in fig.axes[0].get_title()

@@ -19,12 +19,13 @@ true label. The title gives both accuracies, so over- and underfitting show at a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from .. import backend
-from ..nn.activations import LogSoftmax, Sigmoid, Softmax
+from ..nn.activations import LogSoftmax, Sigmoid, Softmax, Tanh
 from ..tensor import Tensor
 from ..train.trainer import predict
 from ._colors import NEGATIVE, POSITIVE, diverging_cmap
@@ -74,7 +75,9 @@ def _array(value: Any) -> np.ndarray:
 
 
 def check_points(owner: str, x: Any, y: Any, names: tuple[str, str] = ("x", "y")) -> tuple:
-    """``x`` as float (n, 2) and ``y`` as int labels (n,) (a (n, 1) column is flattened)."""
+    """``x`` as float (n, 2) and ``y`` as one label per point (n,): any values (ints, -1/+1,
+    strings, integer-valued floats); a (n, 1) column is flattened, one-hot rows become their
+    index."""
     x, y = _array(x), _array(y)
     if x.ndim != 2 or x.shape[1] != 2 or len(x) == 0:
         raise ValueError(
@@ -82,23 +85,110 @@ def check_points(owner: str, x: Any, y: Any, names: tuple[str, str] = ("x", "y")
             f"row; got shape {x.shape}. Project the data to 2-D first, or pass the 2-D set the "
             "model was trained on."
         )
+    x = x.astype(np.float64)
+    bad = np.flatnonzero(~np.isfinite(x).all(axis=1))
+    if bad.size:
+        raise ValueError(
+            f"{owner}: {names[0]} holds {bad.size} non-finite value{'s' * (bad.size > 1)} "
+            f"(NaN or inf), first in row {bad[0]}: {x[bad[0]].tolist()}. Drop or impute those "
+            "rows before plotting."
+        )
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
+    elif y.ndim == 2 and y.shape[1] > 1 and y.shape[0] == len(x):
+        if (
+            y.dtype.kind not in "iufb"
+            or not np.all((y == 0) | (y == 1))
+            or not np.all(y.sum(axis=1) == 1)
+        ):
+            raise ValueError(
+                f"{owner}: {names[1]} of shape {y.shape} would be one-hot rows, but these are "
+                "not 0/1 rows with a single 1. Pass one class label per point, shape "
+                f"({len(x)},)."
+            )
+        y = y.argmax(axis=1)
     if y.ndim != 1 or len(y) != len(x):
         raise ValueError(
             f"{owner}: {names[1]} must hold one class label per point of {names[0]} (shape "
             f"({len(x)},)); got shape {y.shape}."
         )
     if y.dtype.kind == "f":
-        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)) or y.min() < 0:
+        odd = np.flatnonzero(~np.isfinite(y) | (y != np.round(y)))
+        if odd.size:
             raise ValueError(
-                f"{owner}: {names[1]} must hold class labels 0, 1, 2, ...; got non-integer "
-                f"values such as {y[np.flatnonzero(y != np.round(y))[:3]].tolist()}. A decision "
-                "boundary needs a classifier; for regression plot predictions instead."
+                f"{owner}: {names[1]} must hold class labels; got non-integer values such as "
+                f"{y[odd[:3]].tolist()}. A decision boundary needs a classifier (any label "
+                "values: 0/1, -1/+1, strings); for a regression model plot its predictions "
+                "instead."
             )
-    elif y.dtype.kind not in "iub":
-        raise ValueError(f"{owner}: {names[1]} must hold integer class labels; got {y.dtype}.")
-    return x.astype(np.float64), y.astype(np.int64)
+        y = y.astype(np.int64)
+    elif y.dtype.kind == "b":
+        y = y.astype(np.int64)
+    elif y.dtype.kind not in "iuUSO":
+        raise ValueError(
+            f"{owner}: {names[1]} must hold class labels (integers or strings); got {y.dtype}."
+        )
+    return x, y
+
+
+def _show(values: Any) -> str:
+    return "[" + ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in values) + "]"
+
+
+def resolve_classes(
+    owner: str, n_outputs: int, labels: list[np.ndarray], classes: Any = None
+) -> np.ndarray:
+    """The label of each predicted class index, in the order of the model's outputs.
+
+    A model with 1 output has 2 classes (output <= 0 and output > 0), C outputs have C. The
+    labels of y map to them as in scikit-learn, unless they already are output indices:
+
+    - ``classes`` given: ``classes[k]`` is the label of output k (of "output > 0" for 1 output);
+    - integer labels all in 0..C-1: label k is output k (what :func:`sinapsi.fit` trains);
+    - otherwise ``np.unique(y)`` (sorted) must give exactly C labels: the k-th is output k, so
+      with -1/+1, {1, 2} or {"no", "yes"} the larger label is class 1 (output > 0).
+    """
+    n_classes = max(n_outputs, 2)
+    outputs = f"{n_outputs} output{'s' * (n_outputs > 1)} ({n_classes} classes)"
+    seen = np.unique(np.concatenate(labels))
+    if classes is not None:
+        chosen = np.asarray(list(classes))
+        if chosen.ndim != 1 or len(chosen) != n_classes or len(np.unique(chosen)) != n_classes:
+            raise ValueError(
+                f"{owner}: classes={_show(chosen.ravel())} names {chosen.size} "
+                f"class{'es' * (chosen.size != 1)}, but the model has {outputs}; pass "
+                f"{n_classes} distinct labels, the label of each output in order."
+            )
+        missing = [v for v in seen.tolist() if v not in set(chosen.tolist())]
+        if missing:
+            raise ValueError(
+                f"{owner}: the label {missing[0]!r} of y is not in classes={_show(chosen)}; "
+                "list the label of each output, covering every label in y."
+            )
+        return chosen
+    if seen.dtype.kind in "iu" and seen.min() >= 0 and seen.max() < n_classes:
+        return np.arange(n_classes)
+    if len(seen) == n_classes:
+        return seen
+    if len(seen) > n_classes:
+        raise ValueError(
+            f"{owner}: y holds {len(seen)} classes {_show(seen[:10])}, but the model has "
+            f"{outputs}. Plot the model these labels were trained for, or pass labels 0.."
+            f"{n_classes - 1}."
+        )
+    only = ", ".join(repr(v.item()) for v in seen)
+    raise ValueError(
+        f"{owner}: y holds only the label{'s' * (len(seen) > 1)} {only}, which cannot tell "
+        f"which of the model's {n_classes} classes {'it is' if len(seen) == 1 else 'they are'}. "
+        f"Pass classes=, the label of each output in order (e.g. classes=[-1, 1] for a score "
+        "whose sign is the class)."
+    )
+
+
+def class_indices(labels: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Each label's class index (its position in ``classes``)."""
+    order = np.argsort(classes, kind="stable")
+    return order[np.searchsorted(classes, labels, sorter=order)]
 
 
 # ------------------------------------------------------------------------------ predictions
@@ -107,26 +197,45 @@ def _last_leaf(model: Any) -> Any:
     return leaves[-1] if leaves else model
 
 
-def class_probabilities(model: Any, points: np.ndarray) -> np.ndarray:
-    """(n, C) class probabilities, C >= 2: sigmoid of a single logit (as two columns) or
-    softmax of C logits, as :func:`sinapsi.predict_proba`; outputs that already are
-    probabilities (a final Sigmoid/Softmax layer) are used as they are."""
+def class_probabilities(model: Any, points: np.ndarray) -> tuple[np.ndarray, str]:
+    """(n, C) class scores, C >= 2, whose argmax is the predicted class, and what they are.
+
+    One output: class 1 when the output is > 0 (a logit; a score, e.g. micrograd's), or > 0.5
+    after a final Sigmoid (a probability); the columns are ``1 - p, p`` with p the sigmoid of
+    the logit ("logit"), the probability ("probability"), or ``(1 + t) / 2`` for a final
+    Tanh's t ("tanh"). C outputs: softmax of C logits, as :func:`sinapsi.predict_proba`, or
+    the outputs of a final Softmax/LogSoftmax ("softmax").
+    """
     out = predict(model, points, batch_size=8192).astype(np.float64)
     out = out.reshape(len(out), -1)
     last = _last_leaf(model)
     if out.shape[1] == 1:
-        p = out[:, 0] if isinstance(last, Sigmoid) else 0.5 * (1.0 + np.tanh(0.5 * out[:, 0]))
-        return np.stack([1.0 - p, p], axis=1)
+        score = out[:, 0]
+        if isinstance(last, Sigmoid):
+            p, kind = score, "probability"
+        elif isinstance(last, Tanh):
+            p, kind = 0.5 * (1.0 + score), "tanh"
+        else:
+            p, kind = 0.5 * (1.0 + np.tanh(0.5 * score)), "logit"
+        return np.stack([1.0 - p, p], axis=1), kind
     if isinstance(last, LogSoftmax):
-        return np.exp(out)
+        return np.exp(out), "softmax"
     if isinstance(last, Softmax):
-        return out
+        return out, "softmax"
     z = np.exp(out - out.max(axis=1, keepdims=True))
-    return z / z.sum(axis=1, keepdims=True)
+    return z / z.sum(axis=1, keepdims=True), "softmax"
 
 
-def _accuracy(model: Any, x: np.ndarray, y: np.ndarray) -> float:
-    return float(np.mean(class_probabilities(model, x).argmax(axis=1) == y))
+def _n_outputs(model: Any) -> int:
+    out = predict(model, np.zeros((1, 2), np.float32))
+    return int(np.prod(out.shape[1:]))
+
+
+_BAR_LABEL = {
+    "probability": "P(class {1}), the model's output: class {1} when > 0.5",
+    "logit": "P(class {1}) = sigmoid(output): class {1} when output > 0",
+    "tanh": "tanh output: class {1} when > 0",
+}
 
 
 # ------------------------------------------------------------------------------ drawing
@@ -138,25 +247,28 @@ def draw_boundary(
     x_test: np.ndarray | None = None,
     y_test: np.ndarray | None = None,
     *,
+    classes: Any = None,
     resolution: int = 200,
     plane: tuple[float, float, float, float] | None = None,
     legend: bool = True,
     colorbar: bool = True,
     marker_size: float = 28.0,
+    owner: str = "plot_decision_boundary",
 ) -> dict[str, Any]:
-    """Draw the surface and points into ``ax``; returns the accuracies and the artists."""
-    from matplotlib.lines import Line2D
+    """Draw the surface and points into ``ax``; returns the accuracies and the artists.
 
+    ``y`` and ``y_test`` are labels as :func:`check_points` returns them; they map to the
+    model's outputs by :func:`resolve_classes`."""
+
+    labels = [y] if y_test is None else [y, y_test]
+    names = resolve_classes(owner, _n_outputs(model), labels, classes)
     both = x if x_test is None else np.concatenate([x, x_test])
     plane = plane or plane_of(both)
     xs = np.linspace(plane[0], plane[1], resolution)
     ys = np.linspace(plane[2], plane[3], resolution)
     grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
-    probs = class_probabilities(model, grid)
-    n_classes = max(
-        probs.shape[1], int(y.max()) + 1, 0 if y_test is None else int(y_test.max()) + 1
-    )
-    colors = class_colors(n_classes)
+    probs, kind = class_probabilities(model, grid)
+    colors = class_colors(len(names))
     extent = (plane[0], plane[1], plane[2], plane[3])
     if probs.shape[1] == 2:
         p1 = probs[:, 1].reshape(resolution, resolution)
@@ -174,15 +286,18 @@ def draw_boundary(
         ax.contour(xs, ys, p1, levels=[0.5], colors="#222222", linewidths=1.3, zorder=1)
         if colorbar:
             bar = ax.figure.colorbar(surface, ax=ax, fraction=0.046, pad=0.03)
-            bar.set_label("P(class 1)", fontsize=9)
+            label = _BAR_LABEL.get(kind, "P(class {1})").format(names[0], names[1])
+            bar.set_label(label, fontsize=8)
+            if kind == "tanh":
+                bar.set_ticks([0.0, 0.25, 0.5, 0.75, 1.0], labels=["-1", "-0.5", "0", "0.5", "1"])
             bar.ax.tick_params(labelsize=8)
     else:
         from matplotlib.colors import to_rgb
 
-        labels = probs.argmax(axis=1)
+        top = probs.argmax(axis=1)
         c = probs.shape[1]
         confidence = (probs.max(axis=1) - 1.0 / c) / (1.0 - 1.0 / c)  # 0 on a tie, 1 when sure
-        base = np.array([to_rgb(col) for col in colors])[labels]
+        base = np.array([to_rgb(col) for col in colors])[top]
         strength = (0.2 + 0.35 * confidence)[:, None]
         rgb = (1.0 - strength) + strength * base
         surface = ax.imshow(
@@ -201,30 +316,40 @@ def draw_boundary(
     surface.set_gid("surface")
 
     point_colors = np.array(colors, dtype=object)
-    train = ax.scatter(
+    index = class_indices(y, names)
+    predicted = class_probabilities(model, x)[0].argmax(axis=1)
+    points = ax.scatter(
         x[:, 0],
         x[:, 1],
-        c=list(point_colors[y]),
+        c=list(point_colors[index]),
         s=marker_size,
         edgecolors="white",
         linewidths=0.6,
         zorder=3,
     )
-    train.set_gid("train points")
-    result: dict[str, Any] = {"train_accuracy": _accuracy(model, x, y), "surface": surface}
+    points.set_gid("points" if x_test is None else "train points")
+    result: dict[str, Any] = {
+        "accuracy": float(np.mean(predicted == index)),
+        "n_points": len(x),
+        "surface": surface,
+        "classes": names,
+    }
     if x_test is not None:
+        test_index = class_indices(y_test, names)
+        test_predicted = class_probabilities(model, x_test)[0].argmax(axis=1)
         test = ax.scatter(
             x_test[:, 0],
             x_test[:, 1],
             facecolors="none",
-            edgecolors=list(point_colors[y_test]),
+            edgecolors=list(point_colors[test_index]),
             s=marker_size * 1.3,
             linewidths=1.6,
             marker="o",
             zorder=4,
         )
         test.set_gid("test points")
-        result["test_accuracy"] = _accuracy(model, x_test, y_test)
+        result["test_accuracy"] = float(np.mean(test_predicted == test_index))
+        result["n_test"] = len(x_test)
     ax.set_xlim(plane[0], plane[1])
     ax.set_ylim(plane[2], plane[3])
     ax.set_aspect("equal", adjustable="box")
@@ -232,62 +357,50 @@ def draw_boundary(
     ax.set_ylabel("$x_2$")
     ax.tick_params(labelsize=8)
     if legend:
-        handles = [
-            Line2D(
-                [],
-                [],
-                linestyle="",
-                marker="o",
-                markersize=7,
-                markerfacecolor=col,
-                markeredgecolor="white",
-                label=f"class {k}",
-            )
-            for k, col in enumerate(colors)
-        ]
-        handles.append(
-            Line2D(
-                [],
-                [],
-                linestyle="",
-                marker="o",
-                markersize=7,
-                color="#555555",
-                label="train (filled)",
-            )
-        )
-        if x_test is not None:
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    linestyle="",
-                    marker="o",
-                    markersize=7,
-                    markerfacecolor="none",
-                    markeredgecolor="#555555",
-                    markeredgewidth=1.6,
-                    label="test (hollow)",
-                )
-            )
-        ax.legend(
-            handles=handles,
-            loc="upper center",
-            bbox_to_anchor=(0.5, -0.11),
-            ncol=min(len(handles), 6),
-            fontsize=8,
-            frameon=False,
-            handletextpad=0.3,
-            columnspacing=1.2,
-        )
+        _legend(ax, colors, names, x_test is not None)
     return result
 
 
+def _legend(ax: Any, colors: list[str], names: np.ndarray, with_test: bool) -> None:
+    from matplotlib.lines import Line2D
+
+    def handle(label: str, **style: Any) -> Any:
+        return Line2D([], [], linestyle="", marker="o", markersize=7, label=label, **style)
+
+    handles = [
+        handle(f"class {name}", markerfacecolor=col, markeredgecolor="white")
+        for name, col in zip(names.tolist(), colors)
+    ]
+    if with_test:
+        handles.append(handle("train (filled)", color="#555555"))
+        handles.append(
+            handle(
+                "test (hollow)",
+                markerfacecolor="none",
+                markeredgecolor="#555555",
+                markeredgewidth=1.6,
+            )
+        )
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.11),
+        ncol=min(len(handles), 6),
+        fontsize=8,
+        frameon=False,
+        handletextpad=0.3,
+        columnspacing=1.2,
+    )
+
+
 def accuracy_title(result: dict[str, Any]) -> str:
-    text = f"train accuracy {100 * result['train_accuracy']:.1f}%"
-    if "test_accuracy" in result:
-        text += f"  ·  test accuracy {100 * result['test_accuracy']:.1f}%"
-    return text
+    """ "train accuracy 98.0%  ·  test accuracy 95.0%" with a test set, else "accuracy 98.0%
+    on 200 points" (the points may be the whole data set: they are not called "train")."""
+    accuracy = f"{100 * result['accuracy']:.1f}%"
+    if "test_accuracy" not in result:
+        n = result["n_points"]
+        return f"accuracy {accuracy} on {n} point{'s' * (n != 1)}"
+    return f"train accuracy {accuracy}  ·  test accuracy {100 * result['test_accuracy']:.1f}%"
 
 
 # ------------------------------------------------------------------------------ public
@@ -298,26 +411,43 @@ def plot_decision_boundary(
     x_test: Any = None,
     y_test: Any = None,
     *,
+    classes: Sequence[Any] | None = None,
     resolution: int = 200,
     ax: Any = None,
 ) -> Any:
     """Colour the input plane by a 2-D classifier's prediction and show the data on it.
 
     Args:
-        model: a classifier with 2 inputs and either 1 output (a binary classifier's logit, or
-            a probability after a final Sigmoid) or C outputs (class logits or probabilities).
-        x, y: training points of shape (n_samples, 2) and their labels 0..C-1, of shape
-            (n_samples,) or (n_samples, 1); drawn as filled markers coloured by true label.
-        x_test, y_test: optional test points, drawn hollow.
+        model: a classifier with 2 inputs and either 1 output (a logit for binary
+            cross-entropy, a score such as micrograd's, a final Tanh's output, or a probability
+            after a final Sigmoid) or C outputs (class logits or probabilities).
+        x, y: points of shape (n_samples, 2) and their labels, one per point: any values
+            (0/1, -1/+1, 1/2, strings; one-hot rows are read as their index). Drawn as filled
+            markers coloured by the true label; the title gives the accuracy on them.
+        x_test, y_test: optional test points, drawn hollow; then ``x, y`` are called the
+            training points and the title gives both accuracies.
+        classes: the label of each output, in order (for 1 output: ``[label when output <= 0,
+            label when output > 0]``). Default: integer labels in 0..C-1 are the output
+            indices (as :func:`sinapsi.fit` trains them); other labels are ordered as
+            scikit-learn's ``classes_ = np.unique(y)``, so with -1/+1 or {"no", "yes"} the
+            larger label is the class of a positive output.
         resolution: grid points per axis (the plane covers the data with a 10% margin).
             default=200.
         ax: draw into this matplotlib Axes instead of a new figure.
 
+    The predicted class: with 1 output, ``classes[1]`` where the output is > 0 (> 0.5 after a
+    final Sigmoid), else ``classes[0]``; with C outputs, the class of the largest output.
+
     Returns:
-        The matplotlib Figure. Binary: the probability of class 1 from orange (0) through
-        white (0.5) to blue (1), with the 0.5 contour. C classes: each region in its class's
-        colour, stronger where the model is more confident, with the borders drawn. The title
-        gives the train (and test) accuracy.
+        The matplotlib Figure. Binary: orange (class 0) through white (the boundary) to blue
+        (class 1): the probability of class 1, or a final Tanh's output, with the boundary as
+        a contour. C classes: each region in its class's colour, stronger where the model is
+        more confident, with the borders drawn.
+
+    Raises:
+        ValueError: the model does not take 2 inputs; ``y`` holds continuous values (a
+            regression), more classes than the model has, or labels whose class cannot be
+            told (pass ``classes=``); ``x`` holds NaN.
     """
     owner = "plot_decision_boundary"
     check_2d_model(owner, model)
@@ -339,6 +469,8 @@ def plot_decision_boundary(
         ax = fig.add_subplot()
     else:
         fig = ax.figure
-    result = draw_boundary(ax, model, x, y, x_test, y_test, resolution=resolution)
+    result = draw_boundary(
+        ax, model, x, y, x_test, y_test, classes=classes, resolution=resolution, owner=owner
+    )
     ax.set_title(f"Decision boundary\n{accuracy_title(result)}", fontsize=10)
     return fig
