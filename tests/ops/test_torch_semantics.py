@@ -76,3 +76,61 @@ def test_max_min_over_a_zero_length_axis_name_it(name):
         ValueError, match=rf"{name}: cannot reduce over axis 1 of size 0 .*\(2, 0, 3\)"
     ):
         getattr(sn, name)(sn.tensor(np.zeros((2, 0, 3))), axis=1)
+
+
+# ------------------------------------------------------------------ clip, flatten, pow
+@pytest.mark.parametrize(
+    ("x_shape", "lo_shape", "hi_shape"),
+    [((3,), (2, 3), None), ((2, 1), (3,), (2, 3)), ((4,), (3, 1), (3, 4)), ((2, 3), None, (3,))],
+)
+def test_clip_with_array_bounds_that_broadcast_the_input_matches_torch(x_shape, lo_shape, hi_shape):
+    rng = np.random.default_rng(0)
+    inputs = [rng.standard_normal(x_shape)]
+    inputs += [rng.standard_normal(s) - 0.5 for s in (lo_shape, hi_shape) if s is not None]
+    if hi_shape is not None:
+        inputs[-1] = inputs[-1] + 1.0
+
+    def split(args):
+        lo = args[1] if lo_shape is not None else None
+        hi = args[-1] if hi_shape is not None else None
+        return args[0], lo, hi
+
+    check_op(
+        lambda *a: sn.clip(*split(a)),
+        lambda *a: torch.clamp(*split(a)),
+        inputs,
+        gradcheck_inputs=False,  # finite differences cross the kinks at the bounds
+    )
+
+
+def test_clip_bounds_that_cross_give_max_and_its_gradient_like_torch():
+    x, lo, hi = np.array([0.5, -1.0, 2.0, 0.0]), np.zeros(4), np.array([1.0, -0.5, 1.0, 0.0])
+    check_op(sn.clip, torch.clamp, [x, lo, hi], gradcheck_inputs=False)
+
+
+def test_clip_numpy_array_bounds_are_constants():
+    x = sn.tensor([[-2.0, 0.5, 3.0]], requires_grad=True)
+    y = sn.clip(x, np.array([-1.0, 0.0, 1.0]), np.array([[2.0], [0.2]]))
+    assert y.shape == (2, 3)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0.0, 1.0, 0.0]])
+
+
+def test_flatten_keeps_the_sizes_of_a_zero_size_tensor():
+    x = np.zeros((2, 0, 3, 4))
+    for start, end in [(2, 3), (0, 1), (1, 2), (0, -1), (1, -1)]:
+        assert (
+            sn.flatten(sn.tensor(x), start, end).shape
+            == torch.flatten(torch.tensor(x), start, end).shape
+        )
+
+
+def test_pow_with_a_tensor_exponent_of_zero_at_a_zero_base_has_torchs_gradient():
+    """0 ** 0 = 1, flat in the base: torch gives 0, not NaN (0 * 0 ** -1)."""
+    check_op(sn.pow, torch.pow, [np.array([0.0, 0.0, 2.0]), np.array([0.0, 1.0, 0.0])],
+             gradcheck_inputs=False)  # fmt: skip
+
+
+def test_pow_at_a_zero_base_gives_torchs_gradients_without_warnings():
+    check_op(sn.pow, torch.pow, [np.array([0.0, 0.0, 0.0]), np.array([0.5, 2.0, 1.0])],
+             gradcheck_inputs=False)  # fmt: skip

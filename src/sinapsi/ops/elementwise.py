@@ -131,12 +131,15 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - the operator's name
     def backward(g: Any) -> tuple[Any, Any]:
         xp = backend.get_array_module(g)
         ga = gb = None
-        if a.requires_grad:
-            ga = sum_to(g * b.data * a.data ** (b.data - 1), a.data.shape)
-        if b.requires_grad:
-            base_zero = (a.data == 0) & (b.data >= 0)
-            safe = xp.where(base_zero, 1, a.data)
-            gb = sum_to(g * xp.where(base_zero, 0, data * xp.log(safe)), b.data.shape)
+        # 0 ** -1 = inf and log(-1) = NaN are the values PyTorch gives too: no warnings.
+        with backend.errstate(xp, divide="ignore", invalid="ignore"):
+            if a.requires_grad:  # b * a**(b - 1), and 0 where b == 0 (a**0 is flat in a)
+                slope = xp.where(b.data == 0, 0, b.data * a.data ** (b.data - 1))
+                ga = sum_to(g * slope, a.data.shape)
+            if b.requires_grad:
+                base_zero = (a.data == 0) & (b.data >= 0)
+                safe = xp.where(base_zero, 1, a.data)
+                gb = sum_to(g * xp.where(base_zero, 0, data * xp.log(safe)), b.data.shape)
         return ga, gb
 
     return make_result(data, "pow", (a, b), backward)
@@ -194,11 +197,55 @@ def erf(x: Any) -> Tensor:
 
 # ----------------------------------------------------------------------- clip and select
 def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - numpy's names
-    """Limit values to ``[min, max]`` (either may be None). The gradient passes where
-    ``min <= x <= max``, bounds included, as in ``torch.clamp``."""
+    """Limit values to ``[min, max]`` (either may be None), as ``torch.clamp``.
+
+    The bounds are numbers, arrays or tensors, and broadcast with ``x`` (the result takes the
+    broadcast shape). Where ``min > max`` the result is ``max``. The gradient passes to ``x``
+    where ``min <= x <= max``, bounds included, and to a bound tensor where it is the result.
+    """
     x = operand(x)
     if min is None and max is None:
-        raise ValueError("clip: at least one of min and max must be given.")
+        raise ValueError("clip: at least one of min and max must be given; got neither.")
+    if _scalar_bound(min) and _scalar_bound(max) and x.data.dtype.kind == "f":
+        return _clip_scalar(x, min, max)  # the common case, x.clip(-1, 1): no broadcasting
+    lo = hi = None
+    if min is not None:
+        x, lo = pair("clip", x, min)
+    if max is not None:
+        x, hi = pair("clip", x, max)
+        if lo is not None:
+            lo, hi = pair("clip", lo, hi)
+    xp = backend.get_array_module(x.data)
+    X = x.data  # noqa: N806
+    try:
+        above = X if lo is None else xp.maximum(X, lo.data)
+        data = above if hi is None else xp.minimum(above, hi.data)
+    except ValueError:
+        raise broadcast_error("clip", *(t for t in (x, lo, hi) if t is not None)) from None
+
+    def backward(g: Any) -> tuple[Any, ...]:
+        inside = True
+        if lo is not None:
+            inside = X >= lo.data
+        if hi is not None:
+            inside = inside & (X <= hi.data)
+        grads = [sum_to(g * inside, X.shape) if x.requires_grad else None]
+        if lo is not None:
+            raised = X < lo.data if hi is None else (X < lo.data) & (lo.data <= hi.data)
+            grads.append(sum_to(g * raised, lo.data.shape) if lo.requires_grad else None)
+        if hi is not None:
+            grads.append(sum_to(g * (above > hi.data), hi.data.shape) if hi.requires_grad else None)
+        return tuple(grads)
+
+    parents = tuple(t for t in (x, lo, hi) if t is not None)
+    return make_result(data, "clip", parents, backward)
+
+
+def _scalar_bound(bound: Any) -> bool:
+    return bound is None or (not isinstance(bound, Tensor) and backend.numpy.ndim(bound) == 0)
+
+
+def _clip_scalar(x: Tensor, min: Any, max: Any) -> Tensor:  # noqa: A002
     xp = backend.get_array_module(x.data)
     dt = x.data.dtype.type
     lo = None if min is None else dt(min)

@@ -57,7 +57,10 @@ def flatten(x: Any, start_axis: int = 0, end_axis: int = -1) -> Tensor:
     if start > end:
         raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis}.")
     s = x.shape
-    return reshape(x, s[:start] + (-1 if 0 not in s else 0,) + s[end + 1 :])
+    merged = 1
+    for n in s[start : end + 1]:
+        merged *= n  # not -1: a zero-size tensor cannot infer it ((2, 0, 3, 4) -> (2, 0, 12))
+    return reshape(x, s[:start] + (merged,) + s[end + 1 :])
 
 
 def expand_dims(x: Any, axis: int) -> Tensor:
