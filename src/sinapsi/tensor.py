@@ -235,6 +235,12 @@ class Tensor:
     def __rtruediv__(self, other: Any) -> Tensor:
         return ops.div(other, self)
 
+    def __floordiv__(self, other: Any) -> Tensor:
+        return ops.div(self, other, rounding_mode="floor")
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return ops.div(other, self, rounding_mode="floor")
+
     def __pow__(self, other: Any) -> Tensor:
         return ops.pow(self, other)
 

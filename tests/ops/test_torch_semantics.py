@@ -134,3 +134,45 @@ def test_pow_with_a_tensor_exponent_of_zero_at_a_zero_base_has_torchs_gradient()
 def test_pow_at_a_zero_base_gives_torchs_gradients_without_warnings():
     check_op(sn.pow, torch.pow, [np.array([0.0, 0.0, 0.0]), np.array([0.5, 2.0, 1.0])],
              gradcheck_inputs=False)  # fmt: skip
+
+
+# ------------------------------------------------------------------ div rounding modes
+@pytest.mark.parametrize("mode", [None, "trunc", "floor"])
+def test_div_rounding_modes_match_torch_on_floats(mode):
+    a = np.array([[7.0, -7.0, 7.5, -7.5], [0.5, -0.5, 3.0, -3.0]])
+    b = np.array([2.0, 2.0, -2.0, 1.5])
+    check_op(
+        lambda x, y: sn.div(x, y, rounding_mode=mode),
+        lambda x, y: torch.div(x, y, rounding_mode=mode),
+        [a, b],
+        gradcheck_inputs=mode is None,  # rounded quotients are steps: torch's gradient is 0
+    )
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+def test_div_rounding_modes_of_integers_stay_integers_like_torch(mode):
+    a, b = np.array([7, -7, 6, -6]), np.array([2, 2, -4, 4])
+    ours = sn.div(sn.tensor(a), sn.tensor(b), rounding_mode=mode)
+    theirs = torch.div(torch.tensor(a), torch.tensor(b), rounding_mode=mode)
+    assert ours.dtype == np.int64
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    np.testing.assert_array_equal((sn.tensor(a) // 3).data, (torch.tensor(a) // 3).numpy())
+
+
+def test_floor_division_operator_is_floor_rounding_like_torch():
+    x = sn.tensor([7.0, -7.0], requires_grad=True)
+    np.testing.assert_array_equal((x // 2).data, [3.0, -4.0])
+    np.testing.assert_array_equal((9.0 // x).data, [1.0, -2.0])
+
+
+def test_integer_division_by_zero_is_a_clear_error():
+    message = r"div: integer division by zero .*rounding_mode='floor'"
+    with pytest.raises(ZeroDivisionError, match=message):
+        sn.div(sn.tensor([7, 1]), sn.tensor([2, 0]), rounding_mode="floor")
+
+
+def test_div_refuses_an_unknown_rounding_mode():
+    with pytest.raises(
+        ValueError, match=r"div: rounding_mode must be None, 'trunc' or 'floor'.*Got 'round'"
+    ):
+        sn.div(sn.tensor([1.0]), 2.0, rounding_mode="round")

@@ -73,8 +73,17 @@ def mul(a: Any, b: Any) -> Tensor:
     return make_result(data, "mul", (a, b), backward)
 
 
-def div(a: Any, b: Any) -> Tensor:
-    """``a / b`` with NumPy broadcasting (true division; x/0 gives inf or nan, as in NumPy)."""
+def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
+    """``a / b`` with NumPy broadcasting, rounded as ``torch.div``'s ``rounding_mode``.
+
+    ``None`` (default): true division; integers divide into the default float, and ``x / 0``
+    gives inf or nan, as in NumPy. ``"trunc"`` rounds the quotient toward zero, ``"floor"``
+    toward minus infinity (Python's ``//``, the ``Tensor.__floordiv__`` operator); both keep
+    integer tensors integer, and their gradient is 0, as in PyTorch (a rounded quotient is a
+    step function).
+    """
+    if rounding_mode is not None:
+        return _rounded_div(a, b, rounding_mode)
     a, b = pair("div", a, b)
     if a.data.dtype.kind != "f":  # true division of integers gives the default float
         a, b = (
@@ -94,6 +103,42 @@ def div(a: Any, b: Any) -> Tensor:
         )
 
     return make_result(data, "div", (a, b), backward)
+
+
+def _rounded_div(a: Any, b: Any, mode: str) -> Tensor:
+    if mode not in ("trunc", "floor"):
+        raise ValueError(
+            f"div: rounding_mode must be None, 'trunc' or 'floor' (as in torch.div). "
+            f"Got {mode!r} instead."
+        )
+    a, b = pair("div", a, b)
+    xp = backend.get_array_module(a.data)
+    A, B = a.data, b.data  # noqa: N806
+    integer = A.dtype.kind != "f"
+    if integer and bool((B == 0).any()):
+        raise ZeroDivisionError(
+            f"div: integer division by zero with rounding_mode={mode!r} (divisor shape "
+            f"{b.shape}); an integer quotient has no infinity. Divide floats instead, or mask "
+            "the zero divisors."
+        )
+    try:
+        if mode == "floor":
+            data = xp.floor_divide(A, B)
+        elif integer:  # toward zero: floor, plus 1 where the signs differ and it was inexact
+            data = xp.floor_divide(A, B)
+            data = data + (((A % B) != 0) & ((A < 0) != (B < 0)))
+        else:
+            data = xp.trunc(A / B)
+    except ValueError:
+        raise broadcast_error("div", a, b) from None
+
+    def backward(g: Any) -> tuple[Any, Any]:
+        return (
+            xp.zeros(A.shape, A.dtype) if a.requires_grad else None,
+            xp.zeros(B.shape, B.dtype) if b.requires_grad else None,
+        )
+
+    return make_result(data, f"div_{mode}", (a, b), backward)
 
 
 def neg(x: Any) -> Tensor:
