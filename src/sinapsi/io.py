@@ -21,9 +21,15 @@ True
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
+import re
+import socket
+import stat
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,28 +50,193 @@ FORMAT_VERSION = 1
 _META_KEY = "__sinapsi_metadata__"
 
 
+STALE_TEMP_SECONDS = 600.0
+"""A temp file of a save that nothing has written to for this long is stale (see atomic_write)."""
+
+
 def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> Path:
     """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path``.
 
-    The rename is atomic on POSIX and Windows: readers see the old file or the new one.
+    The rename is atomic on POSIX and Windows: readers see the old file or the new one. A path
+    that cannot be written (its folder is a file, it is a folder, no permission, ...) raises a
+    one-line error before ``write`` runs. Re-saving keeps the file's permissions; a symlink is
+    written through (its target is replaced, the link stays).
+
+    A save killed mid-write leaves its temp file (``.NAME.HOST-PID.XXXXXXXX.tmp``). The next save
+    of the same target removes the ones whose writer is gone: written by a process of this
+    machine that no longer runs, or not modified for :data:`STALE_TEMP_SECONDS` (a writer on
+    another machine, or a file of an older sinapsi). A temp whose writer still runs here is never
+    removed, so two processes saving the same file do not break each other's save.
     """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    shown, real = _writable_target(path)
+    folder = real.parent
     try:
-        # mkstemp creates the file private (0600); give it the permissions open() would
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        folder.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temps(folder, _temp_base(real.name))
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{_temp_base(real.name)}.{_host_tag()}-{os.getpid()}.", suffix=".tmp",
+            dir=folder,
+        )
+    except OSError as e:
+        raise _save_error(shown, e, folder) from e
+    try:
+        try:  # mkstemp creates the file private (0600); keep the old file's mode, or open()'s
+            mode = stat.S_IMODE(os.stat(real).st_mode)
+        except OSError:
+            mode = 0o666 & ~_umask()
+        os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
+        os.replace(tmp, real)
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise _save_error(shown, e, folder) from e
         raise
-    return target
+    _fsync_folder(folder)
+    return Path(path)
+
+
+def _writable_target(path: str | os.PathLike[str]) -> tuple[str, Path]:
+    """``(path as shown in errors, the real file to replace)``; refuses unwritable paths."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(
+            f"Cannot save to {path!r}: the path must be a str or a pathlib.Path; got "
+            f"{type(path).__name__}."
+        )
+    text = os.fsdecode(os.fspath(path))
+    shown = f"Cannot save to {text!r}"
+    if not text:
+        raise ValueError(f"{shown}: the path is empty. Give a file name, e.g. 'model.npz'.")
+    if "\0" in text:
+        raise ValueError(f"{shown}: the path contains a NUL byte ('\\x00'). Remove it.")
+    if text.endswith(("/", os.sep)):
+        raise IsADirectoryError(
+            f"{shown}: the path ends with '/', so it names a folder. Give a file name inside "
+            f"it, e.g. {os.path.join(text, 'model.npz')!r}."
+        )
+    if os.path.isdir(text):
+        raise IsADirectoryError(
+            f"{shown}: it is a folder. Give a file name inside it, e.g. "
+            f"{os.path.join(text, 'model.npz')!r}."
+        )
+    for parent in Path(text).parents:
+        if os.path.exists(parent):
+            if not os.path.isdir(parent):
+                raise NotADirectoryError(
+                    f"{shown}: {str(parent)!r} is a file, not a folder. Save in a folder "
+                    "(or remove or rename that file)."
+                )
+            break
+    return shown, Path(os.path.realpath(text))
+
+
+def _save_error(shown: str, error: OSError, folder: Path) -> OSError:
+    """``error`` as a one-line message of the same class (and errno)."""
+    if isinstance(error, PermissionError):
+        message = (
+            f"{shown}: no permission to write in the folder {str(folder)!r}. Choose a folder "
+            "you can write to, or change its permissions."
+        )
+    else:
+        reason = error.strerror or str(error)
+        message = f"{shown}: {reason}. The file was not changed."
+    try:
+        result = type(error)(message)
+    except TypeError:
+        result = OSError(message)
+    result.errno = error.errno
+    return result
+
+
+def _temp_base(name: str) -> str:
+    """The part of a temp file's name saying which target it belongs to (long names hashed, so
+    the temp's name stays under the file-system limit when the target's does)."""
+    raw = name.encode("utf-8", "surrogateescape")
+    if len(raw) <= 200:
+        return name
+    digest = hashlib.blake2s(raw, digest_size=6).hexdigest()
+    return raw[:80].decode("utf-8", "ignore") + "~" + digest
+
+
+@functools.cache
+def _host_tag() -> str:
+    return hashlib.blake2s(socket.gethostname().encode(), digest_size=4).hexdigest()
+
+
+def _remove_stale_temps(folder: Path, base: str) -> None:
+    """Delete the temp files of the target ``base`` whose writer is gone (see atomic_write)."""
+    pattern = re.compile(
+        rf"\.{re.escape(base)}\.(?:(?P<host>[0-9a-f]{{8}})-(?P<pid>\d{{1,10}})\.)?[a-z0-9_]{{8}}\.tmp"
+    )
+    now = time.time()
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            match = pattern.fullmatch(entry.name)
+            if match is None:
+                continue
+            try:
+                info = entry.stat(follow_symlinks=False)
+                if not stat.S_ISREG(info.st_mode):
+                    continue
+                if hasattr(os, "getuid") and info.st_uid != os.getuid():
+                    continue  # another user's save
+                gone = (
+                    match["pid"] is not None
+                    and match["host"] == _host_tag()
+                    and not _process_runs(int(match["pid"]))
+                )
+                if gone or now - info.st_mtime > STALE_TEMP_SECONDS:
+                    os.unlink(entry.path)
+            except OSError:
+                continue  # removed meanwhile, or not ours to remove
+
+
+def _process_runs(pid: int) -> bool:
+    if os.name != "posix" or pid == os.getpid():
+        return True  # on Windows os.kill(pid, 0) would terminate it: rely on the age alone
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OverflowError, ValueError):
+        return False
+    except OSError:
+        return True  # e.g. PermissionError: it runs, as another user
+    return True
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where the system allows (os.umask(0) would
+    make files created by other threads meanwhile world-writable)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); best effort."""
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def save_arrays(
