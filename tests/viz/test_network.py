@@ -210,3 +210,78 @@ def test_labels_do_not_overlap_and_stay_in_the_figure(sizes):
         assert box.y0 >= fig_box.y0 and box.y1 <= fig_box.y1
     legend = fig.legends[0].get_window_extent(renderer)
     assert legend.y1 < min(b.y0 for b in boxes)  # the legend sits below the labels
+
+
+# ---------------------------------------------------------------------------- issue 14.19
+def _bias_texts(fig, k):
+    return {g: t.get_text() for g, t in _by_gid(_ax(fig).texts, f"text:{k}:").items()}
+
+
+def test_batchnorm_after_linear_shows_the_folded_effective_bias_and_weights():
+    model = nn.Sequential(
+        nn.Linear(3, 4, rng=0), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2, rng=1)
+    )
+    lin, bn = model[0], model[1]
+    lin.bias.data[:] = [0.0, 0.1, 0.0, 0.0]
+    bn.weight.data[:] = [2.0, 1.0, -1.0, 0.5]
+    bn.bias.data[:] = [0.3, -0.2, 0.0, 1.0]
+    bn.running_mean[:] = [1.0, 0.1, -0.5, 0.0]
+    bn.running_var[:] = [4.0, 1.0, 0.25, 1.0]
+    scale = bn.weight.data / np.sqrt(bn.running_var + bn.eps)
+    bias = bn.bias.data + scale * (lin.bias.data - bn.running_mean)
+    fig = plot_network(model)
+    texts = _bias_texts(fig, 1)
+    assert [texts[f"text:1:{j}"] for j in range(4)] == [f"b={b:.2f}" for b in bias]
+    assert not all(t == "b=0.00" for t in texts.values())  # the issue: every node said 0.00
+    model.eval()
+    x = np.eye(3, dtype=np.float32)
+    hidden = sn.predict(nn.Sequential(lin, bn), x).astype(np.float64)
+    weights = (hidden - bias).T  # column i: the effective weights from input i
+    edges = _by_gid(_ax(fig).get_lines(), "edge:1:")
+    strongest = np.unravel_index(np.abs(weights).argmax(), weights.shape)
+    assert edges[f"edge:1:{strongest[0]}:{strongest[1]}"].get_linewidth() == pytest.approx(3.2)
+    assert to_rgb(edges["edge:1:2:0"].get_color()) == to_rgb(
+        POSITIVE if weights[2, 0] > 0 else NEGATIVE
+    )
+    assert "BatchNorm folded" in fig.texts[-1].get_text()  # the caption says how
+
+
+def test_output_nodes_are_labelled_with_class_names():
+    fig = plot_network(mlp(3, 4, 3), class_names=["cat", "dog", "bird"])
+    names = _by_gid(_ax(fig).texts, "name:")
+    assert [names[f"name:{j}"].get_text() for j in range(3)] == ["cat", "dog", "bird"]
+    nodes = _by_gid(_circles(fig), "node:2:")
+    renderer = fig.canvas.get_renderer()
+    for j in range(3):  # right of its node, inside the figure
+        box = names[f"name:{j}"].get_window_extent(renderer)
+        node = nodes[f"node:2:{j}"]
+        assert names[f"name:{j}"].get_position()[0] > node.center[0] + node.radius
+        assert box.x1 <= fig.bbox.x1
+    binary = plot_network(mlp(2, 3, 1), class_names=["no", "yes"])
+    text = _by_gid(_ax(binary).texts, "name:")["name:0"].get_text()
+    assert "yes" in text and "no" in text and "> 0" in text
+    with pytest.raises(ValueError, match=r"class_names has 2 names.*3 outputs.*one name per"):
+        plot_network(mlp(3, 4, 3), class_names=["a", "b"])
+
+
+def test_parameter_free_layer_before_the_first_linear_is_a_caption_on_the_input():
+    class Normalization(nn.Module):  # as nn.Normalization: buffers mean/scale, no weights
+        def __init__(self, n):
+            super().__init__()
+            self.register_buffer("mean", np.full(n, 1.0, np.float32))
+            self.register_buffer("scale", np.full(n, 2.0, np.float32))
+
+        def forward(self, x):
+            return (x - self.mean) / self.scale
+
+    model = nn.Sequential(Normalization(2), nn.Linear(2, 3, rng=0), nn.Tanh(), nn.Linear(3, 1))
+    fig = plot_network(model, np.zeros((4, 2), np.float32))
+    labels = [t.get_text() for t in _by_gid(_ax(fig).texts, "label:").values()]
+    assert labels[0].replace("\n", " ") == "input (2) + Normalization"
+    assert len(_by_gid(_ax(fig).images, "map:")) == 3 + 1
+
+
+def test_truncated_layers_are_said_in_the_caption():
+    fig = plot_network(mlp(1000, 3, 1))
+    assert "first and last" in fig.texts[-1].get_text() and "1000" in fig.texts[-1].get_text()
+    assert "first and last" not in plot_network(mlp(3, 3, 1)).texts[-1].get_text()

@@ -11,6 +11,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from .. import backend
 from ..nn.activations import (
     ELU,
     GELU,
@@ -167,10 +170,45 @@ def _labels(stages: list[_Stage], pt: float) -> tuple[list[str], float]:
     return [_label(stages, k, width) for k in range(len(stages))], size
 
 
-def _limits(layout: _Layout, labels: list[str], size: float, pt: float) -> tuple[float, ...]:
+def _limits(
+    layout: _Layout, labels: list[str], size: float, pt: float, right_chars: int = 0
+) -> tuple[float, ...]:
+    """The drawing's extent in data units; ``right_chars``: the longest text right of the
+    output nodes (their names)."""
     label_lines = max(label.count("\n") + 1 for label in labels)
     line = 1.2 * size / pt  # one label line, in data units
     left, right = -0.8, layout.xs[-1] + 0.8
+    if right_chars:
+        right = max(right, layout.xs[-1] + _RADIUS + 0.2 + right_chars * 0.62 * size / pt)
     top = layout.top + _RADIUS + (0.25 + 2 * line if layout.truncated else 0.2)
     bottom = layout.bottom - _RADIUS - 0.3 - label_lines * line
     return left, right, bottom, top
+
+
+def effective_parameters(stage: _Stage) -> tuple[Any, Any, bool]:
+    """``(weight, bias, folded)`` of a stage's neurons, as float64 NumPy arrays (bias None
+    when there is none).
+
+    A Linear followed by BatchNorm1d (only Dropout/Identity between them) computes, in eval
+    mode, ``gamma * (W x + b - mean) / sqrt(var + eps) + beta``: one linear function with
+    weights ``s * W`` and bias ``beta + s * (b - mean)``, ``s = gamma / sqrt(var + eps)``.
+    Those folded values are returned (``folded=True``): Linear's own bias is redundant there
+    (BatchNorm subtracts it again), and BatchNorm's shift is the bias that matters. A
+    BatchNorm without running statistics normalizes with each batch's, which cannot be folded:
+    then the Linear's own values are returned.
+    """
+
+    def numpy(value: Any) -> Any:
+        return np.asarray(backend.to_numpy(getattr(value, "data", value)), dtype=np.float64)
+
+    weight = numpy(stage.linear.weight)
+    bias = None if stage.linear.bias is None else numpy(stage.linear.bias)
+    follower = next((m for m in stage.extras if not isinstance(m, (Dropout, Identity))), None)
+    if not isinstance(follower, BatchNorm1d) or follower.running_mean is None:
+        return weight, bias, False
+    n = weight.shape[0]
+    gamma = numpy(follower.weight) if follower.affine else np.ones(n)
+    beta = numpy(follower.bias) if follower.affine else np.zeros(n)
+    scale = gamma / np.sqrt(numpy(follower.running_var) + follower.eps)
+    own = np.zeros(n) if bias is None else bias
+    return scale[:, None] * weight, beta + scale * (own - numpy(follower.running_mean)), True

@@ -25,11 +25,13 @@ the slopes, its bias the intercept) and then an activation.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from .. import backend
+from ..nn.activations import Sigmoid
 from ..tensor import Tensor
 from ._colors import NEGATIVE, POSITIVE, diverging_cmap
 from ._colors import NODE_EDGE as _NODE_EDGE
@@ -44,6 +46,7 @@ from ._network_layout import (
     _points_per_unit,
     _Stage,
     _stages,
+    effective_parameters,
 )
 from ._neuron_maps import _map_norm, neuron_outputs, plane_of
 
@@ -61,8 +64,10 @@ def draw_network(
     maps: bool,
     show_bias: bool,
     plane: tuple[float, float, float, float],
+    output_names: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Draw the network into ``ax`` (whose position in the figure is already set)."""
+    """Draw the network into ``ax`` (whose position in the figure is already set);
+    ``output_names``: one text per output node, written right of it."""
     from matplotlib.colors import Normalize, to_rgb
     from matplotlib.lines import Line2D
     from matplotlib.patches import Circle, Rectangle
@@ -72,7 +77,7 @@ def draw_network(
     pt = 36.0
     for _ in range(3):
         labels, label_size = _labels(stages, pt)
-        left, right, bottom, top = _limits(layout, labels, label_size, pt)
+        left, right, bottom, top = _limits(layout, labels, label_size, pt, _longest(output_names))
         pt = _points_per_unit(ax, right - left, top - bottom)
     # Widen the limits to the axes' own shape, so that one unit is as long in x as in y.
     box = ax.get_position()
@@ -87,11 +92,12 @@ def draw_network(
     cmap = diverging_cmap()
     fills = diverging_cmap(0.55)
 
+    params = [None, *(effective_parameters(stage) for stage in stages[1:])]
     # Edges: one Line2D per drawn weight, under the nodes.
     n_edges = sum(len(a) * len(b) for a, b in zip(layout.slots, layout.slots[1:]))
     widest = 3.2 if n_edges <= 150 else 2.4
     for k in range(1, len(stages)):
-        w = np.asarray(backend.to_numpy(stages[k].linear.weight.data), dtype=np.float64)
+        w = params[k][0]
         scale = float(np.abs(w).max()) or 1.0
         for j, yj in layout.slots[k]:
             for i, yi in layout.slots[k - 1]:
@@ -113,8 +119,8 @@ def draw_network(
     for k, stage in enumerate(stages):
         x = layout.xs[k]
         bias = None
-        if k and show_bias and stage.linear.bias is not None:
-            bias = np.asarray(backend.to_numpy(stage.linear.bias.data), dtype=np.float64)
+        if k and show_bias:
+            bias = params[k][1]
         bias_norm = (
             Normalize(-(np.abs(bias).max() or 1.0), np.abs(bias).max() or 1.0)
             if (bias is not None)
@@ -175,7 +181,10 @@ def draw_network(
                 size = min(7.0, 1.45 * radius_pt / (0.6 * max(7, len(text))))  # one size
             else:
                 continue
-            ax.text(x, y, text, ha="center", va="center", fontsize=size, color=color, zorder=5)
+            ax.text(
+                x, y, text, ha="center", va="center", fontsize=size, color=color, zorder=5,
+                gid=f"text:{k}:{j}",
+            )  # fmt: skip
         if layout.gaps[k] is not None:
             ax.text(
                 x,
@@ -209,7 +218,38 @@ def draw_network(
             color="#222222",
             gid=f"label:{k}",
         )
-    return {"layout": layout, "maps": values is not None}
+    if output_names is not None:
+        for j, y in layout.slots[-1]:
+            ax.text(
+                layout.xs[-1] + _RADIUS + 0.15, y, output_names[j], ha="left", va="center",
+                fontsize=label_size, linespacing=1.1, color="#222222", gid=f"name:{j}",
+            )  # fmt: skip
+    folded = any(p is not None and p[2] for p in params)
+    return {"layout": layout, "maps": values is not None, "folded": folded}
+
+
+def _longest(names: list[str] | None) -> int:
+    return max((len(line) for n in names for line in n.split("\n")), default=0) if names else 0
+
+
+def _output_names(stages: list[_Stage], class_names: Any) -> list[str] | None:
+    """One text per output node: its class name; a single output gets both classes and the
+    rule between them ("> 0: yes / ≤ 0: no")."""
+    if class_names is None:
+        return None
+    names = [str(n) for n in class_names]
+    n_out = stages[-1].size
+    if n_out == 1 and len(names) == 2:
+        cut = "0.5" if isinstance(stages[-1].activation(), Sigmoid) else "0"
+        return [f"> {cut}: {names[1]}\n≤ {cut}: {names[0]}"]
+    if len(names) != n_out:
+        two = " (or 2 for a single output: the classes below and above its threshold)"
+        raise ValueError(
+            f"plot_network: class_names has {len(names)} names but the model has {n_out} "
+            f"output{'s' * (n_out != 1)}; pass one name per output{two if n_out == 1 else ''}. "
+            f"Received: class_names={names!r}"
+        )
+    return names
 
 
 def _legend_handles(maps: bool, show_bias: bool) -> list[Any]:
@@ -237,6 +277,7 @@ def plot_network(
     max_nodes: int = 10,
     neuron_maps: bool | None = None,
     show_bias: bool = True,
+    class_names: Sequence[Any] | None = None,
 ) -> Any:
     """Draw a multilayer perceptron: nodes per layer, weights as edges, biases, and (for 2
     inputs) each neuron's output over the input plane.
@@ -254,6 +295,13 @@ def plot_network(
             all fit in ``max_nodes``.
         show_bias: show each neuron's bias: the node's fill colour and a "b=0.12" label, or
             a small square at the node's lower left when maps are drawn. default=True.
+            A Linear followed by BatchNorm1d is drawn as the one linear function it computes
+            in eval mode: edges ``s * w`` and bias ``beta + s * (b - running_mean)``, with
+            ``s = gamma / sqrt(running_var + eps)`` (BatchNorm's shift is the bias that
+            matters; Linear's own is redundant). The caption says when this is done.
+        class_names: names of the outputs, written right of the output nodes: one per output,
+            or two for a single-output binary model (the class above and below its threshold,
+            0, or 0.5 after a final Sigmoid).
 
     Returns:
         The matplotlib Figure (save it with ``fig.savefig("net.png")``, ``.svg`` or ``.pdf``).
@@ -285,13 +333,17 @@ def plot_network(
             )
     maps = _maps_by_default(stages, max_nodes) if neuron_maps is None else bool(neuron_maps)
     plane = plane_of(x)
+    names = _output_names(stages, class_names)
 
     # Figure size from the layout: one data unit (the node spacing) is ~0.6 inch, less for
     # tall networks; below the drawing, a legend row and a caption.
     layout = _layout(stages, max_nodes)
     inch = min(0.6, 8.0 / (layout.top - layout.bottom + 3))
-    left, right, bottom, top = _limits(layout, *_labels(stages, 72 * inch), 72 * inch)
-    caption = _caption(maps, show_bias, plane)
+    left, right, bottom, top = _limits(
+        layout, *_labels(stages, 72 * inch), 72 * inch, _longest(names)
+    )
+    folded = any(effective_parameters(stage)[2] for stage in stages[1:])
+    caption = _caption(maps, show_bias, plane, folded, _truncated(stages, max_nodes))
     caption_in = 0.16 * (caption.count("\n") + 1) + 0.1
     title_in, legend_in = 0.5, 0.4
     draw_w, draw_h = (right - left) * inch, (top - bottom) * inch
@@ -308,7 +360,14 @@ def plot_network(
         )
     )
     draw_network(
-        ax, model, stages, max_nodes=max_nodes, maps=maps, show_bias=show_bias, plane=plane
+        ax,
+        model,
+        stages,
+        max_nodes=max_nodes,
+        maps=maps,
+        show_bias=show_bias,
+        plane=plane,
+        output_names=names,
     )
     sizes = "-".join(str(s.size) for s in stages)
     n_params = sum(int(np.prod(p.shape)) for p in model.parameters())
@@ -342,7 +401,23 @@ def plot_network(
     return fig
 
 
-def _caption(maps: bool, show_bias: bool, plane: tuple[float, float, float, float]) -> str:
+def _truncated(stages: list[_Stage], max_nodes: int) -> str:
+    sizes = [str(stage.size) for stage in stages if stage.size > max_nodes]
+    if not sizes:
+        return ""
+    return (
+        f"Layers of more than {max_nodes} neurons ({', '.join(sizes)}) show {max_nodes} of "
+        "them, the first and last ones; ⋮ stands for the rest."
+    )
+
+
+def _caption(
+    maps: bool,
+    show_bias: bool,
+    plane: tuple[float, float, float, float],
+    folded: bool = False,
+    truncated: str = "",
+) -> str:
     lines = ["Edge width ∝ |w|, relative to the largest |w| of its layer."]
     if maps:
         x1 = f"[{plane[0]:.3g}, {plane[1]:.3g}]"
@@ -354,4 +429,10 @@ def _caption(maps: bool, show_bias: bool, plane: tuple[float, float, float, floa
         )
     elif show_bias:
         lines[0] += " Node colour and number: the neuron's bias b."
+    if folded:
+        lines.append(
+            "Linear + BatchNorm folded (eval mode): w·γ/√(var+ε) and b = β + γ(b − mean)/√(var+ε)."
+        )
+    if truncated:
+        lines.append(truncated)
     return "\n".join(lines)
