@@ -80,7 +80,19 @@ def sequence():
     )
 
 
+def normalized(eps=0.0):
+    """Standardization inside the model (issue 14.4), on raw columns of very different scales."""
+    raw = np.random.default_rng(0).normal([0.0, 50.0, -3.0, 2e3], [1.0, 20.0, 0.01, 5e2], (40, 4))
+    return nn.Sequential(
+        nn.Normalization(eps=eps).adapt(raw),
+        nn.Linear(4, 8, rng=0),
+        nn.ReLU(),
+        nn.Linear(8, 3, rng=1),
+    )
+
+
 ARCHITECTURES = {
+    "normalized": (normalized, (4,)),
     "tanh": (mlp_tanh, (2,)),
     "relu-softmax": (mlp_relu_softmax, (784,)),
     "deep": (deep, (2, 3)),
@@ -143,7 +155,7 @@ def test_torch_matches_sinapsi_in_eval_mode(name, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", ["deep", "sequence"])
+@pytest.mark.parametrize("name", ["deep", "sequence", "normalized"])
 def test_torch_matches_sinapsi_in_train_mode(name, dtype):
     """Batch statistics, running-statistics updates and gradients agree (Dropout p=0)."""
     model, input_shape = _build(name, dtype, **({"p": 0.0} if name == "deep" else {}))
@@ -348,3 +360,88 @@ def test_missing_torch_says_what_to_install(monkeypatch):
         to_torch(mlp_tanh())
     with pytest.raises(ImportError, match=r"from_torch needs PyTorch.*pip install torch"):
         from_torch(object())
+
+
+# ----------------------------------------------------------------------------- Normalization
+
+
+def test_normalization_twin_is_a_small_torch_module():
+    from sinapsi.interop.torch_layers import Normalization as TorchNormalization
+
+    model = normalized(eps=1e-3)
+    module = to_torch(model)
+    twin = module[0]
+    assert type(twin) is TorchNormalization and isinstance(twin, torch.nn.Module)
+    assert repr(twin) == "Normalization(num_features=4, eps=0.001)"
+    assert list(twin.state_dict()) == ["mean", "scale"]
+    assert not list(twin.parameters())  # buffers: never trained
+    np.testing.assert_array_equal(twin.mean.numpy(), model[0].mean)
+    np.testing.assert_array_equal(twin.scale.numpy(), model[0].scale)
+    back = from_torch(module)
+    assert type(back[0]) is nn.Normalization and back[0].eps == 1e-3
+    _assert_same_state(back, model)
+
+
+def test_normalization_forward_and_input_gradient_match_torch():
+    from sinapsi.interop.torch_layers import Normalization as TorchNormalization
+    from sinapsi.testing import check_module
+
+    layer = normalized(eps=0.5)[0]
+    x = np.random.default_rng(1).normal([0.0, 50.0, -3.0, 2e3], [1.0, 20.0, 0.01, 5e2], (6, 4))
+    check_module(layer, TorchNormalization(4, eps=0.5), [x])
+    check_module(layer, TorchNormalization(4, eps=0.5), [x.reshape(3, 2, 4)], training=False)
+
+
+def test_normalization_twin_survives_torch_save(tmp_path):
+    module = to_torch(normalized())
+    torch.save(module, tmp_path / "m.pt")
+    again = torch.load(tmp_path / "m.pt", weights_only=False)
+    x = _inputs((4,), "float32")
+    np.testing.assert_array_equal(_torch_forward(again, x), _torch_forward(module, x))
+
+
+def test_normalization_without_statistics_is_refused():
+    with pytest.raises(ValueError, match=r"to_torch: layer '0', Normalization\(3\), has no "
+                       r"statistics yet.*adapt"):  # fmt: skip
+        to_torch(nn.Sequential(nn.Normalization(3), nn.Linear(3, 1)))
+    with pytest.raises(ValueError, match=r"to_torch: layer '0', Normalization\(\), has no"):
+        to_torch(nn.Normalization())
+
+
+# ----------------------------------------------------------------------------- hunted defects
+
+
+def test_a_shared_layer_stays_shared_both_ways():
+    """A layer used twice (tied weights) was copied twice, so training the copy untied them."""
+    shared = nn.Linear(3, 3, rng=0)
+    model = nn.Sequential(shared, nn.Tanh(), shared)
+    module = to_torch(model)
+    assert module[0] is module[2]
+    tied = torch.nn.Linear(3, 3)
+    back = from_torch(torch.nn.Sequential(tied, torch.nn.Tanh(), tied))
+    assert back[0] is back[2]
+    assert list(back.state_dict()) == ["0.weight", "0.bias"]
+    x = _inputs((3,), "float32")
+    assert_close(_torch_forward(module, x), sn.predict(model, x), RTOL["float32"])
+
+
+@pytest.mark.parametrize("convert", ["to_torch", "from_torch"])
+def test_mixed_dtypes_are_refused(convert):
+    """A float32 layer beside a float64 one converted silently into a module that cannot run."""
+    if convert == "to_torch":
+        model = nn.Sequential(nn.Linear(3, 3, rng=0), nn.Linear(3, 2, rng=1, dtype="float64"))
+        call, fix = to_torch, r"model\.astype\('float32'\)"
+    else:
+        model = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Linear(3, 2).double())
+        call, fix = from_torch, r"module\.float\(\)"
+    torch_ = "torch." if convert == "from_torch" else ""
+    with pytest.raises(TypeError, match=rf"{convert}: the model mixes dtypes \['{torch_}float32', "
+                       rf"'{torch_}float64'\] \('0\.weight' is .*{fix}"):  # fmt: skip
+        call(model)
+
+
+def test_float16_buffers_are_refused():
+    model = nn.Sequential(nn.BatchNorm1d(3, affine=False).astype("float16"))
+    with pytest.raises(TypeError, match=r"to_torch converts float32 and float64 models; "
+                       r"'0\.running_mean' is float16"):  # fmt: skip
+        to_torch(model)

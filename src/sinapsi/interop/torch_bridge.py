@@ -3,10 +3,12 @@
 ``to_torch(model)`` builds the equivalent ``torch.nn.Sequential`` and ``from_torch(module)``
 the equivalent ``sinapsi.nn.Sequential``. Both copy every array (the two models share no memory),
 keep the dtype (float32 or float64), the train/eval mode of every module, each parameter's
-``requires_grad``, and BatchNorm1d's running statistics and ``num_batches_tracked``. Nested
-Sequentials are converted to nested Sequentials, so ``state_dict`` keys match on both sides;
-PyTorch children with names (``Sequential(OrderedDict(fc1=...))``) get sinapsi's positional
-names ``0``, ``1``, ...
+``requires_grad``, BatchNorm1d's running statistics and ``num_batches_tracked``, and
+Normalization's ``mean`` and ``scale``. Nested Sequentials are converted to nested Sequentials,
+so ``state_dict`` keys match on both sides; PyTorch children with names
+(``Sequential(OrderedDict(fc1=...))``) get sinapsi's positional names ``0``, ``1``, ... A layer
+used twice (tied weights) is converted once and used twice on the other side too. A model that
+mixes dtypes is refused (it could not run on either side).
 
 Supported layers (each with its arguments):
 
@@ -26,6 +28,10 @@ Softmax(axis)                torch.nn.Softmax(dim)
 LogSoftmax(axis)             torch.nn.LogSoftmax(dim)
 Identity                     torch.nn.Identity
 Flatten(start_axis, end)     torch.nn.Flatten(start_dim, end_dim)
+Normalization(eps)           sinapsi.interop.torch_layers.Normalization(num_features,
+                             eps): ``torch.nn`` has no such layer, so the twin is a
+                             small ``torch.nn.Module`` with the buffers ``mean`` and
+                             ``scale`` computing ``(x - mean) / max(scale, eps)``
 ===========================  =========================================================
 
 PyTorch's tensors are copied to the CPU. ``torch`` is imported only when a function is called.
@@ -50,6 +56,7 @@ from ..nn import (
     Linear,
     LogSoftmax,
     Module,
+    Normalization,
     Parameter,
     ReLU,
     Sequential,
@@ -95,7 +102,8 @@ def to_torch(model: Module) -> Any:
     )
     _check_dtypes_sinapsi(model)
     top = model if type(model) is Sequential else _wrap_sinapsi(model)
-    return _sinapsi_to_torch(torch, top)
+    _check_statistics(top)
+    return _sinapsi_to_torch(torch, top, {})
 
 
 def from_torch(module: Any, *, rng: Any = None) -> Sequential:
@@ -136,7 +144,7 @@ def from_torch(module: Any, *, rng: Any = None) -> Sequential:
     _check_dtypes_torch(torch, module)
     generator = backend.new_rng(rng)
     top = module if type(module) is torch.nn.Sequential else torch.nn.Sequential(module)
-    return _torch_to_sinapsi(torch, table, top, generator)
+    return _torch_to_sinapsi(torch, table, top, generator, {})
 
 
 # ----------------------------------------------------------------------------- checks
@@ -172,32 +180,62 @@ def _check_supported(
             unsupported.append(f"{type(m).__name__} (at {path or 'the top'!r})")
     if unsupported:
         side = "torch.nn." if caller == "from_torch" else "nn."
+        names = [
+            _TORCH_TWIN if caller == "from_torch" and name == "Normalization" else side + name
+            for name in SUPPORTED
+        ]
         raise TypeError(
             f"{caller} cannot convert {', '.join(unsupported)}. Supported layers: "
-            f"{', '.join(side + name for name in SUPPORTED)}, inside {side}Sequential containers "
+            f"{', '.join(names)}, inside {side}Sequential containers "
             "(nested ones are fine). Rebuild the model from supported layers."
         )
 
 
-def _check_dtypes_sinapsi(model: Module) -> None:
-    for name, p in model.named_parameters():
-        if np.dtype(p.dtype).name not in _DTYPES:
+def _check_one_dtype(caller: str, found: dict[str, str], fix: str, allowed: Any) -> None:
+    """``found``: dtype name by tensor name. Refuse other dtypes than float32/float64, and a mix
+    (a float32 layer feeding a float64 one fails on both sides)."""
+    for name, dtype in found.items():
+        if dtype not in allowed:
             raise TypeError(
-                f"to_torch converts float32 and float64 models; parameter {name!r} is "
-                f"{np.dtype(p.dtype).name}. Convert the model first: model.astype('float32')."
+                f"{caller} converts float32 and float64 models; {name!r} is {dtype}. Convert "
+                f"the model first: {fix}."
             )
+    if len(set(found.values())) > 1:
+        first = {}
+        for name, dtype in found.items():
+            first.setdefault(dtype, name)
+        where = ", ".join(f"{name!r} is {dtype}" for dtype, name in sorted(first.items()))
+        raise TypeError(
+            f"{caller}: the model mixes dtypes {sorted(first)} ({where}). Convert it to one "
+            f"first: {fix}."
+        )
+
+
+def _check_dtypes_sinapsi(model: Module) -> None:
+    found = {name: np.dtype(p.dtype).name for name, p in model.named_parameters()}
+    for name, b in model.named_buffers():
+        if b is not None and np.dtype(b.dtype).kind == "f":
+            found[name] = np.dtype(b.dtype).name
+    _check_one_dtype("to_torch", found, "model.astype('float32') (or 'float64')", _DTYPES)
 
 
 def _check_dtypes_torch(torch: Any, module: Any) -> None:
-    allowed = (torch.float32, torch.float64)
     tensors = list(module.named_parameters()) + [
         (n, b) for n, b in module.named_buffers() if b.is_floating_point()
     ]
-    for name, t in tensors:
-        if t.dtype not in allowed:
-            raise TypeError(
-                f"from_torch converts float32 and float64 models; {name!r} is {t.dtype}. "
-                "Convert the module first: module.float() (or module.double())."
+    found = {name: str(t.dtype) for name, t in tensors}
+    allowed = [f"torch.{name}" for name in _DTYPES]
+    _check_one_dtype("from_torch", found, "module.float() (or module.double())", allowed)
+
+
+def _check_statistics(model: Module) -> None:
+    for path, m in model.named_modules():
+        if isinstance(m, Normalization) and not m._has_statistics():
+            features = "" if m.num_features is None else m.num_features
+            raise ValueError(
+                f"to_torch: layer {path or type(m).__name__!r}, Normalization({features}), has "
+                "no statistics yet. Call .adapt(X_train) on it (or build it with mean= and "
+                "scale=) before converting."
             )
 
 
@@ -230,12 +268,16 @@ def _sinapsi_param(t: Any) -> Parameter:
 # ----------------------------------------------------------------------------- sinapsi -> torch
 
 
-def _sinapsi_to_torch(torch: Any, m: Module) -> Any:
+def _sinapsi_to_torch(torch: Any, m: Module, done: dict[int, Any]) -> Any:
+    if id(m) in done:  # a layer used twice: one torch module, used twice
+        return done[id(m)]
     if type(m) is Sequential:
-        out = torch.nn.Sequential(*(_sinapsi_to_torch(torch, c) for c in m._modules.values()))
+        children = (_sinapsi_to_torch(torch, c, done) for c in m._modules.values())
+        out = torch.nn.Sequential(*children)
     else:
         out = _TO_TORCH[type(m)](torch, m)
     out.training = bool(m.training)  # module by module, as set on the sinapsi side
+    done[id(m)] = out
     return out
 
 
@@ -266,6 +308,15 @@ def _batch_norm_to_torch(torch: Any, m: BatchNorm1d) -> Any:
     return layer
 
 
+def _normalization_to_torch(torch: Any, m: Normalization) -> Any:
+    from .torch_layers import Normalization as TorchNormalization
+
+    mean, scale = _to_tensor(torch, m.mean), _to_tensor(torch, m.scale)
+    layer = TorchNormalization(m.num_features, eps=m.eps, dtype=mean.dtype)
+    layer.mean, layer.scale = mean, scale
+    return layer
+
+
 _TO_TORCH: dict[type, Callable[[Any, Any], Any]] = {
     Linear: _linear_to_torch,
     BatchNorm1d: _batch_norm_to_torch,
@@ -281,19 +332,27 @@ _TO_TORCH: dict[type, Callable[[Any, Any], Any]] = {
     Softplus: lambda torch, m: torch.nn.Softplus(m.beta, m.threshold),
     Softmax: lambda torch, m: torch.nn.Softmax(dim=m.axis),
     LogSoftmax: lambda torch, m: torch.nn.LogSoftmax(dim=m.axis),
+    Normalization: _normalization_to_torch,
 }
 SUPPORTED = [t.__name__ for t in _TO_TORCH]
+_TORCH_TWIN = "sinapsi.interop.torch_layers.Normalization"
 
 
 # ----------------------------------------------------------------------------- torch -> sinapsi
 
 
-def _torch_to_sinapsi(torch: Any, table: dict[type, Any], m: Any, rng: Any) -> Module:
+def _torch_to_sinapsi(
+    torch: Any, table: dict[type, Any], m: Any, rng: Any, done: dict[int, Module]
+) -> Module:
+    if id(m) in done:  # a module used twice: one sinapsi layer, used twice
+        return done[id(m)]
     if type(m) is torch.nn.Sequential:
-        out = Sequential([_torch_to_sinapsi(torch, table, c, rng) for c in m._modules.values()])
+        children = m._modules.values()
+        out = Sequential([_torch_to_sinapsi(torch, table, c, rng, done) for c in children])
     else:
         out = table[type(m)](m, rng)
     object.__setattr__(out, "training", bool(m.training))
+    done[id(m)] = out
     return out
 
 
@@ -327,6 +386,13 @@ def _batch_norm_from_torch(m: Any, rng: Any) -> BatchNorm1d:
     return layer
 
 
+def _normalization_from_torch(m: Any, rng: Any) -> Normalization:
+    mean, scale = _to_array(m.mean), _to_array(m.scale)
+    layer = Normalization(m.num_features, eps=m.eps, dtype=mean.dtype)
+    layer.mean, layer.scale = mean, scale  # as they are (NaN placeholders included)
+    return layer
+
+
 def _softmax_from_torch(kind: type[Softmax]) -> Callable[[Any, Any], Softmax]:
     def convert(m: Any, rng: Any) -> Softmax:
         if m.dim is None:
@@ -341,6 +407,8 @@ def _softmax_from_torch(kind: type[Softmax]) -> Callable[[Any, Any], Softmax]:
 
 
 def _from_torch_table(torch: Any) -> dict[type, Callable[[Any, Any], Module]]:
+    from .torch_layers import Normalization as TorchNormalization
+
     tnn = torch.nn
     return {
         tnn.Linear: _linear_from_torch,
@@ -357,4 +425,5 @@ def _from_torch_table(torch: Any) -> dict[type, Callable[[Any, Any], Module]]:
         tnn.Softplus: lambda m, rng: Softplus(float(m.beta), float(m.threshold)),
         tnn.Softmax: _softmax_from_torch(Softmax),
         tnn.LogSoftmax: _softmax_from_torch(LogSoftmax),
+        TorchNormalization: _normalization_from_torch,
     }

@@ -253,16 +253,23 @@ class Normalization(Module):
             )
         return cls(mean=standardizer.mean_, scale=standardizer.scale_, dtype=dtype)
 
-    def forward(self, x: Any) -> Tensor:
+    def _has_statistics(self) -> bool:
+        """False before adapt (no buffers, or the NaN placeholders ``sn.load`` fills in)."""
         mean, scale = self.mean, self.scale
-        xp = backend.get_array_module(mean) if mean is not None else backend.array_module()
-        if mean is None or bool(xp.isnan(mean).any()) or bool(xp.isnan(scale).any()):
+        if mean is None or scale is None:
+            return False
+        xp = backend.get_array_module(mean)
+        return not (bool(xp.isnan(mean).any()) or bool(xp.isnan(scale).any()))
+
+    def forward(self, x: Any) -> Tensor:
+        if not self._has_statistics():
             name = "" if self.num_features is None else str(self.num_features)
             raise RuntimeError(
                 f"Normalization({name}) has no statistics yet: call .adapt(X_train) on the "
                 "training set, or build it with mean= and scale= (or from_standardizer). A "
                 "loaded model in this state was saved before adapt."
             )
+        mean, scale = self.mean, self.scale
         if not isinstance(x, Tensor):
             x = Tensor(x, dtype=mean.dtype)
         elif not backend.is_floating(x.dtype):
@@ -273,7 +280,7 @@ class Normalization(Module):
                 f"{self.num_features} features; got shape {x.shape}."
             )
         if self.eps > 0:
-            scale = xp.maximum(scale, scale.dtype.type(self.eps))
+            scale = backend.get_array_module(scale).maximum(scale, scale.dtype.type(self.eps))
         return (x - Tensor(mean, dtype=x.dtype)) / Tensor(scale, dtype=x.dtype)
 
     def get_config(self) -> dict[str, Any]:
