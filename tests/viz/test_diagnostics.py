@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgb
 from PIL import Image
 from sklearn.metrics import confusion_matrix
 
@@ -19,6 +20,7 @@ from sinapsi.train import History
 from sinapsi.train.callbacks import GradientMonitor
 from sinapsi.viz.diagnostics import plot_confusion_matrix, plot_weights_image
 from sinapsi.viz.gradients import gradient_flow_bands, plot_activations, plot_gradient_flow
+from sinapsi.viz.network import NEGATIVE, POSITIVE
 
 
 @pytest.fixture(autouse=True)
@@ -330,12 +332,13 @@ def test_weights_image_shows_the_pattern_in_colour(scale, tmp_path):
     middle = box.y0 + box.height / 2
     left = pixel_at(fig, rgb, (box.x0 + box.width * 0.25, middle))
     right = pixel_at(fig, rgb, (box.x0 + box.width * 0.75, middle))
-    assert left[0] > left[2] + 50  # red: positive weights
-    assert right[2] > right[0] + 50  # blue: negative weights
-    cmap = matplotlib.colormaps["RdBu_r"]  # +1 and -1 are the ends of the symmetric scale
-    np.testing.assert_allclose(left, np.array(cmap(1.0)[:3]) * 255, atol=12)
-    np.testing.assert_allclose(right, np.array(cmap(0.0)[:3]) * 255, atol=12)
+    # one convention for every picture (TensorFlow Playground's, as plot_network's edges)
+    assert left[2] > left[0] + 50  # blue: positive weights
+    assert right[0] > right[2] + 50  # orange: negative weights
+    np.testing.assert_allclose(left, np.array(to_rgb(POSITIVE)) * 255, atol=12)
+    np.testing.assert_allclose(right, np.array(to_rgb(NEGATIVE)) * 255, atol=12)
     title = fig.get_suptitle()
+    assert "blue > 0, orange < 0" in title
     assert ("one colour scale for all units" if scale == "global" else "its own") in title
 
 

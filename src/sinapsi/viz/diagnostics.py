@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ._colors import diverging_cmap
 from ._mpl import linear_layers
 from .curves import DARK, style
 
@@ -197,8 +198,9 @@ def plot_weights_image(
     """The first Linear layer's weights, one small image per hidden unit.
 
     Unit k's incoming weights (row k of ``weight``, one weight per input pixel) are reshaped
-    to ``image_shape`` and drawn with a diverging colour map centred at 0: red pixels push the
-    unit up (positive weight), blue pixels push it down, white ones are ignored. After training
+    to ``image_shape`` and drawn with a diverging colour map centred at 0, in the colours of
+    every sinapsi picture (TensorFlow Playground's): blue pixels push the unit up (positive
+    weight), orange pixels push it down, white ones are ignored. After training
     on images, the units look like strokes and blobs: the patterns they detect.
 
     Args:
@@ -248,6 +250,7 @@ def plot_weights_image(
     rows = math.ceil(n / cols)
     limit = float(np.abs(weights[:n]).max()) or 1.0
 
+    cmap = diverging_cmap()
     with style() as plt:
         panel = 1.15 if n <= 36 else 0.95
         aspect = width / height
@@ -267,7 +270,7 @@ def plot_weights_image(
                 spine.set(visible=True, color="#b0b0b0", linewidth=0.6)
             unit = weights[k].reshape(height, width)
             lim = limit if scale == "global" else float(np.abs(unit).max()) or 1.0
-            image = ax.imshow(unit, cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
+            image = ax.imshow(unit, cmap=cmap, vmin=-lim, vmax=lim, interpolation="nearest")
             ax.set_title(f"unit {k}", fontsize=7 if n > 36 else 8, pad=2, fontweight="normal")
             ax.set_gid(f"unit:{k}")
         shown = f"{n} units" if n == n_out else f"the first {n} of {n_out} units"
@@ -277,8 +280,8 @@ def plot_weights_image(
             else "each unit on its own colour scale ±max|w|"
         )
         fig.suptitle(
-            f"First-layer weights ({layer_name}, {shown})\nas {height}x{width} images: red > 0, "
-            f"blue < 0, white = 0\n{how}",
+            f"First-layer weights ({layer_name}, {shown})\nas {height}x{width} images: blue > 0, "
+            f"orange < 0, white = 0\n{how}",
             fontsize=11,
         )
         if scale == "global" and image is not None:
