@@ -188,3 +188,18 @@ def test_freeze_and_astype():
     assert all(p.dtype == np.float64 for p in m.parameters())
     assert m[1].running_mean.dtype == np.float64
     assert m[1].num_batches_tracked.dtype == np.int64
+
+
+def test_the_mode_survives_pickle_and_copy_and_old_pickles_load():
+    import copy
+    import pickle
+
+    model = nn.Sequential(nn.Linear(2, 3, rng=0), nn.Dropout(0.5, rng=1)).eval()
+    for clone in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        assert not clone.training and not clone[1].training
+    old = nn.Dropout(0.5, rng=1)  # as pickled before the flag became a property
+    state = dict(old.__dict__)
+    state["training"] = state.pop("_training")
+    restored = nn.Dropout.__new__(nn.Dropout)
+    restored.__setstate__(state)
+    assert restored.training is True and "training" not in restored.__dict__

@@ -39,7 +39,7 @@ from ..nn.losses import (
     check_label_range,
     get_loss,
 )
-from ..nn.module import Module
+from ..nn.module import Module, training_mode
 from ..optim import Optimizer, clip_grad_norm_
 from ..optim import get as get_optimizer
 from ..tensor import Tensor
@@ -185,17 +185,12 @@ def _compute_metrics(
 
 def _check_labels_fit_outputs(loss_fn: Any, model: Module, x: np.ndarray, y: np.ndarray) -> None:
     """Run one small batch without a graph so bad labels or shapes fail before training."""
-    model_mode = model.training
-    try:
-        model.eval()
-        with no_grad():
-            head = x[: min(len(x), 2)]
-            out = model(_input(head, _model_dtype(model)))
-            if isinstance(loss_fn, (CrossEntropyLoss, NLLLoss)) and y.dtype.kind in "iu":
-                check_label_range("fit", y, out.shape[1] if out.ndim > 1 else 1)  # all labels
-            loss_fn(out, y[: len(head)])
-    finally:
-        model.train(model_mode)
+    with training_mode(False), no_grad():
+        head = x[: min(len(x), 2)]
+        out = model(_input(head, _model_dtype(model)))
+        if isinstance(loss_fn, (CrossEntropyLoss, NLLLoss)) and y.dtype.kind in "iu":
+            check_label_range("fit", y, out.shape[1] if out.ndim > 1 else 1)  # all labels
+        loss_fn(out, y[: len(head)])
 
 
 class Trainer:
@@ -239,6 +234,7 @@ class Trainer:
         self.batches_per_epoch = 0
         self.start_epoch = 0
         self.rng: np.random.Generator | None = None
+        self.layers: list[tuple[str, list[Any]]] = []
 
     def _scheduler(self) -> Any:
         for cb in self.callbacks:
@@ -318,6 +314,33 @@ class Trainer:
         self.optimizer.step()
         return value, out.data
 
+    def _train_epoch(
+        self, epoch: int, loader: DataLoader, callbacks: CallbackList, dtype: Any
+    ) -> dict[str, Any]:
+        """One pass over ``loader``: the steps, the sample-weighted loss, the training metrics
+        and the mean gradient norm of each layer."""
+        total, count, outputs, targets = 0.0, 0, [], []
+        norm_sums = {name: 0.0 for name, _ in self.layers}
+        for batch, (xb, yb) in enumerate(loader):
+            callbacks.call("on_batch_begin", batch, {})
+            value, out = self._train_step(xb, yb, dtype, epoch, batch)
+            for name, params in self.layers:
+                norm_sums[name] += math.sqrt(
+                    sum(float(np.vdot(p.grad, p.grad)) for p in params if p.grad is not None)
+                )
+            total += value * len(xb)
+            count += len(xb)
+            if self.metrics:
+                outputs.append(backend.to_numpy(out))
+                targets.append(yb)
+            callbacks.call("on_batch_end", batch, {"loss": value, "size": len(xb)})
+        logs: dict[str, Any] = {"loss": total / count}
+        if self.metrics:
+            outputs, targets = np.concatenate(outputs), np.concatenate(targets)
+            logs.update(_compute_metrics(self.metrics, self.loss_fn, outputs, targets))
+        logs["grad_norms"] = {k: v / self.batches_per_epoch for k, v in norm_sums.items()}
+        return logs
+
     def run(
         self,
         x: np.ndarray,
@@ -328,51 +351,35 @@ class Trainer:
         shuffle: bool,
         rng: np.random.Generator,
     ) -> History:
+        """Train from ``start_epoch`` to ``epochs``; the model is left in eval mode.
+
+        The loop runs inside ``training_mode(True)``: in this thread every module trains
+        whatever its flag, and a ``predict`` in another thread keeps its eval mode.
+        """
         dtype = _model_dtype(self.model)
-        n = len(x)
         loader = DataLoader((x, y), batch_size=batch_size, shuffle=shuffle, seed=rng)
         self.epochs = epochs
         self.batches_per_epoch = len(loader)
-        layers = _layer_names(self.model)
+        self.layers = _layer_names(self.model)
         callbacks = CallbackList(self.callbacks, self)
-        callbacks.call("on_train_begin", {})
-        for epoch in range(self.start_epoch, epochs):
-            started = time.perf_counter()
-            self.model.train()
-            callbacks.call("on_epoch_begin", epoch, {})
-            total, outputs, targets = 0.0, [], []
-            norm_sums = {name: 0.0 for name, _ in layers}
-            for batch, (xb, yb) in enumerate(loader):
-                callbacks.call("on_batch_begin", batch, {})
-                value, out = self._train_step(xb, yb, dtype, epoch, batch)
-                for name, params in layers:
-                    norm_sums[name] += math.sqrt(
-                        sum(float(np.vdot(p.grad, p.grad)) for p in params if p.grad is not None)
-                    )
-                total += value * len(xb)
-                if self.metrics:
-                    outputs.append(backend.to_numpy(out))
-                    targets.append(yb)
-                callbacks.call("on_batch_end", batch, {"loss": value, "size": len(xb)})
-            logs: dict[str, Any] = {"loss": total / n}
-            if self.metrics:
-                logs.update(
-                    _compute_metrics(
-                        self.metrics, self.loss_fn, np.concatenate(outputs), np.concatenate(targets)
-                    )
-                )
-            if validation is not None:
-                val = evaluate(self.model, validation[0], validation[1], self.loss_fn,
-                               self.metrics, batch_size=max(batch_size, 256))  # fmt: skip
-                logs.update({f"val_{k}": v for k, v in val.items()})
-            logs["lr"] = float(self.optimizer.param_groups[0]["lr"])
-            logs["time"] = time.perf_counter() - started
-            logs["grad_norms"] = {k: v / self.batches_per_epoch for k, v in norm_sums.items()}
-            self.history.append(epoch, logs)  # first: a checkpoint taken now includes it
-            callbacks.call("on_epoch_end", epoch, logs)
-            if self.stop_training:
-                break
-        callbacks.call("on_train_end", {})
+        with training_mode(True):
+            callbacks.call("on_train_begin", {})
+            for epoch in range(self.start_epoch, epochs):
+                started = time.perf_counter()
+                callbacks.call("on_epoch_begin", epoch, {})
+                logs = self._train_epoch(epoch, loader, callbacks, dtype)
+                if validation is not None:
+                    val = evaluate(self.model, validation[0], validation[1], self.loss_fn,
+                                   self.metrics, batch_size=max(batch_size, 256))  # fmt: skip
+                    logs.update({f"val_{k}": v for k, v in val.items()})
+                logs["lr"] = float(self.optimizer.param_groups[0]["lr"])
+                logs["time"] = time.perf_counter() - started
+                logs["grad_norms"] = logs.pop("grad_norms")  # the numbers first, as before
+                self.history.append(epoch, logs)  # first: a checkpoint taken now includes it
+                callbacks.call("on_epoch_end", epoch, logs)
+                if self.stop_training:
+                    break
+            callbacks.call("on_train_end", {})
         self.model.eval()
         return self.history
 
@@ -431,6 +438,11 @@ def fit(
     Errors before training starts: empty data, x/y length mismatch, NaN/Inf in the data, labels
     out of range for the model's outputs. During training: a NaN/Inf loss stops with an error
     naming the epoch and batch. The model is left in eval mode.
+
+    Threads: training runs inside ``nn.module.training_mode(True)``, which holds for this
+    thread only, so a ``predict``/``evaluate`` in another thread (which run in eval mode the
+    same way) and ``model.eval()`` called elsewhere do not change the mode of the training
+    steps; the validation after each epoch runs in eval mode.
     """
     x, y = _check_xy("fit", x, y)
     if not isinstance(epochs, int) or epochs < 1:
@@ -482,21 +494,19 @@ def _predict_raw(model: Module, x: Any, batch_size: int) -> np.ndarray:
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"predict: batch_size must be an integer >= 1. Received: {batch_size!r}")
     dtype = _model_dtype(model)
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            parts = [
-                backend.to_numpy(model(_input(x[i : i + batch_size], dtype)).data)
-                for i in range(0, len(x), batch_size)
-            ]
-    finally:
-        model.train(was_training)
+    with training_mode(False), no_grad():  # per thread: a concurrent fit keeps training
+        parts = [
+            backend.to_numpy(model(_input(x[i : i + batch_size], dtype)).data)
+            for i in range(0, len(x), batch_size)
+        ]
     return np.concatenate(parts)
 
 
 def predict(model: Module, x: Any, batch_size: int = 256) -> np.ndarray:
-    """The model's raw outputs for ``x``, in eval mode, with no graph built (inference)."""
+    """The model's raw outputs for ``x``, in eval mode, with no graph built (inference).
+
+    Eval mode holds for this call's thread only (``nn.module.training_mode(False)``): the
+    model's own flag is untouched, so a ``fit`` running in another thread keeps training."""
     return _predict_raw(model, x, batch_size)
 
 
@@ -523,7 +533,8 @@ def evaluate(
     metrics: Sequence[str] = (),
     batch_size: int = 256,
 ) -> dict[str, float]:
-    """Loss (sample-weighted over batches) and metrics on ``(x, y)``, in eval mode, no graph."""
+    """Loss (sample-weighted over batches) and metrics on ``(x, y)``, in eval mode (for this
+    thread only, as :func:`predict`), with no graph."""
     x, y = _check_xy("evaluate", x, y)
     loss_fn = get_loss(loss)
     outputs = _predict_raw(model, x, batch_size)
