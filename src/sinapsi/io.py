@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io as pyio
 import json
+import math
 import os
 import re
 import socket
@@ -42,7 +44,7 @@ from . import backend
 
 __all__ = [
     "atomic_write", "save_arrays", "load_arrays", "save", "load", "load_checkpoint", "Checkpoint",
-    "FORMAT", "FORMAT_VERSION",
+    "FORMAT", "FORMAT_VERSION", "ModelFileError", "STALE_TEMP_SECONDS", "MAX_METADATA_BYTES",
 ]  # fmt: skip
 
 FORMAT = "sinapsi.arrays"
@@ -239,6 +241,18 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+class ModelFileError(ValueError):
+    """A file that sinapsi refuses to load: not a sinapsi file, truncated, corrupted, hostile or
+    inconsistent. The message names the file, the field or array, and what is wrong. A
+    ValueError, so ``except ValueError`` keeps working."""
+
+
+MiB = 2**20
+MAX_METADATA_BYTES = 8 * MiB
+"""The largest metadata record (JSON) that is saved or loaded; larger data belongs in arrays."""
+_MIN_BUDGET = 64 * MiB  # what any file may expand to (see load_arrays' max_bytes)
+
+
 def save_arrays(
     path: str | os.PathLike[str], arrays: dict[str, Any], metadata: dict[str, Any] | None = None
 ) -> Path:
@@ -248,46 +262,225 @@ def save_arrays(
     if _META_KEY in payload:
         raise ValueError(f"save_arrays: the name {_META_KEY!r} is reserved.")
     for name, value in payload.items():
-        if value.dtype == object:
+        if value.dtype.hasobject:
             raise TypeError(f"save_arrays: array {name!r} has dtype object, which needs pickle.")
-    payload[_META_KEY] = np.frombuffer(json.dumps(record).encode("utf-8"), dtype=np.uint8)
+        if value.dtype.kind == "V":
+            raise TypeError(
+                f"save_arrays: array {name!r} has a structured dtype {value.dtype}, which sinapsi "
+                "does not store. Save each field as its own array."
+            )
+    payload[_META_KEY] = np.frombuffer(_metadata_json(record), dtype=np.uint8)
     return atomic_write(path, lambda f: np.savez(f, **payload))
 
 
-def load_arrays(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+def _metadata_json(record: dict[str, Any]) -> bytes:
+    try:
+        text = json.dumps(record).encode("utf-8")
+    except (TypeError, ValueError, RecursionError) as e:
+        where, value = _first_non_json(record, "")
+        what = f"{where} is a {type(value).__name__}" if where else str(e)
+        raise TypeError(
+            f"save_arrays: the metadata {what}, which JSON cannot hold. Convert it to numbers, "
+            "strings, lists and dicts (or store arrays as arrays)."
+        ) from None
+    if len(text) > MAX_METADATA_BYTES:
+        raise ValueError(
+            f"save_arrays: the metadata is {len(text) / MiB:.1f} MiB as JSON; sinapsi reads up to "
+            f"{MAX_METADATA_BYTES // MiB} MiB of metadata. Store large data as arrays."
+        )
+    return text
+
+
+def _first_non_json(value: Any, where: str, depth: int = 0) -> tuple[str, Any]:
+    if depth > 100:
+        return where, value
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, (str, int, float, bool)) and k is not None:
+                return f"{where}[{k!r}] (a key)", k
+            found = _first_non_json(v, f"{where}[{k!r}]", depth + 1)
+            if found[0]:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            found = _first_non_json(v, f"{where}[{i}]", depth + 1)
+            if found[0]:
+                return found
+    elif not isinstance(value, (str, int, float, bool)) and value is not None:
+        return where or "value", value
+    return "", None
+
+
+class _Refused(Exception):
+    """What is wrong with a file being loaded; the caller adds the file's name."""
+
+
+def load_arrays(
+    path: str | os.PathLike[str], *, max_bytes: int | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Read what :func:`save_arrays` wrote: ``(arrays, metadata)``.
 
-    Refuses, with a message saying what is wrong, a missing file, a file that is not a sinapsi
-    array file (foreign, truncated or corrupted), a newer format version, or any entry that
-    would need pickle to load.
+    Refuses with :class:`ModelFileError`, naming what is wrong: a file that is not a sinapsi
+    array file (foreign, truncated or corrupted), a newer format version, any entry that would
+    need pickle, and any entry whose ``.npy`` header disagrees with its content. Every size is
+    checked before memory is allocated for it: the arrays may expand to ``max_bytes`` at most
+    (default: 64 MiB or 8 times the file's size, whichever is larger, which stops zip bombs;
+    files written by sinapsi are not compressed, so they are never near it).
     """
     source = Path(path)
+    shown = f"Cannot load {str(source)!r}"
+    if source.is_dir():
+        raise IsADirectoryError(f"{shown}: it is a folder, not a file. Give a .npz file's path.")
     if not source.is_file():
         raise FileNotFoundError(f"No such file: {str(source)!r}.")
     try:
-        with np.load(source, allow_pickle=False) as data:
-            names = list(data.files)
-            if _META_KEY not in names:
-                raise ValueError("it has no sinapsi metadata record")
-            record = json.loads(bytes(data[_META_KEY]).decode("utf-8"))
-            arrays = {k: data[k] for k in names if k != _META_KEY}
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError) as e:
-        if isinstance(e, ValueError) and "pickle" in str(e).lower():
-            reason = "an entry needs pickle to load, which sinapsi never does (it could run code)"
-        else:
-            reason = str(e) or type(e).__name__
-        raise ValueError(
-            f"Cannot load {str(source)!r}: not a valid sinapsi file ({reason}). It may be "
+        with zipfile.ZipFile(source) as archive:
+            arrays = _read_members(archive, source.stat().st_size, max_bytes)
+    except PermissionError:
+        raise PermissionError(f"{shown}: no permission to read it.") from None
+    except _Refused as e:
+        raise ModelFileError(f"{shown}: {e}") from None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, RuntimeError) as e:
+        raise ModelFileError(
+            f"{shown}: not a valid sinapsi file ({str(e) or type(e).__name__}). It may be "
             "truncated, corrupted, or written by another program."
         ) from None
+    if _META_KEY not in arrays:
+        raise ModelFileError(
+            f"{shown}: not a valid sinapsi file (it has no sinapsi metadata record). It may be "
+            "written by another program (numpy.savez?): read it with numpy.load."
+        )
+    try:
+        record = _decode_record(arrays.pop(_META_KEY))
+    except _Refused as e:
+        raise ModelFileError(f"{shown}: {e}") from None
     if not isinstance(record, dict) or record.get("format") != FORMAT:
-        raise ValueError(f"Cannot load {str(source)!r}: it is not a sinapsi array file.")
-    if int(record.get("version", 0)) > FORMAT_VERSION:
-        raise ValueError(
-            f"Cannot load {str(source)!r}: written by a newer sinapsi (format version "
-            f"{record['version']}, this one reads up to {FORMAT_VERSION}). Upgrade sinapsi."
+        raise ModelFileError(f"{shown}: it is not a sinapsi array file.")
+    version = record.get("version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ModelFileError(
+            f"{shown}: the metadata field 'version' must be an int; got {version!r:.80}. The file "
+            "was edited or written by another program."
+        )
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{shown}: written by a newer sinapsi (format version {version}, this one reads up "
+            f"to {FORMAT_VERSION}). Upgrade sinapsi."
         )
     return arrays, record
+
+
+def _read_members(
+    archive: zipfile.ZipFile, file_size: int, max_bytes: int | None
+) -> dict[str, np.ndarray]:
+    members: dict[str, zipfile.ZipInfo] = {}
+    for info in archive.infolist():
+        if not info.filename.endswith(".npy"):
+            raise _Refused(
+                f"its member {info.filename!r:.100} is not a .npy array; a sinapsi file holds only "
+                ".npy arrays. It was written by another program."
+            )
+        name = info.filename[: -len(".npy")]
+        if name in members:
+            raise _Refused(f"it holds two arrays named {name!r:.100}; which one is meant?")
+        if info.flag_bits & 0x1:
+            raise _Refused(f"the array {name!r:.100} is encrypted; sinapsi files never are.")
+        members[name] = info
+    budget = max(_MIN_BUDGET, 8 * file_size) if max_bytes is None else max_bytes
+    total = sum(info.file_size for info in members.values())
+    if total > budget:
+        raise _Refused(
+            f"its arrays expand to {total / MiB:.1f} MiB, more than the {budget / MiB:.1f} MiB "
+            f"allowed for a file of {file_size} bytes (a zip bomb?). If you trust the file, pass "
+            f"max_bytes={total} to load_arrays, load or load_checkpoint."
+        )
+    return {name: _read_npy(archive, info, name) for name, info in members.items()}
+
+
+def _read_npy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> np.ndarray:
+    """One member, reading its header first: nothing is allocated before the declared size is
+    checked against the member's size."""
+    with archive.open(info) as f:
+        shape, fortran, dtype, header_size = _npy_header(f, name)
+        count = math.prod(shape)
+        nbytes = count * dtype.itemsize
+        if header_size + nbytes != info.file_size:
+            raise _Refused(
+                f"the array {name!r:.100} declares shape {shape} {dtype} ({nbytes} bytes), but "
+                f"the file holds {info.file_size - header_size} bytes of it. It is corrupted or "
+                "was edited."
+            )
+        if name == _META_KEY and nbytes > MAX_METADATA_BYTES:
+            raise _Refused(
+                f"its metadata record is {nbytes / MiB:.1f} MiB; sinapsi reads up to "
+                f"{MAX_METADATA_BYTES // MiB} MiB of metadata. It was not written by sinapsi."
+            )
+        array = np.empty(count, dtype)
+        raw = array.view(np.uint8)
+        done = 0
+        while done < nbytes:
+            chunk = f.read(min(16 * MiB, nbytes - done))
+            if not chunk:
+                raise EOFError(f"the array {name!r:.100} ends early")
+            raw[done : done + len(chunk)] = np.frombuffer(chunk, np.uint8)
+            done += len(chunk)
+    array = array.reshape(shape[::-1]).T.copy() if fortran else array.reshape(shape)
+    if not dtype.isnative:
+        array = array.astype(dtype.newbyteorder("="))
+    return array
+
+
+_NPY_HEADERS = {(1, 0): (2, np.lib.format.read_array_header_1_0),
+                (2, 0): (4, np.lib.format.read_array_header_2_0)}  # fmt: skip
+
+
+def _npy_header(f: BinaryIO, name: str) -> tuple[tuple[int, ...], bool, np.dtype, int]:
+    """``(shape, fortran_order, dtype, header size in bytes)`` of a ``.npy`` stream."""
+    bad = f"the array {name!r:.100} has a malformed .npy header"
+    prefix = f.read(8)
+    version = (prefix[6], prefix[7]) if len(prefix) == 8 else None
+    if prefix[:6] != b"\x93NUMPY" or version not in _NPY_HEADERS:
+        raise _Refused(f"{bad} (not .npy format 1.0 or 2.0). It is corrupted or was edited.")
+    length_size, reader = _NPY_HEADERS[version]
+    length = f.read(length_size)
+    size = int.from_bytes(length, "little")
+    if len(length) < length_size or size > 65536:
+        raise _Refused(f"{bad} (it declares {size} bytes of header). It is corrupted or edited.")
+    header = f.read(size)
+    try:
+        shape, fortran, dtype = reader(pyio.BytesIO(length + header))
+    except (ValueError, TypeError, SyntaxError, EOFError) as e:
+        reason = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
+        raise _Refused(f"{bad} ({reason}). It is corrupted or was edited.") from None
+    if any(d < 0 for d in shape):
+        raise _Refused(f"{bad} (negative shape {shape}). It is corrupted or was edited.")
+    if dtype.hasobject:
+        raise _Refused(
+            f"the array {name!r:.100} needs pickle to load, which sinapsi never does (it could "
+            "run code). Do not load files from untrusted sources with pickle."
+        )
+    if dtype.kind == "V" or dtype.itemsize == 0:
+        raise _Refused(
+            f"the array {name!r:.100} has dtype {dtype}, which sinapsi does not store (structured "
+            "or raw bytes). It was written by another program."
+        )
+    return shape, fortran, dtype, 8 + length_size + size
+
+
+def _decode_record(raw: np.ndarray) -> Any:
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise _Refused(
+            f"the metadata record is not UTF-8 JSON bytes (it is {raw.dtype} of shape "
+            f"{raw.shape}). It was written by another program."
+        )
+    try:
+        return json.loads(raw.tobytes().decode("utf-8"))
+    except RecursionError:
+        raise _Refused(
+            "its metadata record is nested too deeply to read. It was not written by sinapsi."
+        ) from None
+    except ValueError as e:
+        raise _Refused(f"the metadata record is not valid JSON ({str(e)[:120]}).") from None
 
 
 # ----------------------------------------------------------------------------- models
