@@ -84,7 +84,26 @@ def merge_batch_model():
     return nn.Sequential(nn.Flatten(0, 1), nn.Linear(5, 2, rng=0), nn.Tanh())
 
 
+RAW_MEAN, RAW_STD = [0.0, 50.0, -3.0, 2e3], [1.0, 20.0, 0.01, 5e2]
+
+
+def raw_features(n, seed=0):
+    """Columns on very different scales: what a model with its own standardization takes."""
+    return np.random.default_rng(seed).normal(RAW_MEAN, RAW_STD, size=(n, 4))
+
+
+def normalized(dtype=None, eps=0.0):
+    """Issue 14.4: standardization inside the model, so the exported file takes raw inputs."""
+    return nn.Sequential(
+        nn.Normalization(eps=eps, dtype=dtype).adapt(raw_features(40)),
+        nn.Linear(4, 8, rng=0, dtype=dtype),
+        nn.ReLU(),
+        nn.Linear(8, 3, rng=1, dtype=dtype),
+    )
+
+
 ARCHITECTURES = {
+    "normalized": (normalized, (4,)),
     "2-8-8-1-tanh": (tanh_2_8_8_1, (2,)),
     "784-256-10-relu-softmax": (relu_784_256_10_softmax, (784,)),
     "deep-batchnorm": (deep_batchnorm, (6,)),
@@ -211,6 +230,34 @@ def test_single_layer_model(tmp_path):
     _check_matches(layer, path, (4,))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("eps", [0.0, 0.5])
+def test_normalization_takes_raw_inputs(dtype, eps, tmp_path):
+    model = normalized(dtype, eps)
+    model[0].scale[2] = 0.25  # below eps: floored
+    path = export_onnx(model, tmp_path / "norm.onnx", (4,))
+    proto = onnx.load(str(path))
+    ops = [node.op_type for node in proto.graph.node]
+    assert ops[:2] == ["Sub", "Div"]
+    weights = {t.name: onnx.numpy_helper.to_array(t) for t in proto.graph.initializer}
+    np.testing.assert_array_equal(weights["0.mean"], model[0].mean)
+    assert weights["0.scale"][2] == max(0.25, eps)
+    x = raw_features(9, seed=1).astype(dtype)
+    got = _onnx_outputs(path, x)
+    assert got.dtype == np.dtype(dtype)
+    assert_close(got, sn.predict(model, x), RTOL[dtype])
+    first = export_onnx(model[0], tmp_path / "first.onnx", (4,))
+    np.testing.assert_array_equal(_onnx_outputs(first, x), model[0](x).data)
+
+
+def test_normalization_on_sequences(tmp_path):
+    layer = nn.Normalization().adapt(raw_features(30))
+    model = nn.Sequential(layer, nn.Linear(4, 2, rng=0), nn.Flatten(), nn.Softmax())
+    path = export_onnx(model, tmp_path / "seq.onnx", (3, 4))
+    x = raw_features(15, seed=2).reshape(5, 3, 4).astype(np.float32)
+    assert_close(_onnx_outputs(path, x), sn.predict(model, x), RTOL["float32"])
+
+
 # ----------------------------------------------------------------------------- errors
 
 
@@ -271,6 +318,15 @@ def test_layer_specific_errors(tmp_path):
         export_onnx(nn.BatchNorm1d(3), tmp_path / "m.onnx", (4,))
     with pytest.raises(ValueError, match=r"Softmax\(axis=2\).*have no axis 2"):
         export_onnx(nn.Sequential(nn.Softmax(axis=2)), tmp_path / "m.onnx", (3,))
+    with pytest.raises(ValueError, match=r"'0', Normalization\(3\), has no statistics yet.*"
+                       r"adapt"):  # fmt: skip
+        export_onnx(nn.Sequential(nn.Normalization(3)), tmp_path / "m.onnx", (3,))
+    with pytest.raises(ValueError, match=r"'Normalization', Normalization\(\), has no stat"):
+        export_onnx(nn.Normalization(), tmp_path / "m.onnx", (3,))
+    with pytest.raises(ValueError, match=r"'0', Normalization\(3\), takes inputs of shape "
+                       r"\(batch, \.\.\., 3\) but receives \(batch, 4\)"):  # fmt: skip
+        export_onnx(nn.Sequential(nn.Normalization(mean=[0, 0, 0], scale=[1, 1, 1])),
+                    tmp_path / "m.onnx", (4,))  # fmt: skip
     mixed = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2, dtype="float64"))
     with pytest.raises(ValueError, match=r"mixes dtypes \['float32', 'float64'\]"):
         export_onnx(mixed, tmp_path / "m.onnx", (2,))

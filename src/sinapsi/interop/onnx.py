@@ -11,6 +11,8 @@ sinapsi                ONNX
 =====================  ======================================================================
 Linear                 ``Gemm`` (``transB=1``) on 2-D inputs; ``MatMul`` + ``Add`` otherwise
 BatchNorm1d            ``BatchNormalization`` with the running mean and variance
+Normalization          ``Sub`` its ``mean``, then ``Div`` by its scale (``max(scale, eps)``),
+                       as sinapsi computes it: the file takes raw inputs
 Sigmoid, Tanh, ReLU    ``Sigmoid``, ``Tanh``, ``Relu``
 LeakyReLU, ELU         ``LeakyRelu`` / ``Elu`` with ``alpha`` (float64: composed, see below)
 GELU                   opset >= 20: ``Gelu`` with ``approximate``; below: composed exactly as
@@ -56,6 +58,7 @@ from ..nn import (
     Linear,
     LogSoftmax,
     Module,
+    Normalization,
     ReLU,
     Sequential,
     Sigmoid,
@@ -87,8 +90,9 @@ def export_onnx(
 
     Args:
         model: an ``nn.Sequential`` (nested ones are flattened) or a single supported layer.
-            Supported: Linear, BatchNorm1d (with running statistics), Dropout, Identity,
-            Flatten, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, GELU, Softplus, Softmax, LogSoftmax.
+            Supported: Linear, BatchNorm1d (with running statistics), Normalization (adapted),
+            Dropout, Identity, Flatten, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, GELU, Softplus,
+            Softmax, LogSoftmax.
         path: the file to write; written atomically (a temporary file beside it, then a
             rename), so a failed export never leaves a half-written file.
         input_shape: one sample's shape, without the batch axis (``(784,)`` or ``784``).
@@ -378,6 +382,27 @@ def _batch_norm(b: _Builder, path: str, layer: BatchNorm1d, x: str, shape: Shape
     return b.op("BatchNormalization", inputs, path, epsilon=float(layer.eps)), shape
 
 
+def _normalization(b: _Builder, path: str, layer: Normalization, x: str, shape: Shape, opset: int):
+    n = layer.num_features
+    if not layer._has_statistics():
+        raise ValueError(
+            f"export_onnx: layer {path!r}, Normalization({'' if n is None else n}), has no "
+            "statistics yet. Call .adapt(X_train) on it (or build it with mean= and scale=) "
+            "before exporting."
+        )
+    if len(shape) < 2 or shape[-1] != n:
+        raise ValueError(
+            f"export_onnx: layer {path!r}, Normalization({n}), takes inputs of shape "
+            f"(batch, ..., {n}) but receives {_show(shape)} here. Check input_shape (one "
+            "sample's shape, without the batch axis)."
+        )
+    scale = backend.to_numpy(layer.scale)
+    if layer.eps > 0:  # the floor applied in the layer's dtype, as its forward does
+        scale = np.maximum(scale, scale.dtype.type(layer.eps))
+    centered = b.op("Sub", [x, b.tensor(f"{path}.mean", layer.mean)], path)
+    return b.op("Div", [centered, b.tensor(f"{path}.scale", scale)], path), shape
+
+
 def _unary(op_type: str) -> Converter:
     def convert(b: _Builder, path: str, layer: Any, x: str, shape: Shape, opset: int):
         return b.op(op_type, [x], path), shape
@@ -476,6 +501,7 @@ def _flatten(b: _Builder, path: str, layer: Flatten, x: str, shape: Shape, opset
 _CONVERTERS: dict[type, Converter] = {
     Linear: _linear,
     BatchNorm1d: _batch_norm,
+    Normalization: _normalization,
     Dropout: _identity,
     Identity: _identity,
     Flatten: _flatten,
