@@ -11,6 +11,7 @@ from .callbacks import (
 )
 from .metrics import accuracy, mae, r2, rmse, top_k_accuracy
 from .trainer import (
+    DivergenceWarning,
     History,
     Trainer,
     evaluate,
@@ -22,6 +23,7 @@ from .trainer import (
 
 __all__ = [
     "fit", "evaluate", "predict", "predict_proba", "predict_classes", "History", "Trainer",
+    "DivergenceWarning",
     "Callback", "CallbackList", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler",
     "GradientMonitor", "ProgressBar",
     "accuracy", "top_k_accuracy", "mae", "rmse", "r2",

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,23 @@ from ..tensor import Tensor
 from .callbacks import Callback, CallbackList, LearningRateScheduler, ProgressBar
 from .metrics import get_metric
 
-__all__ = ["fit", "evaluate", "predict", "predict_proba", "predict_classes", "History", "Trainer"]
+__all__ = [
+    "fit", "evaluate", "predict", "predict_proba", "predict_classes", "History", "Trainer",
+    "DivergenceWarning",
+]  # fmt: skip
+
+_CAUSES = (
+    "Usual causes: a learning rate too high (try 10x lower), exploding gradients (pass "
+    "clip_grad_norm=1.0), or log/division of zero in a custom loss. Training stopped."
+)
+# A training loss this many times its first-epoch value means the run diverges (losses go
+# down; noise or a warmup move them by a few times, not by a hundred).
+DIVERGENCE_FACTOR = 100.0
+
+
+class DivergenceWarning(RuntimeWarning):
+    """fit's training loss grew to more than ``DIVERGENCE_FACTOR`` times its first-epoch
+    value while staying finite: the run is diverging (issued once per ``fit``)."""
 
 
 class History:
@@ -235,6 +252,7 @@ class Trainer:
         self.start_epoch = 0
         self.rng: np.random.Generator | None = None
         self.layers: list[tuple[str, list[Any]]] = []
+        self._warned_divergence = False
 
     def _scheduler(self) -> Any:
         for cb in self.callbacks:
@@ -304,9 +322,7 @@ class Trainer:
         value = float(loss.item())
         if not math.isfinite(value):
             raise FloatingPointError(
-                f"fit: the loss became {value} at epoch {epoch + 1}, batch {batch + 1}. Usual "
-                "causes: a learning rate too high (try 10x lower), exploding gradients (pass "
-                "clip_grad_norm=1.0), or log/division of zero in a custom loss. Training stopped."
+                f"fit: the loss became {value} at epoch {epoch + 1}, batch {batch + 1}. {_CAUSES}"
             )
         loss.backward()
         if self.clip_grad_norm is not None:
@@ -341,6 +357,51 @@ class Trainer:
         logs["grad_norms"] = {k: v / self.batches_per_epoch for k, v in norm_sums.items()}
         return logs
 
+    def _check_weights(self, epoch: int) -> None:
+        """The loss of each step is checked before its update; this catches the epoch's last
+        update (or any that left a parameter the loss does not see non-finite)."""
+        for name, params in self.layers:
+            for p in params:
+                xp = backend.get_array_module(p.data)
+                if not bool(xp.isfinite(p.data).all()):
+                    raise FloatingPointError(
+                        f"fit: the weights of layer '{name}' became NaN/Inf during epoch "
+                        f"{epoch + 1} (at the latest in its last step, batch "
+                        f"{self.batches_per_epoch}). {_CAUSES}"
+                    )
+
+    def _check_logs(self, epoch: int, logs: dict[str, Any]) -> None:
+        """Refuse a non-finite loss or metric (training or validation) with finite weights;
+        warn once when the training loss explodes while staying finite."""
+        for key, value in logs.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                name = key[4:] if key.startswith("val_") else key
+                what = "loss" if name == "loss" else f"metric '{name}'"
+                if key.startswith("val_"):
+                    where = f"the validation {what} ({key})"
+                    hint = ("The weights are finite but the outputs on the validation data are "
+                            "not: check that x_val is scaled like the training data.")  # fmt: skip
+                else:
+                    where = f"the training {what}"
+                    hint = ("The weights are finite but the outputs or targets overflow the "
+                            "model's dtype: scale the targets (e.g. standardize y).")  # fmt: skip
+                raise FloatingPointError(
+                    f"fit: {where} became {value} at epoch {epoch + 1}. {hint} {_CAUSES}"
+                )
+        losses = self.history.history.get("loss")
+        if losses and losses[0] > 0 and not self._warned_divergence:
+            ratio = logs["loss"] / losses[0]
+            if ratio > DIVERGENCE_FACTOR:
+                self._warned_divergence = True
+                warnings.warn(
+                    f"fit: at epoch {epoch + 1} the training loss ({logs['loss']:.3g}) is "
+                    f"{ratio:.3g} times its first-epoch value ({losses[0]:.3g}): the run is "
+                    "diverging. Lower the learning rate (try 10x lower), pass "
+                    "clip_grad_norm=1.0, or standardize the inputs and targets.",
+                    DivergenceWarning,
+                    stacklevel=4,
+                )
+
     def run(
         self,
         x: np.ndarray,
@@ -368,10 +429,12 @@ class Trainer:
                 started = time.perf_counter()
                 callbacks.call("on_epoch_begin", epoch, {})
                 logs = self._train_epoch(epoch, loader, callbacks, dtype)
+                self._check_weights(epoch)
                 if validation is not None:
                     val = evaluate(self.model, validation[0], validation[1], self.loss_fn,
                                    self.metrics, batch_size=max(batch_size, 256))  # fmt: skip
                     logs.update({f"val_{k}": v for k, v in val.items()})
+                self._check_logs(epoch, logs)
                 logs["lr"] = float(self.optimizer.param_groups[0]["lr"])
                 logs["time"] = time.perf_counter() - started
                 logs["grad_norms"] = logs.pop("grad_norms")  # the numbers first, as before
