@@ -194,7 +194,32 @@ def _batches(
         yield consumed, ()
 
 
-PAIRS_IN_FLIGHT = 4096  # train_word2vec's default: batch_size = PAIRS_IN_FLIGHT // workers
+PAIRS_IN_FLIGHT = 4096  # train_word2vec's default: at most this many pairs in flight at once
+USES_PER_BATCH = 10  # ...and about this many uses of a word per batch, on average
+
+
+def default_batch_size(vocab: Vocabulary, sample: float, workers: int) -> int:
+    """``train_word2vec``'s pairs per step when ``batch_size`` is None.
+
+    A batch's gradients are computed with the vectors as they were before it, and a word used
+    ``c`` times in a batch takes the sum of its ``c`` steps at once, where word2vec.c and
+    gensim take them one after another, each from where the last one left it. When the words
+    of a batch are few and repeated (a small vocabulary), the summed steps overshoot and the
+    vectors blow up: 88 words and 4096 pairs a step (each word ~50 times an input, ~280 times
+    an output) went to NaN in 5 epochs, and so did lee_background with ``sample=0``; both
+    trained well from 2048 pairs down. So the batch is chosen from the words' frequencies in
+    the training stream (``p``, after subsampling): a word is used on average
+    ``batch * sum(p ** 2)`` times a batch, kept near :data:`USES_PER_BATCH` (10, a margin of
+    about 5 below where those two diverged), and never above :data:`PAIRS_IN_FLIGHT` pairs
+    in flight (4096, where head500 and lee_background, with 1/sum(p ** 2) of 1794 and 463
+    "effective" words, stay, at full speed). With ``workers`` threads the batch is divided
+    among them, as the same pairs are then in flight at once.
+    """
+    p = vocab.counts * vocab.keep_probabilities(sample)
+    p = p / p.sum()
+    effective_words = 1.0 / float(np.sum(p * p))  # 1 / sum(p^2): n for n equally common words
+    in_flight = min(PAIRS_IN_FLIGHT, int(USES_PER_BATCH * effective_words))
+    return max(1, in_flight // workers)
 
 
 def _keep_freed_memory() -> None:
@@ -244,8 +269,11 @@ def train_word2vec(
     ``verbose``: a tqdm bar with words/s and the mean loss per pair. Returns the input vectors
     as :class:`KeyedVectors`; the same ``seed`` gives identical vectors.
 
-    ``batch_size``: pairs per step; None (the default) is ``4096 // workers``, so that 4096
-    pairs are in flight at once whatever the workers. On the head500 benchmark corpus the
+    ``batch_size``: pairs per step; None (the default) is :func:`default_batch_size`: ``4096 //
+    workers``, so that 4096 pairs are in flight at once whatever the workers, or fewer for a
+    small vocabulary, where each word would be used more than about 10 times a batch (its
+    summed steps then overshoot: 88 words at 4096 pairs went to NaN). A loss or vectors that
+    turn NaN or inf raise FloatingPointError naming the epoch. On the head500 benchmark corpus the
     word vectors scored the same from 256 to 4096 pairs a step (analogies and word
     similarity, 5 seeds) and worse from 16384 (analogies about -20%): every pair of a batch
     is computed with the same, stale vectors, and with W workers W batches are in flight.
@@ -287,9 +315,8 @@ def train_word2vec(
         "share_negatives", share_negatives, " (1: every pair draws its own negatives, as word2vec)"
     )
     workers = _positive_int("workers", workers, " (1: one thread, reproducible)")
-    if batch_size is None:
-        batch_size = max(1, PAIRS_IN_FLIGHT // workers)
-    batch_size = _positive_int("batch_size", batch_size, " or None (4096 // workers)")
+    if batch_size is not None:
+        batch_size = _positive_int("batch_size", batch_size, " or None (chosen from the corpus)")
     window = _positive_int("window", window)
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
@@ -299,6 +326,8 @@ def train_word2vec(
     rng = new_rng(seed)
     vocab = Vocabulary.build(corpus, min_count=min_count, max_vocab=max_vocab)
     vocab.keep_probabilities(sample)  # validates sample
+    if batch_size is None:
+        batch_size = default_batch_size(vocab, sample, workers)
     cls = CBOW if model == "cbow" else SkipGram
     net = cls(len(vocab), dim, rng=rng)
     sampler = NegativeSampler(vocab, k=negative, rng=rng)
@@ -330,8 +359,9 @@ def train_word2vec(
     done, loss_sum, pairs_seen = 0, 0.0, 0
     shared_as = None if share_negatives == 1 else negative
 
-    def next_job() -> tuple[tuple[np.ndarray, ...], np.ndarray, float] | None:
-        """The next batch, its negatives and its lr: drawn in one order whatever the workers."""
+    def next_job() -> tuple[int, tuple[np.ndarray, ...], np.ndarray, float] | None:
+        """The next batch's epoch, the batch, its negatives and its lr: drawn in one order
+        whatever the workers."""
         nonlocal done, loss_sum, pairs_seen
         with lock:
             while not stop.is_set():
@@ -351,24 +381,35 @@ def train_word2vec(
                     )
                     loss_sum, pairs_seen = 0.0, 0
                 if batch:
-                    return batch, sampler.sample(-(-len(batch[0]) // share_negatives)), step_lr
+                    negs = sampler.sample(-(-len(batch[0]) // share_negatives))
+                    return epoch, batch, negs, step_lr
         return None
 
     def work(worker_opt: _SparseOptimizer) -> None:
         nonlocal loss_sum, pairs_seen
         while (job := next_job()) is not None:
-            batch, negs, step_lr = job
+            epoch, batch, negs, step_lr = job
             if optimizer == "sgd":
                 worker_opt.lr = step_lr
-            loss = sparse_step(
-                net, worker_opt, batch[0], batch[1], negs, *batch[2:], shared_as=shared_as,
-                concurrent=workers > 1,
-            )  # fmt: skip
+            with np.errstate(over="ignore", invalid="ignore"):  # told below, in one line
+                loss = sparse_step(
+                    net, worker_opt, batch[0], batch[1], negs, *batch[2:], shared_as=shared_as,
+                    concurrent=workers > 1,
+                )  # fmt: skip
+            if not np.isfinite(loss):
+                raise _diverged(epoch, f"the loss of a batch is {loss}")
             with lock:
                 loss_sum += loss
                 pairs_seen += len(batch[0])
 
     errors: list[BaseException] = []
+
+    def _diverged(epoch: int, what: str) -> FloatingPointError:
+        return FloatingPointError(
+            f"word2vec diverged in epoch {epoch + 1} of {epochs}: {what} (lr {lr:g}, "
+            f"batch_size {batch_size}, {len(vocab)} words); lower lr, or batch_size (None "
+            f"picks one for the vocabulary)"
+        )
 
     def guarded(worker_opt: _SparseOptimizer) -> None:
         try:
@@ -399,4 +440,6 @@ def train_word2vec(
             bar.close()
     if errors:
         raise errors[0]
+    if not np.isfinite(net.center.weight.data).all():
+        raise _diverged(epochs - 1, "the word vectors hold NaN or inf")
     return KeyedVectors(vocab.words, net.center.weight.data)
