@@ -238,3 +238,23 @@ def test_normalization_errors():
         nn.Normalization(0)
     with pytest.raises(ValueError, match=r"eps must be >= 0 .*Received: eps=-1"):
         nn.Normalization(2, eps=-1)
+
+
+def test_a_trained_model_predicts_raw_data_after_load(tmp_path):
+    """Issue 14.4's scenario: the standardization travels in the model file, so the loaded
+    model, given raw data, predicts as the trained one did."""
+    from sinapsi.data import datasets
+
+    X, y = datasets.circles(240, noise=0.05, seed=0)
+    raw = X * np.array([1e3, 1e-2]) + np.array([5e3, -7.0])  # wildly scaled columns
+    model = nn.Sequential(
+        nn.Normalization().adapt(raw), nn.Linear(2, 16, rng=0), nn.Tanh(), nn.Linear(16, 2, rng=1)
+    )
+    sn.fit(model, raw, y, epochs=30, batch_size=32, lr=0.05, seed=0, verbose=0)
+    accuracy = float((sn.predict_classes(model, raw) == y).mean())
+    assert accuracy > 0.9
+    loaded = sn.load(sn.save(model, tmp_path / "model.npz"))
+    np.testing.assert_array_equal(sn.predict_classes(loaded, raw), sn.predict_classes(model, raw))
+    expected = nn.Normalization().adapt(raw)
+    np.testing.assert_array_equal(loaded[0].mean, expected.mean)  # never trained by fit
+    np.testing.assert_array_equal(loaded[0].scale, expected.scale)
