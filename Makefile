@@ -1,20 +1,35 @@
-# The two commands a newcomer needs: `make demo` and `make test`. Both set up .venv first.
+# The two commands a newcomer needs: `make demo` and `make test`. Both set up .venv first, each
+# with what it needs: `make demo` the runtime and the optional fast kernels (.[fast], a small
+# download); `make test` the dev extra (torch, onnxruntime, gensim, ...: large). Each install has
+# its own stamp, redone when pyproject.toml changes, so `make test` after `make demo` upgrades
+# the same venv and `make demo` after `make test` installs nothing.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUNTIME_STAMP := $(VENV)/.installed-fast
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup setup-runtime demo test lint bench clean
+.NOTPARALLEL:  # two pip installs must never run at once in the same venv
 
-setup: $(STAMP)
+setup: $(DEV_STAMP)
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+setup-runtime: $(RUNTIME_STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	touch $(STAMP)
 
-demo: setup
+$(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[fast]"
+	touch $@
+
+# dev holds fast too, so this install also satisfies the runtime stamp.
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[fast,dev]"
+	touch $@ $(RUNTIME_STAMP)
+
+demo: $(RUNTIME_STAMP)
 	$(BIN)/python -m sinapsi demo
 
 lint: setup
