@@ -369,7 +369,7 @@ def test_get_loss_passes_modules_through_and_refuses_unknown_names():
 @pytest.mark.parametrize(
     ("bad", "message"),
     [
-        (10, r"label 10 is out of range for 10 classes \(valid labels are 0 to 9\)"),
+        (10, r"label 10 is out of range for 10 classes \(valid labels are 0 to 9, or ign"),
         (-1, r"label -1 is out of range for 10 classes"),
     ],
 )
@@ -382,7 +382,7 @@ def test_label_out_of_range(name, bad, message):
 @pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
 def test_float_labels_are_refused(name):
     with pytest.raises(
-        TypeError, match=rf"{name}: class labels must be integers; got dtype float\d+"
+        TypeError, match=rf"{name}: class labels must be integers; got float64 labels"
     ):
         getattr(nn, name)(sn.zeros((3, 4)), np.array([0.0, 1.0, 3.0]))
 

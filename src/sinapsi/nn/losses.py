@@ -95,6 +95,19 @@ def huber_loss(input: Any, target: Any, delta: float = 1.0, reduction: str = "me
     return _reduce(loss, reduction, "huber_loss")
 
 
+def _check_unit_interval(name: str, what: str, values: Any) -> None:
+    """Raise naming the first value outside [0, 1] (a label or a probability)."""
+    if values.size and (float(values.min()) < 0.0 or float(values.max()) > 1.0):
+        xp = backend.get_array_module(values)
+        k = int(xp.flatnonzero(((values < 0) | (values > 1)).reshape(-1))[0])
+        pos = tuple(int(i) for i in backend.numpy.unravel_index(k, values.shape))
+        raise ValueError(
+            f"{name}: {what} must be in [0, 1]; got {float(values.reshape(-1)[k]):g} at index "
+            f"{pos}. Use 0/1 labels or probabilities (scale or clip the targets), not "
+            "class indices or signed values."
+        )
+
+
 def _weighted(loss: Tensor, weight: Any) -> Tensor:
     return loss if weight is None else loss * _constant(weight, loss)
 
@@ -116,6 +129,7 @@ def binary_cross_entropy(
             f"from {float(p.min()):.4g} to {float(p.max()):.4g}. Apply a sigmoid first, or use "
             "binary_cross_entropy_with_logits on the raw scores."
         )
+    _check_unit_interval("binary_cross_entropy", "every target", y.data)
     loss = ops.binary_cross_entropy(input, y)
     return _reduce(_weighted(loss, weight), reduction, "binary_cross_entropy")
 
@@ -131,40 +145,68 @@ def binary_cross_entropy_with_logits(
     name = "binary_cross_entropy_with_logits"
     input = operand(input)
     y = _float_target(name, input, target)
+    _check_unit_interval(name, "every target", y.data)
     loss = ops.bce_with_logits(input, y, pos_weight)
     return _reduce(_weighted(loss, weight), reduction, name)
 
 
-def _check_labels(name: str, logits: Tensor, target: Tensor) -> Any:
-    """Integer class labels of the right shape and range, as an array."""
-    labels = target.data
-    expected = logits.shape[:1] + logits.shape[2:]
+def _label_array(name: str, target: Any, logits: Tensor) -> Any:
+    """The user's labels as an array, in the dtype they were given (never through float32)."""
+    labels = _raw(target, logits)
     if labels.dtype.kind not in "iu":
+        values = ", ".join(repr(v) for v in backend.to_numpy(labels).reshape(-1)[:5].tolist())
+        more = ", ..." if labels.size > 5 else ""
         raise TypeError(
-            f"{name}: class labels must be integers; got dtype {labels.dtype} with shape "
-            f"{target.shape}. Convert them (y.astype('int64')), or pass class probabilities "
-            f"with the input's shape {logits.shape}."
+            f"{name}: class labels must be integers; got {labels.dtype} labels of shape "
+            f"{tuple(labels.shape)} (values {values}{more}). Convert them "
+            f"(y.astype('int64')), or pass class probabilities with the input's shape "
+            f"{logits.shape}."
         )
-    if tuple(labels.shape) != expected:
-        raise ValueError(
-            f"{name}: input of shape {logits.shape} (N, C, ...) needs labels of shape "
-            f"{expected}; got {target.shape}."
-        )
-    check_label_range(name, labels, logits.shape[1])
     return labels
 
 
-def check_label_range(owner: str, labels: Any, n_classes: int) -> None:
-    """Raise IndexError naming the first label outside ``0..n_classes-1``."""
-    if labels.size:
-        low, high = int(labels.min()), int(labels.max())
-        if low < 0 or high >= n_classes:
-            bad = low if low < 0 else high
-            raise IndexError(
-                f"{owner}: label {bad} is out of range for {n_classes} classes (valid labels are "
-                f"0 to {n_classes - 1}). Give the last layer one output unit per class, and "
-                "encode the labels as 0..C-1."
-            )
+def _check_labels(name: str, logits: Tensor, target: Any, ignore_index: int) -> tuple[Any, bool]:
+    """Integer class labels of the right shape and range, as an array, and whether any of
+    them is ``ignore_index`` (those are exempt from the range check)."""
+    labels = _label_array(name, target, logits)
+    expected = logits.shape[:1] + logits.shape[2:]
+    if tuple(labels.shape) != expected:
+        raise ValueError(
+            f"{name}: input of shape {logits.shape} (N, C, ...) needs labels of shape "
+            f"{expected}; got {tuple(labels.shape)}."
+        )
+    return labels, check_label_range(name, labels, logits.shape[1], ignore_index)
+
+
+def check_label_range(
+    owner: str, labels: Any, n_classes: int, ignore_index: int | None = None
+) -> bool:
+    """Raise IndexError naming the first label outside ``0..n_classes-1`` that is not
+    ``ignore_index``; return whether any label is ``ignore_index``."""
+    if not labels.size:
+        return False
+    low, high = int(labels.min()), int(labels.max())
+    if 0 <= low and high < n_classes:  # all in range: ignored only if ignore_index is a class
+        return (
+            ignore_index is not None
+            and 0 <= ignore_index < n_classes
+            and bool((labels == ignore_index).any())
+        )
+    ignored = ignore_index is not None and bool((labels == ignore_index).any())
+    if ignored:
+        kept = labels[labels != ignore_index]
+        if not kept.size:
+            return True
+        low, high = int(kept.min()), int(kept.max())
+    if low < 0 or high >= n_classes:
+        bad = low if low < 0 else high
+        raise IndexError(
+            f"{owner}: label {bad} is out of range for {n_classes} classes (valid labels are "
+            f"0 to {n_classes - 1}"
+            + (f", or ignore_index={ignore_index}" if ignore_index is not None else "")
+            + "). Give the last layer one output unit per class, and encode the labels as 0..C-1."
+        )
+    return ignored
 
 
 def _class_last(x: Tensor) -> Tensor:
@@ -187,17 +229,25 @@ def _class_weights(name: str, weight: Any, n_classes: int, like: Tensor) -> Any:
     return w
 
 
-def nll_loss(input: Any, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
+def nll_loss(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    reduction: str = "mean",
+    ignore_index: int = -100,
+) -> Tensor:
     """Negative log-likelihood of integer labels given log-probabilities ``(N, C, ...)``.
 
     With class weights and ``reduction="mean"`` the sum is divided by the total weight of the
-    labels, as in PyTorch.
+    labels, as in PyTorch. Labels equal to ``ignore_index`` (default -100, as PyTorch) add
+    nothing and do not count in the mean; if every label is ignored the mean is NaN, as in
+    PyTorch.
     """
     name = "nll_loss"
     input = _class_axis_guard(name, operand(input))
-    labels = _check_labels(name, input, operand(target))
+    labels, ignored = _check_labels(name, input, target, ignore_index)
     w = _class_weights(name, weight, input.shape[1], input)
-    return _nll(input, labels, w, reduction, name)
+    return _nll(input, labels, w, reduction, name, ignore_index if ignored else None)
 
 
 def _class_axis_guard(name: str, x: Tensor) -> Tensor:
@@ -206,21 +256,54 @@ def _class_axis_guard(name: str, x: Tensor) -> Tensor:
     return x
 
 
-def _nll(log_probs: Tensor, labels: Any, w: Any, reduction: str, name: str) -> Tensor:
+def _label_weights(labels: Any, w: Any, ignore_index: int | None, like: Tensor) -> Any:
+    """Each label's weight (flat): its class weight, 0 where ignored; None if all are 1."""
+    flat = labels.reshape(-1)
+    if ignore_index is None:
+        return None if w is None else w[flat]
+    keep = flat != ignore_index
+    if w is None:
+        return keep.astype(like.dtype)
+    return w[backend.get_array_module(flat).where(keep, flat, 0)] * keep
+
+
+def _mean_scale(total: float) -> float:
+    """``1 / total``; NaN when nothing counts (every label ignored), as PyTorch's 0 / 0."""
+    return 1.0 / total if total else float("nan")
+
+
+def _nll(
+    log_probs: Tensor,
+    labels: Any,
+    w: Any,
+    reduction: str,
+    name: str,
+    ignore_index: int | None = None,
+) -> Tensor:
     if reduction not in _REDUCTIONS:
         raise unknown_choice("reduction", name, _REDUCTIONS, reduction)
     xp = backend.get_array_module(labels)
     flat = _class_last(log_probs)
     flat_labels = labels.reshape(-1)
+    if ignore_index is not None:
+        flat_labels = xp.where(flat_labels != ignore_index, flat_labels, 0)
     picked = -flat[xp.arange(flat_labels.shape[0]), flat_labels]
-    if w is not None:
-        w_i = w[flat_labels]
+    w_i = _label_weights(labels, w, ignore_index, log_probs)
+    if w_i is not None:
         picked = picked * wrap(w_i)
         if reduction == "mean":
-            return ops.sum(picked) * (1.0 / float(w_i.sum()))
+            return ops.sum(picked) * _mean_scale(float(w_i.sum()))
     if reduction == "none":
         return ops.reshape(picked, labels.shape)
     return _reduce(picked, reduction, name)
+
+
+def _probability_target(name: str, input: Tensor, target: Any) -> Tensor:
+    """Class probabilities in the input's dtype, in [0, 1]; a Tensor of that dtype is used as
+    is, so a target that requires grad gets one."""
+    probs = _float_target(name, input, target)
+    _check_unit_interval(name, "class probabilities (soft labels)", probs.data)
+    return probs
 
 
 def cross_entropy(
@@ -229,17 +312,19 @@ def cross_entropy(
     weight: Any = None,
     label_smoothing: float = 0.0,
     reduction: str = "mean",
+    ignore_index: int = -100,
 ) -> Tensor:
     """Softmax cross-entropy of logits ``(N, C, ...)`` against integer labels ``(N, ...)`` or
-    class probabilities (same shape as the input).
+    class probabilities (same shape as the input, values in [0, 1]).
 
     ``label_smoothing`` in [0, 1] mixes the targets with the uniform distribution; ``weight``
-    gives each class a weight (for unbalanced data). Definitions are PyTorch's
+    gives each class a weight (for unbalanced data); labels equal to ``ignore_index`` (default
+    -100) add nothing and do not count in the mean (NaN if every label is ignored). A
+    probability target that requires grad gets its gradient. Definitions are PyTorch's
     ``torch.nn.functional.cross_entropy``.
     """
     name = "cross_entropy"
     input = operand(input)
-    target = operand(target)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(
             f"{name}: label_smoothing must be in [0, 1]. "
@@ -250,33 +335,38 @@ def cross_entropy(
     _class_axis_guard(name, input)
     n_classes = input.shape[1]
     w = _class_weights(name, weight, n_classes, input)
-    probabilities = target.dtype.kind == "f" and target.shape == input.shape
-    if not probabilities and input.ndim == 2 and w is None and label_smoothing == 0:
-        # the common case, one fused node: loss and gradient (softmax - onehot) in one pass
-        labels = _check_labels(name, input, target)
-        return ops.softmax_cross_entropy(input, labels, reduction)
+    raw = _raw(target, input)
+    probabilities = raw.dtype.kind == "f" and tuple(raw.shape) == input.shape
+    if probabilities:
+        probs = _probability_target(name, input, target)
+    else:
+        labels, ignored = _check_labels(name, input, target, ignore_index)
+        if not ignored and input.ndim == 2 and w is None and label_smoothing == 0:
+            # the common case, one fused node: loss and gradient (softmax - onehot) in one pass
+            return ops.softmax_cross_entropy(input, labels, reduction)
     log_probs = ops.log_softmax(input, axis=1)
     shape = (1, n_classes) + (1,) * (input.ndim - 2)
 
     if probabilities:
-        probs = _constant(target, input).data
         if label_smoothing > 0:
             probs = probs * (1.0 - label_smoothing) + label_smoothing / n_classes
-        weighted = probs if w is None else probs * w.reshape(shape)
-        per_sample = -ops.sum(log_probs * wrap(weighted), axis=1)
+        if w is not None:
+            probs = probs * wrap(w.reshape(shape))
+        per_sample = -ops.sum(log_probs * probs, axis=1)
         return _reduce(per_sample, reduction, name)
 
-    labels = _check_labels(name, input, target)
-    nll = _nll(log_probs, labels, w, reduction, name)
+    skip = ignore_index if ignored else None
+    nll = _nll(log_probs, labels, w, reduction, name, skip)
     if label_smoothing == 0:
         return nll
     scaled = log_probs if w is None else log_probs * wrap(w.reshape(shape))
     smooth = -ops.sum(scaled, axis=1)
+    if skip is not None:
+        smooth = smooth * wrap((labels != skip).astype(input.dtype))
     if reduction == "mean":
+        w_i = _label_weights(labels, w, skip, input)
         smooth = (
-            ops.mean(smooth)
-            if w is None
-            else ops.sum(smooth) * (1.0 / float(w[labels.reshape(-1)].sum()))
+            ops.mean(smooth) if w_i is None else ops.sum(smooth) * _mean_scale(float(w_i.sum()))
         )
     elif reduction == "sum":
         smooth = ops.sum(smooth)
@@ -352,27 +442,43 @@ class CrossEntropyLoss(_Loss):
     """Softmax cross-entropy on logits; see :func:`cross_entropy`."""
 
     def __init__(
-        self, weight: Any = None, label_smoothing: float = 0.0, reduction: str = "mean"
+        self,
+        weight: Any = None,
+        label_smoothing: float = 0.0,
+        reduction: str = "mean",
+        ignore_index: int = -100,
     ) -> None:
         super().__init__(reduction)
         self.weight, self.label_smoothing = weight, label_smoothing
+        self.ignore_index = ignore_index
 
     def forward(self, input: Any, target: Any) -> Tensor:
-        return cross_entropy(input, target, self.weight, self.label_smoothing, self.reduction)
+        return cross_entropy(
+            input, target, self.weight, self.label_smoothing, self.reduction, self.ignore_index
+        )
 
     def get_config(self) -> dict[str, Any]:
-        return {"label_smoothing": self.label_smoothing, "reduction": self.reduction}
+        return {
+            "label_smoothing": self.label_smoothing,
+            "reduction": self.reduction,
+            "ignore_index": self.ignore_index,
+        }
 
 
 class NLLLoss(_Loss):
     """Negative log-likelihood on log-probabilities; see :func:`nll_loss`."""
 
-    def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
+    def __init__(
+        self, weight: Any = None, reduction: str = "mean", ignore_index: int = -100
+    ) -> None:
         super().__init__(reduction)
-        self.weight = weight
+        self.weight, self.ignore_index = weight, ignore_index
 
     def forward(self, input: Any, target: Any) -> Tensor:
-        return nll_loss(input, target, self.weight, self.reduction)
+        return nll_loss(input, target, self.weight, self.reduction, self.ignore_index)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"reduction": self.reduction, "ignore_index": self.ignore_index}
 
 
 _LOSSES: dict[str, type[_Loss]] = {

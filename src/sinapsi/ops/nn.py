@@ -101,8 +101,8 @@ def binary_cross_entropy(probs: Any, target: Any) -> Tensor:
     """Elementwise ``-(y log p + (1 - y) log(1 - p))`` for ``p`` in [0, 1], logs clamped at
     -100 (as ``torch.nn.functional.binary_cross_entropy``).
 
-    The gradient is PyTorch's ``(p - y) / max(p (1 - p), 1e-12)``: finite at p = 0 or 1. The
-    target gets no gradient.
+    The gradient is PyTorch's ``(p - y) / max(p (1 - p), 1e-12)``: finite at p = 0 or 1. A
+    target that requires grad gets ``log(1 - p) - log(p)`` (clamped logs), as in PyTorch.
     """
     p, y = pair("binary_cross_entropy", probs, target)
     xp = backend.get_array_module(p.data)
@@ -112,8 +112,9 @@ def binary_cross_entropy(probs: Any, target: Any) -> Tensor:
         log_1mp = xp.maximum(xp.log1p(-P), -100.0)
     data = -(Y * log_p + (1.0 - Y) * log_1mp)
 
-    def backward(g: Any) -> tuple[Any, None]:
-        return g * (P - Y) / xp.maximum(P * (1.0 - P), 1e-12), None
+    def backward(g: Any) -> tuple[Any, Any]:
+        gp = g * (P - Y) / xp.maximum(P * (1.0 - P), 1e-12) if p.requires_grad else None
+        return gp, (g * (log_1mp - log_p) if y.requires_grad else None)
 
     return make_result(data, "binary_cross_entropy", (p, y), backward)
 
@@ -123,7 +124,8 @@ def bce_with_logits(logits: Any, target: Any, pos_weight: Any = None) -> Tensor:
 
     ``max(z, 0) - z*y + log(1 + exp(-|z|))``, with ``pos_weight`` scaling the positive term as in
     ``torch.nn.functional.binary_cross_entropy_with_logits``. Never overflows; the gradient with
-    respect to the logits is ``sigmoid(z) - y`` (weighted). The target gets no gradient.
+    respect to the logits is ``sigmoid(z) - y`` (weighted). A target that requires grad gets
+    ``-z`` (plus ``(pos_weight - 1) * softplus(-z)``), as in PyTorch.
     """
     z, y = pair("bce_with_logits", logits, target)
     xp = backend.get_array_module(z.data)
@@ -141,11 +143,16 @@ def bce_with_logits(logits: Any, target: Any, pos_weight: Any = None) -> Tensor:
         weight = 1.0 + (pw - 1.0) * Y
         data = (1.0 - Y) * Z + weight * (softplus_neg_abs + xp.maximum(-Z, 0.0))
 
-    def backward(g: Any) -> tuple[Any, None]:
-        s = backend.special(xp).expit(Z)
-        if pos_weight is None:
-            return g * (s - Y), None
-        return g * ((1.0 - Y) - weight * (1.0 - s)), None
+    def backward(g: Any) -> tuple[Any, Any]:
+        gz = gy = None
+        if z.requires_grad:
+            s = backend.special(xp).expit(Z)
+            gz = g * (s - Y) if pos_weight is None else g * ((1.0 - Y) - weight * (1.0 - s))
+        if y.requires_grad:
+            gy = -g * Z
+            if pos_weight is not None:
+                gy += g * (pw - 1.0) * (softplus_neg_abs + xp.maximum(-Z, 0.0))
+        return gz, gy
 
     return make_result(data, "bce_with_logits", (z, y), backward)
 
