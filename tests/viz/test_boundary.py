@@ -345,3 +345,15 @@ def test_one_point_and_one_class():
     x = np.array([[0.5, -0.3]], np.float32)
     fig = plot_decision_boundary(_sign_model(), x, np.array([1]), resolution=10)
     assert "accuracy 100.0% on 1 point" in fig.axes[0].get_title()
+
+
+def test_class_names_name_the_legend_and_the_colour_bar():
+    x, positive = _sign_data()
+    fig = plot_decision_boundary(
+        _sign_model(), x, positive.astype(int), class_names=["outer", "inner"], resolution=20
+    )
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["outer", "inner"]
+    assert "P(inner)" in fig.axes[1].get_ylabel()
+    with pytest.raises(ValueError, match=r"class_names has 3 names but the model has 2 classes"):
+        plot_decision_boundary(_sign_model(), x, positive, class_names=["a", "b", "c"])

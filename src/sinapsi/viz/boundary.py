@@ -232,9 +232,9 @@ def _n_outputs(model: Any) -> int:
 
 
 _BAR_LABEL = {
-    "probability": "P(class {1}), the model's output: class {1} when > 0.5",
-    "logit": "P(class {1}) = sigmoid(output): class {1} when output > 0",
-    "tanh": "tanh output: class {1} when > 0",
+    "probability": "P({1}), the model's output: {1} when > 0.5",
+    "logit": "P({1}) = sigmoid(output): {1} when output > 0",
+    "tanh": "tanh output: {1} when > 0",
 }
 
 
@@ -248,6 +248,7 @@ def draw_boundary(
     y_test: np.ndarray | None = None,
     *,
     classes: Any = None,
+    class_names: Sequence[str] | None = None,
     resolution: int = 200,
     plane: tuple[float, float, float, float] | None = None,
     legend: bool = True,
@@ -262,6 +263,15 @@ def draw_boundary(
 
     labels = [y] if y_test is None else [y, y_test]
     names = resolve_classes(owner, _n_outputs(model), labels, classes)
+    shown = [f"class {name}" for name in names.tolist()]
+    if class_names is not None:
+        shown = [str(n) for n in class_names]
+        if len(shown) != len(names):
+            raise ValueError(
+                f"{owner}: class_names has {len(shown)} names but the model has {len(names)} "
+                f"classes; pass one display name per class, in the order of the outputs "
+                f"({_show(names)}). Received: class_names={shown!r}"
+            )
     both = x if x_test is None else np.concatenate([x, x_test])
     plane = plane or plane_of(both)
     xs = np.linspace(plane[0], plane[1], resolution)
@@ -286,7 +296,7 @@ def draw_boundary(
         ax.contour(xs, ys, p1, levels=[0.5], colors="#222222", linewidths=1.3, zorder=1)
         if colorbar:
             bar = ax.figure.colorbar(surface, ax=ax, fraction=0.046, pad=0.03)
-            label = _BAR_LABEL.get(kind, "P(class {1})").format(names[0], names[1])
+            label = _BAR_LABEL.get(kind, "P({1})").format(*shown)
             bar.set_label(label, fontsize=8)
             if kind == "tanh":
                 bar.set_ticks([0.0, 0.25, 0.5, 0.75, 1.0], labels=["-1", "-0.5", "0", "0.5", "1"])
@@ -357,19 +367,19 @@ def draw_boundary(
     ax.set_ylabel("$x_2$")
     ax.tick_params(labelsize=8)
     if legend:
-        _legend(ax, colors, names, x_test is not None)
+        _legend(ax, colors, shown, x_test is not None)
     return result
 
 
-def _legend(ax: Any, colors: list[str], names: np.ndarray, with_test: bool) -> None:
+def _legend(ax: Any, colors: list[str], names: list[str], with_test: bool) -> None:
     from matplotlib.lines import Line2D
 
     def handle(label: str, **style: Any) -> Any:
         return Line2D([], [], linestyle="", marker="o", markersize=7, label=label, **style)
 
     handles = [
-        handle(f"class {name}", markerfacecolor=col, markeredgecolor="white")
-        for name, col in zip(names.tolist(), colors)
+        handle(name, markerfacecolor=col, markeredgecolor="white")
+        for name, col in zip(names, colors)
     ]
     if with_test:
         handles.append(handle("train (filled)", color="#555555"))
@@ -412,6 +422,7 @@ def plot_decision_boundary(
     y_test: Any = None,
     *,
     classes: Sequence[Any] | None = None,
+    class_names: Sequence[str] | None = None,
     resolution: int = 200,
     ax: Any = None,
 ) -> Any:
@@ -431,6 +442,8 @@ def plot_decision_boundary(
             indices (as :func:`sinapsi.fit` trains them); other labels are ordered as
             scikit-learn's ``classes_ = np.unique(y)``, so with -1/+1 or {"no", "yes"} the
             larger label is the class of a positive output.
+        class_names: display names of the classes, in the order of the outputs, for the
+            legend and colour bar (default: "class <label>").
         resolution: grid points per axis (the plane covers the data with a 10% margin).
             default=200.
         ax: draw into this matplotlib Axes instead of a new figure.
@@ -470,7 +483,16 @@ def plot_decision_boundary(
     else:
         fig = ax.figure
     result = draw_boundary(
-        ax, model, x, y, x_test, y_test, classes=classes, resolution=resolution, owner=owner
+        ax,
+        model,
+        x,
+        y,
+        x_test,
+        y_test,
+        classes=classes,
+        class_names=class_names,
+        resolution=resolution,
+        owner=owner,
     )
     ax.set_title(f"Decision boundary\n{accuracy_title(result)}", fontsize=10)
     return fig

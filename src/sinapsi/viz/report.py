@@ -13,7 +13,7 @@ import html
 import io
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,9 @@ tr:nth-child(even) { background: #f5f5f5; } td.num { text-align: right;
 pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
 img { max-width: 100%; height: auto; border: 1px solid #eee; }
 .note { color: #8a5a00; font-style: italic; }
+.verdict { font-weight: 600; padding: 0.3em 0.7em; display: inline-block; border-radius: 4px; }
+.met { color: #1b6e20; } .missed { color: #b00020; }
+.verdict.met { background: #e8f5e9; } .verdict.missed { background: #fdecea; }
 """
 
 
@@ -63,6 +66,85 @@ def _metrics_table(metrics: dict[str, Any]) -> str:
     return f"<table><tr><th>metric</th><th>value</th></tr>{rows}</table>"
 
 
+_TARGET_KEYS = ("metric", "value", "threshold", "met")
+
+
+def check_targets(targets: Any) -> list[dict[str, Any]]:
+    """``targets`` as a list of dicts with metric, value, threshold, met (and optional goal
+    ">=" or "<="); a clear error for anything else."""
+    where = "write_report: targets"
+    if isinstance(targets, Mapping) or not isinstance(targets, Sequence):
+        raise ValueError(
+            f"{where} must be a list of dicts such as {{'metric': 'accuracy', 'value': 0.985, "
+            f"'threshold': 0.97, 'met': True}}. Received: {targets!r}"
+        )
+    for i, target in enumerate(targets):
+        missing = [k for k in _TARGET_KEYS if not isinstance(target, Mapping) or k not in target]
+        if missing:
+            raise ValueError(
+                f"{where}[{i}] lacks {missing[0]!r}: each target is a dict with metric, value, "
+                f"threshold and met (and optionally goal '>=' or '<='). Received: {target!r}"
+            )
+        if target.get("goal", ">=") not in (">=", "<="):
+            raise ValueError(
+                f"{where}[{i}]: goal must be '>=' (higher is better) or '<=' (lower is "
+                f"better). Received: goal={target['goal']!r}"
+            )
+    return [dict(t) for t in targets]
+
+
+def _number(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else html.escape(str(value))
+
+
+_LOWER_IS_BETTER = ("loss", "mae", "rmse", "mse")
+
+
+def _goal(target: Mapping[str, Any]) -> str:
+    """The target as text, e.g. ">= 0.97": its goal, by default "<=" for a loss or error
+    (loss, mae, rmse, mse) and ">=" for a score."""
+    threshold = target["threshold"]
+    value = f"{threshold:g}" if isinstance(threshold, (int, float)) else str(threshold)
+    lower = str(target["metric"]).removeprefix("val_") in _LOWER_IS_BETTER
+    return f"{target.get('goal', '<=' if lower else '>=')} {value}"
+
+
+def _targets_table(targets: list[dict[str, Any]]) -> str:
+    rows = []
+    for t in targets:
+        result = '<td class="met">met</td>' if t["met"] else '<td class="missed">MISSED</td>'
+        rows.append(
+            f"<tr><td>{html.escape(str(t['metric']))}</td>"
+            f'<td class="num">{_number(t["value"])}</td>'
+            f'<td class="num">{html.escape(_goal(t))}</td>'
+            f"{result}</tr>"
+        )
+    head = "<tr><th>metric</th><th>test value</th><th>target</th><th>result</th></tr>"
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def _verdict(targets: list[dict[str, Any]]) -> str:
+    """'all targets met (2 of 2)' or 'target missed: accuracy 0.9500 (target >= 0.97)'."""
+    missed = [t for t in targets if not t["met"]]
+    if not missed:
+        return f"all targets met ({len(targets)} of {len(targets)})"
+    details = "; ".join(f"{t['metric']} {_number(t['value'])} (target {_goal(t)})" for t in missed)
+    return f"target{'s' * (len(missed) > 1)} missed: {details}"
+
+
+def _named(draw: Callable[..., Any], class_names: Any) -> Any:
+    """``draw(class_names=...)``, or ``draw()`` when the names do not fit the model (a wrong
+    count): a picture without names beats a lost picture."""
+    if class_names is None:
+        return draw()
+    try:
+        return draw(class_names=class_names)
+    except ValueError as e:
+        if "class_names" not in str(e):
+            raise
+        return draw()
+
+
 def build_report(
     *,
     title: str,
@@ -76,6 +158,7 @@ def build_report(
     class_names: list[str] | None = None,
     image_shape: tuple[int, int] | None = None,
     config: dict[str, Any] | None = None,
+    targets: Sequence[Mapping[str, Any]] | None = None,
 ) -> str:
     """The report as an HTML string.
 
@@ -87,23 +170,41 @@ def build_report(
         x: some inputs (e.g. the test set) for the activation histograms and, with 2 features,
             the per-neuron maps.
         y_true, y_pred: test labels and predicted labels, for a confusion matrix.
-        class_names: names for the confusion matrix axes.
+        class_names: the class names, for the confusion matrix, the output nodes of the
+            network and the decision boundary's legend.
         image_shape: e.g. ``(8, 8)``: draw the first layer's weights as images.
         config: the settings that ran, shown as JSON.
+        targets: thresholds the run had to reach, as dicts ``{"metric": "accuracy",
+            "value": 0.985, "threshold": 0.97, "met": True}``, optionally with ``"goal"``:
+            ">=" or "<=" (default "<=" for loss, mae, rmse and mse, ">=" otherwise). Drawn as
+            a table with met / MISSED; the page's title and summary say "all targets met" or
+            "target missed".
+
+    A model with 2 inputs, given ``x`` and ``y_true``, also gets its decision boundary.
     """
+    from .boundary import plot_decision_boundary
     from .curves import plot_history
     from .diagnostics import plot_confusion_matrix, plot_weights_image
     from .gradients import plot_activations, plot_gradient_flow
     from .network import plot_network
 
+    checked = None if targets is None else check_targets(targets)
+    page_title = title
     summary = model.summary(input_shape, print_fn=None)
     parts = [
         f"<h1>{html.escape(title)}</h1>",
         f'<p class="sub">sinapsi report, {time.strftime("%Y-%m-%d %H:%M")}, '
         f"{len(history.epoch)} epochs</p>",
     ]
+    if checked:
+        verdict = _verdict(checked)
+        page_title += " — " + verdict.split(":")[0].split(" (")[0]
+        css = "missed" if "missed" in verdict else "met"
+        parts.append(f'<p class="verdict {css}">{html.escape(verdict)}</p>')
     if test_metrics:
         parts += ["<h2>Test metrics</h2>", _metrics_table(test_metrics)]
+    if checked:
+        parts += ["<h2>Targets</h2>", _targets_table(checked)]
     parts += ["<h2>Model</h2>", f"<pre>{html.escape(summary)}</pre>"]
     parts.append(
         _figure_section(
@@ -119,8 +220,13 @@ def build_report(
         widest = max(layer.out_features for layer in layers)
         if x is not None and layers[0].in_features == 2 and widest <= 16:
             # 2 inputs: every neuron's output over the input plane (TensorFlow Playground)
-            return plot_network(model, x, max_nodes=max(widest, 10), neuron_maps=True)
-        return plot_network(model, x)
+            return _named(
+                lambda **names: plot_network(
+                    model, x, max_nodes=max(widest, 10), neuron_maps=True, **names
+                ),
+                class_names,
+            )
+        return _named(lambda **names: plot_network(model, x, **names), class_names)
 
     parts.append(
         _figure_section(
@@ -131,6 +237,20 @@ def build_report(
             "the input plane.",
         )
     )
+    if x is not None and y_true is not None and _n_inputs(model) == 2:
+        parts.append(
+            _figure_section(
+                "Decision boundary",
+                lambda: _named(
+                    lambda **names: plot_decision_boundary(
+                        model, x, y_true, resolution=150, **names
+                    ),
+                    class_names,
+                ),
+                "What the model predicts at every point of the input plane, with the points "
+                "given to the report (e.g. the test set) coloured by their true class.",
+            )
+        )
     parts.append(
         _figure_section(
             "Gradient flow",
@@ -172,9 +292,16 @@ def build_report(
     body = "\n".join(parts)
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n"
+        f"<title>{html.escape(page_title)}</title>\n<style>{_STYLE}</style>\n</head>\n"
         f"<body>\n{body}\n</body>\n</html>\n"
     )
+
+
+def _n_inputs(model: Any) -> int | None:
+    try:
+        return linear_layers(model)[0].in_features
+    except ValueError:
+        return None
 
 
 def write_report(path: str | Path, **kwargs: Any) -> Path:
