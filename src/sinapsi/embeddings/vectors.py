@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import stat
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -60,7 +61,18 @@ class KeyedVectors:
         for w in self.words:
             if not isinstance(w, str) or not w:
                 raise TypeError(f"every word must be a non-empty str, got {w!r}")
-        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        with np.errstate(over="ignore"):  # float64 beyond float32's range: inf, refused below
+            self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        bad = _first_non_finite(self.vectors)
+        if bad is not None:
+            row, value = bad
+            beyond = np.isfinite(vectors[row]).all() if vectors.dtype != np.float32 else False
+            raise ValueError(
+                f"vectors must be finite numbers, but row {row} ({self.words[row]!r}) holds "
+                f"{value}"
+                + (" (beyond float32's range, +-3.4e38)" if beyond else "")
+                + "; drop or fix that word's vector"
+            )
         self.index = {w: i for i, w in enumerate(self.words)}
         if len(self.index) != len(self.words):
             dup = [w for w, c in Counter(self.words).items() if c > 1]
@@ -352,10 +364,20 @@ class KeyedVectors:
                     f"{path}, line 1: expected a header 'count dimension' (two integers, e.g. "
                     f"'3000000 300'), found {header[:80]!r}; is this a word2vec-format file?"
                 ) from None
-            if binary:
-                words, vectors = _read_binary(f, n, dim, path)
-            else:
-                words, vectors = _read_text(f, n, dim, path)
+            with np.errstate(over="ignore"):  # a text value beyond float32's range: inf
+                if binary:
+                    words, vectors = _read_binary(f, n, dim, path)
+                else:
+                    words, vectors = _read_text(f, n, dim, path)
+        bad = _first_non_finite(vectors)
+        if bad is not None:
+            row, value = bad
+            where = f"entry {row + 1}" if binary else f"line {row + 2}"
+            note = "" if binary else " (as float32, whose range ends at +-3.4e38)"
+            raise ValueError(
+                f"{path}, {where}: the vector of {words[row]!r} holds {value}{note}; word "
+                "vectors must be finite numbers: fix or drop that word"
+            )
         for lineno, w in enumerate(words, 2):
             if not w:
                 raise ValueError(f"{path}, line {lineno}: empty word")
@@ -365,9 +387,41 @@ class KeyedVectors:
             raise ValueError(f"{path}: {e}") from None
 
 
+def _first_non_finite(vectors: np.ndarray) -> tuple[int, float] | None:
+    """``(row, value)`` of the first NaN or infinite value of ``vectors``, or None."""
+    ok = np.isfinite(vectors)
+    if ok.all():
+        return None
+    row, col = np.argwhere(~ok)[0]
+    return int(row), float(vectors[row, col])
+
+
+def _rows_to_allocate(f: BinaryIO, n: int, dim: int, binary: bool) -> int:
+    """How many of the ``n`` rows the header declares to allocate up front: no more than the
+    rest of the file can hold, so that a header declaring 10^10 words (or a dimension of
+    10^11) is told as a truncated file, not a 12 TB allocation. Each entry takes at least a
+    1-byte word and a space, then ``dim`` float32s (binary) or ``dim`` one-character values
+    with their spaces (text). A pipe has no size: 65536 rows, grown as read (``_grow``)."""
+    try:
+        st = os.fstat(f.fileno())
+    except (OSError, AttributeError, ValueError):
+        st = None
+    if st is None or not stat.S_ISREG(st.st_mode):
+        return min(n, 1 << 16)
+    per_entry = 2 + 4 * dim if binary else 1 + 2 * dim
+    return min(n, max(0, st.st_size - f.tell()) // per_entry)
+
+
+def _grow(vectors: np.ndarray, n: int) -> np.ndarray:
+    """``vectors`` with room for at least one more row (at most ``n`` in all)."""
+    bigger = np.empty((min(n, max(1, 2 * len(vectors))), vectors.shape[1]), dtype=vectors.dtype)
+    bigger[: len(vectors)] = vectors
+    return bigger
+
+
 def _read_text(f: BinaryIO, n: int, dim: int, path: Any) -> tuple[list[str], np.ndarray]:
     words: list[str] = []
-    vectors = np.empty((n, dim), dtype=np.float32)
+    vectors = np.empty((_rows_to_allocate(f, n, dim, binary=False), dim), dtype=np.float32)
     for i in range(n):
         lineno = i + 2
         raw = f.readline()
@@ -386,6 +440,8 @@ def _read_text(f: BinaryIO, n: int, dim: int, path: Any) -> tuple[list[str], np.
                 f"{len(parts) - 1}"
             )
         words.append(parts[0])
+        if i == len(vectors):
+            vectors = _grow(vectors, n)
         try:
             vectors[i] = [float(x) for x in parts[1:]]
         except ValueError:
@@ -411,9 +467,24 @@ def _is_float(x: str) -> bool:
     return True
 
 
+def _read_up_to(f: BinaryIO, nbytes: int, chunk: int = 1 << 24) -> bytes:
+    """``f.read(nbytes)`` in chunks of 16 MB: ``read`` allocates its whole size first, so a
+    header declaring a dimension of 10^11 would ask for 400 GB before finding the file short."""
+    if nbytes <= chunk:
+        return f.read(nbytes)
+    parts = []
+    while nbytes > 0:
+        part = f.read(min(chunk, nbytes))
+        if not part:
+            break
+        parts.append(part)
+        nbytes -= len(part)
+    return b"".join(parts)
+
+
 def _read_binary(f: BinaryIO, n: int, dim: int, path: Any) -> tuple[list[str], np.ndarray]:
     words: list[str] = []
-    vectors = np.empty((n, dim), dtype=np.float32)
+    vectors = np.empty((_rows_to_allocate(f, n, dim, binary=True), dim), dtype=np.float32)
     nbytes = dim * 4
     reader = f  # a buffered file: read(1) does not hit the OS each time
     for i in range(n):
@@ -435,13 +506,15 @@ def _read_binary(f: BinaryIO, n: int, dim: int, path: Any) -> tuple[list[str], n
             word = chars.decode("utf-8")
         except UnicodeDecodeError as e:
             raise ValueError(f"{path}, entry {entry}: the word is not valid UTF-8 ({e})") from None
-        data = reader.read(nbytes)
+        data = _read_up_to(reader, nbytes)
         if len(data) != nbytes:
             raise ValueError(
                 f"{path}, entry {entry} (word {word!r}): truncated file, expected {nbytes} bytes "
                 f"({dim} float32 values) after the word, found {len(data)}"
             )
         words.append(word)
+        if i == len(vectors):
+            vectors = _grow(vectors, n)
         vectors[i] = np.frombuffer(data, dtype="<f4")
     rest = reader.read()
     if rest.strip():
