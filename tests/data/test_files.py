@@ -209,3 +209,37 @@ def test_csv_errors(tmp_path):
         load_csv(named, delimiter=", ")
     with pytest.raises(TypeError, match=r"header must be None \(detect\), True or False"):
         load_csv(named, header="yes")
+
+
+@pytest.mark.parametrize("cell", ["nan", "NaN", "inf", "-inf", "Infinity"])
+def test_csv_refuses_non_finite_features_naming_file_row_and_column(tmp_path, cell):
+    path = csv_file(tmp_path, f"a,b,y\n1,2,0\n3,4,1\n5,{cell},0\n", "holes.csv")
+    message = (
+        rf"load_csv: '.*holes\.csv': feature value '{cell}' at row 4, column 'b' \(index 1\) is "
+        r"not a finite number\. Impute or drop"
+    )
+    with pytest.raises(ValueError, match=message):
+        load_csv(path)
+
+
+def test_csv_refuses_non_finite_targets_and_float32_overflow(tmp_path):
+    path = csv_file(tmp_path, "a,y\n1,0.5\n2,inf\n", "target.csv")
+    with pytest.raises(ValueError, match=r"'.*target\.csv': target value 'inf' at row 3, column"):
+        load_csv(path)
+    path = csv_file(tmp_path, "a,y\n1,0.5\n2,1e39\n", "big_target.csv")
+    with pytest.raises(ValueError, match=r"target value '1e39' at row 3, column 'y'.* too large"):
+        load_csv(path)
+    path = csv_file(tmp_path, "a,y\n1e39,0\n2,1\n", "big.csv")
+    with pytest.raises(ValueError, match=r"feature value '1e39' at row 2, column 'a' \(index 0\) "
+                       r"is too large for float32"):  # fmt: skip
+        load_csv(path)
+
+
+def test_csv_row_errors_name_the_file(tmp_path):
+    with pytest.raises(ValueError, match=r"load_csv: '.*ragged\.csv': row 3 has 2 columns"):
+        load_csv(csv_file(tmp_path, "1,2,0\n1,2,1\n1,2\n", "ragged.csv"))
+    with pytest.raises(ValueError, match=r"load_csv: '.*word\.csv': non-numeric feature value"):
+        load_csv(csv_file(tmp_path, "a,b,y\n1,2,0\n3,abc,1\n", "word.csv"))
+    big = r"'.*mixed\.csv': feature value '1e39' at row 1, column 0 is too large"
+    with pytest.raises(ValueError, match=big):  # the slow path: another cell is text
+        load_csv(csv_file(tmp_path, "1e39,2,0\n3,abc,1\n", "mixed.csv"))

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -123,11 +124,12 @@ def load_csv(
                 "if the first row is data."
             )
     n_columns = len(names) if names is not None else len(rows[0])
+    where = f"load_csv: {str(path)!r}"  # starts the messages about a row of the file
     for row, line in zip(rows, lines):
         if len(row) != n_columns:
             source = "the header" if names is not None else f"row {lines[0]}"
             raise ValueError(
-                f"load_csv: row {line} has {len(row)} columns but {source} has {n_columns}. "
+                f"{where}: row {line} has {len(row)} columns but {source} has {n_columns}. "
                 "Every row needs the same columns: check for a missing or extra "
                 f"{delimiter!r}, or a delimiter inside an unquoted value."
             )
@@ -142,8 +144,8 @@ def load_csv(
     def label(i: int) -> str:
         return f"column {names[i]!r} (index {i})" if names is not None else f"column {i}"
 
-    X = _features(rows, lines, features, label)
-    y, classes = _targets(rows, lines, column, label)
+    X = _features(where, rows, lines, features, label)
+    y, classes = _targets(where, rows, lines, column, label)
     return (X, y, classes) if return_classes else (X, y)
 
 
@@ -174,44 +176,79 @@ def _target_index(target: Any, names: list[str] | None, n_columns: int) -> int:
     )
 
 
-def _features(rows: list[list[str]], lines: list[int], columns: list[int], label: Any) -> Any:
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _fits_float32(value: float) -> bool:
+    return math.isfinite(value) and abs(value) <= _FLOAT32_MAX
+
+
+def _bad_number(where: str, cell: str, line: int, column: str, what: str) -> ValueError:
+    """The error for a cell holding nan/inf, or a number beyond float32's range."""
+    if math.isfinite(float(cell)):
+        return ValueError(
+            f"{where}: {what} value {cell!r} at row {line}, {column} is too large for float32 "
+            "(at most about 3.4e38). Rescale this column before loading."
+        )
+    return ValueError(
+        f"{where}: {what} value {cell!r} at row {line}, {column} is not a finite number. "
+        "Impute or drop rows with nan/inf before loading."
+    )
+
+
+def _features(
+    where: str, rows: list[list[str]], lines: list[int], columns: list[int], label: Any
+) -> Any:
     cells = [[row[i] for i in columns] for row in rows]
     try:  # fast path: NumPy parses the strings
-        return np.array(cells, dtype=np.float64).astype(np.float32)
+        values = np.array(cells, dtype=np.float64)
     except ValueError:
-        pass
+        values = None
+    if values is not None:
+        with np.errstate(over="ignore"):
+            as32 = values.astype(np.float32)
+        bad = ~np.isfinite(as32)
+        if bad.any():
+            r, c = np.argwhere(bad)[0]
+            raise _bad_number(where, cells[r][c].strip(), lines[r], label(columns[c]), "feature")
+        return as32
     values = np.empty((len(cells), len(columns)), dtype=np.float32)
     for r, (row, line) in enumerate(zip(cells, lines)):  # say where the first bad cell is
         for c, (cell, i) in enumerate(zip(row, columns)):
             if not cell.strip():
                 raise ValueError(
-                    f"load_csv: empty cell at row {line}, {label(i)}. Fill in or drop rows with "
+                    f"{where}: empty cell at row {line}, {label(i)}. Fill in or drop rows with "
                     "missing values before loading."
                 )
             if not _is_number(cell):
                 raise ValueError(
-                    f"load_csv: non-numeric feature value {cell!r} at row {line}, {label(i)}. "
+                    f"{where}: non-numeric feature value {cell!r} at row {line}, {label(i)}. "
                     "Features must be numbers: encode categories as numbers (e.g. one-hot "
                     "columns), or choose this column as the target. If this row is a header, "
                     "pass header=True."
                 )
+            if not _fits_float32(float(cell)):
+                raise _bad_number(where, cell.strip(), line, label(i), "feature")
             values[r, c] = float(cell)
     return values
 
 
 def _targets(
-    rows: list[list[str]], lines: list[int], column: int, label: Any
+    where: str, rows: list[list[str]], lines: list[int], column: int, label: Any
 ) -> tuple[np.ndarray, list[str] | None]:
     cells = [row[column].strip() for row in rows]
     for cell, line in zip(cells, lines):
         if not cell:
             raise ValueError(
-                f"load_csv: empty target cell at row {line}, {label(column)}. Drop rows without "
+                f"{where}: empty target cell at row {line}, {label(column)}. Drop rows without "
                 "a target before loading."
             )
     if all(_is_int(cell) for cell in cells):
         return np.array([int(cell) for cell in cells], dtype=np.int64), None
     if all(_is_number(cell) for cell in cells):
+        for cell, line in zip(cells, lines):
+            if not _fits_float32(float(cell)):
+                raise _bad_number(where, cell, line, label(column), "target")
         return np.array([float(cell) for cell in cells], dtype=np.float32), None
     classes, ids = np.unique(np.array(cells), return_inverse=True)
     return ids.astype(np.int64).reshape(-1), [str(c) for c in classes]
