@@ -189,6 +189,22 @@ def test_save_load_round_trip_rebuilds_the_statistics(tmp_path):
     np.testing.assert_array_equal(sn.predict(loaded, x), sn.predict(model, x))
 
 
+def test_an_unadapted_model_saves_and_loads_unadapted(tmp_path):
+    for layer in (nn.Normalization(), nn.Normalization(3)):
+        loaded = sn.load(sn.save(nn.Sequential(layer, nn.Linear(3, 1, rng=0)), tmp_path / "m.npz"))
+        with pytest.raises(RuntimeError, match=r"has no statistics yet.*saved before adapt"):
+            loaded(np.zeros((2, 3)))
+        loaded[0].adapt(np.arange(6.0).reshape(2, 3))
+        assert loaded(np.zeros((2, 3))).shape == (2, 1)
+
+
+def test_astype_before_adapt_sets_the_dtype():
+    model = nn.Sequential(nn.Normalization(), nn.Linear(4, 1, rng=0)).astype("float64")
+    model[0].adapt(_raw_features())
+    assert model[0].mean.dtype == model[0].scale.dtype == np.float64
+    assert sn.predict(model, _raw_features(1)).dtype == np.float64
+
+
 def test_state_dict_is_strict_about_the_statistics():
     layer = nn.Normalization(3)
     with pytest.raises(nn.StateDictError, match=r"missing keys: scale"):
@@ -234,6 +250,10 @@ def test_normalization_errors():
         nn.Normalization(3, mean=[0.0, 1.0], scale=[1.0, 1.0])
     with pytest.raises(ValueError, match=r"scale must be positive and finite.*got scale\[1\]=0.0"):
         nn.Normalization(mean=[0.0, 1.0], scale=[1.0, 0.0])
+    with pytest.raises(ValueError, match=r"got scale\[0\]=-1.0"):
+        nn.Normalization(mean=[0.0, 1.0], scale=[-1.0, 1.0], eps=0.1)
+    with pytest.raises(ValueError, match=r"mean must be finite; got mean\[1\]=nan"):
+        nn.Normalization(mean=[0.0, np.nan], scale=[1.0, 1.0])
     with pytest.raises(ValueError, match=r"num_features must be a positive integer"):
         nn.Normalization(0)
     with pytest.raises(ValueError, match=r"eps must be >= 0 .*Received: eps=-1"):
@@ -258,3 +278,13 @@ def test_a_trained_model_predicts_raw_data_after_load(tmp_path):
     expected = nn.Normalization().adapt(raw)
     np.testing.assert_array_equal(loaded[0].mean, expected.mean)  # never trained by fit
     np.testing.assert_array_equal(loaded[0].scale, expected.scale)
+
+
+def test_from_a_scikit_learn_standard_scaler():
+    preprocessing = pytest.importorskip("sklearn.preprocessing")
+    x = _raw_features(5)
+    x[:, 2] = 7.0  # a constant column: scale 1 on both sides
+    scaler = preprocessing.StandardScaler().fit(x)
+    layer = nn.Normalization.from_standardizer(scaler, dtype="float64")
+    np.testing.assert_allclose(layer(x).data, scaler.transform(x), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(layer.scale, nn.Normalization().astype("float64").adapt(x).scale)

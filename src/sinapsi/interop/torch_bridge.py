@@ -389,7 +389,7 @@ def _batch_norm_from_torch(m: Any, rng: Any) -> BatchNorm1d:
 def _normalization_from_torch(m: Any, rng: Any) -> Normalization:
     mean, scale = _to_array(m.mean), _to_array(m.scale)
     layer = Normalization(m.num_features, eps=m.eps, dtype=mean.dtype)
-    layer.mean, layer.scale = mean, scale  # as they are (NaN placeholders included)
+    layer.mean, layer.scale = mean, scale  # as they are (placeholders included)
     return layer
 
 

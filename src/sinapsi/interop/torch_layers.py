@@ -21,14 +21,15 @@ __all__ = ["Normalization"]
 class Normalization(torch.nn.Module):
     """``(x - mean) / max(scale, eps)`` over the last axis: the twin of
     :class:`sinapsi.nn.Normalization`, with the same buffers (``mean``, ``scale``, shape
-    ``(num_features,)``) and the same ``state_dict`` keys. The buffers start as NaN until filled
-    (by :func:`to_torch` or ``load_state_dict``)."""
+    ``(num_features,)``) and the same ``state_dict`` keys. The buffers start as zeros until
+    filled (by :func:`to_torch` or ``load_state_dict``); scale 0 means "no statistics yet", as
+    on the sinapsi side."""
 
     def __init__(self, num_features: int, eps: float = 0.0, dtype: torch.dtype | None = None):
         super().__init__()
         self.num_features, self.eps = int(num_features), float(eps)
-        self.register_buffer("mean", torch.full((num_features,), float("nan"), dtype=dtype))
-        self.register_buffer("scale", torch.full((num_features,), float("nan"), dtype=dtype))
+        self.register_buffer("mean", torch.zeros(num_features, dtype=dtype))
+        self.register_buffer("scale", torch.zeros(num_features, dtype=dtype))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         scale = self.scale.clamp_min(self.eps) if self.eps > 0 else self.scale

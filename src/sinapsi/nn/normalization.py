@@ -125,7 +125,8 @@ class Normalization(Module):
         mean, scale: array-likes of shape (F,); both or neither. Without them (and before
             ``adapt``) the layer refuses to run.
         eps: a floor on the scale (>= 0).
-        dtype: the buffers' dtype (default: the global default, float32).
+        dtype: the buffers' dtype (default: the global default, float32); ``astype`` changes
+            it, before or after ``adapt``.
 
     Shapes: input ``(..., F)`` -> output ``(..., F)``. Raw arrays and integer input (pixels)
     are converted to the buffers' dtype; a floating Tensor keeps its own.
@@ -162,15 +163,15 @@ class Normalization(Module):
                 f"only {given}."
             )
         self.num_features, self.eps = num_features, float(eps)
-        object.__setattr__(self, "_dtype", backend.resolve_dtype(dtype))
-        self.register_buffer("mean", None)
-        self.register_buffer("scale", None)
+        dtype = backend.resolve_dtype(dtype)
+        # Placeholders until adapt or load_state_dict fills them: scale 0 (never a valid scale)
+        # marks "no statistics yet"; empty while the size is unknown. Always arrays, so astype()
+        # sets the dtype that adapt keeps, and finite, so an unadapted model can be saved.
+        xp, size = backend.array_module(), num_features or 0
+        self.register_buffer("mean", xp.zeros((size,), dtype=dtype))
+        self.register_buffer("scale", xp.zeros((size,), dtype=dtype))
         if mean is not None:
             self._set_statistics(*self._check_statistics(mean, scale))
-        elif num_features is not None:  # placeholders that load_state_dict fills in
-            xp = backend.array_module()
-            self.mean = xp.full((num_features,), xp.nan, dtype=self._dtype)
-            self.scale = xp.full((num_features,), xp.nan, dtype=self._dtype)
 
     def _check_statistics(self, mean: Any, scale: Any) -> tuple[np.ndarray, np.ndarray]:
         mean = np.asarray(backend.to_numpy(getattr(mean, "data", mean)), dtype=np.float64)
@@ -190,8 +191,7 @@ class Normalization(Module):
         if bad.any():
             i = int(np.argmax(bad))
             raise ValueError(f"Normalization: mean must be finite; got mean[{i}]={mean[i]}.")
-        floor = self.eps if self.eps > 0 else None
-        bad = ~np.isfinite(scale) | ((scale <= 0) if floor is None else (scale < 0))
+        bad = ~np.isfinite(scale) | (scale <= 0)
         if bad.any():
             i = int(np.argmax(bad))
             raise ValueError(
@@ -202,9 +202,8 @@ class Normalization(Module):
         return mean, scale
 
     def _set_statistics(self, mean: np.ndarray, scale: np.ndarray) -> None:
-        current = self.mean
-        dtype = self._dtype if current is None else current.dtype
-        xp = backend.array_module() if current is None else backend.get_array_module(current)
+        current = self.mean  # the placeholder or the previous statistics: keep their dtype
+        dtype, xp = current.dtype, backend.get_array_module(current)
         self.num_features = int(mean.size)
         self.mean = xp.asarray(mean, dtype=dtype)
         self.scale = xp.asarray(scale, dtype=dtype)
@@ -254,12 +253,10 @@ class Normalization(Module):
         return cls(mean=standardizer.mean_, scale=standardizer.scale_, dtype=dtype)
 
     def _has_statistics(self) -> bool:
-        """False before adapt (no buffers, or the NaN placeholders ``sn.load`` fills in)."""
-        mean, scale = self.mean, self.scale
-        if mean is None or scale is None:
-            return False
-        xp = backend.get_array_module(mean)
-        return not (bool(xp.isnan(mean).any()) or bool(xp.isnan(scale).any()))
+        """False before adapt: the placeholders are empty, or hold scale 0 (as ``sn.load``
+        builds them before filling them in)."""
+        scale = self.scale
+        return scale is not None and scale.size > 0 and bool((scale > 0).all())
 
     def forward(self, x: Any) -> Tensor:
         if not self._has_statistics():
@@ -267,7 +264,7 @@ class Normalization(Module):
             raise RuntimeError(
                 f"Normalization({name}) has no statistics yet: call .adapt(X_train) on the "
                 "training set, or build it with mean= and scale= (or from_standardizer). A "
-                "loaded model in this state was saved before adapt."
+                "loaded model in this state was saved before adapt (its scale holds zeros)."
             )
         mean, scale = self.mean, self.scale
         if not isinstance(x, Tensor):
