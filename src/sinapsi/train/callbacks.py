@@ -3,10 +3,16 @@
 A callback reads the ``logs`` dict (loss, metrics, learning rate, ...) and may set
 ``trainer.stop_training``. Hooks: ``on_train_begin/end(logs)``, ``on_epoch_begin/end(epoch,
 logs)``, ``on_batch_begin/end(batch, logs)``. Only overridden hooks cost anything.
+
+A callback that keeps state across epochs (a best value, a patience counter) returns it from
+``state_dict()`` as JSON-able values: checkpoints store it, and ``fit(resume_from=...)`` gives
+it back through ``load_state_dict()`` after ``on_train_begin``, so a resumed run continues
+exactly. Callbacks are matched by class and order.
 """
 
 from __future__ import annotations
 
+import base64
 import math
 import sys
 import warnings
@@ -46,6 +52,14 @@ class Callback:
     def on_batch_begin(self, batch: int, logs: dict[str, Any]) -> None: ...
     def on_batch_end(self, batch: int, logs: dict[str, Any]) -> None: ...
 
+    def state_dict(self) -> dict[str, Any]:
+        """What a resumed run needs to continue exactly, as JSON-able values (default: none)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Take back what :meth:`state_dict` returned (``fit`` calls it after
+        ``on_train_begin`` when resuming)."""
+
 
 class CallbackList:
     """Calls each hook on every callback that overrides it (the others cost nothing)."""
@@ -82,6 +96,31 @@ def _monitor_value(owner: str, monitor: str, logs: dict[str, Any]) -> float | No
         )
         return None
     return float(logs[monitor])
+
+
+def _number(value: float) -> float | None:
+    """A best value for JSON: +-inf (nothing seen yet) as None, which strict JSON allows."""
+    return value if math.isfinite(value) else None
+
+
+def _arrays_to_json(arrays: dict[str, np.ndarray] | None) -> dict[str, Any] | None:
+    """Arrays as exact, JSON-able records (dtype, shape, base64 of the bytes)."""
+    if arrays is None:
+        return None
+    return {
+        key: {"dtype": str(a.dtype), "shape": list(a.shape),
+              "data": base64.b64encode(np.ascontiguousarray(a).tobytes()).decode("ascii")}
+        for key, a in arrays.items()
+    }  # fmt: skip
+
+
+def _arrays_from_json(records: dict[str, Any] | None) -> dict[str, np.ndarray] | None:
+    if records is None:
+        return None
+    return {
+        key: np.frombuffer(base64.b64decode(r["data"]), dtype=r["dtype"]).reshape(r["shape"])
+        for key, r in records.items()
+    }
 
 
 def _mode(owner: str, mode: str, monitor: str) -> str:
@@ -142,6 +181,21 @@ class EarlyStopping(Callback):
         if self.restore_best_weights and self.best_state is not None:
             self.trainer.model.load_state_dict(self.best_state)
 
+    def state_dict(self) -> dict[str, Any]:
+        """Best value and epoch, patience counter, and (with ``restore_best_weights``) the
+        best weights, which checkpoints then hold twice."""
+        return {
+            "best": _number(self.best), "best_epoch": self.best_epoch, "wait": self.wait,
+            "stopped_epoch": self.stopped_epoch, "best_state": _arrays_to_json(self.best_state),
+        }  # fmt: skip
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state.get("best") is not None:
+            self.best = float(state["best"])
+        self.best_epoch, self.wait = int(state["best_epoch"]), int(state["wait"])
+        self.stopped_epoch = state.get("stopped_epoch")
+        self.best_state = _arrays_from_json(state.get("best_state"))
+
 
 class ModelCheckpoint(Callback):
     """Save the model to ``path`` during training, with :func:`sinapsi.save`'s format plus
@@ -150,7 +204,9 @@ class ModelCheckpoint(Callback):
 
     ``save_best_only``: save only when ``monitor`` improves; otherwise every
     ``every_n_epochs`` epochs. ``path`` may contain ``{epoch}`` (1-based). Writes are atomic
-    (temporary file, then rename): a crash mid-write leaves the previous file intact.
+    (temporary file, then rename): a crash mid-write leaves the previous file intact. The file
+    is written after every callback has seen the epoch's end, so it holds their state after
+    that epoch (the best value of this very checkpoint included).
     """
 
     def __init__(
@@ -184,8 +240,16 @@ class ModelCheckpoint(Callback):
         elif (epoch + 1) % self.every_n_epochs:
             return
         target = self.path.format(epoch=epoch + 1)
-        self.trainer.save_checkpoint(target, epoch, logs)
+        self.trainer.save_checkpoint_after_epoch(target, epoch, logs)
         self.saved.append(target)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": _number(self.best), "saved": list(self.saved)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state.get("best") is not None:
+            self.best = float(state["best"])
+        self.saved = list(state.get("saved", []))
 
 
 class LearningRateScheduler(Callback):

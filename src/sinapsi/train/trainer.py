@@ -253,6 +253,8 @@ class Trainer:
         self.rng: np.random.Generator | None = None
         self.layers: list[tuple[str, list[Any]]] = []
         self._warned_divergence = False
+        self._pending_saves: list[tuple[str | Path, int, dict[str, Any]]] = []
+        self._callback_states: list[dict[str, Any]] | None = None  # from resume()
 
     def _scheduler(self) -> Any:
         for cb in self.callbacks:
@@ -272,12 +274,37 @@ class Trainer:
             "fit_rng": None if self.rng is None else self.rng.bit_generator.state,
             "history": self.history.to_dict(),
             "scheduler": None if scheduler is None else scheduler.state_dict(),
+            "callbacks": [
+                {"class": type(cb).__name__, "state": cb.state_dict()} for cb in self.callbacks
+            ],
         }
         metrics = {k: v for k, v in logs.items() if isinstance(v, (int, float))}
         metadata = {"epoch": epoch + 1, "logs": metrics}
         return io.save(
             self.model, path, optimizer=self.optimizer, metadata=metadata, training_state=state
         )
+
+    def save_checkpoint_after_epoch(
+        self, path: str | Path, epoch: int, logs: dict[str, Any]
+    ) -> None:
+        """:meth:`save_checkpoint` once every callback has seen this epoch's end, so the file
+        holds all of their states after it (what ModelCheckpoint uses)."""
+        self._pending_saves.append((path, epoch, logs))
+
+    def _load_callback_states(self) -> None:
+        """Give each callback the state saved for the callback of its class at its position
+        among those of its class. A saved state that no callback of this run takes (e.g. the
+        ModelCheckpoint that wrote the file, not passed again) is ignored."""
+        saved, self._callback_states = self._callback_states or [], None
+        by_class: dict[str, list[Callback]] = {}
+        for cb in self.callbacks:
+            by_class.setdefault(type(cb).__name__, []).append(cb)
+        seen: dict[str, int] = {}
+        for entry in saved:
+            name = entry["class"]
+            index = seen[name] = seen.get(name, -1) + 1
+            if index < len(by_class.get(name, [])):
+                by_class[name][index].load_state_dict(entry["state"])
 
     def resume(self, path: str | Path) -> None:
         """Restore what :meth:`save_checkpoint` wrote into this trainer's model, optimizer,
@@ -314,6 +341,7 @@ class Trainer:
         scheduler = self._scheduler()
         if scheduler is not None and state.get("scheduler") is not None:
             scheduler.load_state_dict(state["scheduler"])
+        self._callback_states = state.get("callbacks")  # given back after on_train_begin
 
     def _train_step(self, xb: np.ndarray, yb: np.ndarray, dtype: Any, epoch: int, batch: int):
         self.optimizer.zero_grad()
@@ -425,6 +453,7 @@ class Trainer:
         callbacks = CallbackList(self.callbacks, self)
         with training_mode(True):
             callbacks.call("on_train_begin", {})
+            self._load_callback_states()
             for epoch in range(self.start_epoch, epochs):
                 started = time.perf_counter()
                 callbacks.call("on_epoch_begin", epoch, {})
@@ -440,6 +469,9 @@ class Trainer:
                 logs["grad_norms"] = logs.pop("grad_norms")  # the numbers first, as before
                 self.history.append(epoch, logs)  # first: a checkpoint taken now includes it
                 callbacks.call("on_epoch_end", epoch, logs)
+                for args in self._pending_saves:
+                    self.save_checkpoint(*args)
+                self._pending_saves.clear()
                 if self.stop_training:
                     break
             callbacks.call("on_train_end", {})
@@ -494,9 +526,11 @@ def fit(
         verbose: 0 silent, 1 a progress bar per epoch, 2 one line per epoch.
         resume_from: a checkpoint written by ``ModelCheckpoint(save_best_only=False)`` (or
             ``Trainer.save_checkpoint``): restore the weights, optimizer state, schedule,
-            random generators and history, and continue from the next epoch up to ``epochs``
-            in all. With the same data and arguments the result is bit-identical to a run that
-            was never interrupted.
+            random generators, history and the callbacks' state (EarlyStopping's patience and
+            best weights, ModelCheckpoint's best value: matched by class and order), and
+            continue from the next epoch up to ``epochs`` in all. With the same data,
+            arguments and callbacks the result is bit-identical to a run that was never
+            interrupted.
 
     Errors before training starts: empty data, x/y length mismatch, NaN/Inf in the data, labels
     out of range for the model's outputs. During training: a NaN/Inf loss stops with an error
