@@ -224,3 +224,23 @@ def test_errors_say_what_to_do():
         plot_history([h, h], labels=["only one"])
     with pytest.raises(ValueError, match=r"no runs given"):
         plot_history([])
+
+
+# ---------------------------------------------------------------------------- awkward histories
+def test_non_finite_losses_are_marked_not_silently_dropped():
+    h = make_history([1.0, float("nan"), 0.5, float("inf")], val_losses=[0.9, 0.8, 0.7, 0.6])
+    fig = plot_history(h)
+    ax = panel(fig, "loss")
+    marks = by_gid(ax, "nonfinite:loss:None")
+    np.testing.assert_array_equal(marks.get_xdata(), [2, 4])  # the epochs that went NaN / inf
+    notes = [t.get_text() for t in ax.texts]
+    assert any("loss not finite at epochs 2, 4" in t for t in notes), notes
+    clean = plot_history(make_history([1.0, 0.5]))
+    assert not [ln for ln in clean.axes[0].get_lines() if "nonfinite" in (ln.get_gid() or "")]
+
+
+def test_a_history_with_no_finite_loss_says_training_diverged():
+    fig = plot_history(make_history([float("nan"), float("nan")]))
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any("no finite loss: training diverged" in t for t in legend), legend
+    assert not any("nan" in t for t in legend)

@@ -214,6 +214,45 @@ def _label_lr_ticks(ax: Any, runs: list[tuple[str | None, Any]]) -> None:
         ax.yaxis.set_minor_locator(NullLocator())
 
 
+def _has_best(h: Any) -> bool:
+    monitor, index, _ = _best(h)
+    return bool(np.isfinite(h.history[monitor][index]))
+
+
+def _mark_nonfinite(ax: Any, epochs: np.ndarray, values: np.ndarray, key: str, label: Any) -> None:
+    """NaN/inf values leave gaps a reader would miss: an ✕ at the top of the panel at each
+    such epoch, and a note naming them."""
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return
+    ax.plot(
+        epochs[bad],
+        np.full(int(bad.sum()), 0.97),
+        transform=ax.get_xaxis_transform(),
+        linestyle="none",
+        marker="x",
+        markersize=7,
+        markeredgewidth=1.8,
+        color=VERMILLION,
+        clip_on=False,
+        zorder=6,
+        gid=f"nonfinite:{key}:{label}",
+    )
+    where = [str(int(e)) for e in epochs[bad]]
+    listed = ", ".join(where[:6]) + (", ..." if len(where) > 6 else "")
+    row = sum(1 for t in ax.texts if (t.get_gid() or "").startswith("nonfinite-note"))
+    ax.text(
+        0.02,
+        0.88 - 0.08 * row,
+        f"✕ {key}{f' ({label})' if label else ''} not finite at epoch{'s' * (len(where) > 1)} "
+        f"{listed}",
+        transform=ax.transAxes,
+        fontsize=8,
+        color=VERMILLION,
+        gid=f"nonfinite-note:{key}:{label}",
+    )
+
+
 def _draw_run(
     ax: Any, panel: str, h: Any, label: str | None, colors: tuple[str, str, str], many: bool
 ) -> None:
@@ -232,6 +271,7 @@ def _draw_run(
             gid=f"train:{label}",
             drawstyle="steps-post" if panel == "lr" else "default",
         )
+        _mark_nonfinite(ax, x, y, panel, label)
     val_key = f"val_{panel}"
     has_val = panel != "lr" and val_key in h.history
     if has_val:
@@ -245,7 +285,8 @@ def _draw_run(
             markersize=3.5,
             gid=f"val:{label}",
         )
-    if not y.size and not has_val:
+        _mark_nonfinite(ax, xv, yv, val_key, label)
+    if (not y.size and not has_val) or not _has_best(h):
         return
     ax.axvline(
         best_epoch,
@@ -295,7 +336,10 @@ def _legends(fig: Any, runs: list[tuple[str | None, Any]], multi: bool, has_val:
         handles = [line(BLUE, "training")]
         if has_val:
             handles.append(line(VERMILLION, "validation", linestyle="--"))
-        handles.append(line(DARK, f"best epoch {best_epoch} ({monitor} {value:.4g})", **star))
+        best = f"best epoch {best_epoch} ({monitor} {value:.4g})"
+        if not np.isfinite(value):
+            best = f"no finite {monitor}: training diverged"
+        handles.append(line(DARK, best, **star))
         fig.legend(handles=handles, loc="outside upper center", ncols=_columns(fig, handles))
         return
     run_handles = []
@@ -303,6 +347,8 @@ def _legends(fig: Any, runs: list[tuple[str | None, Any]], multi: bool, has_val:
         monitor, best_i, best_epoch = _best(h)
         value = h.history[monitor][best_i]
         text = f"{label} (best epoch {best_epoch}, {monitor} {value:.3g})"
+        if not np.isfinite(value):
+            text = f"{label} (no finite {monitor}: training diverged)"
         run_handles.append(line(OKABE_ITO[i % len(OKABE_ITO)], text, linewidth=2.4))
     handles = [line(GREY, "training")]
     if has_val:
