@@ -24,6 +24,8 @@ from .io import load, save
 from .ops import (
     abs,
     add,
+    argmax,
+    argmin,
     astype,
     broadcast_to,
     clip,
@@ -85,6 +87,7 @@ def __getattr__(name: str) -> object:
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY_SUBMODULES))
 
+
 __all__ = [
     # core
     "Tensor", "tensor", "as_tensor", "zeros", "ones", "full", "zeros_like", "ones_like",
@@ -102,6 +105,7 @@ __all__ = [
     "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "pow", "relu",
     "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "sub", "sum", "tanh",
     "transpose", "var", "where",
+    "argmax", "argmin",
     # composite activations
     "elu", "gelu", "leaky_relu", "relu6", "silu", "softplus",
 ]  # fmt: skip

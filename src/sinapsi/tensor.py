@@ -70,7 +70,17 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
+    def size(self) -> _Size:
+        """The number of elements, as NumPy's ``.size``; also callable as PyTorch's
+        ``.size()`` (the shape) and ``.size(dim)`` (one axis' length)."""
+        return _Size(self.data.shape)
+
+    def dim(self) -> int:
+        """The number of dimensions (PyTorch's name for ``ndim``)."""
+        return self.data.ndim
+
+    def numel(self) -> int:
+        """The number of elements (PyTorch's name for ``size``)."""
         return int(self.data.size)
 
     @property
@@ -318,37 +328,71 @@ class Tensor:
     def log_softmax(self, axis: int = -1) -> Tensor:
         return ops.log_softmax(self, axis)
 
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.sum(self, axis, keepdims)
+    # Reductions take NumPy's axis=/keepdims= or PyTorch's dim=/keepdim= (see sinapsi.ops).
+    def sum(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
+        return ops.sum(self, axis, keepdims, **torch_names)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.mean(self, axis, keepdims)
+    def mean(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
+        return ops.mean(self, axis, keepdims, **torch_names)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.max(self, axis, keepdims)
+    def max(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
+        return ops.max(self, axis, keepdims, **torch_names)
 
-    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.min(self, axis, keepdims)
+    def min(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
+        return ops.min(self, axis, keepdims, **torch_names)
+
+    def argmax(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
+        """Indices of the maxima (int64, no gradient); see :func:`sinapsi.argmax`."""
+        return ops.argmax(self, axis, keepdims, **torch_names)
+
+    def argmin(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
+        """Indices of the minima (int64, no gradient); see :func:`sinapsi.argmin`."""
+        return ops.argmin(self, axis, keepdims, **torch_names)
 
     def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
         return ops.var(self, axis, keepdims, ddof)
 
-    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.logsumexp(self, axis, keepdims)
+    def logsumexp(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
+        return ops.logsumexp(self, axis, keepdims, **torch_names)
 
     def reshape(self, *shape: Any) -> Tensor:
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return ops.reshape(self, shape)
+        return ops.reshape(self, _varargs(shape))
+
+    def view(self, *shape: Any) -> Tensor:
+        """PyTorch's ``view``: :meth:`reshape` (NumPy arrays need no contiguity to reshape)."""
+        return ops.reshape(self, _varargs(shape))
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """Insert a size-1 axis at ``dim`` (``torch.unsqueeze``; :func:`sinapsi.expand_dims`)."""
+        return ops.expand_dims(self, dim)
+
+    def squeeze(self, dim: Any = None) -> Tensor:
+        """Remove size-1 axes: all, or ``dim``. Unlike ``torch.squeeze``, which leaves an axis
+        of another size as it is, that is an error here (NumPy's rule): it is usually a bug."""
+        return ops.squeeze(self, dim)
 
     def transpose(self, *axes: Any) -> Tensor:
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        return ops.transpose(self, axes or None)
+        return ops.transpose(self, _varargs(axes) or None)
+
+    def permute(self, *dims: Any) -> Tensor:
+        """Reorder the axes (``torch.permute``): ``x.permute(0, 2, 1)``."""
+        return ops.transpose(self, _varargs(dims))
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - numpy's name
         return ops.transpose(self, None)
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 - torch's name
+        """The last two axes swapped (a batch of matrices transposed), as PyTorch's ``.mT``."""
+        if self.ndim < 2:
+            raise ValueError(
+                f"mT needs at least 2 dimensions; got a tensor of shape {self.shape}. Use .T "
+                "or reshape first."
+            )
+        axes = list(range(self.ndim))
+        axes[-2], axes[-1] = axes[-1], axes[-2]
+        return ops.transpose(self, axes)
 
     def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
         return ops.flatten(self, start_axis, end_axis)
@@ -358,6 +402,52 @@ class Tensor:
 
     def astype(self, dtype: Any) -> Tensor:
         return ops.astype(self, dtype)
+
+    def float(self) -> Tensor:
+        """Cast to float32 (PyTorch's ``.float()``); the gradient flows back."""
+        return ops.astype(self, "float32")
+
+    def double(self) -> Tensor:
+        """Cast to float64 (PyTorch's ``.double()``); the gradient flows back."""
+        return ops.astype(self, "float64")
+
+    def long(self) -> Tensor:
+        """Cast to int64 (PyTorch's ``.long()``, e.g. for labels): a constant, no gradient."""
+        return ops.astype(self, "int64")
+
+    def clone(self) -> Tensor:
+        """A copy of the data that stays in the graph (``torch.clone``)."""
+        return ops.astype(self, self.data.dtype)  # astype copies; its gradient passes back
+
+
+class _Size(int):
+    """``Tensor.size``: an int (the number of elements, NumPy's meaning) that can be called
+    as PyTorch's ``size()`` (the shape) or ``size(dim)`` (one axis' length)."""
+
+    def __new__(cls, shape: tuple[int, ...]) -> _Size:
+        n = 1
+        for side in shape:
+            n *= side
+        out = super().__new__(cls, n)
+        out.shape = tuple(shape)
+        return out
+
+    def __call__(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return self.shape
+        from .ops._util import normalize_axis
+
+        return self.shape[normalize_axis("size", dim, len(self.shape))]
+
+    def __getnewargs__(self) -> tuple[Any, ...]:  # pickle: rebuild from the shape
+        return (self.shape,)
+
+
+def _varargs(values: tuple[Any, ...]) -> Any:
+    """``f(2, 3)`` or ``f((2, 3))``: the one tuple or list, else the values themselves."""
+    if len(values) == 1 and isinstance(values[0], (tuple, list)):
+        return tuple(values[0])
+    return values
 
 
 def _raw(value: Any) -> Any:

@@ -148,17 +148,41 @@ class Embedding(Module):
 
 
 class Flatten(Module):
-    """Merge axes ``start_axis..end_axis`` (default: all but the batch axis)."""
+    """Merge axes ``start_axis..end_axis`` (default: all but the batch axis).
 
-    def __init__(self, start_axis: int = 1, end_axis: int = -1) -> None:
+    PyTorch's names ``start_dim=`` and ``end_dim=`` are keyword aliases, so
+    ``Flatten(start_dim=2)`` works as in ``torch.nn.Flatten``.
+    """
+
+    def __init__(
+        self,
+        start_axis: int | None = None,
+        end_axis: int | None = None,
+        *,
+        start_dim: int | None = None,
+        end_dim: int | None = None,
+    ) -> None:
         super().__init__()
-        self.start_axis, self.end_axis = start_axis, end_axis
+        self.start_axis = _one_of("start_axis", start_axis, "start_dim", start_dim, 1)
+        self.end_axis = _one_of("end_axis", end_axis, "end_dim", end_dim, -1)
 
     def forward(self, x: Any) -> Tensor:
         return ops.flatten(x, self.start_axis, self.end_axis)
 
     def get_config(self) -> dict[str, Any]:
         return {"start_axis": self.start_axis, "end_axis": self.end_axis}
+
+
+def _one_of(name: str, value: Any, alias: str, alias_value: Any, default: int) -> int:
+    """A NumPy-named argument or its PyTorch alias (not both), else the default."""
+    if value is not None and alias_value is not None:
+        raise TypeError(
+            f"Flatten: got both {name}={value!r} and {alias}={alias_value!r}; they are the same "
+            "argument (NumPy's and PyTorch's name). Pass one."
+        )
+    if alias_value is not None:
+        return alias_value
+    return default if value is None else value
 
 
 class Identity(Module):

@@ -31,7 +31,7 @@ from .nn import (
     softmax,
     softmax_cross_entropy,
 )
-from .reduce import logsumexp, max, mean, min, sum, var
+from .reduce import argmax, argmin, logsumexp, max, mean, min, sum, var
 from .shape import (
     astype,
     broadcast_to,
@@ -53,4 +53,5 @@ __all__ = [
     "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "pow", "relu", "reshape",
     "sigmoid", "softmax", "softmax_cross_entropy", "sqrt", "squeeze", "stack", "sub", "sum",
     "tanh", "transpose", "var", "where",
+    "argmax", "argmin",
 ]  # fmt: skip

@@ -113,3 +113,19 @@ def max_kept(data: Any, axes: tuple[int, ...] | None) -> Any:
     xp = backend.get_array_module(data)
     keep = range(data.ndim) if axes is None else axes
     return xp.zeros(tuple(1 if i in keep else n for i, n in enumerate(data.shape)), data.dtype)
+
+
+def torch_names(
+    op: str, axis: Any, keepdims: bool, dim: Any = None, keepdim: bool | None = None
+) -> tuple[Any, bool]:
+    """``(axis, keepdims)`` from NumPy's names or PyTorch's ``dim=``/``keepdim=`` aliases."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError(
+                f"{op}: got both axis={axis!r} and dim={dim!r}; they are the same argument "
+                "(NumPy's and PyTorch's name). Pass one."
+            )
+        axis = dim
+    if keepdim is not None:
+        keepdims = keepdim
+    return axis, bool(keepdims)

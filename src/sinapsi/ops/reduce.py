@@ -1,7 +1,9 @@
-"""Reductions over axes: sum, mean, max, min, var, logsumexp.
+"""Reductions over axes: sum, mean, max, min, var, logsumexp, and argmax/argmin.
 
 ``axis`` is None (all axes), an int or a tuple of ints; ``keepdims`` keeps reduced axes as size 1.
-The backward spreads the output gradient back over the reduced axes.
+PyTorch's names ``dim=`` and ``keepdim=`` are accepted as keyword aliases (not by ``max``/``min``
+with ``dim``: see :func:`max`). The backward spreads the output gradient back over the reduced
+axes.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from typing import Any
 from .. import backend
 from ..autograd import make_result
 from ..tensor import Tensor
-from ._util import max_kept, normalize_axes, operand
+from ._util import max_kept, normalize_axes, normalize_axis, operand, torch_names, wrap
 
-__all__ = ["sum", "mean", "max", "min", "var", "logsumexp"]
+__all__ = ["sum", "mean", "max", "min", "var", "logsumexp", "argmax", "argmin"]
 
 
 _SMALL = 4096  # up to this many elements a filled array is cheaper than a broadcast view
@@ -36,8 +38,11 @@ def _expand(g: Any, shape: tuple[int, ...], axes: tuple[int, ...] | None, keepdi
     return xp.broadcast_to(g, shape)
 
 
-def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Sum over ``axis``."""
+def sum(  # noqa: A001
+    x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None
+) -> Tensor:
+    """Sum over ``axis`` (``dim``)."""
+    axis, keepdims = torch_names("sum", axis, keepdims, dim, keepdim)
     x = operand(x)
     axes = normalize_axes("sum", axis, x.ndim)
     shape = x.data.shape
@@ -52,8 +57,12 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
     return n
 
 
-def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Mean over ``axis``."""
+def mean(
+    x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None
+) -> Tensor:
+    """Mean over ``axis`` (``dim``). A mean over no value is an error here, where PyTorch
+    returns NaN (a deliberate difference: an empty batch is a bug worth stopping at)."""
+    axis, keepdims = torch_names("mean", axis, keepdims, dim, keepdim)
     x = operand(x)
     axes = normalize_axes("mean", axis, x.ndim)
     shape = x.data.shape
@@ -98,14 +107,84 @@ def _reduced_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tupl
     return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
-def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Maximum over ``axis``; tied maxima share the gradient evenly (like ``torch.amax``)."""
-    return _extreme("max", x, axis, keepdims)
+def _no_dim(op: str, dim: Any) -> None:
+    if dim is not None:
+        raise TypeError(
+            f"{op}(dim=...) in PyTorch returns (values, indices); sinapsi's {op} returns the "
+            f"values only, like torch.a{op}. Call {op}(axis={dim!r}) for the values and "
+            f"arg{op}(axis={dim!r}) for the indices."
+        )
 
 
-def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Minimum over ``axis``; tied minima share the gradient evenly (like ``torch.amin``)."""
-    return _extreme("min", x, axis, keepdims)
+def max(  # noqa: A001
+    x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None
+) -> Tensor:
+    """Maximum over ``axis``; tied maxima share the gradient evenly (like ``torch.amax``).
+
+    ``dim=`` is refused with a hint: ``torch.max(x, dim)`` returns values *and* indices, and
+    unpacking a tensor of values instead would go wrong silently. Use :func:`argmax`.
+    """
+    _no_dim("max", dim)
+    return _extreme("max", x, axis, keepdims if keepdim is None else keepdim)
+
+
+def min(  # noqa: A001
+    x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None
+) -> Tensor:
+    """Minimum over ``axis``; tied minima share the gradient evenly (like ``torch.amin``).
+    ``dim=`` is refused as in :func:`max`; use :func:`argmin` for the indices."""
+    _no_dim("min", dim)
+    return _extreme("min", x, axis, keepdims if keepdim is None else keepdim)
+
+
+def _arg_extreme(op: str, x: Any, axis: Any, keepdims: bool, dim: Any, keepdim: Any) -> Tensor:
+    axis, keepdims = torch_names(op, axis, keepdims, dim, keepdim)
+    x = operand(x)
+    data = x.data
+    if axis is None:
+        if data.size == 0:
+            raise ValueError(
+                f"{op}: cannot take the {op} of an empty tensor (shape {x.shape}). Pass an "
+                "axis of nonzero length, or check the input."
+            )
+        flat = data.reshape(-1)
+        index = flat.argmax() if op == "argmax" else flat.argmin()
+        out = index.reshape((1,) * data.ndim) if keepdims else index.reshape(())
+    else:
+        ax = normalize_axis(op, axis, x.ndim)
+        if x.ndim == 0:
+            return wrap(backend.get_array_module(data).zeros((), "int64"))
+        if data.shape[ax] == 0:
+            raise ValueError(
+                f"{op}: cannot reduce over axis {ax} of size 0 (tensor shape {x.shape})."
+            )
+        out = (
+            data.argmax(axis=ax, keepdims=keepdims)
+            if op == "argmax"
+            else data.argmin(axis=ax, keepdims=keepdims)
+        )
+    return wrap(out.astype("int64", copy=False))
+
+
+def argmax(
+    x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None
+) -> Tensor:
+    """Index of the maximum along ``axis`` (``dim``); of the flattened tensor when None.
+
+    An int64 tensor with no gradient, as ``torch.argmax``; ties give the first index.
+
+    >>> import sinapsi as sn
+    >>> sn.argmax(sn.tensor([[1.0, 3.0], [4.0, 0.0]]), dim=1)
+    Tensor([1, 0], dtype=int64)
+    """
+    return _arg_extreme("argmax", x, axis, keepdims, dim, keepdim)
+
+
+def argmin(
+    x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None
+) -> Tensor:
+    """Index of the minimum along ``axis`` (``dim``), as ``torch.argmin``; see :func:`argmax`."""
+    return _arg_extreme("argmin", x, axis, keepdims, dim, keepdim)
 
 
 def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
@@ -127,8 +206,12 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
     return sum(d * d, axes, keepdims) * (1.0 / (n - ddof))
 
 
-def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """``log(sum(exp(x)))`` over ``axis``, shifted by the maximum so it never overflows."""
+def logsumexp(
+    x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None
+) -> Tensor:
+    """``log(sum(exp(x)))`` over ``axis`` (``dim``), shifted by the maximum so it never
+    overflows; ``-inf`` over a zero-length axis, as PyTorch."""
+    axis, keepdims = torch_names("logsumexp", axis, keepdims, dim, keepdim)
     x = operand(x)
     xp = backend.get_array_module(x.data)
     axes = normalize_axes("logsumexp", axis, x.ndim)

@@ -67,7 +67,7 @@ def expand_dims(x: Any, axis: int) -> Tensor:
     """Insert a size-1 axis at ``axis`` (``torch.unsqueeze``)."""
     x = operand(x)
     shape = list(x.shape)
-    shape.insert(axis % (x.ndim + 1), 1)
+    shape.insert(normalize_axis("expand_dims", axis, x.ndim + 1), 1)
     return reshape(x, tuple(shape))
 
 
