@@ -357,3 +357,13 @@ def test_class_names_name_the_legend_and_the_colour_bar():
     assert "P(inner)" in fig.axes[1].get_ylabel()
     with pytest.raises(ValueError, match=r"class_names has 3 names but the model has 2 classes"):
         plot_decision_boundary(_sign_model(), x, positive, class_names=["a", "b", "c"])
+
+
+def test_a_model_that_outputs_nan_is_refused():
+    model = _sign_model()
+    model[0].weight.data[0, 1] = np.nan
+    x, positive = _sign_data()
+    with pytest.raises(
+        ValueError, match=r"the model outputs NaN or inf at .* of the plane.*diverged"
+    ):
+        plot_decision_boundary(model, x, positive, resolution=10)

@@ -357,3 +357,17 @@ def test_weights_image_max_units_and_errors():
         plot_weights_image(nn.Sequential(nn.ReLU()), (8, 8))
     with pytest.raises(ValueError, match=r"image_shape must be \(height, width\).*Received"):
         plot_weights_image(model, 64)
+
+
+def test_confusion_matrix_nan_labels_and_minus_one_plus_one_names():
+    with pytest.raises(ValueError, match=r"y_true holds 1 NaN or inf label.*position 1"):
+        plot_confusion_matrix([0.0, np.nan], [0.0, 1.0])
+    # labels -1/+1 with two names: the names follow the sorted labels, as scikit-learn's classes_
+    fig = plot_confusion_matrix([-1, 1, 1], [1, 1, -1], class_names=["neg", "pos"])
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["neg", "pos"]
+    assert "accuracy 33.3% (1 of 3)" in ax.get_title()
+    with pytest.raises(
+        ValueError, match=r"class_names has 2 names but the labels go from -1 to 1 \(\[-1, 0, 1\]\)"
+    ):
+        plot_confusion_matrix([-1, 0, 1], [0, 0, 0], class_names=["a", "b"])

@@ -285,3 +285,12 @@ def test_truncated_layers_are_said_in_the_caption():
     fig = plot_network(mlp(1000, 3, 1))
     assert "first and last" in fig.texts[-1].get_text() and "1000" in fig.texts[-1].get_text()
     assert "first and last" not in plot_network(mlp(3, 3, 1)).texts[-1].get_text()
+
+
+def test_non_finite_weights_are_refused_with_the_layer_named():
+    model = mlp(2, 3, 1)
+    model[2].weight.data[0, 1] = np.nan
+    with pytest.raises(
+        ValueError, match=r"layer 2 \(Linear 3 -> 1\) holds 1 non-finite weight.*diverged"
+    ):
+        plot_network(model)

@@ -278,6 +278,13 @@ def draw_boundary(
     ys = np.linspace(plane[2], plane[3], resolution)
     grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
     probs, kind = class_probabilities(model, grid)
+    bad = int((~np.isfinite(probs).all(axis=1)).sum())
+    if bad:
+        raise ValueError(
+            f"{owner}: the model outputs NaN or inf at {bad} of the plane's {len(grid)} grid "
+            "points: its weights are not finite, or too large (the training diverged). Lower "
+            "the learning rate or clip the gradients (fit(..., clip_grad_norm=1.0))."
+        )
     colors = class_colors(len(names))
     extent = (plane[0], plane[1], plane[2], plane[3])
     if probs.shape[1] == 2:
@@ -477,22 +484,28 @@ def plot_decision_boundary(
             f"{owner}: resolution must be an integer >= 10 (grid points per axis; 200 is "
             f"smooth, 50 is quick). Received: resolution={resolution!r}"
         )
+    created = ax is None
     if ax is None:
         fig = pyplot().figure(figsize=(6.4, 6.4), layout="constrained")
         ax = fig.add_subplot()
     else:
         fig = ax.figure
-    result = draw_boundary(
-        ax,
-        model,
-        x,
-        y,
-        x_test,
-        y_test,
-        classes=classes,
-        class_names=class_names,
-        resolution=resolution,
-        owner=owner,
-    )
+    try:
+        result = draw_boundary(
+            ax,
+            model,
+            x,
+            y,
+            x_test,
+            y_test,
+            classes=classes,
+            class_names=class_names,
+            resolution=resolution,
+            owner=owner,
+        )
+    except Exception:
+        if created:
+            pyplot().close(fig)
+        raise
     ax.set_title(f"Decision boundary\n{accuracy_title(result)}", fontsize=10)
     return fig

@@ -43,8 +43,15 @@ def _labels(name: str, values: Any) -> np.ndarray:
             f"plot_confusion_matrix: {name} must be one label per sample, shape (n,), or class "
             f"scores of shape (n, n_classes); got shape {arr.shape}."
         )
-    if arr.dtype.kind == "f" and arr.size and np.all(np.isfinite(arr)):
-        if np.all(arr == np.round(arr)):
+    if arr.dtype.kind == "f":
+        bad = np.flatnonzero(~np.isfinite(arr))
+        if bad.size:
+            raise ValueError(
+                f"plot_confusion_matrix: {name} holds {bad.size} NaN or inf label"
+                f"{'s' * (bad.size > 1)}, first at position {bad[0]}; a label must name a "
+                "class. Drop those samples (or check the model's outputs for NaN)."
+            )
+        if arr.size and np.all(arr == np.round(arr)):
             arr = arr.astype(np.int64)  # 0., 1., 2. from a float array are class labels
     return arr
 
@@ -56,13 +63,17 @@ def _classes(y_true: np.ndarray, y_pred: np.ndarray, class_names: Any) -> tuple[
         return list(seen), [str(c) for c in seen]
     names = [str(n) for n in class_names]
     if seen.dtype.kind in "iu":
-        if seen.min() < 0 or seen.max() >= len(names):
-            raise ValueError(
-                f"plot_confusion_matrix: class_names has {len(names)} names but the labels go "
-                f"from {seen.min()} to {seen.max()}; pass one name per class "
-                f"({int(seen.max()) + 1} names for labels 0..{seen.max()})."
-            )
-        return list(range(len(names))), names
+        if seen.min() >= 0 and seen.max() < len(names):
+            return list(range(len(names))), names  # label k is class_names[k]
+        if len(seen) == len(names):  # e.g. -1/+1: the names follow the sorted labels
+            return list(seen), names
+        shown = ", ".join(str(v) for v in seen[:10]) + (", ..." if len(seen) > 10 else "")
+        raise ValueError(
+            f"plot_confusion_matrix: class_names has {len(names)} names but the labels go "
+            f"from {seen.min()} to {seen.max()} ([{shown}]); pass one name per class: "
+            f"{int(seen.max()) + 1} names for labels 0..{seen.max()}, or one per distinct "
+            f"label ({len(seen)}) in sorted order."
+        )
     missing = [str(c) for c in seen if str(c) not in names]
     if missing:
         raise ValueError(
@@ -89,7 +100,9 @@ def plot_confusion_matrix(
         y_pred: predicted labels, shape (n,), e.g. from :func:`sinapsi.predict_classes`; class
             scores of shape (n, n_classes) are turned into labels by argmax.
         class_names: display names; with integer labels, ``class_names[k]`` names label k
-            (and every class gets a row, even one that never occurs).
+            (and every class gets a row, even one that never occurs); labels outside
+            0..len-1 (such as -1/+1) are named in sorted order, as scikit-learn's
+            ``classes_``.
         normalize: show row fractions instead of counts.
 
     Returns:

@@ -72,6 +72,7 @@ def draw_network(
     from matplotlib.lines import Line2D
     from matplotlib.patches import Circle, Rectangle
 
+    check_finite(model, stages)
     layout = _layout(stages, max_nodes)
     # The extents depend on the labels' height in points, which depends on the scale: iterate.
     pt = 36.0
@@ -228,6 +229,23 @@ def draw_network(
     return {"layout": layout, "maps": values is not None, "folded": folded}
 
 
+def check_finite(model: Any, stages: list[_Stage]) -> None:
+    """A diverged model (NaN or inf weights) has nothing to draw: say which layer and why."""
+    names = {id(m): n for n, m in model.named_modules()}
+    for stage in stages[1:]:
+        weight, bias, _ = effective_parameters(stage)
+        bad = int((~np.isfinite(weight)).sum())
+        bad += 0 if bias is None else int((~np.isfinite(bias)).sum())
+        if bad:
+            layer = stage.linear
+            raise ValueError(
+                f"plot_network: layer {names.get(id(layer), '?')} (Linear {layer.in_features} "
+                f"-> {layer.out_features}) holds {bad} non-finite weight{'s' * (bad > 1)} (NaN "
+                "or inf): the training diverged. Lower the learning rate or clip the gradients "
+                "(fit(..., clip_grad_norm=1.0)) and train again."
+            )
+
+
 def _longest(names: list[str] | None) -> int:
     return max((len(line) for n in names for line in n.split("\n")), default=0) if names else 0
 
@@ -334,6 +352,7 @@ def plot_network(
     maps = _maps_by_default(stages, max_nodes) if neuron_maps is None else bool(neuron_maps)
     plane = plane_of(x)
     names = _output_names(stages, class_names)
+    check_finite(model, stages)
 
     # Figure size from the layout: one data unit (the node spacing) is ~0.6 inch, less for
     # tall networks; below the drawing, a legend row and a caption.
