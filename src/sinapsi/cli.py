@@ -14,15 +14,18 @@
 ``sinapsi analogy vectors.txt man king woman``
     ``man : king :: woman : ?``: the words nearest to ``king - man + woman`` (queen), with scores.
 
-A run writes four files into ``<out>/<name>/``: ``model.npz`` (the model, in
+A run writes four files into ``<out>/<name>/`` (a new folder: when ``<name>`` exists, the next
+free ``<name>-2``, ``<name>-3``, ...; ``--overwrite`` replaces it instead), all at once at the
+end (a failed or interrupted run leaves nothing): ``model.npz`` (the model, in
 :func:`sinapsi.save`'s format: ``sinapsi.load`` rebuilds it; the classes and the
 standardizer's mean and scale are in its metadata, read with
 ``sinapsi.io.load_checkpoint(path).metadata``), ``history.json`` (loss and metrics per epoch),
 ``config.json`` (the configuration that ran, defaults included; ``sinapsi train`` reads it) and
 ``report.html`` (curves, network diagram, gradient flow, test metrics: one self-contained page).
 
-Exit codes: 0 done; 1 a ``[target]`` was missed or training diverged; 2 a usage error (a bad
-option, configuration or data file), told in one line on stderr.
+Exit codes: 0 done; 1 a ``[target]`` was missed (the run is saved); 2 a usage error (a bad
+option, configuration or data file, a run too big for the memory) or a run that diverged
+(nothing is saved), told in one line on stderr; 130 interrupted (Ctrl-C; nothing is saved).
 
 Adding a command: write ``_add_<name>(subparsers)``, which declares the command's arguments and
 sets ``handler=`` to a function ``(args) -> exit code``, and list it in ``_COMMANDS``. A handler
@@ -34,14 +37,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .config import ConfigError, load_config, to_jsonable, validate_config
+from .config import ConfigError, check_run_name, load_config, to_jsonable, validate_config
 from .experiment import _LOWER_IS_BETTER, RunResult, TargetMissed, build_mlp, run
 
 __all__ = ["main", "build_parser", "run", "build_mlp", "RunResult", "TargetMissed", "DEMO_CONFIG"]
@@ -105,14 +110,46 @@ def _report(result: RunResult, cfg: dict[str, Any]) -> None:
         print(f"{'saved' if i == 0 else '':<10}{str(path):<{width}}  {notes.get(path.name, '')}")
 
 
+def _out_folder(out: str) -> Path:
+    """``--out`` as a folder this process can write into, checked before anything trains."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(
+            f"--out {out!r} is a file, not a folder. Give the folder for the runs, e.g. --out runs."
+        )
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryDirectory(dir=path).cleanup()  # can we create (and remove) a folder?
+    except OSError as e:
+        raise ConfigError(
+            f"cannot write the run into --out {out!r}: {e.strerror or e}. Choose a folder you "
+            "can write to."
+        ) from None
+    return path
+
+
 def _execute(cfg: dict[str, Any], args: argparse.Namespace, origin: str) -> int:
-    """Run ``cfg``, print the report; raise TargetMissed when a target was missed."""
-    if args.name:
-        cfg = {**cfg, "name": args.name}
-    out_dir = Path(args.out) / cfg["name"]
+    """Run ``cfg``, print the report; raise TargetMissed when a target was missed.
+
+    Warnings raised while the run trains are printed after its result (one line each); when
+    the run fails, its one-line error says it all."""
+    if args.name is not None:
+        cfg = {**cfg, "name": check_run_name(args.name, "--name")}
+    out_dir = _out_folder(args.out) / cfg["name"]
     log = lambda text: print(text, flush=True)  # noqa: E731 (the plan must precede the bars)
-    result = run(cfg, out_dir, verbose=0 if args.quiet else 1, origin=origin, log=log)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run(
+            cfg,
+            out_dir,
+            verbose=0 if args.quiet else 1,
+            origin=origin,
+            log=log,
+            overwrite=args.overwrite,
+        )
     _report(result, cfg)
+    for w in {str(w.message): w for w in caught}.values():  # each message once
+        print(f"sinapsi: warning: {w.message}", file=sys.stderr)
     if result.missed:
         raise TargetMissed(
             f"run {cfg['name']!r} missed its target: {'; '.join(result.missed)}. Train longer "
@@ -177,6 +214,12 @@ def _add_run_options(p: argparse.ArgumentParser, default_seed: str, default_name
     )
     p.add_argument("--name", help=f"the run's folder name (default: {default_name})")
     p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace DIR/NAME/ if it exists (default: a new run never touches an old one: it "
+        "goes to DIR/NAME-2/, DIR/NAME-3/, ...)",
+    )
+    p.add_argument(
         "--quiet",
         action="store_true",
         help="no plan and no progress bars: only the result and the files",
@@ -191,8 +234,8 @@ def _add_demo(sub: Any) -> None:
         description="Train 64 -> 256 -> 128 -> 10 (He init, batch norm, ReLU, dropout; Adam "
         "with weight decay, cosine learning-rate schedule) on scikit-learn's 8x8 digits: a "
         "stratified 70/15/15 split, features standardized on the training set. Prints the test "
-        "accuracy and saves the run; exits with 1 below the target. The same run as a file: "
-        "examples/digits.toml.",
+        "accuracy and saves the run into a new folder (never over an older run); exits with 1 "
+        "below the target. The same run as a file: examples/digits.toml.",
     )
     p.add_argument("--epochs", type=_int_at_least(1), help=f"epochs to train (default: {epochs})")
     p.add_argument(
@@ -211,7 +254,8 @@ def _add_train(sub: Any) -> None:
         help="train what a TOML file describes (schema: examples/README.md)",
         description="Train the data set, network and optimizer that CONFIG describes (TOML, "
         "schema in examples/README.md; a run's config.json works too), test it and save the "
-        "run. Exits with 1 when a [target] is missed, 2 when the configuration is wrong.",
+        "run into a new folder (never over an older run). Exits with 1 when a [target] is "
+        "missed, 2 when the configuration or data is wrong or training diverged.",
     )
     p.add_argument("config", metavar="CONFIG.toml", help="the run's configuration file")
     p.add_argument("--epochs", type=_int_at_least(1), help="override [training] epochs")
@@ -439,15 +483,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line on ``argv`` (default: ``sys.argv[1:]``); return the exit code.
 
     A bad option exits through argparse (code 2, usage on stderr); a bad configuration or data
-    file returns 2, a missed target or diverged training 1, each with one line on stderr.
+    file, or a run that diverged, returns 2 (nothing saved); a missed target 1 (the run saved);
+    each with one line on stderr. Ctrl-C returns 130 and leaves no half-written run.
     """
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except ConfigError as e:
+    except (ConfigError, FloatingPointError) as e:
         print(f"sinapsi: error: {e}", file=sys.stderr)
         return 2
-    except (TargetMissed, FloatingPointError) as e:
+    except TargetMissed as e:
         print(f"sinapsi: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

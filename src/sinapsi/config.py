@@ -79,6 +79,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import math
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -92,7 +93,7 @@ else:  # pragma: no cover
 __all__ = [
     "ConfigError", "load_config", "validate_config", "SOURCES", "SKLEARN_SOURCES",
     "GENERATED_SOURCES", "FILE_SOURCES", "SCHEDULES", "CLASSIFICATION_LOSSES", "REGRESSION_LOSSES",
-    "to_jsonable", "optimizer_kwargs", "build_scheduler",
+    "to_jsonable", "optimizer_kwargs", "build_scheduler", "check_run_name",
 ]  # fmt: skip
 
 SKLEARN_SOURCES = ("digits", "iris", "wine", "breast_cancer", "diabetes")
@@ -294,6 +295,8 @@ class _Checker:
                     f"{where} {key} must be {_KIND_NAMES[spec.kind]}. Got {value!r} "
                     f"({_toml_type(value)}) instead."
                 )
+            if spec.kind == "float" and not math.isfinite(value):
+                raise self.fail(f"{where} {key} must be a finite number. Got {key} = {value!r}.")
             problem = spec.check(value) if spec.check else None
             if problem:
                 raise self.fail(f"{where} {key} {problem}. Got {key} = {value!r}.")
@@ -430,8 +433,58 @@ def validate_config(raw: dict[str, Any], origin: str = "<config>") -> dict[str, 
                 f"[target] {key} must be a number (the threshold). Got {value!r} "
                 f"({_toml_type(value)}) instead."
             )
+        low, high, bounds = _TARGET_BOUNDS[key]
+        if not (math.isfinite(value) and low <= value <= high):
+            raise check.fail(
+                f"[target] {key} must be a finite number {bounds}. Got {value!r}. "
+                + _TARGET_HINTS.get(key, "")
+            )
     cfg["target"] = {k: float(v) for k, v in target.items()}
+    if cfg["name"] is not None:
+        check_run_name(cfg["name"], origin)
     return cfg
+
+
+# (low, high, the bounds in words) of each [target] threshold: scores in [0, 1] (r2 can be
+# negative, never above 1), errors >= 0.
+_TARGET_BOUNDS = {
+    "accuracy": (0.0, 1.0, "in [0, 1]"),
+    "top5": (0.0, 1.0, "in [0, 1]"),
+    "r2": (-math.inf, 1.0, "<= 1"),
+    "loss": (0.0, math.inf, ">= 0"),
+    "mae": (0.0, math.inf, ">= 0"),
+    "rmse": (0.0, math.inf, ">= 0"),
+}
+_TARGET_HINTS = {
+    "accuracy": "Write a fraction, e.g. accuracy = 0.95 for 95%.",
+    "top5": "Write a fraction, e.g. top5 = 0.99 for 99%.",
+}
+_NAME_FORBIDDEN = ("/", "\\", ":")
+
+
+def check_run_name(name: str, origin: str) -> str:
+    """Return ``name`` if it can be a run's folder ``<out>/<name>/``: one path component on any
+    OS (no separator, not ``.`` or ``..``, no NUL or control character, no surrounding spaces,
+    at most 200 characters); else raise :class:`ConfigError` with ``origin`` in front.
+
+    >>> check_run_name("spiral-3", "run.toml")
+    'spiral-3'
+    """
+    bad = (
+        not isinstance(name, str)
+        or name.strip() in ("", ".", "..")
+        or name != name.strip()
+        or len(name) > 200
+        or any(c in name for c in _NAME_FORBIDDEN)
+        or any(ord(c) < 32 or ord(c) == 127 for c in name)
+    )
+    if bad:
+        raise ConfigError(
+            f"{origin}: the run name {name!r} must be a single folder name (the run is saved in "
+            "<out>/<name>/): not empty, '.' or '..', no '/', '\\' or ':', no control "
+            "characters or surrounding spaces, at most 200 characters. Use e.g. 'spiral-2'."
+        )
+    return name
 
 
 def _check_optimizer(check: _Checker, training: dict[str, Any]) -> None:
@@ -532,7 +585,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{source}: not valid JSON: {e}.") from None
     cfg = validate_config(raw, str(source))
     if cfg["name"] is None:
-        cfg["name"] = source.stem
+        cfg["name"] = check_run_name(source.stem, str(source))
     if cfg["data"]["path"] is not None:
         data_path = Path(cfg["data"]["path"]).expanduser()
         if not data_path.is_absolute():

@@ -10,6 +10,7 @@ The command line (:mod:`sinapsi.cli`) parses the arguments and prints the result
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _runs
 from .config import (
     CLASSIFICATION_LOSSES,
     GENERATED_SOURCES,
@@ -28,7 +30,7 @@ from .config import (
     to_jsonable,
 )
 
-__all__ = ["RunResult", "TargetMissed", "build_mlp", "run"]
+__all__ = ["RunResult", "TargetMissed", "Diverged", "build_mlp", "run"]
 
 _CLASSIFICATION_METRICS = ("accuracy", "acc", "top5", "top_k_accuracy")
 _LOWER_IS_BETTER = ("loss", "mae", "rmse")
@@ -36,6 +38,11 @@ _LOWER_IS_BETTER = ("loss", "mae", "rmse")
 
 class TargetMissed(RuntimeError):
     """A run finished, but a test result missed its ``[target]`` threshold."""
+
+
+class Diverged(FloatingPointError):
+    """Training blew up: a loss or weight became NaN/Inf, or the test loss ended far above the
+    untrained model's. Nothing of the run is saved."""
 
 
 @dataclass
@@ -53,6 +60,7 @@ class RunResult:
     total_seconds: float
     files: list[Path] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)
+    folder: Path | None = None
 
 
 # ------------------------------------------------------------------------------ data
@@ -143,6 +151,7 @@ def _prepare_data(cfg: dict[str, Any], origin: str, rngs: list[np.random.Generat
         )
     except ValueError as e:
         raise ConfigError(f"{origin}: [data] cannot split the {len(X)} samples: {e}") from None
+    _check_split(split, data, test is not None, len(X), origin)
     if test is not None:
         test = (test[0].reshape(len(test[0]), -1), test[1])
     out = _Data(
@@ -160,6 +169,20 @@ def _prepare_data(cfg: dict[str, Any], origin: str, rngs: list[np.random.Generat
         if out.val is not None:
             out.val = (scaler.transform(out.val[0]), out.val[1])
     return out
+
+
+def _check_split(split: Any, data: dict[str, Any], own_test: bool, n: int, origin: str) -> None:
+    """Every set the configuration asks for holds samples (a tiny CSV can leave one empty)."""
+    wanted = {"training": True, "validation": data["val_size"] > 0, "test": not own_test}
+    sizes = {"training": len(split.train[0]), "validation": len(split.val[0])}
+    sizes["test"] = len(split.test[0])
+    empty = [part for part, want in wanted.items() if want and sizes[part] == 0]
+    if empty:
+        raise ConfigError(
+            f"{origin}: [data] too few samples: the {n} samples leave the {empty[0]} set empty "
+            f"(val_size = {data['val_size']:g}, test_size = {data['test_size']:g}). Use more "
+            "data, or larger fractions (a test set needs at least one sample of each class)."
+        )
 
 
 # ------------------------------------------------------------------------------ model
@@ -306,19 +329,75 @@ def run(
     verbose: int = 1,
     origin: str = "<config>",
     log: Callable[[str], None] = print,
+    overwrite: bool = False,
 ) -> RunResult:
     """Train what a checked configuration describes, test it once, and save the run.
 
     Args:
         cfg: a configuration from :func:`sinapsi.config.load_config` or ``validate_config``.
-        out_dir: the folder for ``model.npz``, ``history.json`` and ``config.json``.
+        out_dir: the folder for ``model.npz``, ``history.json``, ``config.json`` and
+            ``report.html``. It is never overwritten: when it exists, the run goes to the first
+            free ``out_dir-2``, ``out_dir-3``, ... (``RunResult.folder`` says which).
         verbose: 1 prints the plan and a progress bar per epoch (through ``log``); 0 nothing.
         origin: the configuration's name for error messages (its file name).
+        overwrite: replace ``out_dir`` if it exists.
 
     The seed spawns four independent streams: data generation, the split, the initial weights
     and dropout, and the shuffling. Raises :class:`~sinapsi.config.ConfigError` for a
-    configuration that does not fit the data; a missed target is reported in ``missed``.
+    configuration that does not fit the data or the machine's memory, :class:`Diverged` when
+    training blows up; a missed target is reported in ``missed``. The files are written into a
+    hidden folder beside ``out_dir`` and moved into place at the end: a run that fails or is
+    interrupted leaves nothing.
     """
+    began = time.perf_counter()
+    data = cfg["data"]
+    if data["source"] in GENERATED_SOURCES:  # before generating them
+        _runs.check_memory(
+            {"data": _runs.data_bytes(data["n_samples"], 3)},
+            origin,
+            "Use a smaller [data] n_samples.",
+        )
+    final = Path(out_dir)
+    try:
+        staging = _runs.new_staging(final)
+    except OSError as e:
+        raise ConfigError(
+            f"cannot write the run into {str(final.parent)!r}: {e.strerror or e}. Choose a "
+            "folder you can write to."
+        ) from None
+    try:  # Ctrl-C included: nothing half-written stays
+        result = _train_and_save(cfg, staging, verbose, origin, log)
+        result.folder = _runs.publish(staging, final, overwrite)
+    finally:
+        _runs.discard(staging)
+    result.files = [result.folder / path.name for path in result.files]
+    result.total_seconds = time.perf_counter() - began
+    return result
+
+
+def _check_model_memory(cfg: dict[str, Any], data: _Data, n_out: int, origin: str) -> None:
+    """Refuse, before building it, a network whose weights, optimizer state and activations
+    (with the data) would not fit in this machine's memory."""
+    training = cfg["training"]
+    n_features = data.train[0].shape[1]
+    sizes = [n_features, *cfg["model"]["hidden"], n_out]
+    params, activations = _runs.model_bytes(
+        sizes, cfg["model"]["batch_norm"], training["optimizer"], training["batch_size"], 256
+    )
+    parts = {
+        "weights, gradients and optimizer state": params,
+        "activations": activations,
+        "data": _runs.data_bytes(data.n_samples, n_features + 1),
+    }
+    _runs.check_memory(
+        parts, origin, "Use fewer or smaller [model] hidden layers or a smaller batch_size."
+    )
+
+
+def _train_and_save(
+    cfg: dict[str, Any], out: Path, verbose: int, origin: str, log: Callable[[str], None]
+) -> RunResult:
+    """The run itself: data, model, training, test, and the files written into ``out``."""
     from . import __version__, evaluate, fit
     from .io import atomic_write, save
     from .optim import get as get_optimizer
@@ -340,6 +419,7 @@ def run(
         )
 
     n_out = len(data.classes) if data.classes is not None else data.train[1].shape[1]
+    _check_model_memory(cfg, data, n_out, origin)
     layer_keys = ("hidden", "activation", "init", "batch_norm", "dropout")
     architecture = {"in_features": n_features, "out_features": n_out}
     architecture.update({k: model_cfg[k] for k in layer_keys})
@@ -352,31 +432,41 @@ def run(
     callbacks = []
     if training["early_stopping"] is not None:
         callbacks.append(EarlyStopping(**training["early_stopping"]))
-    start = time.perf_counter()
-    history = fit(
-        model,
-        *data.train,
-        loss=training["loss"],
-        optimizer=optimizer,
-        epochs=training["epochs"],
-        batch_size=training["batch_size"],
-        validation_data=data.val,
-        metrics=training["metrics"],
-        clip_grad_norm=training["clip_grad_norm"],
-        lr_scheduler=build_scheduler(training["lr_schedule"], optimizer, training["epochs"]),
-        seed=rngs[3],
-        callbacks=callbacks,
-        verbose=verbose,
-    )
-    seconds = time.perf_counter() - start
     measured = sorted(set(training["metrics"]) | (set(cfg["target"]) - {"loss"}))
-    test = evaluate(model, *data.test, loss=training["loss"], metrics=measured)
+    start = time.perf_counter()
+    # NumPy's overflow warnings are not shown: a loss or weight gone NaN/Inf stops fit, and a
+    # loss that exploded while staying finite is caught below; either is one Diverged error.
+    with np.errstate(all="ignore"):
+        untrained = evaluate(model, *data.test, loss=training["loss"])["loss"]
+        try:
+            history = fit(
+                model,
+                *data.train,
+                loss=training["loss"],
+                optimizer=optimizer,
+                epochs=training["epochs"],
+                batch_size=training["batch_size"],
+                validation_data=data.val,
+                metrics=training["metrics"],
+                clip_grad_norm=training["clip_grad_norm"],
+                lr_scheduler=build_scheduler(
+                    training["lr_schedule"], optimizer, training["epochs"]
+                ),
+                seed=rngs[3],
+                callbacks=callbacks,
+                verbose=verbose,
+            )
+        except FloatingPointError as e:
+            reason = str(e).removeprefix("fit: ")
+            raise Diverged(f"run {cfg['name']!r} diverged: {reason} Nothing was saved.") from None
+        seconds = time.perf_counter() - start
+        test = evaluate(model, *data.test, loss=training["loss"], metrics=measured)
+    _check_diverged(cfg, untrained, test)
     if training["early_stopping"] is not None:
         monitor = training["early_stopping"]["monitor"]
     else:
         monitor = "val_loss" if data.val is not None else "loss"
 
-    out = Path(out_dir)
     scaler = data.standardizer
     metadata = {
         "kind": "sinapsi.cli.mlp",  # a label in saved files: kept when this code left cli.py
@@ -411,6 +501,21 @@ def run(
         total_seconds=time.perf_counter() - began,
         files=files,
         missed=_missed(test, cfg["target"]),
+    )
+
+
+def _check_diverged(cfg: dict[str, Any], untrained: float, test: dict[str, float]) -> None:
+    """A test loss that is not finite, or ten times the untrained model's, is a diverged run
+    (a learning rate far too high, e.g. lr = 1e9, leaves a finite loss of 1e26)."""
+    loss = test["loss"]
+    if math.isfinite(loss) and not (math.isfinite(untrained) and loss > 10 * untrained):
+        return
+    lr = cfg["training"]["lr"]
+    raise Diverged(
+        f"run {cfg['name']!r} diverged: the test loss is {loss:.4g} after training, against "
+        f"{untrained:.4g} before it. Usual causes: a learning rate too high (lr = "
+        f"{'the default' if lr is None else f'{lr:g}'}: try 10x lower), or exploding gradients "
+        "(set clip_grad_norm = 1.0). Nothing was saved."
     )
 
 

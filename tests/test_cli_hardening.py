@@ -1,0 +1,231 @@
+"""The command line against hostile input (issue 14): every mistake is one line on stderr with
+exit 2, and nothing is written half-way; runs stay inside --out and never overwrite each other."""
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sinapsi.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+QUICK = "[model]\nhidden = [4]\n[training]\nepochs = 1\n"
+
+
+def _one_line_error(err: str) -> str:
+    assert "Traceback" not in err
+    assert re.fullmatch(r"sinapsi: error: [^\n]+\n", err), err
+    return err
+
+
+def _train(tmp_path, capsys, text, *args, name="run.toml"):
+    """Run `sinapsi train` on a config holding ``text``; return (code, out, err)."""
+    config = tmp_path / name
+    config.write_text(text)
+    code = main(["train", str(config), "--out", str(tmp_path / "runs"), "--quiet", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _fails(tmp_path, capsys, text, message, *args):
+    code, out, err = _train(tmp_path, capsys, text, *args)
+    assert code == 2, (out, err)
+    assert re.search(message, _one_line_error(err)), err
+    runs = tmp_path / "runs"
+    assert not runs.exists() or not any(runs.iterdir()), list(runs.iterdir())  # nothing written
+
+
+def _files(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+# ---------------------------------------------------------------------------- 14.8 run names
+@pytest.mark.parametrize(
+    "name",
+    ["../../pwned_run", "{tmp}/pwned_abs", "", ".", "..", "a/b", "a\\\\b", "nul\\u0000byte", " "],
+)
+def test_run_names_are_single_path_components(tmp_path, capsys, name):
+    name = name.replace("{tmp}", tmp_path.as_posix())
+    text = f'name = "{name}"\n[data]\nsource = "iris"\n' + QUICK
+    _fails(tmp_path, capsys, text, r"run\.toml: the run name .* must be a single folder name")
+    assert not (tmp_path.parent / "pwned_run").exists() and not (tmp_path / "pwned_abs").exists()
+
+
+@pytest.mark.parametrize("name", ["../escape", "/abs", "", "..", "a\x00b"])
+def test_the_name_option_is_checked_the_same_way(tmp_path, capsys, name):
+    _fails(
+        tmp_path,
+        capsys,
+        '[data]\nsource = "iris"\n' + QUICK,
+        r"--name: the run name .* must be a single folder name",
+        "--name",
+        name,
+    )
+    assert not (tmp_path / "escape").exists()
+
+
+# ---------------------------------------------------------------------------- 14.10 targets
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        ("accuracy = nan", r"\[target\] accuracy must be a finite number in \[0, 1\]\. Got nan"),
+        ("accuracy = 1.5", r"\[target\] accuracy must be a finite number in \[0, 1\]\. Got 1\.5"),
+        ("top5 = -0.1", r"\[target\] top5 must be a finite number in \[0, 1\]"),
+        ("r2 = 2.0", r"\[target\] r2 must be a finite number <= 1"),
+        ("loss = -1", r"\[target\] loss must be a finite number >= 0\. Got -1"),
+        ("mae = inf", r"\[target\] mae must be a finite number >= 0\. Got inf"),
+        ("rmse = nan", r"\[target\] rmse must be a finite number >= 0"),
+    ],
+)
+def test_targets_out_of_bounds_are_refused(tmp_path, capsys, target, message):
+    _fails(tmp_path, capsys, f'[data]\nsource = "iris"\n{QUICK}[target]\n{target}\n', message)
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("[training]\nlr", "inf"),
+        ("[training]\nweight_decay", "inf"),
+        ("[training]\nclip_grad_norm", "inf"),
+        ("[training]\nlr", "nan"),
+        ("[training.early_stopping]\nmin_delta", "nan"),
+        ("[training.lr_schedule]\nname = 'cosine'\neta_min", "nan"),
+        ("[training.lr_schedule]\nname = 'exponential'\ngamma", "inf"),
+    ],
+)
+def test_non_finite_numbers_are_refused(tmp_path, capsys, key, value):
+    text = f'[data]\nsource = "iris"\n[model]\nhidden = [4]\n{key} = {value}\n'
+    _fails(tmp_path, capsys, text, rf"must be a finite number\. Got \w+ = {value}\.")
+
+
+# ---------------------------------------------------------------------------- 14.10 CSV data
+def _csv(tmp_path, rows, header="a,b,y"):
+    path = tmp_path / "data.csv"
+    path.write_text("\n".join(([header] if header else []) + rows) + "\n")
+    return '[data]\nsource = "csv"\npath = "data.csv"\n' + QUICK
+
+
+def _rows(n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    return [f"{a:.3f},{b:.3f},{i % 2}" for i, (a, b) in enumerate(rng.normal(size=(n, 2)))]
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "-inf", "NaN"])
+def test_a_csv_with_nan_or_inf_names_the_file_row_and_column(tmp_path, capsys, bad):
+    rows = _rows()
+    rows[20] = f"1.0,{bad},1"
+    text = _csv(tmp_path, rows)
+    message = rf"data\.csv': feature value '{bad}' at row 22, column 'b' \(index 1\) is not a"
+    _fails(tmp_path, capsys, text, message)
+
+
+def test_a_csv_with_a_nan_target_names_its_row(tmp_path, capsys):
+    rows = [f"{i}.5,{i},{i * 0.5}" for i in range(40)]
+    rows[5] = "1,2,nan"
+    text = _csv(tmp_path, rows)
+    message = r"data\.csv': target value 'nan' at row 7, column 'y' \(index 2\) is not a finite"
+    _fails(tmp_path, capsys, text, message)
+
+
+@pytest.mark.parametrize("n_rows", [1, 2, 3, 5])
+def test_a_csv_too_small_to_split_is_refused_up_front(tmp_path, capsys, n_rows):
+    text = _csv(tmp_path, _rows(n_rows))
+    _fails(tmp_path, capsys, text, r"too few|single class")
+
+
+# ---------------------------------------------------------------------------- 14.10 --out
+def test_out_that_is_a_file_is_refused_before_training(tmp_path, capsys):
+    (tmp_path / "runs").write_text("not a folder")
+    code, out, err = _train(tmp_path, capsys, '[data]\nsource = "iris"\n' + QUICK)
+    assert code == 2 and "Epoch" not in out
+    assert re.search(r"--out '.*runs' is a file, not a folder", _one_line_error(err))
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs POSIX permissions")
+def test_out_not_writable_is_refused_before_training(tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        config = tmp_path / "run.toml"
+        config.write_text('[data]\nsource = "iris"\n' + QUICK)
+        code = main(["train", str(config), "--out", str(locked / "runs"), "--quiet"])
+        out, err = capsys.readouterr()
+    finally:
+        locked.chmod(0o700)
+    assert code == 2 and "result" not in out
+    assert re.search(r"cannot write the run into --out '.*runs'", _one_line_error(err))
+
+
+# ---------------------------------------------------------------------------- 14.10 memory
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[data]\nsource = "iris"\n[model]\nhidden = [100000, 100000]\n',
+        '[data]\nsource = "iris"\n[model]\nhidden = [10000000000000000000000]\n',
+        '[data]\nsource = "spiral"\nn_samples = 100000000000\n',
+    ],
+    ids=["hidden 1e5 x 1e5", "hidden 1e22", "n_samples 1e11"],
+)
+def test_sizes_beyond_memory_are_refused_before_allocating(tmp_path, capsys, text):
+    message = r"needs about [\d.,]+ [KMGTPE]?i?B of memory .*, more than the [\d.,]+ \w+ this"
+    _fails(tmp_path, capsys, text, message)
+
+
+# ---------------------------------------------------------------------------- 14.3 divergence
+def test_a_diverging_run_is_an_error_and_saves_nothing(tmp_path, capsys):
+    text = (
+        '[data]\nsource = "iris"\n[model]\nhidden = [16]\n'
+        '[training]\nepochs = 3\nlr = 1e9\noptimizer = "adam"\n'
+    )
+    _fails(tmp_path, capsys, text, r"run 'run' diverged: .*lr")
+
+
+def test_a_nan_loss_is_an_error_and_saves_nothing(tmp_path, capsys):
+    text = (
+        '[data]\nsource = "iris"\n[model]\nhidden = [16]\n'
+        '[training]\nepochs = 3\nlr = 1e9\noptimizer = "sgd"\n'
+    )
+    _fails(tmp_path, capsys, text, r"run 'run' diverged: .*loss became nan")
+
+
+# ---------------------------------------------------------------------------- 14.17 no overwrite
+def test_a_second_run_of_the_same_name_gets_its_own_folder(tmp_path, capsys):
+    text = '[data]\nsource = "iris"\n' + QUICK
+    assert _train(tmp_path, capsys, text)[0] == 0
+    first = (tmp_path / "runs" / "run" / "model.npz").read_bytes()
+    code, out, _ = _train(tmp_path, capsys, text, "--seed", "5")
+    assert code == 0
+    assert (tmp_path / "runs" / "run" / "model.npz").read_bytes() == first  # untouched
+    assert f"saved     {tmp_path / 'runs' / 'run-2' / 'model.npz'}" in out
+    assert _train(tmp_path, capsys, text)[0] == 0
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["run", "run-2", "run-3"]
+
+
+def test_overwrite_replaces_the_run_folder(tmp_path, capsys):
+    text = '[data]\nsource = "iris"\n' + QUICK
+    assert _train(tmp_path, capsys, text)[0] == 0
+    (tmp_path / "runs" / "run" / "stale.txt").write_text("old")
+    assert _train(tmp_path, capsys, text, "--overwrite")[0] == 0
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["run"]
+    assert _files(tmp_path / "runs" / "run") == {
+        "model.npz",
+        "history.json",
+        "config.json",
+        "report.html",
+    }
+
+
+def test_interrupted_run_leaves_nothing(tmp_path, capsys, monkeypatch):
+    import sinapsi.experiment as experiment
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(experiment, "_write_report", interrupt)
+    code, out, err = _train(tmp_path, capsys, '[data]\nsource = "iris"\n' + QUICK)
+    assert code == 130 and err == "sinapsi: interrupted\n"
+    runs = tmp_path / "runs"
+    assert not runs.exists() or list(runs.iterdir()) == []
