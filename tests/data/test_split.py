@@ -167,6 +167,8 @@ def test_standardizer_errors():
         Standardizer().fit(np.array([[1.0], [np.nan]]))
     with pytest.raises(ValueError, match=r"X has 0 samples"):
         Standardizer().fit(np.zeros((0, 3)))
+    with pytest.raises(ValueError, match=r"Standardizer.fit: X has 0 features \(shape \(5, 0\)\)"):
+        Standardizer().fit(np.zeros((5, 0)))  # fitted 'nothing' silently before
     with pytest.raises(TypeError, match=r"X must hold numbers; got dtype <U1"):
         Standardizer().fit(np.array([["a"]]))
 

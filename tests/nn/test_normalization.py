@@ -235,6 +235,8 @@ def test_normalization_errors():
         layer(np.zeros((2, 5)))
     with pytest.raises(ValueError, match=r"adapt: x has 0 samples"):
         nn.Normalization().adapt(np.zeros((0, 3)))
+    with pytest.raises(ValueError, match=r"adapt: x has 0 features \(shape \(5, 0\)\)"):
+        nn.Normalization().adapt(np.zeros((5, 0)))
     with pytest.raises(ValueError, match=r"adapt: x has 5 features, but the layer was built "
                        r"for 3"):  # fmt: skip
         nn.Normalization(3).adapt(np.zeros((4, 5)))

@@ -152,7 +152,8 @@ def _standardization_statistics(
 
     ``scale`` is the population standard deviation (``ddof=0``, as scikit-learn's
     StandardScaler); a constant column gets scale 1, so it maps to 0 instead of dividing by zero.
-    Refuses 0 samples and NaN or infinite values; ``name`` and ``owner`` appear in the errors.
+    Refuses 0 samples, 0 features and NaN or infinite values; ``name`` and ``owner`` appear in
+    the errors.
 
     >>> mean, scale = _standardization_statistics(np.array([[1, 5], [3, 5]]))
     >>> mean.tolist(), scale.tolist()
@@ -160,6 +161,10 @@ def _standardization_statistics(
     """
     if len(X) == 0:
         raise ValueError(f"{owner}: {name} has 0 samples (shape {X.shape}); pass the training set.")
+    if X.shape[1] == 0:
+        raise ValueError(
+            f"{owner}: {name} has 0 features (shape {X.shape}); pass the training set's columns."
+        )
     _check_finite(X, name, owner)
     mean = X.mean(axis=0, dtype=np.float64)
     std = X.std(axis=0, dtype=np.float64)

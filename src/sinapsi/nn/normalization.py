@@ -5,6 +5,7 @@ data."""
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -232,7 +233,7 @@ class Normalization(Module):
                 f"for {self.num_features} (shape {data.shape}). Pass the training set with the "
                 "columns the model takes."
             )
-        data = data.reshape(-1, data.shape[-1])
+        data = data.reshape(math.prod(data.shape[:-1]), data.shape[-1])  # not -1: 0 features
         self._set_statistics(*_standardization_statistics(data, "x", "Normalization.adapt"))
         return self
 
