@@ -116,14 +116,26 @@ def test_a_long_file_name_that_open_accepts_can_be_saved(tmp_path):
 @pytest.mark.parametrize(
     "make, error, match",
     [
-        (lambda d: (d / "afile").write_text("x") and d / "afile" / "x.npz", NotADirectoryError,
-         r"Cannot save to '.*afile/x.npz': '.*afile' is a file, not a folder"),
-        (lambda d: (d / "afile").write_text("x") and d / "afile" / "sub" / "x.npz",
-         NotADirectoryError, r"Cannot save to .*: '.*afile' is a file, not a folder"),
-        (lambda d: (d / "adir").mkdir() or d / "adir", IsADirectoryError,
-         r"Cannot save to '.*adir': it is a folder. Give a file name"),
-        (lambda d: str(d / "models") + os.sep, IsADirectoryError,
-         r"Cannot save to '.*models/': the path ends with '/', so it names a folder"),
+        (
+            lambda d: (d / "afile").write_text("x") and d / "afile" / "x.npz",
+            NotADirectoryError,
+            r"Cannot save to '.*afile/x.npz': '.*afile' is a file, not a folder",
+        ),
+        (
+            lambda d: (d / "afile").write_text("x") and d / "afile" / "sub" / "x.npz",
+            NotADirectoryError,
+            r"Cannot save to .*: '.*afile' is a file, not a folder",
+        ),
+        (
+            lambda d: (d / "adir").mkdir() or d / "adir",
+            IsADirectoryError,
+            r"Cannot save to '.*adir': it is a folder. Give a file name",
+        ),
+        (
+            lambda d: str(d / "models") + os.sep,
+            IsADirectoryError,
+            r"Cannot save to '.*models/': the path ends with '/', so it names a folder",
+        ),
         (lambda d: str(d / "x\0.npz"), ValueError, r"Cannot save to .*: the path contains a NUL"),
         (lambda d: "", ValueError, r"Cannot save to '': the path is empty. Give a file name"),
         (lambda d: 5, TypeError, r"Cannot save to 5: the path must be a str or a pathlib.Path"),
@@ -145,6 +157,9 @@ def test_an_unwritable_folder_gives_a_one_line_error(tmp_path, monkeypatch):
         raise PermissionError(13, "Permission denied", str(tmp_path))
 
     monkeypatch.setattr(tempfile, "mkstemp", refuse)
-    with pytest.raises(PermissionError, match=r"Cannot save to '.*m.npz': no permission to "
-                       r"write in the folder '.*'. Choose a folder you can write"):
+    with pytest.raises(
+        PermissionError,
+        match=r"Cannot save to '.*m.npz': no permission to "
+        r"write in the folder '.*'. Choose a folder you can write",
+    ):
         io.save_arrays(tmp_path / "m.npz", {"a": np.ones(2)})

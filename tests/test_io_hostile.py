@@ -54,8 +54,10 @@ MiB = 2**20
 
 
 def test_a_header_declaring_a_billion_elements_is_refused_without_allocating(tmp_path):
-    path = write_zip(tmp_path / "f.npz", [
-        (META, meta()), ("w.npy", npy(descr="<f4", shape=(50_000, 20_000), data=b"\0" * 16))])
+    path = write_zip(
+        tmp_path / "f.npz",
+        [(META, meta()), ("w.npy", npy(descr="<f4", shape=(50_000, 20_000), data=b"\0" * 16))],
+    )
     peak = peak_while_refusing(
         lambda: io.load_arrays(path),
         r"Cannot load .*f.npz.*: the array 'w' declares shape \(50000, 20000\) float32 "
@@ -84,14 +86,19 @@ def test_a_zip_bomb_is_refused_before_it_expands(tmp_path):
 @pytest.mark.parametrize(
     "member, match",
     [
-        (npy(descr="<f4", shape=(3,), data=b"\0" * 20), r"declares shape \(3,\) float32 \(12 "
-         r"bytes\), but the file holds 20 bytes"),
+        (
+            npy(descr="<f4", shape=(3,), data=b"\0" * 20),
+            r"declares shape \(3,\) float32 \(12 "
+            r"bytes\), but the file holds 20 bytes",
+        ),
         (b"\x93NUMPY\x01\x00\xff\xff" + b" " * 40, r"the array 'w' has a malformed .npy header"),
         (b"\x93NUMPY\x02\x00\xff\xff\xff\x7f" + b" " * 40, r"the array 'w' has a malformed"),
         (b"\x93NUMPY\x03\x00\x10\x00\x00\x00{}" + b" " * 14, r"'w' has a malformed .npy header"),
         (b"not numpy at all", r"the array 'w' has a malformed .npy header"),
-        (npy(descr=[("a", "<f4"), ("b", "<i4")], shape=(1,), data=bytes(8)),
-         r"'w' has dtype .* which sinapsi does not store \(structured"),
+        (
+            npy(descr=[("a", "<f4"), ("b", "<i4")], shape=(1,), data=bytes(8)),
+            r"'w' has dtype .* which sinapsi does not store \(structured",
+        ),
         (npy(descr="|O", shape=(1,), data=b"x"), r"needs pickle to load, which sinapsi never"),
         (npy(descr="<f4", shape=(-3,), data=b""), r"the array 'w' has a malformed .npy header"),
     ],

@@ -21,17 +21,12 @@ True
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import io as pyio
 import json
 import math
 import os
-import re
-import socket
 import stat
 import tempfile
-import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,7 +35,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from . import backend
+from . import _atomic, backend
+from ._filechecks import Refused as _Refused
 
 __all__ = [
     "atomic_write", "save_arrays", "load_arrays", "save", "load", "load_checkpoint", "Checkpoint",
@@ -52,7 +48,7 @@ FORMAT_VERSION = 1
 _META_KEY = "__sinapsi_metadata__"
 
 
-STALE_TEMP_SECONDS = 600.0
+STALE_TEMP_SECONDS = _atomic.STALE_TEMP_SECONDS
 """A temp file of a save that nothing has written to for this long is stale (see atomic_write)."""
 
 
@@ -70,22 +66,19 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
     another machine, or a file of an older sinapsi). A temp whose writer still runs here is never
     removed, so two processes saving the same file do not break each other's save.
     """
-    shown, real = _writable_target(path)
+    shown, real = _atomic.writable_target(path)
     folder = real.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _remove_stale_temps(folder, _temp_base(real.name))
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{_temp_base(real.name)}.{_host_tag()}-{os.getpid()}.", suffix=".tmp",
-            dir=folder,
-        )
+        _atomic.remove_stale_temps(folder, real)
+        fd, tmp = tempfile.mkstemp(prefix=_atomic.temp_prefix(real), suffix=".tmp", dir=folder)
     except OSError as e:
-        raise _save_error(shown, e, folder) from e
+        raise _atomic.save_error(shown, e, folder) from e
     try:
         try:  # mkstemp creates the file private (0600); keep the old file's mode, or open()'s
             mode = stat.S_IMODE(os.stat(real).st_mode)
         except OSError:
-            mode = 0o666 & ~_umask()
+            mode = 0o666 & ~_atomic.umask()
         os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -95,150 +88,10 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
     except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(e, OSError):
-            raise _save_error(shown, e, folder) from e
+            raise _atomic.save_error(shown, e, folder) from e
         raise
-    _fsync_folder(folder)
+    _atomic.fsync_folder(folder)
     return Path(path)
-
-
-def _writable_target(path: str | os.PathLike[str]) -> tuple[str, Path]:
-    """``(path as shown in errors, the real file to replace)``; refuses unwritable paths."""
-    if not isinstance(path, (str, bytes, os.PathLike)):
-        raise TypeError(
-            f"Cannot save to {path!r}: the path must be a str or a pathlib.Path; got "
-            f"{type(path).__name__}."
-        )
-    text = os.fsdecode(os.fspath(path))
-    shown = f"Cannot save to {text!r}"
-    if not text:
-        raise ValueError(f"{shown}: the path is empty. Give a file name, e.g. 'model.npz'.")
-    if "\0" in text:
-        raise ValueError(f"{shown}: the path contains a NUL byte ('\\x00'). Remove it.")
-    if text.endswith(("/", os.sep)):
-        raise IsADirectoryError(
-            f"{shown}: the path ends with '/', so it names a folder. Give a file name inside "
-            f"it, e.g. {os.path.join(text, 'model.npz')!r}."
-        )
-    if os.path.isdir(text):
-        raise IsADirectoryError(
-            f"{shown}: it is a folder. Give a file name inside it, e.g. "
-            f"{os.path.join(text, 'model.npz')!r}."
-        )
-    for parent in Path(text).parents:
-        if os.path.exists(parent):
-            if not os.path.isdir(parent):
-                raise NotADirectoryError(
-                    f"{shown}: {str(parent)!r} is a file, not a folder. Save in a folder "
-                    "(or remove or rename that file)."
-                )
-            break
-    return shown, Path(os.path.realpath(text))
-
-
-def _save_error(shown: str, error: OSError, folder: Path) -> OSError:
-    """``error`` as a one-line message of the same class (and errno)."""
-    if isinstance(error, PermissionError):
-        message = (
-            f"{shown}: no permission to write in the folder {str(folder)!r}. Choose a folder "
-            "you can write to, or change its permissions."
-        )
-    else:
-        reason = error.strerror or str(error)
-        message = f"{shown}: {reason}. The file was not changed."
-    try:
-        result = type(error)(message)
-    except TypeError:
-        result = OSError(message)
-    result.errno = error.errno
-    return result
-
-
-def _temp_base(name: str) -> str:
-    """The part of a temp file's name saying which target it belongs to (long names hashed, so
-    the temp's name stays under the file-system limit when the target's does)."""
-    raw = name.encode("utf-8", "surrogateescape")
-    if len(raw) <= 200:
-        return name
-    digest = hashlib.blake2s(raw, digest_size=6).hexdigest()
-    return raw[:80].decode("utf-8", "ignore") + "~" + digest
-
-
-@functools.cache
-def _host_tag() -> str:
-    return hashlib.blake2s(socket.gethostname().encode(), digest_size=4).hexdigest()
-
-
-def _remove_stale_temps(folder: Path, base: str) -> None:
-    """Delete the temp files of the target ``base`` whose writer is gone (see atomic_write)."""
-    pattern = re.compile(
-        rf"\.{re.escape(base)}\.(?:(?P<host>[0-9a-f]{{8}})-(?P<pid>\d{{1,10}})\.)?[a-z0-9_]{{8}}\.tmp"
-    )
-    now = time.time()
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            match = pattern.fullmatch(entry.name)
-            if match is None:
-                continue
-            try:
-                info = entry.stat(follow_symlinks=False)
-                if not stat.S_ISREG(info.st_mode):
-                    continue
-                if hasattr(os, "getuid") and info.st_uid != os.getuid():
-                    continue  # another user's save
-                gone = (
-                    match["pid"] is not None
-                    and match["host"] == _host_tag()
-                    and not _process_runs(int(match["pid"]))
-                )
-                if gone or now - info.st_mtime > STALE_TEMP_SECONDS:
-                    os.unlink(entry.path)
-            except OSError:
-                continue  # removed meanwhile, or not ours to remove
-
-
-def _process_runs(pid: int) -> bool:
-    if os.name != "posix" or pid == os.getpid():
-        return True  # on Windows os.kill(pid, 0) would terminate it: rely on the age alone
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (OverflowError, ValueError):
-        return False
-    except OSError:
-        return True  # e.g. PermissionError: it runs, as another user
-    return True
-
-
-def _umask() -> int:
-    """The process umask, read without changing it where the system allows (os.umask(0) would
-    make files created by other threads meanwhile world-writable)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); best effort."""
-    if not hasattr(os, "O_DIRECTORY"):
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 class ModelFileError(ValueError):
@@ -309,10 +162,6 @@ def _first_non_json(value: Any, where: str, depth: int = 0) -> tuple[str, Any]:
     elif not isinstance(value, (str, int, float, bool)) and value is not None:
         return where or "value", value
     return "", None
-
-
-class _Refused(Exception):
-    """What is wrong with a file being loaded; the caller adds the file's name."""
 
 
 def load_arrays(
@@ -507,7 +356,7 @@ def _module_rngs(model: Any) -> dict[str, Any]:
     }
 
 
-def _optimizer_payload(optimizer: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def _optimizer_payload(optimizer: Any, model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     state = optimizer.state_dict()
     arrays, scalars = {}, {}
     for index, entries in state["state"].items():
@@ -516,12 +365,48 @@ def _optimizer_payload(optimizer: Any) -> tuple[dict[str, Any], dict[str, Any]]:
                 arrays[f"optimizer/{index}/{key}"] = value
             else:
                 scalars.setdefault(str(index), {})[key] = _plain(value)
+    # the model key of each parameter index, so load can check the state's shapes
+    names = {id(p): name for name, p in model.named_parameters()}
+    index: dict[int, int] = {}
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            index[id(p)] = len(index)
+    keys: list[str | None] = [None] * len(index)
+    for pid, i in index.items():
+        keys[i] = names.get(pid)
     record = {
         "type": type(optimizer).__name__,
         "param_groups": _plain(state["param_groups"]),
         "scalars": scalars,
+        "param_keys": keys,
     }
     return arrays, record
+
+
+def _model_dtype_for_save(model: Any) -> str | None:
+    """The one floating dtype of the model's parameters and buffers; refuses a mix, and
+    non-finite values (a file :func:`load` would refuse)."""
+    found: dict[str, str] = {}
+    for name, value in [(k, p.data) for k, p in model.named_parameters()] + [
+        (k, b) for k, b in model.named_buffers() if b is not None
+    ]:
+        if backend.is_floating(value.dtype):
+            found.setdefault(str(value.dtype), name)
+            finite = backend.get_array_module(value).isfinite(value).all()
+            if not bool(finite):
+                bad = int(value.size - backend.get_array_module(value).isfinite(value).sum())
+                raise ValueError(
+                    f"save: the model's {name!r} holds {bad} NaN or infinite values; a file with "
+                    "them would not load. Save the model before training diverged (fit stops at "
+                    "a non-finite loss), or with a lower learning rate."
+                )
+    if len(found) > 1:
+        kinds = " and ".join(sorted(found))
+        raise ValueError(
+            f"save: the model mixes {kinds} parameters or buffers (e.g. {sorted(found.values())}); "
+            "a file holds one dtype. Convert it first: model.astype('float32') (or 'float64')."
+        )
+    return next(iter(found), None)
 
 
 def save(
@@ -541,21 +426,21 @@ def save(
             generator states and history here for ``resume_from``).
 
     Built-in layers are rebuilt by :func:`load` with no user code; a custom module must be
-    registered with ``@sinapsi.nn.register_module()``.
+    registered with ``@sinapsi.nn.register_module()``. Refuses (ValueError) weights that are
+    NaN or infinite and models that mix float dtypes, which :func:`load` would refuse.
     """
     from .nn.registry import module_spec
 
-    dtype = next((str(p.dtype) for p in model.parameters()), None)
     record: dict[str, Any] = {
         "kind": _MODEL_KIND,
         "architecture": module_spec(model),
-        "dtype": dtype,
+        "dtype": _model_dtype_for_save(model),
         "module_rngs": _module_rngs(model),
         "user": _plain(metadata or {}),
     }
     arrays = {f"model/{k}": v for k, v in model.state_dict().items()}
     if optimizer is not None:
-        opt_arrays, record["optimizer"] = _optimizer_payload(optimizer)
+        opt_arrays, record["optimizer"] = _optimizer_payload(optimizer, model)
         arrays.update(opt_arrays)
     if training_state is not None:
         record["training"] = _plain(training_state)
@@ -576,43 +461,79 @@ class Checkpoint:
     module_rngs: dict[str, Any]
 
 
-def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
+def load_checkpoint(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> Checkpoint:
     """Read a file written by :func:`save`: model (rebuilt, in eval mode), optimizer state,
-    training state and metadata. Refuses files that are not sinapsi model files."""
-    from . import backend as _backend
-    from .nn.registry import build_module
+    training state and metadata.
 
-    arrays, record = load_arrays(path)
+    Everything is checked before the model is built, so a broken or hostile file costs no more
+    memory than its arrays: every metadata field, the architecture (at most
+    :data:`sinapsi.nn.registry.MAX_DEPTH` deep, :data:`~sinapsi.nn.registry.MAX_MODULES`
+    modules), and the arrays against it (names, shapes, the declared dtype, finite values;
+    custom modules' arrays once built). Any problem raises :class:`ModelFileError` naming the
+    field, array or layer. ``max_bytes``: see :func:`load_arrays`.
+    """
+    arrays, record = load_arrays(path, max_bytes=max_bytes)
+    shown = f"Cannot load {str(path)!r}"
     if record.get("kind") != _MODEL_KIND:
-        raise ValueError(
+        raise ModelFileError(
             f"Cannot load {str(path)!r} as a model: it is a sinapsi array file of kind "
-            f"{record.get('kind')!r}, not a saved model. Use sinapsi.io.load_arrays for it."
+            f"{record.get('kind')!r:.80}, not a saved model. Use sinapsi.io.load_arrays for it."
         )
     try:
-        model = build_module(record["architecture"])
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"Cannot rebuild the model saved in {str(path)!r}: {e}") from None
-    if record.get("dtype") and str(record["dtype"]) != str(_backend.get_default_dtype()):
-        model.astype(record["dtype"])
-    model_state = {k[len("model/") :]: v for k, v in arrays.items() if k.startswith("model/")}
+        return _checkpoint(arrays, record)
+    except _Refused as e:
+        raise ModelFileError(f"{shown}: {e}") from None
+    except ValueError as e:  # from check_spec and build_module: they name the entry
+        text = str(e)
+        raise ModelFileError(
+            f"{shown}: its metadata field {text}" if text.startswith("'") else f"{shown}: {text}"
+        ) from e
+
+
+def _checkpoint(arrays: dict[str, np.ndarray], record: dict[str, Any]) -> Checkpoint:
+    from . import _filechecks as checks
+    from .nn.registry import build_module, check_spec, declared_state
+
+    declared_dtype, opt = checks.check_record(record)
+    spec = record["architecture"]
+    check_spec(spec, "architecture")
+    model_state, opt_arrays = {}, {}
+    for key, value in arrays.items():
+        if key.startswith("model/"):
+            model_state[key[len("model/") :]] = value
+        elif key.startswith("optimizer/") and opt is not None:
+            opt_arrays[key] = value
+        else:
+            raise _Refused(
+                f"it holds the array {key!r:.100}, which is neither 'model/...' nor "
+                "'optimizer/...' (of a saved optimizer). It was edited or written by another "
+                "program."
+            )
+    dtype = checks.model_dtype(model_state, declared_dtype, backend.get_default_dtype())
+    checks.check_model_arrays(model_state, dtype, *declared_state(spec))
+    model = build_module(spec, "architecture")  # now costs no more than the file's arrays
+    if any(p.dtype != dtype for p in model.parameters()) or dtype != backend.get_default_dtype():
+        model.astype(dtype)
+    checks.check_built(model_state, model)
     model.load_state_dict(model_state)
+    modules = dict(model.named_modules())
+    for name in record.get("module_rngs", {}):
+        if not isinstance(getattr(modules.get(name), "rng", None), np.random.Generator):
+            raise checks.field_error(
+                f"module_rngs[{name!r}]",
+                f"names the module {name!r}, which has no random generator",
+            )
     _set_module_rngs(model, record.get("module_rngs", {}))
     model.eval()
     optimizer_state = None
-    opt = record.get("optimizer")
     if opt is not None:
-        state: dict[int, dict[str, Any]] = {}
-        for key, value in arrays.items():
-            if key.startswith("optimizer/"):
-                _, index, name = key.split("/", 2)
-                state.setdefault(int(index), {})[name] = value
-        for index, scalars in opt.get("scalars", {}).items():
-            state.setdefault(int(index), {}).update(scalars)
+        shapes = {k: tuple(p.shape) for k, p in model.named_parameters()}
+        state = checks.optimizer_state(opt_arrays, opt, shapes)
         optimizer_state = {"state": state, "param_groups": opt["param_groups"]}
     return Checkpoint(
         model=model,
         optimizer_state=optimizer_state,
-        optimizer_type=None if opt is None else opt.get("type"),
+        optimizer_type=None if opt is None else opt["type"],
         training_state=record.get("training"),
         metadata=record.get("user", {}),
         model_state=model_state,
@@ -628,6 +549,7 @@ def _set_module_rngs(model: Any, states: dict[str, Any]) -> None:
             module.rng.bit_generator.state = state
 
 
-def load(path: str | os.PathLike[str]) -> Any:
-    """The model saved in ``path`` by :func:`save`, rebuilt with its weights, in eval mode."""
-    return load_checkpoint(path).model
+def load(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> Any:
+    """The model saved in ``path`` by :func:`save`, rebuilt with its weights, in eval mode.
+    Refuses broken or hostile files with :class:`ModelFileError` (see :func:`load_checkpoint`)."""
+    return load_checkpoint(path, max_bytes=max_bytes).model

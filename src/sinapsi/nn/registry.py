@@ -20,7 +20,10 @@ from typing import Any, TypeVar
 from .._errors import unknown_choice
 from .module import Module, ModuleList, Sequential
 
-__all__ = ["register_module", "module_spec", "build_module", "registered_modules"]
+__all__ = [
+    "register_module", "module_spec", "build_module", "registered_modules", "check_spec",
+    "declared_state", "MAX_DEPTH", "MAX_MODULES",
+]  # fmt: skip
 
 M = TypeVar("M", bound=type)
 _REGISTRY: dict[str, type[Module]] = {}
@@ -81,22 +84,146 @@ def module_spec(module: Module) -> dict[str, Any]:
     return {"type": _name_of(module), "config": module.get_config()}
 
 
-def build_module(spec: dict[str, Any]) -> Module:
-    """A new module (fresh weights) from :func:`module_spec`'s data."""
-    if not isinstance(spec, dict) or "type" not in spec:
-        raise ValueError(f"Not a module description: {spec!r:.200}")
+MAX_DEPTH = 64
+"""How deeply containers may nest in a module description (a deeper file is refused)."""
+MAX_MODULES = 10_000
+"""How many modules a module description may declare (each costs memory to build)."""
+
+
+def check_spec(spec: Any, where: str = "spec") -> int:
+    """Check the shape of a module description without building anything: dicts with a
+    registered ``type``, ``config`` a dict, ``layers``/``modules`` lists, nested at most
+    :data:`MAX_DEPTH` deep, at most :data:`MAX_MODULES` modules. Returns the number of modules;
+    raises ValueError naming the faulty entry (``where`` is the name of the root)."""
+    count, deepest = 0, 0
+    stack = [(spec, where, 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        count, deepest = count + 1, max(deepest, depth)
+        if not isinstance(node, dict) or not isinstance(node.get("type"), str):
+            raise ValueError(
+                f"{path!r} must be a module description (a dict with 'type'); got {node!r:.80}."
+            )
+        kind = node["type"]
+        key = {"Sequential": "layers", "ModuleList": "modules"}.get(kind)
+        if key is not None:
+            children = node.get(key, [])
+            if not isinstance(children, list):
+                raise ValueError(f"{path + '.' + key!r} must be a list; got {children!r:.80}.")
+            stack.extend((c, f"{path}.{key}[{i}]", depth + 1) for i, c in enumerate(children))
+            continue
+        if kind not in _REGISTRY:
+            raise unknown_choice("type", f"a saved module ({path})", _REGISTRY, kind)
+        config = node.get("config", {})
+        if not isinstance(config, dict) or not all(isinstance(k, str) for k in config):
+            raise ValueError(f"{path + '.config'!r} must be a dict; got {config!r:.80}.")
+    if deepest > MAX_DEPTH:
+        raise ValueError(
+            f"{where!r} is nested {deepest} deep; sinapsi reads up to {MAX_DEPTH} levels of "
+            "Sequential/ModuleList. It was not written by sinapsi."
+        )
+    if count > MAX_MODULES:
+        raise ValueError(
+            f"{where!r} declares {count} modules; sinapsi builds up to {MAX_MODULES}. It was not "
+            "written by sinapsi."
+        )
+    return count
+
+
+def _ints(config: dict[str, Any], *names: str) -> tuple[int, ...] | None:
+    values = tuple(config.get(n) for n in names)
+    ok = all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values)
+    return values if ok else None
+
+
+def _linear(config: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], str]] | None:
+    sizes = _ints(config, "in_features", "out_features")
+    if sizes is None:
+        return None
+    state = {"weight": ((sizes[1], sizes[0]), "f")}
+    return {**state, "bias": ((sizes[1],), "f")} if config.get("bias", True) else state
+
+
+def _embedding(config: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], str]] | None:
+    sizes = _ints(config, "num_embeddings", "embedding_dim")
+    return None if sizes is None else {"weight": (sizes, "f")}
+
+
+def _batch_norm(config: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], str]] | None:
+    sizes = _ints(config, "num_features")
+    if sizes is None:
+        return None
+    state: dict[str, tuple[tuple[int, ...], str]] = {}
+    if config.get("affine", True):
+        state.update(weight=(sizes, "f"), bias=(sizes, "f"))
+    if config.get("track_running_stats", True):
+        state.update(running_mean=(sizes, "f"), running_var=(sizes, "f"))
+        state["num_batches_tracked"] = ((), "i")
+    return state
+
+
+def declared_state(
+    spec: dict[str, Any],
+) -> tuple[dict[str, tuple[tuple[int, ...], str]], list[str]]:
+    """What a checked description (see :func:`check_spec`) will build, from the configs alone,
+    so a file's arrays can be checked before anything is allocated: ``(state, unknown)``.
+
+    ``state`` maps each ``state_dict`` key of the built-in layers to its shape and dtype kind
+    (``"f"`` floating, ``"i"`` integer); ``unknown`` lists the key prefixes (``"2."``; ``""`` for
+    the root) of modules whose state is known only once built (custom modules)."""
+    from . import activations, layers, normalization
+
+    stateless = (
+        layers.Dropout, layers.Flatten, layers.Identity, activations.Sigmoid, activations.Tanh,
+        activations.ReLU, activations.LeakyReLU, activations.ELU, activations.GELU,
+        activations.Softplus, activations.Softmax, activations.LogSoftmax,
+    )  # fmt: skip
+    rules = {layers.Linear: _linear, layers.Embedding: _embedding,
+             normalization.BatchNorm1d: _batch_norm}  # fmt: skip
+    state: dict[str, tuple[tuple[int, ...], str]] = {}
+    unknown: list[str] = []
+    stack = [(spec, "")]
+    while stack:
+        node, prefix = stack.pop()
+        key = {"Sequential": "layers", "ModuleList": "modules"}.get(node["type"])
+        if key is not None:
+            children = list(enumerate(node.get(key, [])))
+            stack.extend((c, f"{prefix}{i}.") for i, c in reversed(children))
+            continue
+        cls = _REGISTRY[node["type"]]
+        if cls in stateless:
+            continue
+        rule = rules.get(cls)
+        found = None if rule is None else rule(node.get("config", {}))
+        if found is None:
+            unknown.append(prefix)
+        else:
+            state.update({prefix + name: value for name, value in found.items()})
+    return state, unknown
+
+
+def build_module(spec: dict[str, Any], where: str = "spec") -> Module:
+    """A new module (fresh weights) from :func:`module_spec`'s data, checked first with
+    :func:`check_spec`. Errors are ValueErrors naming the entry (``where`` names the root)."""
+    check_spec(spec, where)
+    return _build(spec, where)
+
+
+def _build(spec: dict[str, Any], where: str) -> Module:
     kind = spec["type"]
     if kind == "Sequential":
-        return Sequential(*[build_module(s) for s in spec.get("layers", [])])
+        return Sequential(
+            *[_build(s, f"{where}.layers[{i}]") for i, s in enumerate(spec.get("layers", []))]
+        )
     if kind == "ModuleList":
-        return ModuleList([build_module(s) for s in spec.get("modules", [])])
-    if kind not in _REGISTRY:
-        raise unknown_choice("type", "a saved module", _REGISTRY, kind)
+        return ModuleList(
+            [_build(s, f"{where}.modules[{i}]") for i, s in enumerate(spec.get("modules", []))]
+        )
     config = spec.get("config", {})
     try:
         return _REGISTRY[kind](**config)
-    except TypeError as e:
+    except Exception as e:
         raise ValueError(
-            f"Cannot rebuild {kind} from its saved config {config}: {e}. Its get_config() "
-            "must return exactly the constructor's arguments."
-        ) from None
+            f"Cannot rebuild {kind} ({where}) from its saved config {config!r:.200}: {e}. Its "
+            "get_config() must return exactly the constructor's arguments."
+        ) from e
