@@ -147,7 +147,8 @@ def small_model():
          r"x holds 3 NaN/Inf values \(first at index \(0, 0\)\). Impute or drop"),
         (np.zeros((10, 3)), np.full(10, 2), r"fit: label 2 is out of range for 2 classes"),
         (np.zeros((10, 3)), np.full(10, -1), r"label -1 is out of range"),
-        (np.zeros((10, 3)), np.zeros(10), r"class labels must be integers"),
+        (np.zeros((10, 3)), np.full(10, 0.5),
+         r"needs class labels 0\.\.C-1, but y is float64 with shape \(10,\) and holds non-int"),
     ],
 )  # fmt: skip
 def test_bad_data_fails_before_training(x, y, pattern):

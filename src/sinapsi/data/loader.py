@@ -86,20 +86,30 @@ class DataLoader:
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.rng = new_rng(seed)
+        # fit sets this for models with BatchNorm: a last batch of one sample (no variance)
+        # joins the previous batch instead of failing mid-epoch
+        self._merge_lone_last = False
+
+    def _lone_last(self, n: int) -> bool:
+        return self._merge_lone_last and not self.drop_last and n > 1 and n % self.batch_size == 1
 
     def __len__(self) -> int:
         """Number of batches in one epoch."""
         n = len(self.dataset)
         if self.drop_last:
             return n // self.batch_size
-        return -(-n // self.batch_size)
+        return -(-n // self.batch_size) - self._lone_last(n)
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         n = len(self.dataset)
         stop = n - n % self.batch_size if self.drop_last else n
+        if self._lone_last(n):
+            stop -= 1
         order = self.rng.permutation(n) if self.shuffle else None
         for start in range(0, stop, self.batch_size):
             end = min(start + self.batch_size, n)
+            if end == n - 1 and self._lone_last(n):
+                end = n
             index = slice(start, end) if order is None else order[start:end]
             yield self.dataset[index]
 

@@ -41,6 +41,7 @@ from ..nn.losses import (
     get_loss,
 )
 from ..nn.module import Module, training_mode
+from ..nn.normalization import BatchNorm1d
 from ..optim import Optimizer, clip_grad_norm_
 from ..optim import get as get_optimizer
 from ..tensor import Tensor
@@ -200,14 +201,101 @@ def _compute_metrics(
     return out
 
 
-def _check_labels_fit_outputs(loss_fn: Any, model: Module, x: np.ndarray, y: np.ndarray) -> None:
-    """Run one small batch without a graph so bad labels or shapes fail before training."""
+_CLASS_INDEX_LOSSES = {CrossEntropyLoss: "cross_entropy", NLLLoss: "nll"}
+
+
+def _class_labels(where: str, loss_fn: Any, y: np.ndarray, out_shape: tuple[int, ...]) -> Any:
+    """Labels for a class-index loss, checked on the whole array the user passed.
+
+    Floats that hold whole numbers (labels read from a CSV, say) become int64, as Keras and
+    scikit-learn accept them (PyTorch refuses float class indices); other floats, strings and
+    labels outside 0..C-1 are refused naming what was given. Targets with the outputs' shape
+    (class probabilities) and other losses' targets pass unchanged.
+    """
+    name = _CLASS_INDEX_LOSSES.get(type(loss_fn))
+    if name is None or y.ndim >= len(out_shape):
+        return y
+    given = f"{where}: the loss {name} needs class labels 0..C-1, but y is {y.dtype} with shape "
+    encode = (
+        "Encode the classes as 0..C-1, e.g. classes, y = np.unique(y, return_inverse=True), or "
+        "use a regression loss (loss='mse')."
+    )
+    if y.dtype.kind == "f":
+        fraction = np.mod(y, 1) != 0
+        if fraction.any():
+            first = tuple(int(i) for i in np.argwhere(fraction)[0])
+            raise TypeError(
+                f"{given}{y.shape} and holds non-integer values (first: {y[first]} at index "
+                f"{first[0] if len(first) == 1 else first}). {encode}"
+            )
+        y = y.astype(np.int64)
+    elif y.dtype.kind == "b":
+        y = y.astype(np.int64)
+    elif y.dtype.kind not in "iu":
+        raise TypeError(f"{given}{y.shape}. {encode}")
+    ignore_index = getattr(loss_fn, "ignore_index", None)
+    extra = () if ignore_index is None else (ignore_index,)
+    check_label_range(where, y, out_shape[1] if len(out_shape) > 1 else 1, *extra)
+    return y
+
+
+def _check_first_samples(
+    loss_fn: Any, model: Module, x: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Run two samples without a graph so bad labels or shapes fail before training; return
+    the labels (as classes where the loss needs them) and the outputs' shape."""
     with training_mode(False), no_grad():
         head = x[: min(len(x), 2)]
         out = model(_input(head, _model_dtype(model)))
-        if isinstance(loss_fn, (CrossEntropyLoss, NLLLoss)) and y.dtype.kind in "iu":
-            check_label_range("fit", y, out.shape[1] if out.ndim > 1 else 1)  # all labels
+        y = _class_labels("fit", loss_fn, y, out.shape)
         loss_fn(out, y[: len(head)])
+    return y, out.shape
+
+
+def _batch_norm_layer(model: Module) -> str | None:
+    """The name of the first BatchNorm1d (training needs 2+ samples per batch), if any."""
+    for name, module in model.named_modules():
+        if isinstance(module, BatchNorm1d):
+            return name or "model"
+    return None
+
+
+def _check_batches(model: Module, n: int, batch_size: int, drop_last: bool) -> bool:
+    """Refuse batch settings that cannot train before training; return whether a last batch
+    of one sample must join the previous batch (a BatchNorm model)."""
+    if drop_last and n < batch_size:
+        raise ValueError(
+            f"fit: drop_last=True with batch_size={batch_size} leaves no batch: the training set "
+            f"has {n} samples. Lower batch_size or pass drop_last=False."
+        )
+    layer = _batch_norm_layer(model)
+    if layer is None:
+        return False
+    needs = (
+        f"fit: the model's BatchNorm1d layer '{layer}' needs at least 2 samples per training "
+        "batch (batch statistics); got"
+    )
+    if batch_size == 1:
+        raise ValueError(f"{needs} batch_size=1. Pass batch_size >= 2 (or remove the layer).")
+    if n == 1:
+        raise ValueError(
+            f"{needs} 1 training sample. Train on more samples (validation_split takes some "
+            "away), or remove the layer."
+        )
+    return True
+
+
+def _at_step(error: Exception, epoch: int, batch: int) -> Exception:
+    """``error`` with the epoch and batch where fit met it: in the message for the built-in
+    types users match on, as a note (shown in the traceback) for the others."""
+    where = f"at epoch {epoch + 1}, batch {batch + 1}"
+    message = str(error)
+    if message.startswith("fit:"):  # fit's own errors already say where
+        return error
+    if type(error) in (ValueError, TypeError, IndexError, FloatingPointError) and error.args:
+        return type(error)(f"fit: {where}: {message}").with_traceback(error.__traceback__)
+    error.add_note(f"(fit {where})")
+    return error
 
 
 class Trainer:
@@ -367,7 +455,13 @@ class Trainer:
         norm_sums = {name: 0.0 for name, _ in self.layers}
         for batch, (xb, yb) in enumerate(loader):
             callbacks.call("on_batch_begin", batch, {})
-            value, out = self._train_step(xb, yb, dtype, epoch, batch)
+            try:
+                value, out = self._train_step(xb, yb, dtype, epoch, batch)
+            except Exception as e:
+                located = _at_step(e, epoch, batch)
+                if located is e:
+                    raise
+                raise located from e.__cause__  # the original traceback, without repeating it
             for name, params in self.layers:
                 norm_sums[name] += math.sqrt(
                     sum(float(np.vdot(p.grad, p.grad)) for p in params if p.grad is not None)
@@ -439,6 +533,8 @@ class Trainer:
         validation: tuple[np.ndarray, np.ndarray] | None,
         shuffle: bool,
         rng: np.random.Generator,
+        drop_last: bool = False,
+        merge_lone_last: bool = False,
     ) -> History:
         """Train from ``start_epoch`` to ``epochs``; the model is left in eval mode.
 
@@ -446,7 +542,8 @@ class Trainer:
         whatever its flag, and a ``predict`` in another thread keeps its eval mode.
         """
         dtype = _model_dtype(self.model)
-        loader = DataLoader((x, y), batch_size=batch_size, shuffle=shuffle, seed=rng)
+        loader = DataLoader((x, y), batch_size, shuffle=shuffle, seed=rng, drop_last=drop_last)
+        loader._merge_lone_last = merge_lone_last
         self.epochs = epochs
         self.batches_per_epoch = len(loader)
         self.layers = _layer_names(self.model)
@@ -500,6 +597,7 @@ def fit(
     callbacks: Sequence[Callback] = (),
     verbose: int = 1,
     resume_from: str | Path | None = None,
+    drop_last: bool = False,
 ) -> History:
     """Train ``model`` on ``(x, y)`` for ``epochs`` passes in mini-batches; return a History.
 
@@ -520,6 +618,11 @@ def fit(
             ``optimizer -> scheduler`` (handy with an optimizer given by name); stepped once per
             epoch, or per batch with ``scheduler_interval="step"``.
         shuffle: reshuffle the training set each epoch (a seeded permutation of indices).
+        drop_last: skip each epoch's last batch when it is smaller than ``batch_size`` (as
+            PyTorch's DataLoader). With the default False every sample trains every epoch; in a
+            model with BatchNorm1d, a last batch of a single sample (33 samples, batch 32),
+            whose batch variance does not exist, joins the previous batch (one batch of 33)
+            rather than failing mid-epoch or being dropped silently.
         seed: seeds shuffling and the validation split: same seed, same model, same data ->
             bit-identical history (except the timings).
         callbacks: ``sinapsi.train`` callbacks (EarlyStopping, ModelCheckpoint, ...).
@@ -532,9 +635,14 @@ def fit(
             arguments and callbacks the result is bit-identical to a run that was never
             interrupted.
 
+    Class labels (cross_entropy, nll): integers 0..C-1; floats that hold whole numbers are
+    accepted and converted (as Keras and scikit-learn do), other floats and strings refused.
+
     Errors before training starts: empty data, x/y length mismatch, NaN/Inf in the data, labels
-    out of range for the model's outputs. During training: a NaN/Inf loss stops with an error
-    naming the epoch and batch. The model is left in eval mode.
+    out of range for the model's outputs or not whole numbers, batch settings that leave no
+    batch or a BatchNorm batch of one sample. During training: any error names the epoch and
+    batch; a NaN/Inf loss, weights, validation loss or metric stops training with the usual
+    causes. The model is left in eval mode.
 
     Threads: training runs inside ``nn.module.training_mode(True)``, which holds for this
     thread only, so a ``predict``/``evaluate`` in another thread (which run in eval mode the
@@ -548,6 +656,8 @@ def fit(
         raise ValueError(f"fit: batch_size must be an integer >= 1. Received: {batch_size!r}")
     if verbose not in (0, 1, 2):
         raise ValueError(f"fit: verbose must be 0, 1 or 2. Received: verbose={verbose!r}")
+    if not isinstance(drop_last, (bool, np.bool_)):
+        raise TypeError(f"fit: drop_last must be True or False. Received: drop_last={drop_last!r}")
     rng = backend.new_rng(seed)
     if validation_data is not None and validation_split:
         raise ValueError("fit: give validation_data or validation_split, not both.")
@@ -577,11 +687,17 @@ def fit(
         trainer.callbacks.append(LearningRateScheduler(scheduler, scheduler_interval))
     if verbose:
         trainer.callbacks.append(ProgressBar(verbose))
-    _check_labels_fit_outputs(trainer.loss_fn, model, x, y)
+    y, out_shape = _check_first_samples(trainer.loss_fn, model, x, y)
+    if validation is not None:
+        y_val = _class_labels("fit (validation_data)", trainer.loss_fn, validation[1], out_shape)
+        validation = (validation[0], y_val)
+    merge_lone_last = _check_batches(model, len(x), batch_size, bool(drop_last))
     trainer.rng = rng
     if resume_from is not None:
         trainer.resume(resume_from)
-    return trainer.run(x, y, epochs, batch_size, validation, shuffle, rng)
+    return trainer.run(
+        x, y, epochs, batch_size, validation, shuffle, rng, bool(drop_last), merge_lone_last
+    )
 
 
 def _predict_raw(model: Module, x: Any, batch_size: int) -> np.ndarray:
@@ -635,6 +751,7 @@ def evaluate(
     x, y = _check_xy("evaluate", x, y)
     loss_fn = get_loss(loss)
     outputs = _predict_raw(model, x, batch_size)
+    y = _class_labels("evaluate", loss_fn, y, outputs.shape)
     total = 0.0
     with no_grad():
         for i in range(0, len(x), batch_size):
