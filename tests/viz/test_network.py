@@ -294,3 +294,20 @@ def test_non_finite_weights_are_refused_with_the_layer_named():
         ValueError, match=r"layer 2 \(Linear 3 -> 1\) holds 1 non-finite weight.*diverged"
     ):
         plot_network(model)
+
+
+def test_real_normalization_layer_and_a_model_that_cannot_run_yet():
+    x = np.random.default_rng(0).normal(5.0, 3.0, (50, 2)).astype(np.float32)
+    norm = nn.Normalization().adapt(x)
+    model = nn.Sequential(norm, nn.Linear(2, 3, rng=0), nn.Tanh(), nn.Linear(3, 1, rng=1))
+    fig = plot_network(model, x)
+    labels = [t.get_text() for t in _by_gid(_ax(fig).texts, "label:").values()]
+    assert labels[0].replace("\n", " ") == "input (2) + Normalization"
+    assert len(_by_gid(_ax(fig).images, "map:")) == 3 + 1
+    # not adapted yet (a model drawn before training): the diagram, without maps, says why
+    fresh = nn.Sequential(nn.Normalization(2), nn.Linear(2, 3, rng=0), nn.Linear(3, 1, rng=1))
+    fig = plot_network(fresh)
+    assert not _ax(fig).images
+    assert "No neuron maps: Normalization(2) has no statistics yet." in fig.texts[-1].get_text()
+    with pytest.raises(RuntimeError, match=r"no statistics yet"):
+        plot_network(fresh, neuron_maps=True)

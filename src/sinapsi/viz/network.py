@@ -351,6 +351,12 @@ def plot_network(
             )
     maps = _maps_by_default(stages, max_nodes) if neuron_maps is None else bool(neuron_maps)
     plane = plane_of(x)
+    no_maps = ""
+    if maps and neuron_maps is None:  # maps by default: only if the model runs
+        try:
+            neuron_outputs(model, stages, plane, 2)
+        except Exception as e:  # e.g. a Normalization not adapted yet: draw the rest
+            maps, no_maps = False, f"No neuron maps: {str(e).split(': ')[0].split('. ')[0]}."
     names = _output_names(stages, class_names)
     check_finite(model, stages)
 
@@ -363,6 +369,7 @@ def plot_network(
     )
     folded = any(effective_parameters(stage)[2] for stage in stages[1:])
     caption = _caption(maps, show_bias, plane, folded, _truncated(stages, max_nodes))
+    caption += f"\n{no_maps}" if no_maps else ""
     caption_in = 0.16 * (caption.count("\n") + 1) + 0.1
     title_in, legend_in = 0.5, 0.4
     draw_w, draw_h = (right - left) * inch, (top - bottom) * inch
