@@ -18,7 +18,6 @@ True
 
 from __future__ import annotations
 
-import json
 import math
 import time
 import warnings
@@ -28,24 +27,26 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend, ops
-from ..autograd import no_grad
+from .. import backend
 from ..data import DataLoader
-from ..data.dataset import _check_arrays
-from ..nn.losses import (
-    BCELoss,
-    BCEWithLogitsLoss,
-    CrossEntropyLoss,
-    NLLLoss,
-    check_label_range,
-    get_loss,
-)
+from ..nn.losses import get_loss
 from ..nn.module import Module, training_mode
-from ..nn.normalization import BatchNorm1d
 from ..optim import Optimizer, clip_grad_norm_
 from ..optim import get as get_optimizer
-from ..tensor import Tensor
 from .callbacks import Callback, CallbackList, LearningRateScheduler, ProgressBar
+from .checks import (
+    _at_step,
+    _check_batches,
+    _check_first_samples,
+    _check_xy,
+    _class_labels,
+    _compute_metrics,
+    _input,
+    _layer_names,
+    _model_dtype,
+)
+from .history import History
+from .inference import evaluate, predict, predict_classes, predict_proba
 from .metrics import get_metric
 
 __all__ = [
@@ -65,237 +66,6 @@ DIVERGENCE_FACTOR = 100.0
 class DivergenceWarning(RuntimeWarning):
     """fit's training loss grew to more than ``DIVERGENCE_FACTOR`` times its first-epoch
     value while staying finite: the run is diverging (issued once per ``fit``)."""
-
-
-class History:
-    """What happened during :func:`fit`, epoch by epoch (like Keras' History).
-
-    ``history``: a dict of lists: ``loss``, ``val_loss``, each metric and ``val_`` metric,
-    ``lr`` (the learning rate at the end of the epoch, before an epoch-wise schedule steps),
-    ``time`` (seconds per epoch). ``grad_norms``: per layer, the mean gradient norm of
-    each epoch. ``epoch``: the epoch numbers (1-based).
-    """
-
-    def __init__(self) -> None:
-        self.history: dict[str, list[float]] = {}
-        self.grad_norms: dict[str, list[float]] = {}
-        self.epoch: list[int] = []
-
-    def append(self, epoch: int, logs: dict[str, Any]) -> None:
-        self.epoch.append(epoch + 1)
-        for key, value in logs.items():
-            if key == "grad_norms":
-                for layer, norm in value.items():
-                    self.grad_norms.setdefault(layer, []).append(norm)
-            else:
-                self.history.setdefault(key, []).append(value)
-
-    def best_epoch(self, monitor: str = "val_loss", mode: str = "auto") -> int:
-        """The 1-based epoch where ``monitor`` was best (min for losses, max for accuracy)."""
-        if monitor not in self.history:
-            raise KeyError(
-                f"History has no {monitor!r}; available: {', '.join(sorted(self.history))}."
-            )
-        values = np.asarray(self.history[monitor])
-        maximize = mode == "max" or (mode == "auto" and any(k in monitor for k in ("acc", "r2")))
-        return self.epoch[int(np.argmax(values) if maximize else np.argmin(values))]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"epoch": self.epoch, "history": self.history, "grad_norms": self.grad_norms}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> History:
-        """The History that :meth:`to_dict` (or a saved ``history.json``) describes."""
-        history = cls()
-        history.epoch = list(data.get("epoch", []))
-        history.history = {k: list(v) for k, v in data.get("history", {}).items()}
-        history.grad_norms = {k: list(v) for k, v in data.get("grad_norms", {}).items()}
-        return history
-
-    def save(self, path: str | Path) -> None:
-        """Write the history as JSON (atomically)."""
-        from ..io import atomic_write
-
-        text = json.dumps(self.to_dict(), indent=1).encode("utf-8")
-        atomic_write(path, lambda f: f.write(text))
-
-    def __len__(self) -> int:
-        return len(self.epoch)
-
-    def __repr__(self) -> str:
-        last = {k: round(v[-1], 4) for k, v in self.history.items() if v}
-        return f"History({len(self.epoch)} epochs, last: {last})"
-
-
-# ---------------------------------------------------------------------------- data checks
-def _as_array(name: str, value: Any) -> np.ndarray:
-    if isinstance(value, Tensor):
-        value = value.data
-    arr = backend.to_numpy(value)
-    if arr.dtype == object:
-        raise TypeError(f"fit: {name} must hold numbers; got an array of Python objects.")
-    return arr
-
-
-def _check_xy(where: str, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    # lengths and emptiness as every data entry point checks them; NaN with fit's own message
-    x, y = _check_arrays((_as_array("x", x), _as_array("y", y)), ("x", "y"), where, finite=False)
-    for name, a in (("x", x), ("y", y)):
-        if a.dtype.kind == "f" and not np.isfinite(a).all():
-            bad = np.argwhere(~np.isfinite(a))[0]
-            raise ValueError(
-                f"{where}: {name} holds {int((~np.isfinite(a)).sum())} NaN/Inf values (first at "
-                f"index {tuple(int(i) for i in bad)}). Impute or drop those samples first."
-            )
-    return x, y
-
-
-def _model_dtype(model: Module) -> Any:
-    for p in model.parameters():
-        return p.dtype
-    return backend.get_default_dtype()
-
-
-def _input(x: Any, dtype: Any) -> Tensor:
-    """Floating inputs in the model's dtype; integer inputs (e.g. Embedding ids) as they are."""
-    return Tensor(x, dtype=dtype) if x.dtype.kind == "f" else Tensor(x)
-
-
-def _layer_names(model: Module) -> list[tuple[str, list[Any]]]:
-    """(name, parameters) of every module that owns parameters directly, e.g. '0 Linear'."""
-    layers = []
-    for name, module in model.named_modules():
-        params = [p for p in module._parameters.values() if p is not None]
-        if params:
-            layers.append((f"{name or 'model'} {type(module).__name__}", params))
-    return layers
-
-
-def _class_outputs(loss_fn: Any, outputs: np.ndarray) -> np.ndarray:
-    """Predicted class labels from raw outputs, knowing the loss that trained them.
-
-    Binary cross-entropy: every output is its own yes/no (multi-label), thresholded at 0.5
-    for probabilities or 0 for logits. Otherwise: the argmax over classes (C > 1 outputs),
-    or a single logit thresholded at 0.
-    """
-    if isinstance(loss_fn, (BCELoss, BCEWithLogitsLoss)):
-        threshold = 0.5 if isinstance(loss_fn, BCELoss) else 0.0  # probabilities vs logits
-        return (outputs > threshold).astype(np.int64)
-    if outputs.ndim == 2 and outputs.shape[1] > 1:
-        return outputs.argmax(axis=1)
-    return (outputs.reshape(len(outputs), -1)[:, 0] > 0.0).astype(np.int64)
-
-
-def _compute_metrics(
-    names: Sequence[str], loss_fn: Any, outputs: np.ndarray, y: np.ndarray
-) -> dict[str, float]:
-    out = {}
-    for name in names:
-        kind, fn = get_metric(name)
-        if kind == "classes":
-            out[name] = fn(y, _class_outputs(loss_fn, outputs))
-        elif kind == "scores":
-            out[name] = fn(y, outputs)
-        else:
-            out[name] = fn(y, outputs.reshape(y.shape) if outputs.size == y.size else outputs)
-    return out
-
-
-_CLASS_INDEX_LOSSES = {CrossEntropyLoss: "cross_entropy", NLLLoss: "nll"}
-
-
-def _class_labels(where: str, loss_fn: Any, y: np.ndarray, out_shape: tuple[int, ...]) -> Any:
-    """Labels for a class-index loss, checked on the whole array the user passed.
-
-    Floats that hold whole numbers (labels read from a CSV, say) become int64, as Keras and
-    scikit-learn accept them (PyTorch refuses float class indices); other floats, strings and
-    labels outside 0..C-1 are refused naming what was given. Targets with the outputs' shape
-    (class probabilities) and other losses' targets pass unchanged.
-    """
-    name = _CLASS_INDEX_LOSSES.get(type(loss_fn))
-    if name is None or y.ndim >= len(out_shape):
-        return y
-    given = f"{where}: the loss {name} needs class labels 0..C-1, but y is {y.dtype} with shape "
-    encode = (
-        "Encode the classes as 0..C-1, e.g. classes, y = np.unique(y, return_inverse=True), or "
-        "use a regression loss (loss='mse')."
-    )
-    if y.dtype.kind == "f":
-        fraction = np.mod(y, 1) != 0
-        if fraction.any():
-            first = tuple(int(i) for i in np.argwhere(fraction)[0])
-            raise TypeError(
-                f"{given}{y.shape} and holds non-integer values (first: {y[first]} at index "
-                f"{first[0] if len(first) == 1 else first}). {encode}"
-            )
-        y = y.astype(np.int64)
-    elif y.dtype.kind == "b":
-        y = y.astype(np.int64)
-    elif y.dtype.kind not in "iu":
-        raise TypeError(f"{given}{y.shape}. {encode}")
-    ignore_index = getattr(loss_fn, "ignore_index", None)
-    extra = () if ignore_index is None else (ignore_index,)
-    check_label_range(where, y, out_shape[1] if len(out_shape) > 1 else 1, *extra)
-    return y
-
-
-def _check_first_samples(
-    loss_fn: Any, model: Module, x: np.ndarray, y: np.ndarray
-) -> tuple[np.ndarray, tuple[int, ...]]:
-    """Run two samples without a graph so bad labels or shapes fail before training; return
-    the labels (as classes where the loss needs them) and the outputs' shape."""
-    with training_mode(False), no_grad():
-        head = x[: min(len(x), 2)]
-        out = model(_input(head, _model_dtype(model)))
-        y = _class_labels("fit", loss_fn, y, out.shape)
-        loss_fn(out, y[: len(head)])
-    return y, out.shape
-
-
-def _batch_norm_layer(model: Module) -> str | None:
-    """The name of the first BatchNorm1d (training needs 2+ samples per batch), if any."""
-    for name, module in model.named_modules():
-        if isinstance(module, BatchNorm1d):
-            return name or "model"
-    return None
-
-
-def _check_batches(model: Module, n: int, batch_size: int, drop_last: bool) -> bool:
-    """Refuse batch settings that cannot train before training; return whether a last batch
-    of one sample must join the previous batch (a BatchNorm model)."""
-    if drop_last and n < batch_size:
-        raise ValueError(
-            f"fit: drop_last=True with batch_size={batch_size} leaves no batch: the training set "
-            f"has {n} samples. Lower batch_size or pass drop_last=False."
-        )
-    layer = _batch_norm_layer(model)
-    if layer is None:
-        return False
-    needs = (
-        f"fit: the model's BatchNorm1d layer '{layer}' needs at least 2 samples per training "
-        "batch (batch statistics); got"
-    )
-    if batch_size == 1:
-        raise ValueError(f"{needs} batch_size=1. Pass batch_size >= 2 (or remove the layer).")
-    if n == 1:
-        raise ValueError(
-            f"{needs} 1 training sample. Train on more samples (validation_split takes some "
-            "away), or remove the layer."
-        )
-    return True
-
-
-def _at_step(error: Exception, epoch: int, batch: int) -> Exception:
-    """``error`` with the epoch and batch where fit met it: in the message for the built-in
-    types users match on, as a note (shown in the traceback) for the others."""
-    where = f"at epoch {epoch + 1}, batch {batch + 1}"
-    message = str(error)
-    if message.startswith("fit:"):  # fit's own errors already say where
-        return error
-    if type(error) in (ValueError, TypeError, IndexError, FloatingPointError) and error.args:
-        return type(error)(f"fit: {where}: {message}").with_traceback(error.__traceback__)
-    error.add_note(f"(fit {where})")
-    return error
 
 
 class Trainer:
@@ -698,65 +468,3 @@ def fit(
     return trainer.run(
         x, y, epochs, batch_size, validation, shuffle, rng, bool(drop_last), merge_lone_last
     )
-
-
-def _predict_raw(model: Module, x: Any, batch_size: int) -> np.ndarray:
-    x = _as_array("x", x)
-    if x.ndim == 0 or len(x) == 0:
-        raise ValueError(f"predict: no samples to predict (x has shape {x.shape}).")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"predict: batch_size must be an integer >= 1. Received: {batch_size!r}")
-    dtype = _model_dtype(model)
-    with training_mode(False), no_grad():  # per thread: a concurrent fit keeps training
-        parts = [
-            backend.to_numpy(model(_input(x[i : i + batch_size], dtype)).data)
-            for i in range(0, len(x), batch_size)
-        ]
-    return np.concatenate(parts)
-
-
-def predict(model: Module, x: Any, batch_size: int = 256) -> np.ndarray:
-    """The model's raw outputs for ``x``, in eval mode, with no graph built (inference).
-
-    Eval mode holds for this call's thread only (``nn.module.training_mode(False)``): the
-    model's own flag is untouched, so a ``fit`` running in another thread keeps training."""
-    return _predict_raw(model, x, batch_size)
-
-
-def predict_proba(model: Module, x: Any, batch_size: int = 256) -> np.ndarray:
-    """Class probabilities of a classifier that outputs logits: softmax over C > 1 outputs,
-    sigmoid for a single output (returned as two columns, P(0) and P(1))."""
-    out = _predict_raw(model, x, batch_size)
-    if out.ndim == 2 and out.shape[1] > 1:
-        return ops.softmax(Tensor(out, dtype=out.dtype), axis=1).data
-    p = ops.sigmoid(Tensor(out.reshape(len(out)), dtype=out.dtype)).data
-    return np.stack([1.0 - p, p], axis=1)
-
-
-def predict_classes(model: Module, x: Any, batch_size: int = 256) -> np.ndarray:
-    """Predicted class labels of a classifier that outputs logits."""
-    return predict_proba(model, x, batch_size).argmax(axis=1)
-
-
-def evaluate(
-    model: Module,
-    x: Any,
-    y: Any,
-    loss: Any = "cross_entropy",
-    metrics: Sequence[str] = (),
-    batch_size: int = 256,
-) -> dict[str, float]:
-    """Loss (sample-weighted over batches) and metrics on ``(x, y)``, in eval mode (for this
-    thread only, as :func:`predict`), with no graph."""
-    x, y = _check_xy("evaluate", x, y)
-    loss_fn = get_loss(loss)
-    outputs = _predict_raw(model, x, batch_size)
-    y = _class_labels("evaluate", loss_fn, y, outputs.shape)
-    total = 0.0
-    with no_grad():
-        for i in range(0, len(x), batch_size):
-            out = Tensor(outputs[i : i + batch_size], dtype=outputs.dtype)
-            total += float(loss_fn(out, y[i : i + batch_size]).item()) * len(out)
-    result = {"loss": total / len(x)}
-    result.update(_compute_metrics(metrics, loss_fn, outputs, y))
-    return result
