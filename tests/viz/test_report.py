@@ -169,3 +169,20 @@ def test_no_decision_boundary_without_two_inputs_or_labels(tmp_path, trained):
     text = write_report(tmp_path / "b.html", title="t", model=wide, history=history,
                         input_shape=(3,), x=x3, y_true=y3, y_pred=y3).read_text()  # fmt: skip
     assert "Decision boundary" not in _parse(text).headings
+
+
+def test_a_picture_that_fails_in_any_way_becomes_a_note(tmp_path, trained, monkeypatch):
+    import sinapsi.viz.gradients as gradients
+
+    model, history, _, _ = trained
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the norms are gone")
+
+    monkeypatch.setattr(gradients, "plot_gradient_flow", broken)
+    path = write_report(
+        tmp_path / "r.html", title="t", model=model, history=history, input_shape=(2,)
+    )
+    text = path.read_text()
+    assert "Not drawn: RuntimeError: the norms are gone" in text
+    assert "Training curves" in _parse(text).headings  # the rest of the report is there

@@ -49,8 +49,9 @@ def figure_to_data_uri(fig: Any, dpi: int = 100) -> str:
 def _figure_section(title: str, draw: Callable[[], Any], caption: str = "") -> str:
     try:
         uri = figure_to_data_uri(draw())
-    except (ValueError, TypeError, KeyError) as e:
-        return f'<h2>{html.escape(title)}</h2><p class="note">Not drawn: {html.escape(str(e))}</p>'
+    except Exception as e:  # one picture must not cost the whole report of a finished run
+        why = str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}"
+        return f'<h2>{html.escape(title)}</h2><p class="note">Not drawn: {html.escape(why)}</p>'
     alt = html.escape(title)
     text = f"<p>{html.escape(caption)}</p>" if caption else ""
     return f'<h2>{alt}</h2>{text}<img alt="{alt}" src="{uri}">'
