@@ -271,6 +271,8 @@ BUILT_INS = [
     {"type": "BatchNorm1d", "config": {"num_features": 4}},
     {"type": "BatchNorm1d", "config": {"num_features": 4, "affine": False}},
     {"type": "BatchNorm1d", "config": {"num_features": 4, "track_running_stats": False}},
+    {"type": "Normalization", "config": {"num_features": 3}},
+    {"type": "Normalization", "config": {"num_features": None}},
     {"type": "Dropout", "config": {"p": 0.1}}, {"type": "ReLU"}, {"type": "Identity"},
     {"type": "ModuleList", "modules": [LINEAR, {"type": "Sequential", "layers": [LINEAR]}]},
 ]  # fmt: skip
@@ -324,3 +326,36 @@ def test_custom_modules_are_checked_once_built(tmp_path):
         io.save_arrays(path, {k: v for k, v in changed.items() if v is not None}, record)
         with pytest.raises(io.ModelFileError, match=match):
             sn.load(path)
+
+
+@nn.register_module("HostileWide")
+class Wide(nn.Module):
+    """A custom module whose config sets its size."""
+
+    def __init__(self, width=3):
+        super().__init__()
+        self.width = width
+        self.inner = nn.Linear(width, width, rng=0)
+
+    def forward(self, x):
+        return self.inner(x)
+
+    def get_config(self):
+        return {"width": self.width}
+
+
+def test_custom_modules_build_no_more_than_the_file_holds(tmp_path):
+    wide = {"type": "HostileWide", "config": {"width": 300}}
+    arch = {"type": "Sequential", "layers": [LINEAR] + [wide] * 50}
+    path = io.save_arrays(tmp_path / "m.npz", good_arrays(), good_record(architecture=arch))
+    tracemalloc.start()
+    try:
+        with pytest.raises(
+            io.ModelFileError,
+            match=r"'architecture.layers\[1\]' \(HostileWide "
+            r"with config \{'width': 300\}\) builds 361260 bytes",
+        ):
+            sn.load(path)
+        assert tracemalloc.get_traced_memory()[1] < 4 * MiB  # not 50 of them: 18 MB
+    finally:
+        tracemalloc.stop()

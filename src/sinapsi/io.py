@@ -511,7 +511,9 @@ def _checkpoint(arrays: dict[str, np.ndarray], record: dict[str, Any]) -> Checkp
             )
     dtype = checks.model_dtype(model_state, declared_dtype, backend.get_default_dtype())
     checks.check_model_arrays(model_state, dtype, *declared_state(spec))
-    model = build_module(spec, "architecture")  # now costs no more than the file's arrays
+    # the built-in layers' sizes are checked; custom modules may build what the arrays hold
+    elements = sum(a.size for a in model_state.values())
+    model = build_module(spec, "architecture", max_bytes=8 * elements + 65536)
     if any(p.dtype != dtype for p in model.parameters()) or dtype != backend.get_default_dtype():
         model.astype(dtype)
     checks.check_built(model_state, model)

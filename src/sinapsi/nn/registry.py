@@ -162,6 +162,11 @@ def _batch_norm(config: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], str]
     return state
 
 
+def _normalization(config: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], str]] | None:
+    size = (0,) if config.get("num_features") is None else _ints(config, "num_features")
+    return None if size is None else {"mean": (size, "f"), "scale": (size, "f")}
+
+
 def declared_state(
     spec: dict[str, Any],
 ) -> tuple[dict[str, tuple[tuple[int, ...], str]], list[str]]:
@@ -180,6 +185,8 @@ def declared_state(
     )  # fmt: skip
     rules = {layers.Linear: _linear, layers.Embedding: _embedding,
              normalization.BatchNorm1d: _batch_norm}  # fmt: skip
+    if hasattr(normalization, "Normalization"):
+        rules[normalization.Normalization] = _normalization
     state: dict[str, tuple[tuple[int, ...], str]] = {}
     unknown: list[str] = []
     stack = [(spec, "")]
@@ -202,28 +209,43 @@ def declared_state(
     return state, unknown
 
 
-def build_module(spec: dict[str, Any], where: str = "spec") -> Module:
+def build_module(spec: dict[str, Any], where: str = "spec", max_bytes: int | None = None) -> Module:
     """A new module (fresh weights) from :func:`module_spec`'s data, checked first with
-    :func:`check_spec`. Errors are ValueErrors naming the entry (``where`` names the root)."""
+    :func:`check_spec`. Errors are ValueErrors naming the entry (``where`` names the root).
+
+    ``max_bytes``: stop, with a ValueError, as soon as the modules built so far hold more bytes
+    of parameters and buffers (a file's arrays bound what its architecture may build)."""
     check_spec(spec, where)
-    return _build(spec, where)
+    return _build(spec, where, [0, max_bytes])
 
 
-def _build(spec: dict[str, Any], where: str) -> Module:
+def _build(spec: dict[str, Any], where: str, budget: list[Any]) -> Module:
     kind = spec["type"]
     if kind == "Sequential":
+        layers = spec.get("layers", [])
         return Sequential(
-            *[_build(s, f"{where}.layers[{i}]") for i, s in enumerate(spec.get("layers", []))]
+            *[_build(s, f"{where}.layers[{i}]", budget) for i, s in enumerate(layers)]
         )
     if kind == "ModuleList":
+        modules = spec.get("modules", [])
         return ModuleList(
-            [_build(s, f"{where}.modules[{i}]") for i, s in enumerate(spec.get("modules", []))]
+            [_build(s, f"{where}.modules[{i}]", budget) for i, s in enumerate(modules)]
         )
     config = spec.get("config", {})
     try:
-        return _REGISTRY[kind](**config)
+        module = _REGISTRY[kind](**config)
     except Exception as e:
         raise ValueError(
             f"Cannot rebuild {kind} ({where}) from its saved config {config!r:.200}: {e}. Its "
             "get_config() must return exactly the constructor's arguments."
         ) from e
+    if budget[1] is not None:
+        budget[0] += sum(p.data.nbytes for p in module.parameters())
+        budget[0] += sum(b.nbytes for _, b in module.named_buffers() if b is not None)
+        if budget[0] > budget[1]:
+            raise ValueError(
+                f"{where!r} ({kind} with config {config!r:.100}) builds {budget[0]} bytes of "
+                f"weights and buffers so far, more than the {budget[1]} bytes allowed. Its config "
+                "does not match the weights."
+            )
+    return module
