@@ -102,3 +102,9 @@ def test_errors(kv):
         plot_embeddings(kv, ["apple", "pear"], method="tsne")
     with pytest.raises(TypeError, match=r"words must be str, got 3"):
         plot_embeddings(kv, ["apple", 3])
+
+
+def test_a_word_whose_vector_is_not_finite_is_named():
+    vectors = {"a": np.ones(5), "b": np.arange(5.0), "d": np.array([np.nan, 0, 0, 0, 0.0])}
+    with pytest.raises(ValueError, match=r"the vector of 'd' holds 1 NaN or inf value.*diverged"):
+        plot_embeddings(vectors, ["a", "b", "d"])

@@ -98,13 +98,21 @@ def plot_embeddings(
         normalize: project unit-length vectors (cosine geometry, what analogies use).
         title, ax: a title (default: says what is drawn) and an Axes to draw into.
 
-    Raises KeyError naming every unknown word, ValueError for fewer than 2 words, a malformed
-    analogy or an unknown method.
+    Raises KeyError naming every unknown word, ValueError for fewer than 2 words, a vector
+    holding NaN, a malformed analogy or an unknown method.
     """
     if method != "pca":
         raise ValueError(f"method must be 'pca', got {method!r}")
     chosen = _words(vectors, words, analogy)
     X = np.stack([np.asarray(vectors[w], dtype=np.float64) for w in chosen])
+    bad = ~np.isfinite(X)
+    if bad.any():
+        row = int(np.flatnonzero(bad.any(axis=1))[0])
+        raise ValueError(
+            f"plot_embeddings: the vector of {chosen[row]!r} holds {int(bad[row].sum())} NaN or "
+            "inf value" + "s" * (int(bad[row].sum()) > 1) + ": the training diverged (lower "
+            "the learning rate), or leave the word out."
+        )
     if normalize:
         X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
     points, explained = project_pca(X)
