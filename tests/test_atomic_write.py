@@ -11,11 +11,11 @@ import time
 import numpy as np
 import pytest
 
-from sinapsi import io
+from sinapsi import _atomic, io
 
 CHILD = """
 import os, sys
-from sinapsi import io
+from sinapsi import _atomic, io
 def write(f):
     f.write(b"partial" * 1000)
     f.flush()
@@ -71,6 +71,8 @@ def test_only_stale_temps_of_the_same_target_are_removed(tmp_path):
              ".other.npz.abcd1234.tmp": old,  # another target's
              ".m.npz.bak.abcd1234.tmp": old,  # the temp of m.npz.bak, not of m.npz
              "m.npz.abcd1234.tmp": old}  # fmt: skip
+    own = _atomic.temp_prefix(tmp_path / "m.npz") + "abcd1234.tmp"
+    names[own] = old  # this process's: a live writer however old, kept
     for name, mtime in names.items():
         (tmp_path / name).write_bytes(b"x")
         os.utime(tmp_path / name, (mtime, mtime))

@@ -96,7 +96,9 @@ def _host_tag() -> str:
 
 
 def remove_stale_temps(folder: Path, target: Path) -> None:
-    """Delete the temp files of the target ``base`` whose writer is gone (see atomic_write)."""
+    """Delete the temp files of ``target`` whose writer is gone (see atomic_write): those of a
+    process of this machine that no longer runs; those whose writer cannot be told (another
+    machine's, an older sinapsi's, or on Windows) once untouched for STALE_TEMP_SECONDS."""
     base = _temp_base(target.name)
     pattern = re.compile(
         rf"\.{re.escape(base)}\.(?:(?P<host>[0-9a-f]{{8}})-(?P<pid>\d{{1,10}})\.)?[a-z0-9_]{{8}}\.tmp"
@@ -113,26 +115,27 @@ def remove_stale_temps(folder: Path, target: Path) -> None:
                     continue
                 if hasattr(os, "getuid") and info.st_uid != os.getuid():
                     continue  # another user's save
-                gone = (
-                    match["pid"] is not None
-                    and match["host"] == _host_tag()
-                    and not _process_runs(int(match["pid"]))
-                )
-                if gone or now - info.st_mtime > stale_after():
+                runs = None  # unknown: a writer on another machine, or an old-style temp
+                if match["pid"] is not None and match["host"] == _host_tag():
+                    runs = _process_runs(int(match["pid"]))
+                if runs is False or (runs is None and now - info.st_mtime > stale_after()):
                     os.unlink(entry.path)
             except OSError:
                 continue  # removed meanwhile, or not ours to remove
 
 
-def _process_runs(pid: int) -> bool:
-    if os.name != "posix" or pid == os.getpid():
-        return True  # on Windows os.kill(pid, 0) would terminate it: rely on the age alone
+def _process_runs(pid: int) -> bool | None:
+    """Whether process ``pid`` of this machine runs; None where that cannot be told."""
+    if os.name != "posix":
+        return None  # on Windows os.kill(pid, 0) would terminate it: rely on the age alone
+    if pid == os.getpid():
+        return True  # another thread of this process may be saving
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except (OverflowError, ValueError):
-        return False
+        return False  # no such process can exist
     except OSError:
         return True  # e.g. PermissionError: it runs, as another user
     return True

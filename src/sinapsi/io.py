@@ -62,9 +62,10 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
 
     A save killed mid-write leaves its temp file (``.NAME.HOST-PID.XXXXXXXX.tmp``). The next save
     of the same target removes the ones whose writer is gone: written by a process of this
-    machine that no longer runs, or not modified for :data:`STALE_TEMP_SECONDS` (a writer on
-    another machine, or a file of an older sinapsi). A temp whose writer still runs here is never
-    removed, so two processes saving the same file do not break each other's save.
+    machine that no longer runs, or, where the writer cannot be told (another machine, an older
+    sinapsi, Windows), not modified for :data:`STALE_TEMP_SECONDS`. A temp whose writer still
+    runs here is never removed, so two processes saving the same file do not break each other's
+    save.
     """
     shown, real = _atomic.writable_target(path)
     folder = real.parent
