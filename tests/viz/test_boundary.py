@@ -326,7 +326,9 @@ def test_explicit_classes_name_each_output():
 def test_labels_that_do_not_fit_the_model_are_refused_clearly():
     x, _ = _sign_data()
     three = np.arange(len(x)) % 3 + 5  # labels 5, 6, 7
-    with pytest.raises(ValueError, match=r"y holds 3 classes \[5, 6, 7\].*1 output.*2 classes"):
+    with pytest.raises(
+        ValueError, match=r"y holds 3 classes \[5, 6, 7\].*1 output.*2 classes.*regression"
+    ):
         plot_decision_boundary(_sign_model(), x, three)
     with pytest.raises(ValueError, match=r"only the label -1.*classes=\[-1, 1\]"):
         plot_decision_boundary(_sign_model(), x, -np.ones(len(x), int))

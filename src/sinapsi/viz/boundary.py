@@ -174,7 +174,7 @@ def resolve_classes(
         raise ValueError(
             f"{owner}: y holds {len(seen)} classes {_show(seen[:10])}, but the model has "
             f"{outputs}. Plot the model these labels were trained for, or pass labels 0.."
-            f"{n_classes - 1}."
+            f"{n_classes - 1}; for a regression model plot its predictions instead."
         )
     only = ", ".join(repr(v.item()) for v in seen)
     raise ValueError(
