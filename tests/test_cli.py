@@ -53,10 +53,13 @@ def test_demo_writes_the_run_and_reports(tmp_path, capsys):
     history = json.loads((run / "history.json").read_text())
     assert history["epoch"] == [1, 2] and len(history["history"]["val_accuracy"]) == 2
     arrays, meta = load_arrays(run / "model.npz")
-    assert arrays["0.weight"].shape == (256, 64) and "1.running_mean" in arrays
+    # layer 0 standardizes the raw pixels (issue 14.4); the network follows
+    assert arrays["0.mean"].shape == (64,) and arrays["0.scale"].shape == (64,)
+    assert arrays["1.weight"].shape == (256, 64) and "2.running_mean" in arrays
     assert sinapsi.load(run / "model.npz")(np.zeros((1, 64))).shape == (1, 10)
     assert meta["architecture"]["hidden"] == [256, 128] and meta["classes"] == list(range(10))
-    assert len(meta["standardizer"]["mean"]) == 64 and len(meta["standardizer"]["scale"]) == 64
+    assert meta["standardizer"] is None and meta["preprocessing"] == "0"
+    assert [layer["type"] for layer in meta["layers"][:2]] == ["Normalization", "Linear"]
     assert meta["test"]["accuracy"] == pytest.approx(_accuracy(out), abs=1e-4)
     config = json.loads((run / "config.json").read_text())
     assert config["training"]["epochs"] == 2 and config["training"]["loss"] == "cross_entropy"
@@ -122,7 +125,7 @@ def test_train_diabetes_regression_example(tmp_path, capsys):
     assert "(early stopping)" in out and "(its weights kept)" in out
     arrays, meta = load_arrays(tmp_path / "diabetes_regression" / "model.npz")
     assert meta["task"] == "regression" and meta["classes"] is None
-    assert arrays["2.weight"].shape == (1, 64)
+    assert arrays["3.weight"].shape == (1, 64)
 
 
 def test_train_a_csv_with_text_labels(tmp_path, capsys):

@@ -17,8 +17,9 @@
 A run writes four files into ``<out>/<name>/`` (a new folder: when ``<name>`` exists, the next
 free ``<name>-2``, ``<name>-3``, ...; ``--overwrite`` replaces it instead), all at once at the
 end (a failed or interrupted run leaves nothing): ``model.npz`` (the model, in
-:func:`sinapsi.save`'s format: ``sinapsi.load`` rebuilds it; the classes and the
-standardizer's mean and scale are in its metadata, read with
+:func:`sinapsi.save`'s format: ``sinapsi.load`` rebuilds it, and it takes raw data: with
+``[data] standardize`` its first layer is a :class:`~sinapsi.nn.Normalization` holding the
+training set's mean and scale; the classes are in its metadata, read with
 ``sinapsi.io.load_checkpoint(path).metadata``), ``history.json`` (loss and metrics per epoch),
 ``config.json`` (the configuration that ran, defaults included; ``sinapsi train`` reads it) and
 ``report.html`` (curves, network diagram, gradient flow, test metrics: one self-contained page).
@@ -100,7 +101,7 @@ def _report(result: RunResult, cfg: dict[str, Any]) -> None:
         missed = any(m.startswith(f"test {key} ") for m in result.missed)
         print(f"target    test {key} {sign} {threshold:g}: {'MISSED' if missed else 'met'}")
     notes = {
-        "model.npz": "the model: sinapsi.load() it; scaling and classes in its metadata",
+        "model.npz": "the model, scaling included: sinapsi.load() it, or sinapsi predict",
         "history.json": "loss and metrics per epoch",
         "config.json": "the settings that ran: sinapsi train reruns it",
         "report.html": "curves, network, gradient flow, test metrics: open it in a browser",

@@ -75,6 +75,8 @@ class _Data:
     classes: list[Any] | None
     n_samples: int
     standardizer: Any = None
+    features: list[str] | None = None
+    target: str | int | None = None
 
 
 def _load_source(data: dict[str, Any], rng: np.random.Generator) -> tuple[Any, ...]:
@@ -116,7 +118,7 @@ def _task(task: str, y: np.ndarray, origin: str) -> str:
 
 def _prepare_data(cfg: dict[str, Any], origin: str, rngs: list[np.random.Generator]) -> _Data:
     """Load, encode labels, split (stratified for classes), standardize on the training set."""
-    from .data import Standardizer, train_val_test_split
+    from .data import Standardizer, datasets, train_val_test_split
 
     data = cfg["data"]
     try:
@@ -124,6 +126,11 @@ def _prepare_data(cfg: dict[str, Any], origin: str, rngs: list[np.random.Generat
     except (OSError, ValueError, TypeError) as e:
         raise ConfigError(f"{origin}: [data] source = {data['source']!r}: {e}") from None
     X = X.reshape(len(X), -1)
+    features, target = None, None
+    if data["source"] == "csv":  # the column names, for `sinapsi predict` on a CSV file
+        features, target = datasets.csv_columns(
+            data["path"], data["target"], data["delimiter"], data["header"]
+        )
     n_samples = len(X) + (0 if test is None else len(test[0]))
     task = _task(cfg["model"]["task"], y, origin)
     classes = None
@@ -161,6 +168,8 @@ def _prepare_data(cfg: dict[str, Any], origin: str, rngs: list[np.random.Generat
         task=task,
         classes=classes,
         n_samples=n_samples,
+        features=features,
+        target=target,
     )
     if data["standardize"]:
         out.standardizer = scaler = Standardizer().fit(out.train[0])
@@ -467,25 +476,28 @@ def _train_and_save(
     else:
         monitor = "val_loss" if data.val is not None else "loss"
 
-    scaler = data.standardizer
+    saved = _with_preprocessing(model, data)
     metadata = {
         "kind": "sinapsi.cli.mlp",  # a label in saved files: kept when this code left cli.py
         "sinapsi_version": __version__,
         "architecture": architecture,
         "layers": [
             {"name": name, "type": type(m).__name__, "config": m.get_config()}
-            for name, m in model.named_modules()
+            for name, m in saved.named_modules()
             if name
         ],
         "task": data.task,
         "classes": data.classes,
         "loss": training["loss"],
-        "standardizer": None
-        if scaler is None
-        else {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist()},
+        # The model standardizes its input itself (its first layer): None tells readers of
+        # older files, where the mean and scale were here, to apply nothing.
+        "standardizer": None,
+        "preprocessing": "0" if saved is not model else None,
+        "features": data.features,
+        "target": data.target,
         "test": test,
     }
-    files = [save(model, out / "model.npz", metadata=_jsonable(metadata))]
+    files = [save(saved, out / "model.npz", metadata=_jsonable(metadata))]
     history.save(out / "history.json")
     files.append(out / "history.json")
     text = json.dumps(to_jsonable(_jsonable(cfg)), indent=2) + "\n"
@@ -502,6 +514,16 @@ def _train_and_save(
         files=files,
         missed=_missed(test, cfg["target"]),
     )
+
+
+def _with_preprocessing(model: Any, data: _Data) -> Any:
+    """The model to save: with a Normalization layer in front when the run standardized its
+    features, so the saved model takes raw data (it shares the trained layers)."""
+    from . import nn
+
+    if data.standardizer is None:
+        return model
+    return nn.Sequential(nn.Normalization.from_standardizer(data.standardizer), *model)
 
 
 def _check_diverged(cfg: dict[str, Any], untrained: float, test: dict[str, float]) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["load_csv"]
+__all__ = ["load_csv", "csv_columns"]
 
 
 def _is_number(cell: str) -> bool:
@@ -147,6 +147,32 @@ def load_csv(
     X = _features(where, rows, lines, features, label)
     y, classes = _targets(where, rows, lines, column, label)
     return (X, y, classes) if return_classes else (X, y)
+
+
+def csv_columns(
+    path: str | os.PathLike[str],
+    target: int | str = -1,
+    delimiter: str = ",",
+    header: bool | None = None,
+) -> tuple[list[str] | None, str | int]:
+    """``(feature names, target)`` of a CSV file that :func:`load_csv` reads with the same
+    arguments: the header's names of the feature columns (None without a header) and the
+    target's name (its non-negative index without a header). Reads the first two rows only.
+    """
+    rows: list[list[str]] = []
+    with Path(path).open(newline="", encoding="utf-8-sig") as f:
+        for row in csv.reader(f, delimiter=delimiter):
+            if row and not (len(row) == 1 and not row[0].strip()):
+                rows.append(row)
+            if len(rows) == 2:
+                break
+    if header is None:
+        header = _detect_header(rows)
+    names = [cell.strip() for cell in rows[0]] if header else None
+    column = _target_index(target, names, len(rows[0]))
+    if names is None:
+        return None, column
+    return [n for i, n in enumerate(names) if i != column], names[column]
 
 
 def _target_index(target: Any, names: list[str] | None, n_columns: int) -> int:
