@@ -189,3 +189,14 @@ def test_save_arrays_refuses_what_load_arrays_would_refuse(tmp_path):
     with pytest.raises(TypeError, match=r"save_arrays: the metadata .*'when'.* is a set"):
         io.save_arrays(tmp_path / "f.npz", {}, {"when": {1, 2}})
     assert not (tmp_path / "f.npz").exists()
+
+
+def test_loading_a_path_that_is_not_a_regular_file_says_what_it_is(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match=r"Cannot load .*pipe.npz.*: it is not a regular file"):
+        io.load_arrays(fifo)  # and does not block reading it
+    with pytest.raises(TypeError, match=r"Cannot load 5: the path must be a str or a pathlib.Path"):
+        io.load_arrays(5)

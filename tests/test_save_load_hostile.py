@@ -359,3 +359,20 @@ def test_custom_modules_build_no_more_than_the_file_holds(tmp_path):
         assert tracemalloc.get_traced_memory()[1] < 4 * MiB  # not 50 of them: 18 MB
     finally:
         tracemalloc.stop()
+
+
+@pytest.mark.parametrize("step", [-1, 2.5, True])
+def test_an_optimizer_step_count_must_be_a_count(tmp_path, step):
+    opt = {"type": "SGD", "param_groups": [{"params": [0, 1]}], "scalars": {"0": {"step": step}}}
+    path = io.save_arrays(tmp_path / "m.npz", good_arrays(), good_record(optimizer=opt))
+    with pytest.raises(io.ModelFileError, match=r"'optimizer.scalars\['0'\].step' must be an int"):
+        io.load_checkpoint(path)
+
+
+def test_saving_refuses_an_architecture_that_loading_would_refuse(tmp_path):
+    deep = nn.Linear(2, 2, rng=0)
+    for _ in range(70):
+        deep = nn.Sequential(deep)
+    with pytest.raises(ValueError, match=r"save: 'the model' is nested 70 deep; sinapsi reads"):
+        sn.save(deep, tmp_path / "m.npz")
+    assert not (tmp_path / "m.npz").exists()

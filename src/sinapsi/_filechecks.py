@@ -149,6 +149,10 @@ def check_optimizer(optimizer: Any) -> set[int]:
                 f"optimizer.scalars[{index!r}]", f"must be a dict; got {entries!r:.80}"
             )
         for key, value in entries.items():
+            if key == "step" and (not _is_int(value) or value < 0):
+                raise field_error(
+                    f"optimizer.scalars[{index!r}].step", f"must be an int >= 0; got {value!r:.80}"
+                )
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 raise field_error(
                     f"optimizer.scalars[{index!r}].{key}", f"must be a number; got {value!r:.80}"

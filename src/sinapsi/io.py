@@ -177,11 +177,18 @@ def load_arrays(
     (default: 64 MiB or 8 times the file's size, whichever is larger, which stops zip bombs;
     files written by sinapsi are not compressed, so they are never near it).
     """
-    source = Path(path)
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(
+            f"Cannot load {path!r:.80}: the path must be a str or a pathlib.Path; got "
+            f"{type(path).__name__}."
+        )
+    source = Path(os.fsdecode(path))
     shown = f"Cannot load {str(source)!r}"
     if source.is_dir():
         raise IsADirectoryError(f"{shown}: it is a folder, not a file. Give a .npz file's path.")
     if not source.is_file():
+        if source.exists():
+            raise ModelFileError(f"{shown}: it is not a regular file (a pipe or a device?).")
         raise FileNotFoundError(f"No such file: {str(source)!r}.")
     try:
         with zipfile.ZipFile(source) as archive:
@@ -430,11 +437,16 @@ def save(
     registered with ``@sinapsi.nn.register_module()``. Refuses (ValueError) weights that are
     NaN or infinite and models that mix float dtypes, which :func:`load` would refuse.
     """
-    from .nn.registry import module_spec
+    from .nn.registry import check_spec, module_spec
 
+    architecture = module_spec(model)
+    try:
+        check_spec(architecture, "the model")
+    except ValueError as e:
+        raise ValueError(f"save: {e}") from None
     record: dict[str, Any] = {
         "kind": _MODEL_KIND,
-        "architecture": module_spec(model),
+        "architecture": architecture,
         "dtype": _model_dtype_for_save(model),
         "module_rngs": _module_rngs(model),
         "user": _plain(metadata or {}),

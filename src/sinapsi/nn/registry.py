@@ -120,13 +120,10 @@ def check_spec(spec: Any, where: str = "spec") -> int:
     if deepest > MAX_DEPTH:
         raise ValueError(
             f"{where!r} is nested {deepest} deep; sinapsi reads up to {MAX_DEPTH} levels of "
-            "Sequential/ModuleList. It was not written by sinapsi."
+            "Sequential/ModuleList."
         )
     if count > MAX_MODULES:
-        raise ValueError(
-            f"{where!r} declares {count} modules; sinapsi builds up to {MAX_MODULES}. It was not "
-            "written by sinapsi."
-        )
+        raise ValueError(f"{where!r} declares {count} modules; sinapsi builds up to {MAX_MODULES}.")
     return count
 
 
