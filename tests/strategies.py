@@ -63,3 +63,14 @@ def royal_corpus(n_sentences: int, seed: int) -> list[list[str]]:
         rng.shuffle(words)
         sentences.append([str(w) for w in words])
     return sentences
+
+
+# Edge shapes: 0-d tensors, zero-size axes and broadcasting between them (issue 14.6).
+edge_shapes = array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3)
+edge_nonscalar_shapes = array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=3)
+edge_two_broadcastable = mutually_broadcastable_shapes(
+    num_shapes=2, min_dims=0, max_dims=3, min_side=0, max_side=3
+)
+edge_three_broadcastable = mutually_broadcastable_shapes(
+    num_shapes=3, min_dims=0, max_dims=3, min_side=0, max_side=3
+)

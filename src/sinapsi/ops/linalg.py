@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .. import backend
@@ -100,8 +101,9 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     parents = (x, weight) if bias is None else (x, weight, bias)
 
     def backward(g: Any) -> tuple[Any, ...]:
-        X = x.data.reshape(-1, x.shape[-1])  # noqa: N806
-        G = g.reshape(-1, g.shape[-1])  # noqa: N806
+        rows = math.prod(x.shape[:-1])  # not -1: with a zero-size axis it cannot be inferred
+        X = x.data.reshape(rows, x.shape[-1])  # noqa: N806
+        G = g.reshape(rows, g.shape[-1])  # noqa: N806
         gx = (g @ weight.data) if x.requires_grad else None
         gw = (G.T @ X) if weight.requires_grad else None
         if bias is None:

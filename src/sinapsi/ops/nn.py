@@ -78,8 +78,9 @@ def softmax_cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> 
     exp = xp.exp(shifted)
     total = exp.sum(axis=1, keepdims=True)
     per_sample = xp.log(total[:, 0]) - shifted[rows, labels]
+    scale = 1.0 / n if n else float("nan")  # the mean of no sample is 0 / 0, as in torch
     if reduction == "mean":
-        data = per_sample.sum() * (1.0 / n) if n else per_sample.sum()
+        data = per_sample.sum() * scale
     elif reduction == "sum":
         data = per_sample.sum()
     else:
@@ -91,7 +92,7 @@ def softmax_cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> 
         if reduction == "none":
             grad *= g[:, None]
         else:
-            grad *= g * (1.0 / n) if reduction == "mean" else g
+            grad *= g * scale if reduction == "mean" else g
         return (grad,)
 
     return make_result(data, "softmax_cross_entropy", (z,), backward)

@@ -60,16 +60,14 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
 def mean(
     x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None
 ) -> Tensor:
-    """Mean over ``axis`` (``dim``). A mean over no value is an error here, where PyTorch
-    returns NaN (a deliberate difference: an empty batch is a bug worth stopping at)."""
+    """Mean over ``axis`` (``dim``); NaN over no value (a zero-length axis), as PyTorch."""
     axis, keepdims = torch_names("mean", axis, keepdims, dim, keepdim)
     x = operand(x)
     axes = normalize_axes("mean", axis, x.ndim)
     shape = x.data.shape
     n = _count(shape, axes)
-    if n == 0:
-        raise ValueError(f"mean: cannot average over an empty axis (shape {x.shape}, axis={axis}).")
-    scale = 1.0 / n  # sum * (1/n): ndarray.mean costs several microseconds more per call
+    # sum * (1/n): ndarray.mean costs several microseconds more per call (and warns on 0/0)
+    scale = 1.0 / n if n else float("nan")
     data = x.data.sum(axis=axes, keepdims=keepdims) * scale
     return make_result(data, "mean", (x,), lambda g: (_expand(g * scale, shape, axes, keepdims),))
 
@@ -192,7 +190,9 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
 
     ``ddof=0`` (the default, as in NumPy and Keras) is the biased estimate BatchNorm uses;
     ``ddof=1`` is PyTorch's default ``torch.var`` (``correction=1``). Composed from mean, sub,
-    mul and sum, so it needs no backward of its own.
+    mul and sum, so it needs no backward of its own. Fewer than ``ddof + 1`` values are an
+    error, where torch returns NaN with a warning (a deliberate difference: a variance of one
+    sample is usually a batch of one where there should be more).
     """
     x = operand(x)
     axes = normalize_axes("var", axis, x.ndim)
