@@ -5,6 +5,7 @@ in history, weights and best file."""
 import json
 
 import numpy as np
+import pytest
 
 import sinapsi as sn
 from sinapsi import io, nn
@@ -85,8 +86,9 @@ def test_callbacks_are_matched_by_class_and_order_not_by_position(tmp_path):
            ModelCheckpoint(tmp_path / "c.npz", save_best_only=False)], **kwargs)  # fmt: skip
     model, x, y, kwargs = setup()
     again = [EarlyStopping(patience=9), EarlyStopping(monitor="loss", patience=9)]
-    sn.fit(model, x, y, epochs=6, callbacks=[again[0], Callback(), again[1]],
-           resume_from=tmp_path / "c.npz", **kwargs)  # fmt: skip
+    with pytest.warns(UserWarning, match="nothing left to train"):  # the states are loaded
+        sn.fit(model, x, y, epochs=6, callbacks=[again[0], Callback(), again[1]],
+               resume_from=tmp_path / "c.npz", **kwargs)  # fmt: skip
     for before, after in zip(stoppers, again):
         assert (after.best, after.wait, after.best_epoch) == (
             before.best, before.wait, before.best_epoch)  # fmt: skip

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import math
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -82,10 +83,17 @@ class CallbackList:
 
     def call(self, hook: str, *args: Any) -> None:
         for fn in self.hooks[hook]:
-            fn(*args)
+            try:
+                fn(*args)
+            except Exception as e:  # the traceback shows the hook; the note says whose it is
+                e.add_note(f"(raised by the callback {type(fn.__self__).__name__}.{hook})")
+                raise
 
 
-def _monitor_value(owner: str, monitor: str, logs: dict[str, Any]) -> float | None:
+def _monitor_value(cb: Callback, monitor: str, logs: dict[str, Any], epoch: int) -> float | None:
+    """The monitored number, or None when it is missing. Warns when it is missing, and the
+    first time it is not finite (a NaN never compares better: it counts as no improvement)."""
+    owner = type(cb).__name__
     if monitor not in logs:
         available = ", ".join(sorted(k for k in logs if not isinstance(logs[k], dict)))
         warnings.warn(
@@ -95,7 +103,16 @@ def _monitor_value(owner: str, monitor: str, logs: dict[str, Any]) -> float | No
             stacklevel=3,
         )
         return None
-    return float(logs[monitor])
+    value = float(logs[monitor])
+    if not math.isfinite(value) and not getattr(cb, "_warned_not_finite", False):
+        cb._warned_not_finite = True  # type: ignore[attr-defined]
+        warnings.warn(
+            f"{owner}: the monitored {monitor!r} is {value} at epoch {epoch + 1}; it counts as "
+            "no improvement. Check what computes it.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return value
 
 
 def _number(value: float) -> float | None:
@@ -164,7 +181,7 @@ class EarlyStopping(Callback):
         return value > self.best + self.min_delta
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
-        value = _monitor_value("EarlyStopping", self.monitor, logs)
+        value = _monitor_value(self, self.monitor, logs, epoch)
         if value is None:
             return
         if self._improved(value):
@@ -228,9 +245,32 @@ class ModelCheckpoint(Callback):
         self.best = math.inf if self.mode == "min" else -math.inf
         self.saved: list[str] = []
 
+    def on_train_begin(self, logs: dict[str, Any]) -> None:
+        """Check the path before training, so a typo or a read-only folder costs no epoch."""
+        try:
+            target = Path(self.path.format(epoch=1))
+        except (KeyError, IndexError, ValueError) as e:
+            raise ValueError(
+                f"ModelCheckpoint: the path {self.path!r} may contain only the placeholder "
+                f"{{epoch}} (e.g. 'ckpt_{{epoch:03d}}.npz'); formatting it failed ({e!r})."
+            ) from None
+        folder = target.parent
+        try:
+            if target.is_dir():
+                raise IsADirectoryError(f"{str(target)!r} is a folder")
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as e:
+            raise type(e)(
+                f"ModelCheckpoint: cannot write checkpoints to {str(folder)!r} "
+                f"({e.strerror or e}). Pass a path in a writable folder (checked before "
+                "training, so no epoch is lost)."
+            ) from None
+
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         if self.save_best_only:
-            value = _monitor_value("ModelCheckpoint", self.monitor, logs)
+            value = _monitor_value(self, self.monitor, logs, epoch)
             better = value is not None and (
                 value < self.best if self.mode == "min" else value > self.best
             )
@@ -260,12 +300,23 @@ class LearningRateScheduler(Callback):
         if interval not in ("epoch", "step"):
             raise unknown_choice("interval", "LearningRateScheduler", ["epoch", "step"], interval)
         self.scheduler, self.interval, self.monitor = scheduler, interval, monitor
+        self._warned = False
 
     def _step(self, logs: dict[str, Any]) -> None:
         from ..optim.lr_scheduler import ReduceLROnPlateau
 
         if isinstance(self.scheduler, ReduceLROnPlateau):
             key = self.monitor if self.monitor in logs else "loss"
+            if key != self.monitor and not self._warned:
+                self._warned = True
+                available = ", ".join(sorted(k for k in logs if not isinstance(logs[k], dict)))
+                warnings.warn(
+                    f"LearningRateScheduler: the monitored value {self.monitor!r} is not in the "
+                    f"logs (available: {available}); ReduceLROnPlateau steps on 'loss' instead. "
+                    "Pass validation data, or monitor='loss' to say so.",
+                    RuntimeWarning,
+                    stacklevel=4,
+                )
             self.scheduler.step(logs[key])
         else:
             self.scheduler.step()

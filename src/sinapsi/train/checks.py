@@ -16,6 +16,9 @@ from ..nn.losses import (
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
     NLLLoss,
     check_label_range,
 )
@@ -100,6 +103,33 @@ def _compute_metrics(
 
 
 _CLASS_INDEX_LOSSES = {CrossEntropyLoss: "cross_entropy", NLLLoss: "nll"}
+_ELEMENTWISE_LOSSES = {
+    MSELoss: "mse", L1Loss: "l1", HuberLoss: "huber", BCELoss: "bce",
+    BCEWithLogitsLoss: "bce_with_logits",
+}  # fmt: skip
+
+
+def _targets(where: str, loss_fn: Any, y: np.ndarray, out_shape: tuple[int, ...]) -> Any:
+    """``y`` checked on the whole array the user passed, against the outputs' shape.
+
+    Class-index losses: see :func:`_class_labels`. Element-wise losses: ``y`` must have the
+    outputs' shape per sample; a vector for a single-output model is taken as its column (as
+    Keras does: one target per sample is unambiguous). Custom losses: unchanged.
+    """
+    if type(loss_fn) in _CLASS_INDEX_LOSSES:
+        return _class_labels(where, loss_fn, y, out_shape)
+    name = _ELEMENTWISE_LOSSES.get(type(loss_fn))
+    per_sample = tuple(out_shape[1:])
+    if name is None or y.shape[1:] == per_sample:
+        return y
+    if y.ndim == 1 and per_sample == (1,):
+        return y.reshape(-1, 1)
+    outputs = "(N" + "".join(f", {d}" for d in per_sample) + ")"
+    raise ValueError(
+        f"{where}: the model outputs shape {outputs} but y has shape {y.shape}; the loss {name} "
+        f"compares them element by element. Give y the shape {(len(y), *per_sample)}, or "
+        "change the number of outputs of the last layer."
+    )
 
 
 def _class_labels(where: str, loss_fn: Any, y: np.ndarray, out_shape: tuple[int, ...]) -> Any:
@@ -107,11 +137,14 @@ def _class_labels(where: str, loss_fn: Any, y: np.ndarray, out_shape: tuple[int,
 
     Floats that hold whole numbers (labels read from a CSV, say) become int64, as Keras and
     scikit-learn accept them (PyTorch refuses float class indices); other floats, strings and
-    labels outside 0..C-1 are refused naming what was given. Targets with the outputs' shape
-    (class probabilities) and other losses' targets pass unchanged.
+    labels outside 0..C-1 are refused naming what was given. A column of labels (N, 1) for
+    (N, C) outputs is taken as a vector. Targets with the outputs' shape (class probabilities)
+    pass unchanged.
     """
-    name = _CLASS_INDEX_LOSSES.get(type(loss_fn))
-    if name is None or y.ndim >= len(out_shape):
+    name = _CLASS_INDEX_LOSSES[type(loss_fn)]
+    if y.ndim == 2 and y.shape[1] == 1 and len(out_shape) == 2 and out_shape[1] > 1:
+        y = y[:, 0]
+    if y.ndim >= len(out_shape):
         return y
     given = f"{where}: the loss {name} needs class labels 0..C-1, but y is {y.dtype} with shape "
     encode = (
@@ -138,15 +171,24 @@ def _class_labels(where: str, loss_fn: Any, y: np.ndarray, out_shape: tuple[int,
 
 
 def _check_first_samples(
-    loss_fn: Any, model: Module, x: np.ndarray, y: np.ndarray
+    loss_fn: Any, model: Module, x: np.ndarray, y: np.ndarray, metrics: Sequence[str]
 ) -> tuple[np.ndarray, tuple[int, ...]]:
-    """Run two samples without a graph so bad labels or shapes fail before training; return
-    the labels (as classes where the loss needs them) and the outputs' shape."""
+    """Run two samples without a graph so bad targets, shapes or metrics fail before
+    training; return the targets (see :func:`_targets`) and the outputs' shape."""
     with training_mode(False), no_grad():
         head = x[: min(len(x), 2)]
         out = model(_input(head, _model_dtype(model)))
-        y = _class_labels("fit", loss_fn, y, out.shape)
+        y = _targets("fit", loss_fn, y, out.shape)
         loss_fn(out, y[: len(head)])
+    for name in metrics:
+        try:
+            _compute_metrics([name], loss_fn, backend.to_numpy(out.data), y[: len(head)])
+        except (ValueError, IndexError) as e:
+            raise ValueError(
+                f"fit: the metric '{name}' cannot be computed on these outputs and targets "
+                f"(checked on the first samples): {e} Choose metrics for this task (accuracy, "
+                "top5 for classes; mae, rmse, r2 for values)."
+            ) from None
     return y, out.shape
 
 

@@ -16,7 +16,7 @@ from ..autograd import no_grad
 from ..nn.losses import get_loss
 from ..nn.module import Module, training_mode
 from ..tensor import Tensor
-from .checks import _as_array, _check_xy, _class_labels, _compute_metrics, _input, _model_dtype
+from .checks import _as_array, _check_xy, _compute_metrics, _input, _model_dtype, _targets
 
 __all__ = ["predict", "predict_proba", "predict_classes", "evaluate"]
 
@@ -72,7 +72,7 @@ def evaluate(
     x, y = _check_xy("evaluate", x, y)
     loss_fn = get_loss(loss)
     outputs = _predict_raw(model, x, batch_size)
-    y = _class_labels("evaluate", loss_fn, y, outputs.shape)
+    y = _targets("evaluate", loss_fn, y, outputs.shape)
     total = 0.0
     with no_grad():
         for i in range(0, len(x), batch_size):

@@ -39,11 +39,11 @@ from .checks import (
     _check_batches,
     _check_first_samples,
     _check_xy,
-    _class_labels,
     _compute_metrics,
     _input,
     _layer_names,
     _model_dtype,
+    _targets,
 )
 from .history import History
 from .inference import evaluate, predict, predict_classes, predict_proba
@@ -193,6 +193,14 @@ class Trainer:
             self.optimizer.load_state_dict(ckpt.optimizer_state)
         state = ckpt.training_state or {}
         self.start_epoch = int(state.get("epoch", 0))
+        if self.start_epoch >= self.epochs:
+            warnings.warn(
+                f"fit(resume_from=...): the checkpoint is at epoch {self.start_epoch} and "
+                f"epochs={self.epochs}: nothing left to train. Pass epochs > {self.start_epoch} "
+                "to train further (epochs counts from the start of the run).",
+                UserWarning,
+                stacklevel=3,
+            )
         self.history = History.from_dict(state.get("history", {}))
         if state.get("fit_rng") is not None and self.rng is not None:
             self.rng.bit_generator.state = state["fit_rng"]
@@ -457,13 +465,14 @@ def fit(
         trainer.callbacks.append(LearningRateScheduler(scheduler, scheduler_interval))
     if verbose:
         trainer.callbacks.append(ProgressBar(verbose))
-    y, out_shape = _check_first_samples(trainer.loss_fn, model, x, y)
+    y, out_shape = _check_first_samples(trainer.loss_fn, model, x, y, trainer.metrics)
     if validation is not None:
-        y_val = _class_labels("fit (validation_data)", trainer.loss_fn, validation[1], out_shape)
+        y_val = _targets("fit (validation_data)", trainer.loss_fn, validation[1], out_shape)
         validation = (validation[0], y_val)
     merge_lone_last = _check_batches(model, len(x), batch_size, bool(drop_last))
     trainer.rng = rng
     if resume_from is not None:
+        trainer.epochs = epochs
         trainer.resume(resume_from)
     return trainer.run(
         x, y, epochs, batch_size, validation, shuffle, rng, bool(drop_last), merge_lone_last
