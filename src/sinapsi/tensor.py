@@ -322,11 +322,11 @@ class Tensor:
     def relu(self) -> Tensor:
         return ops.relu(self)
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        return ops.softmax(self, axis)
+    def softmax(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        return ops.softmax(self, axis, dim=dim)
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return ops.log_softmax(self, axis)
+    def log_softmax(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        return ops.log_softmax(self, axis, dim=dim)
 
     # Reductions take NumPy's axis=/keepdims= or PyTorch's dim=/keepdim= (see sinapsi.ops).
     def sum(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:

@@ -122,3 +122,33 @@ def test_flatten_layer_takes_torchs_start_dim_and_end_dim():
     assert nn.Flatten(1, 2).end_axis == 2  # today's names and positions keep working
     with pytest.raises(TypeError, match=r"Flatten: got both start_axis=1 and start_dim=2"):
         nn.Flatten(1, start_dim=2)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_family_takes_dim_as_function_method_and_module(name):
+    ref = getattr(torch, name)
+    check_op(lambda t: getattr(sn, name)(t, dim=0), lambda t: ref(t, dim=0), [X])
+    check_op(lambda t: getattr(t, name)(dim=0), lambda t: getattr(t, name)(dim=0), [X])
+    module = {
+        "softmax": (nn.Softmax, torch.nn.Softmax),
+        "log_softmax": (nn.LogSoftmax, torch.nn.LogSoftmax),
+    }[name]
+    ours, theirs = module[0](dim=0), module[1](dim=0)
+    check_op(ours, theirs, [X])
+    assert type(ours)(**ours.get_config()).axis == 0
+    with pytest.raises(TypeError, match=rf"{name}: got both axis=1 and dim=0"):
+        getattr(sn, name)(sn.tensor(X), 1, dim=0)
+
+
+def test_concatenate_and_stack_name_an_axis_out_of_range():
+    x = sn.zeros((2, 3))
+    with pytest.raises(
+        ValueError, match=r"concatenate: axis 2 is out of range .*\(valid: -2 to 1\)"
+    ):
+        sn.concatenate([x, x], axis=2)
+    with pytest.raises(ValueError, match=r"stack: axis 3 is out of range .*\(valid: -3 to 2\)"):
+        sn.stack([x, x], axis=3)
+    with pytest.raises(ValueError, match=r"concatenate: 0-d tensors have no axis .* use stack"):
+        sn.concatenate([sn.tensor(1.0), sn.tensor(2.0)])
+    assert sn.concatenate([x, x], dim=1).shape == (2, 6)  # torch.cat's keyword
+    assert sn.stack([x, x], dim=-1).shape == (2, 3, 2)

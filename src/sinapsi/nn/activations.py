@@ -6,6 +6,7 @@ from typing import Any
 
 from .. import functional, ops
 from .._errors import unknown_choice
+from ..ops import _util as ops_util
 from ..tensor import Tensor
 from .layers import Identity
 from .module import Module
@@ -96,11 +97,11 @@ class Softplus(Module):
 
 
 class Softmax(Module):
-    """Probabilities along ``axis`` (default: the last)."""
+    """Probabilities along ``axis`` (default: the last); ``dim=`` is PyTorch's name for it."""
 
-    def __init__(self, axis: int = -1) -> None:
+    def __init__(self, axis: int | None = None, *, dim: int | None = None) -> None:
         super().__init__()
-        self.axis = axis
+        self.axis = ops_util.axis_or_dim(type(self).__name__, axis, dim, -1)
 
     def forward(self, x: Any) -> Tensor:
         return ops.softmax(x, self.axis)

@@ -129,3 +129,15 @@ def torch_names(
     if keepdim is not None:
         keepdims = keepdim
     return axis, bool(keepdims)
+
+
+def axis_or_dim(op: str, axis: Any, dim: Any, default: Any) -> Any:
+    """``axis`` or its PyTorch name ``dim`` (not both); ``default`` when neither is given."""
+    if dim is not None and axis is not None:
+        raise TypeError(
+            f"{op}: got both axis={axis!r} and dim={dim!r}; they are the same argument "
+            "(NumPy's and PyTorch's name). Pass one."
+        )
+    if dim is not None:
+        return dim
+    return default if axis is None else axis

@@ -8,7 +8,7 @@ from typing import Any
 from .. import _numba, backend
 from ..autograd import make_result, sum_to
 from ..tensor import Tensor
-from ._util import normalize_axes, normalize_axis, operand
+from ._util import axis_or_dim, normalize_axes, normalize_axis, operand
 
 __all__ = [
     "reshape", "transpose", "flatten", "expand_dims", "squeeze", "broadcast_to", "getitem",
@@ -246,11 +246,19 @@ def _same_dtype(op: str, tensors: Sequence[Tensor]) -> None:
         )
 
 
-def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join tensors along an existing ``axis`` (``torch.cat``)."""
+def concatenate(
+    tensors: Sequence[Any], axis: int | None = None, *, dim: int | None = None
+) -> Tensor:
+    """Join tensors along an existing ``axis`` (``dim``; default 0), as ``torch.cat``."""
     ts = [operand(t) for t in tensors]
     if not ts:
         raise ValueError("concatenate: need at least one tensor.")
+    if ts[0].ndim == 0:
+        raise ValueError(
+            "concatenate: 0-d tensors have no axis to join along (as in torch.cat); use stack "
+            "to make a 1-d tensor of them."
+        )
+    axis = normalize_axis("concatenate", axis_or_dim("concatenate", axis, dim, 0), ts[0].ndim)
     _same_dtype("concatenate", ts)
     xp = backend.get_array_module(ts[0].data)
     try:
@@ -270,11 +278,12 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     return make_result(data, "concatenate", tuple(ts), backward)
 
 
-def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join same-shaped tensors along a new ``axis`` (``torch.stack``)."""
+def stack(tensors: Sequence[Any], axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """Join same-shaped tensors along a new ``axis`` (``dim``; default 0), as ``torch.stack``."""
     ts = [operand(t) for t in tensors]
     if not ts:
         raise ValueError("stack: need at least one tensor.")
+    axis = normalize_axis("stack", axis_or_dim("stack", axis, dim, 0), ts[0].ndim + 1)
     _same_dtype("stack", ts)
     xp = backend.get_array_module(ts[0].data)
     try:
