@@ -260,3 +260,44 @@ def test_class_losses_on_empty_batches_match_torch(name, reduction, n, c, extra,
         lambda a, b: getattr(F, name)(a, b, reduction=reduction),
         [x, y],
     )
+
+
+@pytest.mark.parametrize("ddof", [0, 1])
+@few
+@given(shape=edge_shapes, seed=seeds, data=st.data())
+def test_var_on_edge_shapes_matches_torch_or_refuses_too_few_values(ddof, shape, seed, data):
+    axis = _axis(data, shape)
+    if _reduced_count(shape, axis) - ddof <= 0:  # torch: NaN and a warning; here an error
+        with pytest.raises(ValueError, match=r"var: \d+ values with ddof=\d leave"):
+            sn.var(sn.tensor(np.zeros(shape)), axis, ddof=ddof)
+        return
+    check_op(
+        lambda x: sn.var(x, axis, ddof=ddof),
+        lambda x: torch.var(x, _dim(axis, x.ndim), correction=ddof),
+        [normal(seed, shape)],
+    )
+
+
+@few
+@given(shape=edge_nonscalar_shapes, seed=seeds, data=st.data())
+def test_getitem_with_index_arrays_on_edge_shapes_matches_torch(shape, seed, data):
+    n = data.draw(st.integers(0, 4))
+    rows = np.random.default_rng(seed).integers(0, max(shape[0], 1), n) if shape[0] else []
+    rows = np.asarray(rows, dtype=np.int64)
+    mask = np.random.default_rng(seed).random(shape) > 0.5
+    x = normal(seed, shape)
+    check_op(lambda t: t[rows], lambda t: t[torch.tensor(rows)], [x])
+    check_op(lambda t: t[mask], lambda t: t[torch.tensor(mask)], [x])
+
+
+@pytest.mark.parametrize("reduction", ["sum", "none", "mean"])
+@few
+@given(shape=edge_shapes, seed=seeds)
+def test_binary_cross_entropy_on_edge_shapes_matches_torch(reduction, shape, seed):
+    p = 0.05 + 0.9 * np.random.default_rng(seed).random(shape)
+    t = np.random.default_rng(seed + 1).random(shape)
+    check_op(
+        lambda a, b: nn.binary_cross_entropy(a, b, reduction=reduction),
+        lambda a, b: F.binary_cross_entropy(a, b, reduction=reduction),
+        [p, t],
+    )
