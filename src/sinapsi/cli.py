@@ -8,6 +8,9 @@
 ``sinapsi train CONFIG.toml``
     The same for any data set, network and optimizer described in a TOML file: the schema is in
     :mod:`sinapsi.config` and ``examples/README.md``.
+``sinapsi predict MODEL DATA [--out FILE]``
+    Applies a saved run's model to a CSV or ``.npy`` file of raw samples: one predicted class
+    (its name) or value per row, as CSV; ``--proba`` adds the class probabilities.
 ``sinapsi word2vec CORPUS.txt --out vectors.txt``
     Trains word vectors (skip-gram or CBOW, negative sampling) on a text file, one sentence a
     line, and writes them in word2vec format (``--binary`` for the binary one), which gensim reads.
@@ -47,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from ._cli_predict import add_predict
 from .config import ConfigError, check_run_name, load_config, to_jsonable, validate_config
 from .experiment import _LOWER_IS_BETTER, RunResult, TargetMissed, build_mlp, run
 
@@ -460,7 +464,7 @@ def _add_analogy(sub: Any) -> None:
     p.set_defaults(handler=_analogy)
 
 
-_COMMANDS = (_add_demo, _add_train, _add_word2vec, _add_analogy)
+_COMMANDS = (_add_demo, _add_train, add_predict, _add_word2vec, _add_analogy)
 
 
 def build_parser() -> argparse.ArgumentParser:
