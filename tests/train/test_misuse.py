@@ -165,3 +165,29 @@ def test_healthy_runs_stay_quiet():
         warnings.simplefilter("error")
         sn.fit(linear(), x, y, epochs=2, validation_split=0.2, metrics=["accuracy"], verbose=0,
                callbacks=[EarlyStopping(patience=1)])  # fmt: skip
+
+
+# ---------------------------------------------------------------------------- data types
+@pytest.mark.parametrize(
+    "make_x, make_y, loss, error, pattern",
+    [
+        (lambda x: x.astype(str), lambda y: y, "cross_entropy", TypeError,
+         r"fit: x must hold real numbers; got dtype <U\d+ with shape \(10, 3\)\. Convert"),
+        (lambda x: x.astype(complex), lambda y: y, "cross_entropy", TypeError,
+         r"fit: x must hold real numbers; got dtype complex128"),
+        (lambda x: x, lambda y: np.zeros((10, 2)).astype(str), "mse", TypeError,
+         r"fit: the loss mse needs numbers as targets; y is <U\d+ with shape \(10, 2\)"),
+        (lambda x: [[1.0, 2.0, 3.0]] * 9 + [[1.0, 2.0]], lambda y: y, "cross_entropy", ValueError,
+         r"fit: x must be a rectangular array \(every sample of the same shape\)"),
+    ],
+)  # fmt: skip
+def test_inputs_and_targets_that_are_not_numbers_are_refused(make_x, make_y, loss, error,
+                                                             pattern):  # fmt: skip
+    x, y = xy()
+    with pytest.raises(error, match=pattern):
+        sn.fit(linear(), make_x(x), make_y(y), loss=loss, epochs=1, verbose=0)
+
+
+def test_predict_refuses_text():
+    with pytest.raises(TypeError, match=r"predict: x must hold real numbers; got dtype <U"):
+        sn.predict(linear(), np.array([["a", "b", "c"]]))

@@ -143,3 +143,36 @@ def test_evaluate_inside_fit_is_eval_and_fit_trains_whatever_the_flag():
     # per epoch: 2 training batches (train mode), then one validation batch (eval mode)
     assert records == [True, True, False] * 2
     assert not model.training  # fit leaves the model in eval mode, as documented
+
+
+def test_a_second_fit_of_the_same_model_while_one_runs_is_refused():
+    """Two fits of one model would mix their updates and modes: the second one is refused
+    clearly, in another thread as in a callback of the first."""
+    model = dropout_mlp()
+    x = np.random.default_rng(2).standard_normal((32, 3))
+    y = (x[:, 0] > 0).astype(np.int64)
+    started, release = threading.Event(), threading.Event()
+    inner_errors = []
+
+    class Hold(Callback):
+        def on_epoch_begin(self, epoch, logs):
+            started.set()
+            assert release.wait(WAIT)
+            try:  # a nested fit from a callback of the running one
+                sn.fit(model, x, y, epochs=1, verbose=0)
+            except RuntimeError as e:
+                inner_errors.append(e)
+
+    t = threading.Thread(target=lambda: sn.fit(model, x, y, epochs=1, callbacks=[Hold()],
+                                               verbose=0))  # fmt: skip
+    t.start()
+    assert started.wait(WAIT)
+    try:
+        with pytest.raises(RuntimeError, match=r"fit: this model is already being trained by "
+                           r"another fit \(thread '.+'\).*copy\.deepcopy\(model\)"):  # fmt: skip
+            sn.fit(model, x, y, epochs=1, verbose=0)
+    finally:
+        release.set()
+        t.join(WAIT)
+    assert len(inner_errors) == 1 and "already being trained" in str(inner_errors[0])
+    sn.fit(model, x, y, epochs=1, verbose=0)  # once the first fit is over, fit works again

@@ -29,18 +29,32 @@ from .metrics import get_metric
 
 
 # ---------------------------------------------------------------------------- data checks
-def _as_array(name: str, value: Any) -> np.ndarray:
+def _as_array(name: str, value: Any, where: str = "fit", numbers: bool = True) -> np.ndarray:
+    """``value`` as a NumPy array; with ``numbers``, refuse text, complex and objects."""
     if isinstance(value, Tensor):
         value = value.data
-    arr = backend.to_numpy(value)
+    try:
+        arr = backend.to_numpy(value)
+    except ValueError as e:  # ragged nested lists
+        raise ValueError(
+            f"{where}: {name} must be a rectangular array (every sample of the same shape); "
+            f"NumPy could not make one: {e}"
+        ) from None
     if arr.dtype == object:
-        raise TypeError(f"fit: {name} must hold numbers; got an array of Python objects.")
+        raise TypeError(f"{where}: {name} must hold numbers; got an array of Python objects.")
+    if numbers and arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{where}: {name} must hold real numbers; got dtype {arr.dtype} with shape "
+            f"{arr.shape}. Convert or encode it first (e.g. {name}.astype('float32') for numbers "
+            "read as text, one-hot or ordinal codes for categories)."
+        )
     return arr
 
 
 def _check_xy(where: str, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     # lengths and emptiness as every data entry point checks them; NaN with fit's own message
-    x, y = _check_arrays((_as_array("x", x), _as_array("y", y)), ("x", "y"), where, finite=False)
+    x, y = _as_array("x", x, where), _as_array("y", y, where, numbers=False)  # y: see _targets
+    x, y = _check_arrays((x, y), ("x", "y"), where, finite=False)
     for name, a in (("x", x), ("y", y)):
         if a.dtype.kind == "f" and not np.isfinite(a).all():
             bad = np.argwhere(~np.isfinite(a))[0]
@@ -119,8 +133,15 @@ def _targets(where: str, loss_fn: Any, y: np.ndarray, out_shape: tuple[int, ...]
     if type(loss_fn) in _CLASS_INDEX_LOSSES:
         return _class_labels(where, loss_fn, y, out_shape)
     name = _ELEMENTWISE_LOSSES.get(type(loss_fn))
+    if name is None:
+        return y
+    if y.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{where}: the loss {name} needs numbers as targets; y is {y.dtype} with shape "
+            f"{y.shape}. Convert it first (e.g. y.astype('float32') for numbers read as text)."
+        )
     per_sample = tuple(out_shape[1:])
-    if name is None or y.shape[1:] == per_sample:
+    if y.shape[1:] == per_sample:
         return y
     if y.ndim == 1 and per_sample == (1,):
         return y.reshape(-1, 1)

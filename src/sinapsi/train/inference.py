@@ -22,7 +22,7 @@ __all__ = ["predict", "predict_proba", "predict_classes", "evaluate"]
 
 
 def _predict_raw(model: Module, x: Any, batch_size: int) -> np.ndarray:
-    x = _as_array("x", x)
+    x = _as_array("x", x, "predict")
     if x.ndim == 0 or len(x) == 0:
         raise ValueError(f"predict: no samples to predict (x has shape {x.shape}).")
     if not isinstance(batch_size, int) or batch_size < 1:

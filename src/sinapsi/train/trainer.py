@@ -19,9 +19,11 @@ True
 from __future__ import annotations
 
 import math
+import threading
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,30 @@ DIVERGENCE_FACTOR = 100.0
 class DivergenceWarning(RuntimeWarning):
     """fit's training loss grew to more than ``DIVERGENCE_FACTOR`` times its first-epoch
     value while staying finite: the run is diverging (issued once per ``fit``)."""
+
+
+_fitting: dict[int, str] = {}  # id(model) -> the name of the thread whose fit trains it
+_fitting_lock = threading.Lock()
+
+
+@contextmanager
+def _only_fit(model: Module) -> Iterator[None]:
+    """Refuse a second fit of a model while one runs (in another thread, or from a callback):
+    the two would interleave their updates and training modes."""
+    with _fitting_lock:
+        owner = _fitting.get(id(model))
+        if owner is not None:
+            raise RuntimeError(
+                f"fit: this model is already being trained by another fit (thread {owner!r}); "
+                "two fits would mix their updates. Wait for it to finish, or train a copy "
+                "(copy.deepcopy(model)). Predicting meanwhile is fine."
+            )
+        _fitting[id(model)] = threading.current_thread().name
+    try:
+        yield
+    finally:
+        with _fitting_lock:
+            del _fitting[id(model)]
 
 
 class Trainer:
@@ -425,7 +451,8 @@ def fit(
     Threads: training runs inside ``nn.module.training_mode(True)``, which holds for this
     thread only, so a ``predict``/``evaluate`` in another thread (which run in eval mode the
     same way) and ``model.eval()`` called elsewhere do not change the mode of the training
-    steps; the validation after each epoch runs in eval mode.
+    steps; the validation after each epoch runs in eval mode. A second ``fit`` of the same
+    model while one runs (another thread, or a callback) raises RuntimeError.
     """
     x, y = _check_xy("fit", x, y)
     if not isinstance(epochs, int) or epochs < 1:
@@ -471,9 +498,10 @@ def fit(
         validation = (validation[0], y_val)
     merge_lone_last = _check_batches(model, len(x), batch_size, bool(drop_last))
     trainer.rng = rng
-    if resume_from is not None:
-        trainer.epochs = epochs
-        trainer.resume(resume_from)
-    return trainer.run(
-        x, y, epochs, batch_size, validation, shuffle, rng, bool(drop_last), merge_lone_last
-    )
+    with _only_fit(model):
+        if resume_from is not None:
+            trainer.epochs = epochs
+            trainer.resume(resume_from)
+        return trainer.run(
+            x, y, epochs, batch_size, validation, shuffle, rng, bool(drop_last), merge_lone_last
+        )
