@@ -153,3 +153,14 @@ def test_loader_other_errors():
         DataLoader(3)
     with pytest.raises(ValueError, match=r"X has 10 samples but y has 9"):
         DataLoader((make()[0], np.zeros(9)))
+
+
+def test_fits_merge_of_a_lone_last_sample_keeps_len_and_covers_every_sample_once():
+    x = np.arange(33 * 2, dtype=np.float32).reshape(33, 2)
+    for shuffle in (False, True):
+        loader = DataLoader((x, np.arange(33)), batch_size=16, shuffle=shuffle, seed=0)
+        loader._merge_lone_last = True  # what fit sets for a model with BatchNorm
+        batches = [yb for _, yb in loader]
+        assert len(loader) == len(batches) == 2
+        assert [len(b) for b in batches] == [16, 17]
+        assert sorted(np.concatenate(batches).tolist()) == list(range(33))
