@@ -82,7 +82,7 @@ def normalize_axes(op: str, axis: Any, ndim: int) -> tuple[int, ...] | None:
     """
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    axes = (axis,) if type(axis) is int or isinstance(axis, numbers.Integral) else tuple(axis)
     span = max(ndim, 1)
     out = []
     for a in axes:
