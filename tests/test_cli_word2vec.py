@@ -137,3 +137,37 @@ def test_analogy_errors(vectors, tmp_path, capsys):
     assert "argument --topn: must be >= 1, got 0" in line
     line = _error(capsys, ["analogy", str(vectors), "man", "king", "woman", "--method", "add"])
     assert "argument --method: invalid choice: 'add'" in line
+
+
+def test_word2vec_beyond_memory_is_refused_before_allocating(corpus, tmp_path, capsys, monkeypatch):
+    """--dim 100000000: 2 tables of 36 x 10^8 float32 (29 GB) are refused against the memory
+    available (here said to be 4 GB), before allocating, with exit 2 (issue 14.10)."""
+    import sinapsi.embeddings.word2vec as w2v
+
+    monkeypatch.setattr(w2v, "available_memory", lambda: 4 << 30)
+    out = tmp_path / "v.txt"
+    line = _error(capsys, ["word2vec", str(corpus), "--out", str(out), "--dim", "100000000"])
+    assert re.fullmatch(
+        r"sinapsi: error: .*royal\.txt: training needs about \d+\.\d GB for 36 words x 100000000 "
+        r"dimensions \(tables, .*: 53\.6 GB; .*\), but only 4\.0 GB of memory is available; "
+        r"lower --dim.*",
+        line,
+    ), line
+    assert not out.exists()
+
+
+def test_analogy_refuses_non_finite_vectors(tmp_path, capsys):
+    """'king -inf' was printed from a file holding inf (issue 14.11)."""
+    path = tmp_path / "inf.txt"
+    path.write_text("4 2\nman 1 0\nking 1 inf\nwoman 0 1\nqueen 0.5 0.5\n", encoding="utf-8")
+    line = _error(capsys, ["analogy", str(path), "man", "king", "woman"])
+    assert re.fullmatch(
+        r"sinapsi: error: .*inf\.txt, line 3: the vector of 'king' holds inf.*", line
+    ), line
+
+
+def test_analogy_with_a_header_of_ten_billion_words(tmp_path, capsys):
+    path = tmp_path / "big.bin"
+    path.write_bytes(b"10000000000 2\na " + b"\0" * 8)
+    line = _error(capsys, ["analogy", str(path), "a", "b", "c", "--binary"])
+    assert re.fullmatch(r"sinapsi: error: .*big\.bin: the header says 10000000000 vectors.*", line)

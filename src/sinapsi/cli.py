@@ -416,7 +416,8 @@ def _add_word2vec(sub: Any) -> None:
     p.add_argument(
         "--batch-size",
         type=_int_at_least(1),
-        help="pairs per step (default: 4096 / workers, so 4096 pairs are in flight)",
+        help="pairs per step (default: 4096 / workers, so 4096 pairs are in flight, or fewer "
+        "for a small vocabulary, where each word would take too many steps at once)",
     )
     p.add_argument(
         "--lr", type=_positive_float, default=0.025, help="learning rate (default: 0.025)"

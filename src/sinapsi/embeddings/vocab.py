@@ -127,7 +127,7 @@ class Vocabulary:
     """Words with their counts; ids ordered by decreasing count (ties alphabetical).
 
     Attributes: ``words`` (list of str, id -> word), ``counts`` (int64 array, by id),
-    ``index`` (dict word -> id).
+    ``index`` (dict word -> id), ``longest_sentence`` (tokens, when made by :meth:`build`).
     """
 
     def __init__(self, words: Iterable[str], counts: Iterable[int]) -> None:
@@ -150,6 +150,8 @@ class Vocabulary:
             dup = [w for w, c in Counter(self.words).items() if c > 1]
             raise ValueError(f"Vocabulary words must be unique; repeated: {dup[:5]!r}")
         self._keep_cache: tuple[float, np.ndarray] | None = None
+        #: tokens in the longest sentence counted by :meth:`build` (None when not built)
+        self.longest_sentence: int | None = None
 
     @classmethod
     def build(cls, sentences: Any, min_count: int = 5, max_vocab: int | None = None) -> Vocabulary:
@@ -169,6 +171,7 @@ class Vocabulary:
         ):
             raise ValueError(f"max_vocab must be a positive int or None, got {max_vocab!r}")
         counter: Counter[str] = Counter()
+        longest = 0
         for sentence in _as_sentences(sentences):
             if isinstance(sentence, str):
                 raise TypeError(
@@ -176,6 +179,7 @@ class Vocabulary:
                     f"{sentence!r:.60}; wrap the source in read_corpus(...) to tokenize it"
                 )
             counter.update(sentence)
+            longest = max(longest, len(sentence))
         if not counter:
             raise ValueError("the corpus has no words; check the file or the sentences passed")
         kept = sorted(
@@ -188,7 +192,9 @@ class Vocabulary:
             )
         if max_vocab is not None:
             kept = kept[:max_vocab]
-        return cls([w for w, _ in kept], np.array([c for _, c in kept], dtype=np.int64))
+        vocab = cls([w for w, _ in kept], np.array([c for _, c in kept], dtype=np.int64))
+        vocab.longest_sentence = longest
+        return vocab
 
     def __len__(self) -> int:
         return len(self.words)

@@ -33,6 +33,7 @@ expected loss, faster, but not word2vec's algorithm.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -121,24 +122,28 @@ def window_pairs(
 
 
 def cbow_windows(
-    sentence_ids: Any, window: int, rng: Any = None, dynamic: bool = True
+    sentence_ids: Any, window: int, rng: Any = None, dynamic: bool = True, width: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fixed-width CBOW contexts of one sentence: ``(centers, contexts, mask)``.
 
-    ``contexts`` has shape ``(n, 2 * window)``: column ``j < window`` holds the word at offset
-    ``-(window - j)``, column ``window + j`` the word at ``+(j + 1)``; slots outside the sentence
-    or beyond the (dynamic) window hold id 0 with ``mask`` False. Positions with no context
-    word at all (a one-word sentence) are dropped.
+    ``contexts`` has shape ``(n, 2 * w)``, with ``w = width`` (default: ``window``): column
+    ``j < w`` holds the word at offset ``-(w - j)``, column ``w + j`` the word at ``+(j + 1)``;
+    slots outside the sentence or beyond the (dynamic) window hold id 0 with ``mask`` False.
+    The windows are drawn with ``window``; a smaller ``width`` only leaves out offsets that do
+    not occur (``train_word2vec`` passes the longest sentence's, so that a window of 10**9
+    costs no more than a whole sentence). Positions with no context word at all (a one-word
+    sentence) are dropped.
     """
     window = _positive_int("window", window)
+    w = window if width is None else min(window, _positive_int("width", width))
     ids = np.asarray(sentence_ids, dtype=np.int64).ravel()
     n = ids.size
     b = _reduced_windows(n, window, rng, dynamic)
     pos = np.arange(n)
-    contexts = np.zeros((n, 2 * window), dtype=np.int64)
-    mask = np.zeros((n, 2 * window), dtype=bool)
-    for d in range(1, window + 1):
-        for col, j in ((window - d, pos - d), (window + d - 1, pos + d)):
+    contexts = np.zeros((n, 2 * w), dtype=np.int64)
+    mask = np.zeros((n, 2 * w), dtype=bool)
+    for d in range(1, w + 1):
+        for col, j in ((w - d, pos - d), (w + d - 1, pos + d)):
             ok = (j >= 0) & (j < n) & (b >= d)
             contexts[ok, col] = ids[j[ok]]
             mask[:, col] = ok
@@ -157,7 +162,13 @@ def _batches(
     rng: np.random.Generator,
     chunk_words: int = 100_000,
 ) -> Iterator[tuple[int, tuple[np.ndarray, ...]]]:
-    """Yield ``(raw words consumed, batch arrays)``; pairs are shuffled within chunks."""
+    """Yield ``(raw words consumed, batch arrays)``; pairs are shuffled within chunks.
+
+    Sentences longer than :data:`MAX_SENTENCE_LENGTH` words (after subsampling) are cut into
+    pieces of that length, as word2vec.c does (at 1000) and gensim (at 10000): no window
+    spans two pieces.
+    """
+    width = _window_width(vocab, window)  # CBOW's offsets
     buffers: list[tuple[np.ndarray, ...]] = []
     pending, consumed = 0, 0
 
@@ -176,15 +187,17 @@ def _batches(
         consumed += ids.size
         if sample > 0:
             ids = vocab.subsample(ids, rng, sample)
-        if ids.size < 2:
-            continue
-        if model == "cbow":
-            parts = cbow_windows(ids, window, rng)
-        else:
-            parts = window_pairs(ids, window, rng)
-        if parts[0].size:
-            buffers.append(parts)
-            pending += parts[0].size
+        for start in range(0, ids.size - 1, MAX_SENTENCE_LENGTH):
+            piece = ids[start : start + MAX_SENTENCE_LENGTH]
+            if piece.size < 2:
+                continue
+            if model == "cbow":
+                parts = cbow_windows(piece, window, rng, width=width)
+            else:
+                parts = window_pairs(piece, window, rng)
+            if parts[0].size:
+                buffers.append(parts)
+                pending += parts[0].size
         if pending >= chunk_words:
             yield from flush()
             buffers, pending, consumed = [], 0, 0
@@ -194,6 +207,7 @@ def _batches(
         yield consumed, ()
 
 
+MAX_SENTENCE_LENGTH = 10_000  # longer sentences are cut into pieces of this many words
 PAIRS_IN_FLIGHT = 4096  # train_word2vec's default: at most this many pairs in flight at once
 USES_PER_BATCH = 10  # ...and about this many uses of a word per batch, on average
 
@@ -220,6 +234,63 @@ def default_batch_size(vocab: Vocabulary, sample: float, workers: int) -> int:
     effective_words = 1.0 / float(np.sum(p * p))  # 1 / sum(p^2): n for n equally common words
     in_flight = min(PAIRS_IN_FLIGHT, int(USES_PER_BATCH * effective_words))
     return max(1, in_flight // workers)
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux's MemAvailable, else the free
+    physical pages), or None where the system does not say."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _window_width(vocab: Vocabulary, window: int) -> int:
+    """The widest offset a window can reach: sentences are at most the longest one and at most
+    :data:`MAX_SENTENCE_LENGTH` words."""
+    longest = min(vocab.longest_sentence or MAX_SENTENCE_LENGTH, MAX_SENTENCE_LENGTH)
+    return max(1, min(window, longest - 1))
+
+
+def _check_memory(
+    vocab: Vocabulary, dim: int, optimizer: str, batch: int, negative: int, window: int,
+    cbow: bool,
+) -> None:  # fmt: skip
+    """Refuse, before allocating, a training whose arrays exceed the memory available.
+
+    Counted: the two ``(words, dim)`` float32 tables, their gradients (a batch may use whole
+    tables) and the optimizer's state (Adagrad one table each, Adam two); the batches in
+    flight (``batch`` pairs: ids, scores and gradients per pair and negative, the rows of a
+    chunk of 1024 pairs gathered); and a chunk of shuffled pairs (100k, plus a sentence's,
+    in a few copies: skip-gram's id pairs, CBOW's rows of ``2 * width`` ids and flags).
+    """
+    n_words = len(vocab)
+    tables = 2 * (2 + {"sgd": 0, "adagrad": 1, "adam": 2}[optimizer])
+    table_bytes = tables * n_words * dim * 4
+    batch_bytes = batch * (negative + 1) * 48 + min(batch, 1024) * (negative + 1) * dim * 4
+    width = _window_width(vocab, window)
+    sentence = width + 1
+    if cbow:
+        batch_bytes += 3 * (100_000 + sentence) * 2 * width * 9
+    else:
+        batch_bytes += 3 * (100_000 + sentence * 2 * width) * 16
+    need, have = table_bytes + batch_bytes, available_memory()
+    if have is None or need <= have:
+        return
+    gb = 1 << 30
+    raise ValueError(
+        f"training needs about {need / gb:.1f} GB for {n_words} words x {dim} dimensions "
+        f"(tables, gradients and {optimizer} state: {table_bytes / gb:.1f} GB; one batch of "
+        f"{batch} pairs: {batch_bytes / gb:.1f} GB), but only {have / gb:.1f} GB of memory is "
+        "available; lower --dim (dim), --negative, --window, or the vocabulary (--min-count)"
+    )
 
 
 def _keep_freed_memory() -> None:
@@ -318,8 +389,8 @@ def train_word2vec(
     if batch_size is not None:
         batch_size = _positive_int("batch_size", batch_size, " or None (chosen from the corpus)")
     window = _positive_int("window", window)
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.number)) or not 0 < lr < np.inf:
+        raise ValueError(f"lr must be a positive, finite number, got {lr!r} (word2vec: 0.025)")
 
     corpus = read_corpus(corpus)
     _keep_freed_memory()
@@ -328,6 +399,7 @@ def train_word2vec(
     vocab.keep_probabilities(sample)  # validates sample
     if batch_size is None:
         batch_size = default_batch_size(vocab, sample, workers)
+    _check_memory(vocab, dim, optimizer, batch_size * workers, negative, window, model == "cbow")
     cls = CBOW if model == "cbow" else SkipGram
     net = cls(len(vocab), dim, rng=rng)
     sampler = NegativeSampler(vocab, k=negative, rng=rng)
@@ -356,7 +428,7 @@ def train_word2vec(
     lock = threading.Lock()  # guards the stream, the sampler (both use rng) and the counters
     stop = threading.Event()
     start = time.perf_counter()
-    done, loss_sum, pairs_seen = 0, 0.0, 0
+    done, loss_sum, pairs_seen, pairs_total = 0, 0.0, 0, 0
     shared_as = None if share_negatives == 1 else negative
 
     def next_job() -> tuple[int, tuple[np.ndarray, ...], np.ndarray, float] | None:
@@ -386,7 +458,7 @@ def train_word2vec(
         return None
 
     def work(worker_opt: _SparseOptimizer) -> None:
-        nonlocal loss_sum, pairs_seen
+        nonlocal loss_sum, pairs_seen, pairs_total
         while (job := next_job()) is not None:
             epoch, batch, negs, step_lr = job
             if optimizer == "sgd":
@@ -401,6 +473,7 @@ def train_word2vec(
             with lock:
                 loss_sum += loss
                 pairs_seen += len(batch[0])
+                pairs_total += len(batch[0])
 
     errors: list[BaseException] = []
 
@@ -440,6 +513,13 @@ def train_word2vec(
             bar.close()
     if errors:
         raise errors[0]
+    if not pairs_total:
+        raise ValueError(
+            f"no training pairs in {epochs} epoch(s): every sentence had fewer than 2 words "
+            f"once words seen fewer than min_count={min_count} times were dropped and frequent "
+            f"ones subsampled (sample={sample:g}); give sentences of several words (one per "
+            "line in a file), lower min_count, or lower sample (0 keeps every word)"
+        )
     if not np.isfinite(net.center.weight.data).all():
         raise _diverged(epochs - 1, "the word vectors hold NaN or inf")
     return KeyedVectors(vocab.words, net.center.weight.data)
