@@ -9,6 +9,10 @@ On top of that, :func:`save` / :func:`load` store a whole model: its architectur
 and the training state (epoch, random generators, history) that ``fit(resume_from=...)`` needs
 to continue exactly where a run stopped.
 
+Loading trusts nothing in the file: every size is checked before memory is allocated for it,
+the architecture before anything is built, and every field before it is used; a broken or
+hostile file raises :class:`ModelFileError` (a ValueError) naming what is wrong.
+
 >>> import sinapsi as sn, tempfile, os
 >>> from sinapsi import nn
 >>> model = nn.Sequential(nn.Linear(3, 4, rng=0), nn.ReLU(), nn.Linear(4, 2, rng=1))
@@ -101,10 +105,10 @@ class ModelFileError(ValueError):
     ValueError, so ``except ValueError`` keeps working."""
 
 
-MiB = 2**20
-MAX_METADATA_BYTES = 8 * MiB
+_MIB = 2**20
+MAX_METADATA_BYTES = 8 * _MIB
 """The largest metadata record (JSON) that is saved or loaded; larger data belongs in arrays."""
-_MIN_BUDGET = 64 * MiB  # what any file may expand to (see load_arrays' max_bytes)
+_MIN_BUDGET = 64 * _MIB  # what any file may expand to (see load_arrays' max_bytes)
 
 
 def save_arrays(
@@ -139,8 +143,8 @@ def _metadata_json(record: dict[str, Any]) -> bytes:
         ) from None
     if len(text) > MAX_METADATA_BYTES:
         raise ValueError(
-            f"save_arrays: the metadata is {len(text) / MiB:.1f} MiB as JSON; sinapsi reads up to "
-            f"{MAX_METADATA_BYTES // MiB} MiB of metadata. Store large data as arrays."
+            f"save_arrays: the metadata is {len(text) / _MIB:.1f} MiB as JSON; sinapsi reads up to "
+            f"{MAX_METADATA_BYTES // _MIB} MiB of metadata. Store large data as arrays."
         )
     return text
 
@@ -247,7 +251,7 @@ def _read_members(
     total = sum(info.file_size for info in members.values())
     if total > budget:
         raise _Refused(
-            f"its arrays expand to {total / MiB:.1f} MiB, more than the {budget / MiB:.1f} MiB "
+            f"its arrays expand to {total / _MIB:.1f} MiB, more than the {budget / _MIB:.1f} MiB "
             f"allowed for a file of {file_size} bytes (a zip bomb?). If you trust the file, pass "
             f"max_bytes={total} to load_arrays, load or load_checkpoint."
         )
@@ -269,14 +273,14 @@ def _read_npy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> np.
             )
         if name == _META_KEY and nbytes > MAX_METADATA_BYTES:
             raise _Refused(
-                f"its metadata record is {nbytes / MiB:.1f} MiB; sinapsi reads up to "
-                f"{MAX_METADATA_BYTES // MiB} MiB of metadata. It was not written by sinapsi."
+                f"its metadata record is {nbytes / _MIB:.1f} MiB; sinapsi reads up to "
+                f"{MAX_METADATA_BYTES // _MIB} MiB of metadata. It was not written by sinapsi."
             )
         array = np.empty(count, dtype)
         raw = array.view(np.uint8)
         done = 0
         while done < nbytes:
-            chunk = f.read(min(16 * MiB, nbytes - done))
+            chunk = f.read(min(16 * _MIB, nbytes - done))
             if not chunk:
                 raise EOFError(f"the array {name!r:.100} ends early")
             raw[done : done + len(chunk)] = np.frombuffer(chunk, np.uint8)
