@@ -191,3 +191,20 @@ def test_torch_semantics_of_the_first_value():
     assert S.MultiplicativeLR(o2, lambda e: 0.25).get_last_lr() == [0.1]
     t = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
     assert T.LambdaLR(t, lambda e: 0.25).get_last_lr() == [0.1 * 0.25]
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda o: S.LambdaLR(o, lambda e: float("nan")),
+         r"LambdaLR: lr_lambda\[0\] returned nan at epoch 0; it must return a finite number "
+         r">= 0 \(the factor"),
+        (lambda o: S.LambdaLR(o, [warmup, lambda e: -1.0]), r"lr_lambda\[1\] returned -1\.0"),
+        (lambda o: S.MultiplicativeLR(o, lambda e: None).step(),
+         r"MultiplicativeLR: lr_lambda\[0\] returned None at epoch 1"),
+        (lambda o: S.LambdaLR(o, lambda e: "0.5"), r"returned '0\.5' at epoch 0"),
+    ],
+)  # fmt: skip
+def test_a_factor_that_is_not_a_finite_non_negative_number_is_refused(make, message):
+    with pytest.raises(ValueError, match=message):
+        make(ours([0.1, 0.02]))

@@ -12,6 +12,8 @@ PyTorch, and restored into the object given at load time; they must be JSON-able
 from __future__ import annotations
 
 import json
+import math
+import numbers
 import types
 from collections.abc import Callable
 from typing import Any
@@ -54,6 +56,19 @@ class _LambdaScheduler(LRScheduler):
                 f"{type(lr_lambda).__name__}: {lr_lambda!r}."
             )
         super().__init__(optimizer, last_epoch)
+
+    def _factors(self) -> list[Any]:
+        """Each group's ``lr_lambda(last_epoch)``, checked: a finite number >= 0."""
+        factors = [fn(self.last_epoch) for fn in self.lr_lambdas]
+        for i, f in enumerate(factors):
+            real = isinstance(f, numbers.Real) and not isinstance(f, bool)
+            if not (real and math.isfinite(f) and f >= 0):
+                raise ValueError(
+                    f"{type(self).__name__}: lr_lambda[{i}] returned {f!r} at epoch "
+                    f"{self.last_epoch}; it must return a finite number >= 0 (the factor "
+                    "applied to the learning rate)."
+                )
+        return factors
 
     def state_dict(self) -> dict[str, Any]:
         """Every attribute but the optimizer, as plain JSON-able values; under ``"lr_lambdas"``,
@@ -106,7 +121,9 @@ class LambdaLR(_LambdaScheduler):
             such functions, one per parameter group.
         last_epoch: see :class:`LRScheduler` (default -1).
 
-    Step 0 (at construction) already sets ``base_lr * lr_lambda(0)``. What ``state_dict()``
+    Step 0 (at construction) already sets ``base_lr * lr_lambda(0)``. A factor that is not a
+    finite number >= 0 (NaN, negative, None, ...) raises a ValueError naming the function and
+    the epoch, instead of a learning rate that would silently ruin the weights. What ``state_dict()``
     saves of the functions: see :mod:`sinapsi.optim.lr_scheduler.lambda_lr` (functions are not
     saved; build the scheduler with them again before loading).
 
@@ -121,7 +138,7 @@ class LambdaLR(_LambdaScheduler):
     """
 
     def get_lr(self) -> list[float]:
-        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
+        return [base * f for f, base in zip(self._factors(), self.base_lrs)]
 
 
 class MultiplicativeLR(_LambdaScheduler):
@@ -139,5 +156,4 @@ class MultiplicativeLR(_LambdaScheduler):
     def get_lr(self) -> list[float]:
         if self._is_initial:
             return self._current_lrs()
-        groups = self.optimizer.param_groups
-        return [g["lr"] * fn(self.last_epoch) for fn, g in zip(self.lr_lambdas, groups)]
+        return [g["lr"] * f for f, g in zip(self._factors(), self.optimizer.param_groups)]
