@@ -200,3 +200,30 @@ def test_loading_a_path_that_is_not_a_regular_file_says_what_it_is(tmp_path):
         io.load_arrays(fifo)  # and does not block reading it
     with pytest.raises(TypeError, match=r"Cannot load 5: the path must be a str or a pathlib.Path"):
         io.load_arrays(5)
+
+
+def test_a_member_claiming_more_bytes_than_the_file_has_is_refused_before_reading(tmp_path):
+    import struct
+
+    body = npy(descr="|u1", shape=(50 * MiB,), data=b"\0" * 16)
+    path = write_zip(tmp_path / "f.npz", [(META, meta()), ("w.npy", body)])
+    raw = bytearray(path.read_bytes())
+    claimed = len(body) - 16 + 50 * MiB
+    local = raw.find(b"PK\x03\x04", raw.find(b"w.npy") - 40)
+    central = raw.find(b"PK\x01\x02", raw.find(b"w.npy", local + 40) - 60)
+    struct.pack_into("<II", raw, local + 18, claimed, claimed)
+    struct.pack_into("<II", raw, central + 20, claimed, claimed)
+    path.write_bytes(bytes(raw))
+    peak = peak_while_refusing(
+        lambda: io.load_arrays(path),
+        r"the array 'w' claims 52428\d+ bytes, but the whole file has \d+",
+    )
+    assert peak < 4 * MiB
+
+
+def test_only_stored_and_deflated_members_are_read(tmp_path):
+    path = write_zip(tmp_path / "f.npz", [(META, meta())], compression=zipfile.ZIP_BZIP2)
+    with pytest.raises(io.ModelFileError, match=r"compressed with method 12, which sinapsi does"):
+        io.load_arrays(path)
+    deflated = write_zip(tmp_path / "d.npz", [(META, meta())], compression=zipfile.ZIP_DEFLATED)
+    assert io.load_arrays(deflated)[1]["format"] == io.FORMAT  # numpy.savez_compressed's files

@@ -246,6 +246,7 @@ def _read_members(
             raise _Refused(f"it holds two arrays named {name!r:.100}; which one is meant?")
         if info.flag_bits & 0x1:
             raise _Refused(f"the array {name!r:.100} is encrypted; sinapsi files never are.")
+        _check_member_sizes(info, name, file_size)
         members[name] = info
     budget = max(_MIN_BUDGET, 8 * file_size) if max_bytes is None else max_bytes
     total = sum(info.file_size for info in members.values())
@@ -256,6 +257,28 @@ def _read_members(
             f"max_bytes={total} to load_arrays, load or load_checkpoint."
         )
     return {name: _read_npy(archive, info, name) for name, info in members.items()}
+
+
+def _check_member_sizes(info: zipfile.ZipInfo, name: str, file_size: int) -> None:
+    """A member's claimed sizes must fit in the file: stored, it holds what it claims; deflated,
+    it expands at most 1032 times (deflate's limit)."""
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise _Refused(
+            f"the array {name!r:.100} is compressed with method {info.compress_type}, which "
+            "sinapsi does not read (it reads stored and deflated arrays, as numpy.savez and "
+            "numpy.savez_compressed write them)."
+        )
+    stored = info.compress_type == zipfile.ZIP_STORED
+    if info.compress_size > file_size or (stored and info.file_size != info.compress_size):
+        raise _Refused(
+            f"the array {name!r:.100} claims {info.file_size} bytes, but the whole file has "
+            f"{file_size}. It is truncated, corrupted or was edited."
+        )
+    if info.file_size > 1032 * info.compress_size + 1024:
+        raise _Refused(
+            f"the array {name!r:.100} claims {info.file_size} bytes from {info.compress_size} "
+            "compressed ones, more than deflate can expand. It is corrupted or was edited."
+        )
 
 
 def _read_npy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> np.ndarray:
