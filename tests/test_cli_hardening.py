@@ -229,3 +229,27 @@ def test_interrupted_run_leaves_nothing(tmp_path, capsys, monkeypatch):
     assert code == 130 and err == "sinapsi: interrupted\n"
     runs = tmp_path / "runs"
     assert not runs.exists() or list(runs.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------- 14.17 examples
+def test_the_documented_example_commands_succeed_in_order(tmp_path, capsys, monkeypatch):
+    """examples/README.md's first shell block, run as written from the repository root, with
+    runs/ and /tmp/runs moved under tmp_path."""
+    import shlex
+
+    monkeypatch.chdir(EXAMPLES.parent)
+    block = re.search(r"```sh\n(.*?)```", (EXAMPLES / "README.md").read_text(), flags=re.S)
+    commands = [shlex.split(line, comments=True) for line in block.group(1).splitlines()]
+    assert len(commands) >= 4 and all(c[0] == "sinapsi" for c in commands)
+    runs = tmp_path / "runs"
+    for command in commands:
+        argv = [str(tmp_path / "other") if a == "/tmp/runs" else a for a in command[1:]]
+        argv = [str(runs / a[5:]) if a.startswith("runs/") else a for a in argv]
+        if argv[0] == "train" and "--out" not in argv:
+            argv += ["--out", str(runs)]
+        code = main(argv)
+        out, err = capsys.readouterr()
+        assert code == 0, (command, err)
+    assert sorted(p.name for p in runs.iterdir()) == ["spiral", "spiral-2"]  # not overwritten
+    assert (tmp_path / "other" / "spiral-3" / "model.npz").is_file()
+    assert out.startswith("prediction\n") and len(out.splitlines()) == 7
