@@ -173,3 +173,23 @@ def test_probability_targets_keep_their_precision_in_float64():
     ours = nn.cross_entropy(sn.tensor(x, dtype="float64"), t).item()
     theirs = F.cross_entropy(torch.tensor(x), torch.tensor(t)).item()
     assert abs(ours - theirs) <= 1e-12 * abs(theirs)
+
+
+# ------------------------------------------------------------ one unbatched sample
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize(
+    ("name", "target"),
+    [
+        ("cross_entropy", np.array(2)),
+        ("cross_entropy", soft(7, (1, 4))[0]),
+        ("nll_loss", np.array(1)),
+    ],
+)
+def test_class_losses_take_one_unbatched_sample_like_torch(name, target, reduction):
+    x = np.random.default_rng(0).standard_normal(4)
+    check_op(
+        lambda a, t: getattr(nn, name)(a, t, reduction=reduction),
+        lambda a, t: getattr(F, name)(a, t, reduction=reduction),
+        [x, target],
+        requires_grad=[True, False],
+    )

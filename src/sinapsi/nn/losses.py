@@ -244,7 +244,13 @@ def nll_loss(
     PyTorch.
     """
     name = "nll_loss"
-    input = _class_axis_guard(name, operand(input))
+    input = operand(input)
+    if input.ndim == 1:  # one unbatched sample (C,), as torch: a batch of one, then back
+        out = nll_loss(
+            ops.expand_dims(input, 0), _one_more(target), weight, reduction, ignore_index
+        )
+        return ops.reshape(out, ()) if reduction == "none" else out
+    _class_axis_guard(name, input)
     labels, ignored = _check_labels(name, input, target, ignore_index)
     w = _class_weights(name, weight, input.shape[1], input)
     return _nll(input, labels, w, reduction, name, ignore_index if ignored else None)
@@ -252,8 +258,18 @@ def nll_loss(
 
 def _class_axis_guard(name: str, x: Tensor) -> Tensor:
     if x.ndim < 2:
-        raise ValueError(f"{name}: input must have shape (N, C) or (N, C, d1, ...); got {x.shape}.")
+        raise ValueError(
+            f"{name}: input must have shape (C,), (N, C) or (N, C, d1, ...); got {x.shape}. "
+            "Give the model one output per class."
+        )
     return x
+
+
+def _one_more(target: Any) -> Any:
+    """The target of one unbatched sample as a batch of one (a Tensor keeps its graph)."""
+    if isinstance(target, Tensor):
+        return ops.expand_dims(target, 0)
+    return backend.numpy.asarray(target)[None] if not hasattr(target, "shape") else target[None]
 
 
 def _label_weights(labels: Any, w: Any, ignore_index: int | None, like: Tensor) -> Any:
@@ -325,6 +341,12 @@ def cross_entropy(
     """
     name = "cross_entropy"
     input = operand(input)
+    if input.ndim == 1:  # one unbatched sample (C,), as torch: a batch of one, then back
+        out = cross_entropy(
+            ops.expand_dims(input, 0), _one_more(target), weight, label_smoothing, reduction,
+            ignore_index,
+        )  # fmt: skip
+        return ops.reshape(out, ()) if reduction == "none" else out
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(
             f"{name}: label_smoothing must be in [0, 1]. "
