@@ -253,3 +253,18 @@ def test_the_documented_example_commands_succeed_in_order(tmp_path, capsys, monk
     assert sorted(p.name for p in runs.iterdir()) == ["spiral", "spiral-2"]  # not overwritten
     assert (tmp_path / "other" / "spiral-3" / "model.npz").is_file()
     assert out.startswith("prediction\n") and len(out.splitlines()) == 7
+
+
+# ---------------------------------------------------------------------------- 14.13 BatchNorm
+BN = '[data]\nsource = "iris"\n[model]\nhidden = [8]\nbatch_norm = true\n[training]\nepochs = 1\n'
+
+
+def test_a_batch_norm_run_with_a_last_batch_of_one_trains(tmp_path, capsys):
+    # iris: 105 of its 150 samples train; batches of 104 leave a last batch of 1
+    code, out, err = _train(tmp_path, capsys, BN + "batch_size = 104\n")
+    assert code == 0, err  # fit merges the lone sample into the previous batch
+
+
+def test_a_batch_norm_run_with_batches_of_one_is_refused(tmp_path, capsys):
+    message = r"\[training\] batch_size = 1 with \[model\] batch_norm = true: BatchNorm1d needs"
+    _fails(tmp_path, capsys, BN + "batch_size = 1\n", message)

@@ -420,11 +420,18 @@ def _train_and_save(
     cfg = _defaults_by_task(cfg, data.task, origin)
     model_cfg, training = cfg["model"], cfg["training"]
     n_train, n_features = data.train[0].shape
-    if model_cfg["batch_norm"] and n_train % training["batch_size"] == 1:
+    # BatchNorm1d needs 2+ samples per training batch; fit merges a lone last sample into the
+    # previous batch, and refuses batches of one or a single sample: say so here, in one line.
+    if model_cfg["batch_norm"] and min(training["batch_size"], n_train) == 1:
+        got = (
+            "[training] batch_size = 1"
+            if training["batch_size"] == 1
+            else "[data] leaves a single training sample"
+        )
         raise ConfigError(
-            f"{origin}: [training] batch_size = {training['batch_size']} leaves a last batch of "
-            f"1 of the {n_train} training samples, which batch_norm cannot normalize. Use "
-            f"batch_size = {training['batch_size'] + 1}."
+            f"{origin}: {got} with [model] batch_norm = true: BatchNorm1d needs at least 2 "
+            "samples per batch to normalize. Use batch_size >= 2 and more data, or "
+            "batch_norm = false."
         )
 
     n_out = len(data.classes) if data.classes is not None else data.train[1].shape[1]
