@@ -68,3 +68,36 @@ def test_divergence_is_an_error_naming_the_epoch():
     corpus = topic_corpus(1000, length=10)
     with pytest.raises(FloatingPointError, match=r"word2vec diverged in epoch \d+ of 3.*lr"):
         train_word2vec(corpus, dim=50, lr=1.0, epochs=3, sample=0, batch_size=4096, seed=0)
+
+
+def test_progress_bar_shows_a_running_loss_from_the_first_batches(monkeypatch):
+    """The bar showed loss=0.0000 through epoch 1: its loss was set only at the end of a chunk
+    of 100k pairs, before that chunk's last batch, from the batches trained so far: none when
+    the chunk (a small corpus's whole epoch) is one batch."""
+    import tqdm.auto
+
+    import sinapsi.embeddings.word2vec as w2v
+
+    events: list = []
+
+    class Bar(tqdm.auto.tqdm):
+        def set_postfix(self, *args, **kwargs):
+            events.append(kwargs)
+            return super().set_postfix(*args, **kwargs)
+
+    def step(*args, **kwargs):
+        events.append("step")
+        return sparse_step(*args, **kwargs)
+
+    sparse_step = w2v.sparse_step
+    monkeypatch.setattr(tqdm.auto, "tqdm", Bar)
+    monkeypatch.setattr(w2v, "sparse_step", step)
+    for batch_size in (64, 100_000):  # many batches an epoch; one
+        events.clear()
+        train_word2vec(topic_corpus(300, length=10), dim=8, epochs=2, batch_size=batch_size,
+                       seed=0, verbose=1)  # fmt: skip
+        shown = [e for e in events if e != "step"]
+        assert events[:2] == ["step", shown[0]]  # right after the first batch
+        assert shown[0]["epoch"] == 1 and float(shown[0]["loss"]) > 2  # 6 log 2 = 4.2 at first
+        assert all(float(s["loss"]) > 0 for s in shown)
+        assert {s["epoch"] for s in shown} == {1, 2}

@@ -337,8 +337,9 @@ def train_word2vec(
     The per-batch loss is the *sum* over pairs, so ``lr`` means what it means in word2vec /
     gensim (the step each pair contributes). ``optimizer``: "sgd" (lr decays linearly to
     ``lr * 1e-4`` over the training words, as word2vec), "adagrad" or "adam" (constant lr).
-    ``verbose``: a tqdm bar with words/s and the mean loss per pair. Returns the input vectors
-    as :class:`KeyedVectors`; the same ``seed`` gives identical vectors.
+    ``verbose``: a tqdm bar with words/s and the running loss (the mean per pair of the batches
+    since it was last shown: from the first batch, then at each epoch or every 0.2 s). Returns
+    the input vectors as :class:`KeyedVectors`; the same ``seed`` gives identical vectors.
 
     ``batch_size``: pairs per step; None (the default) is :func:`default_batch_size`: ``4096 //
     workers``, so that 4096 pairs are in flight at once whatever the workers, or fewer for a
@@ -429,12 +430,13 @@ def train_word2vec(
     stop = threading.Event()
     start = time.perf_counter()
     done, loss_sum, pairs_seen, pairs_total = 0, 0.0, 0, 0
+    shown: tuple[int, float] | None = None  # the bar's loss: (epoch, when) it was last shown
     shared_as = None if share_negatives == 1 else negative
 
     def next_job() -> tuple[int, tuple[np.ndarray, ...], np.ndarray, float] | None:
         """The next batch's epoch, the batch, its negatives and its lr: drawn in one order
         whatever the workers."""
-        nonlocal done, loss_sum, pairs_seen
+        nonlocal done
         with lock:
             while not stop.is_set():
                 item = next(batches, None)
@@ -445,17 +447,24 @@ def train_word2vec(
                 done += consumed
                 if bar is not None and consumed:
                     bar.update(consumed)
-                    rate = done / max(time.perf_counter() - start, 1e-9)
-                    bar.set_postfix(
-                        epoch=epoch + 1,
-                        loss=f"{loss_sum / max(pairs_seen, 1):.4f}",
-                        words_s=f"{rate:.0f}",
-                    )
-                    loss_sum, pairs_seen = 0.0, 0
                 if batch:
                     negs = sampler.sample(-(-len(batch[0]) // share_negatives))
                     return epoch, batch, negs, step_lr
         return None
+
+    def show(epoch: int) -> None:
+        """The bar's postfix: the mean loss per pair of the batches trained since it was last
+        shown, after the first batch, then at each new epoch or every 0.2 s (under ``lock``)."""
+        nonlocal loss_sum, pairs_seen, shown
+        now = time.perf_counter()
+        if shown is not None and shown[0] == epoch and now - shown[1] < 0.2:
+            return
+        assert bar is not None
+        postfix = {"epoch": epoch + 1, "loss": f"{loss_sum / max(pairs_seen, 1):.4f}"}
+        if done:  # words are counted at the end of each chunk of 100k pairs
+            postfix["words_s"] = f"{done / max(now - start, 1e-9):.0f}"
+        bar.set_postfix(**postfix)
+        loss_sum, pairs_seen, shown = 0.0, 0, (epoch, now)
 
     def work(worker_opt: _SparseOptimizer) -> None:
         nonlocal loss_sum, pairs_seen, pairs_total
@@ -474,6 +483,8 @@ def train_word2vec(
                 loss_sum += loss
                 pairs_seen += len(batch[0])
                 pairs_total += len(batch[0])
+                if bar is not None:
+                    show(epoch)
 
     errors: list[BaseException] = []
 
