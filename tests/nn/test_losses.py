@@ -460,5 +460,8 @@ def test_other_argument_errors():
         nn.huber_loss(x, x, delta=0.0)
     with pytest.raises(ValueError, match=r"cross_entropy: label_smoothing must be in \[0, 1\]"):
         nn.cross_entropy(x, np.array([0, 1]), label_smoothing=1.5)
-    with pytest.raises(ValueError, match=r"cross_entropy: input must have shape \(N, C\)"):
-        nn.cross_entropy(sn.zeros((3,)), np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match=r"cross_entropy: input must have shape \(C,\), \(N, C\)"):
+        nn.cross_entropy(sn.zeros(()), np.array(0))
+    message = r"nll_loss: an input of shape \(3,\) is one sample .* got a target of shape \(3,\)"
+    with pytest.raises(ValueError, match=message):
+        nn.nll_loss(sn.zeros((3,)), np.array([0, 1, 2]))

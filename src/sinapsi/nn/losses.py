@@ -247,8 +247,9 @@ def nll_loss(
     input = operand(input)
     if input.ndim == 1:  # one unbatched sample (C,), as torch: a batch of one, then back
         out = nll_loss(
-            ops.expand_dims(input, 0), _one_more(target), weight, reduction, ignore_index
-        )
+            ops.expand_dims(input, 0), _one_more(name, input, target), weight, reduction,
+            ignore_index,
+        )  # fmt: skip
         return ops.reshape(out, ()) if reduction == "none" else out
     _class_axis_guard(name, input)
     labels, ignored = _check_labels(name, input, target, ignore_index)
@@ -265,11 +266,18 @@ def _class_axis_guard(name: str, x: Tensor) -> Tensor:
     return x
 
 
-def _one_more(target: Any) -> Any:
-    """The target of one unbatched sample as a batch of one (a Tensor keeps its graph)."""
-    if isinstance(target, Tensor):
-        return ops.expand_dims(target, 0)
-    return backend.numpy.asarray(target)[None] if not hasattr(target, "shape") else target[None]
+def _one_more(name: str, input: Tensor, target: Any) -> Any:
+    """The target of one unbatched sample ``(C,)`` as a batch of one (a Tensor keeps its
+    graph): one integer label (0-d), or ``C`` class probabilities."""
+    raw = _raw(target, input)
+    if raw.ndim != 0 and not (raw.dtype.kind == "f" and tuple(raw.shape) == input.shape):
+        raise ValueError(
+            f"{name}: an input of shape {input.shape} is one sample with {input.shape[0]} class "
+            f"scores, which needs one integer label (0-d) or {input.shape[0]} class "
+            f"probabilities; got a target of shape {tuple(raw.shape)}. For N samples the "
+            "input must have shape (N, C), one score per class."
+        )
+    return ops.expand_dims(target, 0) if isinstance(target, Tensor) else raw[None]
 
 
 def _label_weights(labels: Any, w: Any, ignore_index: int | None, like: Tensor) -> Any:
@@ -343,7 +351,8 @@ def cross_entropy(
     input = operand(input)
     if input.ndim == 1:  # one unbatched sample (C,), as torch: a batch of one, then back
         out = cross_entropy(
-            ops.expand_dims(input, 0), _one_more(target), weight, label_smoothing, reduction,
+            ops.expand_dims(input, 0), _one_more(name, input, target), weight, label_smoothing,
+            reduction,
             ignore_index,
         )  # fmt: skip
         return ops.reshape(out, ()) if reduction == "none" else out
