@@ -138,7 +138,7 @@ def test_missing_extra_and_unknown_arrays_are_refused(tmp_path):
                     "layers": [LINEAR, {"type": "Dropout", "config": {"p": "x"}}],
                 }
             },
-            r"Cannot rebuild Dropout \(architecture.layers\[1\]\) from its saved config",
+            r"Cannot rebuild Dropout \(architecture.layers\[1\]\): its config value p='x' is",
         ),
         (
             {"dtype": "float99"},
@@ -376,3 +376,30 @@ def test_saving_refuses_an_architecture_that_loading_would_refuse(tmp_path):
     with pytest.raises(ValueError, match=r"save: 'the model' is nested 70 deep; sinapsi reads"):
         sn.save(deep, tmp_path / "m.npz")
     assert not (tmp_path / "m.npz").exists()
+
+
+@pytest.mark.parametrize(
+    "layer, config, match",
+    [
+        ("LeakyReLU", {"negative_slope": "x"}, r"negative_slope='x' is a str; LeakyReLU\("),
+        ("ELU", {"alpha": [1]}, r"alpha=\[1\] is a list; ELU\(alpha=...\) takes float"),
+        ("Flatten", {"start_axis": "a"}, r"start_axis='a' is a str; Flatten\(.*\) takes"),
+        ("BatchNorm1d", {"num_features": 3, "eps": float("nan")}, r"eps=nan is not finite"),
+        ("Softmax", {"axis": 1.5}, r"axis=1.5 is a float; Softmax\(axis=...\) takes int or None"),
+        ("Linear", {"in_features": 2, "out_features": 2, "bias": "no"},
+         r"bias='no' is a str; Linear\(bias=...\) takes bool"),
+    ],
+)  # fmt: skip
+def test_config_values_of_the_wrong_type_are_refused(layer, config, match):
+    with pytest.raises(
+        ValueError, match=rf"Cannot rebuild {layer} \(spec\): its config value {match}"
+    ):
+        nn.build_module({"type": layer, "config": config})
+
+
+def test_config_values_of_the_right_kind_are_accepted():
+    assert (
+        nn.build_module({"type": "LeakyReLU", "config": {"negative_slope": 0}}).negative_slope == 0
+    )
+    momentum = {"num_features": 3, "momentum": None}  # None is always allowed
+    assert nn.build_module({"type": "BatchNorm1d", "config": momentum}).momentum is None

@@ -14,6 +14,10 @@ Built-in layers are registered under their class names. A custom model is regist
 
 from __future__ import annotations
 
+import inspect
+import math
+import types
+import typing
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -127,6 +131,56 @@ def check_spec(spec: Any, where: str = "spec") -> int:
     return count
 
 
+def _kinds(cls: type, name: str) -> tuple[type, ...] | None:
+    """The plain types (int, float, bool, str, None) a constructor argument takes: from its
+    annotation, else from its default's type; None when it cannot be told."""
+    try:
+        hint = typing.get_type_hints(cls.__init__).get(name)
+    except Exception:  # an annotation that does not evaluate: fall back on the default
+        hint = None
+    plain = (int, float, bool, str, type(None))
+    if hint is not None:
+        union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+        args = typing.get_args(hint) if union else (hint,)
+        return args if all(a in plain for a in args) else None
+    try:
+        parameter = inspect.signature(cls).parameters.get(name)
+    except (TypeError, ValueError):
+        return None
+    default = None if parameter is None else parameter.default
+    if isinstance(default, bool):
+        return (bool, type(None))
+    if isinstance(default, (int, float)):
+        return (int, float, type(None))
+    return (str, type(None)) if isinstance(default, str) else None
+
+
+def _check_config(cls: type, config: dict[str, Any], kind: str, where: str) -> None:
+    """Config values must be of the kind their constructor argument takes (its annotation, or
+    its default's type), and finite: constructors that do not check their arguments must not
+    build a silently wrong module from an edited file."""
+    for name, value in config.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(
+                f"Cannot rebuild {kind} ({where}): its config value {name}={value!r} is not finite."
+            )
+        kinds = _kinds(cls, name)
+        if kinds is None:
+            continue
+        if isinstance(value, bool):
+            ok = bool in kinds
+        elif isinstance(value, int):
+            ok = int in kinds or float in kinds
+        else:
+            ok = isinstance(value, kinds)
+        if not ok:
+            wanted = " or ".join("None" if k is type(None) else k.__name__ for k in kinds)
+            raise ValueError(
+                f"Cannot rebuild {kind} ({where}): its config value {name}={value!r:.60} is a "
+                f"{type(value).__name__}; {cls.__name__}({name}=...) takes {wanted}."
+            )
+
+
 def _ints(config: dict[str, Any], *names: str) -> tuple[int, ...] | None:
     values = tuple(config.get(n) for n in names)
     ok = all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values)
@@ -229,6 +283,7 @@ def _build(spec: dict[str, Any], where: str, budget: list[Any]) -> Module:
             [_build(s, f"{where}.modules[{i}]", budget) for i, s in enumerate(modules)]
         )
     config = spec.get("config", {})
+    _check_config(_REGISTRY[kind], config, kind, where)
     try:
         module = _REGISTRY[kind](**config)
     except Exception as e:
