@@ -14,6 +14,7 @@ Built-in layers are registered under their class names. A custom model is regist
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import types
@@ -131,13 +132,18 @@ def check_spec(spec: Any, where: str = "spec") -> int:
     return count
 
 
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(cls.__init__)
+    except Exception:  # an annotation that does not evaluate: fall back on the defaults
+        return {}
+
+
 def _kinds(cls: type, name: str) -> tuple[type, ...] | None:
     """The plain types (int, float, bool, str, None) a constructor argument takes: from its
     annotation, else from its default's type; None when it cannot be told."""
-    try:
-        hint = typing.get_type_hints(cls.__init__).get(name)
-    except Exception:  # an annotation that does not evaluate: fall back on the default
-        hint = None
+    hint = _hints(cls).get(name)
     plain = (int, float, bool, str, type(None))
     if hint is not None:
         union = typing.get_origin(hint) in (typing.Union, types.UnionType)
