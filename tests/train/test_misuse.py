@@ -191,3 +191,28 @@ def test_inputs_and_targets_that_are_not_numbers_are_refused(make_x, make_y, los
 def test_predict_refuses_text():
     with pytest.raises(TypeError, match=r"predict: x must hold real numbers; got dtype <U"):
         sn.predict(linear(), np.array([["a", "b", "c"]]))
+
+
+# ---------------------------------------------------------------------------- arguments
+def test_numpy_integers_are_accepted_for_epochs_and_batch_size():
+    x, y = xy()
+    history = sn.fit(linear(), x, y, epochs=np.int64(2), batch_size=np.int32(4), verbose=0)
+    assert len(history) == 2
+    assert sn.predict(linear(), x, batch_size=np.int64(3)).shape == (10, 2)
+
+
+@pytest.mark.parametrize(
+    "call, pattern",
+    [
+        (lambda x, y: sn.fit(linear(), x, y, epochs=True, verbose=0),
+         r"fit: epochs must be an integer >= 1\. Received: epochs=True"),
+        (lambda x, y: sn.fit(linear(), x, y, batch_size=2.0, verbose=0),
+         r"fit: batch_size must be an integer >= 1\. Received: batch_size=2\.0"),
+        (lambda x, y: sn.evaluate(linear(), x, y, batch_size=0),
+         r"evaluate: batch_size must be an integer >= 1\. Received: batch_size=0"),
+    ],
+)  # fmt: skip
+def test_integer_arguments_name_what_was_given(call, pattern):
+    x, y = xy()
+    with pytest.raises(ValueError, match=pattern):
+        call(x, y)

@@ -4,6 +4,7 @@ and labels, batch settings, the model's dtype, metrics on the outputs, errors lo
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -49,6 +50,15 @@ def _as_array(name: str, value: Any, where: str = "fit", numbers: bool = True) -
             "read as text, one-hot or ordinal codes for categories)."
         )
     return arr
+
+
+def _count(where: str, name: str, value: Any) -> int:
+    """A positive integer argument (NumPy integers too, not bools) as an int."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{where}: {name} must be an integer >= 1. Received: {name}={value!r}")
+    if value < 1:
+        raise ValueError(f"{where}: {name} must be an integer >= 1. Received: {name}={value!r}")
+    return int(value)
 
 
 def _check_xy(where: str, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -16,17 +16,24 @@ from ..autograd import no_grad
 from ..nn.losses import get_loss
 from ..nn.module import Module, training_mode
 from ..tensor import Tensor
-from .checks import _as_array, _check_xy, _compute_metrics, _input, _model_dtype, _targets
+from .checks import (
+    _as_array,
+    _check_xy,
+    _compute_metrics,
+    _count,
+    _input,
+    _model_dtype,
+    _targets,
+)
 
 __all__ = ["predict", "predict_proba", "predict_classes", "evaluate"]
 
 
-def _predict_raw(model: Module, x: Any, batch_size: int) -> np.ndarray:
-    x = _as_array("x", x, "predict")
+def _predict_raw(model: Module, x: Any, batch_size: int, where: str = "predict") -> np.ndarray:
+    x = _as_array("x", x, where)
     if x.ndim == 0 or len(x) == 0:
-        raise ValueError(f"predict: no samples to predict (x has shape {x.shape}).")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"predict: batch_size must be an integer >= 1. Received: {batch_size!r}")
+        raise ValueError(f"{where}: no samples to predict (x has shape {x.shape}).")
+    batch_size = _count(where, "batch_size", batch_size)
     dtype = _model_dtype(model)
     with training_mode(False), no_grad():  # per thread: a concurrent fit keeps training
         parts = [
@@ -71,7 +78,7 @@ def evaluate(
     thread only, as :func:`predict`), with no graph."""
     x, y = _check_xy("evaluate", x, y)
     loss_fn = get_loss(loss)
-    outputs = _predict_raw(model, x, batch_size)
+    outputs = _predict_raw(model, x, batch_size, "evaluate")
     y = _targets("evaluate", loss_fn, y, outputs.shape)
     total = 0.0
     with no_grad():

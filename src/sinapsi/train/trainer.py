@@ -42,6 +42,7 @@ from .checks import (
     _check_first_samples,
     _check_xy,
     _compute_metrics,
+    _count,
     _input,
     _layer_names,
     _model_dtype,
@@ -455,10 +456,7 @@ def fit(
     model while one runs (another thread, or a callback) raises RuntimeError.
     """
     x, y = _check_xy("fit", x, y)
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"fit: epochs must be an integer >= 1. Received: epochs={epochs!r}")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"fit: batch_size must be an integer >= 1. Received: {batch_size!r}")
+    epochs, batch_size = _count("fit", "epochs", epochs), _count("fit", "batch_size", batch_size)
     if verbose not in (0, 1, 2):
         raise ValueError(f"fit: verbose must be 0, 1 or 2. Received: verbose={verbose!r}")
     if not isinstance(drop_last, (bool, np.bool_)):
