@@ -93,3 +93,13 @@ def test_callbacks_are_matched_by_class_and_order_not_by_position(tmp_path):
         assert (after.best, after.wait, after.best_epoch) == (
             before.best, before.wait, before.best_epoch)  # fmt: skip
     assert stoppers[0].best != stoppers[1].best
+
+
+def test_the_gradient_monitor_does_not_repeat_its_warnings_after_a_resume():
+    from sinapsi.train import GradientMonitor
+
+    monitor = GradientMonitor()
+    monitor.flagged.add(("0 Linear", "explodes"))
+    fresh = GradientMonitor()
+    fresh.load_state_dict(json.loads(json.dumps(monitor.state_dict())))
+    assert fresh.flagged == {("0 Linear", "explodes")}

@@ -342,6 +342,12 @@ class GradientMonitor(Callback):
         self.vanish, self.explode = vanish, explode
         self.flagged: set[tuple[str, str]] = set()
 
+    def state_dict(self) -> dict[str, Any]:
+        return {"flagged": sorted(list(pair) for pair in self.flagged)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.flagged = {(layer, kind) for layer, kind in state.get("flagged", [])}
+
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         norms: dict[str, float] = logs.get("grad_norms", {})
         if not norms:
