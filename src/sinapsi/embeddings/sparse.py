@@ -16,6 +16,9 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..optim import _numba
+from ..optim.adagrad import adagrad_step
+from ..optim.adam import adam_step
+from ..optim.sgd import sgd_step
 from ..tensor import Tensor
 from .models import CBOW, SkipGram
 from .negative_sampling import (
@@ -63,7 +66,8 @@ class _SparseOptimizer:
 
 
 class SparseSGD(_SparseOptimizer):
-    """``w[rows] -= lr * grad`` (rows unique); the dense SGD step restricted to those rows."""
+    """``w[rows] -= lr * grad`` (rows unique): :func:`~sinapsi.optim.sgd.sgd_step`, the dense
+    SGD's math, on those rows."""
 
     def update(self, param: Tensor, rows: np.ndarray, grad: np.ndarray, values: Any = None) -> None:
         whole = isinstance(rows, slice)
@@ -71,12 +75,13 @@ class SparseSGD(_SparseOptimizer):
             param.data, None if whole else rows, grad, self.lr
         ):
             return  # the same arithmetic in one loop (optional numba)
-        step = (grad * self.lr).astype(param.data.dtype, copy=False)
+        step = sgd_step(grad, self.lr).astype(param.data.dtype, copy=False)
         self._apply(param, rows, step, values)
 
 
 class SparseAdagrad(_SparseOptimizer):
-    """Adagrad on the touched rows: ``G[rows] += g**2; w[rows] -= lr * g / (sqrt(G) + eps)``."""
+    """Adagrad on the touched rows: ``G[rows] += g**2; w[rows] -= lr * g / (sqrt(G) + eps)``,
+    with :func:`~sinapsi.optim.adagrad.adagrad_step`, the dense Adagrad's math."""
 
     def __init__(self, params: Any, lr: float, eps: float = 1e-10) -> None:
         super().__init__(params, lr)
@@ -84,13 +89,16 @@ class SparseAdagrad(_SparseOptimizer):
 
     def update(self, param: Tensor, rows: np.ndarray, grad: np.ndarray, values: Any = None) -> None:
         st = self.state.setdefault(id(param), {"sum": np.zeros_like(param.data)})
-        acc = st["sum"][rows] + grad * grad
-        st["sum"][rows] = acc
-        self._apply(param, rows, self.lr * grad / (np.sqrt(acc) + self.eps), values)
+        total = st["sum"][rows]  # the rows' sums: a copy (a view for slice(None))
+        step = adagrad_step(grad, total, self.lr, self.eps)
+        if not isinstance(rows, slice):
+            st["sum"][rows] = total
+        self._apply(param, rows, step, values)
 
 
 class SparseAdam(_SparseOptimizer):
-    """Lazy Adam (as ``torch.optim.SparseAdam``): moments of the touched rows only, global step."""
+    """Lazy Adam (as ``torch.optim.SparseAdam``): moments of the touched rows only, global step;
+    the update is :func:`~sinapsi.optim.adam.adam_step`, the dense Adam's math."""
 
     zero_grad_keeps_row = False
 
@@ -108,11 +116,11 @@ class SparseAdam(_SparseOptimizer):
         st = self.state.setdefault(
             id(param), {"m": np.zeros_like(param.data), "v": np.zeros_like(param.data)}
         )
-        m = b1 * st["m"][rows] + (1 - b1) * grad
-        v = b2 * st["v"][rows] + (1 - b2) * grad * grad
-        st["m"][rows], st["v"][rows] = m, v
-        mhat, vhat = m / (1 - b1**self.t), v / (1 - b2**self.t)
-        self._apply(param, rows, self.lr * mhat / (np.sqrt(vhat) + self.eps), values)
+        m, v = st["m"][rows], st["v"][rows]  # copies (views for slice(None))
+        step = adam_step(grad, m, v, lr=self.lr, beta1=b1, beta2=b2, eps=self.eps, step=self.t)
+        if not isinstance(rows, slice):
+            st["m"][rows], st["v"][rows] = m, v
+        self._apply(param, rows, step, values)
 
 
 def _unique_inverse(ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,23 @@ from .. import backend
 from ..tensor import Tensor
 from .optimizer import Optimizer, scratch
 
-__all__ = ["Adagrad"]
+__all__ = ["Adagrad", "adagrad_step"]
+
+
+def adagrad_step(grad: Any, total: Any, lr: float, eps: float, out: Any = None) -> Any:
+    """Adagrad's update math on arrays: ``total += grad**2`` (in place), and the step to
+    subtract from the parameter, ``lr * grad / (sqrt(total) + eps)``, written into ``out``
+    (an array shaped like ``grad``: a scratch buffer) or a new array. Used by
+    :class:`Adagrad` and by word2vec's sparse Adagrad on the rows a batch uses."""
+    xp = backend.get_array_module(grad)
+    tmp = out if out is not None else xp.empty_like(grad)
+    xp.multiply(grad, grad, out=tmp)
+    total += tmp
+    xp.sqrt(total, out=tmp)
+    tmp += eps
+    xp.divide(grad, tmp, out=tmp)
+    tmp *= lr
+    return tmp
 
 
 class Adagrad(Optimizer):
@@ -51,11 +67,5 @@ class Adagrad(Optimizer):
         if total is None:
             total = state["sum"] = xp.full_like(param.data, group["initial_accumulator_value"])
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        tmp = scratch(self, param)  # one work array, no new arrays per step
-        xp.multiply(grad, grad, out=tmp)
-        total += tmp
-        xp.sqrt(total, out=tmp)
-        tmp += group["eps"]
-        xp.divide(grad, tmp, out=tmp)
-        tmp *= clr
-        param.data -= tmp
+        # one work array, no new arrays per step
+        param.data -= adagrad_step(grad, total, clr, group["eps"], out=scratch(self, param))

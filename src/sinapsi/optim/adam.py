@@ -11,7 +11,47 @@ from ..tensor import Tensor
 from . import _numba
 from .optimizer import Optimizer, check_range, scratch
 
-__all__ = ["Adam", "AdamW"]
+__all__ = ["Adam", "AdamW", "adam_step"]
+
+
+def adam_step(
+    grad: Any,
+    m: Any,
+    v: Any,
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    step: int,
+    v_max: Any = None,
+    out: Any = None,
+) -> Any:
+    """Adam's update math on arrays: the moments ``m``, ``v`` (and, for AMSGrad, ``v_max``)
+    are updated in place, and the step to subtract from the parameter at step ``step``
+    (counted from 1) is written into ``out`` (an array shaped like ``grad``: a scratch
+    buffer) or a new array. Used by :class:`Adam` (whose optional numba kernel does the same
+    operations in the same order) and by word2vec's sparse (lazy) Adam on the rows a batch
+    uses."""
+    xp = backend.get_array_module(grad)
+    tmp = out if out is not None else xp.empty_like(grad)
+    xp.subtract(grad, m, out=tmp)  # m += (1 - beta1) * (g - m): torch's lerp form
+    tmp *= 1.0 - beta1
+    m += tmp
+    v *= beta2  # v += (1 - beta2) * g^2
+    xp.multiply(grad, grad, out=tmp)
+    tmp *= 1.0 - beta2
+    v += tmp
+    if v_max is not None:
+        xp.maximum(v_max, v, out=v_max)
+        v = v_max
+    step_size = lr / (1.0 - beta1**step)
+    xp.sqrt(v, out=tmp)  # denom = sqrt(v) / sqrt(1 - beta2^t) + eps
+    tmp /= math.sqrt(1.0 - beta2**step)
+    tmp += eps
+    xp.divide(m, tmp, out=tmp)  # step = step_size * m / denom
+    tmp *= step_size
+    return tmp
 
 
 class Adam(Optimizer):
@@ -67,27 +107,13 @@ class Adam(Optimizer):
             param.data, grad, m, v, beta1, beta2, group["lr"], group["eps"], t
         ):
             return  # the same arithmetic, fused into one pass (optional numba; see _numba)
-        # Every step below writes into `tmp`, one scratch buffer reused across steps: no new
-        # arrays per step (large fresh arrays cost page faults), same arithmetic as written.
-        tmp = scratch(self, param)
-        xp.subtract(grad, m, out=tmp)  # m += (1 - beta1) * (g - m): torch's lerp form
-        tmp *= 1.0 - beta1
-        m += tmp
-        v *= beta2  # v += (1 - beta2) * g^2
-        xp.multiply(grad, grad, out=tmp)
-        tmp *= 1.0 - beta2
-        v += tmp
-        if group["amsgrad"]:
-            v_max = state["max_exp_avg_sq"]
-            xp.maximum(v_max, v, out=v_max)
-            v = v_max
-        step_size = group["lr"] / (1.0 - beta1**t)
-        xp.sqrt(v, out=tmp)  # denom = sqrt(v) / sqrt(1 - beta2^t) + eps
-        tmp /= math.sqrt(1.0 - beta2**t)
-        tmp += group["eps"]
-        xp.divide(m, tmp, out=tmp)  # p -= step_size * m / denom
-        tmp *= step_size
-        param.data -= tmp
+        # the step is written into one scratch buffer reused across steps: no new arrays per
+        # step (large fresh arrays cost page faults), same arithmetic as written
+        param.data -= adam_step(
+            grad, m, v, lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], step=t,
+            v_max=state["max_exp_avg_sq"] if group["amsgrad"] else None,
+            out=scratch(self, param),
+        )  # fmt: skip
 
 
 class AdamW(Adam):

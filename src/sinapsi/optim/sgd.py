@@ -9,7 +9,40 @@ from ..backend import get_array_module
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_range, scratch
 
-__all__ = ["SGD"]
+__all__ = ["SGD", "sgd_step"]
+
+
+def sgd_step(
+    grad: Any,
+    lr: float,
+    *,
+    momentum: float = 0.0,
+    buf: Any = None,
+    first_step: bool = False,
+    dampening: float = 0.0,
+    nesterov: bool = False,
+    out: Any = None,
+) -> Any:
+    """SGD's update math on arrays: the step to subtract from the parameter, ``lr * g``, where
+    ``g`` is ``grad`` or, with ``momentum``, the momentum ``buf`` (updated in place; on the
+    ``first_step`` it is taken as it is: pass a copy of ``grad``, PyTorch's ``v = g``) or,
+    with ``nesterov``, ``grad + momentum * buf``. ``out``: an array shaped like ``grad`` to
+    write into (a scratch buffer), else a new one. Used by :class:`SGD` and by word2vec's
+    sparse SGD on the rows a batch uses."""
+    xp = get_array_module(grad)
+    if momentum:
+        tmp = out if out is not None else xp.empty_like(grad)
+        if not first_step:
+            buf *= momentum
+            xp.multiply(grad, 1.0 - dampening, out=tmp)
+            buf += tmp
+        if nesterov:
+            xp.multiply(buf, momentum, out=tmp)
+            tmp += grad
+            grad = tmp
+        else:
+            grad = buf
+    return xp.multiply(grad, lr, out=out)
 
 
 class SGD(Optimizer):
@@ -63,24 +96,17 @@ class SGD(Optimizer):
 
     def update(self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]):
         momentum = group["momentum"]
-        if not momentum and param.data.size <= 4096:  # small: a temporary is cheaper than
-            param.data -= grad * group["lr"]  # looking up the scratch buffer (same numbers)
+        if not momentum and param.data.size <= 4096:
+            # small: a temporary is cheaper than looking up the scratch buffer (same numbers)
+            param.data -= sgd_step(grad, group["lr"])
             return
-        xp = get_array_module(param.data)
-        tmp = scratch(self, param)  # no new arrays per step
-        if momentum:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = grad.copy()
-            else:
-                buf *= momentum
-                xp.multiply(grad, 1.0 - group["dampening"], out=tmp)
-                buf += tmp
-            if group["nesterov"]:
-                xp.multiply(buf, momentum, out=tmp)
-                tmp += grad
-                grad = tmp
-            else:
-                grad = buf
-        xp.multiply(grad, group["lr"], out=tmp)
-        param.data -= tmp
+        buf = state.get("momentum_buffer")
+        first = momentum and buf is None
+        if first:
+            buf = state["momentum_buffer"] = grad.copy()
+        step = sgd_step(
+            grad, group["lr"], momentum=momentum, buf=buf, first_step=first,
+            dampening=group["dampening"], nesterov=group["nesterov"],
+            out=scratch(self, param),  # no new arrays per step
+        )  # fmt: skip
+        param.data -= step
