@@ -176,3 +176,38 @@ def test_div_refuses_an_unknown_rounding_mode():
         ValueError, match=r"div: rounding_mode must be None, 'trunc' or 'floor'.*Got 'round'"
     ):
         sn.div(sn.tensor([1.0]), 2.0, rounding_mode="round")
+
+
+# ------------------------------------------------------------ integer inputs
+FLOAT_VALUED = ["exp", "log", "log1p", "sqrt", "sigmoid", "tanh", "erf", "logsumexp", "mean",
+                "var", "softmax", "log_softmax"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", FLOAT_VALUED)
+def test_float_valued_ops_of_integer_tensors_give_the_default_float_not_float64(name):
+    """torch.exp(int tensor) is float32 (the default dtype); NumPy's would be float64."""
+    ints = np.array([1, 2, 3])
+    out = getattr(sn, name)(sn.tensor(ints))
+    assert out.dtype == np.float32
+    floats = torch.tensor(ints, dtype=torch.float32)
+    expected = {
+        "softmax": lambda t: torch.softmax(t, 0),
+        "log_softmax": lambda t: torch.log_softmax(t, 0),
+        "logsumexp": lambda t: torch.logsumexp(t, 0),
+        "var": lambda t: torch.var(t, correction=0),
+    }.get(name, getattr(torch, name))(floats)
+    np.testing.assert_allclose(out.data, expected.numpy(), rtol=1e-6)
+    with sn.default_dtype("float64"):
+        assert getattr(sn, name)(sn.tensor(ints)).dtype == np.float64
+
+
+def test_relu_and_integer_powers_keep_integers_and_float_powers_give_float32_like_torch():
+    ints = np.array([-2, 0, 3])
+    for ours, theirs in [
+        (sn.relu(sn.tensor(ints)), torch.relu(torch.tensor(ints))),
+        (sn.tensor(ints) ** 2, torch.tensor(ints) ** 2),
+        (sn.tensor(np.abs(ints)) ** 0.5, torch.tensor(np.abs(ints)) ** 0.5),
+        (sn.clip(sn.tensor(ints), 0.5), torch.clamp(torch.tensor(ints), 0.5)),
+    ]:
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6)

@@ -37,6 +37,15 @@ def operand(value: Any) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor(value)
 
 
+def floating(value: Any) -> Tensor:
+    """``value`` as a floating tensor: an integer or boolean one becomes a constant in the
+    default dtype, as ``torch.exp(int_tensor)`` is float32 (NumPy's would be float64)."""
+    x = operand(value)
+    if x.data.dtype.kind == "f":
+        return x
+    return wrap(x.data.astype(backend.get_default_dtype()))
+
+
 def pair(op: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
     """Both operands of a binary op as tensors of one dtype.
 

@@ -13,7 +13,7 @@ from typing import Any
 from .. import backend
 from ..autograd import make_result, sum_to
 from ..tensor import Tensor
-from ._util import broadcast_error, operand, pair, wrap
+from ._util import broadcast_error, floating, operand, pair, wrap
 
 __all__ = [
     "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "log1p", "sqrt", "abs", "erf",
@@ -154,7 +154,7 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - the operator's name
     and ``b >= 0`` (as PyTorch does); a negative base gives NaN there, as ``log`` would.
     """
     if isinstance(b, (int, float)) and not isinstance(b, bool) and isinstance(a, Tensor):
-        x = a
+        x = floating(a) if isinstance(b, float) else a  # int ** 0.5 is float32, as torch
         p = x.data.dtype.type(b) if x.data.dtype.kind == "f" else b
         data = x.data**p
 
@@ -193,7 +193,7 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - the operator's name
 # ------------------------------------------------------------------------------ unary math
 def exp(x: Any) -> Tensor:
     """``e ** x``."""
-    x = operand(x)
+    x = floating(x)
     xp = backend.get_array_module(x.data)
     y = xp.exp(x.data)
     return make_result(y, "exp", (x,), lambda g: (g * y,))
@@ -201,21 +201,21 @@ def exp(x: Any) -> Tensor:
 
 def log(x: Any) -> Tensor:
     """Natural logarithm (``log(0) = -inf``, negative input gives NaN, as in NumPy)."""
-    x = operand(x)
+    x = floating(x)
     xp = backend.get_array_module(x.data)
     return make_result(xp.log(x.data), "log", (x,), lambda g: (g / x.data,))
 
 
 def log1p(x: Any) -> Tensor:
     """``log(1 + x)``, accurate for tiny ``x`` (where ``log(1 + x)`` would round to 0)."""
-    x = operand(x)
+    x = floating(x)
     xp = backend.get_array_module(x.data)
     return make_result(xp.log1p(x.data), "log1p", (x,), lambda g: (g / (1.0 + x.data),))
 
 
 def sqrt(x: Any) -> Tensor:
     """Square root."""
-    x = operand(x)
+    x = floating(x)
     xp = backend.get_array_module(x.data)
     y = xp.sqrt(x.data)
     return make_result(y, "sqrt", (x,), lambda g: (g / (y + y),))
@@ -230,7 +230,7 @@ def abs(x: Any) -> Tensor:  # noqa: A001
 
 def erf(x: Any) -> Tensor:
     """The error function (used by the exact GELU)."""
-    x = operand(x)
+    x = floating(x)
     xp = backend.get_array_module(x.data)
     c = 2.0 / math.sqrt(math.pi)
 
@@ -374,7 +374,7 @@ def sigmoid(x: Any) -> Tensor:
     A primitive rather than a composition: the composed form overflows ``exp(-x)`` for very
     negative x, and the derivative from the output, ``y * (1 - y)``, is exact and cheap.
     """
-    x = operand(x)
+    x = floating(x)
     xp = backend.get_array_module(x.data)
     y = backend.special(xp).expit(x.data)
     return make_result(y, "sigmoid", (x,), lambda g: (g * (y * (1.0 - y)),))
@@ -382,7 +382,7 @@ def sigmoid(x: Any) -> Tensor:
 
 def tanh(x: Any) -> Tensor:
     """Hyperbolic tangent; its gradient is ``1 - tanh(x)**2``."""
-    x = operand(x)
+    x = floating(x)
     xp = backend.get_array_module(x.data)
     y = xp.tanh(x.data)
     return make_result(y, "tanh", (x,), lambda g: (g * (1.0 - y * y),))
@@ -392,5 +392,5 @@ def relu(x: Any) -> Tensor:
     """``max(x, 0)``; the gradient at exactly 0 is 0, as in PyTorch."""
     x = operand(x)
     xp = backend.get_array_module(x.data)
-    y = xp.maximum(x.data, 0.0)  # a Python float keeps the array's dtype (NumPy 1 and 2)
+    y = xp.maximum(x.data, x.data.dtype.type(0))  # keeps the dtype: float32, or int as torch
     return make_result(y, "relu", (x,), lambda g: (g * (y > 0),))

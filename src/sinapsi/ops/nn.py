@@ -19,7 +19,7 @@ from typing import Any
 from .. import backend
 from ..autograd import make_result
 from ..tensor import Tensor
-from ._util import axis_or_dim, max_kept, normalize_axis, operand, pair
+from ._util import axis_or_dim, floating, max_kept, normalize_axis, operand, pair
 
 __all__ = [
     "softmax", "log_softmax", "softmax_cross_entropy", "binary_cross_entropy", "bce_with_logits",
@@ -39,7 +39,7 @@ def _shifted(op: str, x: Tensor, axis: int) -> tuple[Any, Any, tuple[int, ...]]:
 def softmax(x: Any, axis: int | None = None, *, dim: int | None = None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``axis`` (``dim``; default: the last): probabilities
     that sum to 1. Over a zero-length axis the result is empty, as in PyTorch."""
-    x = operand(x)
+    x = floating(x)
     xp, z, ax = _shifted("softmax", x, axis_or_dim("softmax", axis, dim, -1))
     e = xp.exp(z)
     y = e / e.sum(axis=ax, keepdims=True)
@@ -53,7 +53,7 @@ def softmax(x: Any, axis: int | None = None, *, dim: int | None = None) -> Tenso
 def log_softmax(x: Any, axis: int | None = None, *, dim: int | None = None) -> Tensor:
     """``x - logsumexp(x)`` along ``axis`` (``dim``; default: the last): log-probabilities,
     stable for any input size."""
-    x = operand(x)
+    x = floating(x)
     xp, z, ax = _shifted("log_softmax", x, axis_or_dim("log_softmax", axis, dim, -1))
     with backend.errstate(xp, divide="ignore"):  # log(0) = -inf over a zero-length axis
         y = z - xp.log(xp.exp(z).sum(axis=ax, keepdims=True))

@@ -13,7 +13,7 @@ from typing import Any
 from .. import backend
 from ..autograd import make_result
 from ..tensor import Tensor
-from ._util import max_kept, normalize_axes, normalize_axis, operand, torch_names, wrap
+from ._util import floating, max_kept, normalize_axes, normalize_axis, operand, torch_names, wrap
 
 __all__ = ["sum", "mean", "max", "min", "var", "logsumexp", "argmax", "argmin"]
 
@@ -62,7 +62,7 @@ def mean(
 ) -> Tensor:
     """Mean over ``axis`` (``dim``); NaN over no value (a zero-length axis), as PyTorch."""
     axis, keepdims = torch_names("mean", axis, keepdims, dim, keepdim)
-    x = operand(x)
+    x = floating(x)
     axes = normalize_axes("mean", axis, x.ndim)
     shape = x.data.shape
     n = _count(shape, axes)
@@ -194,7 +194,7 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
     error, where torch returns NaN with a warning (a deliberate difference: a variance of one
     sample is usually a batch of one where there should be more).
     """
-    x = operand(x)
+    x = floating(x)
     axes = normalize_axes("var", axis, x.ndim)
     n = _count(x.data.shape, axes)
     if n - ddof <= 0:
@@ -212,7 +212,7 @@ def logsumexp(
     """``log(sum(exp(x)))`` over ``axis`` (``dim``), shifted by the maximum so it never
     overflows; ``-inf`` over a zero-length axis, as PyTorch."""
     axis, keepdims = torch_names("logsumexp", axis, keepdims, dim, keepdim)
-    x = operand(x)
+    x = floating(x)
     xp = backend.get_array_module(x.data)
     axes = normalize_axes("logsumexp", axis, x.ndim)
     m = max_kept(x.data, axes)
