@@ -211,3 +211,13 @@ def test_relu_and_integer_powers_keep_integers_and_float_powers_give_float32_lik
     ]:
         assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
         np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6)
+
+
+def test_squeeze_and_reshape_errors_say_what_to_do():
+    x = sn.zeros((2, 3))
+    with pytest.raises(
+        ValueError, match=r"squeeze: axis 0 of shape \(2, 3\) has size 2, not 1\. .*torch"
+    ):
+        x.squeeze(0)
+    with pytest.raises(ValueError, match=r"reshape: .*into shape \(4, 2\) \(8 elements\)\. .*-1"):
+        x.reshape(4, 2)

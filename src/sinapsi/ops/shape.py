@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,9 +24,13 @@ def reshape(x: Any, shape: Sequence[int] | int) -> Tensor:
     try:
         data = x.data.reshape(shape)
     except ValueError:
+        target = tuple(shape) if not isinstance(shape, int) else (shape,)
+        known = [n for n in target if n != -1]
+        count = f" ({math.prod(known)} elements)" if len(known) == len(target) else ""
         raise ValueError(
-            f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into "
-            f"shape {tuple(shape) if not isinstance(shape, int) else (shape,)}."
+            f"reshape: cannot reshape a tensor of shape {x.shape} ({x.numel()} elements) into "
+            f"shape {target}{count}. The sizes must multiply to the same count; use -1 for "
+            "one axis to infer it."
         ) from None
     return make_result(data, "reshape", (x,), lambda g: (g.reshape(in_shape),))
 
@@ -79,7 +84,11 @@ def squeeze(x: Any, axis: Any = None) -> Tensor:
         axes = tuple(i for i, n in enumerate(x.shape) if n == 1)
     for a in axes:
         if x.shape[a] != 1:
-            raise ValueError(f"squeeze: axis {a} of shape {x.shape} has size {x.shape[a]}, not 1.")
+            raise ValueError(
+                f"squeeze: axis {a} of shape {x.shape} has size {x.shape[a]}, not 1. Only "
+                "size-1 axes can be removed (NumPy's rule; torch.squeeze would silently leave "
+                "this one): check the shape, or squeeze another axis."
+            )
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
 
