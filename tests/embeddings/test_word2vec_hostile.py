@@ -78,3 +78,16 @@ def test_long_sentences_are_cut_into_pieces(monkeypatch, model):
         assert contexts.shape[1] == 2 * 9  # the offsets within a piece, not 2 * 10**9
         for c, row, m in zip(centers, contexts, mask):
             assert (piece[row[m]] == piece[c]).all()
+
+
+def test_a_batch_larger_than_a_chunk_is_not_counted_as_allocated(monkeypatch):
+    """batch_size=10**12 means 'a whole chunk of shuffled pairs (100k) a step', not 10**12."""
+    monkeypatch.setattr(w2v, "available_memory", lambda: 2 << 30)
+    kv = train_word2vec([["a", "b", "c"]] * 5, min_count=1, batch_size=10**12, sample=0, **SMALL)
+    assert kv.dim == 4
+
+
+@pytest.mark.parametrize("sample", ["x", None, float("nan"), 1.0, -0.1])
+def test_sample_must_be_a_number_in_0_1(sample):
+    with pytest.raises(ValueError, match=r"sample must be a float in \[0, 1\).*got"):
+        train_word2vec([["a", "b"]] * 5, min_count=1, sample=sample, **SMALL)

@@ -235,11 +235,16 @@ class Vocabulary:
         ``ran = (sqrt(cn / (sample * train_words)) + 1) * (sample * train_words) / cn``) and of
         gensim (``Word2Vec.prepare_vocab``, ``word_probability``). ``sample=0`` keeps everything.
         """
-        sample = float(sample)
-        if not (np.isfinite(sample) and 0.0 <= sample < 1.0):
+        try:
+            ok = not isinstance(sample, (bool, str)) and 0.0 <= float(sample) < 1.0
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
             raise ValueError(
-                f"sample must be a float in [0, 1) (a typical value is 1e-3 to 1e-5), got {sample}"
+                "sample must be a float in [0, 1) (a typical value is 1e-3 to 1e-5; 0 keeps "
+                f"every word), got {sample!r}"
             )
+        sample = float(sample)
         if self._keep_cache is not None and self._keep_cache[0] == sample:
             return self._keep_cache[1]
         if sample == 0.0:

@@ -260,23 +260,26 @@ def _window_width(vocab: Vocabulary, window: int) -> int:
 
 
 def _check_memory(
-    vocab: Vocabulary, dim: int, optimizer: str, batch: int, negative: int, window: int,
-    cbow: bool,
+    vocab: Vocabulary, dim: int, optimizer: str, batch: int, workers: int, negative: int,
+    window: int, cbow: bool,
 ) -> None:  # fmt: skip
     """Refuse, before allocating, a training whose arrays exceed the memory available.
 
     Counted: the two ``(words, dim)`` float32 tables, their gradients (a batch may use whole
     tables) and the optimizer's state (Adagrad one table each, Adam two); the batches in
-    flight (``batch`` pairs: ids, scores and gradients per pair and negative, the rows of a
-    chunk of 1024 pairs gathered); and a chunk of shuffled pairs (100k, plus a sentence's,
-    in a few copies: skip-gram's id pairs, CBOW's rows of ``2 * width`` ids and flags).
+    flight (``batch`` pairs per worker, at most a chunk's: ids, scores and gradients per pair
+    and negative, the rows of 1024 pairs gathered); and a chunk of shuffled pairs (100k, plus
+    a sentence's, in a few copies: skip-gram's id pairs, CBOW's rows of ``2 * width`` ids and
+    flags).
     """
     n_words = len(vocab)
     tables = 2 * (2 + {"sgd": 0, "adagrad": 1, "adam": 2}[optimizer])
     table_bytes = tables * n_words * dim * 4
-    batch_bytes = batch * (negative + 1) * 48 + min(batch, 1024) * (negative + 1) * dim * 4
     width = _window_width(vocab, window)
     sentence = width + 1
+    chunk = 100_000 + sentence * 2 * width  # pairs: a batch is at most a chunk's
+    batch = workers * min(batch, chunk)  # in flight
+    batch_bytes = batch * (negative + 1) * 48 + min(batch, 1024) * (negative + 1) * dim * 4
     if cbow:
         batch_bytes += 3 * (100_000 + sentence) * 2 * width * 9
     else:
@@ -400,7 +403,7 @@ def train_word2vec(
     vocab.keep_probabilities(sample)  # validates sample
     if batch_size is None:
         batch_size = default_batch_size(vocab, sample, workers)
-    _check_memory(vocab, dim, optimizer, batch_size * workers, negative, window, model == "cbow")
+    _check_memory(vocab, dim, optimizer, batch_size, workers, negative, window, model == "cbow")
     cls = CBOW if model == "cbow" else SkipGram
     net = cls(len(vocab), dim, rng=rng)
     sampler = NegativeSampler(vocab, k=negative, rng=rng)
