@@ -33,6 +33,8 @@ def test_argmax_numpy_keywords_and_edges():
     assert sn.argmax(sn.tensor(2.0)).item() == 0
     assert sn.argmax(sn.tensor(2.0), 0).item() == 0
     assert sn.argmax(sn.tensor(np.zeros((0, 3))), 1).shape == (0,)
+    with pytest.raises(ValueError, match=r"argmin: cannot reduce over axis 0 of size 0 .*another"):
+        sn.argmin(sn.tensor(np.zeros((0, 3))), 0)
     with pytest.raises(ValueError, match=r"argmax: cannot take the argmax of an empty tensor"):
         sn.argmax(sn.tensor(np.zeros(0)))
     with pytest.raises(TypeError, match=r"argmax: got both axis=1 and dim=0"):

@@ -154,7 +154,9 @@ def _arg_extreme(op: str, x: Any, axis: Any, keepdims: bool, dim: Any, keepdim: 
             return wrap(backend.get_array_module(data).zeros((), "int64"))
         if data.shape[ax] == 0:
             raise ValueError(
-                f"{op}: cannot reduce over axis {ax} of size 0 (tensor shape {x.shape})."
+                f"{op}: cannot reduce over axis {ax} of size 0 (tensor shape {x.shape}): an "
+                "empty axis has no index to give. Check the input's shape, or reduce over "
+                "another axis."
             )
         out = (
             data.argmax(axis=ax, keepdims=keepdims)
