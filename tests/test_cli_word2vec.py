@@ -171,3 +171,21 @@ def test_analogy_with_a_header_of_ten_billion_words(tmp_path, capsys):
     path.write_bytes(b"10000000000 2\na " + b"\0" * 8)
     line = _error(capsys, ["analogy", str(path), "a", "b", "c", "--binary"])
     assert re.fullmatch(r"sinapsi: error: .*big\.bin: the header says 10000000000 vectors.*", line)
+
+
+def test_word2vec_that_diverges_is_one_line(corpus, tmp_path, capsys):
+    out = tmp_path / "v.txt"
+    argv = ["word2vec", str(corpus), "--out", str(out), *TRAIN[:-1], "--lr", "1000"]
+    line = _error(capsys, [*argv, "--batch-size", "4096"])
+    assert re.fullmatch(r"sinapsi: error: word2vec diverged in epoch 1 of 3: .*lower lr.*", line)
+    assert not out.exists()
+
+
+def test_analogy_with_no_other_word_says_so(tmp_path, capsys):
+    path = tmp_path / "three.txt"
+    path.write_text("3 2\nman 1 0\nking 0 1\nwoman 1 1\n", encoding="utf-8")
+    line = _error(capsys, ["analogy", str(path), "man", "king", "woman"])
+    assert re.fullmatch(
+        r"sinapsi: error: .*three\.txt holds no word besides man, king and woman \(3 words\)",
+        line,
+    ), line

@@ -352,6 +352,11 @@ def _analogy(args: argparse.Namespace) -> int:
         answers = kv.analogy(args.a, args.b, args.c, method=args.method, topn=args.topn)
     except KeyError as e:
         raise ConfigError(f"{args.vectors}: {e.args[0]}") from None
+    if not answers:
+        raise ConfigError(
+            f"{args.vectors} holds no word besides {args.a}, {args.b} and {args.c} "
+            f"({len(kv)} words)"
+        )
     print(f"{args.a} : {args.b} :: {args.c} : ?   ({args.b} - {args.a} + {args.c}, {args.method})")
     width = max([len(w) for w, _ in answers] + [4])
     for i, (word, score) in enumerate(answers, 1):
