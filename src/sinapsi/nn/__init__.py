@@ -30,7 +30,15 @@ from .losses import (
     mse_loss,
     nll_loss,
 )
-from .module import Module, ModuleList, Parameter, Sequential, StateDictError
+from .module import (
+    Module,
+    ModuleList,
+    Parameter,
+    Sequential,
+    StateDictError,
+    module_dtype,
+    training_mode,
+)
 from .normalization import BatchNorm1d, Normalization
 from .registry import build_module, module_spec, register_module, registered_modules
 from .summary import summary
@@ -43,6 +51,7 @@ for _cls in (
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "StateDictError", "summary",
+    "training_mode", "module_dtype",
     "register_module", "module_spec", "build_module", "registered_modules",
     "Linear", "Dropout", "Embedding", "Flatten", "Identity", "BatchNorm1d", "Normalization",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "GELU", "Softplus", "Softmax", "LogSoftmax",

@@ -27,7 +27,10 @@ from typing import Any
 from .. import backend
 from ..tensor import Tensor
 
-__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "StateDictError", "training_mode"]
+__all__ = [
+    "Parameter", "Module", "Sequential", "ModuleList", "StateDictError", "training_mode",
+    "module_dtype",
+]  # fmt: skip
 
 
 class _ThreadTrainingMode(threading.local):
@@ -78,6 +81,18 @@ class training_mode:  # noqa: N801 - a context manager, named like no_grad
     def __exit__(self, *exc: object) -> None:
         state = _override
         state.forced = state.saved.pop()
+
+
+def module_dtype(model: Module) -> Any:
+    """The floating dtype a model computes in: its first parameter's, else its first floating
+    buffer's (a model of only ``Normalization`` or ``BatchNorm1d(affine=False)``), else the
+    default dtype. Inputs are cast to it by ``fit``, ``predict``, ``summary`` and the pictures."""
+    for p in model.parameters():
+        return p.dtype
+    for _, b in model.named_buffers():
+        if b is not None and backend.is_floating(getattr(b, "dtype", None)):
+            return b.dtype
+    return backend.get_default_dtype()
 
 
 class Parameter(Tensor):

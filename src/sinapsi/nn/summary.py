@@ -8,7 +8,7 @@ from typing import Any
 from .. import backend
 from ..autograd import no_grad
 from ..tensor import Tensor
-from .module import Module
+from .module import Module, module_dtype, training_mode
 
 __all__ = ["summary"]
 
@@ -50,12 +50,10 @@ def summary(
             )
 
         removers.append(module.register_forward_hook(record))
-    was_training = model.training
-    dtype = next((p.dtype for p in model.parameters()), backend.get_default_dtype())
+    dtype = module_dtype(model)
     x = Tensor(backend.array_module().zeros((2,) + tuple(input_shape), dtype=dtype), dtype=dtype)
     try:
-        model.eval()
-        with no_grad():
+        with no_grad(), training_mode(False):  # eval mode for this thread only
             model(x)
     except Exception as e:
         raise ValueError(
@@ -64,7 +62,6 @@ def summary(
             "axis, e.g. (784,)."
         ) from e
     finally:
-        model.train(was_training)
         for remove in removers:
             remove()
 

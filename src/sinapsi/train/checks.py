@@ -23,7 +23,7 @@ from ..nn.losses import (
     NLLLoss,
     check_label_range,
 )
-from ..nn.module import Module, training_mode
+from ..nn.module import Module, module_dtype, training_mode
 from ..nn.normalization import BatchNorm1d
 from ..tensor import Tensor
 from .metrics import get_metric
@@ -76,9 +76,7 @@ def _check_xy(where: str, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _model_dtype(model: Module) -> Any:
-    for p in model.parameters():
-        return p.dtype
-    return backend.get_default_dtype()
+    return module_dtype(model)
 
 
 def _input(x: Any, dtype: Any) -> Tensor:

@@ -9,6 +9,7 @@ import numpy as np
 from .. import backend
 from ..autograd import no_grad
 from ..nn.activations import LogSoftmax, Sigmoid, Softmax, Tanh
+from ..nn.module import module_dtype, training_mode
 from ..tensor import Tensor
 from ._network_layout import _Stage
 
@@ -26,9 +27,7 @@ def plane_of(x: Any = None) -> tuple[float, float, float, float]:
 
 
 def _model_dtype(model: Any) -> Any:
-    for p in model.parameters():
-        return p.dtype
-    return backend.get_default_dtype()
+    return module_dtype(model)
 
 
 def neuron_outputs(
@@ -54,13 +53,10 @@ def neuron_outputs(
                 captured[k] = np.asarray(backend.to_numpy(data), dtype=np.float64)
 
         removers.append(last.register_forward_hook(keep))
-    was_training = model.training
     try:
-        model.eval()
-        with no_grad():
+        with no_grad(), training_mode(False):  # eval mode for this thread only
             model(Tensor(grid, dtype=_model_dtype(model)))
     finally:
-        model.train(was_training)
         for remove in removers:
             remove()
     result: list[np.ndarray | None] = [None]

@@ -479,7 +479,7 @@ def plot_activations(model: Any, x: Any, bins: int = 40) -> Any:
     from .. import backend
     from ..autograd import no_grad
     from ..nn.layers import Linear
-    from ..nn.module import Module
+    from ..nn.module import Module, module_dtype, training_mode
     from ..tensor import Tensor
 
     if not isinstance(model, Module):
@@ -509,19 +509,15 @@ def plot_activations(model: Any, x: Any, bins: int = 40) -> Any:
         value = output.data if isinstance(output, Tensor) else output
         outputs[id(module)].append(backend.to_numpy(value))
 
-    modes = [(m, m.training) for m in model.modules()]
     removers = []
-    dtype = next((p.dtype for p in model.parameters()), backend.get_default_dtype())
+    dtype = module_dtype(model)
     try:
         removers = [m.register_forward_hook(record) for _, m in named]
-        model.eval()
-        with no_grad():
+        with no_grad(), training_mode(False):  # eval mode for this thread only
             model(Tensor(data, dtype=dtype))
     finally:
         for remove in removers:
             remove()
-        for m, mode in modes:
-            object.__setattr__(m, "training", mode)  # each module back to its own mode
 
     drawn = [
         (f"{n or 'model'} {type(m).__name__}", type(m).__name__, np.concatenate(outputs[id(m)]))
