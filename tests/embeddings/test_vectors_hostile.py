@@ -98,3 +98,25 @@ def test_duplicate_words_in_a_file_are_named(tmp_path):
     path.write_bytes(_binary([(b"a", [1, 2]), (b"b", [3, 4]), (b"a", [5, 6])]))
     with pytest.raises(ValueError, match=r"v\.bin: words must be unique; repeated: \['a'\]"):
         KeyedVectors.load_word2vec_format(path, binary=True)
+
+
+@pytest.fixture
+def small_kv():
+    rng = np.random.default_rng(0)
+    return KeyedVectors(["a", "b", "c", "d", "e"], rng.normal(size=(5, 3)))
+
+
+def test_word_pairs_with_a_non_finite_score_are_refused(small_kv, tmp_path):
+    """A 'nan' score parsed as a number made every correlation nan, silently."""
+    path = tmp_path / "pairs.tsv"
+    path.write_text("a\tb\t1.0\nc\td\tnan\nb\te\t3\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"pairs\.tsv, line 2: the score 'nan' is not a finite"):
+        small_kv.evaluate_word_pairs(path)
+
+
+@pytest.mark.parametrize("method", ["evaluate_analogies", "evaluate_word_pairs"])
+def test_evaluation_files_that_are_not_utf8_are_one_line(small_kv, tmp_path, method):
+    path = tmp_path / "q.txt"
+    path.write_bytes(b"a b c d\n\xff\xfe\n")
+    with pytest.raises(ValueError, match=r"q\.txt: not a UTF-8 text file"):
+        getattr(small_kv, method)(path)
