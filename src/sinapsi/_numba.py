@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,7 +23,24 @@ from . import backend
 
 __all__ = ["applies", "available", "enabled", "kernels", "set_enabled", "use_kernels"]
 
-_enabled = os.environ.get("SINAPSI_NUMBA", "1").strip().lower() not in ("0", "false", "no", "")
+_OFF = ("0", "false", "no", "off", "")
+_ON = ("1", "true", "yes", "on")
+
+
+def _from_environment() -> bool:
+    """``SINAPSI_NUMBA``: 1/true/yes/on (the default) or 0/false/no/off; anything else warns
+    and keeps the kernels on, rather than silently meaning one or the other."""
+    value = os.environ.get("SINAPSI_NUMBA", "1").strip().lower()
+    if value not in _OFF + _ON:
+        warnings.warn(
+            f"SINAPSI_NUMBA={value!r} is not understood; the numba kernels stay on. Use "
+            "SINAPSI_NUMBA=0 (or off) to turn them off, 1 (or on) to keep them.",
+            stacklevel=2,
+        )
+    return value not in _OFF
+
+
+_enabled = _from_environment()
 _ndarray = backend.numpy.ndarray
 _numba_found: bool | None = None
 _modules: dict[str, Any] = {}  # kernel module name -> the module, or None without numba
@@ -59,9 +77,22 @@ def available() -> bool:
             import numba  # noqa: F401
         except ImportError:
             _numba_found = False
+        except Exception as e:  # a broken install (e.g. llvmlite's OSError): NumPy, and say so
+            _numba_found = False
+            _warn_broken("numba", e)
         else:
             _numba_found = True
     return _numba_found
+
+
+def _warn_broken(what: str, error: BaseException) -> None:
+    warnings.warn(
+        f"sinapsi: {what} is installed but fails to import ({type(error).__name__}: {error}); "
+        "running on NumPy alone. Reinstall it (pip install --force-reinstall numba), or set "
+        "SINAPSI_NUMBA=0 to silence this.",
+        RuntimeWarning,
+        stacklevel=3,
+    )
 
 
 def kernels(module: str) -> Any:
@@ -74,6 +105,9 @@ def kernels(module: str) -> Any:
             _modules[module] = importlib.import_module(module)
         except ImportError:
             _modules[module] = None
+        except Exception as e:  # numba present but broken, or a kernel failing to compile
+            _modules[module] = None
+            _warn_broken(module, e)
     return _modules[module]
 
 
