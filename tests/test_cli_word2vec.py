@@ -189,3 +189,19 @@ def test_analogy_with_no_other_word_says_so(tmp_path, capsys):
         r"sinapsi: error: .*three\.txt holds no word besides man, king and woman \(3 words\)",
         line,
     ), line
+
+
+def test_word2vec_out_of_memory_anyway_is_one_line(corpus, tmp_path, capsys, monkeypatch):
+    """Where the estimate falls short (memory taken meanwhile), MemoryError is one line too."""
+    import sinapsi.embeddings
+
+    def oom(*args, **kwargs):
+        raise MemoryError("Unable to allocate 3.00 GiB for an array")
+
+    monkeypatch.setattr(sinapsi.embeddings, "train_word2vec", oom)
+    line = _error(capsys, ["word2vec", str(corpus), "--out", str(tmp_path / "v.txt"), "--quiet"])
+    assert re.fullmatch(
+        r"sinapsi: error: .*royal\.txt: out of memory while training \(Unable to allocate "
+        r"3\.00 GiB.*\); lower --dim, --negative or --window, or raise --min-count",
+        line,
+    ), line

@@ -318,6 +318,11 @@ def _word2vec(args: argparse.Namespace) -> int:
         )
     except ValueError as e:
         raise ConfigError(f"{args.corpus}: {e}") from None
+    except MemoryError as e:
+        raise ConfigError(
+            f"{args.corpus}: out of memory while training ({e}); lower --dim, --negative or "
+            "--window, or raise --min-count"
+        ) from None
     seconds = time.perf_counter() - start
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

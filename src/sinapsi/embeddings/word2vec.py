@@ -60,7 +60,9 @@ __all__ = [
     "SparseAdagrad",
     "SparseAdam",
     "SparseSGD",
+    "available_memory",
     "cbow_windows",
+    "default_batch_size",
     "negative_sampling_loss",
     "negative_sampling_loss_rows",
     "shared_negative_sampling_loss_rows",
@@ -343,6 +345,13 @@ def train_word2vec(
     ``verbose``: a tqdm bar with words/s and the running loss (the mean per pair of the batches
     since it was last shown: from the first batch, then at each epoch or every 0.2 s). Returns
     the input vectors as :class:`KeyedVectors`; the same ``seed`` gives identical vectors.
+
+    Refused with a one-line ValueError, before anything is allocated: arguments out of range,
+    and a training whose tables and batches would not fit in the memory available
+    (:func:`available_memory`). After training: ValueError if no pair was trained (every
+    sentence shorter than 2 words after ``min_count`` and subsampling), FloatingPointError
+    naming the epoch if a batch's loss or the vectors turn NaN or inf. Sentences longer than
+    :data:`MAX_SENTENCE_LENGTH` (10,000) words are cut into pieces, as gensim does.
 
     ``batch_size``: pairs per step; None (the default) is :func:`default_batch_size`: ``4096 //
     workers``, so that 4096 pairs are in flight at once whatever the workers, or fewer for a
