@@ -397,12 +397,18 @@ def _text_lines(path: Any) -> Iterator[tuple[int, str]]:
 
 
 def _first_non_finite(vectors: np.ndarray) -> tuple[int, float] | None:
-    """``(row, value)`` of the first NaN or infinite value of ``vectors``, or None."""
-    ok = np.isfinite(vectors)
-    if ok.all():
+    """``(row, value)`` of the first NaN or infinite value of ``vectors``, or None.
+
+    One float64 sum first (NaN and inf carry through it; float32 values cannot overflow it):
+    no boolean copy of a table of millions of vectors when, as usual, all are finite."""
+    if np.isfinite(vectors.sum(dtype=np.float64)):
         return None
-    row, col = np.argwhere(~ok)[0]
-    return int(row), float(vectors[row, col])
+    for start in range(0, len(vectors), 1 << 16):
+        bad = np.argwhere(~np.isfinite(vectors[start : start + (1 << 16)]))
+        if bad.size:
+            row, col = int(bad[0, 0]) + start, int(bad[0, 1])
+            return row, float(vectors[row, col])
+    return None  # pragma: no cover - the sum was not finite, so some value is not
 
 
 def _rows_to_allocate(f: BinaryIO, n: int, dim: int, binary: bool) -> int:
