@@ -205,3 +205,14 @@ def test_word2vec_out_of_memory_anyway_is_one_line(corpus, tmp_path, capsys, mon
         r"3\.00 GiB.*\); lower --dim, --negative or --window, or raise --min-count",
         line,
     ), line
+
+
+def test_word2vec_on_one_word_lines_is_one_line(tmp_path, capsys):
+    """Every line one word: no (center, context) pair, so the vectors were their random
+    initial values, saved as if trained."""
+    corpus = tmp_path / "words.txt"
+    corpus.write_text("king\nqueen\nman\nwoman\n" * 20, encoding="utf-8")
+    out = tmp_path / "v.txt"
+    line = _error(capsys, ["word2vec", str(corpus), "--out", str(out), "--min-count", "1"])
+    assert re.fullmatch(r"sinapsi: error: .*words\.txt: no training pairs in 5 epoch.*", line)
+    assert not out.exists()
