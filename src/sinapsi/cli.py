@@ -29,7 +29,8 @@ training set's mean and scale; the classes are in its metadata, read with
 
 Exit codes: 0 done; 1 a ``[target]`` was missed (the run is saved); 2 a usage error (a bad
 option, configuration or data file, a run too big for the memory) or a run that diverged
-(nothing is saved), told in one line on stderr; 130 interrupted (Ctrl-C; nothing is saved).
+(nothing is saved), told in one line on stderr; 130 interrupted (Ctrl-C), 143 terminated
+(SIGTERM): nothing is saved.
 
 Adding a command: write ``_add_<name>(subparsers)``, which declares the command's arguments and
 sets ``handler=`` to a function ``(args) -> exit code``, and list it in ``_COMMANDS``. A handler
@@ -39,12 +40,15 @@ raises :class:`~sinapsi.config.ConfigError` for a user's mistake.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
 import tempfile
+import threading
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -495,22 +499,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(BaseException):
+    """SIGTERM (``kill``, a job scheduler's timeout) met while a command ran."""
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into an exception while a command runs, so it unwinds as Ctrl-C does and
+    leaves no half-written run; only in the main thread, where Python handles signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line on ``argv`` (default: ``sys.argv[1:]``); return the exit code.
 
     A bad option exits through argparse (code 2, usage on stderr); a bad configuration or data
     file, or a run that diverged, returns 2 (nothing saved); a missed target 1 (the run saved);
-    each with one line on stderr. Ctrl-C returns 130 and leaves no half-written run.
+    each with one line on stderr. Ctrl-C returns 130, SIGTERM 143, leaving no half-written
+    run.
     """
     args = build_parser().parse_args(argv)
     try:
-        return args.handler(args)
+        with _terminate_as_interrupt():
+            return args.handler(args)
     except (ConfigError, FloatingPointError) as e:
         print(f"sinapsi: error: {e}", file=sys.stderr)
         return 2
     except TargetMissed as e:
         print(f"sinapsi: error: {e}", file=sys.stderr)
         return 1
+    except _Terminated:
+        print("sinapsi: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("sinapsi: interrupted", file=sys.stderr)
         return 130

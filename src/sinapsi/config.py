@@ -144,8 +144,21 @@ def _unit_interval(v: Any) -> str | None:
     return None if 0 <= v <= 1 else "must be in [0, 1]"
 
 
+def _at_most(high: int) -> Callable[[Any], str | None]:
+    return lambda v: None if v <= high else f"must be <= {high}"
+
+
 def _sizes(v: Any) -> str | None:
     return None if all(n >= 1 for n in v) else "must hold layer sizes >= 1"
+
+
+def _all(*checks: Callable[[Any], str | None]) -> Callable[[Any], str | None]:
+    return lambda v: next((p for p in (c(v) for c in checks) if p), None)
+
+
+_INT64_MAX = 2**63 - 1
+# A run of more epochs would not end in a lifetime (and its history would not fit a file).
+_MAX_EPOCHS = 1_000_000
 
 
 def _one_char(v: Any) -> str | None:
@@ -174,7 +187,7 @@ _SCHEMA: dict[str, dict[str, _Key]] = {
         "dropout": _Key("float", 0.0, _fraction(low_open=False)),
     },
     "training": {
-        "epochs": _Key("int", 20, _at_least(1)),
+        "epochs": _Key("int", 20, _all(_at_least(1), _at_most(_MAX_EPOCHS))),
         "batch_size": _Key("int", 32, _at_least(1)),
         "optimizer": _Key("str", "adam"),
         "lr": _Key("float", None, _positive),
@@ -300,6 +313,16 @@ class _Checker:
             problem = spec.check(value) if spec.check else None
             if problem:
                 raise self.fail(f"{where} {key} {problem}. Got {key} = {value!r}.")
+            if spec.kind == "int" and abs(value) > _INT64_MAX:
+                raise self.fail(
+                    f"{where} {key} must be a 64-bit integer (at most {_INT64_MAX}), as TOML "
+                    f"integers are. Got {key} = {value}."
+                )
+            if spec.kind == "ints" and any(abs(n) > _INT64_MAX for n in value):
+                raise self.fail(
+                    f"{where} {key} must hold 64-bit integers (at most {_INT64_MAX}), as TOML "
+                    f"integers are. Got {key} = {value}."
+                )
             out[key] = float(value) if spec.kind == "float" else value
         return out
 

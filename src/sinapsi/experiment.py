@@ -391,7 +391,11 @@ def _check_model_memory(cfg: dict[str, Any], data: _Data, n_out: int, origin: st
     n_features = data.train[0].shape[1]
     sizes = [n_features, *cfg["model"]["hidden"], n_out]
     params, activations = _runs.model_bytes(
-        sizes, cfg["model"]["batch_norm"], training["optimizer"], training["batch_size"], 256
+        sizes,
+        cfg["model"]["batch_norm"],
+        training["optimizer"],
+        min(training["batch_size"], len(data.train[0])),
+        256,
     )
     parts = {
         "weights, gradients and optimizer state": params,

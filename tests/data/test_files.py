@@ -243,3 +243,11 @@ def test_csv_row_errors_name_the_file(tmp_path):
     big = r"'.*mixed\.csv': feature value '1e39' at row 1, column 0 is too large"
     with pytest.raises(ValueError, match=big):  # the slow path: another cell is text
         load_csv(csv_file(tmp_path, "1e39,2,0\n3,abc,1\n", "mixed.csv"))
+
+
+def test_csv_that_is_not_utf8_text(tmp_path):
+    path = tmp_path / "sheet.csv"
+    path.write_bytes(b"a,b\n1,\xff\n")
+    with pytest.raises(ValueError, match=r"'.*sheet\.csv' is not a UTF-8 text file \(byte 0xff "
+                       r"at position 6\): save it as CSV in UTF-8"):  # fmt: skip
+        load_csv(path)

@@ -107,7 +107,13 @@ def load_csv(
     if not path.is_file():
         what = "is a directory, not a file" if path.is_dir() else "does not exist"
         raise FileNotFoundError(f"load_csv: {str(path)!r} {what}. Check the path.")
-    rows, lines = _read_rows(path, delimiter)
+    try:
+        rows, lines = _read_rows(path, delimiter)
+    except UnicodeDecodeError as e:
+        raise ValueError(
+            f"load_csv: {str(path)!r} is not a UTF-8 text file (byte {e.object[e.start]:#04x} at "
+            f"position {e.start}): save it as CSV in UTF-8, e.g. from a spreadsheet."
+        ) from None
     if not rows:
         raise ValueError(
             f"load_csv: {str(path)!r} is empty; expected rows of {delimiter!r}-separated "
