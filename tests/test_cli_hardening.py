@@ -200,6 +200,10 @@ def test_a_second_run_of_the_same_name_gets_its_own_folder(tmp_path, capsys):
     assert code == 0
     assert (tmp_path / "runs" / "run" / "model.npz").read_bytes() == first  # untouched
     assert f"saved     {tmp_path / 'runs' / 'run-2' / 'model.npz'}" in out
+    assert (
+        f"folder    {tmp_path / 'runs' / 'run'} holds an earlier run, kept: this one is run-2"
+        in out
+    )
     assert _train(tmp_path, capsys, text)[0] == 0
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["run", "run-2", "run-3"]
 

@@ -114,6 +114,11 @@ def _report(result: RunResult, cfg: dict[str, Any]) -> None:
         "config.json": "the settings that ran: sinapsi train reruns it",
         "report.html": "curves, network, gradient flow, test metrics: open it in a browser",
     }
+    if result.folder is not None and result.folder.name != cfg["name"]:
+        print(
+            f"folder    {result.folder.with_name(cfg['name'])} holds an earlier run, kept: this "
+            f"one is {result.folder.name} (--overwrite replaces it instead)"
+        )
     width = max(len(str(path)) for path in result.files)
     for i, path in enumerate(result.files):
         print(f"{'saved' if i == 0 else '':<10}{str(path):<{width}}  {notes.get(path.name, '')}")
