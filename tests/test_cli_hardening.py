@@ -343,3 +343,17 @@ def test_a_terminated_run_leaves_nothing(tmp_path):
     assert proc.returncode == 143 and err.endswith("sinapsi: terminated\n"), err
     time.sleep(0.1)
     assert list(runs.iterdir()) == []
+
+
+@pytest.mark.parametrize("source", ["csv", "mnist"])
+def test_a_nul_byte_in_a_path_is_one_line(tmp_path, capsys, source):
+    text = f'[data]\nsource = "{source}"\npath = "a\\u0000b"\n'
+    _fails(tmp_path, capsys, text, r"\[data\] path must not contain a NUL character")
+
+
+def test_a_nul_byte_in_out_is_one_line(tmp_path, capsys):
+    config = tmp_path / "run.toml"
+    config.write_text('[data]\nsource = "iris"\n' + QUICK)
+    assert main(["train", str(config), "--out", str(tmp_path / "a\x00b")]) == 2
+    err = _one_line_error(capsys.readouterr().err)
+    assert re.search(r"--out '.*a\\x00b' must not contain a NUL character", err), err

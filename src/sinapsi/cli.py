@@ -126,6 +126,8 @@ def _report(result: RunResult, cfg: dict[str, Any]) -> None:
 
 def _out_folder(out: str) -> Path:
     """``--out`` as a folder this process can write into, checked before anything trains."""
+    if "\x00" in out:
+        raise ConfigError(f"--out {out!r} must not contain a NUL character.")
     path = Path(out)
     if path.exists() and not path.is_dir():
         raise ConfigError(

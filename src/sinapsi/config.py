@@ -310,6 +310,10 @@ class _Checker:
                 )
             if spec.kind == "float" and not math.isfinite(value):
                 raise self.fail(f"{where} {key} must be a finite number. Got {key} = {value!r}.")
+            if spec.kind == "str" and "\x00" in value and key != "name":  # name: its own check
+                raise self.fail(
+                    f"{where} {key} must not contain a NUL character. Got {key} = {value!r}."
+                )
             problem = spec.check(value) if spec.check else None
             if problem:
                 raise self.fail(f"{where} {key} {problem}. Got {key} = {value!r}.")
