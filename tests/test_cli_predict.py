@@ -231,3 +231,9 @@ def test_predict_reads_a_tab_separated_file(digits_test, tmp_path, capsys):
     np.savetxt(tmp_path / "x.tsv", x[:3], fmt="%g", delimiter="\t")
     code, out, _ = _predict(capsys, model_path, tmp_path / "x.tsv", "--delimiter", "\\t")
     assert code == 0 and len(out.splitlines()) == 4
+
+
+def test_predict_data_with_a_field_over_the_csv_limit(digits_test, tmp_path, capsys):
+    (tmp_path / "x.csv").write_text("x" * 200_000 + "\n")
+    code, _, err = _predict(capsys, digits_test[0], tmp_path / "x.csv")
+    assert code == 2 and re.search(r"DATA '.*x\.csv': .*cannot read row 1: field larger", err)

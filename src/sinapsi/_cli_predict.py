@@ -135,7 +135,10 @@ def _read_csv(args: argparse.Namespace, meta: dict[str, Any], expected: int | No
         raise ConfigError(f"--delimiter must be one character, e.g. ';'. Got {args.delimiter!r}.")
     try:
         rows, lines = _read_rows(path, args.delimiter)
-    except UnicodeDecodeError:
+    except ValueError as e:  # csv's errors, e.g. a field too large
+        if not isinstance(e, UnicodeDecodeError):
+            reason = str(e).removeprefix(f"load_csv: {str(path)!r}: ")
+            raise ConfigError(f"{where}: {reason}") from None
         raise ConfigError(
             f"{where} is not a UTF-8 text file: give a CSV file or a .npy array."
         ) from None

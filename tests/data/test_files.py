@@ -251,3 +251,9 @@ def test_csv_that_is_not_utf8_text(tmp_path):
     with pytest.raises(ValueError, match=r"'.*sheet\.csv' is not a UTF-8 text file \(byte 0xff "
                        r"at position 6\): save it as CSV in UTF-8"):  # fmt: skip
         load_csv(path)
+
+
+def test_csv_with_a_field_over_the_csv_module_limit(tmp_path):
+    path = csv_file(tmp_path, "a,y\n" + "x" * 200_000 + ",1\n", "huge_field.csv")
+    with pytest.raises(ValueError, match=r"'.*huge_field\.csv': cannot read row 2: field larger "):
+        load_csv(path)

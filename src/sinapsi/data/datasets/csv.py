@@ -53,11 +53,17 @@ def _read_rows(path: Path, delimiter: str) -> tuple[list[list[str]], list[int]]:
     rows, lines = [], []
     with path.open(newline="", encoding="utf-8-sig") as f:
         reader = csv.reader(f, delimiter=delimiter)
-        for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue  # blank line
-            rows.append(row)
-            lines.append(reader.line_num)
+        try:
+            for row in reader:
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue  # blank line
+                rows.append(row)
+                lines.append(reader.line_num)
+        except csv.Error as e:  # e.g. a field over csv's limit of 131,072 characters
+            raise ValueError(
+                f"load_csv: {str(path)!r}: cannot read row {reader.line_num}: {e}. Is it a "
+                "CSV file of numbers?"
+            ) from None
     return rows, lines
 
 
