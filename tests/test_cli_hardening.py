@@ -357,3 +357,11 @@ def test_a_nul_byte_in_out_is_one_line(tmp_path, capsys):
     assert main(["train", str(config), "--out", str(tmp_path / "a\x00b")]) == 2
     err = _one_line_error(capsys.readouterr().err)
     assert re.search(r"--out '.*a\\x00b' must not contain a NUL character", err), err
+
+
+def test_a_bundled_set_without_scikit_learn_is_one_line(tmp_path, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    text = '[data]\nsource = "iris"\n' + QUICK
+    _fails(tmp_path, capsys, text, r"source = 'iris': load_iris: .* pip install scikit-learn")

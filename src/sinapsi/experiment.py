@@ -123,7 +123,7 @@ def _prepare_data(cfg: dict[str, Any], origin: str, rngs: list[np.random.Generat
     data = cfg["data"]
     try:
         X, y, test, names = _load_source(data, rngs[0])
-    except (OSError, ValueError, TypeError) as e:
+    except (OSError, ValueError, TypeError, ImportError) as e:
         raise ConfigError(f"{origin}: [data] source = {data['source']!r}: {e}") from None
     X = X.reshape(len(X), -1)
     features, target = None, None

@@ -135,3 +135,14 @@ def test_load_unknown_name_lists_the_names():
         r"'digits', 'iris', 'wine'\}\. Got 'mnist' instead\.",
     ):
         datasets.load("mnist")
+
+
+def test_bundled_sets_without_scikit_learn_say_what_to_install(monkeypatch):
+    import sys
+
+    from sinapsi.data.datasets import load_iris
+
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)  # import fails
+    with pytest.raises(ImportError, match=r"load_iris: the bundled data sets come with "
+                       r"scikit-learn, .* pip install scikit-learn"):  # fmt: skip
+        load_iris()

@@ -34,7 +34,13 @@ __all__ = ["load_digits", "load_iris", "load_wine", "load_breast_cancer", "load_
 
 
 def _load(name: str, classification: bool) -> tuple[np.ndarray, np.ndarray]:
-    import sklearn.datasets  # imported here: it takes a while, and only these loaders need it
+    try:  # imported here: it takes a while, and only these loaders need it
+        import sklearn.datasets
+    except ImportError as e:
+        raise ImportError(
+            f"load_{name}: the bundled data sets come with scikit-learn, which cannot be imported "
+            f"({e}). Install it: pip install scikit-learn"
+        ) from None
 
     X, y = getattr(sklearn.datasets, f"load_{name}")(return_X_y=True)
     return X.astype(np.float32), y.astype(np.int64 if classification else np.float32)
