@@ -187,10 +187,11 @@ def _check_split(split: Any, data: dict[str, Any], own_test: bool, n: int, origi
     sizes["test"] = len(split.test[0])
     empty = [part for part, want in wanted.items() if want and sizes[part] == 0]
     if empty:
+        keys = ("val_size", "test_size")
+        fractions = ", ".join(f"{k} = {data[k]:g}" for k in keys if data[k] is not None)
         raise ConfigError(
             f"{origin}: [data] too few samples: the {n} samples leave the {empty[0]} set empty "
-            f"(val_size = {data['val_size']:g}, test_size = {data['test_size']:g}). Use more "
-            "data, or larger fractions (a test set needs at least one sample of each class)."
+            f"({fractions}). Use more data, or a larger val_size / test_size."
         )
 
 
