@@ -1,5 +1,6 @@
-"""What :func:`sinapsi.experiment.run` checks and does around a run: will it fit in memory, and
-its folder, written in full at the end or not at all, never over an older run.
+"""What :func:`sinapsi.experiment.run` checks and does around a run: is its name one folder
+name, will it fit in memory, and its folder, written in full at the end or not at all, never
+over an older run.
 
 A run is written into a hidden staging folder beside its final one (``<out>/.<name>.*.partial``)
 and renamed into place when everything is written: a failed, diverged or interrupted run leaves
@@ -17,6 +18,37 @@ from pathlib import Path
 
 # Optimizer state per parameter value, in copies of the parameter.
 _OPTIMIZER_SLOTS = {"sgd": 1, "adagrad": 1, "rmsprop": 2, "adam": 2, "adamw": 2}
+
+
+_NAME_FORBIDDEN = ("/", "\\", ":")
+
+
+def check_run_name(name: str, origin: str) -> str:
+    """Return ``name`` if it can be a run's folder ``<out>/<name>/``: one path component on any
+    OS (no separator, not ``.`` or ``..``, no NUL or control character, no surrounding spaces,
+    at most 200 characters); else raise :class:`ConfigError` with ``origin`` in front.
+
+    >>> from sinapsi.config import check_run_name
+    >>> check_run_name("spiral-3", "run.toml")
+    'spiral-3'
+    """
+    bad = (
+        not isinstance(name, str)
+        or name.strip() in ("", ".", "..")
+        or name != name.strip()
+        or len(name) > 200
+        or any(c in name for c in _NAME_FORBIDDEN)
+        or any(ord(c) < 32 or ord(c) == 127 for c in name)
+    )
+    if bad:
+        from .config import ConfigError
+
+        raise ConfigError(
+            f"{origin}: the run name {name!r} must be a single folder name (the run is saved in "
+            "<out>/<name>/): not empty, '.' or '..', no '/', '\\' or ':', no control "
+            "characters or surrounding spaces, at most 200 characters. Use e.g. 'spiral-2'."
+        )
+    return name
 
 
 def physical_memory() -> int | None:

@@ -85,6 +85,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from ._runs import check_run_name
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -486,32 +488,6 @@ _TARGET_HINTS = {
     "accuracy": "Write a fraction, e.g. accuracy = 0.95 for 95%.",
     "top5": "Write a fraction, e.g. top5 = 0.99 for 99%.",
 }
-_NAME_FORBIDDEN = ("/", "\\", ":")
-
-
-def check_run_name(name: str, origin: str) -> str:
-    """Return ``name`` if it can be a run's folder ``<out>/<name>/``: one path component on any
-    OS (no separator, not ``.`` or ``..``, no NUL or control character, no surrounding spaces,
-    at most 200 characters); else raise :class:`ConfigError` with ``origin`` in front.
-
-    >>> check_run_name("spiral-3", "run.toml")
-    'spiral-3'
-    """
-    bad = (
-        not isinstance(name, str)
-        or name.strip() in ("", ".", "..")
-        or name != name.strip()
-        or len(name) > 200
-        or any(c in name for c in _NAME_FORBIDDEN)
-        or any(ord(c) < 32 or ord(c) == 127 for c in name)
-    )
-    if bad:
-        raise ConfigError(
-            f"{origin}: the run name {name!r} must be a single folder name (the run is saved in "
-            "<out>/<name>/): not empty, '.' or '..', no '/', '\\' or ':', no control "
-            "characters or surrounding spaces, at most 200 characters. Use e.g. 'spiral-2'."
-        )
-    return name
 
 
 def _check_optimizer(check: _Checker, training: dict[str, Any]) -> None:

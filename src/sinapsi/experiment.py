@@ -1,9 +1,12 @@
 """A configured run, what ``sinapsi demo`` and ``sinapsi train`` do: data, model, training, files.
 
 :func:`run` takes a checked configuration (:mod:`sinapsi.config`): it loads and splits the
-data (standardized on the training part), builds the network (:func:`build_mlp`), trains it
-with :func:`sinapsi.train.fit`, tests it, checks the ``[target]`` thresholds and writes
-``model.npz``, ``history.json``, ``config.json`` and ``report.html`` into the run's folder.
+data (standardized on the training part), refuses a run too big for the machine's memory,
+builds the network (:func:`build_mlp`), trains it with :func:`sinapsi.train.fit`, tests it
+(a blown-up run raises :class:`Diverged`), checks the ``[target]`` thresholds and writes
+``model.npz`` (the network behind a :class:`~sinapsi.nn.Normalization` layer, so it takes raw
+data), ``history.json``, ``config.json`` and ``report.html`` into a new run folder, all at
+once at the end (see :mod:`sinapsi._runs`).
 The command line (:mod:`sinapsi.cli`) parses the arguments and prints the result.
 """
 
