@@ -42,10 +42,13 @@ def _files(folder: Path) -> set[str]:
 
 
 # ---------------------------------------------------------------------------- 14.8 run names
-@pytest.mark.parametrize(
-    "name",
-    ["../../pwned_run", "{tmp}/pwned_abs", "", ".", "..", "a/b", "a\\\\b", "nul\\u0000byte", " "],
-)
+BAD_NAMES = [
+    "../../pwned_run", "{tmp}/pwned_abs", "", ".", "..", "a/b", "a\\\\b", "nul\\u0000byte", " ",
+    "c:x", "run.", "CON", "nul.txt", "com1", "x" * 201,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
 def test_run_names_are_single_path_components(tmp_path, capsys, name):
     name = name.replace("{tmp}", tmp_path.as_posix())
     text = f'name = "{name}"\n[data]\nsource = "iris"\n' + QUICK

@@ -21,12 +21,17 @@ _OPTIMIZER_SLOTS = {"sgd": 1, "adagrad": 1, "rmsprop": 2, "adam": 2, "adamw": 2}
 
 
 _NAME_FORBIDDEN = ("/", "\\", ":")
+# Device names Windows reserves in any folder (with any extension).
+_WINDOWS_DEVICES = {"con", "prn", "aux", "nul"} | {
+    f"{p}{i}" for p in ("com", "lpt") for i in range(10)
+}
 
 
 def check_run_name(name: str, origin: str) -> str:
     """Return ``name`` if it can be a run's folder ``<out>/<name>/``: one path component on any
-    OS (no separator, not ``.`` or ``..``, no NUL or control character, no surrounding spaces,
-    at most 200 characters); else raise :class:`ConfigError` with ``origin`` in front.
+    OS (no separator, not ``.`` or ``..``, no NUL or control character, no surrounding spaces
+    or final dot, not a Windows device name such as ``con``, at most 200 characters); else
+    raise :class:`~sinapsi.config.ConfigError` with ``origin`` in front.
 
     >>> from sinapsi.config import check_run_name
     >>> check_run_name("spiral-3", "run.toml")
@@ -36,6 +41,8 @@ def check_run_name(name: str, origin: str) -> str:
         not isinstance(name, str)
         or name.strip() in ("", ".", "..")
         or name != name.strip()
+        or name.endswith(".")
+        or name.split(".")[0].lower() in _WINDOWS_DEVICES
         or len(name) > 200
         or any(c in name for c in _NAME_FORBIDDEN)
         or any(ord(c) < 32 or ord(c) == 127 for c in name)
@@ -45,8 +52,9 @@ def check_run_name(name: str, origin: str) -> str:
 
         raise ConfigError(
             f"{origin}: the run name {name!r} must be a single folder name (the run is saved in "
-            "<out>/<name>/): not empty, '.' or '..', no '/', '\\' or ':', no control "
-            "characters or surrounding spaces, at most 200 characters. Use e.g. 'spiral-2'."
+            "<out>/<name>/) on any system: not empty, no '/', '\\' or ':', no control "
+            "characters, surrounding spaces or final '.', not a Windows device name (con, nul, "
+            "com1, ...), at most 200 characters. Use e.g. 'spiral-2'."
         )
     return name
 
