@@ -237,3 +237,26 @@ def test_predict_data_with_a_field_over_the_csv_limit(digits_test, tmp_path, cap
     (tmp_path / "x.csv").write_text("x" * 200_000 + "\n")
     code, _, err = _predict(capsys, digits_test[0], tmp_path / "x.csv")
     assert code == 2 and re.search(r"DATA '.*x\.csv': .*cannot read row 1: field larger", err)
+
+
+@pytest.mark.parametrize(
+    "standardizer", [{"mean": [0.0], "scale": [1.0]}, {"mean": [0.0] * 64}, {"mean": "x"}]
+)
+def test_a_damaged_metadata_standardizer_is_one_line(digits_test, tmp_path, capsys, standardizer):
+    model_path, x, _ = digits_test
+    checkpoint = load_checkpoint(model_path)
+    meta = {**checkpoint.metadata, "standardizer": standardizer}
+    sn.save(sn.nn.Sequential(*list(checkpoint.model)[1:]), tmp_path / "old.npz", metadata=meta)
+    np.save(tmp_path / "x.npy", x[:2])
+    code, _, err = _predict(capsys, tmp_path / "old.npz", tmp_path / "x.npy")
+    assert code == 2 and "metadata 'standardizer' is not a mean and a positive scale" in err
+
+
+def test_classes_that_do_not_match_the_outputs_fall_back_to_indices(digits_test, tmp_path, capsys):
+    model_path, x, _ = digits_test
+    checkpoint = load_checkpoint(model_path)
+    meta = {**checkpoint.metadata, "classes": ["a", "b"]}
+    sn.save(checkpoint.model, tmp_path / "m.npz", metadata=meta)
+    np.save(tmp_path / "x.npy", x[:2])
+    code, out, _ = _predict(capsys, tmp_path / "m.npz", tmp_path / "x.npy")
+    assert code == 0 and all(v.isdigit() for v in out.splitlines()[1:])

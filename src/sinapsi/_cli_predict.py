@@ -91,7 +91,19 @@ def _old_standardizer(model: Any, meta: dict[str, Any]) -> tuple[Any, Any] | Non
     saved = meta.get("standardizer")
     if not isinstance(saved, dict) or any(isinstance(m, Normalization) for m in model.modules()):
         return None
-    return np.asarray(saved["mean"], dtype=np.float64), np.asarray(saved["scale"], np.float64)
+    try:
+        mean = np.asarray(saved["mean"], dtype=np.float64).reshape(-1)
+        scale = np.asarray(saved["scale"], dtype=np.float64).reshape(-1)
+    except (KeyError, TypeError, ValueError):
+        mean = scale = np.zeros(0)
+    size = _input_size(model, meta)
+    valid = np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all()
+    if not valid or len(mean) != len(scale) or len(mean) == 0 or size not in (None, len(mean)):
+        raise ConfigError(
+            "MODEL's metadata 'standardizer' is not a mean and a positive scale per feature: "
+            "the file was edited or damaged. Retrain it with sinapsi train."
+        )
+    return mean, scale
 
 
 # ------------------------------------------------------------------------------ the data
@@ -240,7 +252,9 @@ def _table(
 
     if meta.get("task") == "classification":
         p = _finite(predict_proba(model, X), data)
-        classes = meta.get("classes") or list(range(p.shape[1]))
+        classes = meta.get("classes")
+        if not isinstance(classes, list) or len(classes) != p.shape[1]:
+            classes = list(range(p.shape[1]))  # not recorded (or not matching): the indices
         header = ["prediction"] + ([str(c) for c in classes] if proba else [])
         rows = [[str(classes[int(i)])] for i in p.argmax(axis=1)]
         if proba:
