@@ -368,3 +368,13 @@ def test_a_bundled_set_without_scikit_learn_is_one_line(tmp_path, capsys, monkey
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
     text = '[data]\nsource = "iris"\n' + QUICK
     _fails(tmp_path, capsys, text, r"source = 'iris': load_iris: .* pip install scikit-learn")
+
+
+def test_a_csv_too_big_for_the_memory_is_refused_before_reading(tmp_path, capsys, monkeypatch):
+    from sinapsi import _runs
+
+    text = _csv(tmp_path, _rows(40))
+    size = (tmp_path / "data.csv").stat().st_size
+    monkeypatch.setattr(_runs, "physical_memory", lambda: 10 * size)  # 16 x the file needed
+    message = r"needs about [\d.,]+ KiB of memory \(the CSV file read as text [\d.,]+ KiB\)"
+    _fails(tmp_path, capsys, text, message)

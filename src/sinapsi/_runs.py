@@ -16,6 +16,9 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+# Reading a CSV file holds each cell as a Python string in a list: about this many bytes of
+# memory per byte of file (a 6-byte cell such as "1.234," takes ~60 bytes), then the arrays.
+CSV_BYTES_PER_BYTE = 16
 # Optimizer state per parameter value, in copies of the parameter.
 _OPTIMIZER_SLOTS = {"sgd": 1, "adagrad": 1, "rmsprop": 2, "adam": 2, "adamw": 2}
 

@@ -370,6 +370,15 @@ def run(
             origin,
             "Use a smaller [data] n_samples.",
         )
+    elif data["source"] == "csv" and Path(data["path"]).is_file():  # before reading it
+        _runs.check_memory(
+            {
+                "the CSV file read as text": _runs.CSV_BYTES_PER_BYTE
+                * Path(data["path"]).stat().st_size
+            },
+            origin,
+            "Use a sample of the rows (or a machine with more memory).",
+        )
     final = Path(out_dir)
     try:
         staging = _runs.new_staging(final)
