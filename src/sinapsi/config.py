@@ -9,7 +9,8 @@ checks a dict (the same schema, e.g. the built-in demo) and fills in the default
 Schema (every key is optional except ``[data] source``; the values shown are the defaults;
 ``examples/README.md`` has the same, with examples)::
 
-    name = "spiral"            # run name, the output folder <out>/<name>/ (default: the file name)
+    name = "spiral"            # run name, the output folder <out>/<name>/ (default: the file
+                               #   name): one folder name, no / \\ : or control characters
     description = ""           # one line printed when the run starts
 
     [data]
@@ -40,7 +41,7 @@ Schema (every key is optional except ``[data] source``; the values shown are the
     dropout = 0.0              # Dropout with this probability after each hidden activation
 
     [training]
-    epochs = 20
+    epochs = 20                # at most 1,000,000
     batch_size = 32
     optimizer = "adam"         # sgd, adagrad, rmsprop, adam, adamw
     lr = 0.001                 # learning rate (default: the optimizer's own)
@@ -61,8 +62,8 @@ Schema (every key is optional except ``[data] source``; the values shown are the
                                #               (watches val_loss)
 
     [target]                   # thresholds on the test results; a miss fails the run (exit 1)
-    accuracy = 0.95            # at least this for accuracy, top5 and r2;
-                               #   at most this for loss, mae and rmse
+    accuracy = 0.95            # at least this for accuracy, top5 (in [0, 1]) and r2 (<= 1);
+                               #   at most this for loss, mae and rmse (>= 0)
 
 >>> cfg = validate_config({"data": {"source": "iris"}, "model": {"hidden": [8]}})
 >>> cfg["model"]["init"], cfg["training"]["optimizer"], cfg["data"]["val_size"]
