@@ -378,3 +378,21 @@ def test_a_csv_too_big_for_the_memory_is_refused_before_reading(tmp_path, capsys
     monkeypatch.setattr(_runs, "physical_memory", lambda: 10 * size)  # 16 x the file needed
     message = r"needs about [\d.,]+ KiB of memory \(the CSV file read as text [\d.,]+ KiB\)"
     _fails(tmp_path, capsys, text, message)
+
+
+def test_warnings_while_training_are_one_line_each_after_the_result(tmp_path, capsys, monkeypatch):
+    import warnings
+
+    import sinapsi
+
+    original = sinapsi.fit
+
+    def fit(*args, **kwargs):
+        message = "fit: the run is diverging. Lower the learning rate."
+        warnings.warn(message, RuntimeWarning, stacklevel=2)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(sinapsi, "fit", fit)
+    code, out, err = _train(tmp_path, capsys, '[data]\nsource = "iris"\n' + QUICK)
+    assert code == 0 and "result" in out
+    assert err == "sinapsi: warning: fit: the run is diverging. Lower the learning rate.\n"
