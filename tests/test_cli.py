@@ -63,6 +63,7 @@ def test_demo_writes_the_run_and_reports(tmp_path, capsys):
     assert meta["test"]["accuracy"] == pytest.approx(_accuracy(out), abs=1e-4)
     config = json.loads((run / "config.json").read_text())
     assert config["training"]["epochs"] == 2 and config["training"]["loss"] == "cross_entropy"
+    assert "all targets met (1 of 1)" in (run / "report.html").read_text()  # issue 14.19
 
 
 def test_demo_reaches_97_percent_with_the_default_epochs(tmp_path, capsys):
@@ -81,6 +82,8 @@ def test_demo_below_its_target_fails_with_exit_code_1(tmp_path, capsys):
     assert re.search(r"missed its target: test accuracy 0\.\d{4} < 0\.999\. Train longer", err)
     _one_line_error(err)
     assert (tmp_path / "demo" / "model.npz").is_file()  # the run is still saved
+    report = (tmp_path / "demo" / "report.html").read_text()
+    assert re.search(r"target missed: accuracy 0\.\d+ \(target &gt;= 0\.999\)", report)
 
 
 def test_examples_digits_toml_is_the_demo():

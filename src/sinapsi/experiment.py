@@ -273,13 +273,27 @@ def _defaults_by_task(cfg: dict[str, Any], task: str, origin: str) -> dict[str, 
     return {**cfg, "model": {**cfg["model"], "task": task}, "training": training}
 
 
-def _missed(test: dict[str, float], target: dict[str, float]) -> list[str]:
-    missed = []
+def _targets(test: dict[str, float], target: dict[str, float]) -> list[dict[str, Any]]:
+    """Each ``[target]`` threshold with the test value and whether it was met (the rows of
+    the report's targets table)."""
+    rows = []
     for key, threshold in target.items():
         lower = key in _LOWER_IS_BETTER
-        if (test[key] > threshold) if lower else (test[key] < threshold):
-            missed.append(f"test {key} {test[key]:.4f} {'>' if lower else '<'} {threshold:g}")
-    return missed
+        met = test[key] <= threshold if lower else test[key] >= threshold
+        goal = "<=" if lower else ">="
+        rows.append(
+            {"metric": key, "value": test[key], "threshold": threshold, "goal": goal, "met": met}
+        )
+    return rows
+
+
+def _missed(test: dict[str, float], target: dict[str, float]) -> list[str]:
+    return [
+        f"test {t['metric']} {t['value']:.4f} {'>' if t['goal'] == '<=' else '<'} "
+        f"{t['threshold']:g}"
+        for t in _targets(test, target)
+        if not t["met"]
+    ]
 
 
 def _jsonable(value: Any) -> Any:
@@ -591,4 +605,5 @@ def _write_report(
         class_names=[str(c) for c in data.classes] if data.classes is not None else None,
         image_shape=_IMAGE_SHAPES.get(cfg["data"]["source"]),
         config=to_jsonable(_jsonable(cfg)),
+        targets=_targets(test, cfg["target"]),
     )
