@@ -249,3 +249,45 @@ def test_momentum_and_adam_beat_plain_sgd_on_an_ill_conditioned_problem():
     # measured: sgd 0.101, momentum 0.0018 (56x lower), adam 0.0022 (46x lower)
     assert momentum < 0.1 * sgd, (sgd, momentum)
     assert adam < 0.1 * sgd, (sgd, adam)
+
+
+# ----------------------------------------------------------------------- a state from a file
+def _adam_after_one_step():
+    model = nn.Linear(3, 2, rng=0)
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    model(sn.tensor(np.ones((4, 3)))).sum().backward()
+    opt.step()
+    return model, opt
+
+
+def test_load_state_dict_refuses_arrays_of_the_wrong_shape_and_changes_nothing():
+    model, opt = _adam_after_one_step()
+    saved = opt.state_dict()
+    saved["state"][0]["exp_avg"] = np.zeros((7, 7), dtype=np.float32)
+    before = {k: v.copy() for k, v in opt.state[id(model.weight)].items() if hasattr(v, "copy")}
+    with pytest.raises(ValueError, match=r"'exp_avg' of parameter 0 has shape \(7, 7\).*\(2, 3\)"):
+        opt.load_state_dict(saved)
+    after = opt.state[id(model.weight)]
+    assert all(np.array_equal(after[k], v) for k, v in before.items())  # untouched
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [("lr", -1.0, "Invalid learning rate"), ("betas", [0.9, 1.5], "Invalid beta2"),
+     ("lr", float("nan"), "Invalid learning rate")],
+)  # fmt: skip
+def test_load_state_dict_checks_hyper_parameters_as_the_constructor(key, value, message):
+    _, opt = _adam_after_one_step()
+    saved = opt.state_dict()
+    saved["param_groups"][0][key] = value
+    with pytest.raises(ValueError, match=message):
+        opt.load_state_dict(saved)
+    assert opt.param_groups[0]["lr"] == 0.01
+
+
+def test_load_state_dict_refuses_a_parameter_index_it_does_not_have():
+    _, opt = _adam_after_one_step()
+    saved = opt.state_dict()
+    saved["state"][5] = saved["state"][0]
+    with pytest.raises(ValueError, match="names parameter 5, but this optimizer has parameters 0 "):
+        opt.load_state_dict(saved)

@@ -198,7 +198,11 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` saved (same parameters, in the same order)."""
+        """Restore what :meth:`state_dict` saved (same parameters, in the same order).
+
+        Everything is checked before anything changes: the groups' hyper-parameters as the
+        constructor checks them, and every saved array against its parameter's shape.
+        """
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups) or any(
             len(s["params"]) != len(g["params"]) for s, g in zip(saved_groups, self.param_groups)
@@ -208,22 +212,39 @@ class Optimizer:
                 "or parameters per group than this one. Build the optimizer over the same "
                 "model's parameters, in the same order."
             )
+        groups = []
+        for group, saved in zip(self.param_groups, saved_groups):
+            candidate = {**group, **{k: v for k, v in saved.items() if k != "params"}}
+            self._validate_group(candidate)  # the constructor's checks: lr, betas, ...
+            groups.append(candidate)
         params = [p for g in self.param_groups for p in g["params"]]
-        self.state = {}
+        state = {}
         for key, s in state_dict["state"].items():
-            p = params[int(key)]
+            try:
+                p = params[int(key)]
+            except (ValueError, IndexError, TypeError):
+                raise ValueError(
+                    f"load_state_dict: the saved state names parameter {key!r}, but this "
+                    f"optimizer has parameters 0 to {len(params) - 1}. Build the optimizer over "
+                    "the same model's parameters."
+                ) from None
             restored = {}
             for k, v in s.items():
-                if hasattr(v, "shape") and tuple(v.shape) == p.shape:
+                if getattr(v, "ndim", 0) > 0:
+                    if tuple(v.shape) != p.shape:
+                        raise ValueError(
+                            f"load_state_dict: the saved {k!r} of parameter {key} has shape "
+                            f"{tuple(v.shape)}, but the parameter has shape {p.shape}. Build "
+                            "the optimizer over the same model's parameters, in the same order."
+                        )
                     v = backend.get_array_module(p.data).array(v, dtype=p.data.dtype)
                 elif hasattr(v, "copy"):
                     v = v.copy()
                 restored[k] = v
-            self.state[id(p)] = restored
-        for group, saved in zip(self.param_groups, saved_groups):
-            for k, v in saved.items():
-                if k != "params":
-                    group[k] = v
+            state[id(p)] = restored
+        self.state = state
+        for group, candidate in zip(self.param_groups, groups):
+            group.update(candidate)
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]

@@ -123,9 +123,9 @@ class LambdaLR(_LambdaScheduler):
 
     Step 0 (at construction) already sets ``base_lr * lr_lambda(0)``. A factor that is not a
     finite number >= 0 (NaN, negative, None, ...) raises a ValueError naming the function and
-    the epoch, instead of a learning rate that would silently ruin the weights. What ``state_dict()``
-    saves of the functions: see :mod:`sinapsi.optim.lr_scheduler.lambda_lr` (functions are not
-    saved; build the scheduler with them again before loading).
+    the epoch, instead of a learning rate that would silently ruin the weights. What
+    ``state_dict()`` saves of the functions: see :mod:`sinapsi.optim.lr_scheduler.lambda_lr`
+    (functions are not saved; build the scheduler with them again before loading).
 
     >>> import sinapsi as sn
     >>> from sinapsi.optim import SGD
