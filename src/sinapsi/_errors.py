@@ -13,3 +13,31 @@ def unknown_choice(parameter: str, owner: str, choices: Iterable[str], got: Any)
         f"The '{parameter}' parameter of {owner} must be a str among {{{listed}}}. "
         f"Got {got!r} instead."
     )
+
+
+def check_real(
+    owner: str, name: str, value: Any, *, positive: bool = False, non_negative: bool = False
+) -> float:
+    """``value`` as a finite float (optionally > 0 or >= 0), else a one-line ValueError in
+    Keras' "Received: name=value" form. Bools are not numbers here."""
+    import math
+    import numbers
+
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and positive:
+        ok = value > 0
+    if ok and non_negative:
+        ok = value >= 0
+    if not ok:
+        kind = "a positive" if positive else "a non-negative" if non_negative else "a finite"
+        raise ValueError(f"{owner}: {name} must be {kind} number. Received: {name}={value!r}")
+    return float(value)
+
+
+def check_bool(owner: str, name: str, value: Any) -> bool:
+    """``value`` if it is True or False (NumPy's bool too), else a one-line TypeError."""
+    import numpy as np
+
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{owner}: {name} must be True or False. Received: {name}={value!r}")
+    return bool(value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import functional, ops
-from .._errors import unknown_choice
+from .._errors import check_real, unknown_choice
 from ..ops import _util as ops_util
 from ..tensor import Tensor
 from .layers import Identity
@@ -43,7 +43,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope = check_real("LeakyReLU", "negative_slope", negative_slope)
 
     def forward(self, x: Any) -> Tensor:
         return functional.leaky_relu(x, self.negative_slope)
@@ -57,7 +57,7 @@ class ELU(Module):
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
-        self.alpha = alpha
+        self.alpha = check_real("ELU", "alpha", alpha)
 
     def forward(self, x: Any) -> Tensor:
         return functional.elu(x, self.alpha)
@@ -87,7 +87,8 @@ class Softplus(Module):
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
-        self.beta, self.threshold = beta, threshold
+        self.beta = check_real("Softplus", "beta", beta, positive=True)
+        self.threshold = check_real("Softplus", "threshold", threshold)
 
     def forward(self, x: Any) -> Tensor:
         return functional.softplus(x, self.beta, self.threshold)

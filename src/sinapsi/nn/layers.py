@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import backend, ops
 from .. import init as initializers  # `init` is also Linear's argument name
+from .._errors import check_bool
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -51,6 +52,7 @@ class Linear(Module):
     ) -> None:
         super().__init__()
         _positive_int("Linear", in_features=in_features, out_features=out_features)
+        bias = check_bool("Linear", "bias", bias)
         self.in_features, self.out_features = in_features, out_features
         self.init = init
         generator = backend.new_rng(rng)

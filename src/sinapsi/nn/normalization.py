@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import backend, init, ops
+from .._errors import check_bool, check_real
 from ..data.split import _standardization_statistics
 from ..tensor import Tensor
 from .layers import _positive_int
@@ -48,12 +49,17 @@ class BatchNorm1d(Module):
     ) -> None:
         super().__init__()
         _positive_int("BatchNorm1d", num_features=num_features)
-        if momentum is not None and not 0.0 <= momentum <= 1.0:
+        if momentum is not None and (
+            isinstance(momentum, bool)
+            or not isinstance(momentum, numbers.Real)
+            or not 0.0 <= momentum <= 1.0
+        ):
             raise ValueError(
                 f"BatchNorm1d: momentum must be in [0, 1] or None. Received: momentum={momentum!r}"
             )
-        if eps <= 0:
-            raise ValueError(f"BatchNorm1d: eps must be positive. Received: eps={eps!r}")
+        eps = check_real("BatchNorm1d", "eps", eps, positive=True)
+        affine = check_bool("BatchNorm1d", "affine", affine)
+        track_running_stats = check_bool("BatchNorm1d", "track_running_stats", track_running_stats)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
@@ -153,7 +159,11 @@ class Normalization(Module):
         super().__init__()
         if num_features is not None:
             _positive_int("Normalization", num_features=num_features)
-        if not isinstance(eps, numbers.Real) or isinstance(eps, bool) or not eps >= 0:
+        if (
+            not isinstance(eps, numbers.Real)
+            or isinstance(eps, bool)
+            or not 0 <= eps < math.inf
+        ):
             raise ValueError(
                 f"Normalization: eps must be >= 0 (a floor on the scale). Received: eps={eps!r}"
             )
