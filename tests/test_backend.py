@@ -122,3 +122,23 @@ def test_importing_sinapsi_does_not_import_cupy_or_optional_libraries():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("seed", "error"), [("abc", TypeError), (1.5, TypeError), (True, TypeError), (-1, ValueError)]
+)
+def test_new_rng_refuses_what_is_not_a_seed_in_one_line(seed, error):
+    from sinapsi.backend import new_rng
+
+    with pytest.raises(error, match=r"seed must be None, a non-negative integer or a numpy\.random"
+                                    rf"\.Generator\. Received: seed={seed!r}"):  # fmt: skip
+        new_rng(seed)
+
+
+def test_package_exports_the_error_and_warning_types_users_catch():
+    import sinapsi as sn
+    from sinapsi.io import ModelFileError
+    from sinapsi.train import DivergenceWarning
+
+    assert sn.ModelFileError is ModelFileError and issubclass(ModelFileError, ValueError)
+    assert sn.DivergenceWarning is DivergenceWarning

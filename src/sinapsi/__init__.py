@@ -20,7 +20,7 @@ from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .backend import default_dtype, get_default_dtype, new_rng, set_default_dtype
 from .functional import elu, gelu, leaky_relu, relu6, silu, softplus
 from .interop import export_onnx, from_torch, to_torch
-from .io import load, save
+from .io import ModelFileError, load, save
 from .ops import (
     abs,
     add,
@@ -66,7 +66,7 @@ from .ops import (
 )
 from .tensor import Tensor, as_tensor, full, ones, ones_like, tensor, zeros, zeros_like
 from .testing import GradcheckError, gradcheck
-from .train import evaluate, fit, predict, predict_classes, predict_proba
+from .train import DivergenceWarning, evaluate, fit, predict, predict_classes, predict_proba
 
 __version__ = "0.1.0"
 
@@ -98,6 +98,7 @@ __all__ = [
     "backend", "data", "embeddings", "ops", "functional", "init", "io", "nn", "optim", "train",
     # training and inference
     "fit", "evaluate", "predict", "predict_proba", "predict_classes", "save", "load",
+    "ModelFileError", "DivergenceWarning",
     "export_onnx", "to_torch", "from_torch", "interop",
     # ops
     "abs", "add", "astype", "broadcast_to", "clip", "concatenate", "div", "erf", "exp",

@@ -164,7 +164,21 @@ def new_rng(seed: int | numpy.random.Generator | None = None) -> numpy.random.Ge
     """
     if isinstance(seed, numpy.random.Generator):
         return seed
-    return numpy.random.default_rng(seed)
+    if isinstance(seed, (bool, float, str, bytes)):  # default_rng would take True and 3.0
+        raise TypeError(_seed_message(seed))
+    try:
+        return numpy.random.default_rng(seed)
+    except TypeError:
+        raise TypeError(_seed_message(seed)) from None
+    except ValueError:  # a negative integer
+        raise ValueError(_seed_message(seed)) from None
+
+
+def _seed_message(seed: Any) -> str:
+    return (
+        "seed must be None, a non-negative integer or a numpy.random.Generator. "
+        f"Received: seed={seed!r}"
+    )
 
 
 def to_numpy(array: Any) -> numpy.ndarray:
