@@ -221,3 +221,12 @@ def test_squeeze_and_reshape_errors_say_what_to_do():
         x.squeeze(0)
     with pytest.raises(ValueError, match=r"reshape: .*into shape \(4, 2\) \(8 elements\)\. .*-1"):
         x.reshape(4, 2)
+
+
+@pytest.mark.parametrize(("start", "end"), [(-5, -1), (0, 5), (3, -1)])
+def test_flatten_refuses_an_axis_out_of_range_as_torch_does(start, end):
+    x = np.zeros((2, 3), dtype=np.float32)
+    with pytest.raises(IndexError):
+        torch.flatten(torch.from_numpy(x), start, end)
+    with pytest.raises((ValueError, IndexError), match=r"flatten: axis -?\d is out of range"):
+        sn.flatten(sn.tensor(x), start, end)

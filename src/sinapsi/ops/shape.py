@@ -57,8 +57,11 @@ def flatten(x: Any, start_axis: int = 0, end_axis: int = -1) -> Tensor:
     """Merge axes ``start_axis..end_axis`` into one (``torch.flatten``'s start_dim/end_dim)."""
     x = operand(x)
     if x.ndim == 0:
+        normalize_axis("flatten", start_axis, 1)  # torch takes 0 or -1 here, as for 1-D
+        normalize_axis("flatten", end_axis, 1)
         return reshape(x, (1,))
-    start, end = start_axis % x.ndim, end_axis % x.ndim
+    start = normalize_axis("flatten", start_axis, x.ndim)  # out of range: an error, not a wrap
+    end = normalize_axis("flatten", end_axis, x.ndim)
     if start > end:
         raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis}.")
     s = x.shape
