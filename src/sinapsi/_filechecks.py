@@ -89,6 +89,15 @@ def check_training(training: Any) -> None:
     scheduler = training.get("scheduler")
     if scheduler is not None and not isinstance(scheduler, dict):
         raise field_error("training.scheduler", f"must be a dict or null; got {scheduler!r:.80}")
+    callbacks = training.get("callbacks", [])
+    if not isinstance(callbacks, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("class"), str) and isinstance(e.get("state"), dict)
+        for e in callbacks
+    ):
+        raise field_error(
+            "training.callbacks",
+            f"must be a list of {{'class': name, 'state': {{...}}}}; got {callbacks!r:.80}",
+        )
 
 
 def _check_hyper(value: Any, name: str, nested: bool = False) -> None:

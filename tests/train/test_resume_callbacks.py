@@ -103,3 +103,55 @@ def test_the_gradient_monitor_does_not_repeat_its_warnings_after_a_resume():
     fresh = GradientMonitor()
     fresh.load_state_dict(json.loads(json.dumps(monitor.state_dict())))
     assert fresh.flagged == {("0 Linear", "explodes")}
+
+
+def _edited_checkpoint(folder, edit):
+    """A real checkpoint after 2 epochs whose training state ``edit`` changes in place."""
+    model, x, y, kwargs = setup()
+    sn.fit(model, x, y, epochs=2, callbacks=callbacks(folder), **kwargs)
+    arrays, record = io.load_arrays(folder / "last.npz")
+    edit(record["training"])
+    user = {k: v for k, v in record.items() if k not in ("format", "version")}
+    io.save_arrays(folder / "edited.npz", arrays, user)
+    return folder / "edited.npz"
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda t: t.update(callbacks="x"), r"metadata field 'training\.callbacks' must be a list"),
+        (lambda t: t.update(callbacks=[{"class": 3}]), r"'training\.callbacks' must be a list"),
+        (
+            lambda t: t["callbacks"][1].update(state={"best": 1.0}),
+            r"Cannot resume from .*saved state of the callbacks \(EarlyStopping\) does not fit "
+            r"this run \(KeyError",
+        ),
+    ],
+)
+def test_a_malformed_callback_state_in_a_checkpoint_is_one_model_file_error(
+    tmp_path, edit, message
+):
+    path = _edited_checkpoint(tmp_path, edit)
+    model, x, y, kwargs = setup()
+    with pytest.raises(io.ModelFileError, match=message):
+        sn.fit(model, x, y, epochs=4, callbacks=callbacks(tmp_path), resume_from=path, **kwargs)
+
+
+def test_a_scheduler_state_that_does_not_fit_is_one_model_file_error(tmp_path):
+    from sinapsi import optim
+
+    model, x, y, kwargs = setup()
+    kwargs.pop("lr")
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    sched = optim.StepLR(opt, step_size=2)
+    every = ModelCheckpoint(tmp_path / "s.npz", save_best_only=False)
+    sn.fit(model, x, y, optimizer=opt, lr_scheduler=sched, epochs=2, callbacks=[every], **kwargs)
+    arrays, record = io.load_arrays(tmp_path / "s.npz")
+    record["training"]["scheduler"] = {"unexpected": 1}
+    io.save_arrays(tmp_path / "bad.npz", arrays, {k: v for k, v in record.items()
+                                                  if k not in ("format", "version")})  # fmt: skip
+    model, x, y, _ = setup()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(io.ModelFileError, match=r"saved state of the scheduler \(StepLR\)"):
+        sn.fit(model, x, y, optimizer=opt, lr_scheduler=optim.StepLR(opt, step_size=2),
+               epochs=4, resume_from=tmp_path / "bad.npz", **kwargs)  # fmt: skip

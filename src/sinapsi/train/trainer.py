@@ -95,6 +95,18 @@ def _only_fit(model: Module) -> Iterator[None]:
             del _fitting[id(model)]
 
 
+def _resume_error(path: Any, what: str, error: BaseException) -> Exception:
+    """A checkpoint whose saved state of ``what`` does not fit this run: one line, as every
+    other refused file (:class:`~sinapsi.io.ModelFileError`)."""
+    from ..io import ModelFileError
+
+    return ModelFileError(
+        f"Cannot resume from {str(path)!r}: its saved state of the {what} does not fit this "
+        f"run ({type(error).__name__}: {str(error)[:120]}). Resume with the callbacks and "
+        "schedule of the run that wrote it, or start a new run."
+    )
+
+
 class Trainer:
     """The loop behind :func:`fit`; callbacks see it as ``callback.trainer``.
 
@@ -189,7 +201,10 @@ class Trainer:
             name = entry["class"]
             index = seen[name] = seen.get(name, -1) + 1
             if index < len(by_class.get(name, [])):
-                by_class[name][index].load_state_dict(entry["state"])
+                try:
+                    by_class[name][index].load_state_dict(entry["state"])
+                except (KeyError, TypeError, ValueError, AttributeError) as e:
+                    raise _resume_error(self._resumed_from, f"callbacks ({name})", e) from None
 
     def resume(self, path: str | Path) -> None:
         """Restore what :meth:`save_checkpoint` wrote into this trainer's model, optimizer,
@@ -233,8 +248,14 @@ class Trainer:
             self.rng.bit_generator.state = state["fit_rng"]
         scheduler = self._scheduler()
         if scheduler is not None and state.get("scheduler") is not None:
-            scheduler.load_state_dict(state["scheduler"])
+            try:
+                scheduler.load_state_dict(state["scheduler"])
+            except (KeyError, TypeError, ValueError, AttributeError) as e:
+                raise _resume_error(path, f"scheduler ({type(scheduler).__name__})", e) from None
         self._callback_states = state.get("callbacks")  # given back after on_train_begin
+        self._resumed_from = path
+
+    _resumed_from: str | Path | None = None
 
     def _train_step(self, xb: np.ndarray, yb: np.ndarray, dtype: Any, epoch: int, batch: int):
         self.optimizer.zero_grad()
