@@ -1,0 +1,147 @@
+"""A configured run's data: :func:`_prepare_data` loads the ``[data]`` source, encodes the
+labels, splits it (stratified for classes) and standardizes it on the training part, into a
+:class:`_Data`.
+
+Kept apart from :mod:`sinapsi.experiment`, which runs the rest (model, training, files), so
+each stays one concept; ``experiment`` re-exports both names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .config import GENERATED_SOURCES, SKLEARN_SOURCES, ConfigError
+
+
+@dataclass
+class _Data:
+    """The split (and standardized) data of a run, with what was learned about it."""
+
+    train: tuple[np.ndarray, np.ndarray]
+    val: tuple[np.ndarray, np.ndarray] | None
+    test: tuple[np.ndarray, np.ndarray]
+    task: str
+    classes: list[Any] | None
+    n_samples: int
+    standardizer: Any = None
+    features: list[str] | None = None
+    target: str | int | None = None
+
+
+def _load_source(data: dict[str, Any], rng: np.random.Generator) -> tuple[Any, ...]:
+    """``(X, y, test, class_names)`` for a checked ``[data]`` table; ``test`` is an (X, y) pair
+    for sets that come with their own test set (MNIST), else None."""
+    from .data import datasets
+
+    source = data["source"]
+    if source in SKLEARN_SOURCES:
+        return *datasets.load(source), None, None
+    if source in GENERATED_SOURCES:
+        generate = getattr(datasets, source)
+        return *generate(data["n_samples"], noise=data["noise"], seed=rng), None, None
+    if source == "csv":
+        X, y, names = datasets.load_csv(
+            data["path"],
+            target=data["target"],
+            delimiter=data["delimiter"],
+            header=data["header"],
+            return_classes=True,
+        )
+        return X, y, None, names
+    X, y = datasets.load_mnist(data["path"], kind="train")
+    return X, y, datasets.load_mnist(data["path"], kind="t10k"), None
+
+
+def _task(task: str, y: np.ndarray, origin: str) -> str:
+    if task == "auto":
+        return "classification" if y.dtype.kind in "iubUS" else "regression"
+    fractional = y.dtype.kind == "f" and not np.all(y == np.round(y))
+    if task == "classification" and fractional:
+        raise ConfigError(
+            f"{origin}: [model] task = 'classification' needs class labels, but the target holds "
+            f"fractional values such as {float(y[y != np.round(y)][0])!r}. Use task = "
+            "'regression', or another target column."
+        )
+    return task
+
+
+def _prepare_data(cfg: dict[str, Any], origin: str, rngs: list[np.random.Generator]) -> _Data:
+    """Load, encode labels, split (stratified for classes), standardize on the training set."""
+    from .data import Standardizer, datasets, train_val_test_split
+
+    data = cfg["data"]
+    try:
+        X, y, test, names = _load_source(data, rngs[0])
+    except (OSError, ValueError, TypeError, ImportError) as e:
+        raise ConfigError(f"{origin}: [data] source = {data['source']!r}: {e}") from None
+    X = X.reshape(len(X), -1)
+    features, target = None, None
+    if data["source"] == "csv":  # the column names, for `sinapsi predict` on a CSV file
+        features, target = datasets.csv_columns(
+            data["path"], data["target"], data["delimiter"], data["header"]
+        )
+    n_samples = len(X) + (0 if test is None else len(test[0]))
+    task = _task(cfg["model"]["task"], y, origin)
+    classes = None
+    if task == "classification":
+        values, y = np.unique(y, return_inverse=True)  # any labels become 0..C-1
+        classes = names or values.tolist()
+        if len(values) < 2:
+            raise ConfigError(
+                f"{origin}: [data] the target holds a single class ({classes[0]!r}): nothing to "
+                "tell apart. Check the target column."
+            )
+        if test is not None:
+            test = (test[0], np.searchsorted(values, test[1]))
+    else:
+        y = y.astype(np.float32).reshape(len(y), -1)  # (n, targets), the model's output shape
+        if test is not None:
+            test = (test[0], test[1].astype(np.float32).reshape(len(test[1]), -1))
+    try:
+        split = train_val_test_split(
+            X,
+            y,
+            val_size=data["val_size"],
+            test_size=0.0 if test is not None else data["test_size"],
+            seed=rngs[1],
+        )
+    except ValueError as e:
+        raise ConfigError(f"{origin}: [data] cannot split the {len(X)} samples: {e}") from None
+    _check_split(split, data, test is not None, len(X), origin)
+    if test is not None:
+        test = (test[0].reshape(len(test[0]), -1), test[1])
+    out = _Data(
+        train=split.train,
+        val=split.val if data["val_size"] else None,
+        test=test if test is not None else split.test,
+        task=task,
+        classes=classes,
+        n_samples=n_samples,
+        features=features,
+        target=target,
+    )
+    if data["standardize"]:
+        out.standardizer = scaler = Standardizer().fit(out.train[0])
+        out.train = (scaler.transform(out.train[0]), out.train[1])
+        out.test = (scaler.transform(out.test[0]), out.test[1])
+        if out.val is not None:
+            out.val = (scaler.transform(out.val[0]), out.val[1])
+    return out
+
+
+def _check_split(split: Any, data: dict[str, Any], own_test: bool, n: int, origin: str) -> None:
+    """Every set the configuration asks for holds samples (a tiny CSV can leave one empty)."""
+    wanted = {"training": True, "validation": data["val_size"] > 0, "test": not own_test}
+    sizes = {"training": len(split.train[0]), "validation": len(split.val[0])}
+    sizes["test"] = len(split.test[0])
+    empty = [part for part, want in wanted.items() if want and sizes[part] == 0]
+    if empty:
+        keys = ("val_size", "test_size")
+        fractions = ", ".join(f"{k} = {data[k]:g}" for k in keys if data[k] is not None)
+        raise ConfigError(
+            f"{origin}: [data] too few samples: the {n} samples leave the {empty[0]} set empty "
+            f"({fractions}). Use more data, or a larger val_size / test_size."
+        )
