@@ -159,11 +159,7 @@ class Normalization(Module):
         super().__init__()
         if num_features is not None:
             _positive_int("Normalization", num_features=num_features)
-        if (
-            not isinstance(eps, numbers.Real)
-            or isinstance(eps, bool)
-            or not 0 <= eps < math.inf
-        ):
+        if not isinstance(eps, numbers.Real) or isinstance(eps, bool) or not 0 <= eps < math.inf:
             raise ValueError(
                 f"Normalization: eps must be >= 0 (a floor on the scale). Received: eps={eps!r}"
             )
