@@ -9,6 +9,7 @@ from typing import Any
 from .. import backend, ops
 from .. import init as initializers  # `init` is also Linear's argument name
 from .._errors import check_bool
+from ..ops._util import numpy_or_torch_name
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -165,26 +166,16 @@ class Flatten(Module):
         end_dim: int | None = None,
     ) -> None:
         super().__init__()
-        self.start_axis = _one_of("start_axis", start_axis, "start_dim", start_dim, 1)
-        self.end_axis = _one_of("end_axis", end_axis, "end_dim", end_dim, -1)
+        self.start_axis = numpy_or_torch_name(
+            "Flatten", "start_axis", start_axis, "start_dim", start_dim, 1
+        )
+        self.end_axis = numpy_or_torch_name("Flatten", "end_axis", end_axis, "end_dim", end_dim, -1)
 
     def forward(self, x: Any) -> Tensor:
         return ops.flatten(x, self.start_axis, self.end_axis)
 
     def get_config(self) -> dict[str, Any]:
         return {"start_axis": self.start_axis, "end_axis": self.end_axis}
-
-
-def _one_of(name: str, value: Any, alias: str, alias_value: Any, default: int) -> int:
-    """A NumPy-named argument or its PyTorch alias (not both), else the default."""
-    if value is not None and alias_value is not None:
-        raise TypeError(
-            f"Flatten: got both {name}={value!r} and {alias}={alias_value!r}; they are the same "
-            "argument (NumPy's and PyTorch's name). Pass one."
-        )
-    if alias_value is not None:
-        return alias_value
-    return default if value is None else value
 
 
 class Identity(Module):

@@ -142,11 +142,19 @@ def torch_names(
 
 def axis_or_dim(op: str, axis: Any, dim: Any, default: Any) -> Any:
     """``axis`` or its PyTorch name ``dim`` (not both); ``default`` when neither is given."""
-    if dim is not None and axis is not None:
+    return numpy_or_torch_name(op, "axis", axis, "dim", dim, default)
+
+
+def numpy_or_torch_name(
+    op: str, name: str, value: Any, torch_name: str, torch_value: Any, default: Any
+) -> Any:
+    """An argument given by its NumPy name or its PyTorch name (not both), else ``default``
+    (``axis``/``dim``, ``start_axis``/``start_dim``, ...)."""
+    if value is not None and torch_value is not None:
         raise TypeError(
-            f"{op}: got both axis={axis!r} and dim={dim!r}; they are the same argument "
-            "(NumPy's and PyTorch's name). Pass one."
+            f"{op}: got both {name}={value!r} and {torch_name}={torch_value!r}; they are the "
+            "same argument (NumPy's and PyTorch's name). Pass one."
         )
-    if dim is not None:
-        return dim
-    return default if axis is None else axis
+    if torch_value is not None:
+        return torch_value
+    return default if value is None else value
