@@ -2,8 +2,9 @@
 
 The model is a ``model.npz`` from ``sinapsi train``/``demo`` (or any :func:`sinapsi.save`
 file). DATA's columns are matched to the model's features: by the header names the run was
-trained on when DATA has a header holding them (in any order, other columns ignored), else
-every column except ``--target`` (or the training target's header name). The predictions are
+trained on when DATA has a header (in any order, other columns ignored; a header without them
+is an error, as in scikit-learn), else every column except ``--target`` (or the training
+target's header name). The predictions are
 printed as CSV, or written to ``--out`` atomically: class names for a classifier (``--proba``
 adds a probability column per class), values for a regression.
 """
@@ -135,6 +136,29 @@ def _check_count(n: int, expected: int | None, how: str, args: argparse.Namespac
     )
 
 
+def _named_features(
+    names: list[str], trained_on: list[str], dropped: int | None, where: str, args: Any
+) -> list[int]:
+    """The columns of a headed DATA file that hold the training features, matched by name (as
+    scikit-learn matches feature names): a header without them is an error, not a guess."""
+    missing = [n for n in trained_on if n not in names]
+    if missing:
+        raise ConfigError(
+            f"{where}: its header names the columns {', '.join(map(repr, names))}, but the "
+            f"model was trained on {', '.join(map(repr, trained_on))} (missing: "
+            f"{', '.join(map(repr, missing))}). Rename those columns, or remove the header row "
+            "to use DATA's columns by position."
+        )
+    features = [names.index(n) for n in trained_on]
+    if dropped is not None and dropped in features:
+        raise ConfigError(
+            f"--target {args.target!r}: {where}: the column {names[dropped]!r} is one of the "
+            "features the model was trained on, not the target. Leave out --target, or name "
+            "the target column."
+        )
+    return features
+
+
 def _read_csv(args: argparse.Namespace, meta: dict[str, Any], expected: int | None) -> np.ndarray:
     """The feature matrix of a CSV DATA file."""
     from .data.datasets.csv import _detect_header, _features, _read_rows
@@ -172,13 +196,13 @@ def _read_csv(args: argparse.Namespace, meta: dict[str, Any], expected: int | No
             )
     features, how = list(range(n_columns)), "all its columns"
     trained_on = meta.get("features")
-    if args.target is not None:
-        dropped = _column_index(args.target, names, n_columns, where)
+    dropped = None if args.target is None else _column_index(args.target, names, n_columns, where)
+    if names and isinstance(trained_on, list) and trained_on:
+        features = _named_features(names, [str(n) for n in trained_on], dropped, where, args)
+        how = "the columns named as in training"
+    elif dropped is not None:
         features.remove(dropped)
         how = f"its columns except --target {args.target}"
-    elif names and isinstance(trained_on, list) and set(trained_on) <= set(names):
-        features = [names.index(n) for n in trained_on]
-        how = "the columns named as in training"
     elif names and meta.get("target") in names:
         features.remove(names.index(meta["target"]))
         how = f"its columns except the target {meta['target']!r}"

@@ -1,0 +1,61 @@
+"""``sinapsi predict`` matches a headed CSV's columns to the training file's by name, as
+scikit-learn does with feature names: a header that lacks them is an error, never a silent
+positional guess, and ``--target`` does not turn name matching off."""
+
+import re
+
+import pytest
+
+from sinapsi.cli import main
+
+
+def _one_line_error(err: str) -> str:
+    assert "Traceback" not in err
+    assert re.fullmatch(r"sinapsi: error: [^\n]+\n", err), err
+    return err
+
+
+@pytest.fixture(scope="module")
+def pets_model(tmp_path_factory):
+    """A classifier trained on weight,height -> kind: cats are light, dogs heavy."""
+    folder = tmp_path_factory.mktemp("pets")
+    rows = [f"{3 + i % 3},{25 + i % 5},cat" for i in range(30)]
+    rows += [f"{30 + i % 3},{60 + i % 5},dog" for i in range(30)]
+    (folder / "pets.csv").write_text("weight,height,kind\n" + "\n".join(rows) + "\n")
+    config = folder / "pets.toml"
+    config.write_text(
+        '[data]\nsource = "csv"\npath = "pets.csv"\ntarget = "kind"\n'
+        "[model]\nhidden = [8]\n[training]\nepochs = 40\nlr = 0.05\n"
+    )
+    assert main(["train", str(config), "--out", str(folder / "runs"), "--quiet"]) == 0
+    return folder / "runs" / "pets" / "model.npz"
+
+
+def _predict(capsys, *argv):
+    capsys.readouterr()
+    code = main(["predict", *map(str, argv)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_header_without_the_training_columns_is_refused(pets_model, tmp_path, capsys):
+    # same number of columns, other names: positional use would predict from the wrong columns
+    other = tmp_path / "other.csv"
+    other.write_text("length,age\n3,25\n30,60\n")
+    code, out, err = _predict(capsys, pets_model, other)
+    assert code == 2 and out == ""
+    message = _one_line_error(err)
+    assert "'weight'" in message and "'height'" in message and "length" in message
+    assert "remove the header" in message
+
+
+def test_target_does_not_turn_off_matching_by_name(pets_model, tmp_path, capsys):
+    ordered = tmp_path / "ordered.csv"
+    ordered.write_text("weight,height\n3,25\n30,60\n10,40\n")
+    shuffled = tmp_path / "shuffled.csv"
+    shuffled.write_text("kind,height,weight\ncat,25,3\ndog,60,30\ncat,40,10\n")
+    expected = _predict(capsys, pets_model, ordered, "--proba")[1]
+    code, out, err = _predict(capsys, pets_model, shuffled, "--target", "kind", "--proba")
+    assert (code, out) == (0, expected), err
+    code, _, err = _predict(capsys, pets_model, shuffled, "--target", "weight")
+    assert code == 2 and "'weight'" in _one_line_error(err)
