@@ -164,13 +164,23 @@ def _targets(where: str, loss_fn: Any, y: np.ndarray, out_shape: tuple[int, ...]
 def _class_labels(where: str, loss_fn: Any, y: np.ndarray, out_shape: tuple[int, ...]) -> Any:
     """Labels for a class-index loss, checked on the whole array the user passed.
 
-    Floats that hold whole numbers (labels read from a CSV, say) become int64, as Keras and
+    A model with one output is refused (a softmax over one value gives a loss of 0: it is a
+    regression model, or a binary one for ``bce_with_logits``). Floats that hold whole numbers
+    (labels read from a CSV, say) become int64, as Keras and
     scikit-learn accept them (PyTorch refuses float class indices); other floats, strings and
     labels outside 0..C-1 are refused naming what was given. A column of labels (N, 1) for
     (N, C) outputs is taken as a vector. Targets with the outputs' shape (class probabilities)
     pass unchanged.
     """
     name = _CLASS_INDEX_LOSSES[type(loss_fn)]
+    if len(out_shape) < 2 or out_shape[1] == 1:
+        # torch computes it, but a softmax over one value is 1: the loss is 0, nothing trains
+        raise ValueError(
+            f"{where}: the loss {name} needs one output per class, but the model has one output "
+            f"(outputs of shape {tuple(out_shape)}), so the loss is always 0. For regression "
+            "pass loss='mse' (fit and evaluate default to loss='cross_entropy'); for two "
+            "classes pass loss='bce_with_logits' with labels 0/1, or give the last layer 2 outputs."
+        )
     if y.ndim == 2 and y.shape[1] == 1 and len(out_shape) == 2 and out_shape[1] > 1:
         y = y[:, 0]
     if y.ndim >= len(out_shape):
