@@ -28,3 +28,25 @@ def test_fit_refuses_cross_entropy_on_one_output_which_would_train_nothing():
     x = np.random.default_rng(0).standard_normal((20, 3))
     with pytest.raises(ValueError, match=r"one output.*bce_with_logits"):
         sn.fit(regression_model(), x, np.zeros(20, dtype=np.int64), epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("call", ["fit", "predict", "evaluate"])
+def test_a_model_that_refuses_x_names_the_shape_the_user_passed(call):
+    # Keras' one-feature regression passes a column as a 1-D array; the Linear layer saw only
+    # the two samples fit tries first, and the error said "got shape (2,)" for x of (50,)
+    x = np.linspace(0.0, 1.0, 50)
+    model = nn.Sequential(nn.Linear(1, 1, rng=0))
+    kwargs = {"loss": "mse"} if call != "predict" else {}
+    args = (model, x) if call == "predict" else (model, x, 3 * x)
+    if call == "fit":
+        kwargs["verbose"] = 0
+    with pytest.raises(ValueError, match=r"shape \(50,\).*reshape\(-1, 1\)") as e:
+        getattr(sn, call)(*args, **kwargs)
+    assert "\n" not in str(e.value) and "Linear(1 -> 1)" in str(e.value)
+
+
+def test_a_wrong_number_of_features_names_the_shape_the_user_passed():
+    model = nn.Sequential(nn.Linear(3, 1, rng=0))
+    with pytest.raises(ValueError, match=r"x of shape \(10, 4\)") as e:
+        sn.fit(model, np.ones((10, 4)), np.ones(10), loss="mse", verbose=0)
+    assert "reshape(-1, 1)" not in str(e.value)

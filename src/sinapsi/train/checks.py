@@ -84,6 +84,24 @@ def _input(x: Any, dtype: Any) -> Tensor:
     return Tensor(x, dtype=dtype) if x.dtype.kind == "f" else Tensor(x)
 
 
+def _forward(where: str, model: Module, x: np.ndarray, rows: slice, dtype: Any) -> Tensor:
+    """``model(x[rows])``; a ValueError from the model (a shape it refuses) names the shape of
+    the whole ``x`` the user passed, not only of the rows tried."""
+    try:
+        return model(_input(x[rows], dtype))
+    except ValueError as e:
+        tried = x[rows].shape
+        hint = (
+            " x is 1-D: give it one row per sample, e.g. x.reshape(-1, 1) for a single feature."
+            if x.ndim == 1
+            else ""
+        )
+        raise ValueError(
+            f"{where}: the model cannot take x of shape {x.shape} (tried on rows of shape "
+            f"{tried}): {e}{hint}"
+        ) from e
+
+
 def _layer_names(model: Module) -> list[tuple[str, list[Any]]]:
     """(name, parameters) of every module that owns parameters directly, e.g. '0 Linear'."""
     layers = []
@@ -177,7 +195,7 @@ def _class_labels(where: str, loss_fn: Any, y: np.ndarray, out_shape: tuple[int,
         # torch computes it, but a softmax over one value is 1: the loss is 0, nothing trains
         raise ValueError(
             f"{where}: the loss {name} needs one output per class, but the model has one output "
-            f"(outputs of shape {tuple(out_shape)}), so the loss is always 0. For regression "
+            "per sample, so the loss is always 0. For regression "
             "pass loss='mse' (fit and evaluate default to loss='cross_entropy'); for two "
             "classes pass loss='bce_with_logits' with labels 0/1, or give the last layer 2 outputs."
         )
@@ -216,7 +234,7 @@ def _check_first_samples(
     training; return the targets (see :func:`_targets`) and the outputs' shape."""
     with training_mode(False), no_grad():
         head = x[: min(len(x), 2)]
-        out = model(_input(head, _model_dtype(model)))
+        out = _forward("fit", model, x, slice(0, len(head)), _model_dtype(model))
         y = _targets("fit", loss_fn, y, out.shape)
         loss_fn(out, y[: len(head)])
     for name in metrics:

@@ -21,7 +21,7 @@ from .checks import (
     _check_xy,
     _compute_metrics,
     _count,
-    _input,
+    _forward,
     _model_dtype,
     _targets,
 )
@@ -37,7 +37,7 @@ def _predict_raw(model: Module, x: Any, batch_size: int, where: str = "predict")
     dtype = _model_dtype(model)
     with training_mode(False), no_grad():  # per thread: a concurrent fit keeps training
         parts = [
-            backend.to_numpy(model(_input(x[i : i + batch_size], dtype)).data)
+            backend.to_numpy(_forward(where, model, x, slice(i, i + batch_size), dtype).data)
             for i in range(0, len(x), batch_size)
         ]
     return np.concatenate(parts)
