@@ -256,7 +256,7 @@ BAD_CONFIGS = {
     ),
     "missing data file": (
         '[data]\nsource = "csv"\npath = "nowhere.csv"\n',
-        r"\[data\] source = 'csv': load_csv: .*nowhere\.csv' does not exist",
+        r"\[data\] source = 'csv': '.*nowhere\.csv' does not exist",
     ),
 }
 

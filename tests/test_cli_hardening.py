@@ -319,7 +319,7 @@ def test_a_batch_size_beyond_the_data_trains_on_whole_batches(tmp_path, capsys):
 def test_a_binary_csv_is_one_line(tmp_path, capsys):
     (tmp_path / "data.csv").write_bytes(b"\xff\xfe\x00\x01garbage")
     text = '[data]\nsource = "csv"\npath = "data.csv"\n'
-    _fails(tmp_path, capsys, text, r"load_csv: '.*data\.csv' is not a UTF-8 text file")
+    _fails(tmp_path, capsys, text, r"source = 'csv': '.*data\.csv' is not a UTF-8 text file")
 
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGTERM")

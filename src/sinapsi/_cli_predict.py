@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +162,7 @@ def _named_features(
 
 def _read_csv(args: argparse.Namespace, meta: dict[str, Any], expected: int | None) -> np.ndarray:
     """The feature matrix of a CSV DATA file."""
-    from .data.datasets.csv import _detect_header, _features, _read_rows
+    from .data.datasets.csv import _check_delimiter, _detect_header, _features, _read_rows
 
     path = Path(args.data)
     where = f"DATA {args.data!r}"
@@ -180,6 +181,11 @@ def _read_csv(args: argparse.Namespace, meta: dict[str, Any], expected: int | No
         ) from None
     if not rows:
         raise ConfigError(f"{where} is empty: it needs one sample per row.")
+    if expected != 1:  # a single column is then a delimiter that does not split the rows
+        try:
+            _check_delimiter(where, rows, lines, args.delimiter)
+        except ValueError as e:
+            raise ConfigError(re.sub(r"Pass delimiter=", "Pass --delimiter ", str(e))) from None
     header = _detect_header(rows)
     names = [cell.strip() for cell in rows[0]] if header else None
     if header:
@@ -214,8 +220,13 @@ def _read_csv(args: argparse.Namespace, meta: dict[str, Any], expected: int | No
 
     try:
         return _features(where, rows, lines, features, label)
-    except ValueError as e:
-        raise ConfigError(str(e)) from None
+    except ValueError as e:  # predict has no header option: say how a header is recognised
+        raise ConfigError(
+            str(e).replace(
+                "If this row is a header, pass header=True.",
+                "A first row is read as a header only when none of its cells is a number.",
+            )
+        ) from None
 
 
 def _read_npy(args: argparse.Namespace, expected: int | None) -> np.ndarray:

@@ -8,6 +8,9 @@ each stays one concept; ``experiment`` re-exports both names.
 
 from __future__ import annotations
 
+import ast
+import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +58,27 @@ def _load_source(data: dict[str, Any], rng: np.random.Generator) -> tuple[Any, .
     return X, y, datasets.load_mnist(data["path"], kind="t10k"), None
 
 
+_PYTHON_ADVICE = re.compile(r"\b([Pp]ass|got) (header|delimiter)=(True|False|'[^']*'|\"[^\"]*\")")
+
+
+def _as_toml(error: Exception) -> str:
+    """A data loader's message in the words of the TOML file: load_csv's ``Pass
+    delimiter=';'`` becomes ``set delimiter = ";" in [data]`` (a TOML string that works as
+    written, escapes included), ``header=True`` becomes ``header = true``."""
+
+    def key(match: re.Match[str]) -> str:
+        verb, name, value = match.groups()
+        if value in ("True", "False"):
+            value = value.lower()
+        else:
+            value = json.dumps(ast.literal_eval(value))
+        if verb == "got":
+            return f"got {name} = {value}"
+        return f"{'S' if verb[0] == 'P' else 's'}et {name} = {value} in [data]"
+
+    return _PYTHON_ADVICE.sub(key, str(error).removeprefix("load_csv: "))
+
+
 def _task(task: str, y: np.ndarray, origin: str) -> str:
     if task == "auto":
         return "classification" if y.dtype.kind in "iubUS" else "regression"
@@ -76,7 +100,7 @@ def _prepare_data(cfg: dict[str, Any], origin: str, rngs: list[np.random.Generat
     try:
         X, y, test, names = _load_source(data, rngs[0])
     except (OSError, ValueError, TypeError, ImportError) as e:
-        raise ConfigError(f"{origin}: [data] source = {data['source']!r}: {e}") from None
+        raise ConfigError(f"{origin}: [data] source = {data['source']!r}: {_as_toml(e)}") from None
     X = X.reshape(len(X), -1)
     features, target = None, None
     if data["source"] == "csv":  # the column names, for `sinapsi predict` on a CSV file

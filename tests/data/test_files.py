@@ -1,6 +1,7 @@
 """IDX (MNIST) and CSV loaders on small files written into tmp_path."""
 
 import gzip
+import re
 import struct
 
 import numpy as np
@@ -203,7 +204,7 @@ def test_csv_errors(tmp_path):
         load_csv(csv_file(tmp_path, "a,b,c\n", "onlyheader.csv"))
     with pytest.raises(ValueError, match=r"single column .* Check the delimiter: got "
                        r"delimiter=','"):  # fmt: skip
-        load_csv(csv_file(tmp_path, "1;2;3\n4;5;6\n", "semicolons.csv"))
+        load_csv(csv_file(tmp_path, "y\n1\n2\n", "one_column.csv"))
     with pytest.raises(ValueError, match=r"delimiter must be a single character.*Received: "
                        r"delimiter=', '"):  # fmt: skip
         load_csv(named, delimiter=", ")
@@ -257,3 +258,32 @@ def test_csv_with_a_field_over_the_csv_module_limit(tmp_path):
     path = csv_file(tmp_path, "a,y\n" + "x" * 200_000 + ",1\n", "huge_field.csv")
     with pytest.raises(ValueError, match=r"'.*huge_field\.csv': cannot read row 2: field larger "):
         load_csv(path)
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("w;h;kind\n1;2;cat\n3;4;dog\n", ";"),  # a header: the target name is not found
+        ("w;h;kind\n1,5;2;cat\n3,5;4;dog\n", ";"),  # decimal commas: rows look ragged
+        ("1;2;3\n4;5;6\n", ";"),
+        ("w\th\tkind\n1\t2\tcat\n", "\t"),
+        ("w|h|kind\n1|2|cat\n", "|"),
+        ("1.5 2 0\n3.5 4 1\n", " "),  # numpy.savetxt's default
+    ],
+    ids=["semicolon header", "decimal comma", "semicolon numbers", "tab", "pipe", "space"],
+)
+def test_csv_names_the_delimiter_the_file_seems_to_use(tmp_path, text, found):
+    path = csv_file(tmp_path, text, "other.csv")
+    target = "kind" if "kind" in text else -1
+    expected = re.escape(f"separated by {found!r}") + ".*" + re.escape(f"delimiter={found!r}")
+    with pytest.raises(ValueError, match=expected):
+        load_csv(path, target=target)
+    if "1,5" not in text:
+        X, _ = load_csv(path, delimiter=found, target=target)
+        assert X.shape[1] == 2
+
+
+def test_csv_a_decimal_comma_is_named(tmp_path):
+    path = csv_file(tmp_path, "w;h;kind\n1,5;2;cat\n3,5;4;dog\n", "comma.csv")
+    with pytest.raises(ValueError, match=r"non-numeric feature value '1,5' .*decimal point"):
+        load_csv(path, delimiter=";", target="kind")

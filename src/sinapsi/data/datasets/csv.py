@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,25 @@ def _is_int(cell: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+_OTHER_DELIMITERS = (";", "\t", "|", ",", " ")  # " ": numpy.savetxt's default
+
+
+def _check_delimiter(where: str, rows: list[list[str]], lines: list[int], delimiter: str) -> None:
+    """A first row that ``delimiter`` leaves whole but another common separator splits means the
+    file uses that one (a European ';' CSV read with ',', a TSV...): say so before anything
+    else, which would only report its symptoms (no header, ragged rows, a single column)."""
+    if len(rows[0]) != 1:
+        return
+    first = rows[0][0]
+    for other in _OTHER_DELIMITERS:
+        if other != delimiter and other in first:
+            shown = first if len(first) <= 60 else first[:57] + "..."
+            raise ValueError(
+                f"{where}: row {lines[0]} ({shown!r}) has no {delimiter!r} but its values seem "
+                f"to be separated by {other!r}. Pass delimiter={other!r}."
+            )
 
 
 def _detect_header(rows: list[list[str]]) -> bool:
@@ -125,6 +145,7 @@ def load_csv(
             f"load_csv: {str(path)!r} is empty; expected rows of {delimiter!r}-separated "
             "numbers, one sample per row."
         )
+    _check_delimiter(f"load_csv: {str(path)!r}", rows, lines, delimiter)
     if header is None:
         header = _detect_header(rows)
     names = [cell.strip() for cell in rows[0]] if header else None
@@ -259,6 +280,12 @@ def _features(
                     "missing values before loading."
                 )
             if not _is_number(cell):
+                if re.fullmatch(r"\s*[-+]?\d+,\d+\s*", cell):
+                    raise ValueError(
+                        f"{where}: non-numeric feature value {cell!r} at row {line}, {label(i)}: "
+                        "a decimal comma? Numbers need a decimal point (1.5, not 1,5): export "
+                        "the file with '.' as the decimal separator."
+                    )
                 raise ValueError(
                     f"{where}: non-numeric feature value {cell!r} at row {line}, {label(i)}. "
                     "Features must be numbers: encode categories as numbers (e.g. one-hot "

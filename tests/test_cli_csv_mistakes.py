@@ -1,0 +1,73 @@
+"""A newcomer's CSV mistakes on the command line: the message names the fix in the words of the
+place it is made (TOML keys for ``sinapsi train``, options for ``sinapsi predict``), not
+load_csv's Python arguments."""
+
+import re
+
+import pytest
+
+from sinapsi.cli import main
+
+
+def _one_line_error(err: str) -> str:
+    assert "Traceback" not in err
+    assert re.fullmatch(r"sinapsi: error: [^\n]+\n", err), err
+    return err
+
+
+def _train(tmp_path, capsys, csv_text, data_keys=""):
+    (tmp_path / "pets.csv").write_text(csv_text)
+    config = tmp_path / "pets.toml"
+    config.write_text(
+        f'[data]\nsource = "csv"\npath = "pets.csv"\ntarget = "kind"\n{data_keys}'
+        "[model]\nhidden = [4]\n[training]\nepochs = 2\n"
+    )
+    code = main(["train", str(config), "--out", str(tmp_path / "runs"), "--quiet"])
+    return code, capsys.readouterr().err
+
+
+PETS = [("3", "25", "cat"), ("30", "60", "dog")] * 10
+
+
+@pytest.mark.parametrize(
+    "sep, toml", [(";", 'delimiter = ";"'), ("\t", 'delimiter = "\\t"')], ids=["semicolon", "tab"]
+)
+def test_train_names_the_delimiter_as_a_toml_key(tmp_path, capsys, sep, toml):
+    text = "\n".join(sep.join(row) for row in [("weight", "height", "kind"), *PETS]) + "\n"
+    code, err = _train(tmp_path, capsys, text)
+    message = _one_line_error(err)
+    assert code == 2 and f"{toml} in [data]" in message and "load_csv" not in message
+    assert _train(tmp_path, capsys, text, toml + "\n")[0] == 0  # the advice works as written
+
+
+def test_train_names_header_as_a_toml_key(tmp_path, capsys):
+    text = "weight,height,kind\n" + "\n".join(",".join(row) for row in PETS) + "\n"
+    code, err = _train(tmp_path, capsys, text, "header = false\n")
+    message = _one_line_error(err)
+    assert code == 2 and "header = true in [data]" in message and "header=True" not in message
+
+
+def test_predict_names_the_delimiter_option(tmp_path, capsys):
+    text = "weight,height,kind\n" + "\n".join(",".join(row) for row in PETS) + "\n"
+    assert _train(tmp_path, capsys, text)[0] == 0
+    data = tmp_path / "new.csv"
+    data.write_text("weight;height\n3;25\n30;60\n")
+    model = tmp_path / "runs" / "pets" / "model.npz"
+    assert main(["predict", str(model), str(data)]) == 2
+    message = _one_line_error(capsys.readouterr().err)
+    assert "separated by ';'" in message and "--delimiter ';'" in message
+    assert main(["predict", str(model), str(data), "--delimiter", ";"]) == 0
+    semicolons = capsys.readouterr().out
+    data.write_text("weight,height\n3,25\n30,60\n")
+    assert main(["predict", str(model), str(data)]) == 0
+    assert capsys.readouterr().out == semicolons
+
+
+def test_predict_does_not_advise_an_option_it_lacks(tmp_path, capsys):
+    text = "weight,height,kind\n" + "\n".join(",".join(row) for row in PETS) + "\n"
+    assert _train(tmp_path, capsys, text)[0] == 0
+    data = tmp_path / "new.csv"
+    data.write_text("weight,2020\n3,25\n")  # a number in the header: read as data
+    assert main(["predict", str(tmp_path / "runs" / "pets" / "model.npz"), str(data)]) == 2
+    message = _one_line_error(capsys.readouterr().err)
+    assert "non-numeric feature value 'weight'" in message and "header=True" not in message
