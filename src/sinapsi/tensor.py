@@ -313,6 +313,14 @@ class Tensor:
     def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - numpy's names
         return ops.clip(self, min, max)
 
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - torch's names
+        """PyTorch's name for :meth:`clip` (``torch.clamp``): the same values and gradient."""
+        return ops.clip(self, min, max)
+
+    def pow(self, exponent: Any) -> Tensor:
+        """``self ** exponent`` (``torch.Tensor.pow``); the exponent may be a tensor."""
+        return ops.pow(self, exponent)
+
     def sigmoid(self) -> Tensor:
         return ops.sigmoid(self)
 

@@ -302,6 +302,16 @@ class Module:
                     m._buffers[name] = b.astype(d)
         return self
 
+    def float(self) -> Module:
+        """Parameters and floating buffers to float32, in place (``torch.nn.Module.float``)."""
+        return self.astype("float32")
+
+    def double(self) -> Module:
+        """Parameters and floating buffers to float64, in place (``torch.nn.Module.double``):
+        a model to take float64 inputs. The Parameter objects stay the same, so an optimizer
+        built before keeps them; convert before its first step (its state keeps its dtype)."""
+        return self.astype("float64")
+
     # ------------------------------------------------------------------ state
     def state_dict(self) -> OrderedDict[str, Any]:
         """Parameters and buffers by dotted name, as copies (later training cannot change it)."""
