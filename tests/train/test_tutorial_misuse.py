@@ -50,3 +50,20 @@ def test_a_wrong_number_of_features_names_the_shape_the_user_passed():
     with pytest.raises(ValueError, match=r"x of shape \(10, 4\)") as e:
         sn.fit(model, np.ones((10, 4)), np.ones(10), loss="mse", verbose=0)
     assert "reshape(-1, 1)" not in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "keras_name, advice",
+    [
+        ("sparse_categorical_crossentropy", r"loss='cross_entropy'.*logits.*from_logits=True"),
+        ("categorical_crossentropy", r"loss='cross_entropy'.*logits.*from_logits=True"),
+        ("binary_crossentropy", r"loss='bce'.*loss='bce_with_logits'"),
+    ],
+)
+def test_keras_cross_entropy_names_say_which_sinapsi_loss_and_that_it_takes_logits(
+    keras_name, advice
+):
+    # not aliases: Keras' default takes probabilities (after a Softmax), sinapsi's logits
+    with pytest.raises(ValueError, match=advice) as e:
+        nn.get_loss(keras_name)
+    assert "\n" not in str(e.value) and keras_name in str(e.value)

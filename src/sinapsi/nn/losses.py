@@ -535,4 +535,19 @@ def get_loss(identifier: str | Module) -> Module:
         return identifier  # type: ignore[return-value]
     if isinstance(identifier, str) and identifier in _LOSSES:
         return _LOSSES[identifier]()
-    raise unknown_choice("loss", "get_loss", _LOSSES, identifier)
+    error = unknown_choice("loss", "get_loss", _LOSSES, identifier)
+    if isinstance(identifier, str) and identifier in _KERAS_CROSS_ENTROPY:
+        raise ValueError(f"{error} {_KERAS_CROSS_ENTROPY[identifier]}")
+    raise error
+
+
+# Keras' spellings are not aliases: their default (from_logits=False) takes probabilities
+_KERAS_CROSS_ENTROPY = {
+    name: f"Keras' {name} takes probabilities by default; use loss='cross_entropy', which "
+    "takes logits as Keras' from_logits=True does: leave the Softmax out of the model."
+    for name in ("sparse_categorical_crossentropy", "categorical_crossentropy")
+}
+_KERAS_CROSS_ENTROPY["binary_crossentropy"] = (
+    "Keras' binary_crossentropy is loss='bce' on probabilities (a Sigmoid ends the model), or "
+    "loss='bce_with_logits' on logits (Keras' from_logits=True)."
+)
