@@ -1,9 +1,9 @@
 """Data sets: samples indexed along axis 0.
 
 A data set is anything with ``__len__`` (the number of samples) and ``__getitem__`` that takes
-an int, a slice or an integer array and returns a tuple of arrays, one per field (features,
-labels, ...). :class:`ArrayDataset` is that for in-memory NumPy arrays, checked once up front
-so a broken data set fails here with a clear message instead of as a NaN loss ten epochs later.
+an int and returns one sample, as in PyTorch (see :class:`Dataset`). :class:`ArrayDataset` is
+that for in-memory NumPy arrays, indexed by whole batches, checked once up front so a broken
+data set fails here with a clear message instead of as a NaN loss ten epochs later.
 
 >>> import numpy as np
 >>> from sinapsi.data import ArrayDataset
@@ -26,10 +26,12 @@ __all__ = ["Dataset", "ArrayDataset"]
 
 @runtime_checkable
 class Dataset(Protocol):
-    """What :class:`~sinapsi.data.DataLoader` needs: a length and batch indexing.
+    """What :class:`~sinapsi.data.DataLoader` needs: a length and indexing.
 
-    ``dataset[index]`` takes an int, a slice or an integer array of sample positions and
-    returns a tuple of arrays whose first axis runs over the selected samples.
+    A class of your own is written as in PyTorch: ``dataset[i]`` takes one int and returns one
+    sample (a tuple of fields, a dict or an array), and the loader stacks the samples of a
+    batch. :class:`ArrayDataset` also takes a slice or an integer array and returns a tuple of
+    arrays whose first axis runs over the selected samples: the loader gives it whole batches.
     """
 
     def __len__(self) -> int: ...

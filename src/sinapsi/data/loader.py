@@ -29,14 +29,64 @@ from .dataset import ArrayDataset, Dataset
 __all__ = ["DataLoader"]
 
 
+def _collate(samples: list[Any], rows: list[int] | None = None, field: str = "") -> Any:
+    """Stack one sample per row into a batch, as torch's ``default_collate``: a tuple (or
+    list) of fields gives a tuple of batches, a dict a dict, anything else (an array, a
+    :class:`~sinapsi.Tensor`, a number) one NumPy array with the samples along axis 0.
+    ``rows`` (the samples' positions in the data set) name them in errors."""
+    from ..backend import to_numpy
+    from ..tensor import Tensor
+
+    rows = list(range(len(samples))) if rows is None else rows
+    first = samples[0]
+    if isinstance(first, (tuple, list)):
+        for s, r in zip(samples, rows):
+            if not isinstance(s, (tuple, list)) or len(s) != len(first):
+                raise ValueError(
+                    f"DataLoader: sample {rows[0]} has {len(first)} fields but sample {r} is "
+                    f"{type(s).__name__} {_short(s)}; every sample must have the same fields."
+                )
+        return tuple(
+            _collate([s[i] for s in samples], rows, f"{field}{i}" if not field else f"{field}[{i}]")
+            for i in range(len(first))
+        )
+    if isinstance(first, dict):
+        for s, r in zip(samples, rows):
+            if not isinstance(s, dict) or s.keys() != first.keys():
+                raise ValueError(
+                    f"DataLoader: sample {rows[0]} has the keys {sorted(first)} but sample {r} "
+                    f"is {_short(s)}; every sample must have the same keys."
+                )
+        return {k: _collate([s[k] for s in samples], rows, repr(k)) for k in first}
+    arrays = [to_numpy(s.data) if isinstance(s, Tensor) else np.asarray(s) for s in samples]
+    for a, r in zip(arrays, rows):
+        if a.shape != arrays[0].shape:
+            raise ValueError(
+                f"DataLoader: the samples of field {field or 0} have different shapes, "
+                f"{arrays[0].shape} at sample {rows[0]} and {a.shape} at sample {r}; every "
+                "sample of a field needs one shape to be stacked into a batch (pad or crop them "
+                "in __getitem__)."
+            )
+    return np.stack(arrays)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 class DataLoader:
     """Iterate over a data set in batches.
 
     Parameters
     ----------
     dataset : Dataset, or tuple/list of arrays, or one array
-        An :class:`ArrayDataset` (or any object with ``__len__`` and a ``__getitem__`` that
-        accepts slices and integer arrays); arrays are wrapped in an ``ArrayDataset``.
+        An :class:`ArrayDataset`, indexed by whole batches (a slice or an integer array); or
+        any object with ``__len__`` and ``__getitem__`` (a PyTorch-style data set), indexed
+        one sample at a time and the samples stacked, as torch's default collate does (a
+        tuple of fields, a dict of fields, or one array per sample; tensors become arrays).
+        A tuple/list of arrays (the fields, e.g. ``(X, y)``) is wrapped in an ``ArrayDataset``;
+        a list of tuples or dicts (samples, e.g. ``list(zip(X, y))``) is a data set of samples.
     batch_size : int, default=32
         Samples per batch. Larger than the data set gives a single batch.
     shuffle : bool, default=False
@@ -47,7 +97,8 @@ class DataLoader:
         Drop the last batch when it is smaller than ``batch_size``.
 
     Yields tuples of NumPy arrays, one per array of the data set, each with ``batch_size`` rows
-    (the last may have fewer). Without shuffling the batches are views (contiguous slices).
+    (the last may have fewer). Without shuffling the batches of an ``ArrayDataset`` are views
+    (contiguous slices).
     """
 
     def __init__(
@@ -58,7 +109,9 @@ class DataLoader:
         seed: int | np.random.Generator | None = None,
         drop_last: bool = False,
     ) -> None:
-        if isinstance(dataset, (tuple, list)):
+        if isinstance(dataset, list) and dataset and isinstance(dataset[0], (tuple, dict)):
+            pass  # samples, e.g. list(zip(X, y)), as a list is in torch: indexed one by one
+        elif isinstance(dataset, (tuple, list)):
             dataset = ArrayDataset(*dataset)
         elif isinstance(dataset, np.ndarray):
             dataset = ArrayDataset(dataset)
@@ -111,7 +164,11 @@ class DataLoader:
             if end == n - 1 and self._lone_last(n):
                 end = n
             index = slice(start, end) if order is None else order[start:end]
-            yield self.dataset[index]
+            if isinstance(self.dataset, ArrayDataset):
+                yield self.dataset[index]
+            else:
+                rows = range(start, end) if order is None else order[start:end].tolist()
+                yield _collate([self.dataset[i] for i in rows], list(rows))
 
     def __repr__(self) -> str:
         return (
