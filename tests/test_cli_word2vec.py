@@ -100,7 +100,7 @@ def test_word2vec_errors(corpus, tmp_path, capsys):
     line = _error(capsys, ["word2vec", str(empty), "--out", out])
     assert re.fullmatch(r"sinapsi: error: .*empty\.txt: the corpus has no words.*", line)
     line = _error(capsys, ["word2vec", str(corpus), "--out", out, "--min-count", "100000"])
-    assert re.fullmatch(r"sinapsi: error: .*min_count=100000 leaves no words.*", line)
+    assert re.fullmatch(r"sinapsi: error: .*--min-count 100000 leaves no words.*", line)
     line = _error(capsys, ["word2vec", str(corpus), "--out", str(tmp_path)])
     assert re.fullmatch(r"sinapsi: error: --out '.*' is a folder.*", line)
     for option, value, message in [

@@ -54,6 +54,35 @@ def add_predict(sub: Any) -> None:
     p.set_defaults(handler=predict_command)
 
 
+# ------------------------------------------------------------------------------ --out FILE
+def check_out_file(out: str, example: str) -> None:
+    """``--out FILE`` can be written (its folder is one, or can be made, and is writable):
+    checked before anything is computed, as a one-line ConfigError."""
+    import os
+
+    from ._atomic import writable_target
+
+    if not out:
+        raise ConfigError(f"--out is empty; give a file name, e.g. --out {example}")
+    if Path(out).is_dir():
+        raise ConfigError(f"--out {out!r} is a folder; give a file name, e.g. {example}")
+    try:
+        writable_target(out)
+    except (OSError, ValueError) as e:
+        reason = (
+            str(e).removeprefix(f"Cannot save to {out!r}: ").replace("model.npz'", example + "'")
+        )
+        raise ConfigError(f"--out {out!r}: {reason}") from None
+    folder = Path(out).absolute().parent
+    while not folder.exists():
+        folder = folder.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"--out {out!r}: no permission to write in the folder {str(folder)!r}. Choose a "
+            "folder you can write to."
+        )
+
+
 # ------------------------------------------------------------------------------ the model
 def _load_model(path: str) -> tuple[Any, dict[str, Any]]:
     from .io import load_checkpoint
@@ -311,8 +340,8 @@ def predict_command(args: argparse.Namespace) -> int:
     """``sinapsi predict``: read, check, predict, print or write."""
     from .io import atomic_write
 
-    if args.out is not None and Path(args.out).is_dir():
-        raise ConfigError(f"--out {args.out!r} is a folder; give a file name, e.g. predictions.csv")
+    if args.out is not None:
+        check_out_file(args.out, "predictions.csv")
     model, meta = _load_model(args.model)
     X = _read_data(args, meta, _input_size(model, meta))
     scaling = _old_standardizer(model, meta)
@@ -327,7 +356,8 @@ def predict_command(args: argparse.Namespace) -> int:
         return 0
     try:
         atomic_write(args.out, lambda f: f.write(text.getvalue().encode("utf-8")))
-    except OSError as e:
-        raise ConfigError(f"cannot write --out {args.out!r}: {e.strerror or e}.") from None
+    except (OSError, ValueError) as e:
+        reason = str(e).removeprefix(f"Cannot save to {args.out!r}: ")
+        raise ConfigError(f"cannot write --out {args.out!r}: {reason}") from None
     print(f"saved     {args.out}  ({len(table) - 1} predictions)")
     return 0

@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import signal
 import sys
 import tempfile
@@ -54,7 +55,7 @@ from typing import Any
 
 import numpy as np
 
-from ._cli_predict import add_predict
+from ._cli_predict import add_predict, check_out_file
 from .config import ConfigError, check_run_name, load_config, to_jsonable, validate_config
 from .experiment import _LOWER_IS_BETTER, RunResult, TargetMissed, build_mlp, run
 
@@ -291,8 +292,7 @@ def _word2vec(args: argparse.Namespace) -> int:
             f"corpus file {args.corpus!r} does not exist or is not a file; pass a plain-text "
             "file with one sentence per line"
         )
-    if out.is_dir():
-        raise ConfigError(f"--out {args.out!r} is a folder; give a file name, e.g. vectors.txt")
+    check_out_file(args.out, "vectors.txt")
     try:
         counts: Counter[str] = Counter()
         for sentence in read_corpus(corpus_path):
@@ -328,7 +328,7 @@ def _word2vec(args: argparse.Namespace) -> int:
             workers=args.workers,
         )
     except ValueError as e:
-        raise ConfigError(f"{args.corpus}: {e}") from None
+        raise ConfigError(f"{args.corpus}: {_as_options(str(e))}") from None
     except MemoryError as e:
         raise ConfigError(
             f"{args.corpus}: out of memory while training ({e}); lower --dim, --negative or "
@@ -339,7 +339,8 @@ def _word2vec(args: argparse.Namespace) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         kv.save_word2vec_format(out, binary=args.binary)
     except (OSError, ValueError) as e:
-        raise ConfigError(f"cannot write --out {args.out!r}: {e}") from None
+        reason = str(e).removeprefix(f"Cannot save to {str(out)!r}: ")
+        raise ConfigError(f"cannot write --out {args.out!r}: {reason}") from None
     trained = sum(counts[w] for w in kv.words) * args.epochs  # in-vocabulary words, all epochs
     print(f"vocabulary {len(kv):,} words (min count {args.min_count}), {kv.dim} dimensions")
     print(
@@ -349,6 +350,15 @@ def _word2vec(args: argparse.Namespace) -> int:
     kind = "binary" if args.binary else "text"
     print(f"saved     {out}  (word2vec {kind} format; try: sinapsi analogy {out} man king woman)")
     return 0
+
+
+def _as_options(message: str) -> str:
+    """train_word2vec's advice in the command's words: ``min_count=5`` is ``--min-count 5``."""
+    return re.sub(
+        r"\b(min_count|sample)\b(=?)",
+        lambda m: "--" + m[1].replace("_", "-") + (" " if m[2] else ""),
+        message,
+    )
 
 
 def _analogy(args: argparse.Namespace) -> int:

@@ -360,9 +360,16 @@ class KeyedVectors:
                 if n < 0 or dim < 1:
                     raise ValueError
             except ValueError:
+                if header.startswith(b"\x80"):  # pickle's protocol opcode: gensim's .save()
+                    raise ValueError(
+                        f"{path} is a Python pickle (gensim's model.save() or "
+                        "KeyedVectors.save()), not a word2vec-format file, and pickles are not "
+                        "loaded (they can run code). Export it from gensim with "
+                        "model.wv.save_word2vec_format(path), binary=True for the binary format"
+                    ) from None
                 raise ValueError(
                     f"{path}, line 1: expected a header 'count dimension' (two integers, e.g. "
-                    f"'3000000 300'), found {header[:80]!r}; is this a word2vec-format file?"
+                    f"'3000000 300'), found {header[:40]!r}; is this a word2vec-format file?"
                 ) from None
             with np.errstate(over="ignore"):  # a text value beyond float32's range: inf
                 if binary:
@@ -497,6 +504,11 @@ def _read_up_to(f: BinaryIO, nbytes: int, chunk: int = 1 << 24) -> bytes:
     return b"".join(parts)
 
 
+_TEXT_NUMBER_BYTES = b"0123456789.-+eE \t\r\n"
+"""What a text-format vector is made of: 4 * dim float32 bytes all among these is a text file
+(checked for dim >= 2: a chance of about 1e-9 for real binary vectors)."""
+
+
 def _read_binary(f: BinaryIO, n: int, dim: int, path: Any) -> tuple[list[str], np.ndarray]:
     words: list[str] = []
     vectors = np.empty((_rows_to_allocate(f, n, dim, binary=True), dim), dtype=np.float32)
@@ -522,6 +534,12 @@ def _read_binary(f: BinaryIO, n: int, dim: int, path: Any) -> tuple[list[str], n
         except UnicodeDecodeError as e:
             raise ValueError(f"{path}, entry {entry}: the word is not valid UTF-8 ({e})") from None
         data = _read_up_to(reader, nbytes)
+        if i == 0 and len(data) >= 8 and not data.strip(_TEXT_NUMBER_BYTES):
+            raise ValueError(
+                f"{path}, entry 1 (word {word!r}): the bytes after the word are text "
+                f"({data[:24].decode('ascii')!r}...), not float32 values: a text-format file? "
+                "Read it as text (binary=False; sinapsi analogy without --binary)"
+            )
         if len(data) != nbytes:
             raise ValueError(
                 f"{path}, entry {entry} (word {word!r}): truncated file, expected {nbytes} bytes "
