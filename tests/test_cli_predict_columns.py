@@ -59,3 +59,12 @@ def test_target_does_not_turn_off_matching_by_name(pets_model, tmp_path, capsys)
     assert (code, out) == (0, expected), err
     code, _, err = _predict(capsys, pets_model, shuffled, "--target", "weight")
     assert code == 2 and "'weight'" in _one_line_error(err)
+
+
+def test_an_empty_npy_is_one_line(pets_model, tmp_path, capsys):
+    import numpy as np
+
+    np.save(tmp_path / "empty.npy", np.zeros((0, 2), dtype=np.float32))
+    code, out, err = _predict(capsys, pets_model, tmp_path / "empty.npy")
+    assert code == 2 and out == ""
+    assert "no samples" in _one_line_error(err)

@@ -271,6 +271,8 @@ def _read_npy(args: argparse.Namespace, expected: int | None) -> np.ndarray:
             f"{getattr(X, 'dtype', type(X).__name__)} of shape {shape}."
         )
     X = X.reshape(1, -1) if X.ndim == 1 else X
+    if len(X) == 0:
+        raise ConfigError(f"{where} holds no samples (shape {X.shape}): it needs one row each.")
     how = "all its columns"
     if args.target is not None:
         column = _column_index(args.target, None, X.shape[1], where)
