@@ -224,6 +224,48 @@ class Tensor:
     def __add__(self, other: Any) -> Tensor:
         return ops.add(self, other)
 
+    # In place, as torch: ``p -= lr * p.grad`` under no_grad() changes p itself (without these
+    # Python rebinds p to a new tensor and the model silently stays as it was).
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._in_place(ops.add, other, "+")
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._in_place(ops.sub, other, "-")
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._in_place(ops.mul, other, "*")
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._in_place(ops.div, other, "/")
+
+    def _in_place(self, op: Any, other: Any, symbol: str) -> Tensor:
+        """``self <symbol>= other``. Inside ``no_grad()`` (where torch code updates parameters)
+        the values change in this tensor object, keeping its shape and dtype; change a tensor
+        there only after the backward of any graph that used it (torch raises otherwise; this
+        cannot tell). While a graph is recorded a leaf that requires grad is refused, as in
+        torch, and any other tensor gets a new one (``x = x + y``: the gradient is right, and
+        names still bound to the old tensor keep the old values, unlike torch)."""
+        if autograd.is_grad_enabled():
+            if self.requires_grad and self.is_leaf:
+                raise RuntimeError(
+                    f"x {symbol}= ...: x is a leaf tensor that requires grad (shape {self.shape}), "
+                    "which cannot change in place while the graph is recorded; update it inside "
+                    "`with sn.no_grad():`, as in torch, or write x = x "
+                    f"{symbol} ... for a new tensor."
+                )
+            return op(self, other)
+        with autograd.no_grad():
+            result = op(self, other)
+        if result.shape != self.shape or result.dtype != self.dtype:
+            what = "shape" if result.shape != self.shape else "dtype"
+            raise (ValueError if what == "shape" else TypeError)(
+                f"x {symbol}= ...: the result has shape {result.shape} and dtype {result.dtype}, "
+                f"but an in-place update keeps x's shape {self.shape} and dtype {self.dtype}; "
+                f"write x = x {symbol} ... for a new tensor."
+            )
+        self.data = result.data
+        return self
+
     def __radd__(self, other: Any) -> Tensor:
         return ops.add(other, self)
 
