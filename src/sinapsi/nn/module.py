@@ -244,6 +244,18 @@ class Module:
     def children(self) -> Iterator[Module]:
         yield from self._modules.values()
 
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The direct submodules with their attribute names (``torch.nn.Module``'s)."""
+        yield from self._modules.items()
+
+    def apply(self, fn: Any) -> Module:
+        """Call ``fn(module)`` on every submodule, children first, then on self; return self
+        (``torch.nn.Module.apply``, e.g. a custom initialization of every Linear)."""
+        for child in self._modules.values():
+            child.apply(fn)
+        fn(self)
+        return self
+
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
         """Every parameter once (shared ones under their first name), with dotted names."""
         seen: set[int] = set()
@@ -278,10 +290,11 @@ class Module:
         """Evaluation mode (same as ``train(False)``). Returns self."""
         return self.train(False)
 
-    def zero_grad(self) -> None:
-        """Forget every parameter's gradient (``grad = None``)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient (``grad = None``; zeros with
+        ``set_to_none=False``, as torch's)."""
         for p in self.parameters():
-            p.grad = None
+            p.grad = None if set_to_none else backend.get_array_module(p.data).zeros_like(p.data)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Freeze (False) or unfreeze (True) every parameter."""

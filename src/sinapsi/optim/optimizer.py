@@ -119,11 +119,14 @@ class Optimizer:
             if not isinstance(wd, (int, float)) or not wd >= 0 or math.isinf(wd):
                 raise ValueError(f"Invalid weight_decay value: {wd!r}. It must be >= 0.")
 
-    def zero_grad(self) -> None:
-        """Forget every parameter's gradient (``grad = None``, as PyTorch's default)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient (``grad = None``, as PyTorch's default; zeros
+        with ``set_to_none=False``)."""
         for group in self.param_groups:
             for p in group["params"]:
-                p.grad = None
+                p.grad = (
+                    None if set_to_none else backend.get_array_module(p.data).zeros_like(p.data)
+                )
 
     def _nonfinite(self) -> str | None:
         """The first parameter whose gradient is not finite, described; None if all are.
