@@ -399,8 +399,10 @@ class Tensor:
         """Indices of the minima (int64, no gradient); see :func:`sinapsi.argmin`."""
         return ops.argmin(self, axis, keepdims, **torch_names)
 
-    def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        return ops.var(self, axis, keepdims, ddof)
+    def var(
+        self, axis: Any = None, keepdims: bool = False, ddof: int | None = None, **torch_names: Any
+    ) -> Tensor:
+        return ops.var(self, axis, keepdims, ddof, **torch_names)
 
     def logsumexp(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
         return ops.logsumexp(self, axis, keepdims, **torch_names)

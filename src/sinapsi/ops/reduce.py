@@ -13,7 +13,16 @@ from typing import Any
 from .. import backend
 from ..autograd import make_result
 from ..tensor import Tensor
-from ._util import floating, max_kept, normalize_axes, normalize_axis, operand, torch_names, wrap
+from ._util import (
+    floating,
+    max_kept,
+    normalize_axes,
+    normalize_axis,
+    numpy_or_torch_name,
+    operand,
+    torch_names,
+    wrap,
+)
 
 __all__ = ["sum", "mean", "max", "min", "var", "logsumexp", "argmax", "argmin"]
 
@@ -187,15 +196,41 @@ def argmin(
     return _arg_extreme("argmin", x, axis, keepdims, dim, keepdim)
 
 
-def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+def var(
+    x: Any,
+    axis: Any = None,
+    keepdims: bool = False,
+    ddof: int | None = None,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+    correction: int | None = None,
+    unbiased: bool | None = None,
+) -> Tensor:
     """Variance over ``axis``: ``sum((x - mean)**2) / (n - ddof)``.
 
     ``ddof=0`` (the default, as in NumPy and Keras) is the biased estimate BatchNorm uses;
-    ``ddof=1`` is PyTorch's default ``torch.var`` (``correction=1``). Composed from mean, sub,
-    mul and sum, so it needs no backward of its own. Fewer than ``ddof + 1`` values are an
-    error, where torch returns NaN with a warning (a deliberate difference: a variance of one
-    sample is usually a batch of one where there should be more).
+    ``ddof=1`` is PyTorch's default ``torch.var`` (``correction=1``). PyTorch's names work:
+    ``dim=``, ``keepdim=``, ``correction=`` (= ``ddof``) and ``unbiased=``; ``dim=`` without a
+    correction is an error that asks for one, since torch code expects n - 1 where sinapsi's
+    default divides by n. Composed from mean, sub, mul and sum, so it needs no backward of its
+    own. Fewer than ``ddof + 1`` values are an error, where torch returns NaN with a warning
+    (a deliberate difference: a variance of one sample is usually a batch of one where there
+    should be more).
     """
+    if unbiased is not None:
+        if correction is not None:
+            raise TypeError(
+                f"var: got both unbiased={unbiased!r} and correction={correction!r}; pass one."
+            )
+        correction = int(bool(unbiased))
+    if dim is not None and ddof is None and correction is None:
+        raise TypeError(
+            "var(dim=...): torch's var divides by n - 1 by default and sinapsi's (NumPy's) by n; "
+            "say which: correction=1 as torch, or ddof=0 as NumPy and BatchNorm."
+        )
+    ddof = numpy_or_torch_name("var", "ddof", ddof, "correction", correction, 0)
+    axis, keepdims = torch_names("var", axis, keepdims, dim, keepdim)
     x = floating(x)
     axes = normalize_axes("var", axis, x.ndim)
     n = _count(x.data.shape, axes)
