@@ -369,3 +369,21 @@ def test_a_model_that_outputs_nan_is_refused():
         ValueError, match=r"the model outputs NaN or inf at .* of the plane.*diverged"
     ):
         plot_decision_boundary(model, x, positive, resolution=10)
+
+
+def test_a_wide_plane_gets_a_figure_of_its_shape():
+    """Data twice as wide as tall (moons in raw units): the figure follows the plane's shape,
+    instead of a square figure around a flat strip, and the legend stays under the x label."""
+    from sinapsi.data.datasets import moons
+
+    x, y = moons(200, noise=0.1, seed=0)  # x1 in about [-5, 5], x2 in [-3, 3]
+    model = nn.Sequential(nn.Linear(2, 4, rng=0), nn.Tanh(), nn.Linear(4, 2, rng=1))
+    fig = plot_decision_boundary(model, x, y, resolution=20)
+    fig.canvas.draw()
+    width, height = fig.get_size_inches()
+    assert height < 0.75 * width
+    ax = fig.axes[0]
+    assert ax.get_position().height > 0.6  # the plane fills the figure's height
+    renderer = fig.canvas.get_renderer()
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert legend.y1 <= ax.xaxis.label.get_window_extent(renderer).y0 + 1

@@ -398,10 +398,14 @@ def _legend(ax: Any, colors: list[str], names: list[str], with_test: bool) -> No
                 markeredgewidth=1.6,
             )
         )
-    ax.legend(
+    from matplotlib.transforms import ScaledTranslation
+
+    below = ScaledTranslation(0.0, -0.5, ax.figure.dpi_scale_trans)  # under the x label,
+    ax.legend(  # half an inch down whatever the plot's height
         handles=handles,
         loc="upper center",
-        bbox_to_anchor=(0.5, -0.11),
+        bbox_to_anchor=(0.5, 0.0),
+        bbox_transform=ax.transAxes + below,
         ncol=min(len(handles), 6),
         fontsize=8,
         frameon=False,
@@ -508,4 +512,18 @@ def plot_decision_boundary(
             pyplot().close(fig)
         raise
     ax.set_title(f"Decision boundary\n{accuracy_title(result)}", fontsize=10)
+    if created:  # the plane is drawn to scale: wide data gets a low figure, not a flat strip
+        _fit_height(fig, ax)  # under a colour bar as tall as the square figure
     return fig
+
+
+def _fit_height(fig: Any, ax: Any) -> None:
+    """Take away the height that drawing the plane to scale left empty in ``fig``: the new
+    height holds the plane's box and what surrounds it (title, labels, legend), no more."""
+    fig.canvas.draw()
+    width, height = fig.get_size_inches()
+    box = ax.get_position().height * height
+    if (ax.get_position(original=True).height * height) - box < 0.2:
+        return
+    around = ax.get_tightbbox(fig.canvas.get_renderer()).height / fig.dpi - box
+    fig.set_size_inches(width, max(3.0, box + around + 0.2))
