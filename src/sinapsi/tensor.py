@@ -41,6 +41,15 @@ class Tensor:
 
     __slots__ = ("data", "grad", "requires_grad", "_node", "name", "__weakref__")
     __array_ufunc__ = None  # numpy_array + tensor -> Tensor.__radd__, never an object array
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        """``np.asarray(t)``: the values, as :meth:`numpy` (scikit-learn's metrics and NumPy
+        functions take tensors, as torch's); not an object array of 0-d tensors."""
+        a = backend.to_numpy(self.data)
+        if dtype is not None:
+            a = a.astype(dtype, copy=False)
+        return a.copy() if copy else a
+
     __hash__ = object.__hash__  # __eq__ is elementwise, so keep identity hashing
 
     data: Any
