@@ -409,7 +409,7 @@ def _train_and_save(
     files.append(out / "history.json")
     text = json.dumps(to_jsonable(_jsonable(cfg)), indent=2) + "\n"
     files.append(atomic_write(out / "config.json", lambda f: f.write(text.encode("utf-8"))))
-    files.append(_write_report(out / "report.html", cfg, model, history, data, test))
+    files.append(_write_report(out / "report.html", cfg, saved, history, data, test))
     return RunResult(
         test=test,
         history=history,
@@ -448,6 +448,13 @@ def _check_diverged(cfg: dict[str, Any], untrained: float, test: dict[str, float
     )
 
 
+def _next_index(name: str) -> str:
+    """A layer name of the trained network ('0 Linear') as it is in the saved one, which has
+    the Normalization first ('1 Linear')."""
+    index, _, rest = name.partition(" ")
+    return f"{int(index) + 1} {rest}" if index.isdigit() else name
+
+
 _IMAGE_SHAPES = {"digits": (8, 8), "mnist": (28, 28)}
 
 
@@ -455,11 +462,23 @@ def _write_report(
     path: Path, cfg: dict[str, Any], model: Any, history: Any, data: _Data, test: dict
 ) -> Path:
     """report.html: summary, curves, diagram, gradient flow, activations, test metrics (and a
-    confusion matrix and first-layer weight images where they apply), one self-contained file."""
-    from .train import predict_classes
+    confusion matrix and first-layer weight images where they apply), one self-contained file.
+
+    ``model`` is the saved one: with standardized features its first layer is the
+    Normalization, so the pictures take the test set in the user's own units (a 2-D set's
+    decision boundary is drawn over the raw plane that ``sinapsi predict`` takes), and the
+    layers trained after it are renamed in the gradient flow to match the summary."""
+    from .train import History, predict_classes
     from .viz import write_report
 
     x_test, y_test = data.test
+    if data.standardizer is not None:
+        x_test = data.standardizer.inverse_transform(x_test).astype(x_test.dtype)
+        shifted = History.from_dict(history.to_dict())
+        shifted.grad_norms = {
+            _next_index(name): norms for name, norms in history.grad_norms.items()
+        }
+        history = shifted
     classification = data.task == "classification"
     return write_report(
         path,
