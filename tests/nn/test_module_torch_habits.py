@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+import sinapsi as sn
 from sinapsi import nn, optim
 
 
@@ -51,3 +52,23 @@ def test_zero_grad_set_to_none_as_torch(owner, set_to_none):
             assert p.grad is None
         else:
             assert p.grad.shape == p.shape and p.grad.dtype == p.dtype and not p.grad.any()
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: nn.ReLU(inplace=True), lambda: nn.LeakyReLU(0.2, inplace=True),
+             lambda: nn.ELU(inplace=False)], ids=["relu", "leaky_relu", "elu"],
+)  # fmt: skip
+def test_activations_take_torchs_inplace_flag_with_the_same_result(make):
+    x = sn.tensor([[-1.0, 0.5]])
+    layer = make()
+    out = layer(x)
+    np.testing.assert_array_equal(x.data, [[-1.0, 0.5]])  # the input is never overwritten
+    twin = {"ReLU": torch.nn.ReLU(), "LeakyReLU": torch.nn.LeakyReLU(0.2), "ELU": torch.nn.ELU()}
+    np.testing.assert_allclose(out.data, twin[type(layer).__name__](torch.tensor(x.data)).numpy())
+    assert "inplace" not in layer.get_config()
+
+
+def test_an_unknown_constructor_argument_names_the_layer_not_module():
+    with pytest.raises(TypeError, match=r"^Tanh\(\) takes no arguments.*inplace=True") as e:
+        nn.Tanh(inplace=True)
+    assert "Module.__init__" not in str(e.value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import functional, ops
-from .._errors import check_real, unknown_choice
+from .._errors import check_bool, check_real, unknown_choice
 from ..ops import _util as ops_util
 from ..tensor import Tensor
 from .layers import Identity
@@ -15,6 +15,12 @@ __all__ = [
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "GELU", "Softplus", "Softmax", "LogSoftmax",
     "get_activation",
 ]  # fmt: skip
+
+
+def _inplace(owner: str, inplace: Any) -> None:
+    """torch's ``inplace=`` flag, taken so torch code runs: the result is the same, and sinapsi
+    never overwrites the input (it saves torch memory only), so it is not kept or saved."""
+    check_bool(owner, "inplace", inplace)
 
 
 class Sigmoid(Module):
@@ -34,6 +40,10 @@ class Tanh(Module):
 class ReLU(Module):
     """``max(x, 0)``: gradient 1 for positive inputs, so it does not saturate."""
 
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        _inplace("ReLU", inplace)
+
     def forward(self, x: Any) -> Tensor:
         return ops.relu(x)
 
@@ -41,8 +51,9 @@ class ReLU(Module):
 class LeakyReLU(Module):
     """``x`` if positive, else ``negative_slope * x``."""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
+        _inplace("LeakyReLU", inplace)
         self.negative_slope = check_real("LeakyReLU", "negative_slope", negative_slope)
 
     def forward(self, x: Any) -> Tensor:
@@ -55,8 +66,9 @@ class LeakyReLU(Module):
 class ELU(Module):
     """``x`` if positive, else ``alpha * (exp(x) - 1)``."""
 
-    def __init__(self, alpha: float = 1.0) -> None:
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
+        _inplace("ELU", inplace)
         self.alpha = check_real("ELU", "alpha", alpha)
 
     def forward(self, x: Any) -> Tensor:

@@ -119,7 +119,10 @@ class Module:
     ``forward``. Call the module (``model(x)``) rather than ``forward`` directly.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if args or kwargs:  # a layer without its own __init__, e.g. Tanh(inplace=True)
+            given = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
+            raise TypeError(f"{type(self).__name__}() takes no arguments; got {', '.join(given)}.")
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
