@@ -68,3 +68,24 @@ def test_an_empty_npy_is_one_line(pets_model, tmp_path, capsys):
     code, out, err = _predict(capsys, pets_model, tmp_path / "empty.npy")
     assert code == 2 and out == ""
     assert "no samples" in _one_line_error(err)
+
+
+class _ClosedPipe:
+    """stdout whose reader has left, as under ``sinapsi predict ... | head``."""
+
+    def write(self, text):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self):
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_predict_piped_into_head_stops_quietly(pets_model, tmp_path, monkeypatch, capsys):
+    """The reader of the output leaves early: exit 141 (a shell's code for SIGPIPE), quietly,
+    as cat and head do, instead of a BrokenPipeError traceback."""
+    data = tmp_path / "new.csv"
+    data.write_text("weight,height\n3,25\n30,60\n")
+    capsys.readouterr()
+    monkeypatch.setattr("sys.stdout", _ClosedPipe())
+    assert main(["predict", str(pets_model), str(data)]) == 141
+    assert capsys.readouterr().err == ""

@@ -41,7 +41,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
+import os
 import re
 import signal
 import sys
@@ -544,7 +546,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     A bad option exits through argparse (code 2, usage on stderr); a bad configuration or data
     file, or a run that diverged, returns 2 (nothing saved); a missed target 1 (the run saved);
     each with one line on stderr. Ctrl-C returns 130, SIGTERM 143, leaving no half-written
-    run.
+    run; a closed output pipe (``| head``) 141, quietly.
     """
     args = build_parser().parse_args(argv)
     try:
@@ -562,3 +564,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sinapsi: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of the output left (sinapsi predict ... | head)
+        _silence_stdout()
+        return 141  # as a shell reports a command ended by SIGPIPE; no traceback, like cat
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that flushing it at exit does not raise again."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        pass  # no real file behind stdout (e.g. captured in tests): nothing will be flushed
