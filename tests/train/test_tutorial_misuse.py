@@ -67,3 +67,18 @@ def test_keras_cross_entropy_names_say_which_sinapsi_loss_and_that_it_takes_logi
     with pytest.raises(ValueError, match=advice) as e:
         nn.get_loss(keras_name)
     assert "\n" not in str(e.value) and keras_name in str(e.value)
+
+
+def test_fit_given_a_data_loader_says_it_takes_arrays():
+    from sinapsi.data import ArrayDataset, DataLoader
+
+    x, y = np.ones((8, 3)), np.arange(8) % 2
+    model = nn.Sequential(nn.Linear(3, 2, rng=0))
+    for data in (DataLoader((x, y), batch_size=4), ArrayDataset(x, y)):
+        with pytest.raises(TypeError, match=r"x is a .*arrays.*batch_size=.*by hand") as e:
+            sn.fit(model, data, epochs=1, verbose=0)
+        assert "\n" not in str(e.value)
+        with pytest.raises(TypeError, match=r"x is a "):
+            sn.evaluate(model, data, y)
+    with pytest.raises(TypeError, match=r"fit needs the targets y"):
+        sn.fit(model, x, epochs=1, verbose=0)

@@ -12,7 +12,8 @@ import numpy as np
 
 from .. import backend
 from ..autograd import no_grad
-from ..data.dataset import _check_arrays
+from ..data.dataset import ArrayDataset, _check_arrays
+from ..data.loader import DataLoader
 from ..nn.losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -34,6 +35,13 @@ def _as_array(name: str, value: Any, where: str = "fit", numbers: bool = True) -
     """``value`` as a NumPy array; with ``numbers``, refuse text, complex and objects."""
     if isinstance(value, Tensor):
         value = value.data
+    if isinstance(value, (DataLoader, ArrayDataset)):
+        raise TypeError(
+            f"{where}: {name} is a {type(value).__name__}; {where} takes the arrays x and y and "
+            "batches them itself (batch_size=, shuffle=, seed=). Pass the arrays (an "
+            "ArrayDataset's are in .arrays, a DataLoader's in .dataset.arrays), or loop over "
+            "the loader by hand."
+        )
     try:
         arr = backend.to_numpy(value)
     except ValueError as e:  # ragged nested lists

@@ -37,6 +37,7 @@ from ..optim import Optimizer, clip_grad_norm_
 from ..optim import get as get_optimizer
 from .callbacks import Callback, CallbackList, LearningRateScheduler, ProgressBar
 from .checks import (
+    _as_array,
     _at_step,
     _check_batches,
     _check_first_samples,
@@ -405,7 +406,7 @@ class Trainer:
 def fit(
     model: Module,
     x: Any,
-    y: Any,
+    y: Any = None,
     *,
     loss: Any = "cross_entropy",
     optimizer: Any = "adam",
@@ -476,6 +477,9 @@ def fit(
     steps; the validation after each epoch runs in eval mode. A second ``fit`` of the same
     model while one runs (another thread, or a callback) raises RuntimeError.
     """
+    if y is None:
+        _as_array("x", x)  # a DataLoader or Dataset passed as x: say that fit takes arrays
+        raise TypeError("fit needs the targets y: fit(model, x, y, ...), one row per sample.")
     x, y = _check_xy("fit", x, y)
     epochs, batch_size = _count("fit", "epochs", epochs), _count("fit", "batch_size", batch_size)
     if verbose not in (0, 1, 2):
