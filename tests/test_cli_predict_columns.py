@@ -89,3 +89,11 @@ def test_predict_piped_into_head_stops_quietly(pets_model, tmp_path, monkeypatch
     monkeypatch.setattr("sys.stdout", _ClosedPipe())
     assert main(["predict", str(pets_model), str(data)]) == 141
     assert capsys.readouterr().err == ""
+
+
+def test_a_data_header_naming_a_training_column_twice_is_refused(pets_model, tmp_path, capsys):
+    data = tmp_path / "twice.csv"
+    data.write_text("weight,height,weight\n3,25,30\n")
+    code, out, err = _predict(capsys, pets_model, data)
+    assert code == 2 and out == ""
+    assert "'weight' twice" in _one_line_error(err)

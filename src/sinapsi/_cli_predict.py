@@ -171,6 +171,8 @@ def _named_features(
 ) -> list[int]:
     """The columns of a headed DATA file that hold the training features, matched by name (as
     scikit-learn matches feature names): a header without them is an error, not a guess."""
+    from .data.datasets.csv import _check_unique
+
     missing = [n for n in trained_on if n not in names]
     if missing:
         raise ConfigError(
@@ -179,6 +181,10 @@ def _named_features(
             f"{', '.join(map(repr, missing))}). Rename those columns, or remove the header row "
             "to use DATA's columns by position."
         )
+    try:
+        _check_unique(where, names, among=trained_on)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
     features = [names.index(n) for n in trained_on]
     if dropped is not None and dropped in features:
         raise ConfigError(

@@ -287,3 +287,18 @@ def test_csv_a_decimal_comma_is_named(tmp_path):
     path = csv_file(tmp_path, "w;h;kind\n1,5;2;cat\n3,5;4;dog\n", "comma.csv")
     with pytest.raises(ValueError, match=r"non-numeric feature value '1,5' .*decimal point"):
         load_csv(path, delimiter=";", target="kind")
+
+
+def test_csv_a_header_naming_a_column_twice_is_refused(tmp_path):
+    """Columns are matched by name later (sinapsi predict): two of the same name are ambiguous."""
+    path = csv_file(tmp_path, "w,w,kind\n3,25,cat\n30,60,dog\n", "twice.csv")
+    with pytest.raises(ValueError, match=r"the header names 'w' twice \(columns 0 and 1\)"):
+        load_csv(path, target="kind")
+
+
+def test_csv_a_column_without_a_name_is_refused(tmp_path):
+    """pandas' to_csv() writes its row index as a first column with an empty name: read as a
+    feature it would leak the row order (iris sorted by species) into the model."""
+    path = csv_file(tmp_path, ",w,h,kind\n0,3,25,cat\n1,30,60,dog\n", "pandas.csv")
+    with pytest.raises(ValueError, match=r"column 0 has no name in the header.*index=False"):
+        load_csv(path, target="kind")

@@ -57,6 +57,32 @@ def _check_delimiter(where: str, rows: list[list[str]], lines: list[int], delimi
             )
 
 
+def _check_names(where: str, names: list[str]) -> None:
+    """Every column of a header has a name, and its own."""
+    if "" in names:
+        i = names.index("")
+        hint = (
+            " (a row index written by pandas' to_csv? write it with index=False)" if i == 0 else ""
+        )
+        raise ValueError(
+            f"{where}: column {i} has no name in the header{hint}. Name every column, or drop "
+            "the ones that are not data."
+        )
+    _check_unique(where, names)
+
+
+def _check_unique(where: str, names: list[str], among: list[str] | None = None) -> None:
+    """No name (of ``among``, default all) names two columns: columns are matched by name."""
+    for name in names if among is None else among:
+        if names.count(name) > 1:
+            first = names.index(name)
+            second = names.index(name, first + 1)
+            raise ValueError(
+                f"{where}: the header names {name!r} twice (columns {first} and {second}), so "
+                "which one is meant is unclear. Give each column its own name."
+            )
+
+
 def _detect_header(rows: list[list[str]]) -> bool:
     """The first row is a header when none of its cells is a number and (unless it is the only
     row) some column holds a name there and a number in the second row."""
@@ -149,6 +175,8 @@ def load_csv(
     if header is None:
         header = _detect_header(rows)
     names = [cell.strip() for cell in rows[0]] if header else None
+    if names is not None:
+        _check_names(f"load_csv: {str(path)!r}", names)
     if header:
         rows, lines = rows[1:], lines[1:]
         if not rows:
