@@ -82,3 +82,35 @@ def test_fit_given_a_data_loader_says_it_takes_arrays():
             sn.evaluate(model, data, y)
     with pytest.raises(TypeError, match=r"fit needs the targets y"):
         sn.fit(model, x, epochs=1, verbose=0)
+
+
+def small_task():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 4))
+    return x, (x[:, 0] > 0).astype(int)
+
+
+def make_classifier():
+    return nn.Sequential(nn.Linear(4, 8, rng=0), nn.ReLU(), nn.Linear(8, 2, rng=1))
+
+
+def test_an_optimizer_built_for_another_model_is_refused_instead_of_training_nothing():
+    x, y = small_task()
+    model = make_classifier()
+    stale = sn.optim.SGD(make_classifier().parameters(), lr=0.1)  # e.g. before a rebuild
+    with pytest.raises(ValueError, match=r"optimizer holds none of the model's parameters") as e:
+        sn.fit(model, x, y, optimizer=stale, epochs=1, verbose=0)
+    assert "\n" not in str(e.value)
+    frozen_first = sn.optim.SGD(model[2].parameters(), lr=0.1)  # part of the model: fine
+    sn.fit(model, x, y, optimizer=frozen_first, epochs=1, verbose=0)
+
+
+def test_one_callback_not_in_a_list_and_validation_data_of_three_are_one_line():
+    from sinapsi.train import EarlyStopping
+
+    x, y = small_task()
+    with pytest.raises(TypeError, match=r"callbacks=\[EarlyStopping"):
+        sn.fit(make_classifier(), x, y, epochs=1, verbose=0, callbacks=EarlyStopping())
+    with pytest.raises(ValueError, match=r"validation_data must be a pair \(x_val, y_val\)") as e:
+        sn.fit(make_classifier(), x, y, epochs=1, verbose=0, validation_data=(x, y, None))
+    assert "_check_xy" not in str(e.value)

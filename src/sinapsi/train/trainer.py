@@ -132,6 +132,15 @@ class Trainer:
         if isinstance(optimizer, Optimizer):
             if lr is not None:
                 raise ValueError("fit: pass lr= only with an optimizer name, not an Optimizer.")
+            held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+            own = [p for p in model.parameters() if p.requires_grad]
+            if own and not any(id(p) in held for p in own):
+                raise ValueError(
+                    f"fit: the {type(optimizer).__name__} optimizer holds none of the model's "
+                    "parameters, so training would change nothing (it was built for another "
+                    "model, or before this one was rebuilt). Build it from this model's "
+                    "parameters(), or pass optimizer= a name."
+                )
             self.optimizer = optimizer
         else:
             kwargs = {} if lr is None else {"lr": lr}
@@ -142,6 +151,11 @@ class Trainer:
         if clip_grad_norm is not None and not clip_grad_norm > 0:
             raise ValueError(f"fit: clip_grad_norm must be positive. Received: {clip_grad_norm!r}")
         self.clip_grad_norm = clip_grad_norm
+        if isinstance(callbacks, Callback):
+            raise TypeError(
+                f"fit: callbacks must be a list; got one {type(callbacks).__name__}. Pass "
+                f"callbacks=[{type(callbacks).__name__}(...)]."
+            )
         self.callbacks = list(callbacks)
         self.stop_training = False
         self.history = History()
@@ -505,6 +519,13 @@ def fit(
         x, y = x[order[n_val:]], y[order[n_val:]]
     validation = None
     if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            got = len(validation_data) if isinstance(validation_data, (tuple, list)) else None
+            raise ValueError(
+                "fit: validation_data must be a pair (x_val, y_val); got "
+                + (f"{got} items" if got is not None else type(validation_data).__name__)
+                + " (sample weights, Keras' third item, are not supported)."
+            )
         validation = _check_xy("fit (validation_data)", *validation_data)
 
     trainer = Trainer(model, loss, optimizer, lr, metrics, clip_grad_norm, callbacks)
