@@ -71,3 +71,31 @@ def test_predict_does_not_advise_an_option_it_lacks(tmp_path, capsys):
     assert main(["predict", str(tmp_path / "runs" / "pets" / "model.npz"), str(data)]) == 2
     message = _one_line_error(capsys.readouterr().err)
     assert "non-numeric feature value 'weight'" in message and "header=True" not in message
+
+
+def _house(tmp_path, capsys, price):
+    """A regression CSV whose target holds whole numbers (prices), task left to "auto"."""
+    rows = [f"{30 + i % 170},{1 + i % 6},{price(i)}" for i in range(300)]
+    (tmp_path / "house.csv").write_text("size,rooms,price\n" + "\n".join(rows) + "\n")
+    config = tmp_path / "house.toml"
+    config.write_text(
+        '[data]\nsource = "csv"\npath = "house.csv"\ntarget = "price"\n[training]\nepochs = 1\n'
+    )
+    code = main(["train", str(config), "--out", str(tmp_path / "runs"), "--quiet"])
+    return code, capsys.readouterr().err
+
+
+def test_integer_prices_read_as_hundreds_of_classes_say_set_regression(tmp_path, capsys):
+    code, err = _house(tmp_path, capsys, lambda i: 50_000 + 997 * i)  # every price distinct
+    message = _one_line_error(err)
+    assert code == 2 and "300 distinct" in message and 'task = "regression"' in message
+
+
+def test_integer_targets_with_few_rows_per_class_say_set_regression(tmp_path, capsys):
+    code, err = _house(tmp_path, capsys, lambda i: 15 + (30 + i % 170) // 2)  # 85 values
+    if code == 0:  # split fine: trained as classes, with a warning after the result
+        assert re.search(r"sinapsi: warning: .*85 distinct .*task = \"regression\"", err), err
+    else:  # a stratified split of ~3.5 rows per class left a set empty: the cause is named
+        message = _one_line_error(err)
+        assert code == 2 and "85 classes in 300 rows" in message
+        assert 'task = "regression"' in message

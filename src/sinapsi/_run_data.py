@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +93,27 @@ def _task(task: str, y: np.ndarray, origin: str) -> str:
     return task
 
 
+def _check_many_classes(origin: str, n_classes: int, n: int, target: Any) -> None:
+    """Integer targets read as classes (task = "auto") that look like a quantity (prices,
+    counts): more classes than half the rows cannot be learned or split, an error; fewer than
+    5 rows per class is most likely a regression, a warning."""
+    column = f"the target {target!r}" if isinstance(target, str) else "the target"
+    advice = 'if it is a quantity to predict (a price, a count), set task = "regression" in [model]'
+    if n_classes <= 10:  # a few labels: classes indeed (a tiny file is told it is too small)
+        return
+    if n_classes > n / 2:
+        raise ConfigError(
+            f"{origin}: [data] {column} holds {n_classes} distinct integers in {n} rows, read "
+            f"as {n_classes} classes with about one row each: {advice}."
+        )
+    if n_classes * 5 > n:
+        warnings.warn(
+            f"{column} holds {n_classes} distinct integers in {n} rows, read as classes with "
+            f"fewer than 5 rows each; {advice}.",
+            stacklevel=2,
+        )
+
+
 def _prepare_data(cfg: dict[str, Any], origin: str, rngs: list[np.random.Generator]) -> _Data:
     """Load, encode labels, split (stratified for classes), standardize on the training set."""
     from .data import Standardizer, datasets, train_val_test_split
@@ -118,6 +140,8 @@ def _prepare_data(cfg: dict[str, Any], origin: str, rngs: list[np.random.Generat
                 f"{origin}: [data] the target holds a single class ({classes[0]!r}): nothing to "
                 "tell apart. Check the target column."
             )
+        if cfg["model"]["task"] == "auto" and names is None:
+            _check_many_classes(origin, len(values), len(y), target)
         if test is not None:
             test = (test[0], np.searchsorted(values, test[1]))
     else:
@@ -134,7 +158,7 @@ def _prepare_data(cfg: dict[str, Any], origin: str, rngs: list[np.random.Generat
         )
     except ValueError as e:
         raise ConfigError(f"{origin}: [data] cannot split the {len(X)} samples: {e}") from None
-    _check_split(split, data, test is not None, len(X), origin)
+    _check_split(split, data, test is not None, len(X), origin, classes, target)
     if test is not None:
         test = (test[0].reshape(len(test[0]), -1), test[1])
     out = _Data(
@@ -156,8 +180,17 @@ def _prepare_data(cfg: dict[str, Any], origin: str, rngs: list[np.random.Generat
     return out
 
 
-def _check_split(split: Any, data: dict[str, Any], own_test: bool, n: int, origin: str) -> None:
-    """Every set the configuration asks for holds samples (a tiny CSV can leave one empty)."""
+def _check_split(
+    split: Any,
+    data: dict[str, Any],
+    own_test: bool,
+    n: int,
+    origin: str,
+    classes: list[Any] | None = None,
+    target: Any = None,
+) -> None:
+    """Every set the configuration asks for holds samples (a tiny CSV can leave one empty; so
+    can a stratified split of many classes of a few rows each, such as integer prices)."""
     wanted = {"training": True, "validation": data["val_size"] > 0, "test": not own_test}
     sizes = {"training": len(split.train[0]), "validation": len(split.val[0])}
     sizes["test"] = len(split.test[0])
@@ -165,6 +198,13 @@ def _check_split(split: Any, data: dict[str, Any], own_test: bool, n: int, origi
     if empty:
         keys = ("val_size", "test_size")
         fractions = ", ".join(f"{k} = {data[k]:g}" for k in keys if data[k] is not None)
+        if classes is not None and len(classes) > 10 and len(classes) * 5 > n:
+            column = f"the target {target!r}" if isinstance(target, str) else "the target"
+            raise ConfigError(
+                f"{origin}: [data] the {empty[0]} set is empty: {column} holds {len(classes)} "
+                f"classes in {n} rows, too few rows per class for a stratified split. If it is "
+                'a quantity to predict (a price, a count), set task = "regression" in [model].'
+            )
         raise ConfigError(
             f"{origin}: [data] too few samples: the {n} samples leave the {empty[0]} set empty "
             f"({fractions}). Use more data, or a larger val_size / test_size."
