@@ -60,3 +60,11 @@ def test_a_pickled_gensim_model_says_how_to_export_it(tmp_path, capsys):
     err, _ = _error(capsys, ["analogy", str(tmp_path / "w2v.model"), "man", "king", "queen"])
     assert "pickle" in err and "save_word2vec_format" in err
     assert "\\x" not in err  # no bytes dumped at the user
+
+
+def test_a_binary_corpus_says_what_to_give(tmp_path, capsys):
+    corpus = tmp_path / "model.bin"
+    corpus.write_bytes(bytes(range(256)) * 4)
+    err, _ = _error(capsys, ["word2vec", str(corpus), "--out", str(tmp_path / "v.txt")])
+    assert "not a UTF-8 text file" in err and "one sentence per line" in err
+    assert "codec" not in err  # Python's decoder jargon stays out

@@ -300,7 +300,10 @@ def _word2vec(args: argparse.Namespace) -> int:
         for sentence in read_corpus(corpus_path):
             counts.update(sentence)
     except UnicodeDecodeError as e:
-        raise ConfigError(f"{args.corpus}: not a UTF-8 text file ({e})") from None
+        raise ConfigError(
+            f"{args.corpus}: not a UTF-8 text file (byte {e.object[e.start]:#04x} at position "
+            f"{e.start}): give a plain-text file, one sentence per line, saved as UTF-8"
+        ) from None
     if not counts:
         raise ConfigError(f"{args.corpus}: the corpus has no words; it needs one sentence per line")
     if not args.quiet:
