@@ -99,3 +99,11 @@ def test_integer_targets_with_few_rows_per_class_say_set_regression(tmp_path, ca
         message = _one_line_error(err)
         assert code == 2 and "85 classes in 300 rows" in message
         assert 'task = "regression"' in message
+
+
+def test_train_given_a_csv_file_says_to_write_a_toml(tmp_path, capsys):
+    data = tmp_path / "pets.csv"
+    data.write_text("weight,height,kind\n3,25,cat\n30,60,dog\n")
+    assert main(["train", str(data)]) == 2
+    message = _one_line_error(capsys.readouterr().err)
+    assert "a data file, not a configuration" in message and 'source = "csv"' in message

@@ -413,6 +413,13 @@ def load_config(path: str | Path) -> dict[str, Any]:
     if not source.is_file():
         what = "is a directory, not a file" if source.is_dir() else "does not exist"
         raise ConfigError(f"config file {str(source)!r} {what}. Check the path.")
+    if source.suffix.lower() in (".csv", ".tsv", ".npy"):
+        raise ConfigError(
+            f"{source}: a data file, not a configuration: sinapsi train takes a TOML file that "
+            f'names it, e.g. [data] source = "csv", path = "{source.name}", target = "<column>" '
+            f"(see examples/README.md); sinapsi predict MODEL {source.name} applies a trained "
+            "model to it."
+        )
     try:
         text = source.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
