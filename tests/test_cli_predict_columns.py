@@ -97,3 +97,10 @@ def test_a_data_header_naming_a_training_column_twice_is_refused(pets_model, tmp
     code, out, err = _predict(capsys, pets_model, data)
     assert code == 2 and out == ""
     assert "'weight' twice" in _one_line_error(err)
+
+
+def test_model_and_data_swapped_says_so(pets_model, tmp_path, capsys):
+    data = tmp_path / "new.csv"
+    data.write_text("weight,height\n3,25\n")
+    code, out, err = _predict(capsys, data, pets_model)
+    assert code == 2 and "swapped" in _one_line_error(err) and "sinapsi predict MODEL DATA" in err

@@ -350,6 +350,13 @@ def predict_command(args: argparse.Namespace) -> int:
 
     if args.out is not None:
         check_out_file(args.out, "predictions.csv")
+    if Path(args.model).suffix.lower() in (".csv", ".tsv", ".txt", ".npy") and (
+        Path(args.data).suffix.lower() == ".npz"
+    ):
+        raise ConfigError(
+            f"MODEL {args.model!r} and DATA {args.data!r} look swapped: the model comes first, "
+            f"sinapsi predict MODEL DATA, e.g. sinapsi predict {args.data} {args.model}"
+        )
     model, meta = _load_model(args.model)
     X = _read_data(args, meta, _input_size(model, meta))
     scaling = _old_standardizer(model, meta)
