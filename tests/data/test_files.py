@@ -302,3 +302,9 @@ def test_csv_a_column_without_a_name_is_refused(tmp_path):
     path = csv_file(tmp_path, ",w,h,kind\n0,3,25,cat\n1,30,60,dog\n", "pandas.csv")
     with pytest.raises(ValueError, match=r"column 0 has no name in the header.*index=False"):
         load_csv(path, target="kind")
+
+
+def test_csv_a_trailing_delimiter_is_named(tmp_path):
+    path = csv_file(tmp_path, "w,h,kind,\n3,25,cat,\n30,60,dog,\n", "trailing.csv")
+    with pytest.raises(ValueError, match=r"column 3 has no name .*at the end of each line"):
+        load_csv(path, target="kind")

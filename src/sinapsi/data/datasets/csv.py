@@ -61,9 +61,11 @@ def _check_names(where: str, names: list[str]) -> None:
     """Every column of a header has a name, and its own."""
     if "" in names:
         i = names.index("")
-        hint = (
-            " (a row index written by pandas' to_csv? write it with index=False)" if i == 0 else ""
-        )
+        hint = ""
+        if i == 0:
+            hint = " (a row index written by pandas' to_csv? write it with index=False)"
+        elif i == len(names) - 1:
+            hint = " (a delimiter at the end of each line? remove it)"
         raise ValueError(
             f"{where}: column {i} has no name in the header{hint}. Name every column, or drop "
             "the ones that are not data."
