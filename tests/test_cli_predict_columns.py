@@ -104,3 +104,22 @@ def test_model_and_data_swapped_says_so(pets_model, tmp_path, capsys):
     data.write_text("weight,height\n3,25\n")
     code, out, err = _predict(capsys, data, pets_model)
     assert code == 2 and "swapped" in _one_line_error(err) and "sinapsi predict MODEL DATA" in err
+
+
+def test_predict_flattens_images_as_training_does(tmp_path, capsys):
+    """digits/mnist runs flatten each image into its features; a .npy of images (n, 8, 8) is
+    flattened the same way (it was refused as not (n_samples, n_features))."""
+    import numpy as np
+
+    config = tmp_path / "digits.toml"
+    config.write_text('[data]\nsource = "digits"\n[model]\nhidden = [16]\n[training]\nepochs = 2\n')
+    assert main(["train", str(config), "--out", str(tmp_path / "runs"), "--quiet"]) == 0
+    from sinapsi.data.datasets import load_digits
+
+    X, _ = load_digits()
+    np.save(tmp_path / "flat.npy", X[:5])
+    np.save(tmp_path / "images.npy", X[:5].reshape(5, 8, 8))
+    model = tmp_path / "runs" / "digits" / "model.npz"
+    flat = _predict(capsys, model, tmp_path / "flat.npy")
+    images = _predict(capsys, model, tmp_path / "images.npy")
+    assert images == flat and flat[0] == 0

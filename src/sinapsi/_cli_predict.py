@@ -270,6 +270,8 @@ def _read_npy(args: argparse.Namespace, expected: int | None) -> np.ndarray:
         X = np.load(args.data, allow_pickle=False)
     except (OSError, ValueError) as e:
         raise ConfigError(f"{where}: not a readable .npy array ({e}).") from None
+    if isinstance(X, np.ndarray) and X.ndim > 2 and X.dtype.kind in "biuf" and len(X):
+        X = X.reshape(len(X), -1)  # images (n, 8, 8): flattened, as sinapsi train does
     if not isinstance(X, np.ndarray) or X.dtype.kind not in "biuf" or X.ndim not in (1, 2):
         shape = getattr(X, "shape", None)
         raise ConfigError(
