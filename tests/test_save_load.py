@@ -140,3 +140,13 @@ def test_resume_refuses_another_architecture_or_optimizer(tmp_path):
     model2, x, y, _ = resumable_setup()
     with pytest.raises(ValueError, match=r"checkpoint's optimizer is Adam, but fit was given SGD"):
         sn.fit(model2, x, y, epochs=2, optimizer="sgd", resume_from=tmp_path / "c.npz", verbose=0)
+
+
+def test_saving_a_state_dict_points_to_saving_the_model(tmp_path):
+    model = nn.Linear(2, 3, rng=0)
+    message = r"model must be a sinapsi nn.Module; got OrderedDict \(the torch.save\(model"
+    with pytest.raises(TypeError, match=message):
+        sn.save(model.state_dict(), tmp_path / "m.npz")
+    with pytest.raises(TypeError, match=r"got list\. Call sinapsi.save\(model, path\)"):
+        sn.save([1, 2], tmp_path / "m.npz")
+    assert not list(tmp_path.iterdir())

@@ -307,3 +307,23 @@ def optimizer_state(
                 )
             entries[name] = value
     return state
+
+
+def check_savable(model: Any) -> None:
+    """``save``'s first argument is a Module: a state dict (``torch.save`` habit) or anything
+    else is a one-line TypeError saying what to pass."""
+    from .nn.module import Module
+
+    if isinstance(model, Module):
+        return
+    hint = (
+        " (the torch.save(model.state_dict()) habit: sinapsi saves the model itself, "
+        "architecture and weights, and sinapsi.load rebuilds it; for bare arrays use "
+        "sinapsi.io.save_arrays)"
+        if isinstance(model, dict)
+        else ""
+    )
+    raise TypeError(
+        f"save: model must be a sinapsi nn.Module; got {type(model).__name__}{hint}. "
+        "Call sinapsi.save(model, path)."
+    )

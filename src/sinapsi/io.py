@@ -464,8 +464,10 @@ def save(
     registered with ``@sinapsi.nn.register_module()``. Refuses (ValueError) weights that are
     NaN or infinite and models that mix float dtypes, which :func:`load` would refuse.
     """
+    from . import _filechecks as checks
     from .nn.registry import check_spec, module_spec
 
+    checks.check_savable(model)
     architecture = module_spec(model)
     try:
         check_spec(architecture, "the model")
