@@ -260,3 +260,44 @@ def test_classes_that_do_not_match_the_outputs_fall_back_to_indices(digits_test,
     np.save(tmp_path / "x.npy", x[:2])
     code, out, _ = _predict(capsys, tmp_path / "m.npz", tmp_path / "x.npy")
     assert code == 0 and all(v.isdigit() for v in out.splitlines()[1:])
+
+
+def _plain_model(tmp_path):
+    """A classifier saved with sn.save (no task in its metadata) and three rows for it."""
+    x = np.random.default_rng(0).standard_normal((40, 3))
+    model = sn.nn.Sequential(sn.nn.Linear(3, 4, rng=0), sn.nn.ReLU(), sn.nn.Linear(4, 2, rng=1))
+    sn.fit(model, x, (x[:, 0] > 0).astype(np.int64), epochs=2, verbose=0)
+    sn.save(model, tmp_path / "plain.npz")
+    np.save(tmp_path / "x.npy", x[:3])
+    return model, x[:3], str(tmp_path / "plain.npz"), str(tmp_path / "x.npy")
+
+
+def test_a_model_without_a_recorded_task_says_it_prints_raw_outputs(tmp_path, capsys):
+    model, x, path, data = _plain_model(tmp_path)
+    assert main(["predict", path, data]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0] == "prediction_0,prediction_1"
+    assert re.fullmatch(r"sinapsi: note: MODEL .* records no task .* --task regression\.\n", err)
+
+
+def test_task_classification_gives_classes_and_probabilities(tmp_path, capsys):
+    model, x, path, data = _plain_model(tmp_path)
+    assert main(["predict", path, data, "--task", "classification", "--proba"]) == 0
+    out, err = capsys.readouterr()
+    rows = [line.split(",") for line in out.splitlines()]
+    assert rows[0] == ["prediction", "0", "1"] and err == ""
+    assert [int(r[0]) for r in rows[1:]] == sn.predict_classes(model, x).tolist()
+    np.testing.assert_allclose(
+        np.array(rows[1:], dtype=float)[:, 1:], sn.predict_proba(model, x), rtol=1e-5
+    )
+
+
+def test_a_task_that_contradicts_the_run_is_refused(digits_run, tmp_path, capsys):
+    folder, _ = digits_run
+    np.save(tmp_path / "d.npy", np.zeros((2, 64)))
+    code = main(["predict", str(folder / "model.npz"), str(tmp_path / "d.npy"), "--task",
+                 "regression"])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert re.fullmatch(r"sinapsi: error: --task regression contradicts MODEL .* classification "
+                        r"model\. Leave --task out\.\n", err)  # fmt: skip

@@ -15,6 +15,7 @@ import argparse
 import csv
 import io
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,13 @@ def add_predict(sub: Any) -> None:
         "training target's name, when DATA's header has it)",
     )
     p.add_argument("--proba", action="store_true", help="classifiers: add each class's probability")
+    p.add_argument(
+        "--task",
+        choices=("classification", "regression"),
+        help="what the model's outputs are, for a model saved with sinapsi.save (runs of "
+        "sinapsi train record it): classification prints the class index (or --proba), "
+        "regression the values",
+    )
     p.add_argument(
         "--delimiter",
         default=",",
@@ -308,6 +316,25 @@ def _read_data(args: argparse.Namespace, meta: dict[str, Any], expected: int | N
 
 
 # ------------------------------------------------------------------------------ the command
+def _with_task(meta: dict[str, Any], task: str | None, model: str) -> dict[str, Any]:
+    """``meta`` with ``--task`` filled in; a task the run recorded wins, and a different
+    ``--task`` is an error. Without either, the raw outputs are printed, with a note."""
+    recorded = meta.get("task")
+    if task is not None and recorded is not None and task != recorded:
+        raise ConfigError(
+            f"--task {task} contradicts MODEL {model!r}, which its run saved as a {recorded} "
+            "model. Leave --task out."
+        )
+    if task is None and recorded is None:
+        print(
+            f"sinapsi: note: MODEL {model!r} records no task (saved with sinapsi.save, not by "
+            "sinapsi train): printing its raw outputs. Pass --task classification for classes "
+            "(and --proba), or --task regression.",
+            file=sys.stderr,
+        )
+    return {**meta, "task": recorded or task}
+
+
 def _finite(values: np.ndarray, data: str) -> np.ndarray:
     if not np.isfinite(values).all():
         row = int(np.argwhere(~np.isfinite(values))[0][0])
@@ -360,6 +387,7 @@ def predict_command(args: argparse.Namespace) -> int:
             f"sinapsi predict MODEL DATA, e.g. sinapsi predict {args.data} {args.model}"
         )
     model, meta = _load_model(args.model)
+    meta = _with_task(meta, args.task, args.model)
     X = _read_data(args, meta, _input_size(model, meta))
     scaling = _old_standardizer(model, meta)
     if scaling is not None:  # a model saved before the scaling moved into the model
