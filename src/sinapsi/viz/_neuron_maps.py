@@ -26,10 +26,6 @@ def plane_of(x: Any = None) -> tuple[float, float, float, float]:
     return (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
 
 
-def _model_dtype(model: Any) -> Any:
-    return module_dtype(model)
-
-
 def neuron_outputs(
     model: Any, stages: list[_Stage], plane: tuple[float, float, float, float], n: int
 ) -> list[np.ndarray | None]:
@@ -55,7 +51,7 @@ def neuron_outputs(
         removers.append(last.register_forward_hook(keep))
     try:
         with no_grad(), training_mode(False):  # eval mode for this thread only
-            model(Tensor(grid, dtype=_model_dtype(model)))
+            model(Tensor(grid, dtype=module_dtype(model)))
     finally:
         for remove in removers:
             remove()
