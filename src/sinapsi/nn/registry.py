@@ -89,6 +89,9 @@ def module_spec(module: Module) -> dict[str, Any]:
     return {"type": _name_of(module), "config": module.get_config()}
 
 
+_CHILDREN = {"Sequential": "layers", "ModuleList": "modules"}
+"""The containers of a module description, and the key of their children's list."""
+
 MAX_DEPTH = 64
 """How deeply containers may nest in a module description (a deeper file is refused)."""
 MAX_MODULES = 10_000
@@ -110,7 +113,7 @@ def check_spec(spec: Any, where: str = "spec") -> int:
                 f"{path!r} must be a module description (a dict with 'type'); got {node!r:.80}."
             )
         kind = node["type"]
-        key = {"Sequential": "layers", "ModuleList": "modules"}.get(kind)
+        key = _CHILDREN.get(kind)
         if key is not None:
             children = node.get(key, [])
             if not isinstance(children, list):
@@ -249,7 +252,7 @@ def declared_state(
     stack = [(spec, "")]
     while stack:
         node, prefix = stack.pop()
-        key = {"Sequential": "layers", "ModuleList": "modules"}.get(node["type"])
+        key = _CHILDREN.get(node["type"])
         if key is not None:
             children = list(enumerate(node.get(key, [])))
             stack.extend((c, f"{prefix}{i}.") for i, c in reversed(children))
