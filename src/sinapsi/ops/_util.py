@@ -128,13 +128,8 @@ def torch_names(
     op: str, axis: Any, keepdims: bool, dim: Any = None, keepdim: bool | None = None
 ) -> tuple[Any, bool]:
     """``(axis, keepdims)`` from NumPy's names or PyTorch's ``dim=``/``keepdim=`` aliases."""
-    if dim is not None:
-        if axis is not None:
-            raise TypeError(
-                f"{op}: got both axis={axis!r} and dim={dim!r}; they are the same argument "
-                "(NumPy's and PyTorch's name). Pass one."
-            )
-        axis = dim
+    if dim is not None:  # the common call has no dim: skip the shared check per reduction
+        axis = axis_or_dim(op, axis, dim, None)
     if keepdim is not None:
         keepdims = keepdim
     return axis, bool(keepdims)
