@@ -83,10 +83,6 @@ def _check_xy(where: str, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _model_dtype(model: Module) -> Any:
-    return module_dtype(model)
-
-
 def _input(x: Any, dtype: Any) -> Tensor:
     """Floating inputs in the model's dtype; integer inputs (e.g. Embedding ids) as they are."""
     return Tensor(x, dtype=dtype) if x.dtype.kind == "f" else Tensor(x)
@@ -242,7 +238,7 @@ def _check_first_samples(
     training; return the targets (see :func:`_targets`) and the outputs' shape."""
     with training_mode(False), no_grad():
         head = x[: min(len(x), 2)]
-        out = _forward("fit", model, x, slice(0, len(head)), _model_dtype(model))
+        out = _forward("fit", model, x, slice(0, len(head)), module_dtype(model))
         y = _targets("fit", loss_fn, y, out.shape)
         loss_fn(out, y[: len(head)])
     for name in metrics:

@@ -14,7 +14,7 @@ import numpy as np
 from .. import backend, ops
 from ..autograd import no_grad
 from ..nn.losses import get_loss
-from ..nn.module import Module, training_mode
+from ..nn.module import Module, module_dtype, training_mode
 from ..tensor import Tensor
 from .checks import (
     _as_array,
@@ -22,7 +22,6 @@ from .checks import (
     _compute_metrics,
     _count,
     _forward,
-    _model_dtype,
     _targets,
 )
 
@@ -34,7 +33,7 @@ def _predict_raw(model: Module, x: Any, batch_size: int, where: str = "predict")
     if x.ndim == 0 or len(x) == 0:
         raise ValueError(f"{where}: no samples to predict (x has shape {x.shape}).")
     batch_size = _count(where, "batch_size", batch_size)
-    dtype = _model_dtype(model)
+    dtype = module_dtype(model)
     with training_mode(False), no_grad():  # per thread: a concurrent fit keeps training
         parts = [
             backend.to_numpy(_forward(where, model, x, slice(i, i + batch_size), dtype).data)

@@ -32,7 +32,7 @@ import numpy as np
 from .. import backend
 from ..data import DataLoader
 from ..nn.losses import get_loss
-from ..nn.module import Module, training_mode
+from ..nn.module import Module, module_dtype, training_mode
 from ..optim import Optimizer, clip_grad_norm_
 from ..optim import get as get_optimizer
 from .callbacks import Callback, CallbackList, LearningRateScheduler, ProgressBar
@@ -46,7 +46,6 @@ from .checks import (
     _count,
     _input,
     _layer_names,
-    _model_dtype,
     _targets,
 )
 from .history import History
@@ -382,7 +381,7 @@ class Trainer:
         The loop runs inside ``training_mode(True)``: in this thread every module trains
         whatever its flag, and a ``predict`` in another thread keeps its eval mode.
         """
-        dtype = _model_dtype(self.model)
+        dtype = module_dtype(self.model)
         loader = DataLoader((x, y), batch_size, shuffle=shuffle, seed=rng, drop_last=drop_last)
         loader._merge_lone_last = merge_lone_last
         self.epochs = epochs
