@@ -225,8 +225,7 @@ def draw_network(
                 layout.xs[-1] + _RADIUS + 0.15, y, output_names[j], ha="left", va="center",
                 fontsize=label_size, linespacing=1.1, color="#222222", gid=f"name:{j}",
             )  # fmt: skip
-    folded = any(p is not None and p[2] for p in params)
-    return {"layout": layout, "maps": values is not None, "folded": folded}
+    return {"layout": layout, "maps": values is not None}
 
 
 def check_finite(model: Any, stages: list[_Stage]) -> None:
