@@ -116,9 +116,8 @@ def _check_hyper(value: Any, name: str, nested: bool = False) -> None:
     )
 
 
-def check_optimizer(optimizer: Any) -> set[int]:
-    """The optimizer record: type, param_groups (hyper-parameters), scalars, param_keys.
-    Returns the parameter indices that param_groups lists."""
+def check_optimizer(optimizer: Any) -> None:
+    """The optimizer record: type, param_groups (hyper-parameters), scalars, param_keys."""
     if not isinstance(optimizer, dict):
         raise field_error("optimizer", f"must be a dict or null; got {optimizer!r:.80}")
     if not isinstance(optimizer.get("type"), str):
@@ -174,7 +173,6 @@ def check_optimizer(optimizer: Any) -> set[int]:
         raise field_error(
             "optimizer.param_keys", f"must be a list of str or null; got {keys!r:.80}"
         )
-    return ids
 
 
 # ------------------------------------------------------------------------------- the arrays
@@ -267,8 +265,8 @@ def optimizer_state(
 ) -> dict[int, dict[str, Any]]:
     """The optimizer's per-parameter state from its arrays and scalars, each array checked: its
     name, its parameter index, finite floats, and (files that name each index's parameter,
-    ``param_keys``) the shape of that parameter."""
-    ids = check_optimizer(record)
+    ``param_keys``) the shape of that parameter. ``record``: checked by :func:`check_record`."""
+    ids = {p for group in record["param_groups"] for p in group["params"]}
     keys = record.get("param_keys") or []
     state: dict[int, dict[str, Any]] = {}
     for key, array in arrays.items():
