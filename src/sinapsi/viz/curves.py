@@ -214,11 +214,6 @@ def _label_lr_ticks(ax: Any, runs: list[tuple[str | None, Any]]) -> None:
         ax.yaxis.set_minor_locator(NullLocator())
 
 
-def _has_best(h: Any) -> bool:
-    monitor, index, _ = _best(h)
-    return bool(np.isfinite(h.history[monitor][index]))
-
-
 def _mark_nonfinite(ax: Any, epochs: np.ndarray, values: np.ndarray, key: str, label: Any) -> None:
     """NaN/inf values leave gaps a reader would miss: an ✕ at the top of the panel at each
     such epoch, and a note naming them."""
@@ -286,7 +281,7 @@ def _draw_run(
             gid=f"val:{label}",
         )
         _mark_nonfinite(ax, xv, yv, val_key, label)
-    if (not y.size and not has_val) or not _has_best(h):
+    if (not y.size and not has_val) or not np.isfinite(h.history[monitor][best_i]):
         return
     ax.axvline(
         best_epoch,
