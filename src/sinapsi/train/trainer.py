@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from .. import backend
+from .._errors import check_bool
 from ..data import DataLoader
 from ..nn.losses import get_loss
 from ..nn.module import Module, module_dtype, training_mode
@@ -497,8 +498,7 @@ def fit(
     epochs, batch_size = _count("fit", "epochs", epochs), _count("fit", "batch_size", batch_size)
     if verbose not in (0, 1, 2):
         raise ValueError(f"fit: verbose must be 0, 1 or 2. Received: verbose={verbose!r}")
-    if not isinstance(drop_last, (bool, np.bool_)):
-        raise TypeError(f"fit: drop_last must be True or False. Received: drop_last={drop_last!r}")
+    drop_last = check_bool("fit", "drop_last", drop_last)
     rng = backend.new_rng(seed)
     if validation_data is not None and validation_split:
         raise ValueError("fit: give validation_data or validation_split, not both.")
@@ -539,12 +539,12 @@ def fit(
     if validation is not None:
         y_val = _targets("fit (validation_data)", trainer.loss_fn, validation[1], out_shape)
         validation = (validation[0], y_val)
-    merge_lone_last = _check_batches(model, len(x), batch_size, bool(drop_last))
+    merge_lone_last = _check_batches(model, len(x), batch_size, drop_last)
     trainer.rng = rng
     with _only_fit(model):
         if resume_from is not None:
             trainer.epochs = epochs
             trainer.resume(resume_from)
         return trainer.run(
-            x, y, epochs, batch_size, validation, shuffle, rng, bool(drop_last), merge_lone_last
+            x, y, epochs, batch_size, validation, shuffle, rng, drop_last, merge_lone_last
         )
