@@ -12,16 +12,6 @@ import stat
 import time
 from pathlib import Path
 
-STALE_TEMP_SECONDS = 600.0
-"""A temp file of a save that nothing has written to for this long is stale (see atomic_write)."""
-
-
-def stale_after() -> float:
-    """STALE_TEMP_SECONDS as sinapsi.io states it (tests and users may change it there)."""
-    from . import io
-
-    return float(getattr(io, "STALE_TEMP_SECONDS", STALE_TEMP_SECONDS))
-
 
 def temp_prefix(real: Path) -> str:
     """The start of a new temp file's name: ``.NAME.HOST-PID.``."""
@@ -95,10 +85,11 @@ def _host_tag() -> str:
     return hashlib.blake2s(socket.gethostname().encode(), digest_size=4).hexdigest()
 
 
-def remove_stale_temps(folder: Path, target: Path) -> None:
+def remove_stale_temps(folder: Path, target: Path, stale_seconds: float) -> None:
     """Delete the temp files of ``target`` whose writer is gone (see atomic_write): those of a
     process of this machine that no longer runs; those whose writer cannot be told (another
-    machine's, an older sinapsi's, or on Windows) once untouched for STALE_TEMP_SECONDS."""
+    machine's, an older sinapsi's, or on Windows) once untouched for ``stale_seconds``
+    (sinapsi.io.STALE_TEMP_SECONDS)."""
     base = _temp_base(target.name)
     pattern = re.compile(
         rf"\.{re.escape(base)}\.(?:(?P<host>[0-9a-f]{{8}})-(?P<pid>\d{{1,10}})\.)?[a-z0-9_]{{8}}\.tmp"
@@ -118,7 +109,7 @@ def remove_stale_temps(folder: Path, target: Path) -> None:
                 runs = None  # unknown: a writer on another machine, or an old-style temp
                 if match["pid"] is not None and match["host"] == _host_tag():
                     runs = _process_runs(int(match["pid"]))
-                if runs is False or (runs is None and now - info.st_mtime > stale_after()):
+                if runs is False or (runs is None and now - info.st_mtime > float(stale_seconds)):
                     os.unlink(entry.path)
             except OSError:
                 continue  # removed meanwhile, or not ours to remove

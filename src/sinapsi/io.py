@@ -52,7 +52,7 @@ FORMAT_VERSION = 1
 _META_KEY = "__sinapsi_metadata__"
 
 
-STALE_TEMP_SECONDS = _atomic.STALE_TEMP_SECONDS
+STALE_TEMP_SECONDS = 600.0
 """A temp file of a save that nothing has written to for this long is stale (see atomic_write)."""
 
 
@@ -75,7 +75,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
     folder = real.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _atomic.remove_stale_temps(folder, real)
+        _atomic.remove_stale_temps(folder, real, STALE_TEMP_SECONDS)
         fd, tmp = tempfile.mkstemp(prefix=_atomic.temp_prefix(real), suffix=".tmp", dir=folder)
     except OSError as e:
         raise _atomic.save_error(shown, e, folder) from e
