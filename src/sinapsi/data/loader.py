@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .._errors import check_bool
 from ..backend import new_rng
 from .dataset import ArrayDataset, Dataset
 
@@ -129,15 +130,12 @@ class DataLoader:
                 f"DataLoader: batch_size must be a positive integer. Received: "
                 f"batch_size={batch_size!r}"
             )
-        for flag, value in (("shuffle", shuffle), ("drop_last", drop_last)):
-            if not isinstance(value, (bool, np.bool_)):
-                raise TypeError(
-                    f"DataLoader: {flag} must be True or False. Received: {flag}={value!r}"
-                )
+        shuffle = check_bool("DataLoader", "shuffle", shuffle)
+        drop_last = check_bool("DataLoader", "drop_last", drop_last)
         self.dataset = dataset
         self.batch_size = int(batch_size)
-        self.shuffle = bool(shuffle)
-        self.drop_last = bool(drop_last)
+        self.shuffle = shuffle
+        self.drop_last = drop_last
         self.rng = new_rng(seed)
         # fit sets this for models with BatchNorm: a last batch of one sample (no variance)
         # joins the previous batch instead of failing mid-epoch
