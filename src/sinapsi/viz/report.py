@@ -200,7 +200,7 @@ def build_report(
     if checked:
         verdict = _verdict(checked)
         page_title += " — " + verdict.split(":")[0].split(" (")[0]
-        css = "missed" if "missed" in verdict else "met"
+        css = "met" if all(t["met"] for t in checked) else "missed"
         parts.append(f'<p class="verdict {css}">{html.escape(verdict)}</p>')
     if test_metrics:
         parts += ["<h2>Test metrics</h2>", _metrics_table(test_metrics)]
