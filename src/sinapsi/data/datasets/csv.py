@@ -161,6 +161,7 @@ def load_csv(
     if not path.is_file():
         what = "is a directory, not a file" if path.is_dir() else "does not exist"
         raise FileNotFoundError(f"load_csv: {str(path)!r} {what}. Check the path.")
+    where = f"load_csv: {str(path)!r}"  # starts the messages about the file
     try:
         rows, lines = _read_rows(path, delimiter)
     except UnicodeDecodeError as e:
@@ -173,12 +174,12 @@ def load_csv(
             f"load_csv: {str(path)!r} is empty; expected rows of {delimiter!r}-separated "
             "numbers, one sample per row."
         )
-    _check_delimiter(f"load_csv: {str(path)!r}", rows, lines, delimiter)
+    _check_delimiter(where, rows, lines, delimiter)
     if header is None:
         header = _detect_header(rows)
     names = [cell.strip() for cell in rows[0]] if header else None
     if names is not None:
-        _check_names(f"load_csv: {str(path)!r}", names)
+        _check_names(where, names)
     if header:
         rows, lines = rows[1:], lines[1:]
         if not rows:
@@ -187,7 +188,6 @@ def load_csv(
                 "if the first row is data."
             )
     n_columns = len(names) if names is not None else len(rows[0])
-    where = f"load_csv: {str(path)!r}"  # starts the messages about a row of the file
     for row, line in zip(rows, lines):
         if len(row) != n_columns:
             source = "the header" if names is not None else f"row {lines[0]}"
