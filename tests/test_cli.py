@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import sinapsi
+from cli_checks import one_line_error
 from sinapsi.cli import DEMO_CONFIG, main
 from sinapsi.config import ConfigError, load_config, validate_config
 from sinapsi.io import load_checkpoint
@@ -28,12 +29,6 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 def _accuracy(out: str) -> float:
     return float(re.search(r"test accuracy (\d\.\d+)", out).group(1))
 
-
-def _one_line_error(err: str) -> str:
-    """stderr of a failed command: exactly one line, no traceback."""
-    assert "Traceback" not in err
-    assert re.fullmatch(r"sinapsi: error: [^\n]+\n", err), err
-    return err
 
 
 # ---------------------------------------------------------------------------- demo
@@ -80,7 +75,7 @@ def test_demo_below_its_target_fails_with_exit_code_1(tmp_path, capsys):
     assert code == 1
     assert "target    test accuracy >= 0.999: MISSED" in out
     assert re.search(r"missed its target: test accuracy 0\.\d{4} < 0\.999\. Train longer", err)
-    _one_line_error(err)
+    one_line_error(err)
     assert (tmp_path / "demo" / "model.npz").is_file()  # the run is still saved
     report = (tmp_path / "demo" / "report.html").read_text()
     assert re.search(r"target missed: accuracy 0\.\d+ \(target &gt;= 0\.999\)", report)
@@ -116,7 +111,7 @@ def test_train_epochs_override_and_exit_code_1_on_a_missed_target(tmp_path, caps
     code = main([*argv, "--quiet"])
     out, err = capsys.readouterr()
     assert code == 1 and "2 of 2 epochs" in out and "MISSED" in out
-    _one_line_error(err)
+    one_line_error(err)
 
 
 def test_train_diabetes_regression_example(tmp_path, capsys):
@@ -266,7 +261,7 @@ def test_config_mistakes_exit_2_with_one_line(tmp_path, capsys, text, message):
     path = tmp_path / "bad.toml"
     path.write_text(text)
     assert main(["train", str(path), "--out", str(tmp_path)]) == 2
-    err = _one_line_error(capsys.readouterr().err)
+    err = one_line_error(capsys.readouterr().err)
     assert re.search(message, err), err
     assert err.startswith(f"sinapsi: error: {path}: ")
     assert not (tmp_path / "bad").exists()
@@ -274,7 +269,7 @@ def test_config_mistakes_exit_2_with_one_line(tmp_path, capsys, text, message):
 
 def test_missing_config_file(tmp_path, capsys):
     assert main(["train", str(tmp_path / "nothere.toml")]) == 2
-    err = _one_line_error(capsys.readouterr().err)
+    err = one_line_error(capsys.readouterr().err)
     assert re.search(r"config file '.*nothere\.toml' does not exist\. Check the path\.", err)
 
 

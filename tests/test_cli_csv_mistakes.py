@@ -6,13 +6,8 @@ import re
 
 import pytest
 
+from cli_checks import one_line_error
 from sinapsi.cli import main
-
-
-def _one_line_error(err: str) -> str:
-    assert "Traceback" not in err
-    assert re.fullmatch(r"sinapsi: error: [^\n]+\n", err), err
-    return err
 
 
 def _train(tmp_path, capsys, csv_text, data_keys=""):
@@ -35,7 +30,7 @@ PETS = [("3", "25", "cat"), ("30", "60", "dog")] * 10
 def test_train_names_the_delimiter_as_a_toml_key(tmp_path, capsys, sep, toml):
     text = "\n".join(sep.join(row) for row in [("weight", "height", "kind"), *PETS]) + "\n"
     code, err = _train(tmp_path, capsys, text)
-    message = _one_line_error(err)
+    message = one_line_error(err)
     assert code == 2 and f"{toml} in [data]" in message and "load_csv" not in message
     assert _train(tmp_path, capsys, text, toml + "\n")[0] == 0  # the advice works as written
 
@@ -43,7 +38,7 @@ def test_train_names_the_delimiter_as_a_toml_key(tmp_path, capsys, sep, toml):
 def test_train_names_header_as_a_toml_key(tmp_path, capsys):
     text = "weight,height,kind\n" + "\n".join(",".join(row) for row in PETS) + "\n"
     code, err = _train(tmp_path, capsys, text, "header = false\n")
-    message = _one_line_error(err)
+    message = one_line_error(err)
     assert code == 2 and "header = true in [data]" in message and "header=True" not in message
 
 
@@ -54,7 +49,7 @@ def test_predict_names_the_delimiter_option(tmp_path, capsys):
     data.write_text("weight;height\n3;25\n30;60\n")
     model = tmp_path / "runs" / "pets" / "model.npz"
     assert main(["predict", str(model), str(data)]) == 2
-    message = _one_line_error(capsys.readouterr().err)
+    message = one_line_error(capsys.readouterr().err)
     assert "separated by ';'" in message and "--delimiter ';'" in message
     assert main(["predict", str(model), str(data), "--delimiter", ";"]) == 0
     semicolons = capsys.readouterr().out
@@ -69,7 +64,7 @@ def test_predict_does_not_advise_an_option_it_lacks(tmp_path, capsys):
     data = tmp_path / "new.csv"
     data.write_text("weight,2020\n3,25\n")  # a number in the header: read as data
     assert main(["predict", str(tmp_path / "runs" / "pets" / "model.npz"), str(data)]) == 2
-    message = _one_line_error(capsys.readouterr().err)
+    message = one_line_error(capsys.readouterr().err)
     assert "non-numeric feature value 'weight'" in message and "header=True" not in message
 
 
@@ -87,7 +82,7 @@ def _house(tmp_path, capsys, price):
 
 def test_integer_prices_read_as_hundreds_of_classes_say_set_regression(tmp_path, capsys):
     code, err = _house(tmp_path, capsys, lambda i: 50_000 + 997 * i)  # every price distinct
-    message = _one_line_error(err)
+    message = one_line_error(err)
     assert code == 2 and "300 distinct" in message and 'task = "regression"' in message
 
 
@@ -96,7 +91,7 @@ def test_integer_targets_with_few_rows_per_class_say_set_regression(tmp_path, ca
     if code == 0:  # split fine: trained as classes, with a warning after the result
         assert re.search(r"sinapsi: warning: .*85 distinct .*task = \"regression\"", err), err
     else:  # a stratified split of ~3.5 rows per class left a set empty: the cause is named
-        message = _one_line_error(err)
+        message = one_line_error(err)
         assert code == 2 and "85 classes in 300 rows" in message
         assert 'task = "regression"' in message
 
@@ -105,5 +100,5 @@ def test_train_given_a_csv_file_says_to_write_a_toml(tmp_path, capsys):
     data = tmp_path / "pets.csv"
     data.write_text("weight,height,kind\n3,25,cat\n30,60,dog\n")
     assert main(["train", str(data)]) == 2
-    message = _one_line_error(capsys.readouterr().err)
+    message = one_line_error(capsys.readouterr().err)
     assert "a data file, not a configuration" in message and 'source = "csv"' in message

@@ -8,16 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cli_checks import one_line_error
 from sinapsi.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 QUICK = "[model]\nhidden = [4]\n[training]\nepochs = 1\n"
 
-
-def _one_line_error(err: str) -> str:
-    assert "Traceback" not in err
-    assert re.fullmatch(r"sinapsi: error: [^\n]+\n", err), err
-    return err
 
 
 def _train(tmp_path, capsys, text, *args, name="run.toml"):
@@ -32,7 +28,7 @@ def _train(tmp_path, capsys, text, *args, name="run.toml"):
 def _fails(tmp_path, capsys, text, message, *args):
     code, out, err = _train(tmp_path, capsys, text, *args)
     assert code == 2, (out, err)
-    assert re.search(message, _one_line_error(err)), err
+    assert re.search(message, one_line_error(err)), err
     runs = tmp_path / "runs"
     assert not runs.exists() or not any(runs.iterdir()), list(runs.iterdir())  # nothing written
 
@@ -143,7 +139,7 @@ def test_out_that_is_a_file_is_refused_before_training(tmp_path, capsys):
     (tmp_path / "runs").write_text("not a folder")
     code, out, err = _train(tmp_path, capsys, '[data]\nsource = "iris"\n' + QUICK)
     assert code == 2 and "Epoch" not in out
-    assert re.search(r"--out '.*runs' is a file, not a folder", _one_line_error(err))
+    assert re.search(r"--out '.*runs' is a file, not a folder", one_line_error(err))
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs POSIX permissions")
@@ -159,7 +155,7 @@ def test_out_not_writable_is_refused_before_training(tmp_path, capsys):
     finally:
         locked.chmod(0o700)
     assert code == 2 and "result" not in out
-    assert re.search(r"cannot write the run into --out '.*runs'", _one_line_error(err))
+    assert re.search(r"cannot write the run into --out '.*runs'", one_line_error(err))
 
 
 # ---------------------------------------------------------------------------- 14.10 memory
@@ -358,7 +354,7 @@ def test_a_nul_byte_in_out_is_one_line(tmp_path, capsys):
     config = tmp_path / "run.toml"
     config.write_text('[data]\nsource = "iris"\n' + QUICK)
     assert main(["train", str(config), "--out", str(tmp_path / "a\x00b")]) == 2
-    err = _one_line_error(capsys.readouterr().err)
+    err = one_line_error(capsys.readouterr().err)
     assert re.search(r"--out '.*a\\x00b' must not contain a NUL character", err), err
 
 

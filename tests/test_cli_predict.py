@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import sinapsi as sn
+from cli_checks import one_line_error
 from sinapsi import experiment
 from sinapsi.cli import main
 from sinapsi.config import validate_config
@@ -51,11 +52,6 @@ def _predict(capsys, *argv):
     out, err = capsys.readouterr()
     return code, out, err
 
-
-def _one_line_error(err: str) -> str:
-    assert "Traceback" not in err
-    assert re.fullmatch(r"sinapsi: error: [^\n]+\n", err), err
-    return err
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +120,7 @@ def test_predict_drops_the_target_column_and_names_the_classes(tmp_path, capsys)
     assert re.search(
         r"DATA '.*plain\.csv' gives 3 features per row \(all its "
         r"columns\), but the model takes 2\. Pass --target COLUMN",
-        _one_line_error(err),
+        one_line_error(err),
     )
 
 
@@ -143,7 +139,7 @@ def test_predict_a_regression(tmp_path, capsys):
     values = [float(v) for v in out.splitlines()[1:]]
     np.testing.assert_allclose(values, sn.predict(sn.load(model_path), x).ravel(), rtol=1e-5)
     code, _, err = _predict(capsys, model_path, tmp_path / "x.npy", "--proba")
-    assert code == 2 and "--proba needs a classifier" in _one_line_error(err)
+    assert code == 2 and "--proba needs a classifier" in one_line_error(err)
 
 
 def test_an_old_model_with_its_scaling_in_metadata_still_predicts_right(
@@ -199,7 +195,7 @@ def test_predict_data_mistakes_are_one_line(digits_test, tmp_path, capsys, make,
         assert code == 0 and len(out.splitlines()) == 2
         return
     assert code == 2
-    assert re.search(message, _one_line_error(err)), err
+    assert re.search(message, one_line_error(err)), err
 
 
 @pytest.mark.parametrize(
@@ -218,7 +214,7 @@ def test_predict_model_mistakes_are_one_line(tmp_path, capsys, make, message):
         model.write_text("not a model")
     np.save(tmp_path / "x.npy", np.zeros((2, 3)))
     code, _, err = _predict(capsys, model, tmp_path / "x.npy")
-    assert code == 2 and re.search(message, _one_line_error(err)), err
+    assert code == 2 and re.search(message, one_line_error(err)), err
 
 
 def test_predict_out_a_folder_is_refused(digits_test, tmp_path, capsys):

@@ -2,17 +2,11 @@
 scikit-learn does with feature names: a header that lacks them is an error, never a silent
 positional guess, and ``--target`` does not turn name matching off."""
 
-import re
 
 import pytest
 
+from cli_checks import one_line_error
 from sinapsi.cli import main
-
-
-def _one_line_error(err: str) -> str:
-    assert "Traceback" not in err
-    assert re.fullmatch(r"sinapsi: error: [^\n]+\n", err), err
-    return err
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +38,7 @@ def test_a_header_without_the_training_columns_is_refused(pets_model, tmp_path, 
     other.write_text("length,age\n3,25\n30,60\n")
     code, out, err = _predict(capsys, pets_model, other)
     assert code == 2 and out == ""
-    message = _one_line_error(err)
+    message = one_line_error(err)
     assert "'weight'" in message and "'height'" in message and "length" in message
     assert "remove the header" in message
 
@@ -58,7 +52,7 @@ def test_target_does_not_turn_off_matching_by_name(pets_model, tmp_path, capsys)
     code, out, err = _predict(capsys, pets_model, shuffled, "--target", "kind", "--proba")
     assert (code, out) == (0, expected), err
     code, _, err = _predict(capsys, pets_model, shuffled, "--target", "weight")
-    assert code == 2 and "'weight'" in _one_line_error(err)
+    assert code == 2 and "'weight'" in one_line_error(err)
 
 
 def test_an_empty_npy_is_one_line(pets_model, tmp_path, capsys):
@@ -67,7 +61,7 @@ def test_an_empty_npy_is_one_line(pets_model, tmp_path, capsys):
     np.save(tmp_path / "empty.npy", np.zeros((0, 2), dtype=np.float32))
     code, out, err = _predict(capsys, pets_model, tmp_path / "empty.npy")
     assert code == 2 and out == ""
-    assert "no samples" in _one_line_error(err)
+    assert "no samples" in one_line_error(err)
 
 
 class _ClosedPipe:
@@ -96,14 +90,14 @@ def test_a_data_header_naming_a_training_column_twice_is_refused(pets_model, tmp
     data.write_text("weight,height,weight\n3,25,30\n")
     code, out, err = _predict(capsys, pets_model, data)
     assert code == 2 and out == ""
-    assert "'weight' twice" in _one_line_error(err)
+    assert "'weight' twice" in one_line_error(err)
 
 
 def test_model_and_data_swapped_says_so(pets_model, tmp_path, capsys):
     data = tmp_path / "new.csv"
     data.write_text("weight,height\n3,25\n")
     code, out, err = _predict(capsys, data, pets_model)
-    assert code == 2 and "swapped" in _one_line_error(err) and "sinapsi predict MODEL DATA" in err
+    assert code == 2 and "swapped" in one_line_error(err) and "sinapsi predict MODEL DATA" in err
 
 
 def test_predict_flattens_images_as_training_does(tmp_path, capsys):
