@@ -84,13 +84,14 @@ def mean(
 def _extreme(op: str, x: Any, axis: Any, keepdims: bool) -> Tensor:
     x = operand(x)
     axes = normalize_axes(op, axis, x.ndim)
-    for a in range(x.ndim) if axes is None else axes:
-        if x.shape[a] == 0:
-            raise ValueError(
-                f"{op}: cannot reduce over axis {a} of size 0 (tensor shape {x.shape}): an "
-                "empty axis has no maximum or minimum, as in torch.amax. Check the input's "
-                "shape, or reduce over another axis."
-            )
+    if x.data.size == 0:  # only an empty tensor can have an empty axis to reduce
+        for a in range(x.ndim) if axes is None else axes:
+            if x.shape[a] == 0:
+                raise ValueError(
+                    f"{op}: cannot reduce over axis {a} of size 0 (tensor shape {x.shape}): an "
+                    "empty axis has no maximum or minimum, as in torch.amax. Check the input's "
+                    "shape, or reduce over another axis."
+                )
     kept = (
         x.data.max(axis=axes, keepdims=True)
         if op == "max"
