@@ -126,7 +126,6 @@ SCHEDULES: dict[str, dict[str, _Key]] = {
     },
 }
 _REQUIRED_SCHEDULE_KEYS = {"step": "step_size", "multistep": "milestones", "exponential": "gamma"}
-_TARGETS = ("accuracy", "top5", "r2", "loss", "mae", "rmse")
 
 _KIND_NAMES = {
     "str": "a string",
@@ -181,6 +180,7 @@ _TARGET_BOUNDS = {
     "mae": (0.0, math.inf, ">= 0"),
     "rmse": (0.0, math.inf, ">= 0"),
 }
+_TARGETS = tuple(_TARGET_BOUNDS)  # the [target] keys
 _TARGET_HINTS = {
     "accuracy": "Write a fraction, e.g. accuracy = 0.95 for 95%.",
     "top5": "Write a fraction, e.g. top5 = 0.99 for 99%.",
