@@ -93,11 +93,16 @@ def _task(task: str, y: np.ndarray, origin: str) -> str:
     return task
 
 
+def _the_target(target: Any) -> str:
+    """The target column in a message: by its header name when it has one."""
+    return f"the target {target!r}" if isinstance(target, str) else "the target"
+
+
 def _check_many_classes(origin: str, n_classes: int, n: int, target: Any) -> None:
     """Integer targets read as classes (task = "auto") that look like a quantity (prices,
     counts): more classes than half the rows cannot be learned or split, an error; fewer than
     5 rows per class is most likely a regression, a warning."""
-    column = f"the target {target!r}" if isinstance(target, str) else "the target"
+    column = _the_target(target)
     advice = 'if it is a quantity to predict (a price, a count), set task = "regression" in [model]'
     if n_classes <= 10:  # a few labels: classes indeed (a tiny file is told it is too small)
         return
@@ -199,7 +204,7 @@ def _check_split(
         keys = ("val_size", "test_size")
         fractions = ", ".join(f"{k} = {data[k]:g}" for k in keys if data[k] is not None)
         if classes is not None and len(classes) > 10 and len(classes) * 5 > n:
-            column = f"the target {target!r}" if isinstance(target, str) else "the target"
+            column = _the_target(target)
             raise ConfigError(
                 f"{origin}: [data] the {empty[0]} set is empty: {column} holds {len(classes)} "
                 f"classes in {n} rows, too few rows per class for a stratified split. If it is "
