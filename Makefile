@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.installed-fast
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: setup setup-runtime demo test lint bench clean
+.PHONY: setup setup-runtime demo test lint browser bench clean
 .NOTPARALLEL:  # two pip installs must never run at once in the same venv
 
 setup: $(DEV_STAMP)
@@ -35,7 +35,16 @@ demo: $(RUNTIME_STAMP)
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
 
-test: setup lint
+# The playground's browser tests drive Debian's Chromium through Playwright (never
+# `playwright install`, which downloads a browser): install the package when it is missing.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser tests"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get install -y -qq chromium || \
+	  { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }; }
+
+test: setup lint browser
 	$(BIN)/python -m pytest -q
 
 # Results go to benchmarks/results/ (git-ignored); each script also prints its table.
