@@ -12,6 +12,7 @@ from .activations import (
     Tanh,
     get_activation,
 )
+from .features import POINT_FEATURES, PointFeatures
 from .layers import Dropout, Embedding, Flatten, Identity, Linear
 from .losses import (
     BCELoss,
@@ -45,7 +46,7 @@ from .summary import summary
 
 for _cls in (
     Linear, Dropout, Embedding, Flatten, Identity, BatchNorm1d, Normalization, Sigmoid, Tanh, ReLU,
-    LeakyReLU, ELU, GELU, Softplus, Softmax, LogSoftmax,
+    LeakyReLU, ELU, GELU, Softplus, Softmax, LogSoftmax, PointFeatures,
 ):  # fmt: skip
     register_module()(_cls)
 
@@ -55,7 +56,7 @@ __all__ = [
     "register_module", "module_spec", "build_module", "registered_modules",
     "Linear", "Dropout", "Embedding", "Flatten", "Identity", "BatchNorm1d", "Normalization",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "GELU", "Softplus", "Softmax", "LogSoftmax",
-    "get_activation",
+    "get_activation", "PointFeatures", "POINT_FEATURES",
     "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
     "NLLLoss", "get_loss",
     "mse_loss", "l1_loss", "huber_loss", "binary_cross_entropy",
