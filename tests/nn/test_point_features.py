@@ -142,3 +142,37 @@ def test_input_with_a_last_axis_other_than_two_is_refused(shape):
     message = _one_line(e)
     assert message.startswith("PointFeatures takes (n, 2) points (x1, x2); got shape")
     assert str(shape) in message
+
+
+def test_onnx_export_matches_the_layer(tmp_path):
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    from sinapsi.interop import export_onnx
+
+    for dtype, rtol in (("float32", 1e-5), ("float64", 1e-12)):
+        model = nn.Sequential(
+            nn.PointFeatures(["sin(x2)", "x1", "x2^2", "x1*x2", "x1^2", "x2", "sin(x1)"]),
+            nn.Linear(7, 3, rng=0, dtype=dtype),
+            nn.Tanh(),
+        )
+        path = export_onnx(model, tmp_path / f"pf-{dtype}.onnx", (2,))
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        for n in (1, 8):
+            p = _points(n, seed=n).astype(dtype)
+            got = session.run(None, {"input": p})[0]
+            assert got.dtype == np.dtype(dtype)
+            np.testing.assert_allclose(got, sn.predict(model, p), rtol=rtol, atol=rtol)
+
+
+def test_onnx_export_of_the_layer_alone(tmp_path):
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    from sinapsi.interop import export_onnx
+
+    layer = nn.PointFeatures(["x1*x2"])
+    path = export_onnx(layer, tmp_path / "alone.onnx", (2,), dtype="float64")
+    p = _points(5)
+    got = ort.InferenceSession(str(path)).run(None, {"input": p})[0]
+    np.testing.assert_allclose(got, p[:, :1] * p[:, 1:], rtol=1e-15)
+    with pytest.raises(ValueError, match=r"PointFeatures takes \(n, 2\) points"):
+        export_onnx(layer, tmp_path / "bad.onnx", (3,))

@@ -13,6 +13,7 @@ Linear                 ``Gemm`` (``transB=1``) on 2-D inputs; ``MatMul`` + ``Add
 BatchNorm1d            ``BatchNormalization`` with the running mean and variance
 Normalization          ``Sub`` its ``mean``, then ``Div`` by its scale (``max(scale, eps)``),
                        as sinapsi computes it: the file takes raw inputs
+PointFeatures          ``Gather`` x1 and x2, then ``Mul`` / ``Sin`` per feature, ``Concat``
 Sigmoid, Tanh, ReLU    ``Sigmoid``, ``Tanh``, ``Relu``
 LeakyReLU, ELU         ``LeakyRelu`` / ``Elu`` with ``alpha`` (float64: composed, see below)
 GELU                   opset >= 20: ``Gelu`` with ``approximate``; below: composed exactly as
@@ -59,6 +60,7 @@ from ..nn import (
     LogSoftmax,
     Module,
     Normalization,
+    PointFeatures,
     ReLU,
     Sequential,
     Sigmoid,
@@ -91,8 +93,8 @@ def export_onnx(
     Args:
         model: an ``nn.Sequential`` (nested ones are flattened) or a single supported layer.
             Supported: Linear, BatchNorm1d (with running statistics), Normalization (adapted),
-            Dropout, Identity, Flatten, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, GELU, Softplus,
-            Softmax, LogSoftmax.
+            PointFeatures, Dropout, Identity, Flatten, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, GELU,
+            Softplus, Softmax, LogSoftmax.
         path: the file to write; written atomically (a temporary file beside it, then a
             rename), so a failed export never leaves a half-written file.
         input_shape: one sample's shape, without the batch axis (``(784,)`` or ``784``).
@@ -403,6 +405,30 @@ def _normalization(b: _Builder, path: str, layer: Normalization, x: str, shape: 
     return b.op("Div", [centered, b.tensor(f"{path}.scale", scale)], path), shape
 
 
+def _point_features(b: _Builder, path: str, layer: PointFeatures, x: str, shape: Shape, opset: int):
+    if len(shape) < 2 or shape[-1] != 2:
+        raise ValueError(
+            f"export_onnx: layer {path!r}: PointFeatures takes (n, 2) points (x1, x2); got shape "
+            f"{_show(shape)}. Pass input_shape=(2,)."
+        )
+    x1, x2 = (
+        b.op("Gather", [x, b.tensor(f"{path}.x{i + 1}_index", [i], np.int64)], path, axis=-1)
+        for i in (0, 1)
+    )
+    make = {
+        "x1": lambda: x1,
+        "x2": lambda: x2,
+        "x1^2": lambda: b.op("Mul", [x1, x1], path),
+        "x2^2": lambda: b.op("Mul", [x2, x2], path),
+        "x1*x2": lambda: b.op("Mul", [x1, x2], path),
+        "sin(x1)": lambda: b.op("Sin", [x1], path),
+        "sin(x2)": lambda: b.op("Sin", [x2], path),
+    }
+    columns = [make[name]() for name in layer.features]
+    out = columns[0] if len(columns) == 1 else b.op("Concat", columns, path, axis=-1)
+    return out, shape[:-1] + (len(columns),)
+
+
 def _unary(op_type: str) -> Converter:
     def convert(b: _Builder, path: str, layer: Any, x: str, shape: Shape, opset: int):
         return b.op(op_type, [x], path), shape
@@ -502,6 +528,7 @@ _CONVERTERS: dict[type, Converter] = {
     Linear: _linear,
     BatchNorm1d: _batch_norm,
     Normalization: _normalization,
+    PointFeatures: _point_features,
     Dropout: _identity,
     Identity: _identity,
     Flatten: _flatten,
