@@ -78,6 +78,7 @@ _SCHEMA: dict[str, dict[str, _Key]] = {
         "val_size": _Key("float", 0.15, _fraction(low_open=False)),
         "test_size": _Key("float", 0.15, _fraction(low_open=True)),
         "standardize": _Key("bool", True),
+        "features": _Key("strs"),
     },
     "model": {
         "task": _Key("str", "auto"),
@@ -94,6 +95,10 @@ _SCHEMA: dict[str, dict[str, _Key]] = {
         "lr": _Key("float", None, _positive),
         "weight_decay": _Key("float", 0.0, _at_least(0)),
         "momentum": _Key("float", None, _fraction(low_open=False)),
+        "dampening": _Key("float", None, _fraction(low_open=False)),
+        "nesterov": _Key("bool"),
+        "l1": _Key("float", 0.0, _at_least(0)),
+        "l2": _Key("float", 0.0, _at_least(0)),
         "loss": _Key("str"),
         "metrics": _Key("strs"),
         "clip_grad_norm": _Key("float", None, _positive),

@@ -33,6 +33,7 @@ class _Data:
     standardizer: Any = None
     features: list[str] | None = None
     target: str | int | None = None
+    raw_test_x: np.ndarray | None = None  # the test points before ``[data] features``
 
 
 def _load_source(data: dict[str, Any], rng: np.random.Generator) -> tuple[Any, ...]:
@@ -166,6 +167,8 @@ def _prepare_data(cfg: dict[str, Any], origin: str, rngs: list[np.random.Generat
     _check_split(split, data, test is not None, len(X), origin, classes, target)
     if test is not None:
         test = (test[0].reshape(len(test[0]), -1), test[1])
+    if data.get("features"):
+        split, raw_test_x = _with_point_features(split, data["features"], origin), split.test[0]
     out = _Data(
         train=split.train,
         val=split.val if data["val_size"] else None,
@@ -175,6 +178,7 @@ def _prepare_data(cfg: dict[str, Any], origin: str, rngs: list[np.random.Generat
         n_samples=n_samples,
         features=features,
         target=target,
+        raw_test_x=raw_test_x if data.get("features") else None,
     )
     if data["standardize"]:
         out.standardizer = scaler = Standardizer().fit(out.train[0])
@@ -183,6 +187,26 @@ def _prepare_data(cfg: dict[str, Any], origin: str, rngs: list[np.random.Generat
         if out.val is not None:
             out.val = (scaler.transform(out.val[0]), out.val[1])
     return out
+
+
+def _with_point_features(split: Any, names: list[str], origin: str) -> Any:
+    """Each part's 2-D points as the Playground's input features (``[data] features``), by the
+    layer a saved model puts in front, so training and prediction compute them alike."""
+    from .nn.features import PointFeatures
+
+    n_columns = split.train[0].shape[1]
+    if n_columns != 2:
+        raise ConfigError(
+            f"{origin}: [data] features needs 2-D points (x1, x2), but the data has {n_columns} "
+            "feature columns. Remove features, or use a CSV of two columns and the target."
+        )
+    layer = PointFeatures(names)
+
+    def expand(part: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        x = np.asarray(layer(part[0]).numpy(), dtype=part[0].dtype)
+        return x.reshape(len(part[0]), len(names)), part[1]
+
+    return type(split)(*(expand(part) for part in (split.train, split.val, split.test)))
 
 
 def _check_split(

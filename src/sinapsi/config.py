@@ -31,6 +31,9 @@ Schema (every key is optional except ``[data] source``; the values shown are the
     test_size = 0.15           # fraction held out for the final test, in (0, 1);
                                #   not for mnist, whose 10,000 test images are the test set
     standardize = true         # zero mean, unit variance per feature, fitted on training only
+    features = ["x1", "x2", "x1^2"]  # 2-D data (generated sets, a 2-column CSV): the inputs
+                               #   the network sees, as the Playground's: x1, x2, x1^2, x2^2,
+                               #   x1*x2, sin(x1), sin(x2) (default: the data's own columns)
 
     [model]                    # a multilayer perceptron
     task = "auto"              # "classification" | "regression" | "auto" (from the targets)
@@ -48,6 +51,11 @@ Schema (every key is optional except ``[data] source``; the values shown are the
     lr = 0.001                 # learning rate (default: the optimizer's own)
     weight_decay = 0.0         # L2 penalty (decoupled for adamw)
     momentum = 0.9             # sgd and rmsprop only (default 0)
+    dampening = 0.9            # sgd only: v = momentum*v + (1-dampening)*grad; dampening =
+                               #   momentum gives the notes' v = beta*v + (1-beta)*grad
+    nesterov = false           # sgd only: Nesterov momentum (needs momentum, no dampening)
+    l1 = 0.0                   # penalties on the weights (not the biases), as the Playground's
+    l2 = 0.0                   #   regularization: each weight's gradient gets l1*sign(w) + l2*w
     loss = "cross_entropy"     # default by task: cross_entropy | mse (also mae, huber)
     metrics = ["accuracy"]     # default by task: ["accuracy"] | ["mae", "r2"]; also top5, rmse
     clip_grad_norm = 1.0       # clip the total gradient norm (default: no clipping)
@@ -249,6 +257,8 @@ def validate_config(raw: dict[str, Any], origin: str = "<config>") -> dict[str, 
             )
         if source not in sources:
             data[key] = None  # not used by this source
+    if data["features"] is not None:
+        _check_features(check, data["features"], source)
     if source in FILE_SOURCES and data["path"] is None:
         what = "the CSV file" if source == "csv" else "the folder holding the MNIST IDX files"
         raise check.fail(f"[data] source = {source!r} needs path = {what}.")
@@ -327,6 +337,33 @@ def validate_config(raw: dict[str, Any], origin: str = "<config>") -> dict[str, 
     return cfg
 
 
+def _check_features(check: _Checker, features: list[str], source: str) -> None:
+    """The Playground's input features: of 2-D points (generated sets, a 2-column CSV), each
+    name once."""
+    from .nn.features import POINT_FEATURES
+
+    if source not in (*GENERATED_SOURCES, "csv"):
+        raise check.fail(
+            f"[data] features applies to 2-D points (the generated sets or a 2-column CSV); "
+            f"source is {source!r}. Remove features."
+        )
+    if not features:
+        raise check.fail(
+            '[data] features must name at least one input, e.g. features = ["x1", "x2"].'
+        )
+    for name in features:
+        if name not in POINT_FEATURES:
+            raise check.fail(
+                _choices_message("Each entry of the 'features' key of [data]", POINT_FEATURES, name)
+            )
+    repeated = sorted({n for n in features if features.count(n) > 1})
+    if repeated:
+        raise check.fail(
+            f"[data] features names {repeated[0]!r} twice: list each input once. Got "
+            f"features = {features}."
+        )
+
+
 def _check_optimizer(check: _Checker, training: dict[str, Any]) -> None:
     """Build the optimizer once over a dummy parameter, so a bad name or value fails now."""
     from . import optim
@@ -340,6 +377,12 @@ def _check_optimizer(check: _Checker, training: dict[str, Any]) -> None:
             f"[training] momentum applies to optimizer = 'sgd' or 'rmsprop' only; optimizer is "
             f"{name!r}. Remove momentum, or change the optimizer."
         )
+    for key in ("dampening", "nesterov"):
+        if training[key] is not None and name != "sgd":
+            raise check.fail(
+                f"[training] {key} applies to optimizer = 'sgd' only; optimizer is {name!r}. "
+                f"Remove {key}, or change the optimizer."
+            )
     try:
         optim.get(name, [Parameter([0.0])], **optimizer_kwargs(training))
     except (ValueError, TypeError) as e:
@@ -349,7 +392,7 @@ def _check_optimizer(check: _Checker, training: dict[str, Any]) -> None:
 def optimizer_kwargs(training: dict[str, Any]) -> dict[str, Any]:
     """The optimizer's keyword arguments from a checked [training] table."""
     kwargs = {"weight_decay": training["weight_decay"]}
-    for key in ("lr", "momentum"):
+    for key in ("lr", "momentum", "dampening", "nesterov"):
         if training[key] is not None:
             kwargs[key] = training[key]
     return kwargs

@@ -34,7 +34,7 @@ from .config import (
     to_jsonable,
 )
 
-__all__ = ["RunResult", "TargetMissed", "Diverged", "build_mlp", "run"]
+__all__ = ["RunResult", "TargetMissed", "Diverged", "Prepared", "build_mlp", "prepare_run", "run"]
 
 _CLASSIFICATION_METRICS = ("accuracy", "acc", "top5", "top_k_accuracy")
 _LOWER_IS_BETTER = ("loss", "mae", "rmse")
@@ -303,17 +303,42 @@ def _check_model_memory(cfg: dict[str, Any], data: _Data, n_out: int, origin: st
     )
 
 
-def _train_and_save(
-    cfg: dict[str, Any], out: Path, verbose: int, origin: str, log: Callable[[str], None]
-) -> RunResult:
-    """The run itself: data, model, training, test, and the files written into ``out``."""
-    from . import __version__, evaluate, fit
-    from .io import atomic_write, save
+@dataclass
+class Prepared:
+    """A configured run up to the first epoch: the data, the network, the optimizer and the
+    arguments of :func:`sinapsi.fit`. ``sinapsi train`` and the playground both start here, so
+    a playground run exported as TOML trains to the same numbers.
+
+    ``fit(prep.model, *prep.data.train, **prep.fit_kwargs)`` trains it; the random streams are
+    already in the objects (weights, dropout, shuffling), so nothing else is seeded.
+    """
+
+    cfg: dict[str, Any]
+    data: _Data
+    model: Any
+    optimizer: Any
+    architecture: dict[str, Any]
+    fit_kwargs: dict[str, Any]
+
+    @property
+    def features(self) -> list[str] | None:
+        """The Playground input features the network sees (``[data] features``), or None."""
+        return self.cfg["data"].get("features")
+
+    def saved_model(self) -> Any:
+        """The model to save: the feature layer and the Normalization in front when the run
+        used them, so it takes the raw data (it shares the trained layers)."""
+        return _with_preprocessing(self.model, self.data, self.features)
+
+
+def prepare_run(cfg: dict[str, Any], origin: str = "<config>") -> Prepared:
+    """Data, model, optimizer and fit arguments of a checked configuration (the seed spawns
+    four streams: data generation, the split, the initial weights and dropout, the
+    shuffling). Raises :class:`~sinapsi.config.ConfigError` for a configuration that does not
+    fit the data or the machine's memory."""
     from .optim import get as get_optimizer
     from .train import EarlyStopping
 
-    began = time.perf_counter()
-    say = log if verbose else (lambda _: None)
     streams = np.random.SeedSequence(cfg["training"]["seed"]).spawn(4)
     rngs = [np.random.default_rng(s) for s in streams]
     data = _prepare_data(cfg, origin, rngs)
@@ -340,14 +365,45 @@ def _train_and_save(
     architecture = {"in_features": n_features, "out_features": n_out}
     architecture.update({k: model_cfg[k] for k in layer_keys})
     model = build_mlp(**architecture, rng=rngs[2])
-    _say_plan(say, cfg, data, model, n_out)
-
     optimizer = get_optimizer(
         training["optimizer"], list(model.parameters()), **optimizer_kwargs(training)
     )
     callbacks = []
     if training["early_stopping"] is not None:
         callbacks.append(EarlyStopping(**training["early_stopping"]))
+    fit_kwargs = {
+        "loss": training["loss"],
+        "optimizer": optimizer,
+        "epochs": training["epochs"],
+        "batch_size": training["batch_size"],
+        "validation_data": data.val,
+        "metrics": training["metrics"],
+        "clip_grad_norm": training["clip_grad_norm"],
+        "lr_scheduler": build_scheduler(training["lr_schedule"], optimizer, training["epochs"]),
+        "seed": rngs[3],
+        "callbacks": callbacks,
+    }
+    for key in ("l1", "l2"):  # only when set: fit's hot path stays as it was without them
+        if training.get(key):
+            fit_kwargs[key] = training[key]
+    return Prepared(cfg, data, model, optimizer, architecture, fit_kwargs)
+
+
+def _train_and_save(
+    cfg: dict[str, Any], out: Path, verbose: int, origin: str, log: Callable[[str], None]
+) -> RunResult:
+    """The run itself: data, model, training, test, and the files written into ``out``."""
+    from . import __version__, evaluate, fit
+    from .io import atomic_write, save
+
+    began = time.perf_counter()
+    say = log if verbose else (lambda _: None)
+    prep = prepare_run(cfg, origin)
+    cfg, data, model, architecture = prep.cfg, prep.data, prep.model, prep.architecture
+    training = cfg["training"]
+    n_out = architecture["out_features"]
+    _say_plan(say, cfg, data, model, n_out)
+
     measured = sorted(set(training["metrics"]) | (set(cfg["target"]) - {"loss"}))
     start = time.perf_counter()
     # NumPy's overflow warnings are not shown: a loss or weight gone NaN/Inf stops fit, and a
@@ -355,23 +411,7 @@ def _train_and_save(
     with np.errstate(all="ignore"):
         untrained = evaluate(model, *data.test, loss=training["loss"])["loss"]
         try:
-            history = fit(
-                model,
-                *data.train,
-                loss=training["loss"],
-                optimizer=optimizer,
-                epochs=training["epochs"],
-                batch_size=training["batch_size"],
-                validation_data=data.val,
-                metrics=training["metrics"],
-                clip_grad_norm=training["clip_grad_norm"],
-                lr_scheduler=build_scheduler(
-                    training["lr_schedule"], optimizer, training["epochs"]
-                ),
-                seed=rngs[3],
-                callbacks=callbacks,
-                verbose=verbose,
-            )
+            history = fit(model, *data.train, **prep.fit_kwargs, verbose=verbose)
         except FloatingPointError as e:
             reason = str(e).removeprefix("fit: ")
             raise Diverged(f"run {cfg['name']!r} diverged: {reason} Nothing was saved.") from None
@@ -383,7 +423,8 @@ def _train_and_save(
     else:
         monitor = "val_loss" if data.val is not None else "loss"
 
-    saved = _with_preprocessing(model, data)
+    saved = prep.saved_model()
+    shift = 0 if saved is model else len(saved) - len(model)  # the layers put in front
     metadata = {
         "kind": "sinapsi.cli.mlp",  # a label in saved files: kept when this code left cli.py
         "sinapsi_version": __version__,
@@ -399,7 +440,7 @@ def _train_and_save(
         # The model standardizes its input itself (its first layer): None tells readers of
         # older files, where the mean and scale were here, to apply nothing.
         "standardizer": None,
-        "preprocessing": "0" if saved is not model else None,
+        "preprocessing": ",".join(map(str, range(shift))) or None,
         "features": data.features,
         "target": data.target,
         "test": test,
@@ -409,7 +450,7 @@ def _train_and_save(
     files.append(out / "history.json")
     text = json.dumps(to_jsonable(_jsonable(cfg)), indent=2) + "\n"
     files.append(atomic_write(out / "config.json", lambda f: f.write(text.encode("utf-8"))))
-    files.append(_write_report(out / "report.html", cfg, saved, history, data, test))
+    files.append(_write_report(out / "report.html", cfg, saved, history, data, test, shift))
     return RunResult(
         test=test,
         history=history,
@@ -423,14 +464,18 @@ def _train_and_save(
     )
 
 
-def _with_preprocessing(model: Any, data: _Data) -> Any:
+def _with_preprocessing(model: Any, data: _Data, features: list[str] | None = None) -> Any:
     """The model to save: with a Normalization layer in front when the run standardized its
-    features, so the saved model takes raw data (it shares the trained layers)."""
+    features, and the Playground's feature layer before it when the run used ``features``, so
+    the saved model takes raw data (it shares the trained layers)."""
     from . import nn
 
-    if data.standardizer is None:
-        return model
-    return nn.Sequential(nn.Normalization.from_standardizer(data.standardizer), *model)
+    front = []
+    if features is not None:
+        front.append(nn.PointFeatures(features))
+    if data.standardizer is not None:
+        front.append(nn.Normalization.from_standardizer(data.standardizer))
+    return nn.Sequential(*front, *model) if front else model
 
 
 def _check_diverged(cfg: dict[str, Any], untrained: float, test: dict[str, float]) -> None:
@@ -448,35 +493,45 @@ def _check_diverged(cfg: dict[str, Any], untrained: float, test: dict[str, float
     )
 
 
-def _next_index(name: str) -> str:
+def _next_index(name: str, shift: int = 1) -> str:
     """A layer name of the trained network ('0 Linear') as it is in the saved one, which has
-    the Normalization first ('1 Linear')."""
+    ``shift`` layers in front (the Normalization: '1 Linear')."""
     index, _, rest = name.partition(" ")
-    return f"{int(index) + 1} {rest}" if index.isdigit() else name
+    return f"{int(index) + shift} {rest}" if index.isdigit() else name
 
 
 _IMAGE_SHAPES = {"digits": (8, 8), "mnist": (28, 28)}
 
 
 def _write_report(
-    path: Path, cfg: dict[str, Any], model: Any, history: Any, data: _Data, test: dict
+    path: Path,
+    cfg: dict[str, Any],
+    model: Any,
+    history: Any,
+    data: _Data,
+    test: dict,
+    shift: int = 0,
 ) -> Path:
     """report.html: summary, curves, diagram, gradient flow, activations, test metrics (and a
     confusion matrix and first-layer weight images where they apply), one self-contained file.
 
     ``model`` is the saved one: with standardized features its first layer is the
-    Normalization, so the pictures take the test set in the user's own units (a 2-D set's
-    decision boundary is drawn over the raw plane that ``sinapsi predict`` takes), and the
-    layers trained after it are renamed in the gradient flow to match the summary."""
+    Normalization (and before it the feature layer of ``[data] features``), so the pictures
+    take the test set in the user's own units (a 2-D set's decision boundary is drawn over the
+    raw plane that ``sinapsi predict`` takes), and the ``shift`` layers trained after them are
+    renamed in the gradient flow to match the summary."""
     from .train import History, predict_classes
     from .viz import write_report
 
     x_test, y_test = data.test
-    if data.standardizer is not None:
+    if data.raw_test_x is not None:  # the feature layer in front takes the raw points
+        x_test = data.raw_test_x
+    elif data.standardizer is not None:
         x_test = data.standardizer.inverse_transform(x_test).astype(x_test.dtype)
+    if shift:
         shifted = History.from_dict(history.to_dict())
         shifted.grad_norms = {
-            _next_index(name): norms for name, norms in history.grad_norms.items()
+            _next_index(name, shift): norms for name, norms in history.grad_norms.items()
         }
         history = shifted
     classification = data.task == "classification"
