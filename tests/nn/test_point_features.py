@@ -176,3 +176,23 @@ def test_onnx_export_of_the_layer_alone(tmp_path):
     np.testing.assert_allclose(got, p[:, :1] * p[:, 1:], rtol=1e-15)
     with pytest.raises(ValueError, match=r"PointFeatures takes \(n, 2\) points"):
         export_onnx(layer, tmp_path / "bad.onnx", (3,))
+
+
+def test_torch_twin_matches_the_layer():
+    torch = pytest.importorskip("torch")
+    from sinapsi.interop.torch_layers import PointFeatures as TorchPointFeatures
+
+    features = ["x2", "sin(x1)", "x1*x2", "x1^2"]
+    twin = TorchPointFeatures(features)
+    p = _points()
+    theirs = torch.tensor(p, dtype=torch.float64, requires_grad=True)
+    got = twin(theirs)
+    assert got.dtype == torch.float64
+    ours = sn.tensor(p, dtype="float64", requires_grad=True)
+    expected = nn.PointFeatures(features)(ours)
+    np.testing.assert_allclose(got.detach().numpy(), expected.data, rtol=1e-15)
+    (got * got).sum().backward()
+    (expected * expected).sum().backward()
+    np.testing.assert_allclose(theirs.grad.numpy(), ours.grad, rtol=1e-12)
+    assert "x1*x2" in repr(twin)
+    assert list(twin.state_dict()) == []

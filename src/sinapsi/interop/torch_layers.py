@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["Normalization"]
+__all__ = ["Normalization", "PointFeatures"]
 
 
 class Normalization(torch.nn.Module):
@@ -37,3 +37,36 @@ class Normalization(torch.nn.Module):
 
     def extra_repr(self) -> str:
         return f"num_features={self.num_features}" + (f", eps={self.eps}" if self.eps else "")
+
+
+class PointFeatures(torch.nn.Module):
+    """The twin of :class:`sinapsi.nn.PointFeatures`: ``(n, 2)`` points ``(x1, x2)`` ->
+    ``(n, k)`` columns named by ``features`` (``x1``, ``x2``, ``x1^2``, ``x2^2``, ``x1*x2``,
+    ``sin(x1)``, ``sin(x2)``), in that order. No parameters or buffers."""
+
+    def __init__(self, features: list[str] | tuple[str, ...]):
+        super().__init__()
+        from ..nn.features import _check_features
+
+        self.features = _check_features(features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() < 2 or x.shape[-1] != 2:
+            raise ValueError(
+                f"PointFeatures takes (n, 2) points (x1, x2); got shape {tuple(x.shape)}. Pass "
+                "the points' two coordinates as the last axis."
+            )
+        x1, x2 = x[..., 0:1], x[..., 1:2]
+        make = {
+            "x1": lambda: x1,
+            "x2": lambda: x2,
+            "x1^2": lambda: x1 * x1,
+            "x2^2": lambda: x2 * x2,
+            "x1*x2": lambda: x1 * x2,
+            "sin(x1)": lambda: torch.sin(x1),
+            "sin(x2)": lambda: torch.sin(x2),
+        }
+        return torch.cat([make[name]() for name in self.features], dim=-1)
+
+    def extra_repr(self) -> str:
+        return f"features={list(self.features)!r}"
