@@ -19,6 +19,7 @@ True
 from __future__ import annotations
 
 import math
+import numbers
 import threading
 import time
 import warnings
@@ -108,11 +109,26 @@ def _resume_error(path: Any, what: str, error: BaseException) -> Exception:
     )
 
 
+def _penalty(name: str, value: Any) -> float:
+    """An l1/l2 strength: a finite number >= 0 (bools are not numbers here)."""
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, numbers.Real)
+        or not (math.isfinite(value) and value >= 0)
+    ):
+        raise ValueError(
+            f"fit: {name} must be a finite number >= 0 (the penalty on the weights; 0 turns it "
+            f"off). Received: {name}={value!r}"
+        )
+    return float(value)
+
+
 class Trainer:
     """The loop behind :func:`fit`; callbacks see it as ``callback.trainer``.
 
     Attributes a callback may use: ``model``, ``optimizer``, ``loss_fn``, ``epochs``,
-    ``batches_per_epoch``, ``history``, and ``stop_training`` (set it to end after this epoch).
+    ``batches_per_epoch``, ``history``, ``l1``, ``l2`` (the weight penalties, see :func:`fit`)
+    and ``stop_training`` (set it to end after this epoch).
     """
 
     def __init__(
@@ -124,6 +140,9 @@ class Trainer:
         metrics: Sequence[str] = (),
         clip_grad_norm: float | None = None,
         callbacks: Sequence[Callback] = (),
+        *,
+        l1: float = 0.0,
+        l2: float = 0.0,
     ) -> None:
         if not isinstance(model, Module):
             raise TypeError(f"fit: model must be a sinapsi nn.Module; got {type(model).__name__}.")
@@ -151,6 +170,8 @@ class Trainer:
         if clip_grad_norm is not None and not clip_grad_norm > 0:
             raise ValueError(f"fit: clip_grad_norm must be positive. Received: {clip_grad_norm!r}")
         self.clip_grad_norm = clip_grad_norm
+        self.l1, self.l2 = _penalty("l1", l1), _penalty("l2", l2)
+        self._penalized: list[Any] = []  # the weights the penalties apply to, set by run()
         if isinstance(callbacks, Callback):
             raise TypeError(
                 f"fit: callbacks must be a list; got one {type(callbacks).__name__}. Pass "
@@ -284,8 +305,24 @@ class Trainer:
         loss.backward()
         if self.clip_grad_norm is not None:
             clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
+        if self._penalized:  # empty without l1/l2: one truth test on the hot path
+            self._add_penalties()
         self.optimizer.step()
         return value, out.data
+
+    def _add_penalties(self) -> None:
+        """grad += l1 sign(w) + l2 w on each weight with a gradient this step (the gradient
+        of l1 sum|w| + l2/2 sum w^2), in place: leaf gradients are owned by their parameter."""
+        l1, l2 = self.l1, self.l2
+        for p in self._penalized:
+            g, w = p.grad, p.data
+            if g is None:  # not reached by the loss (or frozen): left alone, as weight_decay
+                continue
+            if l1:
+                sign = backend.get_array_module(w).sign(w)
+                g += l1 * sign + l2 * w if l2 else l1 * sign
+            else:
+                g += l2 * w
 
     def _train_epoch(
         self, epoch: int, loader: DataLoader, callbacks: CallbackList, dtype: Any
@@ -388,6 +425,10 @@ class Trainer:
         self.epochs = epochs
         self.batches_per_epoch = len(loader)
         self.layers = _layer_names(self.model)
+        if self.l1 or self.l2:  # weights and kernels; biases and BatchNorm's 1-d are exempt
+            self._penalized = [
+                p for p in self.model.parameters() if p.requires_grad and p.data.ndim >= 2
+            ]
         callbacks = CallbackList(self.callbacks, self)
         with training_mode(True):
             callbacks.call("on_train_begin", {})
@@ -431,6 +472,8 @@ def fit(
     validation_split: float = 0.0,
     metrics: Sequence[str] = (),
     clip_grad_norm: float | None = None,
+    l1: float = 0.0,
+    l2: float = 0.0,
     lr_scheduler: Any = None,
     scheduler_interval: str = "epoch",
     shuffle: bool = True,
@@ -455,6 +498,11 @@ def fit(
             shuffle).
         metrics: names among accuracy, top_k_accuracy, top5, mae, rmse, r2.
         clip_grad_norm: clip the total gradient norm to this value before each step.
+        l1, l2: penalties ``l1 * sum|w| + l2 / 2 * sum w^2`` on the weights and kernels (the
+            parameters with 2 or more dimensions; biases and BatchNorm's are exempt, as in the
+            TF Playground and Keras' ``kernel_regularizer``): after clipping, each step adds
+            ``l1 * sign(w) + l2 * w`` to their gradients (also in ``grad_norms``). The logged
+            ``loss`` stays the data loss, as the TF Playground shows it. 0 (default): off.
         lr_scheduler: an ``optim.lr_scheduler`` scheduler over the optimizer, or a function
             ``optimizer -> scheduler`` (handy with an optimizer given by name); stepped once per
             epoch, or per batch with ``scheduler_interval="step"``.
@@ -527,7 +575,7 @@ def fit(
             )
         validation = _check_xy("fit (validation_data)", *validation_data)
 
-    trainer = Trainer(model, loss, optimizer, lr, metrics, clip_grad_norm, callbacks)
+    trainer = Trainer(model, loss, optimizer, lr, metrics, clip_grad_norm, callbacks, l1=l1, l2=l2)
     if lr_scheduler is not None:
         scheduler = (
             lr_scheduler if hasattr(lr_scheduler, "step") else lr_scheduler(trainer.optimizer)
