@@ -58,6 +58,7 @@ from ..nn import (
     Module,
     Normalization,
     Parameter,
+    PointFeatures,
     ReLU,
     Sequential,
     Sigmoid,
@@ -181,7 +182,9 @@ def _check_supported(
     if unsupported:
         side = "torch.nn." if caller == "from_torch" else "nn."
         names = [
-            _TORCH_TWIN if caller == "from_torch" and name == "Normalization" else side + name
+            f"sinapsi.interop.torch_layers.{name}"
+            if caller == "from_torch" and name in _TORCH_TWINS
+            else side + name
             for name in SUPPORTED
         ]
         raise TypeError(
@@ -317,6 +320,12 @@ def _normalization_to_torch(torch: Any, m: Normalization) -> Any:
     return layer
 
 
+def _point_features_to_torch(torch: Any, m: PointFeatures) -> Any:
+    from .torch_layers import PointFeatures as TorchPointFeatures
+
+    return TorchPointFeatures(m.features)
+
+
 _TO_TORCH: dict[type, Callable[[Any, Any], Any]] = {
     Linear: _linear_to_torch,
     BatchNorm1d: _batch_norm_to_torch,
@@ -333,9 +342,11 @@ _TO_TORCH: dict[type, Callable[[Any, Any], Any]] = {
     Softmax: lambda torch, m: torch.nn.Softmax(dim=m.axis),
     LogSoftmax: lambda torch, m: torch.nn.LogSoftmax(dim=m.axis),
     Normalization: _normalization_to_torch,
+    PointFeatures: _point_features_to_torch,
 }
 SUPPORTED = [t.__name__ for t in _TO_TORCH]
-_TORCH_TWIN = "sinapsi.interop.torch_layers.Normalization"
+# sinapsi layers whose torch twins live in sinapsi.interop.torch_layers (torch has none)
+_TORCH_TWINS = ("Normalization", "PointFeatures")
 
 
 # ----------------------------------------------------------------------------- torch -> sinapsi
@@ -408,6 +419,7 @@ def _softmax_from_torch(kind: type[Softmax]) -> Callable[[Any, Any], Softmax]:
 
 def _from_torch_table(torch: Any) -> dict[type, Callable[[Any, Any], Module]]:
     from .torch_layers import Normalization as TorchNormalization
+    from .torch_layers import PointFeatures as TorchPointFeatures
 
     tnn = torch.nn
     return {
@@ -426,4 +438,5 @@ def _from_torch_table(torch: Any) -> dict[type, Callable[[Any, Any], Module]]:
         tnn.Softmax: _softmax_from_torch(Softmax),
         tnn.LogSoftmax: _softmax_from_torch(LogSoftmax),
         TorchNormalization: _normalization_from_torch,
+        TorchPointFeatures: lambda m, rng: PointFeatures(m.features),
     }

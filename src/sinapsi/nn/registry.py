@@ -236,9 +236,10 @@ def declared_state(
     ``state`` maps each ``state_dict`` key of the built-in layers to its shape and dtype kind
     (``"f"`` floating, ``"i"`` integer); ``unknown`` lists the key prefixes (``"2."``; ``""`` for
     the root) of modules whose state is known only once built (custom modules)."""
-    from . import activations, layers, normalization
+    from . import activations, features, layers, normalization
 
     stateless = (
+        features.PointFeatures,
         layers.Dropout, layers.Flatten, layers.Identity, activations.Sigmoid, activations.Tanh,
         activations.ReLU, activations.LeakyReLU, activations.ELU, activations.GELU,
         activations.Softplus, activations.Softmax, activations.LogSoftmax,
