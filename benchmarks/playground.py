@@ -397,13 +397,15 @@ def report(runs: list[dict], impls: list[str]) -> dict[str, Any]:
         print(f"{name}: {setting['label']}")
         table[name] = {}
         for key, label, spec in METRICS:
-            tf = summarize(runs, "tf", name, key) if "tf" in impls else None
+            own_figure = key == "server_samples_per_s"  # sinapsi's only
+            tf = summarize(runs, "tf", name, key) if "tf" in impls and not own_figure else None
             sn = summarize(runs, "sinapsi", name, key) if "sinapsi" in impls else None
             ratio = None
-            if tf and sn and tf.get("median") and sn.get("median") is not None:
+            comparable = key != "loss_below_epoch"  # epochs to different losses: no ratio
+            if comparable and tf and sn and tf.get("median") and sn.get("median") is not None:
                 ratio = sn["median"] / tf["median"]
             table[name][key] = {"tf": tf, "sinapsi": sn, "ratio": ratio}
-            if tf is None and sn is None or key == "server_samples_per_s" and sn is None:
+            if tf is None and sn is None:
                 continue
             r = "-" if ratio is None else f"{ratio:.2f}"
             print(f"  {label:<42}{fmt(tf, spec):>26}{fmt(sn, spec):>28}{r:>12}")
