@@ -130,6 +130,6 @@ def test_momentum_in_the_notes_form_and_penalties_reach_the_optimizer_and_fit():
 def test_l1_l2_change_the_trained_weights_of_a_run(tmp_path):
     plain = run(validate_config(_cfg()), tmp_path / "plain", verbose=0)
     penalized = run(validate_config(_cfg(training={"l1": 0.01, "l2": 0.1})), tmp_path / "pen", 0)
-    w_plain = sinapsi.load(plain.folder / "model.npz")[0].weight.numpy()
-    w_pen = sinapsi.load(penalized.folder / "model.npz")[0].weight.numpy()
+    w_plain = sinapsi.load(plain.folder / "model.npz")[1].weight.numpy()  # 0: Normalization
+    w_pen = sinapsi.load(penalized.folder / "model.npz")[1].weight.numpy()
     assert np.abs(w_pen).sum() < np.abs(w_plain).sum()  # pulled towards 0
