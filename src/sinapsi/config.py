@@ -56,7 +56,7 @@ Schema (every key is optional except ``[data] source``; the values shown are the
     nesterov = false           # sgd only: Nesterov momentum (needs momentum, no dampening)
     l1 = 0.0                   # penalties on the weights (not the biases), as the Playground's
     l2 = 0.0                   #   regularization: each weight's gradient gets l1*sign(w) + l2*w
-    loss = "cross_entropy"     # default by task: cross_entropy | mse (also mae, huber)
+    loss = "cross_entropy"     # default by task: cross_entropy | mse (or softmax_mse | mae, huber)
     metrics = ["accuracy"]     # default by task: ["accuracy"] | ["mae", "r2"]; also top5, rmse
     clip_grad_norm = 1.0       # clip the total gradient norm (default: no clipping)
     seed = 0                   # seeds data generation, split, weights, dropout, shuffling
@@ -133,7 +133,7 @@ SOURCES = SKLEARN_SOURCES + GENERATED_SOURCES + FILE_SOURCES
 
 # The losses a multilayer perceptron with linear outputs can train with: logits and integer
 # labels for classification, one value per target for regression.
-CLASSIFICATION_LOSSES = ("cross_entropy", "categorical_cross_entropy")
+CLASSIFICATION_LOSSES = ("cross_entropy", "categorical_cross_entropy", "softmax_mse")
 REGRESSION_LOSSES = ("mse", "mean_squared_error", "l1", "mae", "mean_absolute_error", "huber")
 _RELU_LIKE = ("relu", "leaky_relu", "elu", "gelu")
 

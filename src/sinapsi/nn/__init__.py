@@ -41,6 +41,7 @@ from .module import (
     training_mode,
 )
 from .normalization import BatchNorm1d, Normalization
+from .probability_losses import SoftmaxMSELoss, softmax_mse_loss
 from .registry import build_module, module_spec, register_module, registered_modules
 from .summary import summary
 
@@ -58,7 +59,8 @@ __all__ = [
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "GELU", "Softplus", "Softmax", "LogSoftmax",
     "get_activation", "PointFeatures", "POINT_FEATURES",
     "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
-    "NLLLoss", "get_loss",
+    "NLLLoss", "SoftmaxMSELoss", "get_loss",
     "mse_loss", "l1_loss", "huber_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
+    "softmax_mse_loss",
 ]  # fmt: skip

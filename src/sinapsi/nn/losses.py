@@ -8,7 +8,8 @@ expected is an error that says which, instead of a silently broadcast loss.
 Regression: :func:`mse_loss`, :func:`l1_loss`, :func:`huber_loss`.
 Classification: :func:`binary_cross_entropy` (probabilities),
 :func:`binary_cross_entropy_with_logits` (logits, stable), :func:`cross_entropy` (logits;
-integer labels or class probabilities), :func:`nll_loss` (log-probabilities).
+integer labels or class probabilities), :func:`nll_loss` (log-probabilities); the squared error
+of the softmax, ``softmax_mse_loss``, is in :mod:`sinapsi.nn.probability_losses`.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from ..nn.losses import (
 )
 from ..nn.module import Module, module_dtype, training_mode
 from ..nn.normalization import BatchNorm1d
+from ..nn.probability_losses import SoftmaxMSELoss
 from ..tensor import Tensor
 from .metrics import get_metric
 
@@ -146,7 +147,9 @@ def _compute_metrics(
     return out
 
 
-_CLASS_INDEX_LOSSES = {CrossEntropyLoss: "cross_entropy", NLLLoss: "nll"}
+_CLASS_INDEX_LOSSES = {
+    CrossEntropyLoss: "cross_entropy", NLLLoss: "nll", SoftmaxMSELoss: "softmax_mse",
+}  # fmt: skip
 _ELEMENTWISE_LOSSES = {
     MSELoss: "mse", L1Loss: "l1", HuberLoss: "huber", BCELoss: "bce",
     BCEWithLogitsLoss: "bce_with_logits",

@@ -1,0 +1,62 @@
+"""Losses on the class probabilities ``softmax(logits)`` rather than on their logarithm.
+
+:func:`softmax_mse_loss` is the squared error between ``softmax(logits)`` and the one-hot
+labels: the loss the TensorFlow Playground trains classifiers with, and Keras' ``mse`` on
+softmax outputs with one-hot targets. Next to :func:`~sinapsi.nn.cross_entropy` it shows why
+cross-entropy is preferred: a confidently wrong softmax saturates, so its squared error gives a
+vanishing gradient where cross-entropy's stays ``softmax - onehot``. Registered as
+``loss="softmax_mse"`` (a classification loss: the model outputs one logit per class).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import backend, ops
+from .._errors import unknown_choice
+from ..ops._util import operand, wrap
+from ..tensor import Tensor
+from .losses import _LOSSES, _REDUCTIONS, _check_labels, _Loss, _probability_target, _raw, _reduce
+
+__all__ = ["softmax_mse_loss", "SoftmaxMSELoss"]
+
+
+def softmax_mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error between ``softmax(input)`` (N, C) and one-hot ``target`` labels (N,).
+
+    The mean runs over all ``N * C`` entries, as ``torch.nn.functional.mse_loss(
+    torch.softmax(input, 1), one_hot(target, C).float())``; ``reduction="none"`` returns the
+    (N, C) squared errors. Labels are integers 0..C-1 (checked as :func:`cross_entropy` checks
+    them); class probabilities with the input's shape are accepted as the target too.
+    """
+    name = "softmax_mse_loss"
+    input = operand(input)
+    if input.ndim != 2:
+        raise ValueError(
+            f"{name}: input must have shape (N, C), one score per class; got {input.shape}. "
+            "Give the model one output per class (a batch of one sample is (1, C))."
+        )
+    if reduction not in _REDUCTIONS:
+        raise unknown_choice("reduction", name, _REDUCTIONS, reduction)
+    raw = _raw(target, input)
+    if raw.dtype.kind == "f" and tuple(raw.shape) == input.shape:
+        goal = _probability_target(name, input, target)
+    else:
+        labels, _ = _check_labels(name, input, target, None)  # type: ignore[arg-type]
+        xp = backend.get_array_module(input.data)
+        onehot = xp.zeros(input.shape, dtype=input.dtype)
+        onehot[xp.arange(input.shape[0]), labels] = 1.0
+        goal = wrap(onehot)
+    diff = ops.softmax(input, axis=1) - goal
+    return _reduce(diff * diff, reduction, name)
+
+
+class SoftmaxMSELoss(_Loss):
+    """Squared error of the softmax against one-hot labels; see :func:`softmax_mse_loss`."""
+
+    def forward(self, input: Any, target: Any) -> Tensor:
+        return softmax_mse_loss(input, target, self.reduction)
+
+
+# get_loss("softmax_mse"): sinapsi.nn imports this module, so every get_loss caller sees it
+_LOSSES["softmax_mse"] = SoftmaxMSELoss
