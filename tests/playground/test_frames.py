@@ -103,6 +103,18 @@ def test_weights_are_python_floats_with_four_significant_digits():
     assert all(type(b) is float for b in f["biases"][1])
 
 
+def test_rounding_matches_python_formatting_over_many_magnitudes():
+    model = build_mlp(2, [40], 5, activation="tanh", rng=0)
+    r = np.random.default_rng(7)
+    w = r.normal(size=(40, 2)) * 10.0 ** r.uniform(-8, 8, size=(40, 2))
+    w[0, 0], w[1, 1], w[2, 0] = 0.0, -0.0, 9999.9
+    with sn.no_grad():
+        model[0].weight.data[...] = w
+    f = FrameBuilder(model, ["x1", "x2"], (-6.0, 6.0), "classification").frame(model)
+    expected = [[float(f"{v:.4g}") for v in row] for row in model[0].weight.numpy().tolist()]
+    assert f["weights"][0] == expected
+
+
 def test_non_finite_weights_give_a_frame_with_null_weights_and_no_warning():
     model = build_mlp(2, [3], 2, activation="tanh", rng=0)
     fb = FrameBuilder(model, ["x1", "x2"], (-6.0, 6.0), "classification", grid=5, thumb=4)
@@ -209,6 +221,12 @@ def test_bad_arguments_are_refused_in_one_line(kwargs, words):
     with pytest.raises(ValueError, match=words) as err:
         FrameBuilder(build_mlp(2, [3], 2, rng=0), **args)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("model", [nn.Linear(2, 2), nn.Sequential(nn.Tanh(), nn.Linear(2, 2))])
+def test_a_model_that_is_not_a_sequential_of_linear_layers_is_refused(model):
+    with pytest.raises(ValueError, match="Sequential starting with a Linear"):
+        FrameBuilder(model, ["x1", "x2"], (-6.0, 6.0), "regression")
 
 
 # ------------------------------------------------------------------------------ diagnosis

@@ -23,7 +23,7 @@ import numpy as np
 from .. import backend
 from ..autograd import no_grad
 from ..nn.layers import Dropout, Linear
-from ..nn.module import Module, module_dtype, training_mode
+from ..nn.module import Module, Sequential, module_dtype, training_mode
 from ..tensor import Tensor
 
 __all__ = ["FrameBuilder", "diagnose", "dead_fractions", "grad_norms"]
@@ -56,25 +56,47 @@ def _plane(n: int, lo: float, hi: float) -> np.ndarray:
     return np.stack([x1.ravel(), x2.ravel()], axis=1)
 
 
-def _encode(values: Any) -> str:
-    """Values -> base64 of uint8 pixels (NaN -> 0, the middle; infinities -> the ends)."""
+def _pixels(values: Any) -> np.ndarray:
+    """Values -> uint8 pixels (NaN -> the middle; infinities -> the ends)."""
     v = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0, posinf=1.0, neginf=-1.0)
-    pixels = np.rint((np.clip(v, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
-    return base64.b64encode(pixels.tobytes()).decode("ascii")
+    return np.rint((np.clip(v, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
 
 
-def _round4(values: Any) -> Any:
-    """Nested lists of Python floats with 4 significant digits; None where not finite (JSON
-    has no NaN, and the page's JSON.parse refuses it)."""
-    if isinstance(values, list):
-        return [_round4(v) for v in values]
-    return float(f"{values:.4g}") if math.isfinite(values) else None
+def _encode(values: Any) -> str:
+    """Values -> base64 of their uint8 pixels."""
+    return base64.b64encode(_pixels(values).tobytes()).decode("ascii")
+
+
+def _encode_columns(values: np.ndarray) -> list[str]:
+    """Each column of an (n, k) array -> base64 of its pixels (one conversion for all)."""
+    pixels = np.ascontiguousarray(_pixels(values).T)
+    return [base64.b64encode(row.tobytes()).decode("ascii") for row in pixels]
+
+
+def _round4(values: Any) -> list:
+    """An array as nested lists of Python floats with 4 significant digits (what
+    ``float(f"{v:.4g}")`` gives: an integer divided or multiplied by an exact power of ten is
+    correctly rounded, so the floats print short), None where not finite (JSON has no NaN, and
+    the page's JSON.parse refuses it). Vectorized: 45k weights of the largest net in ~4 ms."""
+    w = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(w)
+    with np.errstate(all="ignore"):
+        magnitude = np.floor(np.log10(np.abs(w)))
+        # clamped: 10**300 is finite, and a weight under 1e-297 shows as 0
+        digits = np.clip(3.0 - np.where(np.isfinite(magnitude), magnitude, 0.0), -300, 300)
+        up, down = 10.0 ** np.maximum(digits, 0.0), 10.0 ** np.maximum(-digits, 0.0)
+        rounded = np.rint(w * up / down) / up * down
+    if finite.all():
+        return rounded.tolist()
+    rounded = rounded.astype(object)
+    rounded[~finite] = None
+    return rounded.tolist()
 
 
 def _structure(model: Any) -> tuple[list[Module], list[int], list[Linear]]:
     """The model's layers, the index of each hidden layer's last layer before the next Linear
     that is not Dropout (its activation's output), and its Linear layers."""
-    layers = list(model)
+    layers = list(model) if isinstance(model, Sequential) else []
     linear_at = [i for i, layer in enumerate(layers) if isinstance(layer, Linear)]
     if not linear_at or linear_at[0] != 0:
         raise ValueError(
@@ -92,16 +114,19 @@ def _structure(model: Any) -> tuple[list[Module], list[int], list[Linear]]:
     return layers, taps, [layers[i] for i in linear_at]
 
 
-def _forward(layers: list[Module], taps: list[int], x: Tensor) -> tuple[np.ndarray, list]:
-    """The output and the tapped hidden outputs (NumPy copies), in eval mode, without autograd,
-    with NumPy's warnings silenced (a diverged model's NaNs are drawn, not raised)."""
+def _forward(
+    layers: list[Module], taps: list[int], x: Tensor, keep: int = 0
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The output and the tapped hidden outputs' rows from ``keep`` on (NumPy copies), in eval
+    mode, without autograd, with NumPy's warnings silenced (a diverged model's NaNs are drawn,
+    not raised)."""
     hidden = []
     wanted = set(taps)
     with no_grad(), training_mode(False), np.errstate(all="ignore"):
         for i, layer in enumerate(layers):
             x = layer(x)
             if i in wanted:
-                hidden.append(np.array(backend.to_numpy(x.data), dtype=np.float64))
+                hidden.append(np.array(backend.to_numpy(x.data[keep:]), dtype=np.float64))
     return np.array(backend.to_numpy(x.data), dtype=np.float64), hidden
 
 
@@ -182,14 +207,14 @@ class FrameBuilder:
         scale = np.abs(self._inputs[:n_big]).max(axis=0)
         scale[scale == 0] = 1.0
         small = self._inputs[n_big:] / scale
-        return [_encode(small[:, j]) for j in range(small.shape[1])]
+        return _encode_columns(small)
 
     def frame(self, model: Any) -> dict[str, Any]:
         """The output map, the hidden neurons' thumbnails, the weights and biases of ``model``
         now, from one forward pass in eval mode without autograd (the training is untouched)."""
         layers, taps, linears = _structure(model)
-        out, hidden = _forward(layers, taps, self._input_tensor(model))
         n_big = self.grid * self.grid
+        out, hidden = _forward(layers, taps, self._input_tensor(model), keep=n_big)
         with np.errstate(all="ignore"):
             z = out[:n_big]
             if self.task == "regression":
@@ -199,15 +224,13 @@ class FrameBuilder:
             else:
                 e = np.exp(z - z.max(axis=1, keepdims=True))
                 shown = e[:, 1] / e.sum(axis=1) * 2.0 - 1.0
-        neurons = [[_encode(h[n_big:, j]) for j in range(h.shape[1])] for h in hidden]
+        neurons = [_encode_columns(h) for h in hidden]
         weights, biases = [], []
         for layer in linears:
             w = backend.to_numpy(layer.weight.data)
-            weights.append(_round4(w.tolist()))
+            weights.append(_round4(w))
             b = layer.bias
-            biases.append(
-                _round4(backend.to_numpy(b.data).tolist()) if b is not None else [0.0] * len(w)
-            )
+            biases.append(_round4(backend.to_numpy(b.data)) if b is not None else [0.0] * len(w))
         return {
             "output": _encode(shown),
             "neurons": neurons,
