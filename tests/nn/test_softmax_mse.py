@@ -50,14 +50,16 @@ def test_gradcheck_float64_with_large_logits():
     assert np.isfinite(nn.softmax_mse_loss(sn.tensor([[1e4, -1e4]]), [1]).item())
 
 
-def test_probability_targets_match_torch():
+@pytest.mark.parametrize("target_grad", [False, True])
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_probability_targets_match_torch(reduction, target_grad):
     rng = np.random.default_rng(4)
     e = np.exp(rng.standard_normal((4, 3)))
     check_op(
-        nn.softmax_mse_loss,
-        torch_softmax_mse,
+        lambda a, b: nn.softmax_mse_loss(a, b, reduction=reduction),
+        lambda a, b: torch_softmax_mse(a, b, reduction),
         [rng.standard_normal((4, 3)), e / e.sum(axis=1, keepdims=True)],
-        requires_grad=[True, False],
+        requires_grad=[True, target_grad],
     )
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import backend, ops
+from .. import backend
 from .._errors import unknown_choice
+from ..autograd import make_result
 from ..ops._util import operand, wrap
 from ..tensor import Tensor
-from .losses import _LOSSES, _REDUCTIONS, _check_labels, _Loss, _probability_target, _raw, _reduce
+from .losses import _LOSSES, _REDUCTIONS, _check_labels, _Loss, _probability_target, _raw
 
 __all__ = ["softmax_mse_loss", "SoftmaxMSELoss"]
 
@@ -47,8 +48,33 @@ def softmax_mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor
         onehot = xp.zeros(input.shape, dtype=input.dtype)
         onehot[xp.arange(input.shape[0]), labels] = 1.0
         goal = wrap(onehot)
-    diff = ops.softmax(input, axis=1) - goal
-    return _reduce(diff * diff, reduction, name)
+    return _softmax_mse(input, goal, reduction)
+
+
+def _softmax_mse(z: Tensor, goal: Tensor, reduction: str) -> Tensor:
+    """The fused op: one node, one pass each way (composed it is five nodes, twice the time
+    of the fused cross-entropy). With ``s = softmax(z)``, ``d = s - t`` and ``G = 2 d g`` (g
+    scaled by the reduction): ``dz = s (G - sum(G s))`` row by row, ``dt = -G``."""
+    xp = backend.get_array_module(z.data)
+    shifted = z.data - (z.data.max(axis=1, keepdims=True) if z.size else 0.0)
+    e = xp.exp(shifted)
+    s = e / e.sum(axis=1, keepdims=True)
+    d = s - goal.data
+    sq = d * d
+    scale = 1.0 / sq.size if sq.size else float("nan")  # the mean of nothing is 0 / 0, as torch
+    if reduction == "mean":
+        data = sq.sum() * scale
+    elif reduction == "sum":
+        data = sq.sum()
+    else:
+        data = sq
+
+    def backward(g: Any) -> tuple[Any, Any]:
+        grad = d * (2.0 * g * scale if reduction == "mean" else 2.0 * g)
+        gz = s * (grad - (grad * s).sum(axis=1, keepdims=True)) if z.requires_grad else None
+        return gz, (-grad if goal.requires_grad else None)
+
+    return make_result(data, "softmax_mse", (z, goal), backward)
 
 
 class SoftmaxMSELoss(_Loss):
