@@ -57,7 +57,8 @@ Schema (every key is optional except ``[data] source``; the values shown are the
     l1 = 0.0                   # penalties on the weights (not the biases), as the Playground's
     l2 = 0.0                   #   regularization: each weight's gradient gets l1*sign(w) + l2*w
     loss = "cross_entropy"     # default by task: cross_entropy | mse; classification also
-                               #   softmax_mse (the TF Playground's squared error), regression mae, huber
+                               #   softmax_mse (the TF Playground's squared error),
+                               #   regression mae, huber
     metrics = ["accuracy"]     # default by task: ["accuracy"] | ["mae", "r2"]; also top5, rmse
     clip_grad_norm = 1.0       # clip the total gradient norm (default: no clipping)
     seed = 0                   # seeds data generation, split, weights, dropout, shuffling
