@@ -100,7 +100,9 @@ def test_step_trains_exactly_one_epoch(session):
 
 
 def test_play_pause_and_reset_repeats_the_run(session):
+    messages_until(session, "frame")
     first = session.losses()
+    assert len(first) == 1
     session.handle("play", {})
     wait_epoch(session, 5)
     session.handle("pause", {})

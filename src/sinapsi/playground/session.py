@@ -179,10 +179,11 @@ class Session:
     def step(self) -> None:
         """Train exactly one more epoch, then stay paused."""
         with self._cond:
-            self._playing = False
+            if self._playing:  # the frame's "playing" changes
+                self._playing = False
+                self._version += 1
             if self._run is not None:
                 self._run.steps += 1
-            self._version += 1
             self._cond.notify_all()
 
     def apply_settings(self, partial: Any) -> None:
@@ -262,7 +263,17 @@ class Session:
                 if self.closed or left <= 0:
                     return None
                 self._cond.wait(left)
-        frame = self._submit(run, lambda: self._frame(run))
+
+        def build() -> tuple[dict[str, Any], int]:
+            with self._cond:
+                shown = self._version  # what the frame shows (later changes: another frame)
+            return self._frame(run), shown
+
+        try:
+            frame, version = self._submit(run, build)
+        except Exception as e:  # the page is told once; the next change tries again
+            text = " ".join(str(e).split())[:300]
+            return {"type": "error", "message": f"cannot draw this state: {text}"}, version
         with self._cond:
             self._acked = False
         return frame, version
@@ -352,6 +363,9 @@ class Session:
         """Replace the run by a new one of ``settings`` (prepared first: a failure leaves the
         old run as it was), paused at epoch 0; queue its data and network messages."""
         new = self._prepare(settings)
+        new.thread = threading.Thread(
+            target=self._train, args=(new,), name="sinapsi-playground-run", daemon=True
+        )  # before the run is seen: commands for it wait for this thread
         with self._cond:
             if self.closed:
                 return
@@ -369,9 +383,6 @@ class Session:
             self._cond.notify_all()
         if old is not None and old.thread is not None:
             old.thread.join(timeout=1.0)
-        new.thread = threading.Thread(
-            target=self._train, args=(new,), name="sinapsi-playground-run", daemon=True
-        )
         new.thread.start()
 
     def _train(self, run: _Run) -> None:
