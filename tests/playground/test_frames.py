@@ -209,6 +209,7 @@ def test_the_forward_pass_runs_in_eval_mode_without_autograd():
     "kwargs, words",
     [
         ({"features": ["x1", "x3"]}, "x3"),
+        ({"features": ["x1", "x1"]}, "twice"),
         ({"features": ["x1"]}, "2 inputs"),
         ({"task": "ranking"}, "ranking"),
         ({"domain": (1.0, -1.0)}, "domain"),

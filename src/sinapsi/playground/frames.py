@@ -15,39 +15,24 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from .. import backend
 from ..autograd import no_grad
+from ..nn.features import PointFeatures
 from ..nn.layers import Dropout, Linear
 from ..nn.module import Module, Sequential, module_dtype, training_mode
 from ..tensor import Tensor
 
 __all__ = ["FrameBuilder", "diagnose", "dead_fractions", "grad_norms"]
 
-POINT_FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
 TASKS = ("classification", "regression")
 
 
 # ------------------------------------------------------------------------------ helpers
-def _point_features(points: np.ndarray, features: Sequence[str]) -> np.ndarray:
-    """The named input features of (n, 2) points as (n, k) float64 columns."""
-    x1, x2 = points[:, 0], points[:, 1]
-    formulas = {
-        "x1": lambda: x1,
-        "x2": lambda: x2,
-        "x1^2": lambda: x1 * x1,
-        "x2^2": lambda: x2 * x2,
-        "x1*x2": lambda: x1 * x2,
-        "sin(x1)": lambda: np.sin(x1),
-        "sin(x2)": lambda: np.sin(x2),
-    }
-    return np.stack([formulas[f]() for f in features], axis=1)
-
-
 def _plane(n: int, lo: float, hi: float) -> np.ndarray:
     """(n*n, 2) points of an n x n grid over [lo, hi]^2 (ends included, as the TF Playground),
     row-major with row 0 = the largest x2."""
@@ -158,13 +143,8 @@ class FrameBuilder:
         grid: int = 100,
         thumb: int = 20,
     ) -> None:
-        features = list(features)
-        unknown = [f for f in features if f not in POINT_FEATURES]
-        if not features or unknown:
-            raise ValueError(
-                f"FrameBuilder: features must be names among {', '.join(POINT_FEATURES)}; "
-                f"got {features!r}."
-            )
+        point_features = PointFeatures(features)  # refuses unknown names, duplicates, none
+        features = list(point_features.features)
         if task not in TASKS:
             raise ValueError(f"FrameBuilder: task must be 'classification' or 'regression'; "
                              f"got {task!r}.")  # fmt: skip
@@ -190,7 +170,9 @@ class FrameBuilder:
         self.grid, self.thumb = grid, thumb
         big, small = _plane(grid, lo, hi), _plane(thumb, lo, hi)
         # one forward pass per frame: the output grid's points, then the thumbnails'
-        self._inputs = _point_features(np.concatenate([big, small]), features)
+        with no_grad():
+            points = Tensor(np.concatenate([big, small]), dtype=np.float64)
+            self._inputs = backend.to_numpy(point_features(points).data)
         self._cast: dict[str, Tensor] = {}
 
     def _input_tensor(self, model: Any) -> Tensor:
