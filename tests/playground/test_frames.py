@@ -248,6 +248,7 @@ def test_vanishing_gradients_found_and_the_remedy_tailored():
     msg = _diag({"a": 1e-6, "b": 0.1}, activation="relu", init="he", batch_norm=True)[0]["message"]
     assert "ReLU" not in msg and "He init" not in msg and "batch norm" not in msg
     assert _kinds(_diag({"a": 1e-8, "b": 1e-6})) == ["vanishing"]  # below 1e-7 anyway
+    assert " gets 0 of the last" in _diag({"a": 0.0, "b": 1.0})[0]["message"]
 
 
 def test_healthy_gradients_find_nothing():
@@ -266,6 +267,7 @@ def test_exploding_gradients_found_by_size_and_by_growth():
     assert "clipping" not in _diag({"a": 5e3, "b": 1.0}, clip=1.0)[0]["message"]
     assert _kinds(_diag({"layer 0": float("nan"), "layer 1": 1.0})) == ["exploding"]
     assert _diag({"layer 0": 900.0, "layer 1": 1.0}) == []
+    assert "infx" in _diag({"layer 0": 1.0, "layer 1": 5e-324})[0]["message"]  # no crash
 
 
 def test_dead_relu_found_only_over_half_and_only_for_relu():

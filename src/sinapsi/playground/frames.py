@@ -254,6 +254,8 @@ def dead_fractions(model: Any, x_train: Any) -> dict[str, float]:
 # ------------------------------------------------------------------------------ diagnosis
 def _sci(x: float) -> str:
     """1.2e-05 -> '1e-5': a ratio at a glance."""
+    if x == 0 or not math.isfinite(x):
+        return f"{x:g}"
     mantissa, exponent = f"{x:.0e}".split("e")
     return f"{mantissa}e{int(exponent)}"
 
