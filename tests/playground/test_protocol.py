@@ -94,6 +94,9 @@ def test_problem_and_dataset_follow_each_other():
     with pytest.raises(ProtocolError, match='loss = "mse" does not fit'):
         validate_settings({"loss": "mse"})
     assert validate_settings({"loss": "huber"}, reg)["loss"] == "huber"
+    assert validate_settings({"loss": "softmax_mse"})["loss"] == "softmax_mse"
+    with pytest.raises(ProtocolError, match='loss = "softmax_mse" does not fit'):
+        validate_settings({"loss": "softmax_mse"}, reg)
     assert (
         validate_settings({"problem": "classification"}, {**reg, "loss": "mae"})["loss"] == "auto"
     )
@@ -165,6 +168,7 @@ def test_upload_guesses_the_problem():
         {"optimizer": "rmsprop", "batchNorm": True, "dropout": 0.2, "hidden": []},
         {"optimizer": "adam", "regularization": "l1", "regularizationRate": 0.003},
         {"problem": "regression", "loss": "huber", "noise": 25, "percTrainData": 70},
+        {"loss": "softmax_mse", "dataset": "xor"},  # the TF Playground's squared error
     ],
 )
 def test_settings_to_config_validates_and_round_trips_through_toml(changes):

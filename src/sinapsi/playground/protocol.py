@@ -34,7 +34,7 @@ SOURCES = {
     "circle": "circles", "xor": "xor", "gauss": "gaussian", "spiral": "spiral",
     "moons": "moons", "reg-plane": "plane", "reg-gauss": "gaussian_regression", "upload": "csv",
 }  # fmt: skip
-LOSSES = {"classification": ("cross_entropy",), "regression": ("mse", "mae", "huber")}
+LOSSES = {"classification": ("cross_entropy", "softmax_mse"), "regression": ("mse", "mae", "huber")}
 _DEFAULT_SAMPLES = {"classification": 500, "regression": 1200}
 
 DEFAULTS: dict[str, Any] = {
@@ -90,7 +90,7 @@ BOUNDS: dict[str, dict[str, Any]] = {
     "learningRate": _num("float", 1e-5, 10.0),
     "regularization": _enum("none", "l1", "l2"),
     "regularizationRate": _num("float", 0.0, 10.0),
-    "loss": _enum("auto", "cross_entropy", "mse", "mae", "huber"),
+    "loss": _enum("auto", "cross_entropy", "softmax_mse", "mse", "mae", "huber"),
     "clipGradNorm": _num("float", 0.0, 100.0),
     "seed": _num("int", 0, 2**31 - 1),
     "showTestData": {"type": "bool"},
