@@ -70,7 +70,7 @@ def test_features_feed_the_network_and_the_saved_model_takes_raw_points(tmp_path
     prep = prepare_run(cfg)
     assert prep.data.train[0].shape[1] == 7 and prep.model[0].in_features == 7
     raw = prep.data.raw_test_x
-    assert raw.shape == (100, 2)
+    assert raw.shape == (100, 2) and prep.data.raw_train_x.shape == (100, 2)
     # the network's inputs are the features of the raw points, standardized
     x1, x2 = raw[:, 0].astype(np.float64), raw[:, 1].astype(np.float64)
     expected = np.stack([x1, x2, x1**2, x2**2, x1 * x2, np.sin(x1), np.sin(x2)], axis=1)

@@ -33,7 +33,9 @@ class _Data:
     standardizer: Any = None
     features: list[str] | None = None
     target: str | int | None = None
-    raw_test_x: np.ndarray | None = None  # the test points before ``[data] features``
+    # the training and test points before ``[data] features`` (None without features)
+    raw_train_x: np.ndarray | None = None
+    raw_test_x: np.ndarray | None = None
 
 
 def _load_source(data: dict[str, Any], rng: np.random.Generator) -> tuple[Any, ...]:
@@ -167,8 +169,9 @@ def _prepare_data(cfg: dict[str, Any], origin: str, rngs: list[np.random.Generat
     _check_split(split, data, test is not None, len(X), origin, classes, target)
     if test is not None:
         test = (test[0].reshape(len(test[0]), -1), test[1])
+    raw = split
     if data.get("features"):
-        split, raw_test_x = _with_point_features(split, data["features"], origin), split.test[0]
+        split = _with_point_features(split, data["features"], origin)
     out = _Data(
         train=split.train,
         val=split.val if data["val_size"] else None,
@@ -178,7 +181,8 @@ def _prepare_data(cfg: dict[str, Any], origin: str, rngs: list[np.random.Generat
         n_samples=n_samples,
         features=features,
         target=target,
-        raw_test_x=raw_test_x if data.get("features") else None,
+        raw_train_x=raw.train[0] if split is not raw else None,
+        raw_test_x=raw.test[0] if split is not raw else None,
     )
     if data["standardize"]:
         out.standardizer = scaler = Standardizer().fit(out.train[0])

@@ -330,6 +330,38 @@ class Prepared:
         used them, so it takes the raw data (it shares the trained layers)."""
         return _with_preprocessing(self.model, self.data, self.features)
 
+    def metadata(self, saved: Any, test: dict[str, float], kind: str) -> dict[str, Any]:
+        """What a saved model file records beside the weights (JSON-safe): the architecture,
+        task, classes, loss, the layers put in front (``preprocessing``), the CSV's column
+        names (``features``, for ``sinapsi predict``) and the test results. ``kind`` labels
+        the writer (``sinapsi.cli.mlp`` for ``sinapsi train``: kept when this code left
+        cli.py)."""
+        from . import __version__
+
+        shift = len(saved) - len(self.model) if saved is not self.model else 0
+        return _jsonable(
+            {
+                "kind": kind,
+                "sinapsi_version": __version__,
+                "architecture": self.architecture,
+                "layers": [
+                    {"name": name, "type": type(m).__name__, "config": m.get_config()}
+                    for name, m in saved.named_modules()
+                    if name
+                ],
+                "task": self.data.task,
+                "classes": self.data.classes,
+                "loss": self.cfg["training"]["loss"],
+                # The model standardizes its input itself (its first layers): None tells
+                # readers of older files, where the mean and scale were here, to apply nothing.
+                "standardizer": None,
+                "preprocessing": ",".join(map(str, range(shift))) or None,
+                "features": self.data.features,
+                "target": self.data.target,
+                "test": test,
+            }
+        )
+
 
 def prepare_run(cfg: dict[str, Any], origin: str = "<config>") -> Prepared:
     """Data, model, optimizer and fit arguments of a checked configuration (the seed spawns
@@ -393,7 +425,7 @@ def _train_and_save(
     cfg: dict[str, Any], out: Path, verbose: int, origin: str, log: Callable[[str], None]
 ) -> RunResult:
     """The run itself: data, model, training, test, and the files written into ``out``."""
-    from . import __version__, evaluate, fit
+    from . import evaluate, fit
     from .io import atomic_write, save
 
     began = time.perf_counter()
@@ -424,28 +456,9 @@ def _train_and_save(
         monitor = "val_loss" if data.val is not None else "loss"
 
     saved = prep.saved_model()
-    shift = 0 if saved is model else len(saved) - len(model)  # the layers put in front
-    metadata = {
-        "kind": "sinapsi.cli.mlp",  # a label in saved files: kept when this code left cli.py
-        "sinapsi_version": __version__,
-        "architecture": architecture,
-        "layers": [
-            {"name": name, "type": type(m).__name__, "config": m.get_config()}
-            for name, m in saved.named_modules()
-            if name
-        ],
-        "task": data.task,
-        "classes": data.classes,
-        "loss": training["loss"],
-        # The model standardizes its input itself (its first layer): None tells readers of
-        # older files, where the mean and scale were here, to apply nothing.
-        "standardizer": None,
-        "preprocessing": ",".join(map(str, range(shift))) or None,
-        "features": data.features,
-        "target": data.target,
-        "test": test,
-    }
-    files = [save(saved, out / "model.npz", metadata=_jsonable(metadata))]
+    shift = len(saved) - len(model) if saved is not model else 0  # the layers put in front
+    metadata = prep.metadata(saved, test, kind="sinapsi.cli.mlp")
+    files = [save(saved, out / "model.npz", metadata=metadata)]
     history.save(out / "history.json")
     files.append(out / "history.json")
     text = json.dumps(to_jsonable(_jsonable(cfg)), indent=2) + "\n"

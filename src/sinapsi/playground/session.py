@@ -337,7 +337,7 @@ class Session:
         try:
             checked = validate_config(cfg, "playground")
             prep = prepare_run(checked, origin="playground")
-            raw = self._raw_points(checked)
+            raw = self._raw_points(prep)
         except ConfigError as e:
             raise ProtocolError(" ".join(str(e).split())) from None
         domain = (
@@ -349,15 +349,14 @@ class Session:
         return _Run(prep, raw, dict(settings), builder)
 
     @staticmethod
-    def _raw_points(cfg: dict[str, Any]) -> dict[str, Any]:
-        """The run's train and test points before the input features (the page draws them):
-        the same data and split, from the same seed, without ``features``."""
-        from .._run_data import _prepare_data
-
-        plain = {**cfg, "data": {**cfg["data"], "features": None}}
-        streams = np.random.SeedSequence(cfg["training"]["seed"]).spawn(4)
-        data = _prepare_data(plain, "playground", [np.random.default_rng(s) for s in streams])
-        return {"train": data.train, "test": data.test, "task": data.task}
+    def _raw_points(prep: Any) -> dict[str, Any]:
+        """The run's train and test points before the input features (the page draws them)."""
+        data = prep.data
+        return {
+            "train": (data.raw_train_x, data.train[1]),
+            "test": (data.raw_test_x, data.test[1]),
+            "task": data.task,
+        }
 
     def _reset(self, settings: dict[str, Any], announce: bool = False) -> None:
         """Replace the run by a new one of ``settings`` (prepared first: a failure leaves the
@@ -543,8 +542,8 @@ class Session:
     def _file(self, run: _Run, what: str) -> tuple[str, str, bytes]:
         """The model (.npz) or the HTML report of the run now, written in the session's
         folder and read back."""
-        from .. import __version__, evaluate
-        from ..experiment import _jsonable, _write_report
+        from .. import evaluate
+        from ..experiment import _write_report
         from ..io import save
 
         if what == "report" and run.epoch < 1:
@@ -558,21 +557,9 @@ class Session:
             test = evaluate(prep.model, *prep.data.test, loss=prep.fit_kwargs["loss"],
                             metrics=metrics)  # fmt: skip
         if what == "model":
-            metadata = {
-                "kind": "sinapsi.playground.mlp",
-                "sinapsi_version": __version__,
-                "architecture": prep.architecture,
-                "task": prep.data.task,
-                "classes": prep.data.classes,
-                "loss": prep.fit_kwargs["loss"],
-                "standardizer": None,
-                "preprocessing": ",".join(map(str, range(shift))) or None,
-                "features": ["x1", "x2"],
-                "point_features": prep.features,
-                "epoch": run.epoch,
-                "test": test,
-            }
-            path = save(saved, self.folder / "model.npz", metadata=_jsonable(metadata))
+            metadata = prep.metadata(saved, test, kind="sinapsi.playground.mlp")
+            metadata["epoch"] = run.epoch
+            path = save(saved, self.folder / "model.npz", metadata=metadata)
             filename, mime = f"playground-epoch{run.epoch}.npz", "application/octet-stream"
         else:
             cfg = {**prep.cfg, "training": {**prep.cfg["training"], "epochs": run.epoch}}
