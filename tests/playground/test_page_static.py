@@ -159,6 +159,9 @@ def test_page_drives_a_scripted_socket_through_the_contract():
             ws.send(json.dumps({"type": "error", "message": "seed must be an int"}))
             page.wait_for_timeout(100)
             assert page.is_visible("#error") and "seed must" in page.inner_text("#error")
+            # refused: the page shows the settings the server last accepted (here: hello's)
+            assert "hidden=4,2&" in page.evaluate("location.hash")
+            assert page.input_value("#activation") == "tanh"
             with page.expect_download() as dl:
                 page.click("#export-toml")
                 assert got[-1] == {"type": "export", "what": "toml"}

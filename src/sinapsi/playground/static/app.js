@@ -96,7 +96,7 @@ class Playground {
     this.hoverNeuron = null;
     this.errorTimer = 0;
     this.ws = null;
-    this.helloSeen = false;
+    this.confirmed = null; // the settings the server last accepted (hello / settings echo)
     this.stats = { frames: 0, epoch: 0, startedAt: Date.now(), samplesPerSecond: 0 };
     window.playgroundStats = this.stats;
     this.output = new OutputMap($("#output-map"), 300);
@@ -128,7 +128,6 @@ class Playground {
     const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
     const ws = new WebSocket(url);
     this.ws = ws;
-    this.helloSeen = false;
     this.status("connecting…");
     ws.onopen = () => this.status("connected");
     ws.onmessage = (ev) => {
@@ -162,7 +161,9 @@ class Playground {
         this.pending = msg;
         if (!this.rafId) this.rafId = requestAnimationFrame(() => this.render());
         return undefined;
-      case "error": return this.showError(msg.message || "error");
+      case "error":
+        this.revert();
+        return this.showError(msg.message || "error");
       case "export": return this.download(msg);
       case "stopped":
         this.setPlaying(false);
@@ -173,12 +174,12 @@ class Playground {
   }
 
   onHello(msg) {
-    this.helloSeen = true;
     this.bounds = msg.bounds || {};
     if (Array.isArray(msg.features) && msg.features.length) this.features = msg.features;
     this.applyBounds();
     const server = msg.settings || {};
-    this.settings = { ...DEFAULTS, ...server, ...this.fromHash };
+    this.confirmed = { ...DEFAULTS, ...server };
+    this.settings = { ...this.confirmed, ...this.fromHash };
     // the hash wins: send what it says as the first settings message
     const first = {};
     for (const k of Object.keys(this.fromHash)) {
@@ -192,7 +193,16 @@ class Playground {
   }
 
   onServerSettings(s) {
+    this.confirmed = { ...this.confirmed, ...s };
     this.settings = { ...this.settings, ...s };
+    this.showSettings();
+    this.writeHash();
+  }
+
+  /** After a refused message: show the settings the server last accepted again. */
+  revert() {
+    if (!this.confirmed) return;
+    this.settings = { ...this.confirmed };
     this.showSettings();
     this.writeHash();
   }
@@ -221,7 +231,7 @@ class Playground {
     const h = msg.layers.length - 2;
     $("#num-layers").textContent = String(h);
     $("#layers-label").textContent = h === 1 ? "hidden layer" : "hidden layers";
-    if (this.last) this.net.update(this.last);
+    if (this.last) this.net.update(this.last, true);
   }
 
   // ---- rendering --------------------------------------------------------------------
@@ -232,7 +242,9 @@ class Playground {
     if (!f) return;
     this.last = f;
     this.chart.add(f.epoch, f.trainLoss, f.testLoss);
+    const t0 = performance.now();
     this.draw(f);
+    this.stats.drawMs = performance.now() - t0; // the page's own cost per frame
     this.stats.frames += 1;
     this.stats.epoch = f.epoch;
     this.stats.samplesPerSecond = f.samplesPerSecond || 0;
@@ -463,7 +475,7 @@ class Playground {
   onNetworkResize() {
     const domain = (this.data && this.data.domain) || [-6, 6];
     this.net.build(this.network, this.features, domain);
-    if (this.last) this.net.update(this.last);
+    if (this.last) this.net.update(this.last, true);
   }
 
   changeProblem(problem) {

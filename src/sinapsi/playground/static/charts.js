@@ -183,15 +183,20 @@ export class LossChart {
     ctx.clearRect(0, 0, W, H);
     const cur = this.current;
     const n = cur.epoch.length;
-    let xmax = n ? cur.epoch[n - 1] : 1;
-    if (xmax <= 0) xmax = 1;
+    // the window is the current run's epochs (at least 10): earlier runs are compared over
+    // the same epochs; the y range is the current run's (the earlier runs' before it has two)
+    const xmax = Math.max(10, n ? cur.epoch[n - 1] : 0);
     let ymax = 0;
-    for (const k of ["train", "test"]) {
-      for (const v of cur[k]) if (Number.isFinite(v) && v > ymax) ymax = v;
-    }
-    if (!n) {
-      for (const r of this.runs) for (const v of r.train) if (Number.isFinite(v) && v > ymax) ymax = v;
-    }
+    const grow = (run) => {
+      for (const k of ["train", "test"]) {
+        const v = run[k];
+        for (let i = 0; i < v.length; i++) {
+          if (run.epoch[i] <= xmax && Number.isFinite(v[i]) && v[i] > ymax) ymax = v[i];
+        }
+      }
+    };
+    if (n >= 2) grow(cur);
+    else for (const r of [...this.runs, cur]) grow(r);
     if (ymax <= 0) ymax = 1;
     const X = (e) => pad + (e / xmax) * (W - 2 * pad);
     const Y = (v) => H - pad - (Math.min(v, ymax) / ymax) * (H - 2 * pad);
@@ -256,6 +261,7 @@ export class GradPanel {
     gradNorms = gradNorms || [];
     if (this.rows.length !== gradNorms.length) {
       this.bars.textContent = "";
+      this.bars.classList.toggle("two-col", gradNorms.length > 6);
       this.rows = gradNorms.map(() => {
         const row = document.createElement("div");
         row.className = "grad-row";
@@ -283,7 +289,7 @@ export class GradPanel {
       const cls = g.norm > 1e2 ? "hot" : g.norm < 1e-5 ? "cold" : "";
       r.bar.className = `grad-bar ${cls}`;
     });
-    const key = JSON.stringify(diagnosis || []);
+    const key = JSON.stringify(diagnosis || []) + gradNorms.every((g) => !g.norm);
     if (key === this.lastDiag) return;
     this.lastDiag = key;
     this.list.textContent = "";
@@ -296,8 +302,9 @@ export class GradPanel {
     }
     if (!(diagnosis || []).length && gradNorms.length) {
       const li = document.createElement("li");
-      li.className = "diag-ok";
-      li.textContent = "Gradients look healthy.";
+      const none = gradNorms.every((g) => !g.norm);
+      li.className = none ? "diag-none" : "diag-ok";
+      li.textContent = none ? "No gradients yet: press play or step." : "Gradients look healthy.";
       this.list.appendChild(li);
     }
   }

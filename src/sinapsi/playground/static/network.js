@@ -231,7 +231,8 @@ export class NetworkView {
       this.colY.push(geo.ys);
       const row = [];
       geo.ys.forEach((cy, i) => {
-        const div = this.nodeDiv(xs[l + 1], cy, geo.size, "hidden-node");
+        const div = this.nodeDiv(xs[l + 1], cy, geo.size,
+          geo.size < 14 ? "hidden-node tiny" : "hidden-node");
         div.title = `layer ${l + 1}, neuron ${i + 1}`;
         const c = el("canvas", "neuron-map", div);
         c.width = c.height = g;
@@ -302,7 +303,8 @@ export class NetworkView {
   }
 
   plusMinus(l, cx, n) {
-    const div = el("div", "plus-minus", this.root);
+    const gap = this.xs.length > 2 ? this.xs[1] - this.xs[0] : 200;
+    const div = el("div", gap < 84 ? "plus-minus compact" : "plus-minus", this.root);
     div.dataset.layer = l;
     div.style.left = `${cx - 40}px`;
     const add = el("button", "icon-button small add-neuron", div);
@@ -313,7 +315,9 @@ export class NetworkView {
     rm.textContent = "\u2212";
     rm.title = "Remove a neuron";
     rm.addEventListener("click", () => this.cb.removeNeuron(l));
-    el("div", "count", div).textContent = `${n} neuron${n === 1 ? "" : "s"}`;
+    const count = el("div", "count", div);
+    count.textContent = gap < 84 ? String(n) : `${n} neuron${n === 1 ? "" : "s"}`;
+    count.title = `${n} neuron${n === 1 ? "" : "s"}`;
   }
 
   /** Build every edge for weight shapes [[out, in] per Linear layer]. */
@@ -372,13 +376,22 @@ export class NetworkView {
     }
   }
 
-  /** Apply a frame: weights (edges), neuron maps. */
-  update(frame) {
+  /** Apply a frame: weights (edges), neuron maps. A big network (thousands of edges, hundreds
+   * of neurons) is redrawn at most every few hundred ms so the page stays responsive. */
+  update(frame, force = false) {
     if (!this.net) return;
     if (frame.g && frame.g !== this.g) {
       this.g = frame.g;
       for (const row of this.neuronCanvases) for (const c of row) c.width = c.height = frame.g;
     }
+    const now = performance.now();
+    const nNeurons = this.neuronCanvases.reduce((a, r) => a + r.length, 0);
+    const every = Math.min(1000, Math.max(this.links.length / 20, nNeurons * 1.5) - 60);
+    if (!force && every > 0 && now - (this.lastFull || 0) < every) {
+      if (frame.weights) this.weights = frame.weights;
+      return;
+    }
+    this.lastFull = now;
     if (frame.weights) {
       this.weights = frame.weights;
       const key = frame.weights.map((m) => `${m.length}x${m[0] ? m[0].length : 0}`).join(",");
