@@ -83,9 +83,7 @@ function fmtLoss(v) {
 
 class Playground {
   constructor() {
-    this.fromHash = parseHash(location.hash);
-    if (this.fromHash.dataset === "upload") delete this.fromHash.dataset; // the file is gone
-    this.settings = { ...DEFAULTS, ...this.fromHash };
+    this.settings = { ...DEFAULTS, ...parseHash(location.hash) };
     this.bounds = {};
     this.features = ALL_FEATURES;
     this.data = null;
@@ -125,6 +123,9 @@ class Playground {
 
   // ---- connection -------------------------------------------------------------------
   connect() {
+    // each connection (the first, or after the server restarted) starts from the hash
+    this.fromHash = parseHash(location.hash);
+    if (this.fromHash.dataset === "upload") delete this.fromHash.dataset; // the file is gone
     const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
     const ws = new WebSocket(url);
     this.ws = ws;
@@ -159,6 +160,7 @@ class Playground {
       case "network": return this.onNetwork(msg);
       case "frame":
         this.pending = msg;
+        this.arrived = performance.now();
         if (!this.rafId) this.rafId = requestAnimationFrame(() => this.render());
         return undefined;
       case "error":
@@ -244,11 +246,19 @@ class Playground {
     this.chart.add(f.epoch, f.trainLoss, f.testLoss);
     const t0 = performance.now();
     this.draw(f);
-    this.stats.drawMs = performance.now() - t0; // the page's own cost per frame
-    this.stats.frames += 1;
-    this.stats.epoch = f.epoch;
-    this.stats.samplesPerSecond = f.samplesPerSecond || 0;
+    const t1 = performance.now();
+    // where a frame's time goes (moving averages, ms): drawing it, waiting for the animation
+    // frame, and the server (from our ack to the next frame's arrival)
+    const st = this.stats;
+    const avg = (old, v) => (old === undefined ? v : old * 0.9 + v * 0.1);
+    st.drawMs = avg(st.drawMs, t1 - t0);
+    st.waitMs = avg(st.waitMs, t0 - this.arrived);
+    if (this.ackedAt) st.serverMs = avg(st.serverMs, this.arrived - this.ackedAt);
+    st.frames += 1;
+    st.epoch = f.epoch;
+    st.samplesPerSecond = f.samplesPerSecond || 0;
     this.send({ type: "ack" });
+    this.ackedAt = performance.now();
   }
 
   redraw() {

@@ -125,8 +125,14 @@ export class NetworkView {
 
   placeTip(ev) {
     const box = this.root.getBoundingClientRect();
-    const x = ev.clientX - box.left + 14;
-    const y = ev.clientY - box.top - 10;
+    let x = ev.clientX - box.left + 14;
+    let y = ev.clientY - box.top - 10;
+    if (!ev.clientX && !ev.clientY && ev.target && ev.target.getTotalLength) {
+      // a synthetic event (keyboard, script): beside the middle of the edge instead
+      const p = ev.target.getPointAtLength(ev.target.getTotalLength() / 2);
+      x = p.x + 14;
+      y = p.y - 10;
+    }
     this.tip.style.left = `${Math.min(x, box.width - 190)}px`;
     this.tip.style.top = `${y}px`;
   }
@@ -136,6 +142,7 @@ export class NetworkView {
     this.edit.hidden = true;
     this.tip.hidden = false;
     this.tip.classList.remove("editing");
+    this.tip.querySelector(".tip-hint").textContent = "click the line to edit it";
     this.placeTip(ev);
   }
 
@@ -143,6 +150,7 @@ export class NetworkView {
     this.editing = this.hovered;
     this.showTip(ev);
     this.tip.classList.add("editing");
+    this.tip.querySelector(".tip-hint").textContent = "Enter applies, Esc cancels";
     const w = this.weightAt(...this.editing);
     this.edit.value = w === undefined ? "0" : String(+w.toPrecision(4));
     this.edit.hidden = false;
