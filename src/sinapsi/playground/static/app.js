@@ -83,7 +83,8 @@ function fmtLoss(v) {
 
 class Playground {
   constructor() {
-    this.settings = { ...DEFAULTS, ...parseHash(location.hash) };
+    this.initialHash = parseHash(location.hash); // what the user asked for, before we fill it
+    this.settings = { ...DEFAULTS, ...this.initialHash };
     this.bounds = {};
     this.features = ALL_FEATURES;
     this.data = null;
@@ -124,7 +125,8 @@ class Playground {
   // ---- connection -------------------------------------------------------------------
   connect() {
     // each connection (the first, or after the server restarted) starts from the hash
-    this.fromHash = parseHash(location.hash);
+    this.fromHash = this.initialHash || parseHash(location.hash);
+    this.initialHash = null;
     if (this.fromHash.dataset === "upload") delete this.fromHash.dataset; // the file is gone
     const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
     const ws = new WebSocket(url);
