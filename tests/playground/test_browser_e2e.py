@@ -18,7 +18,6 @@ import os
 import re
 import threading
 import time
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -34,7 +33,7 @@ if not Path(CHROMIUM).exists():
     )
 sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 
-from sinapsi.config import validate_config  # noqa: E402
+from sinapsi.config import tomllib, validate_config  # noqa: E402
 from sinapsi.experiment import run  # noqa: E402
 from sinapsi.playground.app import make_server, url_of  # noqa: E402
 
@@ -82,8 +81,10 @@ def page(browser, server_url):
     # offline: the page may fetch nothing but its own server
     page.route(
         re.compile(r"^(?!https?://127\.0\.0\.1[:/]|ws://127\.0\.0\.1[:/]).*"),
-        lambda route: (errors.append(f"request outside 127.0.0.1: {route.request.url}"),
-                       route.abort()),  # fmt: skip
+        lambda route: (
+            errors.append(f"request outside 127.0.0.1: {route.request.url}"),
+            route.abort(),
+        ),  # fmt: skip
     )
     page.errors = errors
     yield page
@@ -108,12 +109,15 @@ def _epoch(page) -> int:
 _COLOURS = """(sel) => Array.from(document.querySelectorAll(sel)).map((c) => {
   const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
   const seen = new Set();
-  for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0) seen.add(d[i] << 16 | d[i + 1] << 8 | d[i + 2]);
+  for (let i = 0; i < d.length; i += 4)
+    if (d[i + 3] > 0) seen.add(d[i] << 16 | d[i + 1] << 8 | d[i + 2]);
   return seen.size;
 })"""
 
 
-def test_spiral_adam_batch_norm_trains_and_the_exported_toml_repeats_it(page, server_url, artifacts):
+def test_spiral_adam_batch_norm_trains_and_the_exported_toml_repeats_it(
+    page, server_url, artifacts
+):
     # more inputs and neurons than the default 4-2 (via a shared link), as the spiral needs
     page.goto(server_url + "#features=x1,x2,sin(x1),sin(x2)&hidden=8,8")
     _wait_connected(page)
@@ -135,9 +139,7 @@ def test_spiral_adam_batch_norm_trains_and_the_exported_toml_repeats_it(page, se
     )
     page.screenshot(path=str(artifacts / "2-training.png"))
     page.click("#play-pause")  # pause
-    page.wait_for_function(
-        "!document.querySelector('#play-pause').classList.contains('playing')"
-    )
+    page.wait_for_function("!document.querySelector('#play-pause').classList.contains('playing')")
     page.wait_for_timeout(700)  # the last frame after the pause
     epoch = _epoch(page)
     assert epoch > 0 and _epoch(page) == epoch  # paused: the counter stands still
