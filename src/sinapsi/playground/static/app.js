@@ -9,7 +9,14 @@ const CLASS_SETS = ["circle", "xor", "gauss", "spiral", "moons"];
 const REG_SETS = ["reg-plane", "reg-gauss"];
 const LR_VALUES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const REG_RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
-const LOSSES = { classification: ["auto", "cross_entropy"], regression: ["auto", "mse", "mae", "huber"] };
+const LOSSES = {
+  classification: ["auto", "cross_entropy", "softmax_mse"],
+  regression: ["auto", "mse", "mae", "huber"],
+};
+const LABELS = {
+  auto: "auto", cross_entropy: "cross-entropy", softmax_mse: "softmax + squared error",
+  mse: "squared error (MSE)", mae: "absolute error (MAE)", huber: "Huber",
+};
 const MAX_LAYERS = 12;
 const MAX_NEURONS = 64;
 const MAX_UPLOAD = 1 << 20;
@@ -334,13 +341,16 @@ class Playground {
     for (const v of vals) {
       const o = document.createElement("option");
       o.value = String(v);
-      o.textContent = String(v);
+      o.textContent = LABELS[v] || String(v);
       sel.appendChild(o);
     }
   }
 
   lossChoices(problem) {
-    return LOSSES[problem] || LOSSES.classification;
+    // the server's list wins where it knows fewer losses than this page
+    const known = this.bounds.loss && this.bounds.loss.choices;
+    const mine = LOSSES[problem] || LOSSES.classification;
+    return Array.isArray(known) ? mine.filter((l) => known.includes(l)) : mine;
   }
 
   applyBounds() {
