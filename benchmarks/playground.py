@@ -145,21 +145,35 @@ async (a) => {
   };
   const obs = new MutationObserver(check);
   obs.observe(lossEl, {childList: true, characterData: true, subtree: true});
+  // the page's own drawing time of each frame in the window (sinapsi sets stats.drawMs)
+  const draws = [];
+  let inWindow = false;
+  const drawObs = new MutationObserver(() => {
+    const d = stats().drawMs;
+    if (inWindow && a.stats && Number.isFinite(d)) draws.push(d);
+  });
+  drawObs.observe(document.querySelector(a.epoch), {childList: true, characterData: true,
+                                                     subtree: true});
   const before = {epoch: epoch(), frames: frames(), loss: lossEl.textContent};
   t0 = performance.now();
   document.querySelector(a.play).click();
   await sleep(a.warmup * 1000);
   const s0 = {t: performance.now(), epoch: epoch(), frames: frames()};
+  inWindow = true;
   await sleep(a.seconds * 1000);
   const s1 = {t: performance.now(), epoch: epoch(), frames: frames()};
   const sps = a.stats ? Number(stats().samplesPerSecond || 0) : null;
+  inWindow = false;
+  draws.sort((x, y) => x - y);
+  const drawMs = draws.length ? draws[Math.floor(draws.length / 2)] : null;
   while (hit === null && performance.now() - t0 < a.lossTimeout * 1000) {
     check();
     await sleep(50);
   }
   obs.disconnect();
+  drawObs.disconnect();
   document.querySelector(a.play).click();  // pause
-  return {before, s0, s1, sps, hit, lossText: lossEl.textContent,
+  return {before, s0, s1, sps, drawMs, hit, lossText: lossEl.textContent,
           total_s: (performance.now() - t0) / 1000};
 }
 """
@@ -342,6 +356,7 @@ def run_once(context: Any, impl: str, base: str, name: str, seed: int, args: Any
         "samples_per_s": eps * N_TRAIN,
         "frames_per_s": fps,
         "server_samples_per_s": raw["sps"],
+        "draw_ms": raw["drawMs"],
         "loss_below_s": hit["s"] if hit else None,
         "loss_below_epoch": hit["epoch"] if hit else None,
         "final_test_loss": raw["lossText"],
@@ -355,6 +370,7 @@ METRICS = [
     ("samples_per_s", "training samples/s", "{:,.0f}"),
     ("frames_per_s", "full frames/s", "{:.1f}"),
     ("server_samples_per_s", "samples/s (server's own figure)", "{:,.0f}"),
+    ("draw_ms", "page's drawing time per frame, median (ms)", "{:.1f}"),
     ("loss_below_s", f"s until test loss < {THRESHOLD}", "{:.2f}"),
     ("loss_below_epoch", f"epoch at test loss < {THRESHOLD}", "{:.0f}"),
 ]
@@ -397,7 +413,7 @@ def report(runs: list[dict], impls: list[str]) -> dict[str, Any]:
         print(f"{name}: {setting['label']}")
         table[name] = {}
         for key, label, spec in METRICS:
-            own_figure = key == "server_samples_per_s"  # sinapsi's only
+            own_figure = key in ("server_samples_per_s", "draw_ms")  # sinapsi's only
             tf = summarize(runs, "tf", name, key) if "tf" in impls and not own_figure else None
             sn = summarize(runs, "sinapsi", name, key) if "sinapsi" in impls else None
             ratio = None
