@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from . import protocol
+from . import export, protocol
 from .protocol import ProtocolError, settings_to_config, validate_settings
 
 __all__ = ["Session"]
@@ -285,9 +285,10 @@ class Session:
         if what not in ("toml", "model", "report"):
             raise ProtocolError(f"export: what = {what!r} must be toml, model or report.")
         if what == "toml":
-            filename, mime, data = self._submit(run, lambda: self._toml(run))
+            upload = self._upload_name if run.settings["dataset"] == "upload" else None
+            filename, mime, data = self._submit(run, lambda: export.toml(run, upload))
         else:
-            filename, mime, data = self._submit(run, lambda: self._file(run, what))
+            filename, mime, data = self._submit(run, lambda: export.file(run, what, self.folder))
         return {
             "type": "export",
             "what": what,
@@ -510,69 +511,6 @@ class Session:
             "samplesPerSecond": eps * len(run.prep.data.train[0]),
             "epochsPerSecond": eps,
         }
-
-    def _toml(self, run: _Run) -> tuple[str, str, bytes]:
-        if run.epoch < 1:
-            raise ProtocolError("export: train at least one epoch first (press step or play).")
-        upload = self._upload_name if run.settings["dataset"] == "upload" else None
-        cfg = settings_to_config(run.settings, upload)
-        cfg["training"]["epochs"] = run.epoch
-        train, test = run.losses[run.epoch]
-        lines = [
-            f"sinapsi playground run, exported at epoch {run.epoch}: "
-            "'sinapsi train THIS_FILE.toml' trains it again",
-            f"at epoch {run.epoch}: test loss {test!r}, train loss {train!r}",
-        ]
-        if upload:
-            lines.append(f"the data: the uploaded file, saved as {upload} beside this file")
-        if run.lr_changed_at is not None:
-            lines.append(
-                f"WARNING: the learning rate was changed during training (at epoch "
-                f"{run.lr_changed_at}); lr here is the last value, so this file does not "
-                "reproduce the run exactly"
-            )
-        if run.weights_edited_at is not None:
-            lines.append(
-                f"WARNING: weights were edited by hand (at epoch {run.weights_edited_at}); "
-                "this file cannot repeat that, so it does not reproduce the run exactly"
-            )
-        text = protocol.config_to_toml(cfg, lines)
-        return f"playground-epoch{run.epoch}.toml", "application/toml", text.encode("utf-8")
-
-    def _file(self, run: _Run, what: str) -> tuple[str, str, bytes]:
-        """The model (.npz) or the HTML report of the run now, written in the session's
-        folder and read back."""
-        from .. import evaluate
-        from ..experiment import _write_report
-        from ..io import save
-
-        if what == "report" and run.epoch < 1:
-            raise ProtocolError("export: train at least one epoch first (press step or play).")
-        prep = run.prep
-        saved = prep.saved_model()
-        shift = 0 if saved is prep.model else len(saved) - len(prep.model)
-        classification = prep.data.task == "classification"
-        metrics = ["accuracy"] if classification else ["mae", "r2"]
-        with np.errstate(all="ignore"):
-            test = evaluate(prep.model, *prep.data.test, loss=prep.fit_kwargs["loss"],
-                            metrics=metrics)  # fmt: skip
-        if what == "model":
-            metadata = prep.metadata(saved, test, kind="sinapsi.playground.mlp")
-            metadata["epoch"] = run.epoch
-            path = save(saved, self.folder / "model.npz", metadata=metadata)
-            filename, mime = f"playground-epoch{run.epoch}.npz", "application/octet-stream"
-        else:
-            cfg = {**prep.cfg, "training": {**prep.cfg["training"], "epochs": run.epoch}}
-            with np.errstate(all="ignore"):
-                path = _write_report(
-                    self.folder / "report.html", cfg, saved, run.trainer.history, prep.data,
-                    test, shift,
-                )  # fmt: skip
-            filename, mime = f"playground-epoch{run.epoch}-report.html", "text/html"
-        try:
-            return filename, mime, Path(path).read_bytes()
-        finally:
-            Path(path).unlink(missing_ok=True)
 
     @staticmethod
     def _linears(model: Any) -> list[Any]:
