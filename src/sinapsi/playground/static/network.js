@@ -71,16 +71,23 @@ export class NetworkView {
   installEvents() {
     const linkOf = (t) => (t && t.dataset && t.dataset.layer !== undefined ? t : null);
     this.svg.addEventListener("mouseover", (ev) => {
-      const t = linkOf(ev.target);
-      if (!t || this.editing) return;
-      this.hovered = [+t.dataset.layer, +t.dataset.row, +t.dataset.col];
+      const t = ev.target;
+      if (this.editing || !t || !t.dataset) return;
+      if (t.dataset.bl !== undefined) {
+        this.hovered = [+t.dataset.bl, +t.dataset.br, -1]; // a bias: col -1
+      } else if (linkOf(t)) {
+        this.hovered = [+t.dataset.layer, +t.dataset.row, +t.dataset.col];
+      } else {
+        return;
+      }
       this.showTip(ev);
     });
     this.svg.addEventListener("mousemove", (ev) => {
       if (this.hovered && !this.editing) this.placeTip(ev);
     });
     this.svg.addEventListener("mouseout", (ev) => {
-      if (linkOf(ev.target) && !this.editing) {
+      const t = ev.target;
+      if ((linkOf(t) || (t.dataset && t.dataset.bl !== undefined)) && !this.editing) {
         this.hovered = null;
         this.tip.hidden = true;
       }
@@ -118,6 +125,11 @@ export class NetworkView {
 
   tipLabel() {
     const [L, R, C] = this.hovered;
+    if (C < 0) {
+      const b = this.biases && this.biases[L] ? this.biases[L][R] : undefined;
+      const v = typeof b === "number" ? b.toPrecision(3) : "–";
+      return `Bias ${v}  (layer ${L}, neuron ${R})`;
+    }
     const w = this.weightAt(L, R, C);
     const v = w === undefined ? "–" : w.toPrecision(3);
     return `Weight ${v}  (layer ${L}, to ${R}, from ${C})`;
@@ -142,7 +154,8 @@ export class NetworkView {
     this.edit.hidden = true;
     this.tip.hidden = false;
     this.tip.classList.remove("editing");
-    this.tip.querySelector(".tip-hint").textContent = "click the line to edit it";
+    const bias = this.hovered && this.hovered[2] < 0;
+    this.tip.querySelector(".tip-hint").textContent = bias ? "" : "click the line to edit it";
     this.placeTip(ev);
   }
 
@@ -231,6 +244,7 @@ export class NetworkView {
     // hidden neurons: small canvases g x g, scaled by CSS
     const g = this.g || 20;
     this.neuronCanvases = [];
+    this.biasRects = [];
     this.colY = [this.inputY];
     let maxHeight = inGeo.height;
     hidden.forEach((n, l) => {
@@ -251,6 +265,7 @@ export class NetworkView {
         row.push(c);
       });
       this.neuronCanvases.push(row);
+      geo.ys.forEach((cy, i) => this.biasRect(l, i, xs[l + 1], cy, geo.size));
       this.plusMinus(l, xs[l + 1], n);
     });
     this.sizes = [inGeo.size, ...hidden.map((n) => columnGeometry(n).size)];
@@ -274,12 +289,22 @@ export class NetworkView {
       const s = this.outSize;
       svgEl("rect", { x: this.xs[this.xs.length - 1] - s / 2, y: cy - s / 2, width: s, height: s,
         class: "out-node" }, this.gOut);
+      this.biasRect(this.xs.length - 2, i, this.xs[this.xs.length - 1], cy, s, this.gOut);
       if (i === 0 || nOut === 2) {
         const t = svgEl("text", { x: this.xs[this.xs.length - 1], y: cy + s / 2 + 10,
           "text-anchor": "middle", class: "small-label" }, this.gOut);
         t.textContent = nOut === 2 ? `class ${i}` : "output";
       }
     });
+  }
+
+  /** TF's small bias square at a node's lower left (not drawn on tiny nodes). */
+  biasRect(L, r, cx, cy, size, parent = this.gNodes) {
+    if (size < 12) return;
+    const b = Math.max(4, Math.round(size / 6));
+    const rect = svgEl("rect", { x: cx - size / 2 - b - 2, y: cy + size / 2 - b + 3, width: b,
+      height: b, class: "bias", "data-bl": L, "data-br": r }, parent);
+    this.biasRects.push({ rect, L, r, ci: -1 });
   }
 
   /** The value map of an input feature over the domain, normalized to [-1, 1], as uint8. */
@@ -400,12 +425,25 @@ export class NetworkView {
       return;
     }
     this.lastFull = now;
+    if (frame.biases) {
+      this.biases = frame.biases;
+      for (const k of this.biasRects) {
+        const v = (frame.biases[k.L] && frame.biases[k.L][k.r]) || 0;
+        const ci = Math.round(((Math.max(-1, Math.min(1, v)) + 1) / 2) * (N_COLOURS - 1));
+        if (ci !== k.ci) {
+          k.ci = ci;
+          const [r, g, b] = rgbOf((ci / (N_COLOURS - 1)) * 2 - 1);
+          k.rect.style.fill = `rgb(${r},${g},${b})`;
+        }
+      }
+    }
     if (frame.weights) {
       this.weights = frame.weights;
       const key = frame.weights.map((m) => `${m.length}x${m[0] ? m[0].length : 0}`).join(",");
       if (key !== this.shapeKey) {
         const outRows = frame.weights[frame.weights.length - 1].length;
         if (outRows !== this.colYOut.length) {
+          this.biasRects = this.biasRects.filter((k) => k.rect.parentNode !== this.gOut);
           this.gOut.remove();
           this.buildOutput(outRows);
         }
