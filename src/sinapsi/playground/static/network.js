@@ -236,6 +236,16 @@ export class NetworkView {
       canvas.width = canvas.height = g;
       paintMap(canvas, bytes || this.featureMap(name, g), LUT);
       div.addEventListener("click", () => this.cb.toggleFeature(name));
+      div.tabIndex = 0;
+      div.setAttribute("role", "button");
+      div.setAttribute("aria-pressed", String(on));
+      div.setAttribute("aria-label", `input ${name}`);
+      div.addEventListener("keydown", (ev) => {
+        if (ev.key === "Enter" || ev.key === " ") {
+          ev.preventDefault();
+          this.cb.toggleFeature(name);
+        }
+      });
       const t = svgEl("text", { x: xIn - inGeo.size / 2 - 8, y: cy, "text-anchor": "end",
         class: on ? "main-label" : "main-label inactive" }, this.gNodes);
       t.textContent = LABELS[name] || name;
