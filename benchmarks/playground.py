@@ -145,12 +145,15 @@ async (a) => {
   };
   const obs = new MutationObserver(check);
   obs.observe(lossEl, {childList: true, characterData: true, subtree: true});
-  // the page's own drawing time of each frame in the window (sinapsi sets stats.drawMs)
-  const draws = [];
+  // where each frame's time went, as the sinapsi page reports it after drawing a frame
+  const draws = {};
   let inWindow = false;
   const drawObs = new MutationObserver(() => {
-    const d = stats().drawMs;
-    if (inWindow && a.stats && Number.isFinite(d)) draws.push(d);
+    if (!inWindow || !a.stats) return;
+    for (const k of a.timingKeys) {
+      const d = stats()[k];
+      if (Number.isFinite(d)) (draws[k] = draws[k] || []).push(d);
+    }
   });
   drawObs.observe(document.querySelector(a.epoch), {childList: true, characterData: true,
                                                      subtree: true});
@@ -164,8 +167,11 @@ async (a) => {
   const s1 = {t: performance.now(), epoch: epoch(), frames: frames()};
   const sps = a.stats ? Number(stats().samplesPerSecond || 0) : null;
   inWindow = false;
-  draws.sort((x, y) => x - y);
-  const drawMs = draws.length ? draws[Math.floor(draws.length / 2)] : null;
+  const timing = {};
+  for (const [k, v] of Object.entries(draws)) {
+    v.sort((x, y) => x - y);
+    timing[k] = v[Math.floor(v.length / 2)];
+  }
   while (hit === null && performance.now() - t0 < a.lossTimeout * 1000) {
     check();
     await sleep(50);
@@ -173,10 +179,13 @@ async (a) => {
   obs.disconnect();
   drawObs.disconnect();
   document.querySelector(a.play).click();  // pause
-  return {before, s0, s1, sps, drawMs, hit, lossText: lossEl.textContent,
+  return {before, s0, s1, sps, timing, hit, lossText: lossEl.textContent,
           total_s: (performance.now() - t0) / 1000};
 }
 """
+
+# window.playgroundStats' moving averages of where a frame's time goes (ms); medians reported
+TIMING_KEYS = {"draw_ms": "drawMs", "wait_ms": "waitMs", "server_ms": "serverMs"}
 
 PAGES: dict[str, dict[str, Any]] = {
     "tf": {"play": "#play-pause-button", "epoch": "#iter-number", "loss": "#loss-test"},
@@ -338,6 +347,7 @@ def run_once(context: Any, impl: str, base: str, name: str, seed: int, args: Any
     """One measured run of ``impl`` on setting ``name``; the numbers of one row and round."""
     page = open_page(context, impl, base, SETTINGS[name], seed)
     probe = dict(PAGES[impl], stats=impl == "sinapsi", threshold=THRESHOLD)
+    probe["timingKeys"] = list(TIMING_KEYS.values())
     probe.update(warmup=args.warmup, seconds=args.seconds, lossTimeout=args.loss_timeout)
     try:
         raw = page.evaluate(PROBE, probe)
@@ -356,7 +366,7 @@ def run_once(context: Any, impl: str, base: str, name: str, seed: int, args: Any
         "samples_per_s": eps * N_TRAIN,
         "frames_per_s": fps,
         "server_samples_per_s": raw["sps"],
-        "draw_ms": raw["drawMs"],
+        **{key: raw["timing"].get(js) for key, js in TIMING_KEYS.items()},
         "loss_below_s": hit["s"] if hit else None,
         "loss_below_epoch": hit["epoch"] if hit else None,
         "final_test_loss": raw["lossText"],
@@ -370,7 +380,9 @@ METRICS = [
     ("samples_per_s", "training samples/s", "{:,.0f}"),
     ("frames_per_s", "full frames/s", "{:.1f}"),
     ("server_samples_per_s", "samples/s (server's own figure)", "{:,.0f}"),
-    ("draw_ms", "page's drawing time per frame, median (ms)", "{:.1f}"),
+    ("draw_ms", "ms per frame: page drawing it", "{:.1f}"),
+    ("wait_ms", "ms per frame: waiting for animation frame", "{:.1f}"),
+    ("server_ms", "ms per frame: server, ack to next frame", "{:.1f}"),
     ("loss_below_s", f"s until test loss < {THRESHOLD}", "{:.2f}"),
     ("loss_below_epoch", f"epoch at test loss < {THRESHOLD}", "{:.0f}"),
 ]
@@ -413,7 +425,7 @@ def report(runs: list[dict], impls: list[str]) -> dict[str, Any]:
         print(f"{name}: {setting['label']}")
         table[name] = {}
         for key, label, spec in METRICS:
-            own_figure = key in ("server_samples_per_s", "draw_ms")  # sinapsi's only
+            own_figure = key == "server_samples_per_s" or key in TIMING_KEYS  # sinapsi's only
             tf = summarize(runs, "tf", name, key) if "tf" in impls and not own_figure else None
             sn = summarize(runs, "sinapsi", name, key) if "sinapsi" in impls else None
             ratio = None
