@@ -265,3 +265,26 @@ def test_upload_trains_on_the_file():
         assert (s.folder / "upload.csv").is_file()
     finally:
         s.close()
+
+
+def test_a_frame_comes_between_two_steps_not_after_a_long_epoch():
+    """A long epoch (4,500 single-sample steps) does not hold the page's next frame back:
+    frames are built between two steps, while a weight edit waits for the epoch's end."""
+    s = Session({"numSamples": 5000, "percTrainData": 90, "batchSize": 1, "hidden": [32, 32]})
+    s.start()
+    try:
+        got, version = messages_until(s, "frame")
+        s.handle("play", {})
+        time.sleep(0.05)  # inside epoch 1
+        began = time.monotonic()
+        frame = None
+        while frame is None:
+            out = s.next_message(version, 5.0)
+            frame = out[0] if out and out[0]["type"] == "frame" else None
+            version = out[1] if out else version
+        waited = time.monotonic() - began
+        assert frame["epoch"] == 0 and s.epoch == 0, (frame["epoch"], s.epoch, waited)
+        weights = np.asarray(frame["weights"][0])
+        assert not np.allclose(weights, got["frame"]["weights"][0])  # trained some steps
+    finally:
+        s.close()

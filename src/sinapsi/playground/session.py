@@ -41,10 +41,11 @@ class _Stopped(BaseException):
 
 
 class _Command:
-    """A function to run on the training thread between epochs, and its result."""
+    """A function to run on the training thread between epochs (``anytime``: between two
+    steps, for what only reads the model, such as a frame), and its result."""
 
-    def __init__(self, fn: Any) -> None:
-        self.fn, self.done = fn, threading.Event()
+    def __init__(self, fn: Any, anytime: bool = False) -> None:
+        self.fn, self.anytime, self.done = fn, anytime, threading.Event()
         self.result: Any = None
         self.error: BaseException | None = None
 
@@ -89,6 +90,8 @@ def _make_stream_callback(session: Session, run: _Run) -> Any:
         def on_batch_end(self, batch: int, logs: dict[str, Any]) -> None:
             if run.stop:
                 raise _Stopped
+            if run.commands:  # a frame waits one step, not the rest of a long epoch
+                session._run_anytime(run)
 
         def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
             session._record(run, epoch + 1)
@@ -270,7 +273,7 @@ class Session:
             return self._frame(run), shown
 
         try:
-            frame, version = self._submit(run, build)
+            frame, version = self._submit(run, build, anytime=True)
         except Exception as e:  # the page is told once; the next change tries again
             text = " ".join(str(e).split())[:300]
             return {"type": "error", "message": f"cannot draw this state: {text}"}, version
@@ -413,10 +416,10 @@ class Session:
             for command in commands:
                 command.run()
 
-    def _submit(self, run: _Run, fn: Any) -> Any:
-        """Run ``fn`` on ``run``'s training thread between epochs (or here, once the thread
-        has ended) and return its result."""
-        command = _Command(fn)
+    def _submit(self, run: _Run, fn: Any, anytime: bool = False) -> Any:
+        """Run ``fn`` on ``run``'s training thread between epochs (``anytime``: between two
+        steps), or here once the thread has ended, and return its result."""
+        command = _Command(fn, anytime)
         with self._cond:
             queued = not run.done and run.thread is not None
             if queued:
@@ -466,6 +469,14 @@ class Session:
                 f"{epoch}. Lower the learning rate (try 10x lower) or set clipGradNorm, then "
                 "press reset."
             )
+
+    def _run_anytime(self, run: _Run) -> None:
+        """Between two steps: the queued commands that only read the model (frames)."""
+        with self._cond:
+            now = [c for c in run.commands if c.anytime]
+            run.commands = [c for c in run.commands if not c.anytime]
+        for command in now:
+            command.run()
 
     def _hold(self, run: _Run) -> None:
         """Between epochs: run the queued commands; wait while paused; end on stop."""
