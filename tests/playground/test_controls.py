@@ -11,17 +11,8 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from fastapi.testclient import TestClient  # noqa: E402
 
-from sinapsi.playground.app import create_app  # noqa: E402
-
-SMALL = {"numSamples": 100, "hidden": [3, 2], "batchSize": 10}
-
-
-@pytest.fixture(scope="module")
-def client():
-    with TestClient(create_app(max_sessions=2)) as c:
-        yield c
+from playground_checks import SMALL  # noqa: E402
 
 
 def _run(client, settings):

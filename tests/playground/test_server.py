@@ -14,18 +14,10 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from fastapi.testclient import TestClient  # noqa: E402
+from playground_checks import SMALL  # noqa: E402
 from starlette.websockets import WebSocketDisconnect  # noqa: E402
 
-from sinapsi.playground.app import PortInUse, create_app, make_server, url_of  # noqa: E402
-
-SMALL = {"numSamples": 100, "hidden": [3, 2], "batchSize": 10}
-
-
-@pytest.fixture(scope="module")
-def client():
-    with TestClient(create_app(max_sessions=2)) as c:
-        yield c
+from sinapsi.playground.app import PortInUse, make_server, url_of  # noqa: E402
 
 
 def receive_until(ws, kind, ack=True):

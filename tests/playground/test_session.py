@@ -22,7 +22,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-SMALL = {"numSamples": 100, "hidden": [3, 2], "batchSize": 10}
+from playground_checks import SMALL  # noqa: E402
 
 
 @pytest.fixture

@@ -51,11 +51,9 @@ class PointFeatures(torch.nn.Module):
         self.features = _check_features(features)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() < 2 or x.shape[-1] != 2:
-            raise ValueError(
-                f"PointFeatures takes (n, 2) points (x1, x2); got shape {tuple(x.shape)}. Pass "
-                "the points' two coordinates as the last axis."
-            )
+        from ..nn.features import _check_points
+
+        _check_points(tuple(x.shape))
         x1, x2 = x[..., 0:1], x[..., 1:2]
         make = {
             "x1": lambda: x1,

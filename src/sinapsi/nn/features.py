@@ -23,6 +23,15 @@ POINT_FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
 """The feature names, in the TF Playground's order: X1, X2, X1², X2², X1X2, sin(X1), sin(X2)."""
 
 
+def _check_points(shape: tuple[int, ...]) -> None:
+    """Refuse anything but points ``(..., 2)``: the layer and its torch twin say it alike."""
+    if len(shape) < 2 or shape[-1] != 2:
+        raise ValueError(
+            f"PointFeatures takes (n, 2) points (x1, x2); got shape {shape}. Pass the points' "
+            "two coordinates as the last axis."
+        )
+
+
 def _sin(x: Tensor) -> Tensor:
     """``sin(x)``; its gradient is ``cos(x)``. (sinapsi.ops has no sin yet: the one user.)"""
     xp = backend.get_array_module(x.data)
@@ -102,11 +111,7 @@ class PointFeatures(Module):
             x = Tensor(x)
         if not backend.is_floating(x.dtype):
             x = x.astype(backend.get_default_dtype())
-        if x.ndim < 2 or x.shape[-1] != 2:
-            raise ValueError(
-                f"PointFeatures takes (n, 2) points (x1, x2); got shape {tuple(x.shape)}. Pass "
-                "the points' two coordinates as the last axis."
-            )
+        _check_points(tuple(x.shape))
         x1, x2 = x[..., 0:1], x[..., 1:2]
         make = {
             "x1": lambda: x1,
