@@ -436,11 +436,14 @@ def report(runs: list[dict], impls: list[str]) -> dict[str, Any]:
             if tf is None and sn is None:
                 continue
             r = "-" if ratio is None else f"{ratio:.2f}"
+            if ratio is not None and (tf["n"] < tf["of"] or sn["n"] < sn["of"]):
+                r += "*"  # some runs never got there: the ratio is over the others only
             print(f"  {label:<42}{fmt(tf, spec):>26}{fmt(sn, spec):>28}{r:>12}")
         if "sinapsi" in impls:
             targets[name] = setting_targets(table[name])
     print(f"  test losses: {LOSS_NAMES['tf']}; {LOSS_NAMES['sinapsi']}: not the same quantity")
-    print("  ratios: median over median; for the time to the loss < 1 means sinapsi is faster")
+    print("  ratios: median over median; for the time to the loss < 1 means sinapsi is faster;")
+    print("  [n of m]: n runs of m got there within the time watched; * a ratio over those only")
     if targets:
         print("\ntargets (issue 15), sinapsi medians:")
         for name, ts in targets.items():
