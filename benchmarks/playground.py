@@ -10,8 +10,10 @@ default, TF spiral, sinapsi spiral; repeated ``--rounds`` times; medians and ran
   ``#loss-test`` (test loss: mean of 0.5 (tanh output - label)^2 with labels -1/+1).
 * **sinapsi playground**, ``sinapsi.playground.serve`` in a uvicorn subprocess on a free
   127.0.0.1 port, settings given in the URL hash. Read: ``window.playgroundStats`` (frames
-  drawn, epoch, the server's samplesPerSecond) and ``#test-loss`` (binary cross-entropy in nats,
-  a different quantity from TF's squared error).
+  drawn, epoch, the server's samplesPerSecond, where a frame's time went) and ``#test-loss``:
+  binary cross-entropy in nats by default, a different quantity from TF's squared error; with
+  ``--sinapsi-loss softmax_mse`` the page trains on the squared error of the class
+  probabilities, exactly half of TF's loss for two classes, and is timed to 0.05.
 
 Per run: a fresh tab loads the setting, a script inside the page clicks play and records the
 epoch and frame counters after ``--warmup`` seconds and again ``--seconds`` later (timestamps
@@ -80,9 +82,20 @@ SETTINGS: dict[str, dict[str, Any]] = {
 NUM_SAMPLES = 500  # both pages' default for classification
 PERC_TRAIN = 50
 N_TRAIN = NUM_SAMPLES * PERC_TRAIN // 100
-LOSS_NAMES = {
-    "tf": "TF: mean 0.5*(tanh output - label)^2, labels -1/+1 (squared error)",
-    "sinapsi": "sinapsi: mean binary cross-entropy in nats",
+TF_LOSS = "TF: mean 0.5*(tanh output - label)^2, labels -1/+1 (squared error)"
+# --sinapsi-loss: what the sinapsi page trains with, and the test loss it must read below
+SINAPSI_LOSSES: dict[str, dict[str, Any]] = {
+    "cross_entropy": {
+        "threshold": THRESHOLD,
+        "name": "sinapsi: mean binary cross-entropy in nats, not the same quantity as TF's",
+    },
+    "softmax_mse": {
+        "threshold": THRESHOLD / 2,
+        "name": (
+            "sinapsi: softmax_mse = mean (p - label 0/1)^2, for two classes exactly half of "
+            f"TF's squared error, so < {THRESHOLD / 2:g} here is TF's < {THRESHOLD:g}"
+        ),
+    },
 }
 
 
@@ -109,7 +122,7 @@ def tf_hash(setting: dict[str, Any], seed: int) -> str:
     return "&".join(f"{k}={v}" for k, v in parts.items())
 
 
-def sinapsi_hash(setting: dict[str, Any], seed: int) -> str:
+def sinapsi_hash(setting: dict[str, Any], seed: int, loss: str = "cross_entropy") -> str:
     """The sinapsi page's URL hash (contract keys, lists comma-joined, values URL-encoded)."""
     parts = {
         "dataset": setting["dataset"],
@@ -123,6 +136,7 @@ def sinapsi_hash(setting: dict[str, Any], seed: int) -> str:
         "numSamples": str(NUM_SAMPLES),
         "noise": "0",
         "seed": str(seed),
+        "loss": loss,
     }
     return "&".join(f"{k}={urllib.parse.quote(v, safe=',')}" for k, v in parts.items())
 
@@ -315,16 +329,18 @@ def route_local_only(route: Any) -> None:
         route.abort()
 
 
-def open_page(context: Any, impl: str, base: str, setting: dict[str, Any], seed: int) -> Any:
-    """A new tab with ``setting`` loaded and ready to play; one-line error if it never gets
-    ready."""
+def open_page(
+    context: Any, impl: str, base: str, setting: dict[str, Any], seed: int, loss: str
+) -> Any:
+    """A new tab with ``setting`` (sinapsi: trained with ``loss``) loaded and ready to play;
+    one-line error if it never gets ready."""
     page = context.new_page()
     if impl == "tf":
         page.goto(f"{base}/index.html#{tf_hash(setting, seed)}")
         ready = "document.querySelector('#iter-number').textContent.trim() !== ''"
         what = "the TF Playground showed no #iter-number"
     else:
-        page.goto(f"{base}/#{sinapsi_hash(setting, seed)}")
+        page.goto(f"{base}/#{sinapsi_hash(setting, seed, loss)}")
         n_neurons, n_in = sum(setting["hidden"]), setting["features"]
         ready = (
             "window.playgroundStats !== undefined"
@@ -345,8 +361,9 @@ def open_page(context: Any, impl: str, base: str, setting: dict[str, Any], seed:
 
 def run_once(context: Any, impl: str, base: str, name: str, seed: int, args: Any) -> dict:
     """One measured run of ``impl`` on setting ``name``; the numbers of one row and round."""
-    page = open_page(context, impl, base, SETTINGS[name], seed)
-    probe = dict(PAGES[impl], stats=impl == "sinapsi", threshold=THRESHOLD)
+    page = open_page(context, impl, base, SETTINGS[name], seed, args.sinapsi_loss)
+    threshold = THRESHOLD if impl == "tf" else SINAPSI_LOSSES[args.sinapsi_loss]["threshold"]
+    probe = dict(PAGES[impl], stats=impl == "sinapsi", threshold=threshold)
     probe["timingKeys"] = list(TIMING_KEYS.values())
     probe.update(warmup=args.warmup, seconds=args.seconds, lossTimeout=args.loss_timeout)
     try:
@@ -383,8 +400,8 @@ METRICS = [
     ("draw_ms", "ms per frame: page drawing it", "{:.1f}"),
     ("wait_ms", "ms per frame: waiting for animation frame", "{:.1f}"),
     ("server_ms", "ms per frame: server, ack to next frame", "{:.1f}"),
-    ("loss_below_s", f"s until test loss < {THRESHOLD}", "{:.2f}"),
-    ("loss_below_epoch", f"epoch at test loss < {THRESHOLD}", "{:.0f}"),
+    ("loss_below_s", "s until test loss < threshold", "{:.2f}"),
+    ("loss_below_epoch", "epoch at test loss < threshold", "{:.0f}"),
 ]
 
 
@@ -416,7 +433,7 @@ def fmt(s: dict[str, Any] | None, spec: str) -> str:
     return text
 
 
-def report(runs: list[dict], impls: list[str]) -> dict[str, Any]:
+def report(runs: list[dict], impls: list[str], loss: str = "cross_entropy") -> dict[str, Any]:
     """Print the table, the targets and return both as a dict."""
     table: dict[str, Any] = {}
     targets: dict[str, Any] = {}
@@ -429,7 +446,7 @@ def report(runs: list[dict], impls: list[str]) -> dict[str, Any]:
             tf = summarize(runs, "tf", name, key) if "tf" in impls and not own_figure else None
             sn = summarize(runs, "sinapsi", name, key) if "sinapsi" in impls else None
             ratio = None
-            comparable = key != "loss_below_epoch"  # epochs to different losses: no ratio
+            comparable = key != "loss_below_epoch"  # epochs: sizes and losses differ
             if comparable and tf and sn and tf.get("median") and sn.get("median") is not None:
                 ratio = sn["median"] / tf["median"]
             table[name][key] = {"tf": tf, "sinapsi": sn, "ratio": ratio}
@@ -441,7 +458,9 @@ def report(runs: list[dict], impls: list[str]) -> dict[str, Any]:
             print(f"  {label:<42}{fmt(tf, spec):>26}{fmt(sn, spec):>28}{r:>12}")
         if "sinapsi" in impls:
             targets[name] = setting_targets(table[name])
-    print(f"  test losses: {LOSS_NAMES['tf']}; {LOSS_NAMES['sinapsi']}: not the same quantity")
+    sn_loss = SINAPSI_LOSSES[loss]
+    print(f"  test loss thresholds: {TF_LOSS} < {THRESHOLD:g};")
+    print(f"  {sn_loss['name']}; threshold {sn_loss['threshold']:g}")
     print("  ratios: median over median; for the time to the loss < 1 means sinapsi is faster;")
     print("  [n of m]: n runs of m got there within the time watched; * a ratio over those only")
     if targets:
@@ -482,6 +501,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--tf-dist", type=Path, default=None, help=f"TF's dist/ ({DEFAULT_TF_DIST})")
     p.add_argument("--only", choices=("sinapsi", "tf"), default=None, help="measure one side")
+    p.add_argument(
+        "--sinapsi-loss",
+        choices=tuple(SINAPSI_LOSSES),
+        default="cross_entropy",
+        help="the sinapsi page's loss (cross_entropy, its default; softmax_mse: TF's, halved)",
+    )
     p.add_argument("--json", default=None, help="also write the results to this JSON file")
     args = p.parse_args(argv)
     if args.rounds < 1 or args.seconds <= 0 or args.warmup < 0 or args.loss_timeout < 0:
@@ -558,7 +583,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             print(f"  {name}: {'not set' if value is None else repr(value)} (left as found)")
         print(
             f"  {args.rounds} round(s); per run {args.warmup:g} s warm-up, {args.seconds:g} s "
-            f"window, test loss < {THRESHOLD} watched up to {args.loss_timeout:g} s; "
+            f"window, test loss < threshold watched up to {args.loss_timeout:g} s; "
             f"{N_TRAIN} training points"
         )
         load = Load()
@@ -570,21 +595,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     hit = run["loss_below_s"]
                     print(
                         f"  round {r + 1} {name:<8}{impl:<8} {run['epochs_per_s']:7.1f} epochs/s"
-                        f" {run['frames_per_s']:6.1f} frames/s  loss < {THRESHOLD}: "
+                        f" {run['frames_per_s']:6.1f} frames/s  loss < threshold: "
                         + ("not reached" if hit is None else f"{hit:.2f} s")
                         + f"  (test loss {run['final_test_loss']})",
                         flush=True,
                     )
                     time.sleep(1.0)  # let the closed tab's training stop before the next row
         env.update(load.result())
-    out = report(runs, impls)
+    out = report(runs, impls, args.sinapsi_loss)
     print(
         f"\nCPU during the runs: this benchmark (browser, servers) {env['benchmark_cpus']:.2f} of "
         f"{env['cpus_available']} CPUs, other processes {env['other_cpus'] or 0:.2f}"
         + (" -- busy machine, timings unreliable" if (env["other_cpus"] or 0) > 0.3 else "")
     )
     result = {"environment": env, "args": {k: str(v) for k, v in vars(args).items()}}
-    result.update(impls=impls, runs=runs, loss_names=LOSS_NAMES, **out)
+    losses = {"tf": {"name": TF_LOSS, "threshold": THRESHOLD}}
+    losses["sinapsi"] = SINAPSI_LOSSES[args.sinapsi_loss]
+    result.update(impls=impls, runs=runs, losses=losses, **out)
     if args.json:
         write_json(args.json, result)
     return result
