@@ -200,7 +200,7 @@ def test_exported_toml_trains_to_the_same_test_loss(tmp_path):
         for _ in range(4):
             s.step()
         wait_epoch(s, 4)
-        reported = s.losses()[4][1]
+        reported_train, reported = s.losses()[4]
         out = s.export("toml")
     finally:
         s.close()
@@ -211,6 +211,7 @@ def test_exported_toml_trains_to_the_same_test_loss(tmp_path):
     assert cfg["training"]["epochs"] == 4
     result = run_config(cfg, tmp_path / "run", verbose=0)
     assert result.test["loss"] == reported  # exactly the same numbers
+    assert result.history.history["loss"][-1] == reported_train  # fit's own training loss
 
 
 def test_export_warns_after_a_live_change():

@@ -94,7 +94,7 @@ def _make_stream_callback(session: Session, run: _Run) -> Any:
                 session._run_anytime(run)
 
         def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
-            session._record(run, epoch + 1)
+            session._record(run, epoch + 1, logs.get("loss"))
             session._hold(run)
 
     return _Stream()
@@ -444,13 +444,16 @@ class Session:
         self._submit(run, change)
 
     # -------------------------------------------------------------------------- in the thread
-    def _record(self, run: _Run, epoch: int) -> None:
-        """After epoch ``epoch`` (0: before training): the train and test losses."""
+    def _record(self, run: _Run, epoch: int, train: float | None = None) -> None:
+        """After epoch ``epoch`` (0: before training): the train and test losses. The
+        training loss after an epoch is fit's own (the mean over the epoch's batches, as
+        Keras and ``sinapsi train``'s history show it), so it costs no extra pass."""
         from .. import evaluate
 
         loss = run.prep.fit_kwargs["loss"]
         model, data = run.prep.model, run.prep.data
-        train = evaluate(model, *data.train, loss=loss)["loss"]
+        if train is None:
+            train = evaluate(model, *data.train, loss=loss)["loss"]
         test = evaluate(model, *data.test, loss=loss)["loss"]
         now = time.perf_counter()
         with self._cond:
