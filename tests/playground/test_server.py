@@ -223,3 +223,23 @@ def _an_address_not_loopback():
     finally:
         probe.close()
     return None if address.startswith("127.") else address
+
+
+def test_one_sessions_training_does_not_block_another(client):
+    """A tab training a big network flat out; a second tab still opens, steps and gets its
+    frames promptly."""
+    heavy = {"numSamples": 5000, "percTrainData": 90, "batchSize": 1, "hidden": [64] * 4}
+    with client.websocket_connect("/ws") as busy:
+        busy.receive_json()
+        busy.send_json({"type": "settings", "settings": heavy})
+        receive_until(busy, "network")
+        busy.send_json({"type": "play"})
+        receive_until(busy, "frame")
+        with client.websocket_connect("/ws") as other:
+            began = time.monotonic()
+            open_small(other)
+            other.send_json({"type": "step"})
+            frame = frame_at_least(other, 1)
+            waited = time.monotonic() - began
+        assert frame["epoch"] == 1 and waited < 10, waited
+        busy.send_json({"type": "pause"})
