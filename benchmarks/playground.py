@@ -476,7 +476,7 @@ def setting_targets(row: dict[str, Any]) -> dict[str, Any]:
     fps = row["frames_per_s"]["sinapsi"]["median"]
     out = {
         f"full frames/s >= {TARGET_FPS:g}": {
-            "value": f"{fps:.1f}",
+            "value": f"{fps:.2f}",
             "verdict": "PASS" if fps >= TARGET_FPS else "MISS",
         }
     }
