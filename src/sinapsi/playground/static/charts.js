@@ -296,7 +296,8 @@ export class GradPanel {
     for (const d of diagnosis || []) {
       const li = document.createElement("li");
       li.className = DIAG_CLASS[d.kind] || "diag-other";
-      li.textContent = `${d.layer}: ${d.message}`;
+      // the server's message names its layer ("layer 0 gets ..."); say it once
+      li.textContent = d.message.startsWith(d.layer) ? d.message : `${d.layer}: ${d.message}`;
       li.title = li.textContent;
       this.list.appendChild(li);
     }
