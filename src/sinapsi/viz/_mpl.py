@@ -21,6 +21,20 @@ def pyplot() -> Any:
     return plt
 
 
+def input_size(model: Any) -> int:
+    """How many numbers a sample of the model's input holds: 2 for a model that starts with
+    the Playground's ``PointFeatures`` (it takes the raw points and makes its features), else
+    the first Linear layer's inputs."""
+    from ..nn.features import PointFeatures
+
+    for module in model.modules():
+        if not list(module.children()):  # the first leaf
+            if isinstance(module, PointFeatures):
+                return 2
+            break
+    return linear_layers(model)[0].in_features
+
+
 def linear_layers(model: Any) -> list[Any]:
     """The model's Linear layers in order; a clear error when there are none."""
     from ..nn.layers import Linear

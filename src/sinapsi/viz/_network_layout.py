@@ -112,8 +112,9 @@ def _label(stages: list[_Stage], k: int, width: int = 18) -> str:
     return _wrap([head, *tokens], width)
 
 
-def _maps_by_default(stages: list[_Stage], max_nodes: int) -> bool:
-    return stages[0].size == 2 and all(s.size <= max_nodes for s in stages)
+def _maps_by_default(stages: list[_Stage], max_nodes: int, n_inputs: int) -> bool:
+    """Maps over the plane for models of 2 raw inputs whose layers all fit."""
+    return n_inputs == 2 and all(s.size <= max_nodes for s in stages)
 
 
 # ------------------------------------------------------------------------------ drawing

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..train.callbacks import Callback
 from ..train.trainer import fit
-from ._mpl import pyplot
+from ._mpl import input_size, pyplot
 from ._network_layout import _maps_by_default, _stages
 from ._neuron_maps import plane_of
 from .boundary import accuracy_title, check_2d_model, check_points, draw_boundary
@@ -122,7 +122,7 @@ def animate_training(
             raise TypeError(f"{owner}: {name} is given twice (as an argument and in fit_kwargs).")
 
     stages = _stages(model)
-    show_network = _maps_by_default(stages, _MAX_NODES)
+    show_network = _maps_by_default(stages, _MAX_NODES, input_size(model))
     both = points if test_points is None else np.concatenate([points, test_points])
     plane = plane_of(both)
     plt = pyplot()

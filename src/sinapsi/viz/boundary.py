@@ -29,7 +29,7 @@ from ..nn.activations import LogSoftmax, Sigmoid, Softmax, Tanh
 from ..tensor import Tensor
 from ..train.trainer import predict
 from ._colors import NEGATIVE, POSITIVE, diverging_cmap
-from ._mpl import linear_layers, pyplot
+from ._mpl import input_size, pyplot
 from ._neuron_maps import plane_of
 
 __all__ = ["plot_decision_boundary", "class_colors"]
@@ -62,7 +62,7 @@ def class_colors(n_classes: int) -> list[str]:
 # ------------------------------------------------------------------------------ checks
 def check_2d_model(owner: str, model: Any) -> None:
     """The model must take 2 features: the plane is all we can draw."""
-    n_inputs = linear_layers(model)[0].in_features
+    n_inputs = input_size(model)
     if n_inputs != 2:
         raise ValueError(
             f"{owner} draws 2-D inputs; this model takes {n_inputs} features. Use "

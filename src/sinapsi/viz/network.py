@@ -36,7 +36,7 @@ from ..tensor import Tensor
 from ._colors import NEGATIVE, POSITIVE, diverging_cmap
 from ._colors import NODE_EDGE as _NODE_EDGE
 from ._colors import luminance as _luminance
-from ._mpl import pyplot
+from ._mpl import input_size, pyplot
 from ._network_layout import (
     _RADIUS,
     _labels,
@@ -174,7 +174,7 @@ def draw_network(
                     ax.add_patch(square)
                 continue
             if k == 0:
-                text, color = f"$x_{{{j + 1}}}$", "#333333"
+                text, color = _input_name(stages[0], j), "#333333"
                 size = min(9.0, radius_pt * 0.75)
             elif bias is not None:
                 text = f"b={bias[j]:.2f}".replace("-0.00", "0.00")
@@ -287,6 +287,21 @@ def _legend_handles(maps: bool, show_bias: bool) -> list[Any]:
 
 
 # ------------------------------------------------------------------------------ public
+_MATH_NAMES = {"x1": "$x_1$", "x2": "$x_2$", "x1^2": "$x_1^2$", "x2^2": "$x_2^2$",
+               "x1*x2": "$x_1x_2$", "sin(x1)": "sin $x_1$", "sin(x2)": "sin $x_2$"}  # fmt: skip
+
+
+def _input_name(stage: _Stage, j: int) -> str:
+    """Input node j's label: the Playground feature it is (a PointFeatures in front), else
+    x_j."""
+    from ..nn.features import PointFeatures
+
+    for module in stage.extras:
+        if isinstance(module, PointFeatures) and j < len(module.features):
+            return _MATH_NAMES[module.features[j]]
+    return f"$x_{{{j + 1}}}$"
+
+
 def plot_network(
     model: Any,
     x: Any = None,
@@ -334,7 +349,7 @@ def plot_network(
             f"Received: max_nodes={max_nodes!r}"
         )
     stages = _stages(model)
-    n_inputs = stages[0].size
+    n_inputs = input_size(model)  # 2 raw coordinates when PointFeatures makes the inputs
     if neuron_maps and n_inputs != 2:
         raise ValueError(
             f"plot_network: per-neuron maps need 2 inputs (a map over the input plane), but "
@@ -348,7 +363,9 @@ def plot_network(
                 f"plot_network: x must have shape (n_samples, {n_inputs}) for this model; got "
                 f"shape {arr.shape}. Pass the data the model was trained on, or x=None."
             )
-    maps = _maps_by_default(stages, max_nodes) if neuron_maps is None else bool(neuron_maps)
+    maps = (
+        _maps_by_default(stages, max_nodes, n_inputs) if neuron_maps is None else bool(neuron_maps)
+    )
     plane = plane_of(x)
     no_maps = ""
     if maps and neuron_maps is None:  # maps by default: only if the model runs

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ._mpl import linear_layers, pyplot
+from ._mpl import input_size, linear_layers, pyplot
 
 __all__ = ["build_report", "write_report", "figure_to_data_uri"]
 
@@ -300,7 +300,7 @@ def build_report(
 
 def _n_inputs(model: Any) -> int | None:
     try:
-        return linear_layers(model)[0].in_features
+        return input_size(model)
     except ValueError:
         return None
 
