@@ -255,7 +255,8 @@ def test_export_model_loads_and_report_is_html():
 def test_upload_trains_on_the_file():
     rng = np.random.default_rng(0)
     pts = rng.uniform(-2, 2, size=(60, 2))
-    text = "x1,x2,label\n" + "".join(f"{a:.3f},{b:.3f},{int(a * b > 0)}\n" for a, b in pts)
+    names = ("apart", "together")  # the labels name the output nodes
+    text = "x1,x2,label\n" + "".join(f"{a:.3f},{b:.3f},{names[int(a * b > 0)]}\n" for a, b in pts)
     s = Session(SMALL)
     try:
         s.start()
@@ -264,6 +265,7 @@ def test_upload_trains_on_the_file():
         assert s.settings["dataset"] == "upload" and got["data"]["domain"][1] < 2.5
         assert 28 <= len(got["data"]["train"]["x"]) <= 32  # half, stratified
         assert (s.folder / "upload.csv").is_file()
+        assert got["network"]["classes"] == ["apart", "together"]
     finally:
         s.close()
 

@@ -557,6 +557,8 @@ class Session:
             "features": list(run.prep.features),
             "inputMaps": run.builder.input_maps(),
             "grid": run.builder.grid,
+            # the output nodes' names: an uploaded CSV's own labels ("in", "out"), else 0, 1
+            "classes": [str(c) for c in run.prep.data.classes] if run.prep.data.classes else None,
         }
 
 

@@ -196,6 +196,7 @@ export class NetworkView {
    * domain: [lo, hi] of the inputs.
    */
   build(net, all, domain) {
+    this.classes = net.classes || null;
     this.net = net;
     this.all = all;
     this.domain = domain || [-6, 6];
@@ -303,7 +304,8 @@ export class NetworkView {
       if (i === 0 || nOut === 2) {
         const t = svgEl("text", { x: this.xs[this.xs.length - 1], y: cy + s / 2 + 10,
           "text-anchor": "middle", class: "small-label" }, this.gOut);
-        t.textContent = nOut === 2 ? `class ${i}` : "output";
+        const name = this.classes && this.classes[i] != null ? this.classes[i] : `class ${i}`;
+        t.textContent = nOut === 2 ? name : "output";
       }
     });
   }
