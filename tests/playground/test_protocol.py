@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
-from sinapsi.config import validate_config
+from sinapsi.config import tomllib, validate_config
 from sinapsi.playground import protocol
 from sinapsi.playground.protocol import (
     BOUNDS,
@@ -19,11 +18,6 @@ from sinapsi.playground.protocol import (
     validate_message,
     validate_settings,
 )
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 
 def one_line(e: pytest.ExceptionInfo) -> str:

@@ -4,25 +4,18 @@ exported TOML trains to the very numbers the session showed."""
 from __future__ import annotations
 
 import base64
-import sys
 import threading
 import time
 
 import numpy as np
 import pytest
+from playground_checks import SMALL
 
 import sinapsi
-from sinapsi.config import validate_config
+from sinapsi.config import tomllib, validate_config
 from sinapsi.experiment import run as run_config
 from sinapsi.playground.protocol import ProtocolError
 from sinapsi.playground.session import Session
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
-from playground_checks import SMALL  # noqa: E402
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ import json
 import math
 from typing import Any
 
+from ..nn.features import POINT_FEATURES
+
 __all__ = [
     "ProtocolError", "DEFAULTS", "BOUNDS", "LIVE_KEYS", "DISPLAY_KEYS", "FEATURES", "DATASETS",
     "MAX_MESSAGE_BYTES", "MAX_UPLOAD_BYTES", "MAX_UPLOAD_ROWS", "validate_settings",
@@ -25,7 +27,7 @@ MAX_UPLOAD_BYTES = 1024 * 1024
 MAX_UPLOAD_ROWS = 10_000
 MAX_WEIGHT = 1e4  # a weight typed into the editor; far beyond any that trains
 
-FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
+FEATURES = POINT_FEATURES  # the layer's names and order: the page's inputs are its columns
 CLASSIFICATION_SETS = ("circle", "xor", "gauss", "spiral", "moons")
 REGRESSION_SETS = ("reg-plane", "reg-gauss")
 DATASETS = (*CLASSIFICATION_SETS, *REGRESSION_SETS, "upload")
@@ -79,7 +81,12 @@ BOUNDS: dict[str, dict[str, Any]] = {
     "percTrainData": _num("int", 10, 90),
     "batchSize": _num("int", 1, 256),
     "numSamples": _num("int", 50, 5000),
-    "features": {"type": "features", "choices": list(FEATURES), "minItems": 1, "maxItems": 7},
+    "features": {
+        "type": "features",
+        "choices": list(FEATURES),
+        "minItems": 1,
+        "maxItems": len(FEATURES),
+    },
     "hidden": {"type": "layers", "maxLayers": 12, "min": 1, "max": 64},
     "activation": _enum("relu", "tanh", "sigmoid", "linear", "leaky_relu", "elu", "gelu"),
     "init": _enum("xavier", "he", "lecun", "normal", "uniform", "default"),
@@ -151,7 +158,7 @@ def _check_value(key: str, value: Any) -> Any:
             or len(set(value)) != len(value)
         ):
             raise ProtocolError(
-                f"setting {key} = {got} must list 1 to 7 distinct inputs among "
+                f"setting {key} = {got} must list 1 to {len(FEATURES)} distinct inputs among "
                 f"{', '.join(FEATURES)}."
             )
         return [f for f in FEATURES if f in value]
