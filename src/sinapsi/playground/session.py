@@ -211,7 +211,9 @@ class Session:
         run = self._current()
 
         def edit() -> None:
-            linears = self._linears(run.prep.model)
+            from ..viz._mpl import linear_layers  # the order of the frame's "weights"
+
+            linears = linear_layers(run.prep.model)
             if layer >= len(linears):
                 raise ProtocolError(
                     f"set_weight: layer {layer} does not exist; the network has "
@@ -356,11 +358,7 @@ class Session:
     def _raw_points(prep: Any) -> dict[str, Any]:
         """The run's train and test points before the input features (the page draws them)."""
         data = prep.data
-        return {
-            "train": (data.raw_train_x, data.train[1]),
-            "test": (data.raw_test_x, data.test[1]),
-            "task": data.task,
-        }
+        return {"train": (data.raw_train_x, data.train[1]), "test": (data.raw_test_x, data.test[1])}
 
     def _reset(self, settings: dict[str, Any], announce: bool = False) -> None:
         """Replace the run by a new one of ``settings`` (prepared first: a failure leaves the
@@ -526,12 +524,6 @@ class Session:
             "epochsPerSecond": eps,
         }
 
-    @staticmethod
-    def _linears(model: Any) -> list[Any]:
-        from ..nn.layers import Linear
-
-        return [m for m in model.modules() if isinstance(m, Linear)]
-
     # -------------------------------------------------------------------------- messages
     @staticmethod
     def _data_message(run: _Run) -> dict[str, Any]:
@@ -545,7 +537,7 @@ class Session:
             "domain": list(run.builder.domain),
             "train": part(run.raw["train"]),
             "test": part(run.raw["test"]),
-            "problem": run.raw["task"],
+            "problem": run.prep.data.task,
         }
 
     @staticmethod
