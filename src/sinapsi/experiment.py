@@ -330,6 +330,13 @@ class Prepared:
         used them, so it takes the raw data (it shares the trained layers)."""
         return _with_preprocessing(self.model, self.data, self.features)
 
+    @property
+    def n_front(self) -> int:
+        """How many layers :meth:`saved_model` puts in front of the trained ones (the feature
+        layer, the Normalization): the saved model's layer indices are the trained ones plus
+        this."""
+        return (self.features is not None) + (self.data.standardizer is not None)
+
     def metadata(self, saved: Any, test: dict[str, float], kind: str) -> dict[str, Any]:
         """What a saved model file records beside the weights (JSON-safe): the architecture,
         task, classes, loss, the layers put in front (``preprocessing``), the CSV's column
@@ -338,7 +345,6 @@ class Prepared:
         cli.py)."""
         from . import __version__
 
-        shift = len(saved) - len(self.model) if saved is not self.model else 0
         return _jsonable(
             {
                 "kind": kind,
@@ -355,7 +361,7 @@ class Prepared:
                 # The model standardizes its input itself (its first layers): None tells
                 # readers of older files, where the mean and scale were here, to apply nothing.
                 "standardizer": None,
-                "preprocessing": ",".join(map(str, range(shift))) or None,
+                "preprocessing": ",".join(map(str, range(self.n_front))) or None,
                 "features": self.data.features,
                 "target": self.data.target,
                 "test": test,
@@ -456,14 +462,13 @@ def _train_and_save(
         monitor = "val_loss" if data.val is not None else "loss"
 
     saved = prep.saved_model()
-    shift = len(saved) - len(model) if saved is not model else 0  # the layers put in front
     metadata = prep.metadata(saved, test, kind="sinapsi.cli.mlp")
     files = [save(saved, out / "model.npz", metadata=metadata)]
     history.save(out / "history.json")
     files.append(out / "history.json")
     text = json.dumps(to_jsonable(_jsonable(cfg)), indent=2) + "\n"
     files.append(atomic_write(out / "config.json", lambda f: f.write(text.encode("utf-8"))))
-    files.append(_write_report(out / "report.html", cfg, saved, history, data, test, shift))
+    files.append(_write_report(out / "report.html", cfg, saved, history, data, test, prep.n_front))
     return RunResult(
         test=test,
         history=history,

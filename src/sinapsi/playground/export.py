@@ -56,7 +56,6 @@ def file(run: Any, what: str, folder: Path) -> tuple[str, str, bytes]:
         raise ProtocolError("export: train at least one epoch first (press step or play).")
     prep = run.prep
     saved = prep.saved_model()
-    shift = 0 if saved is prep.model else len(saved) - len(prep.model)
     classification = prep.data.task == "classification"
     metrics = ["accuracy"] if classification else ["mae", "r2"]
     with np.errstate(all="ignore"):
@@ -72,7 +71,7 @@ def file(run: Any, what: str, folder: Path) -> tuple[str, str, bytes]:
         with np.errstate(all="ignore"):
             path = _write_report(
                 folder / "report.html", cfg, saved, run.trainer.history, prep.data,
-                test, shift,
+                test, prep.n_front,
             )  # fmt: skip
         filename, mime = f"playground-epoch{run.epoch}-report.html", "text/html"
     try:
