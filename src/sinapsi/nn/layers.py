@@ -13,7 +13,7 @@ from ..ops._util import numpy_or_torch_name
 from ..tensor import Tensor
 from .module import Module, Parameter
 
-__all__ = ["Linear", "Dropout", "Embedding", "Flatten", "Identity"]
+__all__ = ["Linear", "Dropout", "Embedding", "Flatten", "Identity", "Dropout2d", "Unflatten"]
 
 
 def _positive_int(layer: str, **values: Any) -> None:
@@ -183,3 +183,19 @@ class Identity(Module):
 
     def forward(self, x: Any) -> Any:
         return x
+
+
+class Dropout2d(Module):
+    """``torch.nn.Dropout2d``: zero whole channels of (N, C, H, W) with probability p."""
+
+    def __init__(self, p: float = 0.5, rng: Any = None) -> None:
+        super().__init__()
+        raise NotImplementedError("Dropout2d")
+
+
+class Unflatten(Module):
+    """``torch.nn.Unflatten(dim, unflattened_size)``: split axis ``dim`` into a shape."""
+
+    def __init__(self, dim: int, unflattened_size: tuple[int, ...]) -> None:
+        super().__init__()
+        raise NotImplementedError("Unflatten")

@@ -18,7 +18,7 @@ from ..tensor import Tensor
 from .layers import _positive_int
 from .module import Module, Parameter
 
-__all__ = ["BatchNorm1d", "Normalization"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "Normalization"]
 
 
 class BatchNorm1d(Module):
@@ -292,3 +292,10 @@ class Normalization(Module):
         if self.eps:
             config["eps"] = self.eps
         return config
+
+
+class BatchNorm2d(BatchNorm1d):
+    """``torch.nn.BatchNorm2d``: batch normalization of (N, C, H, W) per channel C."""
+
+    def forward(self, x: Any) -> Tensor:
+        raise NotImplementedError("BatchNorm2d")

@@ -1,5 +1,6 @@
 """Differentiable primitive ops. Each is one function with its backward written under it."""
 
+from .conv import conv1d, conv2d
 from .elementwise import (
     abs,
     add,
@@ -27,10 +28,12 @@ from .nn import (
     bce_with_logits,
     binary_cross_entropy,
     dropout,
+    dropout2d,
     log_softmax,
     softmax,
     softmax_cross_entropy,
 )
+from .pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from .reduce import argmax, argmin, logsumexp, max, mean, min, sum, var
 from .shape import (
     astype,
@@ -40,6 +43,7 @@ from .shape import (
     flatten,
     gather,
     getitem,
+    pad,
     reshape,
     squeeze,
     stack,
@@ -54,4 +58,5 @@ __all__ = [
     "sigmoid", "softmax", "softmax_cross_entropy", "sqrt", "squeeze", "stack", "sub", "sum",
     "tanh", "transpose", "var", "where",
     "argmax", "argmin",
+    "conv1d", "conv2d", "pad", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "dropout2d",
 ]  # fmt: skip

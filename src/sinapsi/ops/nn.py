@@ -23,7 +23,7 @@ from ._util import axis_or_dim, floating, max_kept, normalize_axis, operand, pai
 
 __all__ = [
     "softmax", "log_softmax", "softmax_cross_entropy", "binary_cross_entropy", "bce_with_logits",
-    "batch_norm", "dropout",
+    "batch_norm", "dropout", "dropout2d",
 ]  # fmt: skip
 
 
@@ -259,3 +259,8 @@ def dropout(x: Any, p: float, rng: Any, training: bool = True) -> Tensor:
         keep = rng.random(x.data.shape, dtype=backend.numpy.float64) >= p
         mask = xp.asarray(keep, dtype=x.data.dtype) * (1.0 / (1.0 - p))
     return make_result(x.data * mask, "dropout", (x,), lambda g: (g * mask,))
+
+
+def dropout2d(x: Any, p: float, rng: Any, training: bool = True) -> Tensor:
+    """Channel dropout (``torch.nn.functional.dropout2d``): zero whole channels of (N, C, ...)."""
+    raise NotImplementedError("dropout2d")

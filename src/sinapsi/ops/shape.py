@@ -13,7 +13,7 @@ from ._util import axis_or_dim, normalize_axes, normalize_axis, operand
 
 __all__ = [
     "reshape", "transpose", "flatten", "expand_dims", "squeeze", "broadcast_to", "getitem",
-    "gather", "concatenate", "stack", "astype",
+    "gather", "concatenate", "stack", "astype", "pad",
 ]  # fmt: skip
 
 
@@ -321,3 +321,8 @@ def astype(x: Any, dtype: Any) -> Tensor:
         return make_result(data, "astype", (), lambda g: ())
     source = x.data.dtype
     return make_result(data, "astype", (x,), lambda g: (g.astype(source),))
+
+
+def pad(x: Any, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+    """``torch.nn.functional.pad``: ``pad`` pairs (before, after) from the LAST axis backwards."""
+    raise NotImplementedError("pad")
