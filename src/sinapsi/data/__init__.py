@@ -14,10 +14,11 @@ Typical use: split once, fit the scaling on the training set, batch with a seede
 
 from . import datasets
 from .dataset import ArrayDataset, Dataset
+from .datasets import load_mnist_5k
 from .loader import DataLoader
 from .split import Split, Standardizer, one_hot, train_val_test_split
 
 __all__ = [
     "Dataset", "ArrayDataset", "DataLoader", "Split", "train_val_test_split", "Standardizer",
-    "one_hot", "datasets",
+    "one_hot", "datasets", "load_mnist_5k",
 ]  # fmt: skip

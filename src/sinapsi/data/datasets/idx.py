@@ -125,8 +125,24 @@ def _find(directory: Path, stem: str) -> Path:
     )
 
 
+def _layout(owner: str, flatten: bool | None, channels: bool) -> tuple[int, ...]:
+    """The shape of one 28x28 image: (784,) flat, (28, 28), or (1, 28, 28) with a channel
+    axis (what Conv2d takes); ``flatten`` defaults to True unless ``channels``."""
+    if flatten and channels:
+        raise ValueError(
+            f"{owner}: flatten=True and channels=True ask for two shapes; pass channels=True "
+            "alone for images of shape (n, 1, 28, 28), or flatten=True for (n, 784)."
+        )
+    if channels:
+        return (1, 28, 28)
+    return (784,) if flatten or flatten is None else (28, 28)
+
+
 def load_mnist(
-    directory: str | os.PathLike[str], kind: str = "train", flatten: bool = True
+    directory: str | os.PathLike[str],
+    kind: str = "train",
+    flatten: bool | None = None,
+    channels: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Load MNIST (or Fashion-MNIST, which uses the same file names) from ``directory``.
 
@@ -136,8 +152,10 @@ def load_mnist(
         Holds ``{kind}-images-idx3-ubyte`` and ``{kind}-labels-idx1-ubyte``, plain or ``.gz``.
     kind : {"train", "t10k"}, default="train"
         ``"train"`` for the 60,000 training images, ``"t10k"`` for the 10,000 test images.
-    flatten : bool, default=True
+    flatten : bool, default True unless ``channels``
         X of shape (n, 784) when True, (n, 28, 28) when False.
+    channels : bool, default=False
+        X of shape (n, 1, 28, 28), the (N, C, H, W) a ``Conv2d`` takes.
 
     Returns
     -------
@@ -146,6 +164,7 @@ def load_mnist(
     """
     if kind not in ("train", "t10k"):
         raise unknown_choice("kind", "load_mnist", ("train", "t10k"), kind)
+    layout = _layout("load_mnist", flatten, channels)
     directory = Path(directory)
     if not directory.is_dir():
         raise FileNotFoundError(
@@ -164,8 +183,8 @@ def load_mnist(
             "sets or one is damaged; download them again."
         )
     X = images.astype(np.float32) / np.float32(255.0)
-    if flatten:
-        X = X.reshape(len(X), -1)
+    if layout != (28, 28):  # other image sizes keep theirs (a flat row, or one channel)
+        X = X.reshape(len(X), -1) if len(layout) == 1 else X[:, None]
     return X, labels.astype(np.int64)
 
 
