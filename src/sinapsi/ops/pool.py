@@ -1,12 +1,149 @@
-"""Pooling ops, NCHW like PyTorch: max_pool2d, avg_pool2d, adaptive_avg_pool2d."""
+"""Pooling ops, NCHW like PyTorch: max_pool2d, avg_pool2d, adaptive_avg_pool2d.
+
+Each op takes (N, C, H, W) or unbatched (C, H, W) input of any strides and returns its result
+in the input's memory layout: a channels-last input (an NCHW view of NHWC memory, as conv2d may
+return) gives a channels-last output, so a conv stack never pays a transpose copy.
+
+The general path is a loop over the kernel's kh * kw offsets, each a strided slice of the
+(padded) input: kh * kw elementwise passes instead of a Python loop over windows. Max pooling
+keeps the winning offset per output (int8) for the backward, which then scatters the gradient
+with kh * kw masked adds. The common kernel 2, stride 2 case has its own path
+(:func:`_max_pool_2x2`).
+"""
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
+from .. import _numba, backend
+from ..autograd import make_result
 from ..tensor import Tensor
+from ._util import floating
 
 __all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]
+
+
+# --------------------------------------------------------------------------- argument checks
+
+
+def _two(op: str, name: str, value: Any, minimum: int) -> tuple[int, int]:
+    """An int or a pair of ints (a list is fine) as a pair, each >= ``minimum``."""
+    items = (value, value) if isinstance(value, numbers.Integral) else value
+    try:
+        a, b = items
+    except (TypeError, ValueError):
+        a = b = None
+    ok = all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in (a, b))
+    if not ok or min(a, b) < minimum:
+        kind = "positive" if minimum > 0 else "non-negative"
+        raise ValueError(
+            f"{op}: {name} must be a {kind} int or a pair of them; got {name}={value!r}."
+        )
+    return int(a), int(b)
+
+
+def _image(op: str, x: Any) -> tuple[Tensor, Any, bool]:
+    """``x`` as a floating tensor, its data as 4-D (a view) and whether it was unbatched."""
+    x = floating(x)
+    if x.ndim not in (3, 4):
+        raise ValueError(
+            f"{op}: expected input of shape (N, C, H, W) or unbatched (C, H, W); got shape "
+            f"{x.shape}. Reshape it, e.g. x.reshape(1, 1, H, W) for one grayscale image."
+        )
+    data = x.data
+    return x, (data[None] if x.ndim == 3 else data), x.ndim == 3
+
+
+def _out_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling output size, with its ceil_mode rule: the last window must start
+    inside the input or the left padding."""
+    span = size + 2 * p - d * (k - 1) - 1
+    out = (span + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def _geometry(
+    op: str, shape: tuple[int, ...], kernel: Any, stride: Any, padding: Any, dilation: Any,
+    ceil_mode: bool,
+) -> tuple[tuple[int, int], ...]:  # fmt: skip
+    """Validated (kernel, stride, padding, dilation, output size) pairs for input ``shape``."""
+    k = _two(op, "kernel_size", kernel, 1)
+    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else None
+    s = s or _two(op, "stride", stride, 1)
+    p = _two(op, "padding", padding, 0)
+    d = _two(op, "dilation", dilation, 1)
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        raise ValueError(
+            f"{op}: padding must be at most half the kernel size (as in PyTorch); got "
+            f"padding={p} with kernel_size={k}. Use padding <= {(k[0] // 2, k[1] // 2)}."
+        )
+    out = tuple(_out_size(shape[2 + i], k[i], s[i], p[i], d[i], bool(ceil_mode)) for i in range(2))
+    if min(out) <= 0:
+        raise ValueError(
+            f"{op}: the input is too small for kernel_size={k}, stride={s}, padding={p}, "
+            f"dilation={d}: output size would be {out} for input shape {shape}. Use a larger "
+            "input, a smaller kernel or more padding."
+        )
+    return k, s, p, d, out
+
+
+# --------------------------------------------------------------------------- layout helpers
+
+
+def _channels_last(data: Any) -> bool:
+    """Whether a 4-D array is an NCHW view of NHWC-contiguous memory (and not plain NCHW)."""
+    return not data.flags.c_contiguous and data.transpose(0, 2, 3, 1).flags.c_contiguous
+
+
+def _empty(xp: Any, shape: tuple[int, ...], dtype: Any, channels_last: bool, fill: Any = None):
+    """A new (N, C, H, W) array laid out as NHWC memory when ``channels_last``."""
+    n, c, h, w = shape
+    if channels_last:
+        out = xp.empty((n, h, w, c), dtype).transpose(0, 3, 1, 2)
+    else:
+        out = xp.empty(shape, dtype)
+    if fill is not None:
+        out.fill(fill)
+    return out
+
+
+def _window(i: int, j: int, s: tuple[int, int], d: tuple[int, int], out: tuple[int, int]):
+    """The (H, W) slices that pick kernel offset (i, j) of every window."""
+    hi, wj = i * d[0], j * d[1]
+    return (
+        slice(None),
+        slice(None),
+        slice(hi, hi + s[0] * (out[0] - 1) + 1, s[0]),
+        slice(wj, wj + s[1] * (out[1] - 1) + 1, s[1]),
+    )
+
+
+def _padded(xp: Any, X: Any, k, s, p, d, out, fill: float, channels_last: bool) -> Any:  # noqa: N803
+    """``X`` padded by ``p`` (and further on the right/bottom where ceil_mode's last window
+    needs it) with ``fill``; ``X`` itself when no padding is needed."""
+    n, c, h, w = X.shape
+    need = [s[i] * (out[i] - 1) + d[i] * (k[i] - 1) + 1 for i in range(2)]
+    hp, wp = max(h + 2 * p[0], need[0]), max(w + 2 * p[1], need[1])
+    if p == (0, 0) and hp == h and wp == w:
+        return X
+    P = _empty(xp, (n, c, hp, wp), X.dtype, channels_last, fill)  # noqa: N806
+    P[:, :, p[0] : p[0] + h, p[1] : p[1] + w] = X
+    return P
+
+
+def _unpad(G: Any, p: tuple[int, int], h: int, w: int) -> Any:  # noqa: N803
+    return G[:, :, p[0] : p[0] + h, p[1] : p[1] + w]
+
+
+def _result(data: Any, unbatched: bool) -> Any:
+    return data[0] if unbatched else data
+
+
+# --------------------------------------------------------------------------- max pooling
 
 
 def max_pool2d(
@@ -17,8 +154,99 @@ def max_pool2d(
     dilation: int | tuple[int, int] = 1,
     ceil_mode: bool = False,
 ) -> Tensor:
-    """``torch.nn.functional.max_pool2d`` (no return_indices)."""
-    raise NotImplementedError("max_pool2d")
+    """``torch.nn.functional.max_pool2d`` (no return_indices): the maximum of each window.
+
+    Padding counts as -inf. The gradient goes to the first maximum of each window in row-major
+    order (PyTorch's choice when values tie).
+    """
+    x, X, unbatched = _image("max_pool2d", x)  # noqa: N806
+    k, s, p, d, out = _geometry("max_pool2d", X.shape, kernel_size, stride, padding, dilation,
+                                ceil_mode)  # fmt: skip
+    xp = backend.get_array_module(X)
+    n, c, h, w = X.shape
+    cl = _channels_last(X)
+    if k == (2, 2) and s == (2, 2) and p == (0, 0) and d == (1, 1) and not ceil_mode:
+        data, backward4 = _max_pool_2x2(xp, X, out, cl)
+    else:
+        data, backward4 = _max_pool_general(xp, X, k, s, p, d, out, cl)
+
+    def backward(g: Any) -> tuple[Any]:
+        return (_result(backward4(g[None] if unbatched else g), unbatched),)
+
+    return make_result(_result(data, unbatched), "max_pool2d", (x,), backward)
+
+
+def _max_pool_general(xp: Any, X: Any, k, s, p, d, out, cl: bool):  # noqa: N803
+    """Max over kh * kw strided slices of the -inf-padded input, remembering the winner."""
+    n, c, h, w = X.shape
+    P = _padded(xp, X, k, s, p, d, out, -math.inf, cl)  # noqa: N806
+    offsets = [(i, j) for i in range(k[0]) for j in range(k[1])]
+    best = _empty(xp, (n, c, *out), X.dtype, cl)
+    best[...] = P[_window(0, 0, s, d, out)]
+    which = _empty(xp, (n, c, *out), xp.int8 if len(offsets) < 128 else xp.int32, cl, 0)
+    for m, (i, j) in enumerate(offsets[1:], start=1):
+        v = P[_window(i, j, s, d, out)]
+        wins = v > best  # strict: ties keep the earlier offset, as PyTorch
+        xp.maximum(best, v, out=best)  # (NaN propagates, as in PyTorch's forward)
+        which[wins] = m
+
+    def backward(g: Any) -> Any:
+        G = _empty(xp, P.shape, g.dtype, cl, 0)  # noqa: N806
+        for m, (i, j) in enumerate(offsets):
+            G[_window(i, j, s, d, out)] += xp.where(which == m, g, 0)
+        return _unpad(G, p, h, w)
+
+    return best, backward
+
+
+def _max_pool_2x2(xp: Any, X: Any, out: tuple[int, int], cl: bool):  # noqa: N803
+    """Kernel 2, stride 2: the four offsets as strided views; the winner as two bits."""
+    n, c, h, w = X.shape
+    ho, wo = out
+    kern = _numba.kernels("sinapsi.ops._pool_kernels")
+    if kern is not None and type(X) is backend.numpy.ndarray and X.dtype.kind == "f":
+        return kern.max_pool_2x2(X, out, cl)
+    a = X[:, :, 0 : 2 * ho : 2, 0 : 2 * wo : 2]
+    b = X[:, :, 0 : 2 * ho : 2, 1 : 2 * wo : 2]
+    cc = X[:, :, 1 : 2 * ho : 2, 0 : 2 * wo : 2]
+    dd = X[:, :, 1 : 2 * ho : 2, 1 : 2 * wo : 2]
+    top = xp.maximum(a, b)
+    bottom = xp.maximum(cc, dd)
+    right_top = b > a  # ties to the earlier offset, as PyTorch
+    right_bottom = dd > cc
+    lower = bottom > top
+    data = xp.maximum(top, bottom)
+    right = xp.where(lower, right_bottom, right_top)
+
+    def backward(g: Any) -> Any:
+        G = _empty(xp, X.shape, g.dtype, cl)  # noqa: N806
+        if 2 * ho != h or 2 * wo != w:
+            G.fill(0)
+        upper = ~lower
+        left = ~right
+        G[:, :, 0 : 2 * ho : 2, 0 : 2 * wo : 2] = g * (upper & left)
+        G[:, :, 0 : 2 * ho : 2, 1 : 2 * wo : 2] = g * (upper & right)
+        G[:, :, 1 : 2 * ho : 2, 0 : 2 * wo : 2] = g * (lower & left)
+        G[:, :, 1 : 2 * ho : 2, 1 : 2 * wo : 2] = g * (lower & right)
+        return G
+
+    return data, backward
+
+
+# --------------------------------------------------------------------------- average pooling
+
+
+def _counts(size: int, k: int, s: int, p: int, out: int, include_pad: bool) -> list[int]:
+    """PyTorch's per-axis divisor of each window: its length inside input + padding (include)
+    or inside the input only."""
+    counts = []
+    for o in range(out):
+        start = o * s - p
+        end = min(start + k, size + p)
+        if not include_pad:
+            end, start = min(end, size), max(start, 0)
+        counts.append(end - start)
+    return counts
 
 
 def avg_pool2d(
@@ -30,10 +258,113 @@ def avg_pool2d(
     count_include_pad: bool = True,
     divisor_override: int | None = None,
 ) -> Tensor:
-    """``torch.nn.functional.avg_pool2d``."""
-    raise NotImplementedError("avg_pool2d")
+    """``torch.nn.functional.avg_pool2d``: the mean of each window.
+
+    The divisor is PyTorch's: the window's size within input and padding
+    (``count_include_pad=True``), within the input only (False), or ``divisor_override``.
+    """
+    x, X, unbatched = _image("avg_pool2d", x)  # noqa: N806
+    k, s, p, d, out = _geometry("avg_pool2d", X.shape, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None and (
+        not isinstance(divisor_override, numbers.Integral)
+        or isinstance(divisor_override, bool)
+        or divisor_override <= 0
+    ):
+        raise ValueError(
+            f"avg_pool2d: divisor_override must be a positive int or None; got "
+            f"divisor_override={divisor_override!r}."
+        )
+    xp = backend.get_array_module(X)
+    n, c, h, w = X.shape
+    cl = _channels_last(X)
+    if divisor_override is not None:
+        scale: Any = 1.0 / int(divisor_override)
+    else:
+        rows = _counts(h, k[0], s[0], p[0], out[0], bool(count_include_pad))
+        cols = _counts(w, k[1], s[1], p[1], out[1], bool(count_include_pad))
+        div = xp.asarray(rows, dtype=X.dtype)[:, None] * xp.asarray(cols, dtype=X.dtype)
+        scale = div if len(set(rows)) > 1 or len(set(cols)) > 1 else 1.0 / (rows[0] * cols[0])
+    P = _padded(xp, X, k, s, p, d, out, 0.0, cl)  # noqa: N806
+    total = _empty(xp, (n, c, *out), X.dtype, cl)
+    total[...] = P[_window(0, 0, s, d, out)]
+    for i in range(k[0]):
+        for j in range(k[1]):
+            if i or j:
+                total += P[_window(i, j, s, d, out)]
+    if isinstance(scale, float):
+        total *= scale
+    else:
+        total /= scale  # divide, as PyTorch does (the same float32 rounding)
+
+    def backward(g: Any) -> tuple[Any]:
+        g4 = g[None] if unbatched else g
+        share = g4 * scale if isinstance(scale, float) else g4 / scale
+        G = _empty(xp, P.shape, g.dtype, cl, 0)  # noqa: N806
+        for i in range(k[0]):
+            for j in range(k[1]):
+                G[_window(i, j, s, d, out)] += share
+        return (_result(_unpad(G, p, h, w), unbatched),)
+
+    return make_result(_result(total, unbatched), "avg_pool2d", (x,), backward)
+
+
+def _adaptive_bounds(size: int, out: int) -> list[tuple[int, int]]:
+    """PyTorch's adaptive windows: start = floor(i * in / out), end = ceil((i + 1) * in / out)."""
+    return [((i * size) // out, -((-(i + 1) * size) // out)) for i in range(out)]
 
 
 def adaptive_avg_pool2d(x: Any, output_size: int | tuple[int | None, int | None]) -> Tensor:
-    """``torch.nn.functional.adaptive_avg_pool2d``."""
-    raise NotImplementedError("adaptive_avg_pool2d")
+    """``torch.nn.functional.adaptive_avg_pool2d``: average over windows chosen so the output
+    is ``output_size`` (an int, or a pair whose None entries keep that input size).
+
+    The mean over a window is separable, so it is computed as a mean over rows then over
+    columns: ``Ho + Wo`` slice reductions rather than ``Ho * Wo``.
+    """
+    x, X, unbatched = _image("adaptive_avg_pool2d", x)  # noqa: N806
+    n, c, h, w = X.shape
+    sizes = (output_size, output_size) if isinstance(output_size, numbers.Integral) else None
+    if sizes is None:
+        try:
+            oh, ow = output_size
+            sizes = (h if oh is None else oh, w if ow is None else ow)
+        except (TypeError, ValueError):
+            sizes = None
+    ok = sizes is not None and all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0 for v in sizes
+    )
+    if not ok:
+        raise ValueError(
+            "adaptive_avg_pool2d: output_size must be a positive int or a pair of positive ints "
+            f"(None keeps that size); got output_size={output_size!r}."
+        )
+    if h == 0 or w == 0:
+        raise ValueError(
+            f"adaptive_avg_pool2d: the input has an empty spatial size; got shape {x.shape}."
+        )
+    xp = backend.get_array_module(X)
+    cl = _channels_last(X)
+    ho, wo = int(sizes[0]), int(sizes[1])
+    rows, cols = _adaptive_bounds(h, ho), _adaptive_bounds(w, wo)
+    if (ho, wo) == (1, 1):
+        data = X.mean(axis=(2, 3), keepdims=True)
+        if cl:
+            data = xp.ascontiguousarray(data.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    else:
+        mid = _empty(xp, (n, c, ho, w), X.dtype, cl)
+        for i, (a, b) in enumerate(rows):
+            mid[:, :, i] = X[:, :, a:b].sum(axis=2) / (b - a)
+        data = _empty(xp, (n, c, ho, wo), X.dtype, cl)
+        for j, (a, b) in enumerate(cols):
+            data[:, :, :, j] = mid[:, :, :, a:b].sum(axis=3) / (b - a)
+
+    def backward(g: Any) -> tuple[Any]:
+        g4 = g[None] if unbatched else g
+        gmid = _empty(xp, (n, c, ho, w), g.dtype, cl, 0)
+        for j, (a, b) in enumerate(cols):
+            gmid[:, :, :, a:b] += (g4[:, :, :, j] / (b - a))[..., None]
+        G = _empty(xp, (n, c, h, w), g.dtype, cl, 0)  # noqa: N806
+        for i, (a, b) in enumerate(rows):
+            G[:, :, a:b] += (gmid[:, :, i] / (b - a))[:, :, None]
+        return (_result(G, unbatched),)
+
+    return make_result(_result(data, unbatched), "adaptive_avg_pool2d", (x,), backward)
