@@ -1,13 +1,207 @@
-"""Convolution ops, NCHW like PyTorch: conv2d and conv1d (from conv2d's code). Filled in by the
-conv work; see the module docstring there for the layout and speed notes."""
+"""Convolution ops, NCHW like PyTorch: conv2d, and conv1d through the same code.
+
+How it runs (im2col + one GEMM, channels last). The input is read as NHWC (``x.transpose(0, 2,
+3, 1)``; free when the input is itself the NCHW view of channels-last memory, as every conv2d
+output is) and zero-padded. The column matrix ``cols`` (one row per output pixel, one column per
+kernel tap and input channel: ``(N*Ho*Wo, kh*kw*C)``) is filled by kh*kw strided slice copies,
+and the whole layer is then one matrix product with the weight, whose result ``(N, Ho, Wo, O)``
+is returned as its NCHW view. The backward is two more products (``dW = G.T @ cols`` and, only
+when the input needs a gradient, ``dcols = G @ W``) and col2im, kh*kw slice-adds of ``dcols``
+into the padded input gradient. Groups use the same layout with a batched product per group.
+"""
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
+from .. import backend
+from ..autograd import is_grad_enabled, make_result
 from ..tensor import Tensor
+from ._im2col import col2im, im2col, pad_nhwc
+from ._util import floating, pair
 
 __all__ = ["conv2d", "conv1d"]
+
+
+def _ints(op: str, name: str, value: Any, n: int, minimum: int) -> tuple[int, ...]:
+    """``value`` (an int, or a tuple/list of ``n`` ints) as a tuple of ``n`` ints >= minimum."""
+
+    def is_int(v: Any) -> bool:
+        return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+    if is_int(value):
+        values = (int(value),) * n
+    elif isinstance(value, (tuple, list)) and len(value) == n and all(map(is_int, value)):
+        values = tuple(int(v) for v in value)
+    else:
+        raise TypeError(
+            f"{op}: {name} must be an int or a tuple of {n} ints; got {value!r}. "
+            f"Pass e.g. {name}=1."
+        )
+    if any(v < minimum for v in values):
+        kind = "positive" if minimum > 0 else "non-negative"
+        raise ValueError(f"{op}: {name} must be {kind}; got {value!r}. Pass e.g. {name}=1.")
+    return values
+
+
+def _padding(
+    op: str, padding: Any, n: int, kernel: tuple[int, ...], dilation: tuple[int, ...],
+    stride: tuple[int, ...],
+) -> tuple[tuple[int, int], ...]:  # fmt: skip
+    """(before, after) per spatial axis; "same" puts the odd extra pad after, as PyTorch."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * n
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(
+                    f"{op}: padding='same' needs stride 1; got stride {stride}. Use an explicit "
+                    "padding with strides > 1."
+                )
+            total = [d * (k - 1) for d, k in zip(dilation, kernel)]
+            return tuple((t // 2, t - t // 2) for t in total)
+        raise ValueError(
+            f"{op}: padding must be 'same', 'valid', an int or a tuple of {n} ints; got "
+            f"{padding!r}."
+        )
+    return tuple((p, p) for p in _ints(op, "padding", padding, n, 0))
+
+
+def _check(op: str, x: Tensor, weight: Tensor, bias: Tensor | None, groups: Any, nsp: int) -> None:
+    """The shape checks shared by conv1d and conv2d, with the op's own axis names."""
+    axes, kernel = ("(N, C, H, W)", "(C, H, W)") if nsp == 2 else ("(N, C, L)", "(C, L)")
+    if x.ndim not in (nsp + 1, nsp + 2):
+        raise ValueError(
+            f"{op}: input must be {nsp + 2}-D {axes} or {nsp + 1}-D {kernel}; got shape {x.shape}."
+        )
+    if weight.ndim != nsp + 2:
+        taps = "kH, kW" if nsp == 2 else "kL"
+        raise ValueError(
+            f"{op}: weight must be {nsp + 2}-D (out_channels, in_channels/groups, {taps}); got "
+            f"shape {weight.shape}."
+        )
+    if not isinstance(groups, numbers.Integral) or isinstance(groups, bool) or groups <= 0:
+        raise ValueError(f"{op}: groups must be a positive int; got {groups!r}.")
+    out_channels, per_group = weight.shape[:2]
+    channels = x.shape[1 if x.ndim == nsp + 2 else 0]
+    if out_channels % groups:
+        raise ValueError(
+            f"{op}: groups={groups} must divide the weight's out_channels; got weight shape "
+            f"{weight.shape}."
+        )
+    if channels != per_group * groups:
+        raise ValueError(
+            f"{op}: input has {channels} channels but weight expects {per_group * groups} "
+            f"(weight shape {weight.shape}, groups={groups}); got input shape {x.shape}."
+        )
+    if min(weight.shape[2:]) <= 0 or per_group <= 0:
+        raise ValueError(f"{op}: the weight has an empty axis; got weight shape {weight.shape}.")
+    if bias is not None and bias.shape != (out_channels,):
+        raise ValueError(
+            f"{op}: bias must have shape ({out_channels},); got {bias.shape}. One bias per "
+            "output channel."
+        )
+
+
+def _conv(
+    op: str, x: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any,
+    groups: Any, nsp: int,
+) -> Tensor:  # fmt: skip
+    """conv1d (``nsp=1``, run as a conv2d of height 1) and conv2d, as one graph node."""
+    x, weight = pair(op, floating(x), floating(weight))
+    if bias is not None:
+        weight, bias = pair(op, weight, floating(bias))
+    _check(op, x, weight, bias, groups, nsp)
+    groups = int(groups)
+    kernel = tuple(weight.shape[2:])
+    stride = _ints(op, "stride", stride, nsp, 1)
+    dilation = _ints(op, "dilation", dilation, nsp, 1)
+    pads = _padding(op, padding, nsp, kernel, dilation, stride)
+    batched = x.ndim == nsp + 2
+    X, Wt = x.data, weight.data  # noqa: N806
+    if not batched:
+        X = X[None]  # noqa: N806
+    if nsp == 1:  # (N, C, L) -> (N, C, 1, L): a conv2d of height 1
+        X, Wt = X[:, :, None, :], Wt[:, :, None, :]  # noqa: N806
+        stride, dilation, pads, kernel = (
+            (1,) + stride,
+            (1,) + dilation,
+            ((0, 0),) + pads,
+            (1,) + kernel,
+        )
+    (pt, pb), (pl, pr) = pads
+    n, c, h, w = X.shape
+    sizes = [
+        (size + a + b - d * (k - 1) - 1) // s + 1
+        for size, (a, b), d, k, s in zip((h, w), pads, dilation, kernel, stride)
+    ]
+    if min(sizes) <= 0:
+        given = x.shape
+        flat = tuple(p for pair_ in pads[2 - nsp :] for p in pair_)
+        shown = lambda t: t[2 - nsp :]  # noqa: E731 - conv1d shows its own axis only
+        raise ValueError(
+            f"{op}: the input {given} is too small for kernel {shown(kernel)} with padding "
+            f"{flat}, dilation {shown(dilation)} and stride {shown(stride)}: the output would be "
+            f"{tuple(sizes)[2 - nsp :]}. Use a larger input, more padding or a smaller kernel."
+        )
+    ho, wo = sizes
+    o = Wt.shape[0]
+    g_, og, cg = groups, o // groups, c // groups
+    kh, kw = kernel
+    k_cols = kh * kw * cg
+    m = n * ho * wo
+    xp = backend.get_array_module(X)
+    geometry = (n, h, w, c, ho, wo, kh, kw, stride, dilation, pads, groups)
+
+    # weight (O, Cg, kh, kw) -> (G, Og, kh*kw*Cg), taps in the column order of cols
+    wm = Wt.reshape(g_, og, cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(g_, og, k_cols)
+    cols = im2col(xp, pad_nhwc(xp, X.transpose(0, 2, 3, 1), pads), geometry)  # (M, G, K)
+    res = xp.empty((m, g_, og), X.dtype)
+    if g_ == 1:
+        xp.matmul(cols[:, 0], wm[0].T, out=res[:, 0])
+    else:
+        res.transpose(1, 0, 2)[...] = xp.matmul(cols.transpose(1, 0, 2), wm.transpose(0, 2, 1))
+    res = res.reshape(n, ho, wo, o)
+    if bias is not None:
+        res += bias.data
+    data = res.transpose(0, 3, 1, 2)  # NCHW view of channels-last memory
+    if nsp == 1:
+        data = data[:, :, 0, :]
+    if not batched:
+        data = data[0]
+    parents = (x, weight) if bias is None else (x, weight, bias)
+    if not (is_grad_enabled() and weight.requires_grad):
+        cols = None  # only dW needs the columns: do not keep them alive
+
+    def backward(g: Any) -> tuple[Any, ...]:
+        if not batched:
+            g = g[None]
+        if nsp == 1:
+            g = g[:, :, None, :]
+        g2 = g.transpose(0, 2, 3, 1).reshape(m, g_, og)  # free when g is channels last
+        gx = gw = gb = None
+        if bias is not None and bias.requires_grad:
+            gb = g2.reshape(m, o).sum(axis=0)
+        if weight.requires_grad:
+            if g_ == 1:
+                gwm = (g2[:, 0].T @ cols[:, 0])[None]
+            else:
+                gwm = xp.matmul(g2.transpose(1, 2, 0), cols.transpose(1, 0, 2))
+            gw = gwm.reshape(g_, og, kh, kw, cg).transpose(0, 1, 4, 2, 3).reshape(Wt.shape)
+            gw = gw.reshape(weight.shape)
+        if x.requires_grad:
+            if g_ == 1:
+                dcols = (g2[:, 0] @ wm[0])[:, None]  # (M, 1, K)
+            else:
+                dcols = xp.matmul(g2.transpose(1, 0, 2), wm).transpose(1, 0, 2)
+            gx = col2im(xp, dcols, geometry, X.dtype).transpose(0, 3, 1, 2)
+            if nsp == 1:
+                gx = gx[:, :, 0, :]
+            gx = gx.reshape(x.shape)
+        return (gx, gw) if bias is None else (gx, gw, gb)
+
+    return make_result(data, op, parents, backward)
 
 
 def conv2d(
@@ -19,8 +213,13 @@ def conv2d(
     dilation: int | tuple[int, int] = 1,
     groups: int = 1,
 ) -> Tensor:
-    """``torch.nn.functional.conv2d``: x (N, C, H, W) or (C, H, W); weight (O, C/groups, kh, kw)."""
-    raise NotImplementedError("conv2d")
+    """``torch.nn.functional.conv2d``: x (N, C, H, W) or (C, H, W); weight (O, C/groups, kh, kw).
+
+    ``padding`` is an int, a pair, ``"valid"`` (none) or ``"same"`` (output as large as the
+    input; stride 1; an odd total pad puts the extra row/column at the bottom/right). The result
+    is the NCHW view of channels-last memory, so a following conv2d reads it without a copy.
+    """
+    return _conv("conv2d", x, weight, bias, stride, padding, dilation, groups, 2)
 
 
 def conv1d(
@@ -32,5 +231,8 @@ def conv1d(
     dilation: int | tuple[int] = 1,
     groups: int = 1,
 ) -> Tensor:
-    """``torch.nn.functional.conv1d``: x (N, C, L) or (C, L); weight (O, C/groups, k)."""
-    raise NotImplementedError("conv1d")
+    """``torch.nn.functional.conv1d``: x (N, C, L) or (C, L); weight (O, C/groups, k).
+
+    Runs as a conv2d of height 1 (same code, same checks, same speed notes).
+    """
+    return _conv("conv1d", x, weight, bias, stride, padding, dilation, groups, 1)
