@@ -1,8 +1,8 @@
 """Export a sinapsi ``Sequential`` network to an ONNX file, for onnxruntime, Netron and others.
 
-The exported graph computes what the model computes in **eval mode**: BatchNorm1d normalizes
-with its running statistics and Dropout is left out. The model itself is not changed (its
-train/eval mode included).
+The exported graph computes what the model computes in **eval mode**: BatchNorm1d and
+BatchNorm2d normalize with their running statistics and Dropout and Dropout2d are left out.
+The model itself is not changed (its train/eval mode included).
 
 How layers map to ONNX operators:
 
@@ -10,7 +10,10 @@ How layers map to ONNX operators:
 sinapsi                ONNX
 =====================  ======================================================================
 Linear                 ``Gemm`` (``transB=1``) on 2-D inputs; ``MatMul`` + ``Add`` otherwise
-BatchNorm1d            ``BatchNormalization`` with the running mean and variance
+BatchNorm1d/2d         ``BatchNormalization`` with the running mean and variance
+Conv2d, Conv1d, ...    ``Conv``, ``MaxPool``, ``AveragePool``, ``GlobalAveragePool``, ``Pad``,
+                       ``Reshape``: see ``sinapsi.interop._onnx_conv`` for the convolutional
+                       layers (MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Unflatten too)
 Normalization          ``Sub`` its ``mean``, then ``Div`` by its scale (``max(scale, eps)``),
                        as sinapsi computes it: the file takes raw inputs
 PointFeatures          ``Gather`` x1 and x2, then ``Mul`` / ``Sin`` per feature, ``Concat``
@@ -24,7 +27,7 @@ Softplus               ``where(beta x > threshold, x, log(1 + exp(beta x)) / bet
                        has no beta or threshold)
 Softmax, LogSoftmax    ``Softmax`` / ``LogSoftmax`` with the same ``axis``
 Flatten                ``Flatten`` (axis 1 to the end) or ``Reshape``
-Dropout, Identity      nothing (identity at inference)
+Dropout(2d), Identity  nothing (identity at inference)
 =====================  ======================================================================
 
 Dtype: by default the graph (weights, input and output) has the model's dtype, so a float64
@@ -32,8 +35,9 @@ model stays float64 and loses no precision; ``dtype="float32"`` converts a float
 weights. ONNX stores operator attributes (``LeakyRelu``'s and ``Elu``'s ``alpha``) as float32
 and onnxruntime's CPU provider has no float64 ``Elu``, so in float64 those two are composed from
 ``Greater``/``Where``/``Exp``/``Mul`` with float64 constants. onnxruntime has no float64 ``Erf``
-either: a float64 model with exact GELU exports and passes the checker but needs
-``dtype="float32"`` to run there.
+either, nor float64 ``Conv``, ``AveragePool`` or ``GlobalAveragePool``: a float64 model with
+exact GELU or convolutions exports and passes the checker but needs ``dtype="float32"`` to run
+there.
 """
 
 from __future__ import annotations
@@ -52,7 +56,9 @@ from ..nn import (
     ELU,
     GELU,
     BatchNorm1d,
+    BatchNorm2d,
     Dropout,
+    Dropout2d,
     Flatten,
     Identity,
     LeakyReLU,
@@ -68,6 +74,7 @@ from ..nn import (
     Softplus,
     Tanh,
 )
+from ._onnx_conv import CONV_CONVERTERS
 
 __all__ = ["export_onnx"]
 
@@ -92,12 +99,15 @@ def export_onnx(
 
     Args:
         model: an ``nn.Sequential`` (nested ones are flattened) or a single supported layer.
-            Supported: Linear, BatchNorm1d (with running statistics), Normalization (adapted),
-            PointFeatures, Dropout, Identity, Flatten, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, GELU,
-            Softplus, Softmax, LogSoftmax.
+            Supported: Linear, Conv2d, Conv1d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d (output
+            size 1 or one that divides the input's), BatchNorm1d and BatchNorm2d (with running
+            statistics), Normalization (adapted), PointFeatures, Dropout, Dropout2d, Identity,
+            Flatten, Unflatten, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, GELU, Softplus, Softmax,
+            LogSoftmax.
         path: the file to write; written atomically (a temporary file beside it, then a
             rename), so a failed export never leaves a half-written file.
-        input_shape: one sample's shape, without the batch axis (``(784,)`` or ``784``).
+        input_shape: one sample's shape, without the batch axis (``(784,)`` or ``784``;
+            ``(1, 28, 28)``, channels first, for a convnet).
         opset: the ONNX opset (13 or later; 20 or later exports GELU as one ``Gelu`` node).
         input_name, output_name: the graph's input and output names.
         dynamic_batch: give the batch axis a symbolic size ``"batch"``; with False it is 1.
@@ -359,18 +369,20 @@ def _linear(b: _Builder, path: str, layer: Linear, x: str, shape: Shape, opset: 
 
 
 def _batch_norm(b: _Builder, path: str, layer: BatchNorm1d, x: str, shape: Shape, opset: int):
-    c = layer.num_features
+    c, name = layer.num_features, type(layer).__name__
     if layer.running_mean is None:
         raise ValueError(
-            f"export_onnx: layer {path!r}, BatchNorm1d({c}), has no running statistics "
+            f"export_onnx: layer {path!r}, {name}({c}), has no running statistics "
             "(track_running_stats=False), so in eval mode it normalizes each batch by its own "
             "statistics, which the export does not support. Build it with "
             "track_running_stats=True and train it."
         )
-    if len(shape) not in (2, 3) or shape[1] != c:
+    four_d = isinstance(layer, BatchNorm2d)
+    if len(shape) not in ((4,) if four_d else (2, 3)) or shape[1] != c:
+        expected = f"(batch, {c}, H, W)" if four_d else f"(batch, {c}) or (batch, {c}, L)"
         raise ValueError(
-            f"export_onnx: layer {path!r}, BatchNorm1d({c}), takes inputs of shape (batch, {c}) "
-            f"or (batch, {c}, L) but receives {_show(shape)} here. Check input_shape."
+            f"export_onnx: layer {path!r}, {name}({c}), takes inputs of shape {expected} but "
+            f"receives {_show(shape)} here. Check input_shape."
         )
     scale = layer.weight.data if layer.affine else np.ones(c)
     shift = layer.bias.data if layer.affine else np.zeros(c)
@@ -527,9 +539,11 @@ def _flatten(b: _Builder, path: str, layer: Flatten, x: str, shape: Shape, opset
 _CONVERTERS: dict[type, Converter] = {
     Linear: _linear,
     BatchNorm1d: _batch_norm,
+    BatchNorm2d: _batch_norm,
     Normalization: _normalization,
     PointFeatures: _point_features,
     Dropout: _identity,
+    Dropout2d: _identity,
     Identity: _identity,
     Flatten: _flatten,
     Sigmoid: _unary("Sigmoid"),
@@ -541,5 +555,6 @@ _CONVERTERS: dict[type, Converter] = {
     Softplus: _softplus,
     Softmax: _softmax,
     LogSoftmax: _softmax,
+    **CONV_CONVERTERS,
 }
 SUPPORTED = ", ".join(t.__name__ for t in _CONVERTERS)

@@ -3,12 +3,12 @@
 ``to_torch(model)`` builds the equivalent ``torch.nn.Sequential`` and ``from_torch(module)``
 the equivalent ``sinapsi.nn.Sequential``. Both copy every array (the two models share no memory),
 keep the dtype (float32 or float64), the train/eval mode of every module, each parameter's
-``requires_grad``, BatchNorm1d's running statistics and ``num_batches_tracked``, and
-Normalization's ``mean`` and ``scale``. Nested Sequentials are converted to nested Sequentials,
-so ``state_dict`` keys match on both sides; PyTorch children with names
-(``Sequential(OrderedDict(fc1=...))``) get sinapsi's positional names ``0``, ``1``, ... A layer
-used twice (tied weights) is converted once and used twice on the other side too. A model that
-mixes dtypes is refused (it could not run on either side).
+``requires_grad``, BatchNorm1d's and BatchNorm2d's running statistics and
+``num_batches_tracked``, and Normalization's ``mean`` and ``scale``. Nested Sequentials are
+converted to nested Sequentials, so ``state_dict`` keys match on both sides; PyTorch children
+with names (``Sequential(OrderedDict(fc1=...))``) get sinapsi's positional names ``0``, ``1``,
+... A layer used twice (tied weights) is converted once and used twice on the other side
+too. A model that mixes dtypes is refused (it could not run on either side).
 
 Supported layers (each with its arguments):
 
@@ -28,6 +28,13 @@ Softmax(axis)                torch.nn.Softmax(dim)
 LogSoftmax(axis)             torch.nn.LogSoftmax(dim)
 Identity                     torch.nn.Identity
 Flatten(start_axis, end)     torch.nn.Flatten(start_dim, end_dim)
+Conv2d, Conv1d, MaxPool2d    their torch.nn namesakes, with the same arguments (see
+                             sinapsi.interop._torch_conv); torch options that sinapsi
+                             lacks (MaxPool2d's return_indices, Unflatten's named
+                             sizes) are refused with a one-line ValueError
+AvgPool2d, BatchNorm2d       likewise
+AdaptiveAvgPool2d            likewise
+Dropout2d, Unflatten         likewise
 Normalization(eps)           sinapsi.interop.torch_layers.Normalization(num_features,
                              eps): ``torch.nn`` has no such layer, so the twin is a
                              small ``torch.nn.Module`` with the buffers ``mean`` and
@@ -66,6 +73,8 @@ from ..nn import (
     Softplus,
     Tanh,
 )
+from ._torch_conv import TO_TORCH as _CONV_TO_TORCH
+from ._torch_conv import from_torch_table as _conv_from_torch_table
 
 __all__ = ["to_torch", "from_torch"]
 
@@ -292,8 +301,8 @@ def _linear_to_torch(torch: Any, m: Linear) -> Any:
     return layer
 
 
-def _batch_norm_to_torch(torch: Any, m: BatchNorm1d) -> Any:
-    layer = torch.nn.BatchNorm1d(
+def _batch_norm_to_torch(torch: Any, m: BatchNorm1d, kind: Any = None) -> Any:
+    layer = (kind or torch.nn.BatchNorm1d)(
         m.num_features,
         eps=m.eps,
         momentum=m.momentum,
@@ -343,6 +352,7 @@ _TO_TORCH: dict[type, Callable[[Any, Any], Any]] = {
     LogSoftmax: lambda torch, m: torch.nn.LogSoftmax(dim=m.axis),
     Normalization: _normalization_to_torch,
     PointFeatures: _point_features_to_torch,
+    **_CONV_TO_TORCH,
 }
 SUPPORTED = [t.__name__ for t in _TO_TORCH]
 # sinapsi layers whose torch twins live in sinapsi.interop.torch_layers (torch has none)
@@ -376,10 +386,10 @@ def _linear_from_torch(m: Any, rng: Any) -> Linear:
     return layer
 
 
-def _batch_norm_from_torch(m: Any, rng: Any) -> BatchNorm1d:
+def _batch_norm_from_torch(m: Any, rng: Any, kind: type[BatchNorm1d] = BatchNorm1d) -> BatchNorm1d:
     first = m.weight if m.affine else m.running_mean
     dtype = None if first is None else _to_array(first).dtype
-    layer = BatchNorm1d(
+    layer = kind(
         m.num_features,
         eps=m.eps,
         momentum=m.momentum,
@@ -439,4 +449,5 @@ def _from_torch_table(torch: Any) -> dict[type, Callable[[Any, Any], Module]]:
         tnn.LogSoftmax: _softmax_from_torch(LogSoftmax),
         TorchNormalization: _normalization_from_torch,
         TorchPointFeatures: lambda m, rng: PointFeatures(m.features),
+        **_conv_from_torch_table(torch),
     }
