@@ -323,6 +323,111 @@ def astype(x: Any, dtype: Any) -> Tensor:
     return make_result(data, "astype", (x,), lambda g: (g.astype(source),))
 
 
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _pad_source(mode: str, n: int, before: int, after: int, xp: Any) -> Any:
+    """For each position of the padded axis, the index of the input element it copies."""
+    if mode == "circular":  # PyTorch crops first, then wraps around what is left
+        lo, size = max(-before, 0), n - max(-before, 0) - max(-after, 0)
+        return xp.arange(-max(before, 0), size + max(after, 0)) % size + lo
+    q = xp.arange(-before, n + after)
+    if mode == "reflect":
+        q = xp.abs(q)
+        q = xp.where(q > n - 1, 2 * (n - 1) - q, q)
+    else:  # replicate
+        q = xp.clip(q, 0, n - 1)
+    return q
+
+
 def pad(x: Any, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
-    """``torch.nn.functional.pad``: ``pad`` pairs (before, after) from the LAST axis backwards."""
-    raise NotImplementedError("pad")
+    """``torch.nn.functional.pad``: ``pad`` pairs (before, after) from the LAST axis backwards.
+
+    ``pad=(1, 2)`` adds one element before and two after the last axis; ``(1, 1, 2, 2)`` also
+    pads the axis before it. Negative widths crop. ``mode``: ``"constant"`` (``value``, any
+    number of axes), ``"reflect"`` (mirror without repeating the edge), ``"replicate"`` (repeat
+    the edge) or ``"circular"`` (wrap around); these three pad the last 1-3 axes of a batched or
+    unbatched input, as in PyTorch.
+    """
+    import numbers  # here, not at the top: this function is the conv work's part of the file
+
+    x = operand(x)
+    widths = tuple(pad) if isinstance(pad, (tuple, list)) else pad
+    if not isinstance(widths, tuple) or not all(
+        isinstance(p, numbers.Integral) and not isinstance(p, bool) for p in widths
+    ):
+        raise TypeError(f"pad: pad must be a sequence of ints; got {widths!r}. E.g. pad=(1, 1).")
+    widths = tuple(int(p) for p in widths)
+    if len(widths) % 2:
+        raise ValueError(
+            "pad: pad must have an even length (before, after) pairs from the last axis; got "
+            f"{widths}."
+        )
+    if mode not in _PAD_MODES:
+        raise ValueError(
+            f"pad: mode must be one of {', '.join(map(repr, _PAD_MODES))}; got {mode!r}."
+        )
+    k = len(widths) // 2
+    if k > x.ndim:
+        raise ValueError(
+            f"pad: pad has {k} (before, after) pairs but the input has only {x.ndim} axes "
+            f"(shape {x.shape}). Give at most one pair per axis."
+        )
+    if mode != "constant" and (not 1 <= k <= 3 or x.ndim not in (k + 1, k + 2)):
+        raise ValueError(
+            f"pad: mode {mode!r} with {k} padded {'axes' if k != 1 else 'axis'} needs a "
+            f"{k + 1}-D or {k + 2}-D input; got shape {x.shape}. Pad 1 to 3 trailing axes of a "
+            "batched or unbatched input."
+        )
+    axes = [(x.ndim - 1 - i, widths[2 * i], widths[2 * i + 1]) for i in range(k)]
+    for axis, before, after in axes:
+        n = x.shape[axis]
+        if n + before + after < 0 or (mode != "constant" and n + before + after <= 0):
+            raise ValueError(
+                f"pad: the pad {(before, after)} crops more than the axis of size {n} holds "
+                f"(input shape {x.shape})."
+            )
+        if mode == "reflect" and max(before, after) >= n:
+            raise ValueError(
+                f"pad: mode 'reflect' needs each pad smaller than its axis; got pad "
+                f"{(before, after)} for an axis of size {n} (input shape {x.shape})."
+            )
+        if mode == "circular" and max(before, after) > n:
+            raise ValueError(
+                f"pad: mode 'circular' needs each pad at most the size of its axis; got pad "
+                f"{(before, after)} for an axis of size {n} (input shape {x.shape})."
+            )
+    xp = backend.get_array_module(x.data)
+    if mode == "constant":
+        shape = list(x.shape)
+        src, dst = [slice(None)] * x.ndim, [slice(None)] * x.ndim
+        for axis, before, after in axes:
+            n = x.shape[axis]
+            shape[axis] = n + before + after
+            lo, hi = max(-before, 0), n - max(-after, 0)
+            src[axis] = slice(lo, max(hi, lo))
+            dst[axis] = slice(max(before, 0), max(before, 0) + max(hi - lo, 0))
+        src_t, dst_t = tuple(src), tuple(dst)
+        data = xp.full(tuple(shape), value, dtype=x.data.dtype)
+        data[dst_t] = x.data[src_t]
+
+        def backward_constant(g: Any) -> tuple[Any]:
+            out = xp.zeros(x.shape, g.dtype)
+            out[src_t] = g[dst_t]
+            return (out,)
+
+        return make_result(data, "pad", (x,), backward_constant)
+
+    sources = [(axis, _pad_source(mode, x.shape[axis], b, a, xp)) for axis, b, a in axes]
+    data = x.data
+    for axis, index in sources:
+        data = xp.take(data, index, axis=axis)
+
+    def backward(g: Any) -> tuple[Any]:
+        for axis, index in reversed(sources):  # each axis: a one-hot matrix sums the copies
+            onehot = xp.zeros((index.shape[0], x.shape[axis]), g.dtype)
+            onehot[xp.arange(index.shape[0]), index] = 1
+            g = xp.moveaxis(xp.moveaxis(g, axis, -1) @ onehot, -1, axis)
+        return (g,)
+
+    return make_result(data, "pad", (x,), backward)
