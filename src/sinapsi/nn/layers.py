@@ -186,16 +186,85 @@ class Identity(Module):
 
 
 class Dropout2d(Module):
-    """``torch.nn.Dropout2d``: zero whole channels of (N, C, H, W) with probability p."""
+    """``torch.nn.Dropout2d``: in training, zero whole channels (feature maps) of an
+    (N, C, H, W) batch or a (C, H, W) image with probability ``p`` and scale the others by
+    ``1 / (1 - p)``; in eval mode, pass inputs through unchanged.
+
+    Neighbouring pixels are strongly correlated, so dropping single pixels barely regularizes a
+    conv layer: dropping a whole map does. ``rng`` (seed or Generator) makes the masks
+    reproducible.
+    """
 
     def __init__(self, p: float = 0.5, rng: Any = None) -> None:
         super().__init__()
-        raise NotImplementedError("Dropout2d")
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout2d: p must be a probability in [0, 1]. Received: p={p!r}")
+        self.p = float(p)
+        self.rng = backend.new_rng(rng)
+
+    def forward(self, x: Any) -> Tensor:
+        ndim = x.ndim if hasattr(x, "ndim") else len(getattr(x, "shape", ()))
+        if ndim not in (3, 4):
+            shape = tuple(getattr(x, "shape", ()))
+            raise ValueError(
+                f"Dropout2d(p={self.p}) expects input of shape (N, C, H, W) or (C, H, W); got "
+                f"{shape}."
+            )
+        return ops.dropout2d(x, self.p, self.rng, self.training)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"p": self.p}
 
 
 class Unflatten(Module):
-    """``torch.nn.Unflatten(dim, unflattened_size)``: split axis ``dim`` into a shape."""
+    """``torch.nn.Unflatten(dim, unflattened_size)``: split axis ``dim`` into a shape.
+
+    The inverse of :class:`Flatten`: ``Unflatten(1, (1, 28, 28))`` turns flat rows of 784
+    pixels into (N, 1, 28, 28) images, so a model that takes CSV rows can start with conv
+    layers. One size may be -1 (inferred). A reshape: no copy for contiguous input.
+    """
 
     def __init__(self, dim: int, unflattened_size: tuple[int, ...]) -> None:
         super().__init__()
-        raise NotImplementedError("Unflatten")
+        if isinstance(dim, bool) or not isinstance(dim, int):
+            raise TypeError(f"Unflatten: dim must be an int. Received: dim={dim!r}")
+        try:
+            sizes = tuple(unflattened_size)
+        except TypeError:
+            sizes = ()
+        ok = (
+            len(sizes) > 0
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in sizes)
+            and all(v > 0 or v == -1 for v in sizes)
+            and sizes.count(-1) <= 1
+        )
+        if not ok:
+            raise ValueError(
+                "Unflatten: unflattened_size must be a non-empty sequence of positive ints (one "
+                f"may be -1). Received: unflattened_size={unflattened_size!r}"
+            )
+        self.dim, self.unflattened_size = dim, sizes
+
+    def forward(self, x: Any) -> Tensor:
+        if not isinstance(x, Tensor):
+            x = Tensor(x)
+        shape, sizes = x.shape, self.unflattened_size
+        name = f"Unflatten({self.dim}, {sizes})"
+        if not -len(shape) <= self.dim < len(shape):
+            raise ValueError(
+                f"{name} cannot split axis {self.dim}: the input has {len(shape)} axes; got input "
+                f"shape {shape}."
+            )
+        dim = self.dim % len(shape)
+        known = math.prod(v for v in sizes if v != -1)
+        size = shape[dim]
+        fits = size % known == 0 if -1 in sizes else size == known
+        if not fits:
+            raise ValueError(
+                f"{name} cannot split axis {dim} of size {size} into {sizes}; got input shape "
+                f"{shape}."
+            )
+        return x.reshape(*shape[:dim], *sizes, *shape[dim + 1 :])
+
+    def get_config(self) -> dict[str, Any]:
+        return {"dim": self.dim, "unflattened_size": list(self.unflattened_size)}

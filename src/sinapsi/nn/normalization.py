@@ -48,18 +48,19 @@ class BatchNorm1d(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        _positive_int("BatchNorm1d", num_features=num_features)
+        name = type(self).__name__  # BatchNorm1d, or a subclass's own name in its errors
+        _positive_int(name, num_features=num_features)
         if momentum is not None and (
             isinstance(momentum, bool)
             or not isinstance(momentum, numbers.Real)
             or not 0.0 <= momentum <= 1.0
         ):
             raise ValueError(
-                f"BatchNorm1d: momentum must be in [0, 1] or None. Received: momentum={momentum!r}"
+                f"{name}: momentum must be in [0, 1] or None. Received: momentum={momentum!r}"
             )
-        eps = check_real("BatchNorm1d", "eps", eps, positive=True)
-        affine = check_bool("BatchNorm1d", "affine", affine)
-        track_running_stats = check_bool("BatchNorm1d", "track_running_stats", track_running_stats)
+        eps = check_real(name, "eps", eps, positive=True)
+        affine = check_bool(name, "affine", affine)
+        track_running_stats = check_bool(name, "track_running_stats", track_running_stats)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
@@ -78,11 +79,7 @@ class BatchNorm1d(Module):
         if not isinstance(x, Tensor):
             dtype = self.weight.dtype if self.affine else None
             x = Tensor(x, dtype=dtype)
-        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
-            raise ValueError(
-                f"BatchNorm1d({self.num_features}) expects input of shape (N, "
-                f"{self.num_features}) or (N, {self.num_features}, L); got {x.shape}."
-            )
+        self._check_input(x)
         use_batch_stats = self.training or not self.track_running_stats
         update = self.training and self.track_running_stats
         if update:
@@ -98,6 +95,13 @@ class BatchNorm1d(Module):
             eps=self.eps,
             num_batches_tracked=int(self.num_batches_tracked) if update else 0,
         )
+
+    def _check_input(self, x: Tensor) -> None:
+        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
+            raise ValueError(
+                f"BatchNorm1d({self.num_features}) expects input of shape (N, "
+                f"{self.num_features}) or (N, {self.num_features}, L); got {x.shape}."
+            )
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -295,7 +299,17 @@ class Normalization(Module):
 
 
 class BatchNorm2d(BatchNorm1d):
-    """``torch.nn.BatchNorm2d``: batch normalization of (N, C, H, W) per channel C."""
+    """``torch.nn.BatchNorm2d``: batch normalization of (N, C, H, W) images per channel C.
 
-    def forward(self, x: Any) -> Tensor:
-        raise NotImplementedError("BatchNorm2d")
+    Each channel's mean and variance are taken over the batch and all pixels (N, H, W): one
+    feature map shares one normalization, as its pixels share one filter. Arguments, training
+    and evaluation behaviour, ``state_dict`` keys and running statistics are
+    :class:`BatchNorm1d`'s (and PyTorch's). A channels-last input gives a channels-last output.
+    """
+
+    def _check_input(self, x: Tensor) -> None:
+        if x.ndim != 4 or x.shape[1] != self.num_features:
+            raise ValueError(
+                f"BatchNorm2d({self.num_features}) expects input of shape (N, "
+                f"{self.num_features}, H, W); got {x.shape}."
+            )

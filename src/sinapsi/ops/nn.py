@@ -171,7 +171,9 @@ def batch_norm(
     eps: float,
     num_batches_tracked: int = 0,
 ) -> Tensor:
-    """Batch normalization over axis 0 (and 2, for ``(N, C, L)`` input), per channel (axis 1).
+    """Batch normalization over every axis but 1, per channel (axis 1): ``(N, C)``,
+    ``(N, C, L)`` or ``(N, C, H, W)`` input (any strides; the output keeps the input's layout,
+    so a channels-last image batch stays channels-last).
 
     Training: normalize with the batch mean and biased variance, and update the running
     statistics in place, PyTorch's way: ``running = (1 - momentum) * running + momentum * stat``
@@ -182,9 +184,15 @@ def batch_norm(
     x = operand(x)
     xp = backend.get_array_module(x.data)
     X = x.data  # noqa: N806
-    axes = (0,) if X.ndim == 2 else (0, 2)
-    shape = (1, -1) if X.ndim == 2 else (1, -1, 1)
-    pairs = "ij,ij->j" if X.ndim == 2 else "ijk,ijk->j"  # per-channel sum of a product
+    if X.ndim not in (2, 3, 4):
+        raise ValueError(
+            f"batch_norm: expected input of shape (N, C), (N, C, L) or (N, C, H, W); got shape "
+            f"{x.shape}."
+        )
+    axes = (0, *range(2, X.ndim))
+    shape = (1, -1) + (1,) * (X.ndim - 2)
+    letters = "ijkl"[: X.ndim]
+    pairs = f"{letters},{letters}->j"  # per-channel sum of a product
     n = X.size // X.shape[1]
     # Few passes over memory and two new arrays (x_hat and out) forward, one backward: the
     # per-channel sums of products are einsum reductions, the rest is done in place.
@@ -262,5 +270,30 @@ def dropout(x: Any, p: float, rng: Any, training: bool = True) -> Tensor:
 
 
 def dropout2d(x: Any, p: float, rng: Any, training: bool = True) -> Tensor:
-    """Channel dropout (``torch.nn.functional.dropout2d``): zero whole channels of (N, C, ...)."""
-    raise NotImplementedError("dropout2d")
+    """Channel dropout (``torch.nn.functional.dropout2d``): zero whole channels of an
+    (N, C, H, W) batch, or of one (C, H, W) image, each with probability ``p``, and scale the
+    kept ones by ``1 / (1 - p)``.
+
+    Neighbouring pixels of a feature map are strongly correlated, so dropping single pixels
+    (:func:`dropout`) barely regularizes a conv layer; dropping a whole map does. The mask has
+    shape (N, C, 1, 1) (or (C, 1, 1)), drawn from ``rng`` (a ``numpy.random.Generator``), and
+    the product keeps the input's memory layout. Identity when not training or ``p == 0``.
+    """
+    x = floating(x)
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout2d: p must be a probability in [0, 1]; got p={p!r}.")
+    if x.ndim not in (3, 4):
+        raise ValueError(
+            f"dropout2d: expected input of shape (N, C, H, W) or (C, H, W); got shape "
+            f"{x.shape}. Use dropout for other shapes."
+        )
+    if not training or p == 0.0:
+        return x
+    xp = backend.get_array_module(x.data)
+    channels = x.shape[:-2]
+    if p >= 1.0:
+        mask = xp.zeros((*channels, 1, 1), x.data.dtype)
+    else:
+        keep = rng.random(channels, dtype=backend.numpy.float64) >= p
+        mask = xp.asarray(keep, dtype=x.data.dtype).reshape(*channels, 1, 1) * (1.0 / (1.0 - p))
+    return make_result(x.data * mask, "dropout2d", (x,), lambda g: (g * mask,))

@@ -66,14 +66,15 @@ def _out_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int
     return out
 
 
-def _geometry(
-    op: str, shape: tuple[int, ...], kernel: Any, stride: Any, padding: Any, dilation: Any,
-    ceil_mode: bool,
-) -> tuple[tuple[int, int], ...]:  # fmt: skip
-    """Validated (kernel, stride, padding, dilation, output size) pairs for input ``shape``."""
+def pool_arguments(
+    op: str, kernel: Any, stride: Any, padding: Any, dilation: Any
+) -> tuple[tuple[int, int], ...]:
+    """Kernel, stride (None or empty: the kernel), padding and dilation as pairs, checked as
+    PyTorch does (padding at most half the kernel). ``op`` names the caller in errors (the
+    pooling layers check their arguments with it at construction)."""
     k = _two(op, "kernel_size", kernel, 1)
-    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else None
-    s = s or _two(op, "stride", stride, 1)
+    empty = stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0)
+    s = k if empty else _two(op, "stride", stride, 1)
     p = _two(op, "padding", padding, 0)
     d = _two(op, "dilation", dilation, 1)
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:
@@ -81,6 +82,37 @@ def _geometry(
             f"{op}: padding must be at most half the kernel size (as in PyTorch); got "
             f"padding={p} with kernel_size={k}. Use padding <= {(k[0] // 2, k[1] // 2)}."
         )
+    return k, s, p, d
+
+
+def adaptive_size(op: str, output_size: Any, h: int | None = None, w: int | None = None):
+    """``output_size`` (an int, or a pair whose None entries keep the input's size ``h``/``w``)
+    checked; as a pair when the input size is known."""
+    sizes = (output_size, output_size) if isinstance(output_size, numbers.Integral) else None
+    if sizes is None:
+        try:
+            oh, ow = output_size
+            sizes = (h if oh is None else oh, w if ow is None else ow)
+        except (TypeError, ValueError):
+            sizes = None
+    ok = sizes is not None and all(
+        v is None or isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0
+        for v in sizes
+    )
+    if not ok:
+        raise ValueError(
+            f"{op}: output_size must be a positive int or a pair of positive ints (None keeps "
+            f"that size); got output_size={output_size!r}."
+        )
+    return tuple(None if v is None else int(v) for v in sizes)  # type: ignore[return-value]
+
+
+def _geometry(
+    op: str, shape: tuple[int, ...], kernel: Any, stride: Any, padding: Any, dilation: Any,
+    ceil_mode: bool,
+) -> tuple[tuple[int, int], ...]:  # fmt: skip
+    """Validated (kernel, stride, padding, dilation, output size) pairs for input ``shape``."""
+    k, s, p, d = pool_arguments(op, kernel, stride, padding, dilation)
     out = tuple(_out_size(shape[2 + i], k[i], s[i], p[i], d[i], bool(ceil_mode)) for i in range(2))
     if min(out) <= 0:
         raise ValueError(
@@ -322,28 +354,13 @@ def adaptive_avg_pool2d(x: Any, output_size: int | tuple[int | None, int | None]
     """
     x, X, unbatched = _image("adaptive_avg_pool2d", x)  # noqa: N806
     n, c, h, w = X.shape
-    sizes = (output_size, output_size) if isinstance(output_size, numbers.Integral) else None
-    if sizes is None:
-        try:
-            oh, ow = output_size
-            sizes = (h if oh is None else oh, w if ow is None else ow)
-        except (TypeError, ValueError):
-            sizes = None
-    ok = sizes is not None and all(
-        isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0 for v in sizes
-    )
-    if not ok:
-        raise ValueError(
-            "adaptive_avg_pool2d: output_size must be a positive int or a pair of positive ints "
-            f"(None keeps that size); got output_size={output_size!r}."
-        )
+    ho, wo = adaptive_size("adaptive_avg_pool2d", output_size, h, w)
     if h == 0 or w == 0:
         raise ValueError(
             f"adaptive_avg_pool2d: the input has an empty spatial size; got shape {x.shape}."
         )
     xp = backend.get_array_module(X)
     cl = _channels_last(X)
-    ho, wo = int(sizes[0]), int(sizes[1])
     rows, cols = _adaptive_bounds(h, ho), _adaptive_bounds(w, wo)
     if (ho, wo) == (1, 1):
         data = X.mean(axis=(2, 3), keepdims=True)
