@@ -20,7 +20,7 @@ dropped). The export sidesteps the question: it computes PyTorch's output size a
 windows that ceil mode adds as extra end padding with ``ceil_mode=0``, which every runtime reads
 the same way (for ``AvgPool2d(count_include_pad=True)`` the padding PyTorch counts becomes a
 zero ``Pad`` in front, so the extra padding is not counted). Only a dilated MaxPool2d can need
-padding of a whole kernel, which onnxruntime refuses: it keeps ``ceil_mode=1`` there.
+padding of a whole kernel, which onnxruntime refuses: there a ``Pad`` with -inf comes first.
 
 onnxruntime's CPU provider has no float64 ``Conv``, ``AveragePool`` or ``GlobalAveragePool``:
 a float64 convnet exports and passes the checker, and runs in onnxruntime with
@@ -174,8 +174,11 @@ def _pool(b: Any, path: str, layer: Any, x: str, shape: tuple, opset: int):
         begin, end, include_pad = (0, 0), tuple(extra), False  # extra < kernel: no dilation
     elif all(p + e < k for p, e, k in zip(pad, extra, kernel)):
         begin, end = pad, tuple(p + e for p, e in zip(pad, extra))
-    else:  # (dilated max pooling) onnxruntime refuses a pad of a whole kernel, and follows
-        begin, end, attributes["ceil_mode"] = pad, pad, 1  # PyTorch's ceil_mode rule itself
+    else:  # dilated max pooling: onnxruntime refuses a pad of a whole kernel; pad with -inf
+        end = [p + e for p, e in zip(pad, extra)]
+        pads = b.tensor(f"{path}.pads", [0, 0, *pad, 0, 0, *end], np.int64)
+        x = b.op("Pad", [x, pads, b.scalar(-math.inf)], path, mode="constant")
+        begin = end = (0, 0)
     attributes["pads"] = [*begin, *end]
     if not is_max:
         attributes["count_include_pad"] = int(include_pad)

@@ -10,7 +10,7 @@ AvgPool2d                    torch.nn.AvgPool2d
 AdaptiveAvgPool2d            torch.nn.AdaptiveAvgPool2d
 BatchNorm2d                  torch.nn.BatchNorm2d (as BatchNorm1d)
 Dropout2d(p)                 torch.nn.Dropout2d(p)
-Unflatten(dim, size)         torch.nn.Unflatten(dim, unflattened_size) (not named)
+Unflatten(dim, size)         torch.nn.Unflatten(dim, unflattened_size)
 ===========================  =========================================================
 """
 
@@ -148,17 +148,6 @@ def _avg_pool_from_torch(m: Any, rng: Any) -> AvgPool2d:
     )
 
 
-def _unflatten_from_torch(m: Any, rng: Any) -> Unflatten:
-    size = m.unflattened_size
-    if size and isinstance(size[0], tuple):  # a NamedShape: (("C", 1), ("H", 28), ...)
-        raise _refuse(
-            m,
-            f"named sizes {tuple(size)!r}",
-            "give the sizes without names, e.g. torch.nn.Unflatten(1, (1, 28, 28))",
-        )
-    return Unflatten(int(m.dim), _plain(size))
-
-
 def from_torch_table(torch: Any) -> dict[type, Callable[[Any, Any], Module]]:
     tnn = torch.nn
     return {
@@ -169,5 +158,5 @@ def from_torch_table(torch: Any) -> dict[type, Callable[[Any, Any], Module]]:
         tnn.AdaptiveAvgPool2d: lambda m, rng: AdaptiveAvgPool2d(_plain(m.output_size)),
         tnn.BatchNorm2d: lambda m, rng: _bridge._batch_norm_from_torch(m, rng, BatchNorm2d),
         tnn.Dropout2d: lambda m, rng: Dropout2d(m.p, rng=rng),
-        tnn.Unflatten: _unflatten_from_torch,
+        tnn.Unflatten: lambda m, rng: Unflatten(int(m.dim), _plain(m.unflattened_size)),
     }

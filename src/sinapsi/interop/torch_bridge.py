@@ -29,9 +29,9 @@ LogSoftmax(axis)             torch.nn.LogSoftmax(dim)
 Identity                     torch.nn.Identity
 Flatten(start_axis, end)     torch.nn.Flatten(start_dim, end_dim)
 Conv2d, Conv1d, MaxPool2d    their torch.nn namesakes, with the same arguments (see
-                             sinapsi.interop._torch_conv); torch options that sinapsi
-                             lacks (MaxPool2d's return_indices, Unflatten's named
-                             sizes) are refused with a one-line ValueError
+                             sinapsi.interop._torch_conv); a torch option that
+                             sinapsi lacks (MaxPool2d's return_indices) is refused
+                             with a one-line ValueError
 AvgPool2d, BatchNorm2d       likewise
 AdaptiveAvgPool2d            likewise
 Dropout2d, Unflatten         likewise

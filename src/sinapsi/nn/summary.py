@@ -59,7 +59,8 @@ def summary(
         raise ValueError(
             f"summary: running a batch of shape {(2,) + tuple(input_shape)} through "
             f"{type(model).__name__} failed: {str(e).rstrip('.')}. input_shape excludes the batch "
-            "axis, e.g. (784,)."
+            "axis, e.g. (784,) for 784 features or (1, 28, 28) for 28x28 images with one "
+            "channel (channels first)."
         ) from e
     finally:
         for remove in removers:

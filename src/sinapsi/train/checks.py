@@ -257,10 +257,11 @@ def _check_first_samples(
 
 
 def _batch_norm_layer(model: Module) -> str | None:
-    """The name of the first BatchNorm1d (training needs 2+ samples per batch), if any."""
+    """The name and type of the first BatchNorm1d or BatchNorm2d (training needs 2+ samples per
+    batch), e.g. "BatchNorm2d layer '1'"; None if there is none."""
     for name, module in model.named_modules():
         if isinstance(module, BatchNorm1d):
-            return name or "model"
+            return f"{type(module).__name__} layer '{name or 'model'}'"
     return None
 
 
@@ -276,7 +277,7 @@ def _check_batches(model: Module, n: int, batch_size: int, drop_last: bool) -> b
     if layer is None:
         return False
     needs = (
-        f"fit: the model's BatchNorm1d layer '{layer}' needs at least 2 samples per training "
+        f"fit: the model's {layer} needs at least 2 samples per training "
         "batch (batch statistics); got"
     )
     if batch_size == 1:
