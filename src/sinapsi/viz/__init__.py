@@ -10,12 +10,25 @@ Every function returns the matplotlib Figure: show it in Jupyter, or save it wit
   :func:`plot_activations` (saturation and dead units).
 - Results: :func:`plot_decision_boundary` (2-D classifiers), :func:`plot_confusion_matrix`,
   :func:`plot_weights_image` (first-layer weights as images), :func:`animate_training` (a GIF).
+- Convnets: :func:`plot_filters` (first-layer kernels), :func:`plot_feature_maps` (what each
+  conv block makes of one input), :func:`activation_maximization` and
+  :func:`plot_activation_maximization` (the input a unit responds to most, by gradient
+  ascent), :func:`saliency` and :func:`plot_saliency` (the pixels a prediction depends on),
+  :func:`plot_hierarchy` (all of it side by side: edges -> strokes -> digits).
 - Word vectors: :func:`plot_embeddings` (a 2-D PCA of chosen words, an analogy's parallelogram).
 - :func:`write_report`: all of it in one self-contained HTML page.
 """
 
 from .animation import animate_training
+from .attribution import (
+    activation_maximization,
+    plot_activation_maximization,
+    plot_saliency,
+    saliency,
+    unit_activation,
+)
 from .boundary import plot_decision_boundary
+from .convnet import plot_feature_maps, plot_filters, plot_hierarchy
 from .curves import plot_history
 from .diagnostics import plot_confusion_matrix, plot_weights_image
 from .embeddings import plot_embeddings
@@ -27,4 +40,6 @@ __all__ = [
     "plot_network", "plot_history", "plot_gradient_flow", "gradient_flow_bands",
     "plot_activations", "plot_decision_boundary", "plot_confusion_matrix", "plot_weights_image",
     "animate_training", "build_report", "write_report", "plot_embeddings",
+    "plot_filters", "plot_feature_maps", "plot_hierarchy", "activation_maximization",
+    "unit_activation", "plot_activation_maximization", "saliency", "plot_saliency",
 ]  # fmt: skip
