@@ -166,7 +166,7 @@ def activation_maximization(
     steps: int = 150,
     lr: float = 0.1,
     l2: float = 0.002,
-    jitter: int = 1,
+    jitter: int | None = None,
     blur: float = 0.5,
     blur_every: int = 8,
     rng: Any = None,
@@ -198,7 +198,9 @@ def activation_maximization(
             a stroke); ``"mean"`` by the mean of the whole map. (A first conv layer's mean
             map is linear in the input, so its maximum is a saturated, unreadable image.)
             A Linear layer's unit is one number: position does not apply.
-        steps, lr, l2, jitter, blur, blur_every: the ascent and its regularizer.
+        steps, lr, l2, jitter, blur, blur_every: the ascent and its regularizer; ``jitter``
+            None is 0 for the first Conv2d (its receptive field is a single kernel, which a
+            shift would smear) and 1 pixel otherwise.
         rng: seed or Generator for the start noise and the jitter.
 
     Returns:
@@ -212,6 +214,8 @@ def activation_maximization(
     where = "activation_maximization"
     label, module = _target(model, layer, where)
     units, single = _units(unit, where)
+    if jitter is None:  # the first conv's receptive field is one kernel: a shift smears it
+        jitter = 0 if module is conv_layers(model, where)[0][1] else 1
     for name, value, low in (
         ("steps", steps, 1),
         ("blur_every", blur_every, 1),
