@@ -11,10 +11,29 @@ import math
 from typing import Any
 
 from . import ops
+from .ops import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    log_softmax,
+    max_pool2d,
+    pad,
+    relu,
+    sigmoid,
+    softmax,
+    tanh,
+)
 from .ops._util import operand
 from .tensor import Tensor
 
-__all__ = ["leaky_relu", "elu", "gelu", "softplus", "relu6", "silu"]
+# The primitives are re-exported too, so code written for torch.nn.functional
+# (``F.relu(self.conv1(x))``, ``F.max_pool2d(x, 2)``) runs with ``import sinapsi.functional as F``.
+__all__ = [
+    "leaky_relu", "elu", "gelu", "softplus", "relu6", "silu",
+    "relu", "sigmoid", "tanh", "softmax", "log_softmax",
+    "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "pad",
+]  # fmt: skip
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
