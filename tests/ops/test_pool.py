@@ -125,7 +125,9 @@ def test_any_layout_gives_torch_values_and_keeps_channels_last(layout, op):
         assert nhwc_order(x.grad)
 
 
-@pytest.mark.parametrize("shape", [(4, 3, 26, 26), (2, 6, 25, 23), (0, 3, 8, 8), (3, 8, 8)])
+@pytest.mark.parametrize(
+    "shape", [(4, 3, 26, 26), (2, 6, 25, 23), (2, 20, 6, 7), (0, 3, 8, 8), (3, 8, 8)]
+)
 @pytest.mark.parametrize("numba", [True, False])
 def test_max_pool_2x2_fast_path_both_layouts_and_paths(shape, numba):
     base = distinct(shape, seed=4)
@@ -226,3 +228,20 @@ def test_integer_input_is_pooled_as_float():
     out = ops.max_pool2d(np.arange(16).reshape(1, 1, 4, 4), 2)
     assert out.dtype == np.float32
     np.testing.assert_array_equal(out.data[0, 0], [[5, 7], [13, 15]])
+
+
+@pytest.mark.parametrize("numba", [True, False])
+@pytest.mark.parametrize(("k", "s"), [(2, 2), (3, 2)])
+def test_nan_propagates_and_takes_the_gradient_as_in_torch(numba, k, s):
+    x = distinct((2, 2, 6, 6), seed=5)
+    x[0, 0, 0, 1] = x[0, 1, 1, 0] = x[0, 1, 1, 1] = x[1, 0, 3, 3] = np.nan
+    for a in (x, channels_last(x)):
+        t = torch.tensor(np.ascontiguousarray(a), requires_grad=True)
+        ref = F.max_pool2d(t, k, s)
+        ref.sum().backward()
+        ours = sn.Tensor(a, dtype="float64", requires_grad=True)
+        with _numba.use_kernels(numba):
+            out = ops.max_pool2d(ours, k, s)
+        out.sum().backward()
+        np.testing.assert_array_equal(out.data, ref.detach().numpy())
+        np.testing.assert_array_equal(ours.grad, t.grad.numpy())

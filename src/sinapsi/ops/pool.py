@@ -218,7 +218,8 @@ def _max_pool_general(xp: Any, X: Any, k, s, p, d, out, cl: bool):  # noqa: N803
     which = _empty(xp, (n, c, *out), xp.int8 if len(offsets) < 128 else xp.int32, cl, 0)
     for m, (i, j) in enumerate(offsets[1:], start=1):
         v = P[_window(i, j, s, d, out)]
-        wins = v > best  # strict: ties keep the earlier offset, as PyTorch
+        wins = v > best  # strict: ties keep the earlier offset; NaN wins (PyTorch's rule)
+        wins |= v != v
         xp.maximum(best, v, out=best)  # (NaN propagates, as in PyTorch's forward)
         which[wins] = m
 
@@ -236,30 +237,51 @@ def _max_pool_2x2(xp: Any, X: Any, out: tuple[int, int], cl: bool):  # noqa: N80
     n, c, h, w = X.shape
     ho, wo = out
     kern = _numba.kernels("sinapsi.ops._pool_kernels")
-    if kern is not None and type(X) is backend.numpy.ndarray and X.dtype.kind == "f":
+    if (
+        kern is not None
+        and type(X) is backend.numpy.ndarray
+        and X.dtype in (backend.numpy.float32, backend.numpy.float64)
+        and (cl or X.flags.c_contiguous)
+    ):
         return kern.max_pool_2x2(X, out, cl)
     a = X[:, :, 0 : 2 * ho : 2, 0 : 2 * wo : 2]
     b = X[:, :, 0 : 2 * ho : 2, 1 : 2 * wo : 2]
     cc = X[:, :, 1 : 2 * ho : 2, 0 : 2 * wo : 2]
     dd = X[:, :, 1 : 2 * ho : 2, 1 : 2 * wo : 2]
-    top = xp.maximum(a, b)
-    bottom = xp.maximum(cc, dd)
-    right_top = b > a  # ties to the earlier offset, as PyTorch
-    right_bottom = dd > cc
-    lower = bottom > top
-    data = xp.maximum(top, bottom)
-    right = xp.where(lower, right_bottom, right_top)
+    data = xp.maximum(a, b)  # NaN propagates, as in PyTorch
+    xp.maximum(data, cc, out=data)
+    xp.maximum(data, dd, out=data)
+    # Forward only the three maxima (inference pays nothing more); the winners are found in
+    # the backward, by equality with the maximum: the first equal offset, as PyTorch breaks
+    # ties. A NaN window goes to its last NaN (PyTorch's rule), which equality cannot see:
+    # then the winner is found by comparisons, offset by offset.
 
     def backward(g: Any) -> Any:
         G = _empty(xp, X.shape, g.dtype, cl)  # noqa: N806
         if 2 * ho != h or 2 * wo != w:
             G.fill(0)
-        upper = ~lower
-        left = ~right
-        G[:, :, 0 : 2 * ho : 2, 0 : 2 * wo : 2] = g * (upper & left)
-        G[:, :, 0 : 2 * ho : 2, 1 : 2 * wo : 2] = g * (upper & right)
-        G[:, :, 1 : 2 * ho : 2, 0 : 2 * wo : 2] = g * (lower & left)
-        G[:, :, 1 : 2 * ho : 2, 1 : 2 * wo : 2] = g * (lower & right)
+        parts = [G[:, :, i : 2 * ho : 2, j : 2 * wo : 2] for i in (0, 1) for j in (0, 1)]
+        if bool(xp.isnan(data).any()):
+            best, which = a.copy(order="K"), _empty(xp, data.shape, xp.int8, cl, 0)
+            for m, v in enumerate((b, cc, dd), start=1):
+                wins = v > best
+                wins |= v != v
+                xp.maximum(best, v, out=best)
+                which[wins] = m
+            masks = [which == m for m in range(4)]
+        else:
+            masks, taken = [], None
+            for v in (a, b, cc):
+                first = v == data
+                if taken is None:
+                    taken = first.copy(order="K")
+                else:
+                    first &= ~taken
+                    taken |= first
+                masks.append(first)
+            masks.append(~taken)
+        for part, mask in zip(parts, masks):
+            xp.multiply(g, mask, out=part)
         return G
 
     return data, backward
