@@ -34,8 +34,11 @@ from . import torch_bridge as _bridge  # its array helpers, looked up when a lay
 
 
 def _plain(value: Any) -> Any:
-    """A tuple/list of ints as a tuple, an int or a str (or None) as it is."""
-    return tuple(int(v) for v in value) if isinstance(value, (tuple, list)) else value
+    """A tuple/list of ints (or None: an adaptive size kept) as a tuple; an int, a str or None
+    as it is."""
+    if isinstance(value, (tuple, list)):
+        return tuple(None if v is None else int(v) for v in value)
+    return value
 
 
 def _conv_args(m: Any) -> dict[str, Any]:
