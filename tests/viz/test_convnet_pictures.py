@@ -131,3 +131,28 @@ def test_clear_errors(trained):
         viz.plot_feature_maps(model, x[0], max_maps=0)
     with pytest.raises(ValueError, match=r"class_names has 3 names but the model has 10 outputs"):
         viz.plot_hierarchy(model, x[0], class_names=["a", "b", "c"], steps=1)
+
+
+def test_the_report_of_a_convnet_embeds_its_pictures(trained, tmp_path):
+    from test_report import Collector
+
+    model, x, y = trained
+    history = sn.fit(model, x[:40], y[:40], epochs=1, lr=1e-4, verbose=0, seed=0)
+    net = nn.Sequential(nn.Unflatten(1, (1, 8, 8)), *list(model))  # as `sinapsi train` saves
+    rows = x[:100].reshape(100, 64)
+    page = viz.write_report(
+        tmp_path / "report.html", title="convnet", model=net, history=history,
+        input_shape=(64,), x=rows, y_true=y[:100], y_pred=sn.predict_classes(net, rows),
+        class_names=[str(k) for k in range(10)], image_shape=(8, 8),
+    ).read_text()  # fmt: skip
+    parser = Collector()
+    parser.feed(page)
+    for heading in ("First-layer filters", "Feature maps", "Feature hierarchy", "Saliency",
+                    "Activations", "Confusion matrix"):  # fmt: skip
+        assert heading in parser.headings, (heading, parser.headings)
+    assert "Not drawn" not in page
+    # the first Linear layer of a convnet does not see pixels: no "weights as images"
+    assert "First-layer weights" not in parser.headings
+    assert len(parser.images) == 8  # curves, gradients, activations, confusion, 4 conv
+    page = viz.build_report(title="no x", model=model, history=history, input_shape=(1, 8, 8))
+    assert "First-layer filters" in page and "the report was given no inputs (x)" in page

@@ -441,6 +441,11 @@ def plot_saliency(
     probs /= probs.sum()
     if np.all(scores >= 0) and abs(scores.sum() - 1) < 1e-4:  # the model ends with a softmax
         probs = scores
+    if class_names is not None and len(class_names) != len(scores):
+        raise ValueError(
+            f"{where}: class_names has {len(class_names)} names but the model has "
+            f"{len(scores)} outputs; pass one name per class."
+        )
     predicted = int(scores.argmax())
     chosen = predicted if target is None else int(target)
     sal = saliency(model, batch[0], target=chosen)

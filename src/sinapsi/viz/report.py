@@ -229,16 +229,18 @@ def build_report(
             )
         return _named(lambda **names: plot_network(model, x, **names), class_names)
 
-    parts.append(
-        _figure_section(
-            "Network",
-            network,
-            "Nodes per layer; edges coloured by the sign of the weight, thicker for larger "
-            "weights. For a model with two inputs, each node shows its neuron's output over "
-            "the input plane.",
+    convnet = _is_convnet(model)
+    if not convnet:  # a convnet's diagram would draw only its last Linear layers
+        parts.append(
+            _figure_section(
+                "Network",
+                network,
+                "Nodes per layer; edges coloured by the sign of the weight, thicker for larger "
+                "weights. For a model with two inputs, each node shows its neuron's output over "
+                "the input plane.",
+            )
         )
-    )
-    if x is not None and y_true is not None and _n_inputs(model) == 2:
+    if x is not None and y_true is not None and not convnet and _n_inputs(model) == 2:
         parts.append(
             _figure_section(
                 "Decision boundary",
@@ -277,7 +279,9 @@ def build_report(
                 "Rows: true class; columns: predicted class.",
             )
         )
-    if image_shape is not None:
+    if convnet:
+        parts += _convnet_sections(model, x, class_names)
+    elif image_shape is not None:
         parts.append(
             _figure_section(
                 "First-layer weights",
@@ -296,6 +300,72 @@ def build_report(
         f"<title>{html.escape(page_title)}</title>\n<style>{_STYLE}</style>\n</head>\n"
         f"<body>\n{body}\n</body>\n</html>\n"
     )
+
+
+def _is_convnet(model: Any) -> bool:
+    from ..nn.conv import Conv2d
+
+    return any(isinstance(m, Conv2d) for m in model.modules())
+
+
+def _object_name(class_names: Any) -> str:
+    """'digits' when the classes are named 0..9 (a digits run), else 'classes'."""
+    names = [str(c) for c in class_names] if class_names is not None else []
+    return "digits" if names and all(n.isdigit() and len(n) == 1 for n in names) else "classes"
+
+
+def _convnet_sections(model: Any, x: Any, class_names: Any) -> list[str]:
+    """A convnet's pictures: its first-layer filters and, given inputs ``x`` (as the model
+    takes them), the feature maps of the first one, the hierarchy and a saliency map."""
+    from .attribution import plot_saliency
+    from .convnet import plot_feature_maps, plot_filters, plot_hierarchy
+
+    sections = [
+        _figure_section(
+            "First-layer filters",
+            lambda: plot_filters(model),
+            "The kernels the first convolution slides over the image (blue > 0, orange < 0): "
+            "after training they are edge, stroke and spot detectors.",
+        )
+    ]
+    if x is None:
+        return sections + ['<p class="note">Feature maps, hierarchy and saliency not drawn: '
+                           "the report was given no inputs (x).</p>"]  # fmt: skip
+
+    def first() -> Any:
+        return x[:1] if len(x) else x
+
+    sections.append(
+        _figure_section(
+            "Feature maps",
+            lambda: plot_feature_maps(model, first()),
+            "One test input and what each conv block (convolution, activation, pooling) "
+            "makes of it: where each channel found its pattern.",
+        )
+    )
+    sections.append(
+        _figure_section(
+            "Feature hierarchy",
+            lambda: _named(
+                lambda **names: plot_hierarchy(
+                    model, x[:500], object_name=_object_name(class_names), **names
+                ),
+                class_names,
+            ),
+            "Layer by layer, left to right: the filters, the feature maps of one test input, "
+            "and the input pattern that excites a few units of each layer most (found by "
+            "gradient ascent on the input): edges, then strokes, then whole classes.",
+        )
+    )
+    sections.append(
+        _figure_section(
+            "Saliency",
+            lambda: _named(lambda **names: plot_saliency(model, first(), **names), class_names),
+            "The pixels whose change would move the predicted class's score most: what the "
+            "prediction looked at.",
+        )
+    )
+    return sections
 
 
 def _n_inputs(model: Any) -> int | None:
