@@ -8,7 +8,13 @@ The general path is a loop over the kernel's kh * kw offsets, each a strided sli
 (padded) input: kh * kw elementwise passes instead of a Python loop over windows. Max pooling
 keeps the winning offset per output (int8) for the backward, which then scatters the gradient
 with kh * kw masked adds. The common kernel 2, stride 2 case has its own path
-(:func:`_max_pool_2x2`).
+(:func:`_max_pool_2x2`): an optional numba kernel, one pass each way in either layout, or
+three NumPy maxima forward and equality masks backward.
+
+Max pooling follows PyTorch where values tie (the first maximum in row-major order takes the
+gradient) and for NaN (it propagates; the last NaN takes the gradient). One difference: a
+window whose values are all -inf sends its gradient to the padding (lost), where PyTorch
+sends it to the window's first input element.
 """
 
 from __future__ import annotations
@@ -233,7 +239,8 @@ def _max_pool_general(xp: Any, X: Any, k, s, p, d, out, cl: bool):  # noqa: N803
 
 
 def _max_pool_2x2(xp: Any, X: Any, out: tuple[int, int], cl: bool):  # noqa: N803
-    """Kernel 2, stride 2: the four offsets as strided views; the winner as two bits."""
+    """Kernel 2, stride 2 (no padding): the numba kernel for float32/float64 NumPy arrays
+    in NCHW or channels-last memory; else the four offsets as strided views."""
     n, c, h, w = X.shape
     ho, wo = out
     kern = _numba.kernels("sinapsi.ops._pool_kernels")
