@@ -60,6 +60,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -105,7 +106,7 @@ FULL = Config(
     warmup=1,
     repeats=3,
     train_batches=8,
-    infer_samples={"64": 640, "1000": 2000},
+    infer_samples={"64": 640, "1000": 1000},
     memory_batches=8,
     memory_epochs=2,
     profile_steps=16,
@@ -116,7 +117,7 @@ QUICK = Config(
     warmup=1,
     repeats=1,
     train_batches=2,
-    infer_samples={"64": 128, "1000": 1000},
+    infer_samples={"64": 64, "1000": 1000},
     memory_batches=2,
     memory_epochs=1,
     profile_steps=2,
@@ -134,10 +135,13 @@ def _speed(t: dict[str, Any], samples: int) -> dict[str, Any]:
     }
 
 
-def bench_net(net: ConvNet, cfg: Config) -> dict[str, Any]:
-    """Training and inference speed of both libraries, and the training profile."""
+def bench_net(net: ConvNet, cfg: Config, phases: dict[str, float]) -> dict[str, Any]:
+    """Training and inference speed of both libraries, and the training profile (the seconds
+    each part took go to ``phases``)."""
+    clock = time.perf_counter()
     n = net.batch * cfg.train_batches
     timings = measure(training_fns(net, n), cfg, 1)
+    phases[f"{net.name} training"] = time.perf_counter() - clock
     training = {lib: _speed(timings[lib], n) for lib in LIBS}
     inference: dict[str, Any] = {}
     for batch, samples in cfg.infer_samples.items():
@@ -147,15 +151,19 @@ def bench_net(net: ConvNet, cfg: Config) -> dict[str, Any]:
         row["ratio"] = row["sinapsi"]["samples_per_s"] / row["torch"]["samples_per_s"]
         row["check"] = check
         inference[batch] = row
+    phases[f"{net.name} inference"] = time.perf_counter() - clock - phases[f"{net.name} training"]
+    clock = time.perf_counter()
+    profile = {
+        "sinapsi": sinapsi_profile(net, cfg.profile_steps),
+        "torch": torch_profile(net, cfg.profile_steps),
+    }
+    phases[f"{net.name} profile"] = time.perf_counter() - clock
     return {
         "spec": {**asdict(net), "samples_per_epoch": n, "steps_per_epoch": cfg.train_batches},
         "training": training,
         "training_ratio": training["sinapsi"]["samples_per_s"] / training["torch"]["samples_per_s"],
         "inference": inference,
-        "profile": {
-            "sinapsi": sinapsi_profile(net, cfg.profile_steps),
-            "torch": torch_profile(net, cfg.profile_steps),
-        },
+        "profile": profile,
     }
 
 
@@ -236,11 +244,31 @@ def print_profile(r: dict[str, Any]) -> None:
     )
     ops = ", ".join(f"{k} {v:.2f}" for k, v in list(s["backward_ms_by_op"].items())[:6])
     print(f"    sinapsi backward by op: {ops}; graph walk {s['backward_engine_ms']:.2f}")
-    gaps = sorted(
+    worst = ", ".join(
+        f"{g['category']} +{g['gap_ms']:.2f} ms (torch's speed there: {g['ratio_if_closed']:.2f}x)"
+        for g in r["gaps"]
+    )
+    print(f"    where sinapsi loses most: {worst or 'nowhere'}")
+
+
+def gaps(r: dict[str, Any], top: int = 3) -> list[dict[str, Any]]:
+    """The categories where sinapsi's step spends most more than PyTorch's, and the training
+    ratio that matching PyTorch in that one category would give (the profiled gap taken off
+    the measured step time, in proportion)."""
+    s, t = r["profile"]["sinapsi"], r["profile"]["torch"]
+    diffs = sorted(
         ((s["ms_per_step"][c] - t["ms_per_step"][c], c) for c in CATEGORIES), reverse=True
     )
-    worst = ", ".join(f"{c} +{d:.2f} ms" for d, c in gaps[:3] if d > 0)
-    print(f"    where sinapsi loses most: {worst or 'nowhere'}")
+    out = []
+    for gap, cat in diffs[:top]:
+        if gap <= 0:
+            break
+        left = max(s["step_ms"] - gap, 1e-9)
+        out.append(
+            {"category": cat, "gap_ms": gap,
+             "ratio_if_closed": r["training_ratio"] * s["step_ms"] / left}
+        )  # fmt: skip
+    return out
 
 
 def print_report(report: dict[str, Any], cfg: Config) -> None:
@@ -315,6 +343,8 @@ def print_report(report: dict[str, Any], cfg: Config) -> None:
     if missed:
         print("  (see each network's profile above: 'where sinapsi loses most')")
     print_load(env)
+    phases = ", ".join(f"{k} {v:.1f}" for k, v in env.get("phases_s", {}).items())
+    print(f"  seconds taken: {phases}")
 
 
 # ------------------------------------------------------------------------------------- main
@@ -339,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(memory_child(lib, name, int(samples), int(epochs))))
         return 0
 
+    phases: dict[str, float] = {}
+    clock = time.perf_counter()
     cfg = QUICK if args.quick else FULL
     if args.repeats is not None:
         cfg = replace(cfg, repeats=args.repeats)
@@ -360,23 +392,28 @@ def main(argv: list[str] | None = None) -> int:
         import numba
 
         env["numba"] = numba.__version__
+    phases["imports"] = time.perf_counter() - clock
     checks = {net.name: check_net(net) for net in nets}
+    phases["checks"] = time.perf_counter() - clock - sum(phases.values())
 
     baselines: dict[str, dict] = {}
     per_net: dict[str, dict] = {}
     if memory is not None:  # wait for the children: nothing else may run during the timings
         baselines, per_net, env["memory_children_s"] = memory.results()
+    phases["waiting for the memory children"] = time.perf_counter() - clock - sum(phases.values())
     load = OtherLoad()
-    results = {net.name: bench_net(net, cfg) for net in nets}
+    results = {net.name: bench_net(net, cfg, phases) for net in nets}
     env["other_processes_cpus"] = load.cpus_used()
     for name, r in results.items():
         for lib, m in per_net.get(name, {}).items():
             r["training"][lib]["memory"] = m
         r["targets"] = targets_for(r)
+        r["gaps"] = gaps(r)
 
     checks_ok = all(c["ok"] for c in checks.values()) and all(
         row["check"]["ok"] for r in results.values() for row in r["inference"].values()
     )
+    env["phases_s"] = phases
     report = {
         "mode": "quick" if args.quick else "full",
         "config": asdict(cfg),
