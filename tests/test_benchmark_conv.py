@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
 NETS = {"lenet", "keras"}
 PROFILE = {"conv fwd", "conv bwd", "pool", "relu", "linear", "loss", "adam", "other"}
 
@@ -62,3 +63,34 @@ def test_conv_benchmark_runs_quick_and_writes_json(tmp_path):
         for gap in r["gaps"]:  # matching torch in a slower category can only raise the ratio
             assert gap["category"] in PROFILE and gap["gap_ms"] > 0
             assert gap["ratio_if_closed"] > r["training_ratio"]
+
+
+def test_profile_names_each_op_and_leaves_autograd_as_it_was():
+    from _conv_nets import NETS
+    from _conv_profile import op_category, sinapsi_profile
+    from sinapsi import autograd
+
+    expected = {
+        "aten::convolution_backward": "conv bwd",
+        "aten::mkldnn_convolution": "conv fwd",
+        "conv2d": "conv fwd",  # sinapsi's op name; its backward closure is counted as conv bwd
+        "aten::max_pool2d_with_indices_backward": "pool",
+        "max_pool2d": "pool",
+        "aten::threshold_backward": "relu",
+        "relu": "relu",
+        "aten::addmm": "linear",
+        "linear": "linear",
+        "aten::_log_softmax": "loss",
+        "softmax_cross_entropy": "loss",
+        "Optimizer.step#Adam.step": "adam",
+        "Optimizer.zero_grad#Adam.zero_grad": "other",
+        "aten::empty": "",  # says nothing: takes its parent's category
+    }
+    assert {name: op_category(name) for name in expected} == expected
+
+    node_init = autograd.Node.__init__
+    profile = sinapsi_profile(NETS["lenet"], 1)
+    assert autograd.Node.__init__ is node_init
+    assert set(profile["forward_ms_by_layer"]) >= {"Conv2d", "MaxPool2d", "ReLU", "Linear"}
+    assert {"conv2d", "linear"} <= set(profile["backward_ms_by_op"])
+    assert profile["ms_per_step"]["conv bwd"] == profile["backward_ms_by_op"]["conv2d"]
