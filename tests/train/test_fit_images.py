@@ -149,7 +149,27 @@ def test_too_small_images_say_so(digits):
     assert "\n" not in str(info.value)
 
 
-def test_batch_norm_2d_needs_two_samples_per_batch_named(digits):
+def test_batch_norm_2d_trains_on_batches_of_one_image(digits):
+    """As in PyTorch: one image gives BatchNorm2d H x W values per channel, so batch_size=1 and
+    a last batch of one image train (BatchNorm1d still needs two samples)."""
     x_train, y_train, _, _ = digits
-    with pytest.raises(ValueError, match=r"fit: the model's BatchNorm2d layer '1' needs at least"):
-        sn.fit(small_convnet(batch_norm=True), x_train[:8], y_train[:8], batch_size=1, verbose=0)
+    model = small_convnet(batch_norm=True)
+    sn.fit(model, x_train[:5], y_train[:5], batch_size=1, epochs=1, seed=0, verbose=0)
+    assert int(model[1].num_batches_tracked) == 5
+    model = small_convnet(batch_norm=True)
+    sn.fit(model, x_train[:9], y_train[:9], batch_size=4, epochs=1, seed=0, verbose=0)
+    assert int(model[1].num_batches_tracked) == 3  # 4 + 4 + 1: the lone image is not merged
+    flat = nn.Sequential(nn.Flatten(), nn.Linear(64, 8, rng=0), nn.BatchNorm1d(8))
+    with pytest.raises(ValueError, match=r"fit: the model's BatchNorm1d layer '2' needs at least"):
+        sn.fit(flat, x_train[:8], y_train[:8], batch_size=1, verbose=0)
+
+
+def test_batch_norm_2d_on_one_value_per_channel_names_the_step(digits):
+    x_train, y_train, _, _ = digits
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 8, rng=0), nn.BatchNorm2d(4), nn.Flatten(), nn.Linear(4, 10, rng=1)
+    )
+    with pytest.raises(ValueError, match=r"fit: at epoch 1, batch 1: batch_norm: training needs "
+                       r"more than 1 value per channel.*\(1, 4, 1, 1\)") as info:  # fmt: skip
+        sn.fit(model, x_train[:3], y_train[:3], batch_size=1, verbose=0)
+    assert "\n" not in str(info.value)

@@ -25,7 +25,7 @@ from ..nn.losses import (
     check_label_range,
 )
 from ..nn.module import Module, module_dtype, training_mode
-from ..nn.normalization import BatchNorm1d
+from ..nn.normalization import BatchNorm1d, BatchNorm2d
 from ..nn.probability_losses import SoftmaxMSELoss
 from ..tensor import Tensor
 from .metrics import get_metric
@@ -257,10 +257,11 @@ def _check_first_samples(
 
 
 def _batch_norm_layer(model: Module) -> str | None:
-    """The name and type of the first BatchNorm1d or BatchNorm2d (training needs 2+ samples per
-    batch), e.g. "BatchNorm2d layer '1'"; None if there is none."""
+    """The first BatchNorm1d (training needs 2+ samples per batch), e.g. "BatchNorm1d layer
+    '1'"; None if there is none. BatchNorm2d is not counted: as in PyTorch, one image gives it
+    H x W values per channel (a 1 x 1 map fails at its step, naming the shape)."""
     for name, module in model.named_modules():
-        if isinstance(module, BatchNorm1d):
+        if isinstance(module, BatchNorm1d) and not isinstance(module, BatchNorm2d):
             return f"{type(module).__name__} layer '{name or 'model'}'"
     return None
 
