@@ -76,10 +76,26 @@ def flat_input():
     )
 
 
+def normalized_images():
+    """What `sinapsi train` saves for a convnet: Normalization of the flat pixels, Unflatten to
+    (C, H, W), then the convolutions; the exported file takes raw flat rows."""
+    raw = np.random.default_rng(0).uniform(0, 255, size=(50, 2 * 6 * 6))
+    return nn.Sequential(
+        nn.Normalization(eps=1e-7).adapt(raw),
+        nn.Unflatten(1, (2, 6, 6)),
+        nn.Conv2d(2, 4, 3, padding="same", rng=0),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(36, 3, rng=1),
+    )
+
+
 CASES = {
     "lenet5": (lenet5, (1, 28, 28)),
     "keras-style": (keras_style, (1, 16, 16)),
     "flat-input": (flat_input, (64,)),
+    "normalized-images": (normalized_images, (72,)),
     "stride-2": (lambda: nn.Conv2d(3, 4, 3, stride=2, rng=0), (3, 9, 12)),
     "stride-pair-pad-pair": (
         lambda: nn.Conv2d(2, 3, (3, 2), stride=(2, 1), padding=(1, 0), rng=0),
@@ -319,3 +335,21 @@ def test_refused_with_one_line(layers, input_shape, error, pattern, tmp_path):
         export_onnx(nn.Sequential(*layers), tmp_path / "m.onnx", input_shape)
     assert "\n" not in str(info.value)
     assert not (tmp_path / "m.onnx").exists()
+
+
+@pytest.mark.parametrize("opset", [13, 19])
+def test_other_opsets(opset, tmp_path):
+    """The oldest opset supported and a newer one; a nested Sequential; the -inf Pad of a
+    dilated ceil-mode max pooling (16 -> 9 needs one extra row, a whole kernel with pad 1)."""
+    model = nn.Sequential(
+        nn.MaxPool2d(2, 2, 1, dilation=2, ceil_mode=True),
+        keras_style(),
+        nn.Unflatten(1, (2, 5)),
+        nn.Flatten(),
+        nn.Linear(10, 2, rng=0),
+    )
+    path = export_onnx(model, tmp_path / "m.onnx", (1, 16, 16), opset=opset)
+    proto = onnx.load(str(path))
+    assert proto.opset_import[0].version == opset
+    assert [n.op_type for n in proto.graph.node][:2] == ["Pad", "MaxPool"]
+    _check_matches(model, path, (1, 16, 16))
