@@ -40,6 +40,7 @@ MAX_CASES = [
     ((1, 2, 9, 9), dict(kernel_size=3, stride=1, dilation=2)),
     ((1, 2, 10, 9), dict(kernel_size=2, stride=3, dilation=(2, 3), padding=1)),
     ((2, 2, 7, 7), dict(kernel_size=2, stride=2, ceil_mode=True)),
+    ((2, 2, 8, 6), dict(kernel_size=2, stride=2, ceil_mode=True)),  # the 2x2 path
     ((1, 2, 8, 7), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
     ((1, 1, 5, 5), dict(kernel_size=4, stride=3, padding=2, ceil_mode=True)),
     ((3, 7, 7), dict(kernel_size=3, stride=2)),  # unbatched

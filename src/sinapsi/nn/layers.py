@@ -268,3 +268,6 @@ class Unflatten(Module):
 
     def get_config(self) -> dict[str, Any]:
         return {"dim": self.dim, "unflattened_size": list(self.unflattened_size)}
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
