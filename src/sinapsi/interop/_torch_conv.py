@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from ..nn import (
     AdaptiveAvgPool2d,
     AvgPool2d,
@@ -61,7 +63,7 @@ def _conv_to_torch(torch: Any, m: Conv2d | Conv1d) -> Any:
         m.in_channels,
         m.out_channels,
         _plain(m.kernel_size),
-        dtype=_bridge._to_tensor(torch, m.weight.data).dtype,
+        dtype=getattr(torch, np.dtype(m.weight.dtype).name),  # float32 or float64
         **_conv_args(m),
     )
     layer.weight = _bridge._torch_param(torch, m.weight)
