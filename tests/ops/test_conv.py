@@ -203,3 +203,62 @@ def test_conv1d_errors_name_conv1d():
         sn.ops.conv1d(_t((1, 1, 8, 8)), _t((6, 1, 5)))
     with pytest.raises(ValueError, match=r"conv1d: the input \(1, 1, 4\) is too small"):
         sn.ops.conv1d(_t((1, 1, 4)), _t((6, 1, 5)))
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"padding": 1},
+        {"padding": (2, 0), "stride": (2, 3), "dilation": (1, 2)},
+        {"groups": 2, "padding": "same"},
+        {"groups": 4, "stride": 2, "padding": 1},
+    ],
+)
+def test_numba_and_numpy_paths_agree(kw, monkeypatch):
+    calls = []
+    if _numba.available():  # the kernels must really run on the first pass
+        kernels = _numba.kernels("sinapsi.ops._conv_kernels")
+        for name in ("im2col", "col2im"):
+            original = getattr(kernels, name)
+            spy = lambda *a, _f=original, _n=name: (calls.append(_n), _f(*a))[1]  # noqa: E731
+            monkeypatch.setattr(kernels, name, spy)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 7, 8, 4)).astype("float32").transpose(0, 3, 1, 2)  # channels last
+    w = rng.standard_normal((4, 4 // kw.get("groups", 1), 3, 3)).astype("float32")
+    b = rng.standard_normal(4).astype("float32")
+    results = []
+    for flag in (True, False):
+        with _numba.use_kernels(flag):
+            ts = [sn.tensor(a, requires_grad=True) for a in (x, w, b)]
+            out = sn.ops.conv2d(*ts, **kw)
+            (out * out).sum().backward()
+            results.append([out.data] + [t.grad for t in ts])
+            if _numba.available():  # one channel per group: NumPy's copies are the faster
+                used = flag and kw.get("groups", 1) < 4
+                assert set(calls) == ({"im2col", "col2im"} if used else set())
+                calls.clear()
+    for ours, numpy_path in zip(*results):
+        np.testing.assert_allclose(ours, numpy_path, rtol=1e-5, atol=1e-5)
+
+
+def test_reused_column_buffers_never_mix_graphs():
+    """Two graphs alive at once, a retained graph run twice, buffers back in the pool between:
+    each weight gradient is still its own (the columns are pooled, never shared while live)."""
+    rng = np.random.default_rng(7)
+    xs = [rng.standard_normal((2, 3, 6, 6)) for _ in range(3)]
+    w = sn.tensor(rng.standard_normal((4, 3, 3, 3)), dtype="float64", requires_grad=True)
+
+    def expected(x):
+        tw = torch.tensor(w.data, requires_grad=True)
+        F.conv2d(torch.tensor(x), tw, padding=1).sum().backward()
+        return tw.grad.numpy()
+
+    outs = [sn.ops.conv2d(sn.tensor(x, dtype="float64"), w, padding=1) for x in xs[:2]]
+    for out, x in zip(outs, xs):
+        w.grad = None
+        out.sum().backward(retain_graph=True)
+        np.testing.assert_allclose(w.grad, expected(x), rtol=1e-10)
+        sn.ops.conv2d(sn.tensor(xs[2], dtype="float64"), w, padding=1).sum().backward()
+        w.grad = None
+        out.sum().backward()  # the retained graph again, after another graph came and went
+        np.testing.assert_allclose(w.grad, expected(x), rtol=1e-10)

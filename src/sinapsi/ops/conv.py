@@ -18,7 +18,7 @@ from typing import Any
 from .. import backend
 from ..autograd import is_grad_enabled, make_result
 from ..tensor import Tensor
-from ._im2col import col2im, im2col, pad_nhwc
+from ._im2col import Lease, col2im, give, im2col, take
 from ._util import floating, pair
 
 __all__ = ["conv2d", "conv1d"]
@@ -154,25 +154,28 @@ def _conv(
     xp = backend.get_array_module(X)
     geometry = (n, h, w, c, ho, wo, kh, kw, stride, dilation, pads, groups)
 
-    # weight (O, Cg, kh, kw) -> (G, Og, kh*kw*Cg), taps in the column order of cols
-    wm = Wt.reshape(g_, og, cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(g_, og, k_cols)
-    cols = im2col(xp, pad_nhwc(xp, X.transpose(0, 2, 3, 1), pads), geometry)  # (M, G, K)
-    res = xp.empty((m, g_, og), X.dtype)
+    # weight (O, Cg, kh, kw) -> (G, Og, kh*kw*Cg), taps in the column order of cols; the bias
+    # is one more column (cols has a column of ones), so the GEMMs add it and give its gradient
+    has_bias = bias is not None
+    wm = xp.empty((g_, og, k_cols + has_bias), X.dtype)
+    wm[:, :, :k_cols] = Wt.reshape(g_, og, cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(g_, og, -1)
+    if has_bias:
+        wm[:, :, k_cols] = bias.data.reshape(g_, og)
+    lease = Lease(im2col(xp, X.transpose(0, 2, 3, 1), geometry, has_bias))  # (M, G, Kb)
+    cols = lease.array
     if g_ == 1:
-        xp.matmul(cols[:, 0], wm[0].T, out=res[:, 0])
+        res = cols[:, 0] @ wm[0].T  # (M, O): channels last
     else:
-        res.transpose(1, 0, 2)[...] = xp.matmul(cols.transpose(1, 0, 2), wm.transpose(0, 2, 1))
-    res = res.reshape(n, ho, wo, o)
-    if bias is not None:
-        res += bias.data
-    data = res.transpose(0, 3, 1, 2)  # NCHW view of channels-last memory
+        res = xp.empty((m, g_, og), X.dtype)
+        xp.matmul(cols.transpose(1, 0, 2), wm.transpose(0, 2, 1), out=res.transpose(1, 0, 2))
+    data = res.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)  # NCHW view of channels-last memory
     if nsp == 1:
         data = data[:, :, 0, :]
     if not batched:
         data = data[0]
     parents = (x, weight) if bias is None else (x, weight, bias)
     if not (is_grad_enabled() and weight.requires_grad):
-        cols = None  # only dW needs the columns: do not keep them alive
+        cols = lease = None  # only dW needs the columns: back to the pool now
 
     def backward(g: Any) -> tuple[Any, ...]:
         if not batched:
@@ -181,21 +184,26 @@ def _conv(
             g = g[:, :, None, :]
         g2 = g.transpose(0, 2, 3, 1).reshape(m, g_, og)  # free when g is channels last
         gx = gw = gb = None
-        if bias is not None and bias.requires_grad:
-            gb = g2.reshape(m, o).sum(axis=0)
-        if weight.requires_grad:
+        if weight.requires_grad:  # dW and db from one GEMM with the bias column
+            cols = lease.array  # (the lease gives the buffer back once the graph is freed)
             if g_ == 1:
-                gwm = (g2[:, 0].T @ cols[:, 0])[None]
+                gwm = (cols[:, 0].T @ g2[:, 0]).T[None]
             else:
                 gwm = xp.matmul(g2.transpose(1, 2, 0), cols.transpose(1, 0, 2))
-            gw = gwm.reshape(g_, og, kh, kw, cg).transpose(0, 1, 4, 2, 3).reshape(Wt.shape)
+            gw = gwm[:, :, :k_cols].reshape(g_, og, kh, kw, cg).transpose(0, 1, 4, 2, 3)
             gw = gw.reshape(weight.shape)
+            if has_bias and bias.requires_grad:
+                gb = gwm[:, :, k_cols].reshape(o)
+        elif has_bias and bias.requires_grad:
+            gb = xp.ones(m, g.dtype) @ g2.reshape(m, o)
         if x.requires_grad:
+            dcols = take(xp, (m, g_, k_cols), X.dtype)
             if g_ == 1:
-                dcols = (g2[:, 0] @ wm[0])[:, None]  # (M, 1, K)
+                xp.matmul(g2[:, 0], wm[0, :, :k_cols], out=dcols[:, 0])
             else:
-                dcols = xp.matmul(g2.transpose(1, 0, 2), wm).transpose(1, 0, 2)
+                xp.matmul(g2.transpose(1, 0, 2), wm[:, :, :k_cols], out=dcols.transpose(1, 0, 2))
             gx = col2im(xp, dcols, geometry, X.dtype).transpose(0, 3, 1, 2)
+            give(dcols)
             if nsp == 1:
                 gx = gx[:, :, 0, :]
             gx = gx.reshape(x.shape)
