@@ -126,6 +126,14 @@ def export_onnx(
     ...     written = export_onnx(model, pathlib.Path(tmp) / "xor.onnx", input_shape=(2,))
     ...     written.name, written.stat().st_size > 0
     ('xor.onnx', True)
+
+    A convnet takes one image's shape, channels first:
+
+    >>> convnet = nn.Sequential(
+    ...     nn.Conv2d(1, 4, 3, rng=0), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+    ...     nn.Linear(4 * 3 * 3, 10, rng=1))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = export_onnx(convnet, pathlib.Path(tmp) / "digits.onnx", input_shape=(1, 8, 8))
     """
     onnx = _import_onnx()
     _check_opset(onnx, opset)
