@@ -142,3 +142,35 @@ def col2im(xp: Any, dcols: Any, geometry: tuple, dtype: Any) -> Any:
             rows, columns = _window(i, j, geometry)
             out[:, rows, columns] += d7[:, :, :, :, i, j, :]
     return out.reshape(n, h + pt + pb, w + pl + pr, c)[:, pt : pt + h, pl : pl + w]
+
+
+def im2col_one_channel(xp: Any, x: Any, geometry: tuple, bias: bool) -> Any:
+    """For a one-channel input ``x`` (N, H, W): the columns transposed, (kh*kw [+1], M), each
+    tap one contiguous row copied from a strided window (3-4x faster than the interleaved
+    layout, whose rows are kh*kw floats long); a last row of ones with ``bias``."""
+    n, h, w, _, ho, wo, kh, kw, _, _, ((pt, pb), (pl, pr)), _ = geometry
+    k = kh * kw
+    cols = take(xp, (k + bias, n * ho * wo), x.dtype)
+    if bias:
+        cols[k] = 1
+    if pt or pb or pl or pr:
+        xpad = xp.zeros((n, h + pt + pb, w + pl + pr), x.dtype)
+        xpad[:, pt : pt + h, pl : pl + w] = x
+    else:
+        xpad = x
+    taps = cols[:k].reshape(kh, kw, n, ho, wo)
+    for i in range(kh):
+        for j in range(kw):
+            taps[i, j] = xpad[(slice(None),) + _window(i, j, geometry)]
+    return cols
+
+
+def col2im_one_channel(xp: Any, dcols: Any, geometry: tuple, dtype: Any) -> Any:
+    """The input gradient (N, H, W) from the transposed columns' gradient (kh*kw, M)."""
+    n, h, w, _, ho, wo, kh, kw, _, _, ((pt, pb), (pl, pr)), _ = geometry
+    out = xp.zeros((n, h + pt + pb, w + pl + pr), dtype)
+    taps = dcols.reshape(kh, kw, n, ho, wo)
+    for i in range(kh):
+        for j in range(kw):
+            out[(slice(None),) + _window(i, j, geometry)] += taps[i, j]
+    return out[:, pt : pt + h, pl : pl + w]

@@ -18,7 +18,7 @@ from typing import Any
 from .. import backend
 from ..autograd import is_grad_enabled, make_result
 from ..tensor import Tensor
-from ._im2col import Lease, col2im, give, im2col, take
+from ._im2col import Lease, col2im, col2im_one_channel, give, im2col, im2col_one_channel, take
 from ._util import floating, pair
 
 __all__ = ["conv2d", "conv1d"]
@@ -161,10 +161,16 @@ def _conv(
     wm[:, :, :k_cols] = Wt.reshape(g_, og, cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(g_, og, -1)
     if has_bias:
         wm[:, :, k_cols] = bias.data.reshape(g_, og)
-    lease = Lease(im2col(xp, X.transpose(0, 2, 3, 1), geometry, has_bias))  # (M, G, Kb)
+    one = c == 1  # one input channel: the columns transposed, (Kb, M), are faster to build
+    if one:
+        lease = Lease(im2col_one_channel(xp, X[:, 0], geometry, has_bias))
+    else:
+        lease = Lease(im2col(xp, X.transpose(0, 2, 3, 1), geometry, has_bias))  # (M, G, Kb)
     cols = lease.array
-    if g_ == 1:
-        res = cols[:, 0] @ wm[0].T  # (M, O): channels last
+    if one:
+        res = cols.T @ wm[0].T  # (M, O): channels last
+    elif g_ == 1:
+        res = cols[:, 0] @ wm[0].T
     else:
         res = xp.empty((m, g_, og), X.dtype)
         xp.matmul(cols.transpose(1, 0, 2), wm.transpose(0, 2, 1), out=res.transpose(1, 0, 2))
@@ -186,7 +192,9 @@ def _conv(
         gx = gw = gb = None
         if weight.requires_grad:  # dW and db from one GEMM with the bias column
             cols = lease.array  # (the lease gives the buffer back once the graph is freed)
-            if g_ == 1:
+            if one:
+                gwm = (cols @ g2[:, 0]).T[None]
+            elif g_ == 1:
                 gwm = (cols[:, 0].T @ g2[:, 0]).T[None]
             else:
                 gwm = xp.matmul(g2.transpose(1, 2, 0), cols.transpose(1, 0, 2))
@@ -196,7 +204,12 @@ def _conv(
                 gb = gwm[:, :, k_cols].reshape(o)
         elif has_bias and bias.requires_grad:
             gb = xp.ones(m, g.dtype) @ g2.reshape(m, o)
-        if x.requires_grad:
+        if x.requires_grad and one:
+            dcols = take(xp, (k_cols, m), X.dtype)
+            xp.matmul(wm[0, :, :k_cols].T, g2[:, 0].T, out=dcols)
+            gx = col2im_one_channel(xp, dcols, geometry, X.dtype)[:, None]
+            give(dcols)
+        elif x.requires_grad:
             dcols = take(xp, (m, g_, k_cols), X.dtype)
             if g_ == 1:
                 xp.matmul(g2[:, 0], wm[0, :, :k_cols], out=dcols[:, 0])
@@ -204,6 +217,7 @@ def _conv(
                 xp.matmul(g2.transpose(1, 0, 2), wm[:, :, :k_cols], out=dcols.transpose(1, 0, 2))
             gx = col2im(xp, dcols, geometry, X.dtype).transpose(0, 3, 1, 2)
             give(dcols)
+        if gx is not None:
             if nsp == 1:
                 gx = gx[:, :, 0, :]
             gx = gx.reshape(x.shape)
