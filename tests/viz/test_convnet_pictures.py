@@ -156,3 +156,16 @@ def test_the_report_of_a_convnet_embeds_its_pictures(trained, tmp_path):
     assert len(parser.images) == 8  # curves, gradients, activations, confusion, 4 conv
     page = viz.build_report(title="no x", model=model, history=history, input_shape=(1, 8, 8))
     assert "First-layer filters" in page and "the report was given no inputs (x)" in page
+
+
+def test_a_small_pattern_in_a_big_image_is_shown_cut_to_where_it_is():
+    from sinapsi.viz.convnet import _crop
+
+    patterns = np.full((2, 1, 28, 28), 0.1)
+    patterns[0, 0, 12:15, 13:16] = 1.0  # a 3x3 receptive field near the centre
+    patterns[1, 0, 13, 14] = 0.0
+    cut, note = _crop(patterns)
+    assert cut.shape == (2, 1, 5, 5) and cut[0, 0, 1:4, 1:4].min() == 1.0
+    assert note == "shown: the central 5x5 of the 28x28 image"
+    whole = np.random.default_rng(0).random((2, 1, 8, 8))  # a pattern everywhere: kept whole
+    assert _crop(whole)[0] is whole and _crop(whole)[1] == ""

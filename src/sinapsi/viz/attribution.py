@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .convnet import Layout, conv_layers, layout, pick_conv, show_image
+from .convnet import Layout, bare, conv_layers, layout, pick_conv, show_image
 from .curves import style
 
 __all__ = [
@@ -457,10 +457,10 @@ def plot_saliency(
     with style() as plt:
         fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.7), layout="constrained")
         show_image(axes[0], image)
-        axes[0].set_title(f"input: predicted {name(predicted)} ({probs[predicted]:.0%})")
+        axes[0].set_title(f"input\npredicted {name(predicted)} ({probs[predicted]:.0%})")
         shown = axes[1].imshow(sal, cmap="Reds", vmin=0, interpolation="nearest")
-        _bare(axes[1])
-        axes[1].set_title(f"saliency |d score({name(chosen)}) / d pixel|")
+        bare(axes[1])
+        axes[1].set_title(f"saliency\n|d score({name(chosen)}) / d pixel|")
         bar = fig.colorbar(shown, ax=axes[1], shrink=0.8)
         bar.ax.grid(False)
         show_image(axes[2], image, alpha=0.55)
@@ -473,14 +473,9 @@ def plot_saliency(
             vmin=0,
             vmax=1,
         )
-        axes[2].set_title("overlay: red where the score is most sensitive")
+        axes[2].set_title("overlay\nred: where the score is most sensitive")
         fig.suptitle(
             f"Saliency: the pixels whose change moves the score of class {name(chosen)} most",
             fontsize=11,
         )
     return fig
-
-
-def _bare(ax: Any) -> None:
-    ax.set(xticks=[], yticks=[])
-    ax.grid(False)

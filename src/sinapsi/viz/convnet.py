@@ -423,6 +423,26 @@ def _stage(index: int, count: int) -> str:
     return "strokes" if index == count - 1 else "strokes and parts"
 
 
+def _crop(patterns: np.ndarray) -> tuple[np.ndarray, str]:
+    """The patterns (k, C, H, W) cut to the square around what the ascent changed (a unit's
+    receptive field: a few pixels for the first layer), so a small pattern is not lost in a
+    big frame; and a note saying which part is shown ("" when nothing is cut)."""
+    height, width = patterns.shape[-2:]
+    background = np.median(patterns, axis=(-2, -1), keepdims=True)
+    change = np.abs(patterns - background).max(axis=(0, 1))
+    rows, cols = np.nonzero(change > 0.15 * (change.max() or 1.0))
+    if rows.size == 0:
+        return patterns, ""
+    size = max(rows.max() - rows.min(), cols.max() - cols.min()) + 3  # a pixel of margin
+    size = max(size, 5)
+    if size >= 0.75 * min(height, width):
+        return patterns, ""
+    top = int(np.clip((rows.min() + rows.max()) // 2 - size // 2, 0, height - size))
+    left = int(np.clip((cols.min() + cols.max()) // 2 - size // 2, 0, width - size))
+    cut = patterns[..., top : top + size, left : left + size]
+    return cut, f"shown: the central {size}x{size} of the {height}x{width} image"
+
+
 def _mini_grid(
     subfig: Any, images: list[Any], titles: list[str], kwargs: Any, wide: float = 1.0
 ) -> None:
@@ -559,7 +579,10 @@ def plot_hierarchy(
                 )
             maps = b.maps[0, chosen]
             _mini_grid(rows[1], list(maps), titles, _map_style(maps))
+            pats, patch = _crop(pats)
             _mini_grid(rows[2], list(pats), titles, None)
+            if patch:
+                rows[2].supxlabel(patch, fontsize=8, color=GREY, style="italic")
             columns[1 + b.index].suptitle(
                 f"layer {b.index + 1}: {_stage(b.index, len(found))}\n({b.conv_name}, "
                 f"{b.conv.out_channels} channels)",
