@@ -162,7 +162,8 @@ def test_the_plan_shows_the_image_through_the_blocks(small_run):
     assert re.search(r"model +1x8x8 -> 8x4x4 -> 16x2x2 -> 64 -> 16 -> 10: [\d,]+ parameters", out)
     assert "each conv block: Conv2d(3x3, same, init=he) + BatchNorm2d + relu + MaxPool2d(2)" in out
     assert "pixels standardized with the training set's mean and scale per channel" in out
-    assert "training images shifted by up to 1 pixels, anew each epoch" in out
+    assert "training images shifted by up to 1 pixel, anew each epoch" in out
+    assert "Dropout(0.1) after Flatten and after each hidden layer" in out
 
 
 def test_predict_flat_rows_with_the_saved_convnet(small_run, capsys):

@@ -229,7 +229,8 @@ def plan_lines(architecture: dict[str, Any]) -> list[str]:
     block += [f"MaxPool2d({a['pool']})"] * (a["pool"] > 1)
     lines = [f"{path} -> {' -> '.join(map(str, sizes))}", f"each conv block: {' + '.join(block)}"]
     if a["dropout"]:
-        lines.append(f"Dropout({a['dropout']:g}) after Flatten and after each hidden layer")
+        where = "Flatten and after each hidden layer" if a["hidden"] else "Flatten"
+        lines.append(f"Dropout({a['dropout']:g}) after {where}")
     return lines
 
 

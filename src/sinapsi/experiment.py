@@ -212,7 +212,8 @@ def _say_plan(
         say("            features standardized with the training set's mean and scale")
     if cfg["data"].get("random_shift"):
         shift = cfg["data"]["random_shift"]
-        say(f"            training images shifted by up to {shift} pixels, anew each epoch")
+        pixels = "1 pixel" if shift == 1 else f"{shift} pixels"
+        say(f"            training images shifted by up to {pixels}, anew each epoch")
     if model_cfg["conv"]:  # a convnet: the image through its blocks, then each block
         first, *rest = plan_lines(architecture)
         say(f"  model     {first}: {model.num_parameters():,} parameters")
