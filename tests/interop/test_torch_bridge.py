@@ -304,10 +304,10 @@ class CustomTorch(torch.nn.Module):
     ("module", "error", "pattern"),
     [
         (
-            torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Conv1d(1, 1, 3)),
+            torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Conv3d(1, 1, 3)),
             TypeError,
-            r"from_torch cannot convert Conv1d \(at '1'\)\. Supported layers: torch\.nn\.Linear, "
-            r"torch\.nn\.BatchNorm1d, .*torch\.nn\.LogSoftmax",
+            r"from_torch cannot convert Conv3d \(at '1'\)\. Supported layers: torch\.nn\.Linear, "
+            r"torch\.nn\.BatchNorm1d, .*torch\.nn\.Conv2d.*",
         ),
         (
             torch.nn.Sequential(torch.nn.Sequential(CustomTorch()), torch.nn.ModuleList()),
