@@ -169,3 +169,21 @@ def test_a_small_pattern_in_a_big_image_is_shown_cut_to_where_it_is():
     assert note == "shown: the central 5x5 of the 28x28 image"
     whole = np.random.default_rng(0).random((2, 1, 8, 8))  # a pattern everywhere: kept whole
     assert _crop(whole)[0] is whole and _crop(whole)[1] == ""
+
+
+def test_deeper_nets_with_batch_norm_and_dropout_read_edges_strokes_parts():
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1, bias=False, rng=0), nn.BatchNorm2d(4), nn.ReLU(),
+        nn.Conv2d(4, 4, 3, padding=1, rng=1), nn.ReLU(), nn.Dropout2d(0.5, rng=0),
+        nn.Conv2d(4, 4, 3, padding=1, rng=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(4 * 3 * 3, 3, rng=3),
+    )  # fmt: skip
+    x = rng.random((5, 1, 6, 6)).astype(np.float32)
+    fig = viz.plot_hierarchy(model, x, units=2, object_name="shapes", steps=3)
+    title = fig._suptitle.get_text()
+    assert "edges → strokes → parts → shapes" in title, title
+    assert model.training  # drawn in eval mode, put back
+    fig = viz.plot_feature_maps(model, x[0])
+    labels = [ax.get_ylabel().split("\n")[1] for ax in fig.axes if ax.get_ylabel()]
+    assert labels == ["2 ReLU", "5 Dropout2d", "8 MaxPool2d"]

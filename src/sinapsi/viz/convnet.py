@@ -164,15 +164,6 @@ class Block:
     end_name: str
     maps: np.ndarray  # (n, channels, h, w)
 
-    @property
-    def label(self) -> str:
-        span = (
-            self.conv_name
-            if self.end_name == self.conv_name
-            else (f"{self.conv_name} → {self.end_name.split(' ', 1)[1]}")
-        )
-        return f"conv block {self.index + 1} ({span})"
-
 
 def blocks(records: list[tuple[str, Any, np.ndarray]]) -> list[Block]:
     """Cut a recorded run into conv blocks: each starts at a Conv2d and ends at the last
@@ -417,10 +408,11 @@ def plot_feature_maps(
 
 # ---------------------------------------------------------------------------------- hierarchy
 def _stage(index: int, count: int) -> str:
-    """What a conv layer at this depth typically detects, for the column heading."""
+    """What a conv layer at this depth typically detects, for the column heading: edges first,
+    then strokes, and parts of the objects in the last of three or more layers."""
     if index == 0:
         return "edges"
-    return "strokes" if index == count - 1 else "strokes and parts"
+    return "parts" if index == count - 1 and count >= 3 else "strokes"
 
 
 def _crop(patterns: np.ndarray) -> tuple[np.ndarray, str]:
@@ -605,9 +597,10 @@ def plot_hierarchy(
         columns[-1].suptitle(
             f"output: whole {object_name}\n({n_classes} classes)", fontsize=11, fontweight="bold"
         )
+        stages = list(dict.fromkeys(_stage(b.index, len(found)) for b in found))
         fig.suptitle(
-            f"The feature hierarchy: edges → strokes → {object_name}. Rows: filters, feature "
-            "maps of this input, the pattern each unit looks for",
+            f"The feature hierarchy: {' → '.join([*stages, object_name])}. Rows: filters, "
+            "feature maps of this input, the pattern each unit looks for",
             fontsize=12.5,
         )
     return fig
