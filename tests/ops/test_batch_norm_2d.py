@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import sinapsi as sn
-from sinapsi import nn, ops
+from sinapsi import _numba, nn, ops
 from sinapsi.testing import check_module, check_op
 
 torch = pytest.importorskip("torch")
@@ -21,22 +21,39 @@ def channels_last(a):
     return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
 
 
+@pytest.fixture(params=[True, False], ids=["numba", "numpy"])
+def kernels(request):
+    """Each test twice: with the numba kernels (when numba is installed) and on NumPy."""
+    with _numba.use_kernels(request.param):
+        yield request.param
+
+
+@pytest.mark.parametrize("layout", ["nchw", "channels_last", "strided"])
 @pytest.mark.parametrize("shape", [(4, 3, 5, 6), (1, 2, 3, 3), (2, 3, 1, 1)])
-def test_batch_norm_op_on_images_matches_torch_in_training(shape):
+def test_batch_norm_op_on_images_matches_torch_in_training(shape, layout, kernels):
     c = shape[1]
     w, b = images((c,), 1), images((c,), 2)
 
     def ours(x, weight, bias):
         rm, rv = np.zeros(c, x.dtype), np.ones(c, x.dtype)
-        return ops.batch_norm(x, weight, bias, rm, rv, True, 0.1, 1e-5)
+        if layout == "channels_last":
+            x = sn.Tensor(channels_last(x.data), dtype=x.dtype)
+        elif layout == "strided":
+            x = x[:, :, :, ::-1]
+        out = ops.batch_norm(x, weight, bias, rm, rv, True, 0.1, 1e-5)
+        return out[:, :, :, ::-1] if layout == "strided" else out
 
     def theirs(x, weight, bias):
         return F.batch_norm(x, None, None, weight, bias, training=True, eps=1e-5)
 
-    check_op(ours, theirs, [images(shape), w, b])
+    if layout == "channels_last":  # our input is a copy: compare outputs and the weights' grads
+        check_op(ours, theirs, [images(shape), w, b], requires_grad=[False, True, True],
+                 gradcheck_inputs=False)  # fmt: skip
+    else:
+        check_op(ours, theirs, [images(shape), w, b])
 
 
-def test_batch_norm_op_on_images_in_eval_matches_torch():
+def test_batch_norm_op_on_images_in_eval_matches_torch(kernels):
     rm, rv = images((3,), 3), np.abs(images((3,), 4)) + 0.5
 
     def ours(x, weight, bias):
@@ -55,12 +72,12 @@ def test_batch_norm_op_on_images_in_eval_matches_torch():
     [{}, {"momentum": 0.3}, {"momentum": None}, {"affine": False}, {"eps": 1e-3},
      {"track_running_stats": False}],
 )  # fmt: skip
-def test_batchnorm2d_training_steps_match_torch(kwargs):
+def test_batchnorm2d_training_steps_match_torch(kwargs, kernels):
     x = images((4, 3, 5, 6), 5)
     check_module(nn.BatchNorm2d(3, **kwargs), torch.nn.BatchNorm2d(3, **kwargs), [x], steps=3)
 
 
-def test_batchnorm2d_eval_matches_torch_after_training_steps():
+def test_batchnorm2d_eval_matches_torch_after_training_steps(kernels):
     ours, theirs = nn.BatchNorm2d(3), torch.nn.BatchNorm2d(3)
     rng = np.random.default_rng(0)
     for _ in range(5):
@@ -74,15 +91,29 @@ def test_batchnorm2d_eval_matches_torch_after_training_steps():
     check_module(ours, theirs, [images((1, 3, 4, 4), 6)], training=False)
 
 
-def test_batch_norm_keeps_a_channels_last_layout():
-    x = sn.Tensor(channels_last(images((4, 3, 5, 6))), dtype="float32", requires_grad=True)
-    bn = nn.BatchNorm2d(3)
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("grad_layout", ["same", "nchw"])
+def test_batch_norm_keeps_a_channels_last_layout(kernels, training, grad_layout):
+    data = images((4, 20, 5, 6))  # 20 channels: more than one SIMD vector of them
+    x = sn.Tensor(channels_last(data), dtype="float64", requires_grad=True)
+    bn, tbn = nn.BatchNorm2d(20).astype("float64"), torch.nn.BatchNorm2d(20).double()
+    bn.weight.data[:] = tbn.weight.data.numpy()[:] = np.linspace(0.5, 2, 20)
+    bn.train(training)
+    tbn.train(training)
     out = bn(x)
     assert out.data.transpose(0, 2, 3, 1).flags.c_contiguous
-    ref = torch.nn.BatchNorm2d(3)(torch.tensor(np.ascontiguousarray(x.data)))
-    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-5, atol=1e-5)
-    out.backward(np.ones(out.shape, "float32"))
-    assert x.grad.transpose(0, 2, 3, 1).flags.c_contiguous
+    t = torch.tensor(data, requires_grad=True)
+    ref = tbn(t)
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10, atol=1e-10)
+    g = images(out.shape, 9)
+    out.backward(channels_last(g) if grad_layout == "same" else g)
+    ref.backward(torch.tensor(g))
+    if grad_layout == "same" or training:  # eval: dx = g * scale, in g's layout
+        assert x.grad.transpose(0, 2, 3, 1).flags.c_contiguous
+    np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(bn.weight.grad, tbn.weight.grad.numpy(), rtol=1e-9)
+    np.testing.assert_allclose(bn.bias.grad, tbn.bias.grad.numpy(), rtol=1e-9)
+    np.testing.assert_allclose(bn.running_var, tbn.running_var.numpy(), rtol=1e-10)
 
 
 def test_batchnorm2d_errors_name_the_layer_and_the_shape():

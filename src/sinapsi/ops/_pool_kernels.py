@@ -144,3 +144,123 @@ def max_pool_2x2(x, out_size, channels_last):
         return gx
 
     return data, backward
+
+
+# --------------------------------------------------------------------------- batch norm
+#
+# Batch normalization of (N, C, H, W) images, per channel, in a few passes over memory where
+# the NumPy path takes about six each way: the statistics (sums in float64), then one pass
+# writing the output; the backward's two sums, then one pass writing dx. x_hat is recomputed
+# from x rather than stored. Two layouts: channels-last memory as (M, C) rows (the channel
+# loop, innermost, vectorizes), and NCHW memory as (N, C, L) planes (sums over each plane,
+# vectorized by letting LLVM reorder the additions: ``fastmath={"reassoc"}`` only, NaN and
+# inf keep their meaning).
+
+_REASSOC = {"reassoc"}
+
+
+@njit(cache=True, nogil=True)
+def bn_stats_rows(x, mean, var):  # pragma: no cover - compiled
+    """Per-column mean and biased variance of (M, C) ``x`` (two passes, float64 sums)."""
+    m, c = x.shape
+    s = np.zeros(c)
+    for i in range(m):
+        for j in range(c):
+            s[j] += x[i, j]
+    for j in range(c):
+        mean[j] = s[j] / m
+        s[j] = 0.0
+    for i in range(m):
+        for j in range(c):
+            d = x[i, j] - mean[j]
+            s[j] += d * d
+    for j in range(c):
+        var[j] = s[j] / m
+
+
+@njit(cache=True, nogil=True, fastmath=_REASSOC)
+def bn_stats_planes(x, mean, var):  # pragma: no cover - compiled
+    """Per-channel mean and biased variance of (N, C, L) ``x`` over N and L."""
+    n, c, l = x.shape
+    count = n * l
+    for j in range(c):
+        s = 0.0
+        for a in range(n):
+            for k in range(l):
+                s += x[a, j, k]
+        mu = s / count
+        q = 0.0
+        for a in range(n):
+            for k in range(l):
+                d = x[a, j, k] - mu
+                q += d * d
+        mean[j] = mu
+        var[j] = q / count
+
+
+@njit(cache=True, nogil=True)
+def bn_apply_rows(x, mean, scale, shift, out):  # pragma: no cover - compiled
+    """``out = (x - mean) * scale + shift`` per column of (M, C) arrays."""
+    m, c = x.shape
+    for i in range(m):
+        for j in range(c):
+            out[i, j] = (x[i, j] - mean[j]) * scale[j] + shift[j]
+
+
+@njit(cache=True, nogil=True)
+def bn_apply_planes(x, mean, scale, shift, out):  # pragma: no cover - compiled
+    n, c, l = x.shape
+    for a in range(n):
+        for j in range(c):
+            mu, sc, sh = mean[j], scale[j], shift[j]
+            for k in range(l):
+                out[a, j, k] = (x[a, j, k] - mu) * sc + sh
+
+
+@njit(cache=True, nogil=True)
+def bn_grad_sums_rows(x, g, mean, g_sum, gx_sum):  # pragma: no cover - compiled
+    """Per column: ``sum(g)`` and ``sum(g * (x - mean))`` (float64)."""
+    m, c = x.shape
+    for j in range(c):
+        g_sum[j] = 0.0
+        gx_sum[j] = 0.0
+    for i in range(m):
+        for j in range(c):
+            v = g[i, j]
+            g_sum[j] += v
+            gx_sum[j] += v * (x[i, j] - mean[j])
+
+
+@njit(cache=True, nogil=True, fastmath=_REASSOC)
+def bn_grad_sums_planes(x, g, mean, g_sum, gx_sum):  # pragma: no cover - compiled
+    n, c, l = x.shape
+    for j in range(c):
+        mu = mean[j]
+        s = 0.0
+        q = 0.0
+        for a in range(n):
+            for k in range(l):
+                v = g[a, j, k]
+                s += v
+                q += v * (x[a, j, k] - mu)
+        g_sum[j] = s
+        gx_sum[j] = q
+
+
+@njit(cache=True, nogil=True)
+def bn_dx_rows(x, g, mean, shift, slope, scale, dx):  # pragma: no cover - compiled
+    """``dx = (g - shift - (x - mean) * slope) * scale`` per column (the training backward)."""
+    m, c = x.shape
+    for i in range(m):
+        for j in range(c):
+            dx[i, j] = (g[i, j] - shift[j] - (x[i, j] - mean[j]) * slope[j]) * scale[j]
+
+
+@njit(cache=True, nogil=True)
+def bn_dx_planes(x, g, mean, shift, slope, scale, dx):  # pragma: no cover - compiled
+    n, c, l = x.shape
+    for a in range(n):
+        for j in range(c):
+            mu, sh, sl, sc = mean[j], shift[j], slope[j], scale[j]
+            for k in range(l):
+                dx[a, j, k] = (g[a, j, k] - sh - (x[a, j, k] - mu) * sl) * sc

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import backend
+from .. import _numba, backend
 from ..autograd import make_result
 from ..tensor import Tensor
 from ._util import axis_or_dim, floating, max_kept, normalize_axis, operand, pair
@@ -194,24 +194,27 @@ def batch_norm(
     letters = "ijkl"[: X.ndim]
     pairs = f"{letters},{letters}->j"  # per-channel sum of a product
     n = X.size // X.shape[1]
+    if training and n < 2:
+        raise ValueError(
+            f"batch_norm: training needs more than 1 value per channel to compute a "
+            f"variance; got input shape {x.shape}. Use a batch of at least 2 samples, "
+            "or call model.eval() for single-sample inference."
+        )
+    kernels = _image_kernels(X)
+    if kernels is not None:
+        return _batch_norm_fused(
+            kernels, x, weight, bias, running_mean, running_var, training, momentum, eps,
+            num_batches_tracked,
+        )  # fmt: skip
     # Few passes over memory and two new arrays (x_hat and out) forward, one backward: the
     # per-channel sums of products are einsum reductions, the rest is done in place.
     if training:
-        if n < 2:
-            raise ValueError(
-                f"batch_norm: training needs more than 1 value per channel to compute a "
-                f"variance; got input shape {x.shape}. Use a batch of at least 2 samples, "
-                "or call model.eval() for single-sample inference."
-            )
         mean = X.sum(axis=axes) * (1.0 / n)
         x_hat = X - mean.reshape(shape)
         var = xp.einsum(pairs, x_hat, x_hat) * (1.0 / n)  # biased, as normalization uses
         if running_mean is not None:
-            factor = momentum if momentum is not None else 1.0 / max(num_batches_tracked, 1)
-            running_mean *= 1.0 - factor
-            running_mean += factor * mean
-            running_var *= 1.0 - factor
-            running_var += (factor * n / (n - 1)) * var  # unbiased, as PyTorch keeps it
+            _update_running(running_mean, running_var, mean, var, n, momentum,
+                            num_batches_tracked)  # fmt: skip
     else:
         mean, var = running_mean, running_var
         x_hat = X - mean.reshape(shape)
@@ -248,6 +251,107 @@ def batch_norm(
             grads.append(gx_sum if weight.requires_grad else None)
         if isinstance(bias, Tensor):
             grads.append(g_sum if bias.requires_grad else None)
+        return tuple(grads)
+
+    return make_result(out, "batch_norm", parents, backward)
+
+
+def _update_running(
+    running_mean: Any, running_var: Any, mean: Any, var: Any, n: int, momentum: float | None,
+    num_batches_tracked: int,
+) -> None:  # fmt: skip
+    """PyTorch's running statistics, in place: the unbiased batch variance."""
+    factor = momentum if momentum is not None else 1.0 / max(num_batches_tracked, 1)
+    running_mean *= 1.0 - factor
+    running_mean += factor * mean
+    running_var *= 1.0 - factor
+    running_var += (factor * n / (n - 1)) * var
+
+
+def _image_kernels(X: Any) -> Any:  # noqa: N803
+    """The numba kernels for a 4-D float32/float64 NumPy array in NCHW or channels-last
+    memory, or None (then the NumPy path runs)."""
+    np_ = backend.numpy
+    if X.ndim != 4 or type(X) is not np_.ndarray or X.dtype not in (np_.float32, np_.float64):
+        return None
+    if not (X.flags.c_contiguous or X.transpose(0, 2, 3, 1).flags.c_contiguous) or not X.size:
+        return None
+    return _numba.kernels("sinapsi.ops._pool_kernels")
+
+
+def _batch_norm_fused(
+    kern: Any, x: Tensor, weight: Any, bias: Any, running_mean: Any, running_var: Any,
+    training: bool, momentum: float | None, eps: float, num_batches_tracked: int,
+) -> Tensor:  # fmt: skip
+    """:func:`batch_norm` of (N, C, H, W) images with the numba kernels: two passes forward
+    (statistics, output), three backward (two sums, dx), x_hat recomputed rather than kept.
+    Channels-last memory is seen as (M, C) rows, NCHW as (N, C, H*W) planes; the output and
+    dx keep the input's layout."""
+    np_ = backend.numpy
+    X = x.data  # noqa: N806
+    dtype, (nb, c, h, w) = X.dtype, X.shape
+    rows = not X.flags.c_contiguous  # channels-last memory (checked by _image_kernels)
+    n = X.size // c
+
+    def view(a: Any) -> Any:
+        """``a`` (N, C, H, W) in X's layout as the kernels' rows or planes (copied only when
+        its layout differs, as a gradient's may)."""
+        if rows:
+            return np_.ascontiguousarray(a.transpose(0, 2, 3, 1), dtype=dtype).reshape(-1, c)
+        return np_.ascontiguousarray(a, dtype=dtype).reshape(nb, c, h * w)
+
+    def new() -> tuple[Any, Any]:
+        """A new (N, C, H, W) array in X's layout and its kernel view."""
+        if rows:
+            a = np_.empty((nb, h, w, c), dtype)
+            return a.transpose(0, 3, 1, 2), a.reshape(-1, c)
+        a = np_.empty((nb, c, h, w), dtype)
+        return a, a.reshape(nb, c, h * w)
+
+    def vector(v: Any) -> Any:
+        return np_.ascontiguousarray(getattr(v, "data", v), dtype=dtype)
+
+    V = view(X)  # noqa: N806
+    if training:
+        mean64, var64 = np_.empty(c), np_.empty(c)
+        (kern.bn_stats_rows if rows else kern.bn_stats_planes)(V, mean64, var64)
+        mean, var = mean64.astype(dtype), var64.astype(dtype)
+        if running_mean is not None:
+            _update_running(running_mean, running_var, mean, var, n, momentum,
+                            num_batches_tracked)  # fmt: skip
+    else:
+        mean, var = vector(running_mean), vector(running_var)
+    inv_std = vector(1.0 / np_.sqrt(var + eps))
+    scale = inv_std if weight is None else vector(vector(weight) * inv_std)
+    shift = np_.zeros(c, dtype) if bias is None else vector(bias)
+    out, out_view = new()
+    (kern.bn_apply_rows if rows else kern.bn_apply_planes)(V, mean, scale, shift, out_view)
+    parents = tuple(t for t in (x, weight, bias) if isinstance(t, Tensor))
+    weight_grad = isinstance(weight, Tensor) and weight.requires_grad
+    bias_grad = isinstance(bias, Tensor) and bias.requires_grad
+
+    def backward(g: Any) -> tuple[Any, ...]:
+        G = view(g)  # noqa: N806
+        g_sum = gx_sum = None
+        if weight_grad or bias_grad or (training and x.requires_grad):
+            g_sum, gx_centered = np_.empty(c), np_.empty(c)
+            sums = kern.bn_grad_sums_rows if rows else kern.bn_grad_sums_planes
+            sums(V, G, mean, g_sum, gx_centered)
+            gx_sum = gx_centered * inv_std  # = sum(g * x_hat), the weight's gradient
+        grads: list[Any] = []
+        if not x.requires_grad:
+            grads.append(None)
+        elif training:  # dx = scale * (g - mean(g) - x_hat * mean(g * x_hat))
+            dx, dx_view = new()
+            dx_of = kern.bn_dx_rows if rows else kern.bn_dx_planes
+            dx_of(V, G, mean, vector(g_sum / n), vector(inv_std * (gx_sum / n)), scale, dx_view)
+            grads.append(dx)
+        else:
+            grads.append(g * scale.reshape(1, -1, 1, 1))
+        if isinstance(weight, Tensor):
+            grads.append(gx_sum.astype(dtype) if weight_grad else None)
+        if isinstance(bias, Tensor):
+            grads.append(g_sum.astype(dtype) if bias_grad else None)
         return tuple(grads)
 
     return make_result(out, "batch_norm", parents, backward)
