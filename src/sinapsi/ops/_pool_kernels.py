@@ -1,11 +1,12 @@
-"""numba kernels of :mod:`sinapsi.ops.pool` (imported only when numba is present; see
-:mod:`sinapsi._numba`).
+"""numba kernels of the image ops: :mod:`sinapsi.ops.pool`'s 2x2 max pooling and
+:func:`sinapsi.ops.batch_norm` of (N, C, H, W) input (imported only when numba is present;
+see :mod:`sinapsi._numba`). Each has a NumPy path, tested against the same PyTorch results.
 
 Max pooling with kernel 2 and stride 2, the pooling of nearly every convnet, in one pass
 each way: the forward reads each input once and writes the maximum and the winner's offset
 (0-3, a uint8) per window; the backward writes every input gradient once (the window's
-gradient at the winner, 0 elsewhere). The NumPy path takes three maximum passes, three
-comparisons and a select forward, and four masked products backward.
+gradient at the winner, 0 elsewhere). The NumPy path takes three maximum passes forward,
+and backward three equality masks and four masked products, 8x slower on (64, 32, 26, 26).
 
 Two loop orders, one per memory layout, so the innermost loop always runs along contiguous
 memory: (N, C, H, W) arrays loop over output columns, channels-last ones (N, H, W, C) over
@@ -17,7 +18,10 @@ spin after each call and fight BLAS's for the two cores).
 import numpy as np
 from numba import njit
 
-__all__ = ["max_pool_2x2"]
+__all__ = [
+    "max_pool_2x2", "bn_stats_rows", "bn_stats_planes", "bn_apply_rows", "bn_apply_planes",
+    "bn_grad_sums_rows", "bn_grad_sums_planes", "bn_dx_rows", "bn_dx_planes",
+]  # fmt: skip
 
 
 @njit(cache=True, nogil=True)
