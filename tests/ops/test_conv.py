@@ -62,9 +62,11 @@ def test_conv2d_matches_torch_and_finite_differences(name):
     check_op(ours, theirs, inputs)
 
 
-def test_conv2d_zero_batch():
-    ours, inputs = _run(sn.ops.conv2d, ((0, 2, 5, 5), (3, 2, 3, 3), True, {"padding": 1}))
-    theirs, _ = _run(F.conv2d, ((0, 2, 5, 5), (3, 2, 3, 3), True, {"padding": 1}))
+@pytest.mark.parametrize("channels", [1, 2])
+def test_conv2d_zero_batch(channels):
+    case = ((0, channels, 5, 5), (3, channels, 3, 3), True, {"padding": 1})
+    ours, inputs = _run(sn.ops.conv2d, case)
+    theirs, _ = _run(F.conv2d, case)
     check_op(ours, theirs, inputs, gradcheck_inputs=False)
     out = sn.ops.conv2d(*[sn.tensor(a, requires_grad=True) for a in inputs], padding=1)
     assert out.shape == (0, 3, 5, 5)
@@ -112,6 +114,7 @@ CASES_1D = {
     "same": ((2, 2, 8), (3, 2, 4), True, {"padding": "same"}),
     "groups": ((1, 4, 7), (4, 1, 3), True, {"groups": 4, "padding": (1,)}),
     "unbatched": ((3, 6), (2, 3, 2), True, {"stride": (2,)}),
+    "one_channel": ((2, 1, 9), (3, 1, 4), True, {"padding": 2, "dilation": 2}),
 }
 
 
