@@ -75,7 +75,7 @@ def test_the_pictures_have_content(trained, tmp_path):
     assert "predicted digit" in fig.axes[0].get_title()
     assert_has_content(fig, 3)
     fig = viz.plot_activation_maximization(model, "output", x=x, steps=30, rng=0)
-    assert len(fig.axes) >= 10
+    assert len(fig.axes) >= 10 and fig.axes[3].get_title() == "class 3"
     assert_has_content(fig, 10)
     fig = viz.plot_activation_maximization(model, 0, x=x, steps=30, rng=0)
     assert_has_content(fig, 8)

@@ -364,8 +364,11 @@ def plot_activation_maximization(
         count = _count_units(model, layer, x, kwargs.get("input_shape"))
         units = list(range(min(count, max_units)))
     images = activation_maximization(model, layer, list(units), x=x, **kwargs)
+    output = isinstance(layer, str) and layer == "output"
     names = [
-        str(class_names[u]) if class_names is not None and layer == "output" else f"unit {u}"
+        (str(class_names[u]) if class_names is not None else f"class {u}")
+        if output
+        else f"unit {u}"
         for u in units
     ]
     n = len(units)
@@ -473,7 +476,7 @@ def plot_saliency(
             vmin=0,
             vmax=1,
         )
-        axes[2].set_title("overlay\nred: where the score is most sensitive")
+        axes[2].set_title("overlay\nred: the most sensitive pixels")
         fig.suptitle(
             f"Saliency: the pixels whose change moves the score of class {name(chosen)} most",
             fontsize=11,
