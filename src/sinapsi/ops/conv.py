@@ -1,13 +1,17 @@
 """Convolution ops, NCHW like PyTorch: conv2d, and conv1d through the same code.
 
-How it runs (im2col + one GEMM, channels last). The input is read as NHWC (``x.transpose(0, 2,
-3, 1)``; free when the input is itself the NCHW view of channels-last memory, as every conv2d
-output is) and zero-padded. The column matrix ``cols`` (one row per output pixel, one column per
-kernel tap and input channel: ``(N*Ho*Wo, kh*kw*C)``) is filled by kh*kw strided slice copies,
-and the whole layer is then one matrix product with the weight, whose result ``(N, Ho, Wo, O)``
-is returned as its NCHW view. The backward is two more products (``dW = G.T @ cols`` and, only
-when the input needs a gradient, ``dcols = G @ W``) and col2im, kh*kw slice-adds of ``dcols``
-into the padded input gradient. Groups use the same layout with a batched product per group.
+How it runs (im2col + one GEMM per product, channels last). The input is read as NHWC
+(``x.transpose(0, 2, 3, 1)``: free when the input is itself the NCHW view of channels-last
+memory, as every conv2d output is). The column matrix ``cols`` (one row per output pixel, one
+column per kernel tap and input channel, plus a column of ones for the bias: ``(N*Ho*Wo,
+kh*kw*C + 1)``) is built by kh*kw strided slice copies (or one pass of the optional numba kernel,
+padding folded in), and the layer is one matrix product with the weight, whose result
+``(N, Ho, Wo, O)`` is returned as its NCHW view; the bias rides in that product. The backward is
+two more products: ``G.T @ cols`` gives dW and db together, and only when the input needs a
+gradient ``dcols = G @ W`` and col2im (kh*kw slice-adds, or the kernel). A one-channel input
+(the first layer of an MNIST net) builds the columns transposed instead, one contiguous row per
+tap. Groups use the same layout with a batched product per group. Column buffers are pooled
+(:mod:`sinapsi.ops._im2col`): fresh ones cost page faults on every step.
 """
 
 from __future__ import annotations
