@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 import sinapsi as sn
 from sinapsi import _numba
 from sinapsi.testing import check_op
-from strategies import normal
+from strategies import normal, seeds
 
 # name: (x shape, weight shape, with bias, keyword arguments)
 CASES_2D = {
@@ -265,3 +267,37 @@ def test_reused_column_buffers_never_mix_graphs():
         w.grad = None
         out.sum().backward()  # the retained graph again, after another graph came and went
         np.testing.assert_allclose(w.grad, expected(x), rtol=1e-10)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
+@given(
+    seed=seeds,
+    n=st.integers(1, 3),
+    groups=st.sampled_from([1, 2]),
+    per_group=st.integers(1, 3),
+    out_per_group=st.integers(1, 3),
+    size=st.tuples(st.integers(3, 9), st.integers(3, 9)),
+    kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    stride=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+    padding=st.sampled_from([0, 1, (2, 0), "same"]),
+)
+def test_conv2d_random_geometries_match_torch(
+    seed, n, groups, per_group, out_per_group, size, kernel, stride, dilation, padding
+):
+    if padding == "same":
+        stride = (1, 1)
+    span = [d * (k - 1) + 1 for d, k in zip(dilation, kernel)]
+    pad = (0, 0) if padding == "same" else ((padding,) * 2 if isinstance(padding, int) else padding)
+    if any(s + 2 * p < k for s, p, k in zip(size, pad, span)):
+        assume(False)  # too small: the error case is tested elsewhere
+    kw = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+    x = normal(seed, (n, groups * per_group) + size)
+    w = normal(seed + 1, (groups * out_per_group, per_group) + kernel)
+    b = normal(seed + 2, (groups * out_per_group,))
+    check_op(
+        lambda *t: sn.ops.conv2d(*t, **kw),
+        lambda *t: F.conv2d(*t, **kw),
+        [x, w, b],
+        gradcheck_inputs=False,
+    )
