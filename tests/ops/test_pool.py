@@ -44,6 +44,7 @@ MAX_CASES = [
     ((1, 2, 8, 7), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
     ((1, 1, 5, 5), dict(kernel_size=4, stride=3, padding=2, ceil_mode=True)),
     ((3, 7, 7), dict(kernel_size=3, stride=2)),  # unbatched
+    ((1, 1, 12, 13), dict(kernel_size=12, stride=1)),  # 144 offsets: an int32 winner index
 ]
 
 
