@@ -309,7 +309,7 @@ def _batch_norm_fused(
         return a, a.reshape(nb, c, h * w)
 
     def vector(v: Any) -> Any:
-        return np_.ascontiguousarray(getattr(v, "data", v), dtype=dtype)
+        return np_.ascontiguousarray(v.data if isinstance(v, Tensor) else v, dtype=dtype)
 
     V = view(X)  # noqa: N806
     if training:
