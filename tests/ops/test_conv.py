@@ -222,7 +222,8 @@ def test_conv1d_errors_name_conv1d():
 def test_numba_and_numpy_paths_agree(kw, monkeypatch):
     calls = []
     if _numba.available():  # the kernels must really run on the first pass
-        kernels = _numba.kernels("sinapsi.ops._conv_kernels")
+        with _numba.use_kernels(True):  # (also under SINAPSI_NUMBA=0)
+            kernels = _numba.kernels("sinapsi.ops._conv_kernels")
         for name in ("im2col", "col2im"):
             original = getattr(kernels, name)
             spy = lambda *a, _f=original, _n=name: (calls.append(_n), _f(*a))[1]  # noqa: E731
