@@ -160,7 +160,9 @@ def test_pool_layer_errors_name_the_layer_and_the_shape():
     with pytest.raises(ValueError, match=r"^MaxPool2d\(kernel_size=3, stride=3\): .*too small.*"
                        r"\(1, 1, 2, 2\)"):  # fmt: skip
         nn.MaxPool2d(3)(np.zeros((1, 1, 2, 2)))
-    with pytest.raises(ValueError, match=r"^MaxPool2d: kernel_size must be a positive int"):
+    with pytest.raises(
+        ValueError, match=r"^MaxPool2d: kernel_size must be positive\. Received: kernel_size=0"
+    ):
         nn.MaxPool2d(0)
     with pytest.raises(ValueError, match=r"^AvgPool2d: padding must be at most half"):
         nn.AvgPool2d(2, padding=2)

@@ -11,34 +11,13 @@ from typing import Any
 from .. import backend, ops
 from .. import init as initializers  # `init` is also the layers' argument name
 from .._errors import check_bool
+from ..ops._util import int_tuple
 from ..tensor import Tensor
 from .module import Module, Parameter
 
 __all__ = ["Conv2d", "Conv1d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-
-
-def _ints(layer: str, name: str, value: Any, n: int, minimum: int) -> tuple[int, ...]:
-    """An int or a tuple/list of ``n`` ints, each >= ``minimum``, as a tuple (torch's _pair)."""
-
-    def is_int(v: Any) -> bool:
-        return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
-    if is_int(value):
-        values = (int(value),) * n
-    elif isinstance(value, (tuple, list)) and len(value) == n and all(map(is_int, value)):
-        values = tuple(int(v) for v in value)
-    else:
-        shown = tuple(value) if isinstance(value, list) else value
-        raise TypeError(
-            f"{layer}: {name} must be an int or a tuple of {n} ints; got {shown!r}. "
-            f"E.g. {name}={3 if name == 'kernel_size' else 1}."
-        )
-    if any(v < minimum for v in values):
-        kind = "positive" if minimum > 0 else "non-negative"
-        raise ValueError(f"{layer}: {name} must be {kind}. Received: {name}={value!r}")
-    return values
 
 
 class _ConvNd(Module):
@@ -80,9 +59,9 @@ class _ConvNd(Module):
             int(out_channels),
             int(groups),
         )
-        self.kernel_size = _ints(name, "kernel_size", kernel_size, n, 1)
-        self.stride = _ints(name, "stride", stride, n, 1)
-        self.dilation = _ints(name, "dilation", dilation, n, 1)
+        self.kernel_size = int_tuple(name, "kernel_size", kernel_size, n, 1)
+        self.stride = int_tuple(name, "stride", stride, n, 1)
+        self.dilation = int_tuple(name, "dilation", dilation, n, 1)
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(
@@ -96,7 +75,7 @@ class _ConvNd(Module):
                 )
             self.padding: tuple[int, ...] | str = padding
         else:
-            self.padding = _ints(name, "padding", padding, n, 0)
+            self.padding = int_tuple(name, "padding", padding, n, 0)
         if padding_mode not in _PADDING_MODES:
             raise ValueError(
                 f"{name}: padding_mode must be one of {', '.join(map(repr, _PADDING_MODES))}; "

@@ -153,3 +153,27 @@ def numpy_or_torch_name(
     if torch_value is not None:
         return torch_value
     return default if value is None else value
+
+
+def int_tuple(op: str, name: str, value: Any, n: int, minimum: int) -> tuple[int, ...]:
+    """``value`` (an int, or a tuple/list of ``n`` ints) as a tuple of ``n`` ints, each >=
+    ``minimum``: PyTorch's ``_pair`` with checks. Shared by the conv and pooling ops and layers,
+    which name themselves in ``op``."""
+
+    def is_int(v: Any) -> bool:
+        return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+    if is_int(value):
+        values = (int(value),) * n
+    elif isinstance(value, (tuple, list)) and len(value) == n and all(map(is_int, value)):
+        values = tuple(int(v) for v in value)
+    else:
+        shown = tuple(value) if isinstance(value, list) else value
+        raise TypeError(
+            f"{op}: {name} must be an int or a tuple of {n} ints; got {shown!r}. "
+            f"E.g. {name}={3 if name == 'kernel_size' else 1}."
+        )
+    if any(v < minimum for v in values):
+        kind = "positive" if minimum > 0 else "non-negative"
+        raise ValueError(f"{op}: {name} must be {kind}. Received: {name}={value!r}")
+    return values

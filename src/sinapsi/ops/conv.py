@@ -23,30 +23,9 @@ from .. import backend
 from ..autograd import is_grad_enabled, make_result
 from ..tensor import Tensor
 from ._im2col import Lease, col2im, col2im_one_channel, give, im2col, im2col_one_channel, take
-from ._util import floating, pair
+from ._util import floating, int_tuple, pair
 
 __all__ = ["conv2d", "conv1d"]
-
-
-def _ints(op: str, name: str, value: Any, n: int, minimum: int) -> tuple[int, ...]:
-    """``value`` (an int, or a tuple/list of ``n`` ints) as a tuple of ``n`` ints >= minimum."""
-
-    def is_int(v: Any) -> bool:
-        return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
-    if is_int(value):
-        values = (int(value),) * n
-    elif isinstance(value, (tuple, list)) and len(value) == n and all(map(is_int, value)):
-        values = tuple(int(v) for v in value)
-    else:
-        raise TypeError(
-            f"{op}: {name} must be an int or a tuple of {n} ints; got {value!r}. "
-            f"Pass e.g. {name}=1."
-        )
-    if any(v < minimum for v in values):
-        kind = "positive" if minimum > 0 else "non-negative"
-        raise ValueError(f"{op}: {name} must be {kind}; got {value!r}. Pass e.g. {name}=1.")
-    return values
 
 
 def _padding(
@@ -69,7 +48,7 @@ def _padding(
             f"{op}: padding must be 'same', 'valid', an int or a tuple of {n} ints; got "
             f"{padding!r}."
         )
-    return tuple((p, p) for p in _ints(op, "padding", padding, n, 0))
+    return tuple((p, p) for p in int_tuple(op, "padding", padding, n, 0))
 
 
 def _check(op: str, x: Tensor, weight: Tensor, bias: Tensor | None, groups: Any, nsp: int) -> None:
@@ -119,8 +98,8 @@ def _conv(
     _check(op, x, weight, bias, groups, nsp)
     groups = int(groups)
     kernel = tuple(weight.shape[2:])
-    stride = _ints(op, "stride", stride, nsp, 1)
-    dilation = _ints(op, "dilation", dilation, nsp, 1)
+    stride = int_tuple(op, "stride", stride, nsp, 1)
+    dilation = int_tuple(op, "dilation", dilation, nsp, 1)
     pads = _padding(op, padding, nsp, kernel, dilation, stride)
     batched = x.ndim == nsp + 2
     X, Wt = x.data, weight.data  # noqa: N806

@@ -26,28 +26,12 @@ from typing import Any
 from .. import _numba, backend
 from ..autograd import make_result
 from ..tensor import Tensor
-from ._util import floating
+from ._util import floating, int_tuple
 
 __all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]
 
 
 # --------------------------------------------------------------------------- argument checks
-
-
-def _two(op: str, name: str, value: Any, minimum: int) -> tuple[int, int]:
-    """An int or a pair of ints (a list is fine) as a pair, each >= ``minimum``."""
-    items = (value, value) if isinstance(value, numbers.Integral) else value
-    try:
-        a, b = items
-    except (TypeError, ValueError):
-        a = b = None
-    ok = all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in (a, b))
-    if not ok or min(a, b) < minimum:
-        kind = "positive" if minimum > 0 else "non-negative"
-        raise ValueError(
-            f"{op}: {name} must be a {kind} int or a pair of them; got {name}={value!r}."
-        )
-    return int(a), int(b)
 
 
 def _image(op: str, x: Any) -> tuple[Tensor, Any, bool]:
@@ -78,11 +62,11 @@ def pool_arguments(
     """Kernel, stride (None or empty: the kernel), padding and dilation as pairs, checked as
     PyTorch does (padding at most half the kernel). ``op`` names the caller in errors (the
     pooling layers check their arguments with it at construction)."""
-    k = _two(op, "kernel_size", kernel, 1)
+    k = int_tuple(op, "kernel_size", kernel, 2, 1)
     empty = stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0)
-    s = k if empty else _two(op, "stride", stride, 1)
-    p = _two(op, "padding", padding, 0)
-    d = _two(op, "dilation", dilation, 1)
+    s = k if empty else int_tuple(op, "stride", stride, 2, 1)
+    p = int_tuple(op, "padding", padding, 2, 0)
+    d = int_tuple(op, "dilation", dilation, 2, 1)
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:
         raise ValueError(
             f"{op}: padding must be at most half the kernel size (as in PyTorch); got "
