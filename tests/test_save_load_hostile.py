@@ -275,10 +275,21 @@ BUILT_INS = [
     {"type": "Normalization", "config": {"num_features": None}},
     {"type": "Dropout", "config": {"p": 0.1}}, {"type": "ReLU"}, {"type": "Identity"},
     {"type": "ModuleList", "modules": [LINEAR, {"type": "Sequential", "layers": [LINEAR]}]},
+    {"type": "Conv2d", "config": {"in_channels": 4, "out_channels": 6, "kernel_size": [3, 5],
+                                  "groups": 2}},
+    {"type": "Conv2d", "config": {"in_channels": 1, "out_channels": 2, "kernel_size": 3,
+                                  "bias": False}},
+    {"type": "Conv1d", "config": {"in_channels": 3, "out_channels": 2, "kernel_size": [4]}},
+    {"type": "BatchNorm2d", "config": {"num_features": 5}},
+    {"type": "MaxPool2d", "config": {"kernel_size": 2}},
+    {"type": "AvgPool2d", "config": {"kernel_size": 2}},
+    {"type": "AdaptiveAvgPool2d", "config": {"output_size": 1}},
+    {"type": "Dropout2d", "config": {"p": 0.2}},
+    {"type": "Unflatten", "config": {"dim": 1, "unflattened_size": [1, 8, 8]}},
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("spec", BUILT_INS, ids=lambda s: s["type"])
+@pytest.mark.parametrize("spec", BUILT_INS, ids=lambda s: s["type"])  # the convnet layers too
 def test_declared_shapes_are_the_shapes_the_built_module_has(spec):
     from sinapsi.nn.registry import declared_state
 

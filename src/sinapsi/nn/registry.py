@@ -222,6 +222,24 @@ def _batch_norm(config: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], str]
     return state
 
 
+def _conv(config: dict[str, Any], n: int) -> dict[str, tuple[tuple[int, ...], str]] | None:
+    sizes = _ints(config, "in_channels", "out_channels")
+    groups = config.get("groups", 1)
+    kernel = config.get("kernel_size")
+    kernel = [kernel] * n if isinstance(kernel, int) and not isinstance(kernel, bool) else kernel
+    if (
+        sizes is None
+        or not isinstance(kernel, list)
+        or len(kernel) != n
+        or _ints(dict(enumerate(kernel)), *range(n)) is None
+        or _ints({"groups": groups}, "groups") is None
+        or sizes[0] % groups
+    ):
+        return None  # Conv2d's own checks name the problem when it is built
+    state = {"weight": ((sizes[1], sizes[0] // groups, *kernel), "f")}
+    return {**state, "bias": ((sizes[1],), "f")} if config.get("bias", True) else state
+
+
 def _normalization(config: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], str]] | None:
     size = (0,) if config.get("num_features") is None else _ints(config, "num_features")
     return None if size is None else {"mean": (size, "f"), "scale": (size, "f")}
@@ -236,16 +254,18 @@ def declared_state(
     ``state`` maps each ``state_dict`` key of the built-in layers to its shape and dtype kind
     (``"f"`` floating, ``"i"`` integer); ``unknown`` lists the key prefixes (``"2."``; ``""`` for
     the root) of modules whose state is known only once built (custom modules)."""
-    from . import activations, features, layers, normalization
+    from . import activations, conv, features, layers, normalization, pooling
 
     stateless = (
-        features.PointFeatures,
+        features.PointFeatures, pooling.MaxPool2d, pooling.AvgPool2d, pooling.AdaptiveAvgPool2d,
+        layers.Dropout2d, layers.Unflatten,
         layers.Dropout, layers.Flatten, layers.Identity, activations.Sigmoid, activations.Tanh,
         activations.ReLU, activations.LeakyReLU, activations.ELU, activations.GELU,
         activations.Softplus, activations.Softmax, activations.LogSoftmax,
     )  # fmt: skip
     rules = {layers.Linear: _linear, layers.Embedding: _embedding,
-             normalization.BatchNorm1d: _batch_norm}  # fmt: skip
+             normalization.BatchNorm1d: _batch_norm, normalization.BatchNorm2d: _batch_norm,
+             conv.Conv2d: lambda c: _conv(c, 2), conv.Conv1d: lambda c: _conv(c, 1)}  # fmt: skip
     if hasattr(normalization, "Normalization"):
         rules[normalization.Normalization] = _normalization
     state: dict[str, tuple[tuple[int, ...], str]] = {}
