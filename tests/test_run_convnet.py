@@ -230,7 +230,7 @@ def test_the_mnist_5k_source():
 def test_examples_parse():
     for name in ("digits_convnet.toml", "mnist_convnet.toml"):
         cfg = load_config(EXAMPLES / name)
-        assert cfg["model"]["conv"] and cfg["target"]["accuracy"] >= 0.98
+        assert cfg["model"]["conv"] and cfg["target"]["accuracy"] >= 0.97
 
 
 def test_convnet_example_beats_the_mlp_quickly():

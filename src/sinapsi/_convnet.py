@@ -74,7 +74,8 @@ def build_convnet(
     of :func:`~sinapsi.experiment.build_mlp` (``hidden`` layers, then the output).
 
     Flat rows in, so the saved model takes what ``sinapsi predict`` reads (a CSV row, a
-    flattened image) and the Normalization in front works per pixel as for an MLP.
+    flattened image), and the Normalization put in front of it (one mean and scale per pixel,
+    each channel's repeated: :func:`image_standardizer`) works as for an MLP.
 
     >>> build_convnet(64, 10, (1, 8, 8), [4], rng=0)  # doctest: +ELLIPSIS
     Sequential(
