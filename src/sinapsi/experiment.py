@@ -210,8 +210,7 @@ def _say_plan(
         say("            pixels standardized with the training set's mean and scale per channel")
     elif data.standardizer is not None:
         say("            features standardized with the training set's mean and scale")
-    if cfg["data"].get("random_shift"):
-        shift = cfg["data"]["random_shift"]
+    if shift := cfg["data"].get("random_shift"):
         pixels = "1 pixel" if shift == 1 else f"{shift} pixels"
         say(f"            training images shifted by up to {pixels}, anew each epoch")
     if model_cfg["conv"]:  # a convnet: the image through its blocks, then each block
@@ -326,12 +325,9 @@ def _check_model_memory(
         "activations": activations,
         "data": _runs.data_bytes(data.n_samples, n_features + 1),
     }
+    layers = "conv blocks or hidden layers," if architecture.get("conv") else "hidden layers"
     _runs.check_memory(
-        parts,
-        origin,
-        "Use fewer or smaller [model] conv blocks or hidden layers, or a smaller batch_size."
-        if architecture.get("conv")
-        else "Use fewer or smaller [model] hidden layers or a smaller batch_size.",
+        parts, origin, f"Use fewer or smaller [model] {layers} or a smaller batch_size."
     )
 
 
