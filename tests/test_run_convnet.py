@@ -244,3 +244,9 @@ def test_convnet_example_beats_the_mlp_quickly():
     conv = float(re.search(r"convnet +test accuracy (\d\.\d+)", out.stdout).group(1))
     mlp = float(re.search(r"mlp +test accuracy (\d\.\d+)", out.stdout).group(1))
     assert conv > mlp and conv > 0.9
+
+
+def test_a_convnet_too_big_for_memory_is_refused_before_it_is_built():
+    raw = {"data": {"source": "digits"}, "model": {"conv": [2_000_000]}}
+    with pytest.raises(ConfigError, match=r"^big\.toml: this run needs about .* conv blocks or "):
+        prepare_run(validate_config(raw), "big.toml")
