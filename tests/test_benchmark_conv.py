@@ -61,7 +61,7 @@ def test_conv_benchmark_runs_quick_and_writes_json(tmp_path):
         assert abs(parts - profile["step_ms"]) <= 0.05 * profile["step_ms"] + 1e-6
         assert profile["ms_per_step"]["conv fwd"] > 0 and profile["ms_per_step"]["adam"] > 0
         for gap in r["gaps"]:  # matching torch in a slower category can only raise the ratio
-            assert gap["category"] in PROFILE and gap["gap_ms"] > 0
+            assert gap["category"] in PROFILE and gap["gap_ms"] > 0.02 * profile["step_ms"]
             assert gap["ratio_if_closed"] > r["training_ratio"]
 
 
