@@ -29,8 +29,11 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[fast,dev]"
 	touch $@ $(RUNTIME_STAMP)
 
+# The main job: the deep MLP of `sinapsi demo`, then a convnet on the same digits (about 10 s),
+# whose report shows the feature hierarchy (filters, feature maps, the patterns each layer finds).
 demo: $(RUNTIME_STAMP)
 	$(BIN)/python -m sinapsi demo
+	$(BIN)/python -m sinapsi train examples/digits_convnet.toml
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

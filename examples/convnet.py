@@ -43,8 +43,9 @@ def load(name: str) -> tuple[np.ndarray, np.ndarray]:
     return (X / 16.0).reshape(-1, 1, 8, 8).astype(np.float32), y
 
 
-def convnet(image_size: int, rng: int) -> nn.Sequential:
+def convnet(image_size: int, seed: int) -> nn.Sequential:
     """Keras' convnet; "same" padding on images too small for its two "valid" convs."""
+    rng = sn.new_rng(seed)  # one stream for all layers, so no two layers draw the same numbers
     padding = "valid" if image_size >= 16 else "same"
     size = image_size
     for _ in range(2):  # the spatial size after each conv and pool
@@ -62,9 +63,10 @@ def convnet(image_size: int, rng: int) -> nn.Sequential:
     )
 
 
-def mlp(n_pixels: int, budget: int, rng: int) -> nn.Sequential:
+def mlp(n_pixels: int, budget: int, seed: int) -> nn.Sequential:
     """One hidden ReLU layer, as wide as the parameter budget allows: pixels -> h -> 10 has
     (pixels + 1) * h + (h + 1) * 10 parameters."""
+    rng = sn.new_rng(seed)
     hidden = round((budget - 10) / (n_pixels + 11))
     return nn.Sequential(
         nn.Flatten(),
@@ -115,10 +117,10 @@ def main() -> None:
           f"{'x'.join(map(str, X.shape[1:]))}, {epochs} epochs")  # fmt: skip
     # Keras' batch size and Adam's default lr; the 1437 small digits take smaller, faster steps
     batch_size, lr = (128, 0.001) if data == "mnist_5k" else (32, 0.002)
-    cnn = convnet(X.shape[-1], rng=0)
+    cnn = convnet(X.shape[-1], seed=0)
     sn.nn.summary(cnn, input_shape=X.shape[1:])  # prints the table
     conv_accuracy = train_and_test("convnet", cnn, split, epochs, batch_size, lr)
-    dense = mlp(int(np.prod(X.shape[1:])), cnn.num_parameters(), rng=0)
+    dense = mlp(int(np.prod(X.shape[1:])), cnn.num_parameters(), seed=0)
     mlp_accuracy = train_and_test("mlp", dense, split, epochs, batch_size, lr)
     assert conv_accuracy > mlp_accuracy, "the convnet should beat the MLP of the same size"
     print(f"the convnet makes {1 - (1 - conv_accuracy) / (1 - mlp_accuracy):.0%} fewer errors")
