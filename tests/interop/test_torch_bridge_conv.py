@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from bridge_checks import assert_same_training_step
 
 import sinapsi as sn
 from sinapsi import nn
@@ -110,26 +111,7 @@ def test_torch_matches_sinapsi_in_train_mode(dtype):
     model = convnet(p=0.0).astype(dtype)
     model.train()
     module = to_torch(model)
-    x = _inputs((180,), dtype)
-    out = model(sn.Tensor(x, dtype=dtype))
-    weights = np.random.default_rng(5).normal(size=out.shape)
-    (out * sn.Tensor(weights, dtype=dtype)).sum().backward()
-    torch_out = module(torch.from_numpy(x))
-    (torch_out * torch.from_numpy(weights.astype(dtype))).sum().backward()
-    rtol = RTOL[dtype]
-    assert_close(torch_out.detach().numpy(), out.data, rtol, what="outputs")
-    torch_state = module.state_dict()
-    for key, value in model.state_dict().items():
-        assert_close(torch_state[key].numpy(), value, rtol, what=key)
-    # Gradients, relative to the largest one: the conv bias right before a BatchNorm2d has a
-    # zero gradient in exact arithmetic, so only rounding noise on both sides.
-    torch_params = dict(module.named_parameters())
-    scale = max(float(np.abs(p.grad).max()) for p in model.parameters())
-    for key, p in model.named_parameters():
-        np.testing.assert_allclose(
-            torch_params[key].grad.numpy(), p.grad, rtol=100 * rtol, atol=100 * rtol * scale,
-            err_msg=f"{key}.grad",
-        )  # fmt: skip
+    scale = assert_same_training_step(model, module, _inputs((180,), dtype), dtype)
     assert np.abs(model[1].weight.grad).max() > 1e-3 * scale  # a gradient that is not noise
 
 
