@@ -232,7 +232,12 @@ def test_cross_entropy_matches_torch(ndim, reduction, weighted, smoothing, targe
         extra=("weight",) * weighted,
         label_smoothing=smoothing,
     )
-    check_op(ours, theirs, inputs, requires_grad=grads)
+    # float32 at 1e-4: the gradient softmax(z) - onehot cancels for a class predicted with
+    # p ~ 1 (3 * normal logits give such rows), leaving a value like 8.6e-5 with an absolute
+    # error of a float32 ulp of 1 in torch and here alike. Which last bits come out changed with
+    # the tests run before (memory reuse: likely NumPy's alignment-dependent SIMD paths), so
+    # 1e-5 failed in one order of the suite (tests/ops then tests/nn) and passed in another.
+    check_op(ours, theirs, inputs, requires_grad=grads, rtol={"float32": 1e-4})
 
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weight"])
