@@ -57,6 +57,7 @@ from typing import Any
 
 import numpy as np
 
+from ._cli_grid import add_grid
 from ._cli_playground import add_playground
 from ._cli_predict import add_predict, check_out_file
 from .config import ConfigError, check_run_name, load_config, to_jsonable, validate_config
@@ -502,7 +503,9 @@ def _add_analogy(sub: Any) -> None:
     p.set_defaults(handler=_analogy)
 
 
-_COMMANDS = (_add_demo, _add_train, add_predict, _add_word2vec, _add_analogy, add_playground)
+_COMMANDS = (
+    _add_demo, _add_train, add_grid, add_predict, _add_word2vec, _add_analogy, add_playground,
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

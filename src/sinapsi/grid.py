@@ -1,0 +1,496 @@
+"""Run grids: one ``sinapsi train`` configuration, many variants, several seeds, one table.
+
+A grid file is a ``sinapsi train`` TOML file plus a ``[grid]`` table that maps dotted keys of
+the run schema to lists of values, and ``seeds`` (default ``[0]``)::
+
+    [grid]
+    "model.activation" = ["sigmoid", "relu"]
+    "training.lr" = [0.01, 0.1]
+    seeds = [0, 1, 2]
+
+The cells are the cartesian product of the lists, in file order (the last key varies fastest);
+every cell runs with every seed, and the same seed gives every cell the same data split, batch
+order and (where shapes allow) initial weights, so differences between cells are paired.
+
+Cell ids are ``c000``, ``c001``, ...: short and safe as folder names whatever the values (a list
+of 10 layer sizes would not be); ``cells.csv`` maps each id to its values, and ``results.csv`` and
+``summary.csv`` carry the values too. Run ``k`` of cell ``c001`` goes to
+``<out>/<grid name>/c001_seed<k>/``, written by :func:`sinapsi.experiment.run` as ``sinapsi train``
+writes a run. The engine is a local pool of processes (:func:`run_jobs`).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import copy
+import csv
+import io
+import itertools
+import json
+import math
+import multiprocessing
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomllib
+
+from .config import ConfigError, validate_config
+from .io import atomic_write
+
+__all__ = ["Cell", "Job", "Grid", "load_grid", "run_one", "run_grid", "DONE_STATUSES"]
+
+DONE_STATUSES = ("ok", "missed")  # recorded runs that a rerun skips; "failed" ones are retried
+_FIXED_COLUMNS = ("name", "cell")
+_RUN_COLUMNS = ("train_loss", "val_loss", "epochs", "seconds", "status", "error")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One combination of the grid's values: ``values[i]`` is the value of ``Grid.keys[i]``."""
+
+    id: str
+    values: tuple[Any, ...]
+
+
+@dataclass
+class Job:
+    """One (cell, seed) run: its checked configuration (``cfg["name"]`` is its folder name) and,
+    once the runner knows it, the folder it goes to."""
+
+    cell: Cell
+    seed: int
+    cfg: dict[str, Any]
+    keys: tuple[str, ...]
+    folder: str = ""
+
+
+@dataclass
+class Grid:
+    """A loaded, checked grid file: every run's configuration is checked when it is loaded, so a
+    bad value stops the grid before any run starts."""
+
+    name: str
+    origin: str
+    keys: list[str]
+    cells: list[Cell]
+    seeds: list[int]
+    jobs: list[Job] = field(default_factory=list)
+
+    def runs(self) -> list[Job]:
+        """Every (cell, seed) run, cell by cell, seeds in file order."""
+        return list(self.jobs)
+
+
+def format_value(value: Any) -> str:
+    """A grid value as the CSV files show it: strings bare, the rest as JSON (``true``,
+    ``[4, 4]``)."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _fail(origin: str, message: str) -> ConfigError:
+    return ConfigError(f"{origin}: {message}")
+
+
+def _read(source: Path, origin: str) -> dict[str, Any]:
+    if not source.is_file():
+        what = "is a directory, not a file" if source.is_dir() else "does not exist"
+        raise ConfigError(f"grid file {origin!r} {what}. Check the path.")
+    try:
+        return tomllib.loads(source.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise _fail(origin, f"cannot read it ({e}).") from None
+    except tomllib.TOMLDecodeError as e:
+        raise _fail(origin, f"not valid TOML: {e}. See examples/grids/.") from None
+
+
+def _check_seeds(origin: str, seeds: Any) -> list[int]:
+    ok = (
+        isinstance(seeds, list)
+        and seeds
+        and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
+    )
+    if not ok:
+        kind = "a list" if not isinstance(seeds, list) else "a non-empty list"
+        raise _fail(
+            origin,
+            f"[grid] seeds must be {kind} of distinct non-negative integers, e.g. seeds = [0, 1, "
+            f"2]. Got {seeds!r}.",
+        )
+    if len(set(seeds)) != len(seeds):
+        raise _fail(origin, f"[grid] seeds must be distinct (a repeated seed repeats a run). "
+                    f"Got {seeds!r}.")  # fmt: skip
+    return list(seeds)
+
+
+def _check_key(origin: str, key: str, values: Any, base: dict[str, Any]) -> None:
+    """``key`` must name a setting of the checked base configuration; its values a non-empty
+    list."""
+    if key in ("training.seed", "seed"):
+        raise _fail(origin, f"[grid] {key!r} cannot be a grid key: list the seeds as seeds = "
+                    f"{values!r} in [grid] instead.")  # fmt: skip
+    if key == "name":
+        raise _fail(origin, "[grid] 'name' cannot be a grid key: each run is named after its "
+                    "cell and seed. Remove it.")  # fmt: skip
+    node: Any = base
+    parts = key.split(".")
+    for part in parts[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    if not isinstance(node, dict) or parts[-1] not in node:
+        sections = ", ".join(
+            f"{s}.{k}" for s, table in base.items() if isinstance(table, dict) for k in table
+        )
+        raise _fail(
+            origin,
+            f"[grid] key {key!r} is not a setting of the run schema: use a dotted key "
+            f'"section.key" of a sinapsi train configuration, one of: {sections}.',
+        )
+    if not isinstance(values, list):
+        raise _fail(origin, f"[grid] {key!r} must be a list of values, e.g. {key!r} = "
+                    f"[{values!r}]. Got {values!r}.")  # fmt: skip
+    if not values:
+        raise _fail(origin, f"[grid] {key!r} is an empty list: give at least one value, or "
+                    "remove the key.")  # fmt: skip
+
+
+def _set(raw: dict[str, Any], key: str, value: Any) -> None:
+    node = raw
+    parts = key.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = copy.deepcopy(value)
+
+
+def load_grid(path: str | Path) -> Grid:
+    """Read a grid file, expand it into cells x seeds and check every run's configuration.
+
+    Errors are one line (:class:`~sinapsi.config.ConfigError`) naming the file and the key; a
+    value the run schema refuses gets ``sinapsi train``'s error, prefixed with the cell.
+    """
+    from ._runs import check_run_name
+
+    source = Path(path)
+    origin = str(path)
+    raw = _read(source, origin)
+    table = raw.pop("grid", None)
+    if table is None:
+        raise _fail(origin, 'no [grid] table: add one, e.g. [grid] "training.lr" = [0.01, 0.1] '
+                    "(to train this file once, use sinapsi train).")  # fmt: skip
+    if not isinstance(table, dict):
+        raise _fail(origin, f"[grid] must be a table of dotted keys. Got {table!r}.")
+    base = validate_config(raw, origin)
+    name = base["name"] if base["name"] is not None else check_run_name(source.stem, origin)
+    seeds = _check_seeds(origin, table.get("seeds", [0]))
+    keys = [k for k in table if k != "seeds"]
+    for key in keys:
+        _check_key(origin, key, table[key], base)
+    combos = list(itertools.product(*(table[k] for k in keys)))
+    cells = [Cell(f"c{i:03d}", tuple(values)) for i, values in enumerate(combos)]
+    jobs = []
+    for cell in cells:
+        where = ", ".join(f"{k}={v!r}" for k, v in zip(keys, cell.values, strict=True))
+        cell_origin = f"{origin} [grid cell {cell.id}: {where}]"
+        for seed in seeds:
+            run_raw = copy.deepcopy(raw)
+            for key, value in zip(keys, cell.values, strict=True):
+                _set(run_raw, key, value)
+            _set(run_raw, "training.seed", seed)
+            run_raw["name"] = f"{cell.id}_seed{seed}"
+            cfg = validate_config(run_raw, cell_origin)
+            if cfg["data"]["path"] is not None:  # as load_config: relative to the grid file
+                data_path = Path(cfg["data"]["path"]).expanduser()
+                if not data_path.is_absolute():
+                    cfg["data"]["path"] = str((source.parent / data_path).resolve())
+            jobs.append(Job(cell, seed, cfg, tuple(keys)))
+    return Grid(name, origin, keys, cells, seeds, jobs)
+
+
+# ------------------------------------------------------------------------------ one run
+def _base_row(job: Job) -> dict[str, str]:
+    row = {"name": job.cfg["name"], "cell": job.cell.id}
+    row.update({k: format_value(v) for k, v in zip(job.keys, job.cell.values, strict=True)})
+    row["seed"] = str(job.seed)
+    return row
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text if isinstance(error, ConfigError) else f"{type(error).__name__}: {text}"
+
+
+def run_one(job: Job) -> dict[str, str]:
+    """Train one run into ``job.folder`` (replacing a folder that no results.csv row claims);
+    return its results.csv row. Any Exception becomes a ``failed`` row with its one-line error,
+    so one bad run does not stop the grid; Ctrl-C is not caught."""
+    from .experiment import run
+
+    began = time.perf_counter()
+    row = _base_row(job)
+    try:
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")  # a run's warnings do not stop it, as in train
+            result = run(job.cfg, job.folder, verbose=0, origin=job.cfg["name"], overwrite=True)
+    except Exception as e:
+        row.update(status="failed", error=_one_line(e))
+        row["seconds"] = repr(round(time.perf_counter() - began, 3))
+        return row
+    history = result.history.history
+    for metric, value in result.test.items():
+        row[f"test_{metric}"] = repr(float(value))
+    for column, key in (("train_loss", "loss"), ("val_loss", "val_loss")):
+        if history.get(key):
+            row[column] = repr(float(history[key][-1]))
+    row["epochs"] = str(result.epochs_run)
+    row["seconds"] = repr(round(result.total_seconds, 3))
+    row["status"] = "missed" if result.missed else "ok"
+    row["error"] = "; ".join(result.missed)
+    return row
+
+
+# ------------------------------------------------------------------------------ tables
+def _write_csv(path: Path, columns: Sequence[str], rows: Sequence[dict[str, str]]) -> None:
+    text = io.StringIO()
+    writer = csv.DictWriter(
+        text, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n"
+    )
+    writer.writeheader()
+    writer.writerows(rows)
+    data = text.getvalue().encode("utf-8")
+    atomic_write(path, lambda f: f.write(data))
+
+
+def read_results(path: Path) -> list[dict[str, str]]:
+    """The rows of an earlier results.csv; none when it is missing or unreadable."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            return list(csv.DictReader(f))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+
+
+def _metric_columns(rows: Sequence[dict[str, str]]) -> list[str]:
+    return sorted({k for row in rows for k in row if k.startswith("test_")})
+
+
+def write_results(path: Path, grid: Grid, rows: Sequence[dict[str, str]]) -> None:
+    """Rewrite results.csv whole and atomically, rows in grid order (whatever order the workers
+    finished in), so a reader never sees half a file and the file does not depend on --workers."""
+    columns = [*_FIXED_COLUMNS, *grid.keys, "seed", *_metric_columns(rows), *_RUN_COLUMNS]
+    _write_csv(path, columns, rows)
+
+
+def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float, float]:
+    """``(mean, std, low, high)``: the sample standard deviation (ddof=1) and the ``level``
+    interval of the mean from Student's t distribution; NaN where n is too small for them."""
+    from scipy import stats
+
+    n = len(values)
+    if n == 0:
+        return (math.nan,) * 4
+    mean = math.fsum(values) / n
+    if n == 1:
+        return mean, math.nan, math.nan, math.nan
+    std = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * std / math.sqrt(n)
+    return mean, std, mean - half, mean + half
+
+
+def _number(x: float) -> str:
+    return "" if math.isnan(x) else repr(x)
+
+
+def write_summary(path: Path, grid: Grid, rows: Sequence[dict[str, str]]) -> None:
+    """summary.csv: per cell, the finished runs (status ok or missed) and, for each test metric,
+    the mean, the standard deviation and the 95% t interval of the mean over the seeds."""
+    metrics = _metric_columns(rows)
+    out = []
+    for cell in grid.cells:
+        done = [r for r in rows if r["cell"] == cell.id and r.get("status") in DONE_STATUSES]
+        line = {"cell": cell.id, "n": str(len(done))}
+        line.update({k: format_value(v) for k, v in zip(grid.keys, cell.values, strict=True)})
+        for metric in metrics:
+            values = [float(r[metric]) for r in done if r.get(metric)]
+            stats_ = t_interval(values)
+            for suffix, x in zip(("mean", "std", "ci_low", "ci_high"), stats_, strict=True):
+                line[f"{metric}_{suffix}"] = _number(x)
+        out.append(line)
+    columns = ["cell", *grid.keys, "n"]
+    columns += [f"{m}_{s}" for m in metrics for s in ("mean", "std", "ci_low", "ci_high")]
+    _write_csv(path, columns, out)
+
+
+def write_cells(path: Path, grid: Grid) -> None:
+    """cells.csv: what each cell id stands for."""
+    rows = [
+        {"cell": c.id, **{k: format_value(v) for k, v in zip(grid.keys, c.values, strict=True)}}
+        for c in grid.cells
+    ]
+    _write_csv(path, ["cell", *grid.keys], rows)
+
+
+def describe(row: dict[str, str]) -> str:
+    """One printed line for a finished run: cell, seed, test metrics, time, status."""
+    metrics = "  ".join(
+        f"{k[5:]} {float(v):.4f}" for k, v in sorted(row.items()) if k.startswith("test_") and v
+    )
+    tail = f"  {row['error']}" if row.get("error") else ""
+    return (
+        f"{row['cell']} seed {row['seed']}: {row['status']}  {metrics}  "
+        f"({float(row.get('seconds') or 0):.1f} s){tail}"
+    )
+
+
+# ------------------------------------------------------------------------------ the grid
+def run_grid(
+    grid: Grid,
+    out: str | Path,
+    workers: int = 1,
+    log: Callable[[str], None] = print,
+    quiet: bool = False,
+) -> list[dict[str, str]]:
+    """Run every (cell, seed) of ``grid`` not yet recorded into ``<out>/<grid name>/``; return
+    all rows of results.csv.
+
+    Resume: a results.csv row with status ok or missed whose values match the cell's and whose
+    folder exists is kept and its run skipped; failed runs are retried. results.csv and
+    summary.csv are rewritten after each finished run, so Ctrl-C (or a crash) loses only the
+    runs in flight. ``workers`` > 1 runs them in a local process pool (:func:`run_jobs`); 1
+    runs them here, one after another.
+    """
+    folder = Path(out) / grid.name
+    folder.mkdir(parents=True, exist_ok=True)
+    results, summary = folder / "results.csv", folder / "summary.csv"
+    jobs = []
+    for job in grid.runs():
+        job.folder = str(folder / job.cfg["name"])
+        jobs.append(job)
+    wanted = {job.cfg["name"]: _base_row(job) for job in jobs}
+    kept: dict[str, dict[str, str]] = {}
+    for row in read_results(results):
+        base = wanted.get(row.get("name", ""))
+        if (
+            base is not None
+            and all(row.get(k) == v for k, v in base.items())
+            and row.get("status") in DONE_STATUSES
+            and (folder / row["name"]).is_dir()
+        ):
+            kept[row["name"]] = row
+    order = {name: i for i, name in enumerate(wanted)}
+    rows = dict(kept)
+    todo = [job for job in jobs if job.cfg["name"] not in kept]
+    write_cells(folder / "cells.csv", grid)
+    if not quiet:
+        log(
+            f"sinapsi grid: {len(grid.cells)} cells x {len(grid.seeds)} seeds = {len(jobs)} "
+            f"runs into {folder}/ ({len(kept)} done before, {len(todo)} to run, "
+            f"{min(workers, max(len(todo), 1))} workers)"
+        )
+
+    def record(row: dict[str, str]) -> None:
+        rows[row["name"]] = row
+        ordered = sorted(rows.values(), key=lambda r: order[r["name"]])
+        write_results(results, grid, ordered)
+        write_summary(summary, grid, ordered)
+        log(f"[{len(rows)}/{len(jobs)}] {describe(row)}")
+
+    ordered = sorted(rows.values(), key=lambda r: order[r["name"]])
+    write_results(results, grid, ordered)  # rows of an older grid file go
+    write_summary(summary, grid, ordered)
+    began = time.perf_counter()
+    run_jobs(todo, workers, record)
+    ordered = sorted(rows.values(), key=lambda r: order[r["name"]])
+    if not quiet:
+        counts = {s: sum(r["status"] == s for r in ordered) for s in ("ok", "missed", "failed")}
+        log(
+            f"sinapsi grid: {counts['ok']} ok, {counts['missed']} missed a target, "
+            f"{counts['failed']} failed in {time.perf_counter() - began:.1f} s: {results}, "
+            f"{summary}"
+        )
+    return ordered
+
+
+# ------------------------------------------------------------------------------ the engine
+_BLAS_VARIABLES = (
+    "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)  # fmt: skip
+_limits: Any = None  # the worker's threadpoolctl limit, kept alive for the worker's life
+
+
+@contextlib.contextmanager
+def one_blas_thread_env() -> Iterator[None]:
+    """Set the BLAS thread variables to 1 while worker processes start (they read them when
+    NumPy loads), then restore the parent's: N workers x N BLAS threads would oversubscribe the
+    cores and run slower than N workers of one thread."""
+    saved = {name: os.environ.get(name) for name in _BLAS_VARIABLES}
+    os.environ.update({name: "1" for name in _BLAS_VARIABLES})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def pin_blas() -> Any:
+    """Limit the BLAS already loaded in this process to one thread (threadpoolctl, where
+    installed); returns the limiter, or None."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None
+    return threadpool_limits(limits=1)
+
+
+def _init_worker() -> None:
+    global _limits
+    _limits = pin_blas()
+
+
+def run_jobs(jobs: Sequence[Job], workers: int, record: Callable[[dict[str, str]], None]) -> None:
+    """Run ``jobs``, calling ``record(row)`` in this process as each finishes.
+
+    ``workers`` == 1 (or a single job): here, in order, BLAS pinned to one thread as in the
+    workers, so the numbers do not depend on the worker count. Else a
+    ``ProcessPoolExecutor`` with the "spawn" context (no fork of a parent whose BLAS threads
+    hold locks), BLAS pinned to one thread per worker. A worker that dies records its run as
+    failed. Ctrl-C cancels the queued runs and propagates; the running ones stop too (the
+    terminal's SIGINT reaches the whole process group) and leave nothing half-written.
+    """
+    if not jobs:
+        return
+    if workers <= 1 or len(jobs) == 1:
+        limits = pin_blas()
+        try:
+            for job in jobs:
+                record(run_one(job))
+        finally:
+            if limits is not None:
+                limits.restore_original_limits()
+        return
+    with one_blas_thread_env():
+        pool = concurrent.futures.ProcessPoolExecutor(
+            max_workers=min(workers, len(jobs)),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+        )
+        try:
+            futures = {pool.submit(run_one, job): job for job in jobs}
+            for future in concurrent.futures.as_completed(futures):
+                try:
+                    row = future.result()
+                except Exception as e:  # the worker died (killed, out of memory)
+                    row = _base_row(futures[future])
+                    row.update(status="failed", error=_one_line(e))
+                record(row)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()

@@ -1,0 +1,218 @@
+"""sinapsi grid: expansion of a grid file, the runs and their files, resume, worker count."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sinapsi import grid
+from sinapsi.cli import main
+from sinapsi.config import ConfigError
+
+BASE = """
+[data]
+source = "xor"
+n_samples = 100
+
+[model]
+hidden = [4]
+
+[training]
+epochs = 3
+batch_size = 16
+"""
+
+GRID = (
+    BASE
+    + """
+[grid]
+"model.activation" = ["relu", "tanh"]
+"training.lr" = [0.01, 0.1]
+seeds = [0, 1]
+"""
+)
+
+
+def _write(tmp_path: Path, text: str, name: str = "tiny.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_expand_cells_in_file_order_times_seeds(tmp_path: Path) -> None:
+    g = grid.load_grid(_write(tmp_path, GRID))
+    assert g.name == "tiny"
+    assert g.keys == ["model.activation", "training.lr"]
+    assert [c.values for c in g.cells] == [
+        ("relu", 0.01), ("relu", 0.1), ("tanh", 0.01), ("tanh", 0.1)
+    ]  # fmt: skip
+    assert [c.id for c in g.cells] == ["c000", "c001", "c002", "c003"]
+    runs = g.runs()
+    assert len(runs) == 8
+    assert [(r.cell.id, r.seed) for r in runs[:3]] == [("c000", 0), ("c000", 1), ("c001", 0)]
+    cfg = runs[3].cfg
+    assert cfg["model"]["activation"] == "relu" and cfg["training"]["lr"] == 0.1
+    assert cfg["training"]["seed"] == 1 and cfg["name"] == "c001_seed1"
+    assert runs[4].cfg["model"]["init"] == "xavier"  # "auto" resolved from the cell's tanh
+
+
+@pytest.mark.parametrize(
+    "table, match",
+    [
+        ('"model.activations" = ["relu"]', r"tiny\.toml: \[grid\] key 'model\.activations'.*"),
+        ('"nosuch.lr" = [1]', r"tiny\.toml: \[grid\] key 'nosuch\.lr' .*dotted key"),
+        ('"model.activation" = []', r"tiny\.toml: \[grid\] 'model\.activation' is an empty list"),
+        ('"model.activation" = "relu"', r"tiny\.toml: \[grid\] 'model\.activation' must be a list"),
+        ("seeds = [0, -1]", r"tiny\.toml: \[grid\] seeds must be .*non-negative.*Got \[0, -1\]"),
+        ("seeds = 3", r"tiny\.toml: \[grid\] seeds must be a list"),
+        ('"training.seed" = [1, 2]', r"tiny\.toml: \[grid\] 'training\.seed' .*seeds = "),
+        (
+            '"model.activation" = ["relu", "nope"]',
+            r"^tiny\.toml \[grid cell c001: model\.activation='nope'\]: .*activation",
+        ),
+    ],
+)
+def test_bad_grid_files_give_one_line_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, table: str, match: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, BASE + "\n[grid]\n" + table + "\n")
+    with pytest.raises(ConfigError, match=match) as info:
+        grid.load_grid("tiny.toml")
+    assert "\n" not in str(info.value)
+
+
+def test_no_grid_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, BASE)
+    with pytest.raises(ConfigError, match=r"tiny\.toml: no \[grid\] table.*sinapsi train"):
+        grid.load_grid("tiny.toml")
+
+
+def test_grid_runs_writes_files_resumes_and_ignores_worker_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, GRID)
+    out = tmp_path / "out"
+    assert main(["grid", str(path), "--out", str(out), "--workers", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("seed") >= 8 and "ok" in printed
+    folder = out / "tiny"
+    rows = _rows(folder / "results.csv")
+    assert [(r["cell"], r["seed"]) for r in rows] == [
+        (f"c00{c}", str(s)) for c in range(4) for s in (0, 1)
+    ]
+    assert all(r["status"] == "ok" for r in rows), rows
+    assert rows[2]["model.activation"] == "relu" and rows[2]["training.lr"] == "0.1"
+    for r in rows:
+        assert (folder / r["name"] / "model.npz").is_file()
+        assert int(r["epochs"]) == 3 and float(r["seconds"]) > 0
+        assert math.isfinite(float(r["train_loss"])) and math.isfinite(float(r["val_loss"]))
+    cells = _rows(folder / "cells.csv")
+    assert [c["cell"] for c in cells] == ["c000", "c001", "c002", "c003"]
+    # summary: mean, std (ddof=1), 95% t interval of each test metric, per cell
+    summary = _rows(folder / "summary.csv")
+    assert len(summary) == 4
+    for s in summary:
+        acc = np.array([float(r["test_accuracy"]) for r in rows if r["cell"] == s["cell"]])
+        assert int(s["n"]) == 2
+        assert float(s["test_accuracy_mean"]) == pytest.approx(acc.mean(), abs=1e-12)
+        assert float(s["test_accuracy_std"]) == pytest.approx(acc.std(ddof=1), abs=1e-12)
+        half = stats.t.ppf(0.975, 1) * acc.std(ddof=1) / math.sqrt(2)
+        assert float(s["test_accuracy_ci_high"]) == pytest.approx(acc.mean() + half, abs=1e-9)
+        assert float(s["test_accuracy_ci_low"]) == pytest.approx(acc.mean() - half, abs=1e-9)
+
+    # resume: drop one row and its folder; only that run is redone
+    mtimes = {r["name"]: (folder / r["name"]).stat().st_mtime_ns for r in rows}
+    lost = rows[5]["name"]
+    shutil.rmtree(folder / lost)
+    with open(folder / "results.csv", newline="", encoding="utf-8") as f:
+        lines = f.readlines()
+    del lines[6]  # header + rows[0..4]
+    (folder / "results.csv").write_text("".join(lines), encoding="utf-8")
+    assert main(["grid", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("seed") == 1 and lost.replace("_seed", " seed ") in printed
+    again = _rows(folder / "results.csv")
+    assert [r["name"] for r in again] == [r["name"] for r in rows]
+    assert (folder / lost / "model.npz").is_file()
+    for name, mtime in mtimes.items():
+        if name != lost:
+            assert (folder / name).stat().st_mtime_ns == mtime
+    metric_cols = ["test_accuracy", "test_loss", "train_loss", "val_loss", "epochs"]
+    assert [[r[k] for k in metric_cols] for r in again] == [
+        [r[k] for k in metric_cols] for r in rows
+    ]
+
+    # two worker processes: the same numbers in the same order
+    out2 = tmp_path / "out2"
+    assert main(["grid", str(path), "--out", str(out2), "--workers", "2", "--quiet"]) == 0
+    two = _rows(out2 / "tiny" / "results.csv")
+    assert [[r[k] for k in ["name", *metric_cols]] for r in two] == [
+        [r[k] for k in ["name", *metric_cols]] for r in rows
+    ]
+
+
+def test_failing_cell_is_recorded_and_others_finish(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = BASE.replace("epochs = 3", "epochs = 2") + (
+        '\n[grid]\n"training.lr" = [0.01, 1e30]\n"training.optimizer" = ["sgd"]\nseeds = [0]\n'
+    )
+    path = _write(tmp_path, text)
+    out = tmp_path / "out"
+    assert main(["grid", str(path), "--out", str(out), "--workers", "1"]) == 1
+    rows = _rows(out / "tiny" / "results.csv")
+    assert [r["status"] for r in rows] == ["ok", "failed"]
+    assert rows[1]["error"] and "\n" not in rows[1]["error"]
+    assert not (out / "tiny" / rows[1]["name"]).exists()
+    assert "failed" in capsys.readouterr().out
+    summary = _rows(out / "tiny" / "summary.csv")
+    assert [s["n"] for s in summary] == ["1", "0"]
+
+
+def test_interrupt_keeps_results_valid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, GRID)
+    out = tmp_path / "out"
+    real = grid.run_one
+    calls = []
+
+    def interrupted(job: grid.Job) -> dict:
+        calls.append(job)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(job)
+
+    monkeypatch.setattr(grid, "run_one", interrupted)
+    assert main(["grid", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 130
+    rows = _rows(out / "tiny" / "results.csv")
+    assert [r["name"] for r in rows] == ["c000_seed0", "c000_seed1"]
+
+
+def test_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["grid", str(tmp_path / "missing.toml"), "--out", str(tmp_path)]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["grid", "x.toml", "--workers", "0"])
+    assert "--workers" in capsys.readouterr().err
+
+
+def test_example_grid_loads() -> None:
+    root = Path(__file__).resolve().parents[1]
+    g = grid.load_grid(root / "examples" / "grids" / "optimizers.toml")
+    assert len(g.runs()) >= 4
+    assert os.path.basename(g.origin) == "optimizers.toml"
