@@ -420,6 +420,7 @@ _BLAS_VARIABLES = (
     "NUMEXPR_NUM_THREADS",
 )  # fmt: skip
 _limits: Any = None  # the worker's threadpoolctl limit, kept alive for the worker's life
+_interrupted = False  # set in a worker by Ctrl-C: the runs still queued to it are skipped
 
 
 @contextlib.contextmanager
@@ -454,6 +455,20 @@ def _init_worker() -> None:
     _limits = pin_blas()
 
 
+def _worker_run(job: Job) -> dict[str, str] | None:
+    """:func:`run_one` in a pool worker. After a Ctrl-C (the terminal sends SIGINT to the whole
+    process group) the worker would go on with the runs already queued to it: skip them, so the
+    pool stops at once."""
+    global _interrupted
+    if _interrupted:
+        return None
+    try:
+        return run_one(job)
+    except KeyboardInterrupt:
+        _interrupted = True
+        raise
+
+
 def run_jobs(jobs: Sequence[Job], workers: int, record: Callable[[dict[str, str]], None]) -> None:
     """Run ``jobs``, calling ``record(row)`` in this process as each finishes.
 
@@ -462,7 +477,9 @@ def run_jobs(jobs: Sequence[Job], workers: int, record: Callable[[dict[str, str]
     ``ProcessPoolExecutor`` with the "spawn" context (no fork of a parent whose BLAS threads
     hold locks), BLAS pinned to one thread per worker. A worker that dies records its run as
     failed. Ctrl-C cancels the queued runs and propagates; the running ones stop too (the
-    terminal's SIGINT reaches the whole process group) and leave nothing half-written.
+    terminal's SIGINT reaches the whole process group) and leave nothing half-written. A SIGINT
+    sent to this process alone lets the workers finish the runs they hold: their folders then
+    have no results.csv row, and the next run of the grid redoes them over the folder.
     """
     if not jobs:
         return
@@ -482,10 +499,12 @@ def run_jobs(jobs: Sequence[Job], workers: int, record: Callable[[dict[str, str]
             initializer=_init_worker,
         )
         try:
-            futures = {pool.submit(run_one, job): job for job in jobs}
+            futures = {pool.submit(_worker_run, job): job for job in jobs}
             for future in concurrent.futures.as_completed(futures):
                 try:
                     row = future.result()
+                    if row is None:  # skipped by a worker interrupted meanwhile
+                        raise KeyboardInterrupt
                 except Exception as e:  # the worker died (killed, out of memory)
                     row = _base_row(futures[future])
                     row.update(status="failed", error=_one_line(e))
