@@ -75,6 +75,7 @@ def test_expand_cells_in_file_order_times_seeds(tmp_path: Path) -> None:
         ('"nosuch.lr" = [1]', r"tiny\.toml: \[grid\] key 'nosuch\.lr' .*dotted key"),
         ('"model.activation" = []', r"tiny\.toml: \[grid\] 'model\.activation' is an empty list"),
         ('"model.activation" = "relu"', r"tiny\.toml: \[grid\] 'model\.activation' must be a list"),
+        ('"training.lr" = [0.1, "x"]', r"^tiny\.toml \[grid cell c001: training\.lr='x'\]: .*lr"),
         ("seeds = [0, -1]", r"tiny\.toml: \[grid\] seeds must be .*non-negative.*Got \[0, -1\]"),
         ("seeds = 3", r"tiny\.toml: \[grid\] seeds must be a list"),
         ('"training.seed" = [1, 2]', r"tiny\.toml: \[grid\] 'training\.seed' .*seeds = "),
@@ -181,6 +182,15 @@ def test_failing_cell_is_recorded_and_others_finish(
     assert "failed" in capsys.readouterr().out
     summary = _rows(out / "tiny" / "summary.csv")
     assert [s["n"] for s in summary] == ["1", "0"]
+    # a rerun retries the failed run only
+    assert main(["grid", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 1
+    assert capsys.readouterr().out.count(" seed ") == 1
+    assert _rows(out / "tiny" / "results.csv")[0] == rows[0]
+    # a changed configuration (more epochs) reruns every run
+    path.write_text(text.replace("epochs = 2", "epochs = 3"), encoding="utf-8")
+    assert main(["grid", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 1
+    again = _rows(out / "tiny" / "results.csv")
+    assert again[0]["epochs"] == "3" and again[0]["config"] != rows[0]["config"]
 
 
 def test_interrupt_keeps_results_valid(

@@ -25,6 +25,7 @@ import concurrent.futures
 import contextlib
 import copy
 import csv
+import hashlib
 import io
 import itertools
 import json
@@ -40,14 +41,14 @@ from typing import Any
 
 import tomllib
 
-from .config import ConfigError, validate_config
+from .config import ConfigError, to_jsonable, validate_config
 from .io import atomic_write
 
 __all__ = ["Cell", "Job", "Grid", "load_grid", "run_one", "run_grid", "DONE_STATUSES"]
 
 DONE_STATUSES = ("ok", "missed")  # recorded runs that a rerun skips; "failed" ones are retried
 _FIXED_COLUMNS = ("name", "cell")
-_RUN_COLUMNS = ("train_loss", "val_loss", "epochs", "seconds", "status", "error")
+_RUN_COLUMNS = ("train_loss", "val_loss", "epochs", "seconds", "status", "error", "config")
 
 
 @dataclass(frozen=True)
@@ -211,10 +212,19 @@ def load_grid(path: str | Path) -> Grid:
 
 
 # ------------------------------------------------------------------------------ one run
+def config_hash(cfg: dict[str, Any]) -> str:
+    """A short fingerprint of a run's whole configuration: a rerun after the grid file changed
+    (more epochs, another data set) redoes the runs whose configuration changed."""
+    text = json.dumps(to_jsonable(cfg), sort_keys=True)
+    return hashlib.blake2s(text.encode("utf-8"), digest_size=6).hexdigest()
+
+
 def _base_row(job: Job) -> dict[str, str]:
+    """The columns that identify a run; a results.csv row is reused only when all match."""
     row = {"name": job.cfg["name"], "cell": job.cell.id}
     row.update({k: format_value(v) for k, v in zip(job.keys, job.cell.values, strict=True)})
     row["seed"] = str(job.seed)
+    row["config"] = config_hash(job.cfg)
     return row
 
 
@@ -339,8 +349,9 @@ def describe(row: dict[str, str]) -> str:
         f"{k[5:]} {float(v):.4f}" for k, v in sorted(row.items()) if k.startswith("test_") and v
     )
     tail = f"  {row['error']}" if row.get("error") else ""
+    metrics = f"  {metrics}" if metrics else ""
     return (
-        f"{row['cell']} seed {row['seed']}: {row['status']}  {metrics}  "
+        f"{row['cell']} seed {row['seed']}: {row['status']}{metrics}  "
         f"({float(row.get('seconds') or 0):.1f} s){tail}"
     )
 
@@ -356,11 +367,11 @@ def run_grid(
     """Run every (cell, seed) of ``grid`` not yet recorded into ``<out>/<grid name>/``; return
     all rows of results.csv.
 
-    Resume: a results.csv row with status ok or missed whose values match the cell's and whose
-    folder exists is kept and its run skipped; failed runs are retried. results.csv and
-    summary.csv are rewritten after each finished run, so Ctrl-C (or a crash) loses only the
-    runs in flight. ``workers`` > 1 runs them in a local process pool (:func:`run_jobs`); 1
-    runs them here, one after another.
+    Resume: a results.csv row with status ok or missed whose values and configuration hash match
+    the run's and whose folder exists is kept and its run skipped; failed runs are retried.
+    results.csv and summary.csv are rewritten after each finished run, so Ctrl-C (or a crash)
+    loses only the runs in flight. ``workers`` > 1 runs them in a local process pool
+    (:func:`run_jobs`); 1 runs them here, one after another.
     """
     folder = Path(out) / grid.name
     folder.mkdir(parents=True, exist_ok=True)
