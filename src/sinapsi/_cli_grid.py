@@ -32,7 +32,7 @@ def add_grid(sub: Any) -> None:
         description="Run every cell of GRID's [grid] table (the cartesian product of its lists "
         "of values for dotted keys of the sinapsi train schema) with every seed in seeds, each "
         "as sinapsi train would, into DIR/NAME/<cell>_seed<k>/; record each finished run in "
-        "DIR/NAME/results.csv and each cell's mean, standard deviation and 95%% interval in "
+        "DIR/NAME/results.csv and each cell's mean, standard deviation and 95% interval in "
         "summary.csv (cells.csv says what each cell id stands for). Running it again skips the "
         "finished runs and retries the failed ones. Example: examples/grids/optimizers.toml",
     )
