@@ -226,3 +226,14 @@ def test_example_grid_loads() -> None:
     g = grid.load_grid(root / "examples" / "grids" / "optimizers.toml")
     assert len(g.runs()) >= 4
     assert os.path.basename(g.origin) == "optimizers.toml"
+
+
+def test_sinapsi_train_on_a_grid_file_says_to_use_sinapsi_grid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    example = Path(__file__).resolve().parents[1] / "examples" / "grids" / "optimizers.toml"
+    assert main(["train", str(example), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "this is a grid file (it has a [grid] section): run it with `sinapsi grid " in err
+    assert not list(tmp_path.iterdir())

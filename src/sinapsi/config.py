@@ -242,6 +242,11 @@ def validate_config(raw: dict[str, Any], origin: str = "<config>") -> dict[str, 
             kind = "section" if isinstance(value, dict) else "top-level key"
             shown = f"[{name}]" if isinstance(value, dict) else repr(name)
             allowed = _SECTIONS if isinstance(value, dict) else (*_TOP_LEVEL, *_SECTIONS)
+            if name == "grid" and isinstance(value, dict):
+                raise check.fail(
+                    "this is a grid file (it has a [grid] section): run it with `sinapsi grid "
+                    f"{origin}`; `sinapsi train` runs one configuration."
+                )
             if name in _SECTIONS:
                 raise check.fail(
                     f"[{name}] must be a section (a [{name}] header or a table). Got "
