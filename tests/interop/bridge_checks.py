@@ -1,5 +1,6 @@
-"""The check both torch-bridge test files run: one training step of a sinapsi model and of its
-``to_torch`` twin agree in outputs, state (running statistics moved) and every gradient."""
+"""The checks both torch-bridge test files (MLPs and convnets) share: equal state, a torch
+forward on NumPy input, and one training step of a sinapsi model and of its ``to_torch`` twin
+agreeing in outputs, state (running statistics moved) and every gradient."""
 
 import numpy as np
 
@@ -7,6 +8,24 @@ import sinapsi as sn
 from sinapsi.testing import assert_close
 
 RTOL = {"float32": 1e-5, "float64": 1e-10}
+DTYPES = ["float32", "float64"]
+
+
+def torch_forward(module, x):
+    """``module`` on the NumPy batch ``x``, as a NumPy array."""
+    import torch
+
+    return module(torch.from_numpy(x)).detach().numpy()
+
+
+def assert_same_state(a, b):
+    """Same ``state_dict`` keys in the same order, same dtypes, equal values bit for bit."""
+    sa, sb = a.state_dict(), b.state_dict()
+    assert list(sa) == list(sb)
+    for key in sa:
+        va, vb = np.asarray(sa[key]), np.asarray(sb[key])
+        assert va.dtype == vb.dtype, key
+        np.testing.assert_array_equal(va, vb, err_msg=key)
 
 
 def assert_same_training_step(model, module, x, dtype):

@@ -5,7 +5,13 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
-from bridge_checks import assert_same_training_step
+from bridge_checks import (
+    DTYPES,
+    RTOL,
+    assert_same_state,
+    assert_same_training_step,
+    torch_forward,
+)
 
 import sinapsi as sn
 from sinapsi import nn
@@ -13,9 +19,6 @@ from sinapsi.interop import from_torch, to_torch
 from sinapsi.testing import assert_close
 
 torch = pytest.importorskip("torch")
-
-RTOL = {"float32": 1e-5, "float64": 1e-10}
-DTYPES = ["float32", "float64"]
 
 
 def _set_batchnorm_state(bn, seed):
@@ -114,19 +117,6 @@ def _sinapsi_forward(model, x):
     return model(sn.Tensor(x, dtype=x.dtype)).data
 
 
-def _torch_forward(module, x):
-    return module(torch.from_numpy(x)).detach().numpy()
-
-
-def _assert_same_state(a, b):
-    sa, sb = a.state_dict(), b.state_dict()
-    assert list(sa) == list(sb)
-    for key in sa:
-        va, vb = np.asarray(sa[key]), np.asarray(sb[key])
-        assert va.dtype == vb.dtype, key
-        np.testing.assert_array_equal(va, vb, err_msg=key)
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", list(ARCHITECTURES))
 def test_round_trip_sinapsi_torch_sinapsi(name, dtype):
@@ -134,7 +124,7 @@ def test_round_trip_sinapsi_torch_sinapsi(name, dtype):
     model.eval()
     back = from_torch(to_torch(model))
     assert repr(back) == repr(model)
-    _assert_same_state(back, model)
+    assert_same_state(back, model)
     assert [p.requires_grad for p in back.parameters()] == [True] * len(list(model.parameters()))
     x = _inputs(input_shape, dtype)
     np.testing.assert_array_equal(sn.predict(back, x), sn.predict(model, x))
@@ -150,7 +140,7 @@ def test_torch_matches_sinapsi_in_eval_mode(name, dtype):
     assert all(p.dtype == getattr(torch, dtype) for p in module.parameters())
     x = _inputs(input_shape, dtype)
     expected = sn.predict(model, x)
-    got = _torch_forward(module, x)
+    got = torch_forward(module, x)
     assert got.dtype == np.dtype(dtype)
     assert_close(got, expected, RTOL[dtype])
 
@@ -191,8 +181,8 @@ def test_round_trip_torch_sinapsi_torch(dtype):
     for key in a:
         assert a[key].dtype == b[key].dtype and torch.equal(a[key], b[key]), key
     x = _inputs((5,), dtype)
-    assert_close(sn.predict(model, x), _torch_forward(net, x), RTOL[dtype])
-    np.testing.assert_array_equal(_torch_forward(again, x), _torch_forward(net, x))
+    assert_close(sn.predict(model, x), torch_forward(net, x), RTOL[dtype])
+    np.testing.assert_array_equal(torch_forward(again, x), torch_forward(net, x))
 
 
 def test_weights_are_copied_not_shared():
@@ -360,7 +350,7 @@ def test_normalization_twin_is_a_small_torch_module():
     np.testing.assert_array_equal(twin.scale.numpy(), model[0].scale)
     back = from_torch(module)
     assert type(back[0]) is nn.Normalization and back[0].eps == 1e-3
-    _assert_same_state(back, model)
+    assert_same_state(back, model)
 
 
 def test_normalization_forward_and_input_gradient_match_torch():
@@ -378,7 +368,7 @@ def test_normalization_twin_survives_torch_save(tmp_path):
     torch.save(module, tmp_path / "m.pt")
     again = torch.load(tmp_path / "m.pt", weights_only=False)
     x = _inputs((4,), "float32")
-    np.testing.assert_array_equal(_torch_forward(again, x), _torch_forward(module, x))
+    np.testing.assert_array_equal(torch_forward(again, x), torch_forward(module, x))
 
 
 def test_normalization_without_statistics_is_refused():
@@ -403,7 +393,7 @@ def test_a_shared_layer_stays_shared_both_ways():
     assert back[0] is back[2]
     assert list(back.state_dict()) == ["0.weight", "0.bias"]
     x = _inputs((3,), "float32")
-    assert_close(_torch_forward(module, x), sn.predict(model, x), RTOL["float32"])
+    assert_close(torch_forward(module, x), sn.predict(model, x), RTOL["float32"])
 
 
 @pytest.mark.parametrize("convert", ["to_torch", "from_torch"])

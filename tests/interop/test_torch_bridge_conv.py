@@ -2,7 +2,13 @@
 
 import numpy as np
 import pytest
-from bridge_checks import assert_same_training_step
+from bridge_checks import (
+    DTYPES,
+    RTOL,
+    assert_same_state,
+    assert_same_training_step,
+    torch_forward,
+)
 
 import sinapsi as sn
 from sinapsi import nn
@@ -10,9 +16,6 @@ from sinapsi.interop import from_torch, to_torch
 from sinapsi.testing import assert_close
 
 torch = pytest.importorskip("torch")
-
-RTOL = {"float32": 1e-5, "float64": 1e-10}
-DTYPES = ["float32", "float64"]
 
 
 def _set_batchnorm(bn, seed):
@@ -64,19 +67,6 @@ def _inputs(input_shape, dtype, batch=6, seed=3):
     return np.random.default_rng(seed).normal(size=(batch, *input_shape)).astype(dtype)
 
 
-def _torch_forward(module, x):
-    return module(torch.from_numpy(x)).detach().numpy()
-
-
-def _assert_same_state(a, b):
-    sa, sb = a.state_dict(), b.state_dict()
-    assert list(sa) == list(sb)
-    for key in sa:
-        va, vb = np.asarray(sa[key]), np.asarray(sb[key])
-        assert va.dtype == vb.dtype, key
-        np.testing.assert_array_equal(va, vb, err_msg=key)
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", list(ARCHITECTURES))
 def test_round_trip_sinapsi_torch_sinapsi(name, dtype):
@@ -86,7 +76,7 @@ def test_round_trip_sinapsi_torch_sinapsi(name, dtype):
     back = from_torch(to_torch(model))
     assert repr(back) == repr(model)
     assert [m.get_config() for m in back.modules()] == [m.get_config() for m in model.modules()]
-    _assert_same_state(back, model)
+    assert_same_state(back, model)
     x = _inputs(input_shape, dtype)
     np.testing.assert_array_equal(sn.predict(back, x), sn.predict(model, x))
 
@@ -100,7 +90,7 @@ def test_torch_matches_sinapsi_in_eval_mode(name, dtype):
     module = to_torch(model)
     assert all(p.dtype == getattr(torch, dtype) for p in module.parameters())
     x = _inputs(input_shape, dtype)
-    got = _torch_forward(module, x)
+    got = torch_forward(module, x)
     assert got.dtype == np.dtype(dtype)
     assert_close(got, sn.predict(model, x), RTOL[dtype])
 
@@ -148,8 +138,8 @@ def test_round_trip_torch_sinapsi_torch(dtype):
         assert a[key].dtype == b[key].dtype and torch.equal(a[key], b[key]), key
     assert repr(again) == repr(net)
     x = _inputs((1, 28, 28), dtype)
-    assert_close(sn.predict(model, x), _torch_forward(net, x), RTOL[dtype])
-    np.testing.assert_array_equal(_torch_forward(again, x), _torch_forward(net, x))
+    assert_close(sn.predict(model, x), torch_forward(net, x), RTOL[dtype])
+    np.testing.assert_array_equal(torch_forward(again, x), torch_forward(net, x))
 
 
 def test_conv1d_from_torch():
@@ -158,7 +148,7 @@ def test_conv1d_from_torch():
     model = from_torch(net)
     assert model[0].bias is None and tuple(model[0].stride) == (2,)
     x = _inputs((3, 15), "float32")
-    assert_close(sn.predict(model, x), _torch_forward(net, x), 1e-5)
+    assert_close(sn.predict(model, x), torch_forward(net, x), 1e-5)
 
 
 def test_dropout2d_masks_follow_rng():
