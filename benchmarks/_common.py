@@ -297,6 +297,41 @@ def peak_rss_kib() -> int:
     return rss // 1024 if sys.platform == "darwin" else rss
 
 
+def peak_table(
+    results: list[dict[str, Any]],
+    net_names: list[str],
+    net_key: str,
+    impl_key: str,
+    baseline_of: Callable[[dict[str, Any]], str],
+) -> tuple[dict[str, dict], dict[str, dict[str, dict]]]:
+    """Fold the memory children's reports (``peak_kib``, ``after_import_kib`` or ``error``; the
+    network under ``net_key``, "baseline" for an import-only child, the implementation under
+    ``impl_key``) into (baselines by implementation, MiB per network and implementation).
+    "net" MiB = the raw peak minus the import baseline ``baseline_of(row)`` names."""
+    kib = 1024.0
+    baselines = {
+        r[impl_key]: {"raw_mib": r["peak_kib"] / kib} if "error" not in r else r
+        for r in results
+        if r[net_key] == "baseline"
+    }
+    per_net: dict[str, dict[str, dict]] = {name: {} for name in net_names}
+    for r in results:
+        if r[net_key] == "baseline":
+            continue
+        base = baselines.get(baseline_of(r), {}).get("raw_mib")
+        if "error" in r or base is None:
+            per_net[r[net_key]][r[impl_key]] = {"error": r.get("error", "no baseline")}
+            continue
+        raw = r["peak_kib"] / kib
+        per_net[r[net_key]][r[impl_key]] = {
+            "raw_mib": raw,
+            "net_mib": raw - base,
+            "baseline_mib": base,
+            "after_import_mib": r["after_import_kib"] / kib,
+        }
+    return baselines, per_net
+
+
 # -------------------------------------------------------------------------------- networks
 @dataclass(frozen=True)
 class Net:

@@ -13,7 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from _common import cpu_count, peak_rss_kib
+from _common import cpu_count, peak_rss_kib, peak_table
 from _conv_nets import (
     NETS,
     THREADS,
@@ -126,22 +126,7 @@ class MemoryRuns:
         if self.pool is not None:
             self.pool.shutdown()
         elapsed = time.perf_counter() - self.started
-        kib = 1024.0
-        baselines = {r["lib"]: ({"raw_mib": r["peak_kib"] / kib} if "error" not in r else r)
-                     for r in results if r["net"] == "baseline"}  # fmt: skip
-        per_net: dict[str, dict[str, dict]] = {net.name: {} for net in self.nets}
-        for r in results:
-            if r["net"] == "baseline":
-                continue
-            base = baselines.get(r["lib"], {}).get("raw_mib")
-            if "error" in r or base is None:
-                per_net[r["net"]][r["lib"]] = {"error": r.get("error", "no baseline")}
-                continue
-            raw = r["peak_kib"] / kib
-            per_net[r["net"]][r["lib"]] = {
-                "raw_mib": raw,
-                "net_mib": raw - base,
-                "baseline_mib": base,
-                "after_import_mib": r["after_import_kib"] / kib,
-            }
+        baselines, per_net = peak_table(
+            results, [net.name for net in self.nets], "net", "lib", lambda r: r["lib"]
+        )
         return baselines, per_net, elapsed

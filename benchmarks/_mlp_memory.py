@@ -17,6 +17,7 @@ from _common import (
     cpu_count,
     make_data,
     peak_rss_kib,
+    peak_table,
     sinapsi_net,
     torch_net,
 )
@@ -136,26 +137,8 @@ class MemoryRuns:
         if self.pool is not None:
             self.pool.shutdown()
         elapsed = time.perf_counter() - self.started
-        kib = 1024.0
-        baselines = {
-            r["impl"]: {"raw_mib": r["peak_kib"] / kib} if "error" not in r else r
-            for r in results
-            if r["config"] == "baseline"
-        }
-        per_net: dict[str, dict[str, dict]] = {net.name: {} for net in self.nets}
-        for r in results:
-            if r["config"] == "baseline":
-                continue
-            framework = framework_of(r["impl"], NETS[r["config"]])
-            base = baselines.get(framework, {}).get("raw_mib")
-            if "error" in r or base is None:
-                per_net[r["config"]][r["impl"]] = {"error": r.get("error", "no baseline")}
-                continue
-            raw = r["peak_kib"] / kib
-            per_net[r["config"]][r["impl"]] = {
-                "raw_mib": raw,
-                "net_mib": raw - base,
-                "baseline_mib": base,
-                "after_import_mib": r["after_import_kib"] / kib,
-            }
+        baselines, per_net = peak_table(
+            results, [net.name for net in self.nets], "config", "impl",
+            lambda r: framework_of(r["impl"], NETS[r["config"]]),
+        )  # fmt: skip
         return baselines, per_net, elapsed
