@@ -535,6 +535,28 @@ def _check_schedule(check: _Checker, raw: dict[str, Any], epochs: int) -> dict[s
 
 
 # ------------------------------------------------------------------------------ files
+def check_file(source: Path, kind: str) -> None:
+    """A one-line ConfigError unless ``source`` is a file (``kind``: "config file", ...)."""
+    if not source.is_file():
+        what = "is a directory, not a file" if source.is_dir() else "does not exist"
+        raise ConfigError(f"{kind} {str(source)!r} {what}. Check the path.")
+
+
+def read_table(source: Path, see: str) -> Any:
+    """The TOML (or, for a ``.json`` name, JSON) document in ``source``, unchecked; a file
+    that cannot be read or parsed is a one-line ConfigError pointing to ``see``."""
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{source}: cannot read it ({e}).") from None
+    try:
+        return json.loads(text) if source.suffix == ".json" else tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{source}: not valid TOML: {e}. See {see}.") from None
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{source}: not valid JSON: {e}.") from None
+
+
 def load_config(path: str | Path) -> dict[str, Any]:
     """Read and check a TOML configuration file (a ``.json`` file with the same schema works
     too, e.g. a run's ``config.json``); return it with every default filled in.
@@ -543,9 +565,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
     the checked configuration works from any folder.
     """
     source = Path(path)
-    if not source.is_file():
-        what = "is a directory, not a file" if source.is_dir() else "does not exist"
-        raise ConfigError(f"config file {str(source)!r} {what}. Check the path.")
+    check_file(source, "config file")
     if source.suffix.lower() in (".csv", ".tsv", ".npy"):
         raise ConfigError(
             f"{source}: a data file, not a configuration: sinapsi train takes a TOML file that "
@@ -553,17 +573,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
             f"(see examples/README.md); sinapsi predict MODEL {source.name} applies a trained "
             "model to it."
         )
-    try:
-        text = source.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{source}: cannot read it ({e}).") from None
-    try:
-        raw = json.loads(text) if source.suffix == ".json" else tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{source}: not valid TOML: {e}. See examples/README.md.") from None
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"{source}: not valid JSON: {e}.") from None
-    cfg = validate_config(raw, str(source))
+    cfg = validate_config(read_table(source, "examples/README.md"), str(source))
     if cfg["name"] is None:
         cfg["name"] = check_run_name(source.stem, str(source))
     if cfg["data"]["path"] is not None:

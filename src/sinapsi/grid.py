@@ -39,9 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomllib
-
-from .config import ConfigError, to_jsonable, validate_config
+from .config import ConfigError, check_file, read_table, to_jsonable, validate_config
 from .io import atomic_write
 
 __all__ = ["Cell", "Job", "Grid", "load_grid", "run_one", "run_grid", "DONE_STATUSES"]
@@ -98,16 +96,9 @@ def _fail(origin: str, message: str) -> ConfigError:
     return ConfigError(f"{origin}: {message}")
 
 
-def _read(source: Path, origin: str) -> dict[str, Any]:
-    if not source.is_file():
-        what = "is a directory, not a file" if source.is_dir() else "does not exist"
-        raise ConfigError(f"grid file {origin!r} {what}. Check the path.")
-    try:
-        return tomllib.loads(source.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as e:
-        raise _fail(origin, f"cannot read it ({e}).") from None
-    except tomllib.TOMLDecodeError as e:
-        raise _fail(origin, f"not valid TOML: {e}. See examples/grids/.") from None
+def _read(source: Path) -> dict[str, Any]:
+    check_file(source, "grid file")
+    return read_table(source, "examples/grids/")
 
 
 def _check_seeds(origin: str, seeds: Any) -> list[int]:
@@ -177,7 +168,7 @@ def load_grid(path: str | Path) -> Grid:
 
     source = Path(path)
     origin = str(path)
-    raw = _read(source, origin)
+    raw = _read(source)
     table = raw.pop("grid", None)
     if table is None:
         raise _fail(origin, 'no [grid] table: add one, e.g. [grid] "training.lr" = [0.01, 0.1] '
