@@ -251,6 +251,7 @@ def run(
     origin: str = "<config>",
     log: Callable[[str], None] = print,
     overwrite: bool = False,
+    report: bool = True,
 ) -> RunResult:
     """Train what a checked configuration describes, test it once, and save the run.
 
@@ -262,6 +263,7 @@ def run(
         verbose: 1 prints the plan and a progress bar per epoch (through ``log``); 0 nothing.
         origin: the configuration's name for error messages (its file name).
         overwrite: replace ``out_dir`` if it exists.
+        report: write ``report.html`` (about a second of drawing); a grid's runs skip it.
 
     The seed spawns four independent streams: data generation, the split, the initial weights
     and dropout, and the shuffling. Raises :class:`~sinapsi.config.ConfigError` for a
@@ -296,7 +298,7 @@ def run(
             "folder you can write to."
         ) from None
     try:  # Ctrl-C included: nothing half-written stays
-        result = _train_and_save(cfg, staging, verbose, origin, log)
+        result = _train_and_save(cfg, staging, verbose, origin, log, report)
         result.folder = _runs.publish(staging, final, overwrite)
     finally:
         _runs.discard(staging)
@@ -461,7 +463,12 @@ def prepare_run(cfg: dict[str, Any], origin: str = "<config>") -> Prepared:
 
 
 def _train_and_save(
-    cfg: dict[str, Any], out: Path, verbose: int, origin: str, log: Callable[[str], None]
+    cfg: dict[str, Any],
+    out: Path,
+    verbose: int,
+    origin: str,
+    log: Callable[[str], None],
+    report: bool = True,
 ) -> RunResult:
     """The run itself: data, model, training, test, and the files written into ``out``."""
     from . import evaluate, fit
@@ -500,7 +507,10 @@ def _train_and_save(
     files.append(out / "history.json")
     text = json.dumps(to_jsonable(_jsonable(cfg)), indent=2) + "\n"
     files.append(atomic_write(out / "config.json", lambda f: f.write(text.encode("utf-8"))))
-    files.append(_write_report(out / "report.html", cfg, saved, history, data, test, prep.n_front))
+    if report:
+        files.append(
+            _write_report(out / "report.html", cfg, saved, history, data, test, prep.n_front)
+        )
     return RunResult(
         test=test,
         history=history,
