@@ -83,6 +83,19 @@ def test_expand_cells_in_file_order_times_seeds(tmp_path: Path) -> None:
             '"model.activation" = ["relu", "nope"]',
             r"^tiny\.toml \[grid cell c001: model\.activation='nope'\]: .*activation",
         ),
+        ('"training" = ["sgd"]', r"'training' names a whole section, so its values must be tab"),
+        ('"training" = [{}]', r"'training' names a whole section"),
+        ('"training" = [{seed = 3}]', r"a \"training\" table cannot set seed"),
+        ('"training" = [{optimiser = "sgd"}]', r"^tiny\.toml \[grid cell c000: .*optimiser"),
+        ('"training.early_stopping.patiense" = [2]', r"grid cell c000.*patiense"),
+        ('"target.acuracy" = [0.9]', r"grid cell c000.*acuracy"),
+        ('"training.epochs.x" = [1]', r"key 'training\.epochs\.x' is not a setting"),
+        ("seeds = [0]", r"\[grid\] has no keys to vary"),
+        ('"training.lr" = [0.1]\nbaseline = "c007"', r"baseline = 'c007' is not a cell: use.*c000"),
+        ('"training.lr" = [0.1]\nbaseline = 3', r"baseline must be a cell id"),
+        ('"training.lr" = [0.1]\nbaseline = {"model.hidden" = [4]}', r"'model\.hidden' is not a g"),
+        ('"training.lr" = [0.1, 0.2]\nbaseline = {"training.lr" = 9.0}', r"matches no cell"),
+        ('"description" = ["a"]', r"'description' cannot be a grid key"),
     ],
 )
 def test_bad_grid_files_give_one_line_errors(
@@ -93,6 +106,34 @@ def test_bad_grid_files_give_one_line_errors(
     with pytest.raises(ConfigError, match=match) as info:
         grid.load_grid("tiny.toml")
     assert "\n" not in str(info.value)
+
+
+def test_sections_baseline_and_unset_tables(tmp_path: Path) -> None:
+    text = BASE + (
+        '\n[grid]\n"training" = [{optimizer = "sgd", lr = 0.1}, {optimizer = "sgd", lr = 0.1, '
+        'momentum = 0.9, dampening = 0.9}, {optimizer = "adam"}]\n'
+        '"training.early_stopping.patience" = [1]\n"target.accuracy" = [0.5]\n'
+        'baseline = {"training" = {optimizer = "adam"}}\nseeds = [4]\n'
+    )
+    g = grid.load_grid(_write(tmp_path, text))
+    assert len(g.cells) == 3 and g.baseline == "c002"
+    sgd, momentum, adam = (job.cfg["training"] for job in g.runs())
+    assert (sgd["optimizer"], sgd["lr"], sgd["momentum"]) == ("sgd", 0.1, None)
+    assert (momentum["momentum"], momentum["dampening"]) == (0.9, 0.9)
+    assert adam["optimizer"] == "adam" and adam["lr"] is None  # the rest of the section stays
+    for job in g.runs():
+        assert job.cfg["training"]["epochs"] == 3 and job.cfg["training"]["seed"] == 4
+        assert job.cfg["training"]["early_stopping"]["patience"] == 1  # set in an unset table
+        assert job.cfg["target"] == {"accuracy": 0.5}
+    assert grid.format_value(g.cells[1].values[0]) == (
+        '{"optimizer": "sgd", "lr": 0.1, "momentum": 0.9, "dampening": 0.9}'
+    )
+    assert grid.load_grid(_write(tmp_path, text.replace(
+        'baseline = {"training" = {optimizer = "adam"}}\n', 'baseline = "c001"\n'
+    ))).baseline == "c001"  # fmt: skip
+    assert grid.load_grid(_write(tmp_path, text.replace(
+        'baseline = {"training" = {optimizer = "adam"}}\n', ""
+    ))).baseline == "c000"  # fmt: skip
 
 
 def test_no_grid_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -166,30 +207,45 @@ def test_grid_runs_writes_files_resumes_and_ignores_worker_count(
     ]
 
 
-def test_failing_cell_is_recorded_and_others_finish(
+def test_failing_and_diverging_runs_are_recorded_and_others_finish(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # lr 1e30 blows up (diverged: kept on a rerun, it would blow up again); 10^9 hidden units
+    # fail the run's memory check (failed: an error, retried on a rerun)
     text = BASE.replace("epochs = 3", "epochs = 2") + (
-        '\n[grid]\n"training.lr" = [0.01, 1e30]\n"training.optimizer" = ["sgd"]\nseeds = [0]\n'
+        '\n[grid]\n"training" = [{lr = 0.01}, {lr = 1e30}, {lr = 0.01}]\n'
+        '"training.optimizer" = ["sgd"]\nseeds = [0]\n'
     )
     path = _write(tmp_path, text)
+    hidden = '\n"model.hidden" = [[4], [1000000000]]'
+    path.write_text(text.replace("{lr = 0.01}]", "{lr = 0.01}]" + hidden), encoding="utf-8")
     out = tmp_path / "out"
-    assert main(["grid", str(path), "--out", str(out), "--workers", "1"]) == 1
-    rows = _rows(out / "tiny" / "results.csv")
-    assert [r["status"] for r in rows] == ["ok", "failed"]
-    assert rows[1]["error"] and "\n" not in rows[1]["error"]
-    assert not (out / "tiny" / rows[1]["name"]).exists()
-    assert "failed" in capsys.readouterr().out
+    g = grid.load_grid(path)
+    rows = grid.run_grid(g, out, workers=1, log=lambda _: None)
+    assert [r["status"] for r in rows] == ["ok", "failed", "diverged", "failed", "ok", "failed"]
+    for r in rows[1:4]:
+        assert r["error"] and "\n" not in r["error"]
+        assert not (out / "tiny" / r["name"]).exists()
+    assert rows[2]["error"].startswith("run 'c002_seed0' diverged: the loss became")
+    assert "memory" in rows[1]["error"]
+    assert rows[0]["train_accuracy"] and rows[0]["val_accuracy"] and rows[0]["test_accuracy"]
     summary = _rows(out / "tiny" / "summary.csv")
-    assert [s["n"] for s in summary] == ["1", "0"]
-    # a rerun retries the failed run only
-    assert main(["grid", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 1
-    assert capsys.readouterr().out.count(" seed ") == 1
-    assert _rows(out / "tiny" / "results.csv")[0] == rows[0]
+    assert [(s["n"], s["diverged"], s["failed"]) for s in summary] == [
+        ("1", "0", "0"), ("0", "0", "1"), ("0", "1", "0"), ("0", "0", "1"), ("1", "0", "0"),
+        ("0", "0", "1"),
+    ]  # fmt: skip
+    assert summary[0]["train_accuracy_mean"] == rows[0]["train_accuracy"]
+    # a rerun retries the failed runs only
+    again = grid.run_grid(g, out, workers=1, log=print, quiet=True)
+    assert capsys.readouterr().out.count(" seed ") == 3
+
+    def filled(r: dict[str, str]) -> dict[str, str]:
+        return {k: v for k, v in r.items() if v}
+
+    assert [filled(again[i]) for i in (0, 2, 4)] == [filled(rows[i]) for i in (0, 2, 4)]
     # a changed configuration (more epochs) reruns every run
-    path.write_text(text.replace("epochs = 2", "epochs = 3"), encoding="utf-8")
-    assert main(["grid", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 1
-    again = _rows(out / "tiny" / "results.csv")
+    path.write_text(path.read_text().replace("epochs = 2", "epochs = 3"), encoding="utf-8")
+    again = grid.run_grid(grid.load_grid(path), out, workers=1, log=lambda _: None)
     assert again[0]["epochs"] == "3" and again[0]["config"] != rows[0]["config"]
 
 

@@ -8,6 +8,17 @@ the run schema to lists of values, and ``seeds`` (default ``[0]``)::
     "training.lr" = [0.01, 0.1]
     seeds = [0, 1, 2]
 
+A key that names a whole section (``"training"``, ``"model"``, ``"data"``) takes a list of inline
+tables, each merged into that section: one axis of settings that only make sense together
+(momentum is an SGD setting; an architecture is hidden sizes and dropout)::
+
+    "training" = [{optimizer = "sgd", lr = 0.1}, {optimizer = "adam", lr = 0.01}]
+
+A key inside a table the base file leaves unset (``"training.early_stopping.patience"``,
+``"target.accuracy"``) sets it in every run. ``baseline`` picks the cell the report compares
+the others with, by id (``"c002"``) or by values (``{"model.activation" = "sigmoid"}``);
+default the first cell.
+
 The cells are the cartesian product of the lists, in file order (the last key varies fastest);
 every cell runs with every seed, and the same seed gives every cell the same data split, batch
 order and (where shapes allow) initial weights, so differences between cells are paired.
@@ -39,11 +50,17 @@ from .config import ConfigError, check_file, read_table, to_jsonable, validate_c
 from .grid_engines import run_jobs
 from .io import atomic_write
 
-__all__ = ["Cell", "Job", "Grid", "load_grid", "run_one", "run_grid", "DONE_STATUSES"]
+__all__ = [
+    "Cell", "Job", "Grid", "load_grid", "run_one", "run_grid", "DONE_STATUSES",
+    "FINISHED_STATUSES",
+]  # fmt: skip
 
-DONE_STATUSES = ("ok", "missed")  # recorded runs that a rerun skips; "failed" ones are retried
+# Recorded runs that a rerun skips: finished (ok, or missed a [target]) or diverged (training
+# blew up: deterministic, so a rerun would blow up again). "failed" runs (an error) are retried.
+DONE_STATUSES = ("ok", "missed", "diverged")
+FINISHED_STATUSES = ("ok", "missed")  # the runs with test metrics
 _FIXED_COLUMNS = ("name", "cell")
-_RUN_COLUMNS = ("train_loss", "val_loss", "epochs", "seconds", "status", "error", "config")
+_RUN_COLUMNS = ("epochs", "seconds", "status", "error", "config")
 
 
 @dataclass(frozen=True)
@@ -77,6 +94,8 @@ class Grid:
     cells: list[Cell]
     seeds: list[int]
     jobs: list[Job] = field(default_factory=list)
+    baseline: str = "c000"  # the cell id the report's paired differences compare against
+    description: str = ""
 
     def runs(self) -> list[Job]:
         """Every (cell, seed) run, cell by cell, seeds in file order."""
@@ -117,42 +136,109 @@ def _check_seeds(origin: str, seeds: Any) -> list[int]:
     return list(seeds)
 
 
+def _settings(base: dict[str, Any]) -> str:
+    return ", ".join(
+        f"{s}.{k}" for s, table in base.items() if isinstance(table, dict) for k in table
+    )
+
+
+def _table_setting(parts: list[str]) -> bool:
+    """Whether ``parts[:-1]`` names a table of the schema whose keys the base file may leave
+    unset: ``target``, or a table-valued setting such as ``training.early_stopping``."""
+    from ._config_schema import _SCHEMA
+
+    if parts[:-1] == ["target"]:
+        return True
+    if len(parts) != 3 or parts[0] not in _SCHEMA:
+        return False
+    setting = _SCHEMA[parts[0]].get(parts[1])
+    return setting is not None and setting.kind == "table"
+
+
 def _check_key(origin: str, key: str, values: Any, base: dict[str, Any]) -> None:
-    """``key`` must name a setting of the checked base configuration; its values a non-empty
-    list."""
+    """``key`` must name a setting of the checked base configuration (or a key inside one of its
+    tables, or a whole section); its values a non-empty list (of tables, for a section). The
+    values themselves are checked with each run's configuration."""
     if key in ("training.seed", "seed"):
         raise _fail(origin, f"[grid] {key!r} cannot be a grid key: list the seeds as seeds = "
                     f"{values!r} in [grid] instead.")  # fmt: skip
-    if key == "name":
-        raise _fail(origin, "[grid] 'name' cannot be a grid key: each run is named after its "
+    if key in ("name", "description"):
+        raise _fail(origin, f"[grid] {key!r} cannot be a grid key: each run is named after its "
                     "cell and seed. Remove it.")  # fmt: skip
-    node: Any = base
     parts = key.split(".")
-    for part in parts[:-1]:
-        node = node.get(part) if isinstance(node, dict) else None
-    if not isinstance(node, dict) or parts[-1] not in node:
-        sections = ", ".join(
-            f"{s}.{k}" for s, table in base.items() if isinstance(table, dict) for k in table
-        )
-        raise _fail(
-            origin,
-            f"[grid] key {key!r} is not a setting of the run schema: use a dotted key "
-            f'"section.key" of a sinapsi train configuration, one of: {sections}.',
-        )
+    section = len(parts) == 1 and isinstance(base.get(key), dict)
+    if not section:
+        node: Any = base
+        for part in parts[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        known = isinstance(node, dict) and parts[-1] in node
+        if not known and not _table_setting(parts):
+            raise _fail(
+                origin,
+                f"[grid] key {key!r} is not a setting of the run schema: use a dotted key "
+                f'"section.key" of a sinapsi train configuration, one of: {_settings(base)}; '
+                'or a section ("training") with a list of tables.',
+            )
     if not isinstance(values, list):
         raise _fail(origin, f"[grid] {key!r} must be a list of values, e.g. {key!r} = "
                     f"[{values!r}]. Got {values!r}.")  # fmt: skip
     if not values:
         raise _fail(origin, f"[grid] {key!r} is an empty list: give at least one value, or "
                     "remove the key.")  # fmt: skip
+    if section:
+        for value in values:
+            if not isinstance(value, dict) or not value:
+                raise _fail(
+                    origin,
+                    f"[grid] {key!r} names a whole section, so its values must be tables of "
+                    f'its settings, e.g. {key!r} = [{{optimizer = "sgd"}}, {{optimizer = '
+                    f'"adam"}}]. Got {value!r}.',
+                )
+            if key == "training" and "seed" in value:
+                raise _fail(origin, "[grid] a \"training\" table cannot set seed: list the "
+                            "seeds as seeds = [...] in [grid] instead.")  # fmt: skip
 
 
 def _set(raw: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``key`` in a raw configuration; a section's table is merged into that section."""
     node = raw
     parts = key.split(".")
     for part in parts[:-1]:
         node = node.setdefault(part, {})
-    node[parts[-1]] = copy.deepcopy(value)
+    if len(parts) == 1 and isinstance(value, dict) and key != "name":
+        node.setdefault(key, {}).update(copy.deepcopy(value))
+    else:
+        node[parts[-1]] = copy.deepcopy(value)
+
+
+def _baseline(origin: str, choice: Any, keys: list[str], cells: list[Cell]) -> str:
+    """The baseline cell's id from ``[grid] baseline``: a cell id, or a table of grid keys ->
+    values that picks exactly one cell. Default: the first cell."""
+    if choice is None:
+        return cells[0].id
+    ids = [c.id for c in cells]
+    if isinstance(choice, str):
+        if choice not in ids:
+            raise _fail(
+                origin,
+                f"[grid] baseline = {choice!r} is not a cell: use one of {', '.join(ids)} "
+                "(cells.csv lists their values), or a table of values such as baseline = "
+                '{"model.activation" = "sigmoid"}.',
+            )
+        return choice
+    if not isinstance(choice, dict) or not choice:
+        raise _fail(origin, f"[grid] baseline must be a cell id (\"c000\") or a table of grid "
+                    f"keys and values. Got {choice!r}.")  # fmt: skip
+    for key in choice:
+        if key not in keys:
+            raise _fail(origin, f"[grid] baseline key {key!r} is not a grid key: use some of "
+                        f"{', '.join(repr(k) for k in keys)}.")  # fmt: skip
+    found = [c.id for c in cells if all(c.values[keys.index(k)] == v for k, v in choice.items())]
+    if len(found) != 1:
+        what = "no cell" if not found else f"{len(found)} cells ({', '.join(found)})"
+        raise _fail(origin, f"[grid] baseline {choice!r} matches {what}: give values that pick "
+                    "exactly one cell.")  # fmt: skip
+    return found[0]
 
 
 def load_grid(path: str | Path) -> Grid:
@@ -175,7 +261,10 @@ def load_grid(path: str | Path) -> Grid:
     base = validate_config(raw, origin)
     name = base["name"] if base["name"] is not None else check_run_name(source.stem, origin)
     seeds = _check_seeds(origin, table.get("seeds", [0]))
-    keys = [k for k in table if k != "seeds"]
+    keys = [k for k in table if k not in ("seeds", "baseline")]
+    if not keys:
+        raise _fail(origin, '[grid] has no keys to vary: add one, e.g. "training.lr" = [0.01, '
+                    "0.1] (to train this file once, use sinapsi train).")  # fmt: skip
     for key in keys:
         _check_key(origin, key, table[key], base)
     combos = list(itertools.product(*(table[k] for k in keys)))
@@ -196,7 +285,8 @@ def load_grid(path: str | Path) -> Grid:
                 if not data_path.is_absolute():
                     cfg["data"]["path"] = str((source.parent / data_path).resolve())
             jobs.append(Job(cell, seed, cfg, tuple(keys)))
-    return Grid(name, origin, keys, cells, seeds, jobs)
+    baseline = _baseline(origin, table.get("baseline"), keys, cells)
+    return Grid(name, origin, keys, cells, seeds, jobs, baseline, base["description"])
 
 
 # ------------------------------------------------------------------------------ one run
@@ -217,15 +307,21 @@ def _base_row(job: Job) -> dict[str, str]:
 
 
 def _one_line(error: BaseException) -> str:
+    """An error as one line; our own errors (a bad configuration, a run that diverged) say
+    what they are, others are prefixed with their type."""
+    from .experiment import Diverged
+
     text = " ".join(str(error).split())
-    return text if isinstance(error, ConfigError) else f"{type(error).__name__}: {text}"
+    ours = isinstance(error, (ConfigError, Diverged))
+    return text if ours else f"{type(error).__name__}: {text}"
 
 
 def run_one(job: Job) -> dict[str, str]:
     """Train one run into ``job.folder`` (replacing a folder that no results.csv row claims);
-    return its results.csv row. Any Exception becomes a ``failed`` row with its one-line error,
-    so one bad run does not stop the grid; Ctrl-C is not caught."""
-    from .experiment import run
+    return its results.csv row. A run whose training blew up is a ``diverged`` row, any other
+    Exception a ``failed`` row, each with its one-line error, so one bad run does not stop the
+    grid; Ctrl-C is not caught."""
+    from .experiment import Diverged, run
 
     began = time.perf_counter()
     row = _base_row(job)
@@ -236,15 +332,17 @@ def run_one(job: Job) -> dict[str, str]:
                 job.cfg, job.folder, verbose=0, origin=job.cfg["name"], overwrite=True, report=False
             )
     except Exception as e:
-        row.update(status="failed", error=_one_line(e))
+        row.update(status="diverged" if isinstance(e, Diverged) else "failed", error=_one_line(e))
         row["seconds"] = repr(round(time.perf_counter() - began, 3))
         return row
     history = result.history.history
     for metric, value in result.test.items():
         row[f"test_{metric}"] = repr(float(value))
-    for column, key in (("train_loss", "loss"), ("val_loss", "val_loss")):
-        if history.get(key):
-            row[column] = repr(float(history[key][-1]))
+    for key, values in history.items():  # the last epoch's training and validation numbers
+        if key in ("lr", "time", "grad_norms") or not values:
+            continue
+        column = key if key.startswith("val_") else f"train_{key}"
+        row[column] = repr(float(values[-1]))
     row["epochs"] = str(result.epochs_run)
     row["seconds"] = repr(round(result.total_seconds, 3))
     row["status"] = "missed" if result.missed else "ok"
@@ -277,10 +375,17 @@ def _metric_columns(rows: Sequence[dict[str, str]]) -> list[str]:
     return sorted({k for row in rows for k in row if k.startswith("test_")})
 
 
+def _epoch_columns(rows: Sequence[dict[str, str]]) -> list[str]:
+    """The last epoch's numbers: train_loss, val_loss, then the other train_/val_ metrics."""
+    found = {k for row in rows for k in row if k.startswith(("train_", "val_"))}
+    return ["train_loss", "val_loss", *sorted(found - {"train_loss", "val_loss"})]
+
+
 def write_results(path: Path, grid: Grid, rows: Sequence[dict[str, str]]) -> None:
     """Rewrite results.csv whole and atomically, rows in grid order (whatever order the workers
     finished in), so a reader never sees half a file and the file does not depend on --workers."""
-    columns = [*_FIXED_COLUMNS, *grid.keys, "seed", *_metric_columns(rows), *_RUN_COLUMNS]
+    columns = [*_FIXED_COLUMNS, *grid.keys, "seed", *_metric_columns(rows)]
+    columns += [*_epoch_columns(rows), *_RUN_COLUMNS]
     _write_csv(path, columns, rows)
 
 
@@ -305,13 +410,19 @@ def _number(x: float) -> str:
 
 
 def write_summary(path: Path, grid: Grid, rows: Sequence[dict[str, str]]) -> None:
-    """summary.csv: per cell, the finished runs (status ok or missed) and, for each test metric,
-    the mean, the standard deviation and the 95% t interval of the mean over the seeds."""
+    """summary.csv: per cell, the number of finished runs (n: status ok or missed), diverged
+    and failed ones and, for each test metric and the last epoch's training and validation
+    numbers, the mean, the standard deviation and the 95% t interval of the mean over the
+    finished seeds."""
     metrics = _metric_columns(rows)
+    metrics += [c for c in _epoch_columns(rows) if any(r.get(c) for r in rows)]
     out = []
     for cell in grid.cells:
-        done = [r for r in rows if r["cell"] == cell.id and r.get("status") in DONE_STATUSES]
+        mine = [r for r in rows if r["cell"] == cell.id]
+        done = [r for r in mine if r.get("status") in FINISHED_STATUSES]
         line = {"cell": cell.id, "n": str(len(done))}
+        for status in ("diverged", "failed"):
+            line[status] = str(sum(r.get("status") == status for r in mine))
         line.update({k: format_value(v) for k, v in zip(grid.keys, cell.values, strict=True)})
         for metric in metrics:
             values = [float(r[metric]) for r in done if r.get(metric)]
@@ -319,7 +430,7 @@ def write_summary(path: Path, grid: Grid, rows: Sequence[dict[str, str]]) -> Non
             for suffix, x in zip(("mean", "std", "ci_low", "ci_high"), stats_, strict=True):
                 line[f"{metric}_{suffix}"] = _number(x)
         out.append(line)
-    columns = ["cell", *grid.keys, "n"]
+    columns = ["cell", *grid.keys, "n", "diverged", "failed"]
     columns += [f"{m}_{s}" for m in metrics for s in ("mean", "std", "ci_low", "ci_high")]
     _write_csv(path, columns, out)
 
@@ -378,7 +489,7 @@ def run_grid(
             base is not None
             and all(row.get(k) == v for k, v in base.items())
             and row.get("status") in DONE_STATUSES
-            and (folder / row["name"]).is_dir()
+            and (row["status"] == "diverged" or (folder / row["name"]).is_dir())
         ):
             kept[row["name"]] = row
     order = {name: i for i, name in enumerate(wanted)}
@@ -406,10 +517,11 @@ def run_grid(
     run_jobs(todo, workers, record)
     ordered = sorted(rows.values(), key=lambda r: order[r["name"]])
     if not quiet:
-        counts = {s: sum(r["status"] == s for r in ordered) for s in ("ok", "missed", "failed")}
+        statuses = ("ok", "missed", "diverged", "failed")
+        counts = {s: sum(r["status"] == s for r in ordered) for s in statuses}
         log(
             f"sinapsi grid: {counts['ok']} ok, {counts['missed']} missed a target, "
-            f"{counts['failed']} failed in {time.perf_counter() - began:.1f} s: {results}, "
-            f"{summary}"
+            f"{counts['diverged']} diverged, {counts['failed']} failed in "
+            f"{time.perf_counter() - began:.1f} s: {results}, {summary}"
         )
     return ordered
