@@ -17,6 +17,8 @@ Every function returns the matplotlib Figure: show it in Jupyter, or save it wit
   :func:`plot_hierarchy` (all of it side by side: edges -> strokes -> digits).
 - Word vectors: :func:`plot_embeddings` (a 2-D PCA of chosen words, an analogy's parallelogram).
 - :func:`write_report`: all of it in one self-contained HTML page.
+- :func:`write_grid_report`: a grid's runs on one page (``sinapsi grid`` writes it): a ranking
+  with paired differences against a baseline cell, learning curves per cell, gradient norms.
 """
 
 from .animation import animate_training
@@ -33,6 +35,7 @@ from .curves import plot_history
 from .diagnostics import plot_confusion_matrix, plot_weights_image
 from .embeddings import plot_embeddings
 from .gradients import gradient_flow_bands, plot_activations, plot_gradient_flow
+from .grid_report import write_grid_report
 from .network import plot_network
 from .report import build_report, write_report
 
@@ -42,4 +45,5 @@ __all__ = [
     "animate_training", "build_report", "write_report", "plot_embeddings",
     "plot_filters", "plot_feature_maps", "plot_hierarchy", "activation_maximization",
     "unit_activation", "plot_activation_maximization", "saliency", "plot_saliency",
+    "write_grid_report",
 ]  # fmt: skip
