@@ -223,7 +223,8 @@ class ModelCheckpoint(Callback):
     ``every_n_epochs`` epochs. ``path`` may contain ``{epoch}`` (1-based). Writes are atomic
     (temporary file, then rename): a crash mid-write leaves the previous file intact. The file
     is written after every callback has seen the epoch's end, so it holds their state after
-    that epoch (the best value of this very checkpoint included).
+    that epoch (the best value of this very checkpoint included). In a distributed fit only
+    rank 0 writes (the others keep the same best value).
     """
 
     def __init__(
@@ -247,6 +248,8 @@ class ModelCheckpoint(Callback):
 
     def on_train_begin(self, logs: dict[str, Any]) -> None:
         """Check the path before training, so a typo or a read-only folder costs no epoch."""
+        if not getattr(self.trainer, "is_main", True):
+            return  # a distributed fit's rank > 0 writes nothing: rank 0 checks and saves
         try:
             target = Path(self.path.format(epoch=1))
         except (KeyError, IndexError, ValueError) as e:

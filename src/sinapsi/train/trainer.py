@@ -19,12 +19,9 @@ True
 from __future__ import annotations
 
 import math
-import numbers
-import threading
 import time
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +34,7 @@ from ..nn.losses import get_loss
 from ..nn.module import Module, module_dtype, training_mode
 from ..optim import Optimizer, clip_grad_norm_
 from ..optim import get as get_optimizer
+from ._fit_guards import _only_fit, _penalty, _resume_error
 from .callbacks import Callback, CallbackList, LearningRateScheduler, ProgressBar
 from .checks import (
     _as_array,
@@ -71,56 +69,6 @@ DIVERGENCE_FACTOR = 100.0
 class DivergenceWarning(RuntimeWarning):
     """fit's training loss grew to more than ``DIVERGENCE_FACTOR`` times its first-epoch
     value while staying finite: the run is diverging (issued once per ``fit``)."""
-
-
-_fitting: dict[int, str] = {}  # id(model) -> the name of the thread whose fit trains it
-_fitting_lock = threading.Lock()
-
-
-@contextmanager
-def _only_fit(model: Module) -> Iterator[None]:
-    """Refuse a second fit of a model while one runs (in another thread, or from a callback):
-    the two would interleave their updates and training modes."""
-    with _fitting_lock:
-        owner = _fitting.get(id(model))
-        if owner is not None:
-            raise RuntimeError(
-                f"fit: this model is already being trained by another fit (thread {owner!r}); "
-                "two fits would mix their updates. Wait for it to finish, or train a copy "
-                "(copy.deepcopy(model)). Predicting meanwhile is fine."
-            )
-        _fitting[id(model)] = threading.current_thread().name
-    try:
-        yield
-    finally:
-        with _fitting_lock:
-            del _fitting[id(model)]
-
-
-def _resume_error(path: Any, what: str, error: BaseException) -> Exception:
-    """A checkpoint whose saved state of ``what`` does not fit this run: one line, as every
-    other refused file (:class:`~sinapsi.io.ModelFileError`)."""
-    from ..io import ModelFileError
-
-    return ModelFileError(
-        f"Cannot resume from {str(path)!r}: its saved state of the {what} does not fit this "
-        f"run ({type(error).__name__}: {str(error)[:120]}). Resume with the callbacks and "
-        "schedule of the run that wrote it, or start a new run."
-    )
-
-
-def _penalty(name: str, value: Any) -> float:
-    """An l1/l2 strength: a finite number >= 0 (bools are not numbers here)."""
-    if (
-        isinstance(value, (bool, np.bool_))
-        or not isinstance(value, numbers.Real)
-        or not (math.isfinite(value) and value >= 0)
-    ):
-        raise ValueError(
-            f"fit: {name} must be a finite number >= 0 (the penalty on the weights; 0 turns it "
-            f"off). Received: {name}={value!r}"
-        )
-    return float(value)
 
 
 class Trainer:
@@ -188,6 +136,12 @@ class Trainer:
         self._warned_divergence = False
         self._pending_saves: list[tuple[str | Path, int, dict[str, Any]]] = []
         self._callback_states: list[dict[str, Any]] | None = None  # from resume()
+        self.dist: Any = None  # fit(distributed=...): the rank's _distributed_fit.DataParallel
+
+    @property
+    def is_main(self) -> bool:
+        """Whether this process prints and writes files: rank 0, or the only process."""
+        return self.dist is None or self.dist.comm.rank == 0
 
     def _scheduler(self) -> Any:
         for cb in self.callbacks:
@@ -303,12 +257,16 @@ class Trainer:
                 f"fit: the loss became {value} at epoch {epoch + 1}, batch {batch + 1}. {_CAUSES}"
             )
         loss.backward()
+        self._update()
+        return value, out.data
+
+    def _update(self) -> None:
+        """Clipping, the l1/l2 penalties and the optimizer step, on the step's gradients."""
         if self.clip_grad_norm is not None:
             clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
         if self._penalized:  # empty without l1/l2: one truth test on the hot path
             self._add_penalties()
         self.optimizer.step()
-        return value, out.data
 
     def _add_penalties(self) -> None:
         """grad += l1 sign(w) + l2 w on each weight with a gradient this step (the gradient
@@ -332,9 +290,13 @@ class Trainer:
         total, count, outputs, targets = 0.0, 0, [], []
         norm_sums = {name: 0.0 for name, _ in self.layers}
         for batch, (xb, yb) in enumerate(loader):
-            callbacks.call("on_batch_begin", batch, {})
+            if self.dist is None:
+                callbacks.call("on_batch_begin", batch, {})
             try:
-                value, out = self._train_step(xb, yb, dtype, epoch, batch)
+                if self.dist is None:
+                    value, out = self._train_step(xb, yb, dtype, epoch, batch)
+                else:  # its shard of the batch; on_batch_begin within the step's guard
+                    value, out, yb = self.dist.step(self, xb, yb, dtype, epoch, batch, callbacks)
             except Exception as e:
                 located = _at_step(e, epoch, batch)
                 if located is e:
@@ -347,12 +309,15 @@ class Trainer:
             total += value * len(xb)
             count += len(xb)
             if self.metrics:
-                outputs.append(backend.to_numpy(out))
+                outputs.append(None if out is None else backend.to_numpy(out))
                 targets.append(yb)
             callbacks.call("on_batch_end", batch, {"loss": value, "size": len(xb)})
         logs: dict[str, Any] = {"loss": total / count}
         if self.metrics:
-            outputs, targets = np.concatenate(outputs), np.concatenate(targets)
+            if self.dist is None:
+                outputs, targets = np.concatenate(outputs), np.concatenate(targets)
+            else:  # every rank's shards, in the batches' order
+                outputs, targets = self.dist.gather(outputs, targets)
             logs.update(_compute_metrics(self.metrics, self.loss_fn, outputs, targets))
         logs["grad_norms"] = {k: v / self.batches_per_epoch for k, v in norm_sums.items()}
         return logs
@@ -430,6 +395,8 @@ class Trainer:
                 p for p in self.model.parameters() if p.requires_grad and p.data.ndim >= 2
             ]
         callbacks = CallbackList(self.callbacks, self)
+        if self.dist is not None:
+            self.dist.start(self, loader)
         with training_mode(True):
             callbacks.call("on_train_begin", {})
             self._load_callback_states()
@@ -437,6 +404,8 @@ class Trainer:
                 started = time.perf_counter()
                 callbacks.call("on_epoch_begin", epoch, {})
                 logs = self._train_epoch(epoch, loader, callbacks, dtype)
+                if self.dist is not None:
+                    self.dist.end_epoch()
                 self._check_weights(epoch)
                 if validation is not None:
                     val = evaluate(self.model, validation[0], validation[1], self.loss_fn,
@@ -448,7 +417,7 @@ class Trainer:
                 logs["grad_norms"] = logs.pop("grad_norms")  # the numbers first, as before
                 self.history.append(epoch, logs)  # first: a checkpoint taken now includes it
                 callbacks.call("on_epoch_end", epoch, logs)
-                for args in self._pending_saves:
+                for args in self._pending_saves if self.is_main else ():
                     self.save_checkpoint(*args)
                 self._pending_saves.clear()
                 if self.stop_training:
@@ -482,6 +451,7 @@ def fit(
     verbose: int = 1,
     resume_from: str | Path | None = None,
     drop_last: bool = False,
+    distributed: Any = False,
 ) -> History:
     """Train ``model`` on ``(x, y)`` for ``epochs`` passes in mini-batches; return a History.
 
@@ -523,6 +493,14 @@ def fit(
             continue from the next epoch up to ``epochs`` in all. With the same data,
             arguments and callbacks the result is bit-identical to a run that was never
             interrupted.
+        distributed: train data-parallel over MPI (run the script with ``mpirun -n N``):
+            True for :func:`sinapsi.distributed.world`, or a ``sinapsi.distributed.Comm``.
+            Every rank passes the same data and seed; rank r trains on shard r of every
+            global batch and one Allreduce per step sums the gradients, so without BatchNorm
+            and Dropout N ranks give one process's weights and history to rounding. Each rank
+            evaluates the whole validation set; BatchNorm uses per-rank statistics (running
+            ones averaged each epoch); only rank 0 prints and saves checkpoints; a failed step
+            on one rank raises on all. Details: :mod:`sinapsi.distributed`.
 
     Class labels (cross_entropy, nll): integers 0..C-1; floats that hold whole numbers are
     accepted and converted (as Keras and scikit-learn do), other floats and strings refused.
@@ -547,6 +525,11 @@ def fit(
     if verbose not in (0, 1, 2):
         raise ValueError(f"fit: verbose must be 0, 1 or 2. Received: verbose={verbose!r}")
     drop_last = check_bool("fit", "drop_last", drop_last)
+    comm = None
+    if distributed is not False:
+        from .. import distributed as dist
+
+        comm = dist.resolve(distributed)
     rng = backend.new_rng(seed)
     if validation_data is not None and validation_split:
         raise ValueError("fit: give validation_data or validation_split, not both.")
@@ -581,7 +564,11 @@ def fit(
             lr_scheduler if hasattr(lr_scheduler, "step") else lr_scheduler(trainer.optimizer)
         )
         trainer.callbacks.append(LearningRateScheduler(scheduler, scheduler_interval))
-    if verbose:
+    if comm is not None:
+        from .._distributed_fit import DataParallel
+
+        trainer.dist = DataParallel(comm)
+    if verbose and trainer.is_main:
         trainer.callbacks.append(ProgressBar(verbose))
     y, out_shape = _check_first_samples(trainer.loss_fn, model, x, y, trainer.metrics)
     if validation is not None:
