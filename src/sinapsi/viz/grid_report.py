@@ -141,8 +141,6 @@ def _estimate(mean: float, low: float, high: float, signed: bool = False) -> str
 
 
 def _ranking_table(grid: Any, table: list[CellRow], metric: str | None, baseline: str) -> str:
-    from ..grid import format_value
-
     name = metric.removeprefix("test_") if metric else "metric"
     head = ["#", "cell", *map(html.escape, grid.keys), "finished", "diverged", "failed"]
     head.append(f"test {name}")
@@ -153,7 +151,7 @@ def _ranking_table(grid: Any, table: list[CellRow], metric: str | None, baseline
     for rank, row in enumerate(table, 1):
         c = row.counts
         cells = [f'<td class="num">{rank}</td>', f"<td>{row.cell.id}</td>"]
-        cells += [f"<td>{html.escape(format_value(v))}</td>" for v in row.cell.values]
+        cells += [f"<td>{html.escape(_compact(v))}</td>" for v in row.cell.values]
         not_run = f' title="{c["not run"]} not run"' if c["not run"] else ""
         cells += [
             f'<td class="num"{not_run}>{row.finished} of {len(grid.seeds)}</td>',
@@ -256,7 +254,7 @@ def _plot_curves(
             for c in order if c in colours
         ]  # fmt: skip
         handles.append(Patch(color=GREY, alpha=0.25, label=f"band: {_BAND}"))
-        if len(colours) < len(order):
+        if any(c not in colours for c in order):
             handles.append(Line2D([], [], color="#bbbbbb", label="other cells (see the table)"))
         widest = max(len(h.get_label()) for h in handles) * 0.065 + 0.6
         ncols = max(1, min(3, int(fig.get_figwidth() // widest)))
@@ -276,6 +274,7 @@ def _plot_gradients(
 ) -> Any:
     """Small multiples: per cell, the mean over its seeds of each layer's gradient norm."""
     from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
 
     from .gradients import _layer_colors
 
@@ -294,7 +293,7 @@ def _plot_gradients(
         raise ValueError("no finished run recorded a positive gradient norm")
     lo = 10.0 ** (math.floor(math.log10(shown.min())) - 0.3)
     hi = 10.0 ** (math.ceil(math.log10(shown.max())) + 0.3)
-    ncols = min(len(order), 4 if len(order) <= 16 else 6)
+    ncols = min(len(order), 4 if len(order) <= 16 else 5)
     names = {tuple(b) for b in per_cell.values() if b}
     with style() as plt:
         fig, axes = panel_grid(plt, len(order), ncols, (3.1, 2.3), (0.3, 1.0))
@@ -310,14 +309,18 @@ def _plot_gradients(
                 ax.tick_params(labelleft=False)
             title = f"#{i + 1} " + labels[cell] + (" (baseline)" if cell == baseline else "")
             ax.set_title(textwrap.fill(title, 40), fontsize=8.5)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             if not layers:
-                ax.text(0.5, 0.5, "no history", transform=ax.transAxes, ha="center", color=GREY)
+                ax.text(0.5, 0.5, "no finished run\nwith a history", transform=ax.transAxes,
+                        ha="center", va="center", color=GREY)  # fmt: skip
+                ax.tick_params(labelbottom=False)
                 continue
             ends = [b.mean[np.isfinite(b.mean)][-1] for b in layers.values()]
             first, last = ends[0], ends[-1]
             if first > 0 and last > 0 and len(layers) > 1:
                 ax.text(0.03, 0.04, f"first / last layer: {first / last:.2g}", fontsize=7.5,
                         transform=ax.transAxes, color=DARK)  # fmt: skip
+        heading = [f"Panels: rank, {key_line}"] if key_line else []
         if len(names) == 1 and len(next(iter(names))) <= 12:
             layers = next(iter(names))
             handles = [Line2D([], [], color=c, label=n)
@@ -325,11 +328,11 @@ def _plot_gradients(
             fig.legend(handles=handles, loc="outside lower center", ncols=min(len(layers), 6),
                        title="layer (input side first)")  # fmt: skip
         else:
-            fig.supxlabel("line colour: dark = input-side layer ... yellow = output-side layer",
-                          fontsize=9)  # fmt: skip
+            heading.append("line colour: dark = input-side layer ... yellow = output-side layer")
+        if heading:
+            fig.suptitle("\n".join(heading), fontsize=9, fontweight="normal")
+        fig.supxlabel("epoch", fontsize=9)
         fig.supylabel("mean gradient norm (log)", fontsize=9)
-        if key_line:
-            fig.suptitle(f"Panels: rank, {key_line}", fontsize=9, fontweight="normal")
     return fig
 
 
@@ -426,6 +429,49 @@ def _uneven(grid: Any, bands: dict[str, Band]) -> str:
     return f" Runs of different lengths in {listed}."
 
 
+def _curves_section(
+    grid: Any,
+    rows: Sequence[dict[str, str]],
+    histories: dict[str, Any],
+    metric: str | None,
+    order: list[str],
+    labels: dict[str, str],
+    key_line: str,
+    baseline: str,
+    dpi: int,
+) -> str:
+    """Learning curves: training loss, validation loss and the validation twin of the ranking's
+    metric, each cell's mean and band overlaid."""
+    panels = [("loss", "training loss"), ("val_loss", "validation loss")]
+    if metric and metric != "test_loss":
+        name = metric.removeprefix("test_")
+        panels.append((f"val_{name}", f"validation {name}"))
+    bands = {key: _cell_bands(grid, rows, histories, key) for key, _ in panels}
+    panels = [(key, title) for key, title in panels if bands[key]]
+    if not panels:
+        return '<h2>Learning curves</h2><p class="note">No finished run has a history.</p>'
+    caption = (
+        f"Each cell's mean over its finished seeds (line) and the {_BAND} (band), per epoch. "
+        "Where a cell's runs stopped at different epochs (early stopping), the mean and the band "
+        f"go on over the runs still training.{_uneven(grid, bands[panels[0][0]])}"
+    )
+    drawn = [c for c in order if any(c in bands[key] for key, _ in panels)]
+    if len(drawn) > _MAX_COLOURED:
+        caption += (
+            f" With {len(drawn)} cells, the baseline and the best {_MAX_COLOURED - 1} are in "
+            "colour; the others are the grey lines."
+        )
+    missing = [c for c in order if c not in drawn]
+    if missing:
+        caption += f" No curve for {', '.join(missing)}: no finished run with a history."
+    return _figure(
+        "Learning curves",
+        lambda: _plot_curves(panels, bands, drawn, labels, key_line, baseline),
+        html.escape(caption),
+        dpi,
+    )
+
+
 def build_grid_report(
     grid: Any, rows: Sequence[dict[str, str]], folder: str | Path, baseline: str | None = None
 ) -> str:
@@ -450,29 +496,9 @@ def build_grid_report(
 
     parts = [_header(grid, rows, baseline, metric), "<h2>Ranking</h2>"]
     parts.append(_ranking_table(grid, table, metric, baseline))
-    panels = [("loss", "training loss"), ("val_loss", "validation loss")]
-    if metric and metric != "test_loss":
-        name = metric.removeprefix("test_")
-        panels.append((f"val_{name}", f"validation {name}"))
-    bands = {key: _cell_bands(grid, rows, histories, key) for key, _ in panels}
-    panels = [(key, title) for key, title in panels if bands[key]]
-    many = len(ids) > _MAX_COLOURED
-    caption = (
-        f"Each cell's mean over its finished seeds (line) and the {_BAND} (band), per epoch. "
-        "Where a cell's runs stopped at different epochs (early stopping), the mean and the band "
-        f"go on over the runs still training.{_uneven(grid, bands[panels[0][0]]) if panels else ''}"
+    parts.append(
+        _curves_section(grid, rows, histories, metric, order, labels, key_line, baseline, dpi)
     )
-    if many:
-        caption += (
-            f" With {len(ids)} cells, the baseline and the best {_MAX_COLOURED - 1} are in colour; "
-            "the others are the grey lines."
-        )
-    if panels:
-        parts.append(_figure("Learning curves",
-                             lambda: _plot_curves(panels, bands, order, labels, key_line, baseline),
-                             html.escape(caption), dpi))  # fmt: skip
-    else:
-        parts.append('<h2>Learning curves</h2><p class="note">No finished run has a history.</p>')
     parts.append(
         _figure(
             "Gradient norms per layer",
