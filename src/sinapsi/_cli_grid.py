@@ -4,6 +4,12 @@ See :mod:`sinapsi.grid` for the grid file and the files written. Exit codes: 0 e
 finished (ok); 1 some run failed or missed a target (see results.csv; rerunning retries the
 failed ones); 2 a bad grid file or option (one line on stderr, nothing run); 130 Ctrl-C
 (results.csv holds every run finished before it).
+
+Engines (:mod:`sinapsi.grid_engines`): a local process pool (``--workers``); on a cluster,
+``mpiexec -n N python -m mpi4py.futures -m sinapsi grid GRID`` (detected: rank 0 runs the
+command, the N-1 other ranks the runs; ``--mpi`` is implied); or ``--mpi --workers K``, which
+spawns K MPI workers. ``mpirun -n N sinapsi grid`` without ``-m mpi4py.futures`` is refused
+(N copies of the grid would write the same files): one line from rank 0, exit 2 on every rank.
 """
 
 from __future__ import annotations
@@ -12,6 +18,10 @@ import argparse
 import os
 import sys
 from typing import Any
+
+from .grid_engines import mpi_launch, require_mpi
+
+_FUTURES = "python -m mpi4py.futures -m sinapsi grid"
 
 
 def _workers(text: str) -> int:
@@ -46,6 +56,14 @@ def add_grid(sub: Any) -> None:
         f"this process (default: the number of cores, {os.cpu_count()})",
     )
     p.add_argument(
+        "--mpi",
+        action="store_true",
+        help='run the grid on MPI workers (mpi4py.futures; pip install "sinapsi[mpi]"): '
+        "without mpiexec it spawns --workers of them; under mpiexec -n N python -m "
+        "mpi4py.futures -m sinapsi grid GRID (the form for a cluster) the N-1 ranks other than "
+        "0 run the grid, with or without --mpi. Plain mpirun -n N sinapsi grid is refused",
+    )
+    p.add_argument(
         "--out", default="runs", metavar="DIR", help="where to save: DIR/NAME/ (default: runs)"
     )
     p.add_argument(
@@ -54,17 +72,56 @@ def add_grid(sub: Any) -> None:
     p.set_defaults(handler=_grid)
 
 
+def _engine(args: argparse.Namespace) -> tuple[str, int] | None:
+    """The engine and the number of workers for ``args``, or None for a rank of ``mpirun -n N
+    sinapsi grid`` other than 0 (it exits quietly: rank 0 says what to run instead)."""
+    from .config import ConfigError
+
+    launch = mpi_launch()
+    if launch.size > 1 and not launch.futures:
+        if launch.rank != 0:
+            return None
+        raise ConfigError(
+            f"sinapsi grid started as {launch.size} MPI processes would run the whole grid "
+            f"{launch.size} times into the same files: run mpiexec -n {launch.size + 1} "
+            f"{_FUTURES} {args.grid} (rank 0 hands the runs to the {launch.size} other ranks), "
+            "with the same options."
+        )
+    if launch.futures:
+        if launch.size == 1:
+            raise ConfigError(
+                "python -m mpi4py.futures in a single MPI process has no ranks to run the grid "
+                f"on: run mpiexec -n N {_FUTURES} {args.grid} with N >= 2 (N-1 workers), or "
+                f"sinapsi grid {args.grid} --mpi --workers K without mpiexec."
+            )
+        if args.workers is not None and args.workers != launch.size - 1:
+            raise ConfigError(
+                f"--workers {args.workers}: under mpiexec -n {launch.size} the workers are the "
+                f"ranks other than 0 ({launch.size - 1} of them); drop --workers, or change -n."
+            )
+        return "mpi", launch.size - 1
+    workers = args.workers if args.workers is not None else os.cpu_count() or 1
+    if args.mpi:
+        require_mpi("sinapsi grid --mpi", spawn=True)
+        return "mpi", workers
+    return "local", workers
+
+
 def _grid(args: argparse.Namespace) -> int:
     from .grid import load_grid, run_grid
 
+    chosen = _engine(args)
+    if chosen is None:
+        return 2
+    engine, workers = chosen
     grid = load_grid(args.grid)
-    workers = args.workers if args.workers is not None else os.cpu_count() or 1
     rows = run_grid(
         grid,
         args.out,
         workers=workers,
         log=lambda text: print(text, flush=True),
         quiet=args.quiet,
+        **({"engine": engine} if engine != "local" else {}),  # TODO(lead): always, see report
     )
     bad = [r for r in rows if r["status"] != "ok"]
     if bad:

@@ -1,6 +1,32 @@
 """Where a grid's runs execute: here, one after another; a local pool of processes; or (the
-``--mpi`` engine) the processes of an MPI job. Each calls :func:`sinapsi.grid.run_one` on a
-:class:`~sinapsi.grid.Job` and hands each finished row back to the caller, which records it.
+``mpi`` engine) the processes of an MPI job through ``mpi4py.futures.MPIPoolExecutor``. Each
+calls :func:`sinapsi.grid.run_one` on a :class:`~sinapsi.grid.Job` and hands each finished row
+back to the caller, which records it (results.csv is written by the calling process only).
+
+The MPI engine has two forms:
+
+- ``mpiexec -n N python -m mpi4py.futures -m sinapsi grid GRID``: rank 0 runs the command and
+  the other N-1 ranks are its workers (N-1 runs at a time). ``sinapsi grid`` sees that it runs
+  there (:func:`mpi_launch`) and uses the MPI engine without ``--mpi``.
+- ``sinapsi grid GRID --mpi --workers K`` outside mpiexec: the K workers are spawned
+  (``MPI_Comm_spawn``; MPICH's singleton start supports it).
+
+``mpirun -n N sinapsi grid GRID`` (no ``-m mpi4py.futures``) would start N copies of the whole
+grid writing the same files: the command line refuses it (:func:`mpi_launch` reads the
+launcher's ``PMI_SIZE``/``PMI_RANK``, Open MPI's ``OMPI_COMM_WORLD_SIZE``/``_RANK``).
+
+Workers pin BLAS to one thread (the initializer, and the BLAS variables set before they load
+NumPy). A run that raises is a ``failed`` row (run_one catches it), as in the local pool. A
+worker process that dies (killed, out of memory, ``os._exit``) is not a row: MPI cannot go on
+without it, and mpiexec ends every process of the job (mpiexec reports "BAD TERMINATION";
+in the spawn form this process is killed too, exit status 137). results.csv then holds the
+runs recorded before; a rerun redoes the others (with the local engine, ``--workers``, a run
+that kills its process is recorded as failed). Ctrl-C on mpiexec reaches every rank: the
+running runs stop, rank 0 says "sinapsi: interrupted" and the exit status is 130. In the
+spawn form the spawned job's mpiexec ends every process, this one included, once this one
+has said "sinapsi: interrupted" (exit status 137). results.csv stays whole either way: it is
+only ever replaced whole. Any nonzero exit under ``python -m mpi4py.futures`` also makes
+mpi4py end the job with ``MPI_Abort`` (status kept), which MPICH reports in one more line.
 """
 
 from __future__ import annotations
@@ -9,18 +35,27 @@ import concurrent.futures
 import contextlib
 import multiprocessing
 import os
+import shutil
+import sys
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .grid import Job
 
-__all__ = ["run_jobs", "one_blas_thread_env", "pin_blas"]
+__all__ = ["run_jobs", "one_blas_thread_env", "pin_blas", "MpiLaunch", "mpi_launch", "require_mpi"]
 
 _BLAS_VARIABLES = (
     "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
     "NUMEXPR_NUM_THREADS",
 )  # fmt: skip
+ENGINES = ("local", "mpi")
+MPI_INSTALL = 'pip install "sinapsi[mpi]"'
+# (size, rank) variables that MPI launchers set in each process they start: MPICH's and Intel
+# MPI's Hydra, Slurm's PMI (PMI_*), Open MPI's mpirun (OMPI_COMM_WORLD_*)
+_LAUNCH_VARIABLES = (("PMI_SIZE", "PMI_RANK"), ("OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK"))
 _limits: Any = None  # the worker's threadpoolctl limit, kept alive for the worker's life
 _interrupted = False  # set in a worker by Ctrl-C: the runs still queued to it are skipped
 
@@ -71,19 +106,33 @@ def _worker_run(job: Job) -> dict[str, str] | None:
         raise
 
 
-def run_jobs(jobs: Sequence[Job], workers: int, record: Callable[[dict[str, str]], None]) -> None:
+def run_jobs(
+    jobs: Sequence[Job],
+    workers: int,
+    record: Callable[[dict[str, str]], None],
+    engine: str = "local",
+) -> None:
     """Run ``jobs``, calling ``record(row)`` in this process as each finishes.
 
-    ``workers`` == 1 (or a single job): here, in order, BLAS pinned to one thread as in the
-    workers, so the numbers do not depend on the worker count. Else a
+    ``engine="local"``, ``workers`` == 1 (or a single job): here, in order, BLAS pinned to one
+    thread as in the workers, so the numbers do not depend on the worker count. Else a
     ``ProcessPoolExecutor`` with the "spawn" context (no fork of a parent whose BLAS threads
     hold locks), BLAS pinned to one thread per worker. A worker that dies records its run as
     failed. Ctrl-C cancels the queued runs and propagates; the running ones stop too (the
     terminal's SIGINT reaches the whole process group) and leave nothing half-written. A SIGINT
     sent to this process alone lets the workers finish the runs they hold: their folders then
     have no results.csv row, and the next run of the grid redoes them over the folder.
+
+    ``engine="mpi"``: an ``MPIPoolExecutor``, on the other ranks of ``mpiexec -n N python -m
+    mpi4py.futures`` (``workers`` is then N-1, set by mpiexec) or else on ``workers`` spawned
+    processes; see the module docstring.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     if not jobs:
+        return
+    if engine == "mpi":
+        _run_mpi(jobs, workers, record)
         return
     if workers <= 1 or len(jobs) == 1:
         limits = pin_blas()
@@ -100,21 +149,138 @@ def run_jobs(jobs: Sequence[Job], workers: int, record: Callable[[dict[str, str]
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
         )
+        _collect(pool, jobs, record)  # the workers start at the first submit
+
+
+def _collect(
+    pool: concurrent.futures.Executor, jobs: Sequence[Job], record: Callable[[dict[str, str]], None]
+) -> None:
+    """Submit every job to ``pool`` and record the rows as they come, in this thread; shut the
+    pool down, at once (queued runs cancelled) on an error or Ctrl-C."""
+    try:
+        futures = {pool.submit(_worker_run, job): job for job in jobs}
+        for future in concurrent.futures.as_completed(futures):
+            try:
+                row = future.result()
+                if row is None:  # skipped by a worker interrupted meanwhile
+                    raise KeyboardInterrupt
+            except Exception as e:  # the worker died (killed, out of memory)
+                row = _grid()._base_row(futures[future])
+                row.update(status="failed", error=_grid()._one_line(e))
+            record(row)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+# ------------------------------------------------------------------------------ MPI
+@dataclass(frozen=True)
+class MpiLaunch:
+    """How this process was started: one of ``size`` processes of an MPI job (1: no MPI job, or
+    a job of one), its ``rank``, and whether it runs under ``python -m mpi4py.futures`` (whose
+    ranks other than 0 serve rank 0's ``MPIPoolExecutor``)."""
+
+    size: int = 1
+    rank: int = 0
+    futures: bool = False
+
+
+def mpi_launch() -> MpiLaunch:
+    """This process's :class:`MpiLaunch`, without starting MPI: from ``mpi4py`` when the
+    process already imported it (``python -m mpi4py.futures`` does), else from the variables
+    that the MPI launchers set."""
+    core = sys.modules.get("mpi4py.futures._core")
+    if core is not None and getattr(core, "SharedPool", None) is not None:
+        from mpi4py import MPI
+
+        world = MPI.COMM_WORLD
+        return MpiLaunch(world.Get_size(), world.Get_rank(), futures=True)
+    mpi = sys.modules.get("mpi4py.MPI")
+    if mpi is not None and mpi.Is_initialized() and not mpi.Is_finalized():
+        world = mpi.COMM_WORLD
+        return MpiLaunch(world.Get_size(), world.Get_rank())
+    for size_name, rank_name in _LAUNCH_VARIABLES:
         try:
-            futures = {pool.submit(_worker_run, job): job for job in jobs}
-            for future in concurrent.futures.as_completed(futures):
-                try:
-                    row = future.result()
-                    if row is None:  # skipped by a worker interrupted meanwhile
-                        raise KeyboardInterrupt
-                except Exception as e:  # the worker died (killed, out of memory)
-                    row = _grid()._base_row(futures[future])
-                    row.update(status="failed", error=_grid()._one_line(e))
-                record(row)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
+            size = int(os.environ[size_name])
+            rank = int(os.environ.get(rank_name, "0"))
+        except (KeyError, ValueError):
+            continue
+        return MpiLaunch(max(size, 1), rank)
+    return MpiLaunch()
+
+
+def require_mpi(what: str = "the MPI engine", spawn: bool = False) -> None:
+    """Raise a one-line :class:`~sinapsi.config.ConfigError` unless ``mpi4py.futures``
+    imports (it starts MPI: call it only when MPI is wanted) and, for ``spawn``, an ``mpiexec``
+    is there to start the spawned workers (:func:`_mpiexec_dir`)."""
+    from .config import ConfigError
+
+    try:
+        import mpi4py.futures  # noqa: F401
+    except ImportError as e:
+        raise ConfigError(
+            f"{what} needs mpi4py and an MPI library ({_one_line(e)}): {MPI_INSTALL}"
+        ) from None
+    if spawn and _mpiexec_dir() is None:
+        raise ConfigError(
+            f"{what} spawns its workers through mpiexec, which is not on PATH (nor beside "
+            f"{sys.executable}): put your MPI's bin folder on PATH, or start the grid as "
+            "mpiexec -n N python -m mpi4py.futures -m sinapsi grid GRID."
+        )
+
+
+def _mpiexec_dir() -> str | None:
+    """Where the spawn finds ``mpiexec``: MPICH's singleton start runs the ``mpiexec`` on PATH to
+    spawn, and without one aborts inside MPI_Comm_spawn and hangs. The folder of this Python
+    when it holds one (mpich's wheel puts it in the venv's bin, matching the MPI that mpi4py
+    loads, even when the venv is not activated); "" when PATH has one; else None."""
+    beside = str(Path(sys.executable).parent)
+    if shutil.which("mpiexec", path=beside):
+        return beside
+    return "" if shutil.which("mpiexec") else None
+
+
+@contextlib.contextmanager
+def _mpiexec_on_path() -> Iterator[None]:
+    """Put :func:`_mpiexec_dir` first on PATH while the workers are spawned."""
+    where = _mpiexec_dir()
+    if not where:
+        yield
+        return
+    saved = os.environ.get("PATH")
+    os.environ["PATH"] = where + os.pathsep + (saved or "")
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("PATH", None)
+        else:
+            os.environ["PATH"] = saved
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _run_mpi(jobs: Sequence[Job], workers: int, record: Callable[[dict[str, str]], None]) -> None:
+    """The MPI engine: the runs go to an ``MPIPoolExecutor`` (the shared pool of ``python -m
+    mpi4py.futures``, else ``workers`` spawned processes), rows come back here."""
+    launch = mpi_launch()
+    require_mpi(spawn=not launch.futures)
+    from mpi4py.futures import MPIPoolExecutor
+
+    pool = MPIPoolExecutor(
+        max_workers=max(1, min(workers, len(jobs))),  # ignored by the shared pool
+        initializer=_init_worker,
+        main=False,  # the workers need sinapsi.grid_engines only, not this process's __main__
+        env={name: "1" for name in _BLAS_VARIABLES},  # before the workers load NumPy
+        path=[str(Path(__file__).resolve().parents[1])],  # this sinapsi, wherever it is
+        wdir=os.getcwd(),  # the run folders may be relative to it
+    )
+    with _mpiexec_on_path():
+        pool.bootup()  # spawn (or reach the shared pool's ranks) now, with mpiexec found
+    _collect(pool, jobs, record)
 
 
 def _grid() -> Any:
