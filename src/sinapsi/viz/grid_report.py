@@ -53,6 +53,7 @@ dl.head dt { font-weight: 600; } dl.head dd { margin: 0; }
 """
 _MAX_COLOURED = 7  # cells drawn in colour on the overlaid curves; the rest in grey
 _BAND = "min-max over the seeds"
+_MAX_LISTED = 40  # lines per list of failed / missed runs
 
 
 # ------------------------------------------------------------------------------ reading
@@ -245,6 +246,9 @@ def _plot_curves(
             if loss and values.size and values.min() > 0 and values.max() / values.min() > 20:
                 ax.set_yscale("log")
                 title += " (log scale)"
+            if key.endswith("r2") and values.size and values.min() < -1:
+                ax.set_ylim(-1, max(1.0, values.max()) + 0.05)  # r2 below -1: worse than useless
+                title += " (axis cut at -1)"
             ax.set_title(title)
             ax.set_xlabel("epoch")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -293,6 +297,7 @@ def _plot_gradients(
         raise ValueError("no finished run recorded a positive gradient norm")
     lo = 10.0 ** (math.floor(math.log10(shown.min())) - 0.3)
     hi = 10.0 ** (math.ceil(math.log10(shown.max())) + 0.3)
+    longest = max(b.epochs.size for bands in per_cell.values() for b in bands.values())
     ncols = min(len(order), 4 if len(order) <= 16 else 5)
     names = {tuple(b) for b in per_cell.values() if b}
     with style() as plt:
@@ -305,14 +310,20 @@ def _plot_gradients(
                 ax.plot(b.epochs, y, color=colour, linewidth=1.4, gid=f"{cell}:{layer}")
             ax.set_yscale("log")
             ax.set_ylim(lo, hi)
+            ax.set_xlim(0, longest + 1)  # the same epochs on every panel
             if i % ncols:
                 ax.tick_params(labelleft=False)
             title = f"#{i + 1} " + labels[cell] + (" (baseline)" if cell == baseline else "")
             ax.set_title(textwrap.fill(title, 40), fontsize=8.5)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            if i + ncols >= len(order):  # the lowest panel of its column
+                ax.set_xlabel("epoch", fontsize=9)
             if not layers:
-                ax.text(0.5, 0.5, "no finished run\nwith a history", transform=ax.transAxes,
-                        ha="center", va="center", color=GREY)  # fmt: skip
+                statuses = [r.get("status", "") for r in rows if r.get("cell") == cell]
+                why = ", ".join(f"{statuses.count(x)} {x}" for x in dict.fromkeys(statuses))
+                ax.text(0.5, 0.5, f"no finished run with a history\n({why or 'not run'})",
+                        transform=ax.transAxes, ha="center", va="center", color=GREY,
+                        fontsize=9)  # fmt: skip
                 ax.tick_params(labelbottom=False)
                 continue
             ends = [b.mean[np.isfinite(b.mean)][-1] for b in layers.values()]
@@ -331,7 +342,6 @@ def _plot_gradients(
             heading.append("line colour: dark = input-side layer ... yellow = output-side layer")
         if heading:
             fig.suptitle("\n".join(heading), fontsize=9, fontweight="normal")
-        fig.supxlabel("epoch", fontsize=9)
         fig.supylabel("mean gradient norm (log)", fontsize=9)
     return fig
 
@@ -397,27 +407,35 @@ def _header(grid: Any, rows: Sequence[dict[str, str]], baseline: str, metric: st
     return "\n".join(parts)
 
 
+def _listed(title: str, items: list[str]) -> str:
+    """A section listing one line per run; past _MAX_LISTED lines the rest are counted, not
+    shown (results.csv has them all)."""
+    shown = "".join(f"<li>{item}</li>" for item in items[:_MAX_LISTED])
+    if len(items) > _MAX_LISTED:
+        shown += f"<li>... and {len(items) - _MAX_LISTED} more (results.csv lists them all)</li>"
+    return f'<h2>{title}</h2><ul class="problems">{shown}</ul>'
+
+
 def _problems(rows: Sequence[dict[str, str]], unreadable: list[str]) -> str:
-    lines = []
+    """The runs that failed, diverged, missed a target or lost their history: one line each."""
+    sections = []
     for title, statuses in (
         ("Failed and diverged runs", ("failed", "diverged")),
         ("Runs that missed a target", ("missed",)),
     ):
-        bad = [r for r in rows if r.get("status") in statuses]
-        if not bad:
-            continue
-        items = "".join(
-            f"<li><b>{html.escape(r.get('name', '?'))}</b> {html.escape(r.get('status', ''))}: "
-            f"<code>{html.escape(' '.join((r.get('error') or 'no message').split()))}</code></li>"
-            for r in bad
-        )
-        lines.append(f'<h2>{title}</h2><ul class="problems">{items}</ul>')
+        items = [
+            f"<b>{html.escape(r.get('name', '?'))}</b> {html.escape(r.get('status', ''))}: "
+            f"<code>{html.escape(' '.join((r.get('error') or 'no message').split()))}</code>"
+            for r in rows
+            if r.get("status") in statuses
+        ]
+        if items:
+            sections.append(_listed(title, items))
     if unreadable:
-        items = "".join(f"<li>{html.escape(u)}</li>" for u in unreadable)
-        lines.append(f'<h2>Runs without a history</h2><ul class="problems">{items}</ul>')
-    if not lines:
+        sections.append(_listed("Runs without a history", [html.escape(u) for u in unreadable]))
+    if not sections:
         return "<h2>Failed and diverged runs</h2><p>None: every recorded run finished.</p>"
-    return "\n".join(lines)
+    return "\n".join(sections)
 
 
 def _uneven(grid: Any, bands: dict[str, Band]) -> str:
