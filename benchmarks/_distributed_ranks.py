@@ -13,9 +13,9 @@ Modes:
 * ``sinapsi``: ``sinapsi.fit`` with a callback that stamps the end of every batch: a step is the
   time from one batch's end to the next (the loader's gather, forward, loss, backward, the
   gradient Allreduce when distributed, the optimizer step, fit's bookkeeping). With
-  ``--distributed`` fit gets a :class:`TimedComm` (sinapsi's MPI communicator whose
-  ``allreduce_`` adds up the seconds spent inside it), so each step also knows its Allreduce
-  time. The first epoch is warm-up;
+  ``--distributed`` fit gets a ``TimedComm`` (a subclass of ``sinapsi.distributed.Comm`` on
+  ``MPI.COMM_WORLD`` whose ``allreduce_`` adds up the seconds spent inside it), so each step
+  also knows its Allreduce time. The first epoch is warm-up;
 * ``torch``: the standard PyTorch loop (Adam, ``CrossEntropyLoss``) over the same shuffled
   batches, each gathered from the data set as fit does; with ``--world 2`` the model is wrapped
   in ``DistributedDataParallel`` (gloo, ``tcp://127.0.0.1:PORT``, the rank from mpirun's
@@ -70,44 +70,23 @@ def allreduce_bench(sizes: list[int], repeats: int, target_s: float) -> dict[str
 
 
 # ------------------------------------------------------------------------------------ sinapsi
-def timed_comm(inner: Any) -> Any:
-    """``inner`` (sinapsi's MPI communicator) behind a Comm whose ``allreduce_`` times itself.
-
-    A subclass of ``sinapsi.distributed.Comm`` that delegates to ``inner``, so fit sees a Comm
-    and every gradient Allreduce goes through the clock."""
+def timed_comm() -> Any:
+    """sinapsi's MPI communicator (``MPI.COMM_WORLD``) whose ``allreduce_`` adds up the
+    seconds spent inside it and counts its calls: the subclass hook ``fit`` documents."""
     from sinapsi import distributed
 
-    class TimedComm(distributed.Comm):  # type: ignore[misc, valid-type]
-        def __init__(self) -> None:
-            self.inner = inner
-            self.rank = inner.rank
-            self.size = inner.size
-            self.seconds = 0.0
-            self.calls = 0
+    class TimedComm(distributed.Comm):
+        seconds = 0.0
+        calls = 0
 
         def allreduce_(self, buf: np.ndarray) -> np.ndarray:
             start = time.perf_counter()
-            out = inner.allreduce_(buf)
+            out = super().allreduce_(buf)
             self.seconds += time.perf_counter() - start
             self.calls += 1
             return out
 
-        def bcast_(self, buf: np.ndarray, root: int = 0) -> np.ndarray:
-            return inner.bcast_(buf, root)
-
-        def allgather(self, obj: Any) -> list[Any]:
-            return inner.allgather(obj)
-
-        def barrier(self) -> None:
-            inner.barrier()
-
-        def abort(self, code: int = 1) -> Any:
-            inner.abort(code)
-
-        def __getattr__(self, name: str) -> Any:  # anything else the library's Comm offers
-            return getattr(inner, name)
-
-    return TimedComm()
+    return TimedComm(distributed.world().mpi_comm)
 
 
 def sinapsi_bench(net: Net, batch: int, steps: int, epochs: int, comm: Any) -> dict[str, Any]:
@@ -153,9 +132,7 @@ def sinapsi_bench(net: Net, batch: int, steps: int, epochs: int, comm: Any) -> d
 def run_sinapsi(args: argparse.Namespace) -> dict[str, Any] | None:
     comm = None
     if args.distributed:
-        from sinapsi import distributed
-
-        comm = timed_comm(distributed.world())
+        comm = timed_comm()
     results: dict[str, Any] = {}
     for name in args.nets:
         net = NETS[name]

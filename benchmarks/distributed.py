@@ -9,11 +9,12 @@ What is measured (one command; it launches its ``mpirun`` children itself)
 * **Training step** of ``sinapsi.fit`` on ``mnist`` (784-256-256-10, batch 128) and ``wide``
   (784-1024-1024-10, batch 256), Adam, at their global batch sizes, in three settings:
   (a) 1 process, 1 BLAS thread; (b) 1 process, 2 BLAS threads; (c) ``mpirun -n 2``, 1 BLAS
-  thread per rank, ``fit(distributed=TimedComm)``: sinapsi's MPI communicator wrapped so that
-  ``allreduce_`` (once per step, one flat buffer) adds up its seconds: the Allreduce's share of
-  the step. A step is timed by a callback from one batch's end to the next, so it holds all of
-  fit's work (gather, forward, backward, Allreduce, optimizer, bookkeeping); the first epoch is
-  warm-up; the figure is the median step. The time inside ``allreduce_`` includes waiting for
+  thread per rank, ``fit(distributed=TimedComm(...))``, a subclass of
+  ``sinapsi.distributed.Comm`` whose ``allreduce_`` (once per step, one flat buffer) adds up
+  its seconds: the Allreduce's share of the step. A step is timed by a callback from one
+  batch's end to the next, so it holds all of fit's work (gather, forward, backward,
+  Allreduce, optimizer, bookkeeping); the first epoch is warm-up; the figure is the median
+  step. The time inside ``allreduce_`` includes waiting for
   the other rank.
 * **PyTorch beside it**: the standard loop (Adam, ``CrossEntropyLoss``, each batch gathered
   from a shuffled order as fit does) with 1 and 2 threads, and ``DistributedDataParallel``
@@ -425,6 +426,15 @@ def print_report(report: dict[str, Any], cfg: Config) -> None:
         print("  speed-up (step time of the second / the first):")
         for key, v in r["speedups"].items():
             print(f"    {key:<40}{_r(v):>22}")
+        two, half = r["settings"]["sinapsi 2r x 1t"], r["half_batch_1t_s"]
+        if two.get("step_s") and two.get("allreduce_s") is not None and half:
+            rest = two["step_s"] - two["allreduce_s"]
+            print(
+                f"  2 ranks: step - allreduce = {rest * 1e3:.3f} ms vs {half * 1e3:.3f} ms for 1 "
+                f"process, 1 thread at batch {r['spec']['batch'] // 2}: the rest of the "
+                f"distributed cost {(rest - half) * 1e3:+.3f} ms (flat-buffer copies, two "
+                "processes sharing caches and memory)"
+            )
 
     print("\nModel of N machines (each: 1 rank, this machine's 2 cores; fit's semantics: global")
     print("batch fixed, each machine B/N). step = compute(B/N) + ring Allreduce of the gradient;")
