@@ -323,6 +323,12 @@ def summarize_net(rounds: list[dict[str, Any]], net_name: str) -> dict[str, Any]
     compute = {d: _median_over_rounds(rounds, "sinapsi 1p x 2t", net_name, "median_s", d)
                for d in MACHINES}  # fmt: skip
     half_1t = _median_over_rounds(rounds, "sinapsi 1p x 1t", net_name, "median_s", 2)
+    known = [(net.batch // d, t) for d, t in compute.items() if t is not None]
+    per_sample = None
+    if len(known) >= 2:  # compute(b) = fixed + b * per sample, least squares
+        b, t = np.array(known, np.float64).T
+        (fixed, slope), *_ = np.linalg.lstsq(np.stack([np.ones_like(b), b], 1), t, rcond=None)
+        per_sample = {"fixed_s": float(fixed), "per_sample_s": float(slope)}
     return {
         "spec": {**asdict(net), "description": net.describe(), "params": n_params(net)},
         "gradient_bytes": 4 * n_params(net),
@@ -331,6 +337,7 @@ def summarize_net(rounds: list[dict[str, Any]], net_name: str) -> dict[str, Any]
         "speedups": speedups,
         "compute_2t_by_batch_s": {str(net.batch // d): t for d, t in compute.items()},
         "half_batch_1t_s": half_1t,
+        "compute_2t_linear": per_sample,
     }
 
 
@@ -456,6 +463,21 @@ def print_report(report: dict[str, Any], cfg: Config) -> None:
                           f"{x['speedup']:>8.2f}{x['weak_speedup']:>6.2f}")  # fmt: skip
             print(f"  {row['machines']:>3}{row['batch_per_machine']:>5}"
                   f"{row['compute_s'] * 1e3:>11.3f}{cells}")  # fmt: skip
+        lin = report["results"][name]["compute_2t_linear"]
+        if lin:
+            print(
+                f"  compute(b) ~ {lin['fixed_s'] * 1e3:.3f} ms + b x "
+                f"{lin['per_sample_s'] * 1e6:.2f} us (least squares over the measured b): the "
+                "fixed part does not shrink with N"
+            )
+        two = report["results"][name]["settings"]["sinapsi 2r x 1t"]
+        at2 = next((x for x in model[links[0]]["rows"] if x["machines"] == 2), None)
+        if at2 and two.get("step_s") and two.get("allreduce_s") is not None:
+            print(
+                f"  against the measurement: 2 ranks x 1 thread on this machine took "
+                f"{two['step_s'] * 1e3:.3f} ms per step, {two['allreduce_s'] * 1e3:.3f} ms of it "
+                f"in allreduce_ (the model's N = 2 Allreduce: {at2['allreduce_s'] * 1e3:.3f} ms)"
+            )
     print(
         "\nAssumptions: one rank per machine using all its cores; compute(B/N) as measured on "
         "this machine;\n  the ring's alpha/beta as measured between 2 local ranks (shared "
@@ -465,6 +487,40 @@ def print_report(report: dict[str, Any], cfg: Config) -> None:
         "compute(B/N) only as far as\n  1-process fit does them. A real network is slower than "
         "shared memory: read the second column set."
     )
+    print("\nSummary")
+    for line in report["summary"]:
+        print(f"  {line}")
+
+
+def summary(report: dict[str, Any]) -> list[str]:
+    """The answers in words: 2 ranks against 1 process, the Allreduce's share, vs PyTorch."""
+    lines = []
+    for name, r in report["results"].items():
+        sp, ratios = r["speedups"], r["ratios_sinapsi_vs_torch"]
+        vs2t, vs1t = sp.get("2r x 1t vs 1p x 2t"), sp.get("2r x 1t vs 1p x 1t")
+        share = r["settings"]["sinapsi 2r x 1t"].get("allreduce_share")
+        if vs2t and vs1t and share is not None:
+            lines.append(
+                f"{name}: 2 ranks x 1 thread run a step {vs2t['median']:.2f}x as fast as 1 "
+                f"process with 2 BLAS threads ({vs1t['median']:.2f}x as fast as 1 thread); "
+                f"{share:.0%} of the 2-rank step is inside the Allreduce"
+            )
+        ddp = ratios.get("sinapsi 2r x 1t vs torch DDP 2r x 1t")
+        one = ratios.get("sinapsi 1p x 2t vs torch 1p x 2t")
+        if ddp and one:
+            lines.append(
+                f"{name}: torch step / sinapsi step = {one['median']:.2f} on 1 process x 2 "
+                f"threads, {ddp['median']:.2f} on 2 ranks (DDP, gloo) (> 1: sinapsi faster)"
+            )
+        for link, m in report["model"].get(name, {}).items():
+            best = max(m["rows"], key=lambda x: x["speedup"])
+            last = m["rows"][-1]
+            lines.append(
+                f"{name}, model over {link}: best speed-up {best['speedup']:.2f}x at N = "
+                f"{best['machines']}; N = {last['machines']}: {last['speedup']:.2f}x (weak "
+                f"scaling, batch {r['spec']['batch']} per machine: {last['weak_speedup']:.2f}x)"
+            )
+    return lines
 
 
 # -------------------------------------------------------------------------------------- main
@@ -514,6 +570,7 @@ def main(argv: list[str] | None = None) -> int:
         "network": NETWORK,
         "rounds": rounds,
     }
+    report["summary"] = summary(report)
     print_report(report, cfg)
     if args.json:
         write_json(args.json, report)

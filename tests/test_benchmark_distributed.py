@@ -83,6 +83,7 @@ def test_distributed_benchmark_runs_quick_and_writes_json(tmp_path):
         for ratio in [*r["ratios_sinapsi_vs_torch"].values(), *r["speedups"].values()]:
             assert ratio["median"] > 0
         assert len(r["compute_2t_by_batch_s"]) == len(MACHINES)
+        assert set(r["compute_2t_linear"]) == {"fixed_s", "per_sample_s"}
 
     assert set(report["model"]) == {"mnist", "wide"}
     for name, model in report["model"].items():
