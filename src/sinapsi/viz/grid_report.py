@@ -278,7 +278,7 @@ def _plot_gradients(
 ) -> Any:
     """Small multiples: per cell, the mean over its seeds of each layer's gradient norm."""
     from matplotlib.lines import Line2D
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
     from .gradients import _layer_colors
 
@@ -310,6 +310,8 @@ def _plot_gradients(
                 ax.plot(b.epochs, y, color=colour, linewidth=1.4, gid=f"{cell}:{layer}")
             ax.set_yscale("log")
             ax.set_ylim(lo, hi)
+            ax.yaxis.set_major_locator(LogLocator(numticks=6))
+            ax.yaxis.set_minor_locator(NullLocator())  # 50 panels of minor ticks: slow, busy
             ax.set_xlim(0, longest + 1)  # the same epochs on every panel
             if i % ncols:
                 ax.tick_params(labelleft=False)
@@ -352,7 +354,7 @@ def _png_uri(fig: Any, dpi: int) -> str:
     from PIL import Image
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=dpi)  # constrained layout: nothing to trim
     pyplot().close(fig)
     image = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
     small = image.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
