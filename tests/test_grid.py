@@ -163,6 +163,8 @@ def test_grid_runs_writes_files_resumes_and_ignores_worker_count(
         assert int(r["epochs"]) == 3 and float(r["seconds"]) > 0
         assert math.isfinite(float(r["train_loss"])) and math.isfinite(float(r["val_loss"]))
     cells = _rows(folder / "cells.csv")
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert all(f"c00{i}" in page for i in range(4)) and "<img" in page
     assert [c["cell"] for c in cells] == ["c000", "c001", "c002", "c003"]
     # summary: mean, std (ddof=1), 95% t interval of each test metric, per cell
     summary = _rows(folder / "summary.csv")
@@ -221,7 +223,7 @@ def test_failing_and_diverging_runs_are_recorded_and_others_finish(
     path.write_text(text.replace("{lr = 0.01}]", "{lr = 0.01}]" + hidden), encoding="utf-8")
     out = tmp_path / "out"
     g = grid.load_grid(path)
-    rows = grid.run_grid(g, out, workers=1, log=lambda _: None)
+    rows = grid.run_grid(g, out, workers=1, log=lambda _: None, report=False)
     assert [r["status"] for r in rows] == ["ok", "failed", "diverged", "failed", "ok", "failed"]
     for r in rows[1:4]:
         assert r["error"] and "\n" not in r["error"]
@@ -236,7 +238,7 @@ def test_failing_and_diverging_runs_are_recorded_and_others_finish(
     ]  # fmt: skip
     assert summary[0]["train_accuracy_mean"] == rows[0]["train_accuracy"]
     # a rerun retries the failed runs only
-    again = grid.run_grid(g, out, workers=1, log=print, quiet=True)
+    again = grid.run_grid(g, out, workers=1, log=print, quiet=True, report=False)
     assert capsys.readouterr().out.count(" seed ") == 3
 
     def filled(r: dict[str, str]) -> dict[str, str]:
@@ -245,7 +247,7 @@ def test_failing_and_diverging_runs_are_recorded_and_others_finish(
     assert [filled(again[i]) for i in (0, 2, 4)] == [filled(rows[i]) for i in (0, 2, 4)]
     # a changed configuration (more epochs) reruns every run
     path.write_text(path.read_text().replace("epochs = 2", "epochs = 3"), encoding="utf-8")
-    again = grid.run_grid(grid.load_grid(path), out, workers=1, log=lambda _: None)
+    again = grid.run_grid(grid.load_grid(path), out, workers=1, log=lambda _: None, report=False)
     assert again[0]["epochs"] == "3" and again[0]["config"] != rows[0]["config"]
 
 

@@ -464,6 +464,8 @@ def run_grid(
     workers: int = 1,
     log: Callable[[str], None] = print,
     quiet: bool = False,
+    engine: str = "local",
+    report: bool = True,
 ) -> list[dict[str, str]]:
     """Run every (cell, seed) of ``grid`` not yet recorded into ``<out>/<grid name>/``; return
     all rows of results.csv.
@@ -472,7 +474,10 @@ def run_grid(
     the run's and whose folder exists is kept and its run skipped; failed runs are retried.
     results.csv and summary.csv are rewritten after each finished run, so Ctrl-C (or a crash)
     loses only the runs in flight. ``workers`` > 1 runs them in a local process pool
-    (:func:`run_jobs`); 1 runs them here, one after another.
+    (:func:`run_jobs`); 1 runs them here, one after another; ``engine="mpi"`` sends them to the
+    processes of an MPI job (:mod:`sinapsi.grid_engines`). At the end ``report.html`` shows
+    every cell's curves, gradient norms and the ranking against the baseline cell
+    (:func:`sinapsi.viz.write_grid_report`; ``report=False`` skips it).
     """
     folder = Path(out) / grid.name
     folder.mkdir(parents=True, exist_ok=True)
@@ -514,8 +519,13 @@ def run_grid(
     write_results(results, grid, ordered)  # rows of an older grid file go
     write_summary(summary, grid, ordered)
     began = time.perf_counter()
-    run_jobs(todo, workers, record)
+    run_jobs(todo, workers, record, engine=engine)
     ordered = sorted(rows.values(), key=lambda r: order[r["name"]])
+    page = None
+    if report:
+        from .viz import write_grid_report
+
+        page = write_grid_report(folder / "report.html", grid, ordered, baseline=grid.baseline)
     if not quiet:
         statuses = ("ok", "missed", "diverged", "failed")
         counts = {s: sum(r["status"] == s for r in ordered) for s in statuses}
@@ -523,5 +533,6 @@ def run_grid(
             f"sinapsi grid: {counts['ok']} ok, {counts['missed']} missed a target, "
             f"{counts['diverged']} diverged, {counts['failed']} failed in "
             f"{time.perf_counter() - began:.1f} s: {results}, {summary}"
+            + (f", {page}" if page is not None else "")
         )
     return ordered
