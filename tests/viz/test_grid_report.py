@@ -270,3 +270,20 @@ def test_lower_is_better_metrics_count_wins_below_and_rank_ascending() -> None:
     assert table[1].diff is None  # the baseline
     rows.append({"name": "x", "cell": "c000", "seed": "3", "status": "ok", "test_accuracy": "1"})
     assert _grid_stats.primary_metric(rows) == "test_accuracy"
+
+
+def test_cell_labels_name_the_varied_values_briefly() -> None:
+    from sinapsi.viz.grid_report import _labels
+
+    cells = [grid.Cell("c000", ("relu", [8, 8], 0.1)), grid.Cell("c001", ("relu", [8] * 6, 0.01))]
+    g = grid.Grid("g", "g.toml", ["model.activation", "model.hidden", "training.lr"], cells, [0])
+    assert _labels(g) == (
+        {"c000": "c000 hidden=[8,8], lr=0.1", "c001": "c001 hidden=[8,8,8,8,8,8], lr=0.01"},
+        "",
+    )  # activation is the same everywhere: left out
+    table = {"optimizer": "sgd", "lr": 0.1, "momentum": 0.9, "dampening": 0.9}
+    cells = [grid.Cell("c000", (table, "$x")), grid.Cell("c001", ({"optimizer": "adam"}, "y"))]
+    g = grid.Grid("g", "g.toml", ["training", "data.path"], cells, [0])
+    labels, line = _labels(g)  # too long with the key names: the values, and a key line
+    assert labels["c000"] == r"c000 {optimizer=sgd, lr=0.1, momentum=0.9, dampening=0.9}, \$x"
+    assert labels["c001"] == "c001 {optimizer=adam}, y" and line == "cell: training, path"

@@ -112,11 +112,11 @@ def _labels(grid: Any) -> tuple[dict[str, str], str]:
     if max(map(len, named.values()), default=0) > 40:
         named = {c.id: ", ".join(_compact(c.values[i]) for i in varied) for c in grid.cells}
         key_line = "cell: " + ", ".join(short[i] for i in varied)
-    labels = {
-        cell: f"{cell} {textwrap.shorten(text, 56, placeholder='...')}".strip()
+    labels = {  # "$" escaped: matplotlib would read "$...$" as mathematics
+        cell: f"{cell} {textwrap.shorten(text, 56, placeholder='...')}".strip().replace("$", r"\$")
         for cell, text in named.items()
     }
-    return labels, key_line
+    return labels, key_line.replace("$", r"\$")
 
 
 # ------------------------------------------------------------------------------ numbers
