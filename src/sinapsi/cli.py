@@ -60,6 +60,7 @@ import numpy as np
 from ._cli_grid import add_grid
 from ._cli_playground import add_playground
 from ._cli_predict import add_predict, check_out_file
+from ._distributed_cli import RankGuard, on_ranks
 from .config import ConfigError, check_run_name, load_config, to_jsonable, validate_config
 from .experiment import _LOWER_IS_BETTER, RunResult, TargetMissed, build_mlp, run
 
@@ -149,28 +150,36 @@ def _out_folder(out: str) -> Path:
     return path
 
 
-def _execute(cfg: dict[str, Any], args: argparse.Namespace, origin: str) -> int:
+def _execute(
+    cfg: dict[str, Any], args: argparse.Namespace, origin: str, guard: RankGuard | None = None
+) -> int:
     """Run ``cfg``, print the report; raise TargetMissed when a target was missed.
 
     Warnings raised while the run trains are printed after its result (one line each); when
-    the run fails, its one-line error says it all."""
+    the run fails, its one-line error says it all. Under ``mpirun -n N`` (``guard``) the ranks
+    train together; rank 0 prints and writes the run."""
     if args.name is not None:
         cfg = {**cfg, "name": check_run_name(args.name, "--name")}
-    out_dir = _out_folder(args.out) / cfg["name"]
+    comm = None if guard is None else guard.comm
+    main = comm is None or comm.rank == 0
+    out_dir = (_out_folder(args.out) if main else Path(args.out)) / cfg["name"]
     log = lambda text: print(text, flush=True)  # noqa: E731 (the plan must precede the bars)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = run(
             cfg,
             out_dir,
-            verbose=0 if args.quiet else 1,
+            verbose=0 if args.quiet or not main else 1,
             origin=origin,
             log=log,
             overwrite=args.overwrite,
+            comm=comm,
+            before_training=None if guard is None else guard.agree,
         )
-    _report(result, cfg)
-    for w in {str(w.message): w for w in caught}.values():  # each message once
-        print(f"sinapsi: warning: {w.message}", file=sys.stderr)
+    if main:
+        _report(result, cfg)
+        for w in {str(w.message): w for w in caught}.values():  # each message once
+            print(f"sinapsi: warning: {w.message}", file=sys.stderr)
     if result.missed:
         raise TargetMissed(
             f"run {cfg['name']!r} missed its target: {'; '.join(result.missed)}. Train longer "
@@ -191,13 +200,17 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    return on_ranks(lambda guard: _train_on(args, guard))  # under mpirun: every rank
+
+
+def _train_on(args: argparse.Namespace, guard: RankGuard | None) -> int:
     cfg = load_config(args.config)
     overrides = {"epochs": args.epochs, "seed": args.seed}
     if any(v is not None for v in overrides.values()):
         raw = to_jsonable(cfg)
         raw["training"].update({k: v for k, v in overrides.items() if v is not None})
         cfg = validate_config(raw, args.config)
-    return _execute(cfg, args, args.config)
+    return _execute(cfg, args, args.config, guard)
 
 
 def _int_at_least(low: int) -> Callable[[str], int]:

@@ -69,9 +69,9 @@ __all__ = [
     "shard_bounds",
 ]  # fmt: skip
 
-# What MPI launchers put in each rank's environment: MPICH/Hydra (PMI_*), Open MPI (OMPI_*),
-# PMIx-based launchers (PMIX_RANK), Intel MPI and MVAPICH (PMI_*, MPI_LOCALNRANKS).
-_LAUNCHER_SIZE = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS")
+# What MPI launchers put in each rank's environment: MPICH/Hydra and Intel MPI (PMI_*,
+# MPI_LOCALRANKID), Open MPI (OMPI_COMM_WORLD_*), PMIx-based launchers (PMIX_RANK).
+_LAUNCHER_SIZE = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE")
 _LAUNCHER_RANK = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "MPI_LOCALRANKID")
 _MISSING_MPI4PY = (
     'sinapsi.distributed needs mpi4py under mpirun: pip install "sinapsi[mpi]" (or pip install '
@@ -86,14 +86,15 @@ class RankFailed(RuntimeError):
 
 def launched_under_mpi() -> bool:
     """Whether this process was started by an MPI launcher (``mpirun``/``mpiexec``), read from
-    the environment variables launchers set, without importing mpi4py (a rank count alone, as
-    ``SLURM_NTASKS`` outside ``srun``, does not count: a rank must be named too)."""
-    return any(name in os.environ for name in _LAUNCHER_RANK)
+    the environment variables launchers set (``PMI_RANK``, ``PMI_SIZE``,
+    ``OMPI_COMM_WORLD_SIZE``, ``PMIX_RANK``, ...), without importing mpi4py. A batch job's
+    ``SLURM_NTASKS`` alone does not count: the script itself was not launched by ``srun``."""
+    return any(name in os.environ for name in _LAUNCHER_RANK + _LAUNCHER_SIZE)
 
 
 def launcher_size() -> int | None:
     """The number of ranks the launcher announced in the environment, or None if it did not."""
-    for name in _LAUNCHER_SIZE[:2]:
+    for name in _LAUNCHER_SIZE:
         value = os.environ.get(name, "")
         if value.isdigit():
             return int(value)

@@ -32,6 +32,7 @@ from ._convnet import (
     shift_callback,
 )
 from ._run_data import _Data, _prepare_data
+from ._run_report import _write_report
 from .config import (
     CLASSIFICATION_LOSSES,
     GENERATED_SOURCES,
@@ -188,6 +189,7 @@ def _say_plan(
     data: _Data,
     model: Any,
     architecture: dict[str, Any],
+    processes: int = 1,
 ) -> None:
     """The lines printed before training: data, model and training settings."""
     from . import __version__
@@ -236,9 +238,10 @@ def _say_plan(
         extras.append(f"early stopping (patience {training['early_stopping']['patience']})")
     if training["clip_grad_norm"]:
         extras.append(f"gradient norm clipped at {training['clip_grad_norm']:g}")
+    mpi = f", on {processes} processes (MPI)" if processes > 1 else ""
     say(
         f"            {training['epochs']} epochs in batches of {training['batch_size']}, "
-        f"seed {training['seed']}"
+        f"seed {training['seed']}{mpi}"
     )
     if extras:
         say(f"            {', '.join(extras)}")
@@ -252,6 +255,8 @@ def run(
     log: Callable[[str], None] = print,
     overwrite: bool = False,
     report: bool = True,
+    comm: Any = None,
+    before_training: Callable[[], None] | None = None,
 ) -> RunResult:
     """Train what a checked configuration describes, test it once, and save the run.
 
@@ -264,6 +269,12 @@ def run(
         origin: the configuration's name for error messages (its file name).
         overwrite: replace ``out_dir`` if it exists.
         report: write ``report.html`` (about a second of drawing); a grid's runs skip it.
+        comm: a :class:`sinapsi.distributed.Comm` of several ranks (``sinapsi train`` under
+            ``mpirun``): every rank prepares the same data and model, they train together
+            (``fit(distributed=comm)``) and only rank 0 writes the run folder; the others
+            return a result with no folder and no files.
+        before_training: called once the data and model are ready, just before training
+            (``sinapsi train`` checks there that every rank got that far).
 
     The seed spawns four independent streams: data generation, the split, the initial weights
     and dropout, and the shuffling. Raises :class:`~sinapsi.config.ConfigError` for a
@@ -289,20 +300,23 @@ def run(
             origin,
             "Use a sample of the rows (or a machine with more memory).",
         )
-    final = Path(out_dir)
-    try:
-        staging = _runs.new_staging(final)
-    except OSError as e:
-        raise ConfigError(
-            f"cannot write the run into {str(final.parent)!r}: {e.strerror or e}. Choose a "
-            "folder you can write to."
-        ) from None
+    final, staging = Path(out_dir), None
+    if comm is None or comm.rank == 0:  # the other ranks of a distributed run write nothing
+        try:
+            staging = _runs.new_staging(final)
+        except OSError as e:
+            raise ConfigError(
+                f"cannot write the run into {str(final.parent)!r}: {e.strerror or e}. Choose a "
+                "folder you can write to."
+            ) from None
     try:  # Ctrl-C included: nothing half-written stays
-        result = _train_and_save(cfg, staging, verbose, origin, log, report)
-        result.folder = _runs.publish(staging, final, overwrite)
+        result = _train_and_save(cfg, staging, verbose, origin, log, report, comm, before_training)
+        if staging is not None:
+            result.folder = _runs.publish(staging, final, overwrite)
+            result.files = [result.folder / path.name for path in result.files]
     finally:
-        _runs.discard(staging)
-    result.files = [result.folder / path.name for path in result.files]
+        if staging is not None:
+            _runs.discard(staging)
     result.total_seconds = time.perf_counter() - began
     return result
 
@@ -464,22 +478,26 @@ def prepare_run(cfg: dict[str, Any], origin: str = "<config>") -> Prepared:
 
 def _train_and_save(
     cfg: dict[str, Any],
-    out: Path,
+    out: Path | None,
     verbose: int,
     origin: str,
     log: Callable[[str], None],
     report: bool = True,
+    comm: Any = None,
+    before_training: Callable[[], None] | None = None,
 ) -> RunResult:
-    """The run itself: data, model, training, test, and the files written into ``out``."""
+    """The run itself: data, model, training, test, and the files written into ``out`` (none
+    when ``out`` is None: a distributed run's rank > 0)."""
     from . import evaluate, fit
-    from .io import atomic_write, save
 
     began = time.perf_counter()
     say = log if verbose else (lambda _: None)
     prep = prepare_run(cfg, origin)
     cfg, data, model, architecture = prep.cfg, prep.data, prep.model, prep.architecture
     training = cfg["training"]
-    _say_plan(say, cfg, data, model, architecture)
+    _say_plan(say, cfg, data, model, architecture, 1 if comm is None else comm.size)
+    if before_training is not None:
+        before_training()
 
     measured = sorted(set(training["metrics"]) | (set(cfg["target"]) - {"loss"}))
     start = time.perf_counter()
@@ -488,7 +506,9 @@ def _train_and_save(
     with np.errstate(all="ignore"):
         untrained = evaluate(model, *data.test, loss=training["loss"])["loss"]
         try:
-            history = fit(model, *data.train, **prep.fit_kwargs, verbose=verbose)
+            history = fit(
+                model, *data.train, **prep.fit_kwargs, verbose=verbose, distributed=comm or False
+            )
         except FloatingPointError as e:
             reason = str(e).removeprefix("fit: ")
             raise Diverged(f"run {cfg['name']!r} diverged: {reason} Nothing was saved.") from None
@@ -500,17 +520,7 @@ def _train_and_save(
     else:
         monitor = "val_loss" if data.val is not None else "loss"
 
-    saved = prep.saved_model()
-    metadata = prep.metadata(saved, test, kind="sinapsi.cli.mlp")
-    files = [save(saved, out / "model.npz", metadata=metadata)]
-    history.save(out / "history.json")
-    files.append(out / "history.json")
-    text = json.dumps(to_jsonable(_jsonable(cfg)), indent=2) + "\n"
-    files.append(atomic_write(out / "config.json", lambda f: f.write(text.encode("utf-8"))))
-    if report:
-        files.append(
-            _write_report(out / "report.html", cfg, saved, history, data, test, prep.n_front)
-        )
+    files = [] if out is None else _save_run(out, prep, history, test, report)
     return RunResult(
         test=test,
         history=history,
@@ -522,6 +532,28 @@ def _train_and_save(
         files=files,
         missed=_missed(test, cfg["target"]),
     )
+
+
+def _save_run(
+    out: Path, prep: Prepared, history: Any, test: dict[str, float], report: bool
+) -> list[Path]:
+    """Write the run's files into ``out``: model.npz, history.json, config.json, report.html."""
+    from .io import atomic_write, save
+
+    saved = prep.saved_model()
+    metadata = prep.metadata(saved, test, kind="sinapsi.cli.mlp")
+    files = [save(saved, out / "model.npz", metadata=metadata)]
+    history.save(out / "history.json")
+    files.append(out / "history.json")
+    text = json.dumps(to_jsonable(_jsonable(prep.cfg)), indent=2) + "\n"
+    files.append(atomic_write(out / "config.json", lambda f: f.write(text.encode("utf-8"))))
+    if report:
+        files.append(
+            _write_report(
+                out / "report.html", prep.cfg, saved, history, prep.data, test, prep.n_front
+            )
+        )
+    return files
 
 
 def _with_preprocessing(model: Any, data: _Data, features: list[str] | None = None) -> Any:
@@ -550,63 +582,4 @@ def _check_diverged(cfg: dict[str, Any], untrained: float, test: dict[str, float
         f"{untrained:.4g} before it. Usual causes: a learning rate too high (lr = "
         f"{'the default' if lr is None else f'{lr:g}'}: try 10x lower), or exploding gradients "
         "(set clip_grad_norm = 1.0). Nothing was saved."
-    )
-
-
-def _next_index(name: str, shift: int = 1) -> str:
-    """A layer name of the trained network ('0 Linear') as it is in the saved one, which has
-    ``shift`` layers in front (the Normalization: '1 Linear')."""
-    index, _, rest = name.partition(" ")
-    return f"{int(index) + shift} {rest}" if index.isdigit() else name
-
-
-def _write_report(
-    path: Path,
-    cfg: dict[str, Any],
-    model: Any,
-    history: Any,
-    data: _Data,
-    test: dict,
-    shift: int = 0,
-) -> Path:
-    """report.html: summary, curves, diagram, gradient flow, activations, test metrics (and a
-    confusion matrix and first-layer weight images where they apply), one self-contained file.
-
-    ``model`` is the saved one: with standardized features its first layer is the
-    Normalization (and before it the feature layer of ``[data] features``), so the pictures
-    take the test set in the user's own units (a 2-D set's decision boundary is drawn over the
-    raw plane that ``sinapsi predict`` takes), and the ``shift`` layers trained after them are
-    renamed in the gradient flow to match the summary."""
-    from .train import History, predict_classes
-    from .viz import write_report
-
-    x_test, y_test = data.test
-    if data.raw_test_x is not None:  # the feature layer in front takes the raw points
-        x_test = data.raw_test_x
-    elif data.standardizer is not None:
-        x_test = data.standardizer.inverse_transform(x_test).astype(x_test.dtype)
-    if shift:
-        shifted = History.from_dict(history.to_dict())
-        shifted.grad_norms = {
-            _next_index(name, shift): norms for name, norms in history.grad_norms.items()
-        }
-        history = shifted
-    classification = data.task == "classification"
-    return write_report(
-        path,
-        title=f"sinapsi run '{cfg['name']}'",
-        model=model,
-        history=history,
-        input_shape=tuple(x_test.shape[1:]),
-        test_metrics=test,
-        x=x_test,
-        y_true=y_test if classification else None,
-        y_pred=predict_classes(model, x_test) if classification else None,
-        class_names=[str(c) for c in data.classes] if data.classes is not None else None,
-        # an MLP's first-layer weights as images (a convnet's first Linear sees feature maps)
-        image_shape=data.image_shape[1:]
-        if data.image_shape and data.image_shape[0] == 1 and not cfg["model"].get("conv")
-        else None,
-        config=to_jsonable(_jsonable(cfg)),
-        targets=_targets(test, cfg["target"]),
     )

@@ -33,17 +33,19 @@ def case(name: str) -> tuple[Any, np.ndarray, np.ndarray, dict[str, Any]]:
         "epochs": EPOCHS, "batch_size": BATCH, "metrics": ["accuracy"], "seed": 3,
         "validation_data": val, "verbose": 0,
     }  # fmt: skip
-    if name in ("sgd", "adam", "bn"):
-        x, y = _blobs(N_SAMPLES, (6,), 1)
+    if name in ("sgd", "adam", "bn", "dropout", "lone"):
+        # "lone": a last batch of 1 sample, so rank 1's shard of it is empty
+        x, y = _blobs(N_SAMPLES - 2 if name == "lone" else N_SAMPLES, (6,), 1)
         layers = [nn.Linear(6, 16, rng=0)]
         layers += [nn.BatchNorm1d(16)] if name == "bn" else []
         layers += [nn.Tanh(), nn.Linear(16, 3, rng=1)]
+        layers += [nn.Dropout(0.3, rng=5)] if name == "dropout" else []
         model = nn.Sequential(*layers)
         if name == "sgd":
             model.double()
             opt = sn.optim.SGD(list(model.parameters()), lr=0.1, momentum=0.9)
             kwargs.update(optimizer=opt, clip_grad_norm=0.5, l2=1e-3)
-        elif name == "adam":
+        elif name in ("adam", "dropout", "lone"):
             kwargs.update(optimizer="adam", lr=0.01, clip_grad_norm=1.0, l2=1e-3)
         else:
             kwargs.update(optimizer="adam", lr=0.01, batch_size=24, drop_last=True)

@@ -74,7 +74,7 @@ def test_fit_refuses_a_loss_that_sums() -> None:
             reduction="sum")})  # fmt: skip
 
 
-@pytest.mark.parametrize("name", ["sgd", "adam", "conv", "bn"])
+@pytest.mark.parametrize("name", ["sgd", "adam", "lone", "conv", "bn", "dropout"])
 def test_one_process_is_bit_identical_to_plain_fit(no_launcher: None, name: str) -> None:
     model, x, y, kwargs = case(name)
     plain = sn.fit(model, x, y, **kwargs)

@@ -16,7 +16,7 @@ from mpi_checks import needs_mpi, run_mpi
 from sinapsi.train import History
 
 SCRIPT = str(Path(__file__).with_name("dp_cases.py"))
-CASES = ("sgd", "adam", "conv", "bn")
+CASES = ("sgd", "adam", "lone", "conv", "bn", "dropout")
 RTOL = 1e-10
 
 
@@ -40,10 +40,11 @@ def _close(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 @needs_mpi
-@pytest.mark.parametrize("name", ["sgd", "adam", "conv"])
+@pytest.mark.parametrize("name", ["sgd", "adam", "lone", "conv"])
 def test_two_ranks_train_as_one_process(two_ranks: Path, name: str) -> None:
     """SGD with momentum and Adam, clipping, l2, accuracy, validation, 203 samples in batches
-    of 25 (shards of 13/12, and 2/1 in the last batch), an MLP and a Conv2d net, float64."""
+    of 25 (shards of 13/12, and 2/1 in the last batch; "lone": 201 samples, a last batch of 1
+    and an empty shard), an MLP and a Conv2d net, float64."""
     ref, ref_history = _one_process(name)
     got = np.load(two_ranks / f"{name}.npz")
     assert int(got["size"]) == 2
@@ -68,14 +69,17 @@ def test_ranks_end_identical(two_ranks: Path, name: str) -> None:
 
 
 @needs_mpi
-def test_batch_norm_uses_per_rank_statistics(two_ranks: Path) -> None:
-    """BatchNorm normalizes each shard by its own statistics (documented): with 2 ranks the
-    weights differ from one process's, while the ranks agree (the test above)."""
-    ref, _ = _one_process("bn")
-    got = np.load(two_ranks / "bn.npz")
+@pytest.mark.parametrize("name", ["bn", "dropout"])
+def test_batch_norm_and_dropout_differ_from_one_process(two_ranks: Path, name: str) -> None:
+    """BatchNorm normalizes each shard by its own statistics, Dropout draws its masks per
+    rank (both documented): with 2 ranks the weights differ from one process's, while the
+    ranks agree (test_ranks_end_identical), running statistics included."""
+    ref, _ = _one_process(name)
+    got = np.load(two_ranks / f"{name}.npz")
     assert not np.allclose(got["0.weight"], ref["0.weight"], rtol=1e-6)
-    mean = got["1.running_mean"]
-    assert np.all(np.isfinite(mean)) and not np.allclose(mean, 0.0)
+    if name == "bn":
+        mean = got["1.running_mean"]
+        assert np.all(np.isfinite(mean)) and not np.allclose(mean, 0.0)
 
 
 @needs_mpi
