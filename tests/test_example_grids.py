@@ -56,7 +56,7 @@ def _shrunk(name: str) -> grid.Grid:
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_a_shrunk_run_finishes(name: str, tmp_path: Path) -> None:
     g = _shrunk(name)
-    rows = grid.run_grid(g, tmp_path, workers=1, log=lambda _: None, quiet=True)
+    rows = grid.run_grid(g, tmp_path, workers=1, log=lambda _: None, quiet=True, report=False)
     assert len(rows) == EXPECTED[name][0]
     statuses = {row["status"] for row in rows}
     assert statuses <= {"ok", "missed", "diverged"}, [r["error"] for r in rows]
@@ -67,7 +67,9 @@ def test_a_shrunk_run_finishes(name: str, tmp_path: Path) -> None:
 def test_exploding_diverges_without_clipping_and_trains_with_it(tmp_path: Path) -> None:
     """The file's point holds even in two epochs: the unclipped cells (c000, c003) diverge,
     every clipped one trains."""
-    rows = grid.run_grid(_shrunk("exploding"), tmp_path, workers=1, log=lambda _: None, quiet=True)
+    rows = grid.run_grid(
+        _shrunk("exploding"), tmp_path, workers=1, log=lambda _: None, quiet=True, report=False
+    )
     status = {row["cell"]: row["status"] for row in rows}
     assert status == {
         "c000": "diverged", "c001": "ok", "c002": "ok",
