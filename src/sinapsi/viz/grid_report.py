@@ -376,8 +376,6 @@ def _figure(title: str, draw: Any, caption: str, dpi: int) -> str:
 
 # ------------------------------------------------------------------------------ the page
 def _header(grid: Any, rows: Sequence[dict[str, str]], baseline: str, metric: str | None) -> str:
-    from ..grid import format_value
-
     description = getattr(grid, "description", None)
     if description is None and getattr(grid, "jobs", None):
         description = grid.jobs[0].cfg.get("description")
@@ -386,15 +384,15 @@ def _header(grid: Any, rows: Sequence[dict[str, str]], baseline: str, metric: st
         parts.append(f'<p class="sub">{html.escape(str(description))}</p>')
     varied = []
     for i, key in enumerate(grid.keys):
-        values = list(dict.fromkeys(format_value(c.values[i]) for c in grid.cells))
-        varied.append(f"<code>{html.escape(key)}</code>: {html.escape(', '.join(values))}")
+        values = list(dict.fromkeys(_compact(c.values[i]) for c in grid.cells))
+        varied.append(f"<code>{html.escape(key)}</code>: {html.escape(' | '.join(values))}")
     total = len(grid.cells) * len(grid.seeds)
     counts = {s: sum(r.get("status") == s for r in rows) for s in ("ok", "missed", "diverged",
                                                                   "failed")}  # fmt: skip
     counts["not run"] = total - sum(counts.values())
     said = ", ".join(f"{n} {s}" for s, n in counts.items() if n or s == "ok")
     cell = next(c for c in grid.cells if c.id == baseline)
-    values = ", ".join(f"{k}={format_value(v)}" for k, v in zip(grid.keys, cell.values))
+    values = ", ".join(f"{k}={_compact(v)}" for k, v in zip(grid.keys, cell.values))
     metric_text = "none recorded" if metric is None else metric.removeprefix("test_")
     items = [
         ("grid file", html.escape(str(grid.origin))),
