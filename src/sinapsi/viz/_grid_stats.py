@@ -130,7 +130,7 @@ def ranking(
     for index, cell in enumerate(grid.cells):
         mine = [r for r in rows if r.get("cell") == cell.id]
         counts = {s: sum(r.get("status") == s for r in mine) for s in STATUSES}
-        counts["not run"] = len(grid.seeds) - len({r.get("seed") for r in mine})
+        counts["not run"] = max(0, len(grid.seeds) - len({r.get("seed") for r in mine}))
         values = by_seed(rows, cell.id, metric) if metric else {}
         losses = by_seed(rows, cell.id, "test_loss")
         diff = None if cell.id == baseline else paired(values, base, higher)

@@ -389,7 +389,7 @@ def _header(grid: Any, rows: Sequence[dict[str, str]], baseline: str, metric: st
     total = len(grid.cells) * len(grid.seeds)
     counts = {s: sum(r.get("status") == s for r in rows) for s in ("ok", "missed", "diverged",
                                                                   "failed")}  # fmt: skip
-    counts["not run"] = total - sum(counts.values())
+    counts["not run"] = max(0, total - sum(counts.values()))
     said = ", ".join(f"{n} {s}" for s, n in counts.items() if n or s == "ok")
     cell = next(c for c in grid.cells if c.id == baseline)
     values = ", ".join(f"{k}={_compact(v)}" for k, v in zip(grid.keys, cell.values))
