@@ -102,7 +102,7 @@ class DataParallel:
         lo, hi = shard_bounds(len(xb), comm.size, comm.rank)
         share = (hi - lo) / len(xb)
         out, error = None, None
-        buf.fill(0)
+        buf[self.has_at :] = 0  # the gradients' part is written below, slot by slot
         try:
             callbacks.call("on_batch_begin", batch, {})
             trainer.optimizer.zero_grad()
@@ -113,10 +113,14 @@ class DataParallel:
                 loss.backward()
                 out = output.data
                 for i, p in enumerate(self.params):
-                    if p.grad is not None:
-                        grad = backend.to_numpy(p.grad).reshape(-1)
-                        np.multiply(grad, share, out=buf[offsets[i] : offsets[i + 1]])
+                    slot = buf[offsets[i] : offsets[i + 1]]
+                    if p.grad is None:  # not reached by the loss (on this shard)
+                        slot.fill(0)
+                    else:
+                        np.multiply(backend.to_numpy(p.grad).reshape(-1), share, out=slot)
                         buf[self.has_at + i] = 1
+            else:  # an empty shard: zeros, and still the Allreduce
+                buf[: self.has_at] = 0
         except Exception as e:  # the others learn it from the flags, after the Allreduce
             error = e
             buf.fill(0)

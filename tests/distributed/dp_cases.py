@@ -1,7 +1,8 @@
 """The training cases the distributed tests compare, and the script that trains them under
 ``mpirun``: ``python dp_cases.py OUT CASE...`` trains each case with ``fit(distributed=True)``;
 rank 0 gathers every rank's weights and buffers, and writes ``OUT/CASE.npz`` (its own weights,
-the largest difference from any other rank's) and ``OUT/CASE.json`` (the history). The tests
+the largest difference from any other rank's) and ``OUT/CASE.json`` (the history). Case "sgd"
+also passes each rank a ModelCheckpoint into ``OUT/ckpt_rankR/``. The tests
 train the same cases on one process in-process and compare."""
 
 from __future__ import annotations
@@ -97,10 +98,14 @@ def fail(rank: int, fail_at: int) -> None:
 
 def main(out: Path, names: list[str]) -> None:
     from sinapsi import distributed
+    from sinapsi.train import ModelCheckpoint
 
     comm = distributed.world()
     for name in names:
         model, x, y, kwargs = case(name)
+        if name == "sgd":  # each rank names its own folder: only rank 0's may appear
+            path = out / f"ckpt_rank{comm.rank}" / "sgd.npz"
+            kwargs["callbacks"] = [ModelCheckpoint(path, save_best_only=False)]
         history = sn.fit(model, x, y, distributed=True, **kwargs)
         mine = state(model)
         every = comm.allgather(mine)

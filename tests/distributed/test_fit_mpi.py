@@ -69,6 +69,16 @@ def test_ranks_end_identical(two_ranks: Path, name: str) -> None:
 
 
 @needs_mpi
+def test_only_rank_0_writes_checkpoints(two_ranks: Path) -> None:
+    """Each rank was given a ModelCheckpoint into a folder of its own: only rank 0's exists,
+    and it holds the trained model."""
+    assert not (two_ranks / "ckpt_rank1").exists()
+    saved = sn.load(two_ranks / "ckpt_rank0" / "sgd.npz")
+    got = np.load(two_ranks / "sgd.npz")
+    assert all(np.array_equal(v, got[k]) for k, v in state(saved).items())
+
+
+@needs_mpi
 @pytest.mark.parametrize("name", ["bn", "dropout"])
 def test_batch_norm_and_dropout_differ_from_one_process(two_ranks: Path, name: str) -> None:
     """BatchNorm normalizes each shard by its own statistics, Dropout draws its masks per
