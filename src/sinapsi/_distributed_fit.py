@@ -4,6 +4,7 @@ The semantics are described in :mod:`sinapsi.distributed`; the Trainer calls the
 
 from __future__ import annotations
 
+import hashlib
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,41 @@ def _reseed(model: Any, rank: int) -> None:
             rng.bit_generator.state = seeded.state
 
 
+def _plan(trainer: Trainer, loader: DataLoader, buffer: int) -> dict[str, Any]:
+    """What every rank's fit must share, to compare before the first step: ranks given
+    different data or settings would otherwise wait for each other's Allreduce forever."""
+    digest = hashlib.sha1()
+    for array in getattr(loader.dataset, "arrays", ()):
+        digest.update(np.ascontiguousarray(array[:: max(1, len(array) // 64)]).tobytes())
+    return {
+        "number of samples": len(loader.dataset),
+        "batch_size": loader.batch_size,
+        "batches per epoch": len(loader),
+        "epochs": (trainer.start_epoch, trainer.epochs),
+        "gradient buffer": buffer,
+        "shuffling seed": loader.rng.bit_generator.state if loader.shuffle else None,
+        "training data": digest.hexdigest(),
+    }
+
+
+def _check_same_plan(comm: Comm, plan: dict[str, Any]) -> None:
+    """Refuse, on every rank alike, a fit whose ranks were not given the same run."""
+    plans = comm.allgather(plan)
+    for rank, other in enumerate(plans):
+        for key, value in other.items():
+            if value != plans[0][key]:
+                shown = (
+                    ""
+                    if key in ("shuffling seed", "training data")
+                    else (f" ({value!r} against {plans[0][key]!r})")
+                )
+                raise ValueError(
+                    f"fit(distributed=...): rank {rank}'s {key} differs from rank 0's{shown}. "
+                    "Every rank must call fit with the same data, seed and settings (as "
+                    "mpirun -n N of one script does)."
+                )
+
+
 class DataParallel:
     """One rank's part of a data-parallel fit over ``comm`` (see :mod:`sinapsi.distributed`).
 
@@ -70,11 +106,13 @@ class DataParallel:
                 f"batch of {smallest} over {comm.size} ranks leaves {smallest // comm.size} to "
                 f"some. Use batch_size >= {2 * comm.size} and drop_last=True (or fewer ranks)."
             )
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.offsets = np.cumsum([0] + [int(p.data.size) for p in self.params]).tolist()
+        if comm.size > 1:
+            _check_same_plan(comm, _plan(trainer, loader, self.offsets[-1]))
         broadcast_parameters(model, comm)
         if comm.size > 1 and comm.rank > 0:
             _reseed(model, comm.rank)
-        self.params = [p for p in model.parameters() if p.requires_grad]
-        self.offsets = np.cumsum([0] + [int(p.data.size) for p in self.params]).tolist()
         dtypes = [p.data.dtype for p in self.params]
         dtype = np.result_type(*dtypes) if dtypes else np.float64
         self.has_at = self.offsets[-1]

@@ -4,9 +4,11 @@
 script run by ``mpirun -n N python script.py``, trains one model on N processes (*ranks*).
 Every rank calls fit with the same full data and seed; then:
 
-- **start**: the parameters and buffers are broadcast from rank 0
-  (:func:`broadcast_parameters`), so ranks start equal even if they built the model
-  differently;
+- **start**: the ranks compare what they were given (sample count, batch size, epochs,
+  shuffling seed, a digest of the training data, the gradients' size) and all refuse a
+  mismatch in the same error, rather than waiting for each other forever; then the
+  parameters and buffers are broadcast from rank 0 (:func:`broadcast_parameters`), so ranks
+  start equal even if they initialized the model differently;
 - **batches**: the global batch is what one process would use (same shuffling, seed,
   ``batch_size``, ``drop_last``, lone-last merge). Its rows are cut into ``size`` contiguous
   shards as ``np.array_split`` does (:func:`shard_bounds`); rank r takes shard r. A shard may

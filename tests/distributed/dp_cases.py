@@ -96,6 +96,24 @@ def fail(rank: int, fail_at: int) -> None:
         sys.exit(3)
 
 
+def mismatch() -> None:
+    """Ranks given different runs: rank 1 one sample less, then another seed. Each rank
+    prints what fit raised on it."""
+    from sinapsi import distributed
+
+    rank = distributed.world().rank
+    for change in ("samples", "seed"):
+        model, x, y, kwargs = case("adam")
+        if rank == 1 and change == "samples":
+            x, y = x[:-1], y[:-1]
+        if rank == 1 and change == "seed":
+            kwargs["seed"] = 4
+        try:
+            sn.fit(model, x, y, distributed=True, **kwargs)
+        except ValueError as e:
+            print(f"rank {rank} {change}: {e}", flush=True)
+
+
 def main(out: Path, names: list[str]) -> None:
     from sinapsi import distributed
     from sinapsi.train import ModelCheckpoint
@@ -118,5 +136,7 @@ def main(out: Path, names: list[str]) -> None:
 if __name__ == "__main__":
     if sys.argv[1] == "fail":
         fail(int(sys.argv[2]), int(sys.argv[3]))
+    elif sys.argv[1] == "mismatch":
+        mismatch()
     else:
         main(Path(sys.argv[1]), sys.argv[2:])

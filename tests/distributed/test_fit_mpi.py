@@ -103,3 +103,22 @@ def test_a_step_failing_on_one_rank_ends_both() -> None:
         "rank 0 raised RankFailed: fit: rank 1 failed at epoch 1, batch 2 (its error is "
         "printed by that rank)." in done.stdout
     )
+
+
+@needs_mpi
+def test_ranks_given_different_runs_are_refused_on_every_rank() -> None:
+    """One sample less, or another seed, on rank 1: both ranks refuse before the first step
+    (instead of waiting for each other's Allreduce), naming what differs."""
+    done = run_mpi(2, ["python", SCRIPT, "mismatch"], timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = sorted(done.stdout.splitlines())
+    assert len(lines) == 4
+    for rank in (0, 1):
+        assert lines[2 * rank].startswith(
+            f"rank {rank} samples: fit(distributed=...): rank 1's number of samples differs "
+            "from rank 0's (202 against 203). Every rank must call fit with the same data"
+        )
+        assert lines[2 * rank + 1].startswith(
+            f"rank {rank} seed: fit(distributed=...): rank 1's shuffling seed differs from "
+            "rank 0's."
+        )
