@@ -278,7 +278,7 @@ def test_cell_labels_name_the_varied_values_briefly() -> None:
     cells = [grid.Cell("c000", ("relu", [8, 8], 0.1)), grid.Cell("c001", ("relu", [8] * 6, 0.01))]
     g = grid.Grid("g", "g.toml", ["model.activation", "model.hidden", "training.lr"], cells, [0])
     assert _labels(g) == (
-        {"c000": "c000 hidden=[8,8], lr=0.1", "c001": "c001 hidden=[8,8,8,8,8,8], lr=0.01"},
+        {"c000": "c000 hidden=[8,8], lr=0.1", "c001": "c001 hidden=[8]*6, lr=0.01"},
         "",
     )  # activation is the same everywhere: left out
     table = {"optimizer": "sgd", "lr": 0.1, "momentum": 0.9, "dampening": 0.9}

@@ -89,12 +89,15 @@ def _short_keys(keys: Sequence[str]) -> list[str]:
 
 
 def _compact(value: Any) -> str:
-    """A value as short as it reads: strings bare, lists without spaces (``[8,8,8]``), a table
-    of settings as ``{optimizer=sgd, lr=0.1}``."""
+    """A value as short as it reads: strings bare, lists without spaces (``[8,8,8]``) and four or
+    more equal items as Python writes them (``[16]*10``), a table of settings as
+    ``{optimizer=sgd, lr=0.1}``."""
     if isinstance(value, str):
         return value
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}={_compact(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list) and len(value) >= 4 and all(v == value[0] for v in value):
+        return f"[{_compact(value[0])}]*{len(value)}"
     return json.dumps(value, separators=(",", ":"))
 
 
@@ -332,7 +335,9 @@ def _plot_gradients(
             first, last = ends[0], ends[-1]
             if first > 0 and last > 0 and len(layers) > 1:
                 ax.text(0.03, 0.04, f"first / last layer: {first / last:.2g}", fontsize=7.5,
-                        transform=ax.transAxes, color=DARK)  # fmt: skip
+                        transform=ax.transAxes, color=DARK, zorder=5,
+                        bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.8,
+                              "edgecolor": "none"})  # fmt: skip
         heading = [f"Panels: rank, {key_line}"] if key_line else []
         if len(names) == 1 and len(next(iter(names))) <= 12:
             layers = next(iter(names))
