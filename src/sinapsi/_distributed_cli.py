@@ -92,7 +92,12 @@ class RankGuard:
 def on_ranks(command: Callable[[RankGuard | None], int]) -> int:
     """Run ``command`` (given a RankGuard under ``mpirun -n N``, N > 1; else None), turning an
     exception on one rank into what the module docstring describes."""
-    comm = command_comm()
+    try:
+        comm = command_comm()
+    except ImportError as e:  # under mpirun without mpi4py: one line, as a configuration error
+        from .config import ConfigError
+
+        raise ConfigError(str(e)) from None
     if comm is None:
         return command(None)
     guard = RankGuard(comm)

@@ -122,3 +122,22 @@ def test_batch_norm_shards_need_two_samples() -> None:
     model, x, y, kwargs = case("bn")
     with pytest.raises(ValueError, match="needs 2\\+ samples per rank"):
         sn.fit(model, x, y, distributed=Two(), **{**kwargs, "batch_size": 3})
+
+
+def test_train_under_mpirun_without_mpi4py_is_one_line(
+    no_launcher: None, monkeypatch: pytest.MonkeyPatch, tmp_path, capsys
+) -> None:
+    from sinapsi import cli
+
+    monkeypatch.setenv("PMI_RANK", "0")
+    monkeypatch.setenv("PMI_SIZE", "2")
+    monkeypatch.setitem(__import__("sys").modules, "mpi4py", None)  # import fails
+    config = tmp_path / "c.toml"
+    config.write_text('[data]\nsource = "xor"\n')
+    assert cli.main(["train", str(config), "--out", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        'sinapsi: error: sinapsi.distributed needs mpi4py under mpirun: pip install "sinapsi[mpi]" '
+        "(or pip install mpi4py against your cluster's MPI)."
+    ]
+    assert not (tmp_path / "runs").exists()
