@@ -65,11 +65,9 @@ def _check_same_plan(comm: Comm, plan: dict[str, Any]) -> None:
     for rank, other in enumerate(plans):
         for key, value in other.items():
             if value != plans[0][key]:
-                shown = (
-                    ""
-                    if key in ("shuffling seed", "training data")
-                    else (f" ({value!r} against {plans[0][key]!r})")
-                )
+                shown = f" ({value!r} against {plans[0][key]!r})"
+                if key in ("shuffling seed", "training data"):  # long, or meaningless
+                    shown = ""
                 raise ValueError(
                     f"fit(distributed=...): rank {rank}'s {key} differs from rank 0's{shown}. "
                     "Every rank must call fit with the same data, seed and settings (as "
