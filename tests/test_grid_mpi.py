@@ -4,11 +4,11 @@ engine's results.csv, resume, failed runs, and the launches that are refused."""
 from __future__ import annotations
 
 import csv
-import inspect
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import types
 from pathlib import Path
 
@@ -36,11 +36,6 @@ batch_size = 16
 "training.lr" = [0.01, 0.1]
 seeds = [0, 1]
 """
-# TODO(h2): drop once grid.run_grid(..., engine=...) is in grid.py (the lead's side of the change)
-needs_engine = pytest.mark.skipif(
-    "engine" not in inspect.signature(grid.run_grid).parameters,
-    reason="grid.run_grid does not take engine= yet",
-)
 FUTURES = ["python", "-m", "mpi4py.futures", "-m", "sinapsi", "grid"]
 # Loaded at the start of every Python process of a run (a sitecustomize on PYTHONPATH): wraps
 # run_one to note where each run ran (the MPI world rank; "spawned" in a spawned MPI worker;
@@ -80,7 +75,9 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     where = tmp_path_factory.mktemp("grid")
     path = where / "tiny.toml"
     path.write_text(GRID, encoding="utf-8")
-    grid.run_grid(grid.load_grid(path), where / "local", workers=1, log=lambda _: None)
+    grid.run_grid(
+        grid.load_grid(path), where / "local", workers=1, log=lambda _: None, report=False
+    )
     return path, where / "local" / "tiny" / "results.csv"
 
 
@@ -110,7 +107,6 @@ def _assert_same_results(path: Path, reference: Path) -> None:
 
 
 @needs_mpi
-@needs_engine
 def test_mpiexec_futures_form_matches_local_and_resumes(
     reference: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -124,6 +120,7 @@ def test_mpiexec_futures_form_matches_local_and_resumes(
     assert len(where) == 8 and set(where.values()) == {"rank1", "rank2"}, where
     folder = tmp_path / "tiny"
     _assert_same_results(folder / "results.csv", local)
+    assert (folder / "report.html").is_file()  # written by rank 0 at the end
 
     # resume: drop one run's row and folder; only that run is redone, by an MPI worker
     lost = "c002_seed1"
@@ -145,7 +142,6 @@ def test_mpiexec_futures_form_matches_local_and_resumes(
 
 
 @needs_mpi
-@needs_engine
 def test_spawn_form_matches_local(reference: tuple[Path, Path], tmp_path: Path) -> None:
     """--mpi --workers 2 without mpiexec spawns the workers (MPICH's singleton start runs the
     venv's mpiexec, found beside the interpreter even with the venv's bin off PATH)."""
@@ -184,7 +180,6 @@ def test_plain_mpirun_is_refused_before_anything_is_written(
 
 
 @needs_mpi
-@needs_engine
 def test_failed_run_under_mpi_is_a_row_and_the_grid_goes_on(tmp_path: Path) -> None:
     """A run whose data has no such target column raises inside its worker: a failed row."""
     (tmp_path / "d.csv").write_text(
@@ -197,7 +192,7 @@ def test_failed_run_under_mpi_is_a_row_and_the_grid_goes_on(tmp_path: Path) -> N
     (tmp_path / "t.toml").write_text(text, encoding="utf-8")
     done = run_mpi(3, [*FUTURES, "t.toml", "--out", "out"], cwd=tmp_path, timeout=120)
     assert done.returncode == 1, done.stderr  # some run failed
-    assert "2 of 4 runs failed" in done.stderr
+    assert "of 4 runs 2 failed, 0 diverged" in done.stderr
     _, rows = _table(tmp_path / "out" / "t" / "results.csv")
     assert [(r["name"], r["status"]) for r in rows] == [
         ("c000_seed0", "ok"), ("c000_seed1", "ok"), ("c001_seed0", "failed"),
@@ -208,7 +203,6 @@ def test_failed_run_under_mpi_is_a_row_and_the_grid_goes_on(tmp_path: Path) -> N
 
 
 @needs_mpi
-@needs_engine
 def test_a_worker_that_dies_ends_the_mpi_job_and_keeps_the_finished_rows(
     reference: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -287,3 +281,40 @@ def test_mpi_launch_reads_the_launcher_variables(
     monkeypatch.setitem(sys.modules, "mpi4py.futures._core", None)
     monkeypatch.setitem(sys.modules, "mpi4py.MPI", None)
     assert grid_engines.mpi_launch() == want
+
+
+def test_a_spawn_that_fails_is_one_line_not_a_hang() -> None:
+    """mpi4py's manager thread dies when MPI_Comm_spawn fails and nothing wakes the caller
+    (Open MPI as root without PRTE_ALLOW_RUN_AS_ROOT did that): _boot watches the thread."""
+
+    class Inner:
+        def __init__(self) -> None:
+            self.event = threading.Event()  # never set: the pool never became ready
+            self.thread = threading.Thread(target=self.spawn)
+
+        def spawn(self) -> None:
+            raise RuntimeError("MPI_ERR_UNKNOWN: unknown\nerror")
+
+    class Pool:  # the parts of MPIPoolExecutor that _boot uses
+        def bootup(self, wait: bool = True) -> None:
+            assert not wait
+            self._pool = Inner()
+            self._pool.thread.start()
+
+    raised: list[BaseException] = []
+
+    def boot() -> None:
+        try:
+            grid_engines._boot(Pool())
+        except BaseException as e:  # noqa: BLE001 (checked below)
+            raised.append(e)
+
+    runner = threading.Thread(target=boot, daemon=True)  # a hang fails the test, not the suite
+    runner.start()
+    runner.join(timeout=30)
+    assert raised, "_boot hung on a pool whose manager thread died"
+    message = str(raised[0])
+    assert isinstance(raised[0], ConfigError), raised[0]
+    assert message.startswith("starting the MPI workers failed (MPI_ERR_UNKNOWN: unknown error)")
+    assert "\n" not in message
+    assert "mpiexec -n N python -m mpi4py.futures -m sinapsi grid GRID" in message

@@ -1,15 +1,17 @@
 """``sinapsi grid``: run a ``sinapsi train`` configuration over a grid of settings and seeds.
 
 See :mod:`sinapsi.grid` for the grid file and the files written. Exit codes: 0 every run
-finished (ok); 1 some run failed or missed a target (see results.csv; rerunning retries the
-failed ones); 2 a bad grid file or option (one line on stderr, nothing run); 130 Ctrl-C
-(results.csv holds every run finished before it).
+finished (ok); 1 some run failed, diverged or missed a target (see results.csv; rerunning
+retries the failed ones); 2 a bad grid file or option (one line on stderr, nothing run); 130
+Ctrl-C (results.csv holds every run finished before it).
 
 Engines (:mod:`sinapsi.grid_engines`): a local process pool (``--workers``); on a cluster,
 ``mpiexec -n N python -m mpi4py.futures -m sinapsi grid GRID`` (detected: rank 0 runs the
 command, the N-1 other ranks the runs; ``--mpi`` is implied); or ``--mpi --workers K``, which
 spawns K MPI workers. ``mpirun -n N sinapsi grid`` without ``-m mpi4py.futures`` is refused
-(N copies of the grid would write the same files): one line from rank 0, exit 2 on every rank.
+(N copies of the grid would write the same files): one line and exit status 2 from rank 0; the
+other ranks end at once with status 0, since Open MPI's mpirun ends the whole job when a rank
+exits nonzero, which could cut rank 0 short before its line (mpirun's status is still 2).
 """
 
 from __future__ import annotations
@@ -74,7 +76,8 @@ def add_grid(sub: Any) -> None:
 
 def _engine(args: argparse.Namespace) -> tuple[str, int] | None:
     """The engine and the number of workers for ``args``, or None for a rank of ``mpirun -n N
-    sinapsi grid`` other than 0 (it exits quietly: rank 0 says what to run instead)."""
+    sinapsi grid`` other than 0 (it ends quietly with status 0: rank 0 says what to run
+    instead, and exits 2)."""
     from .config import ConfigError
 
     launch = mpi_launch()
@@ -112,7 +115,7 @@ def _grid(args: argparse.Namespace) -> int:
 
     chosen = _engine(args)
     if chosen is None:
-        return 2
+        return 0
     engine, workers = chosen
     grid = load_grid(args.grid)
     rows = run_grid(
@@ -121,14 +124,14 @@ def _grid(args: argparse.Namespace) -> int:
         workers=workers,
         log=lambda text: print(text, flush=True),
         quiet=args.quiet,
-        **({"engine": engine} if engine != "local" else {}),  # TODO(lead): always, see report
+        engine=engine,
     )
-    bad = [r for r in rows if r["status"] != "ok"]
-    if bad:
-        failed = sum(r["status"] == "failed" for r in bad)
+    counts = {s: sum(r["status"] == s for r in rows) for s in ("failed", "diverged", "missed")}
+    if any(counts.values()):
         print(
-            f"sinapsi: error: {failed} of {len(rows)} runs failed and {len(bad) - failed} missed "
-            "a target (see results.csv); run the grid again to retry the failed ones.",
+            f"sinapsi: error: of {len(rows)} runs {counts['failed']} failed, "
+            f"{counts['diverged']} diverged and {counts['missed']} missed a target (see "
+            "results.csv); run the grid again to retry the failed ones.",
             file=sys.stderr,
         )
         return 1

@@ -14,6 +14,8 @@ The MPI engine has two forms:
 ``mpirun -n N sinapsi grid GRID`` (no ``-m mpi4py.futures``) would start N copies of the whole
 grid writing the same files: the command line refuses it (:func:`mpi_launch` reads the
 launcher's ``PMI_SIZE``/``PMI_RANK``, Open MPI's ``OMPI_COMM_WORLD_SIZE``/``_RANK``).
+Open MPI as root needs ``mpirun --allow-run-as-root --oversubscribe`` and, for the spawn form,
+``PRTE_ALLOW_RUN_AS_ROOT=1 PRTE_ALLOW_RUN_AS_ROOT_CONFIRM=1`` (else the spawn fails: one line).
 
 Workers pin BLAS to one thread (the initializer, and the BLAS variables set before they load
 NumPy). A run that raises is a ``failed`` row (run_one catches it), as in the local pool. A
@@ -37,6 +39,7 @@ import multiprocessing
 import os
 import shutil
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -279,8 +282,47 @@ def _run_mpi(jobs: Sequence[Job], workers: int, record: Callable[[dict[str, str]
         wdir=os.getcwd(),  # the run folders may be relative to it
     )
     with _mpiexec_on_path():
-        pool.bootup()  # spawn (or reach the shared pool's ranks) now, with mpiexec found
+        _boot(pool)  # spawn (or reach the shared pool's ranks) now, with mpiexec found
     _collect(pool, jobs, record)
+
+
+def _boot(pool: Any) -> None:
+    """Start ``pool``'s workers and wait for them. When MPI_Comm_spawn fails, mpi4py's manager
+    thread dies with the error and nothing tells the waiting caller, which would hang: watch
+    that thread (mpi4py's ``_pool.thread`` and ``_pool.event``, where this mpi4py has them)
+    and raise the error in one line instead."""
+    from .config import ConfigError
+
+    errors: list[BaseException | None] = []
+    previous = threading.excepthook
+
+    def manager(thread: threading.Thread | None) -> bool:
+        return thread is not None and thread is getattr(getattr(pool, "_pool", None), "thread", 0)
+
+    def hook(args: Any) -> None:
+        if manager(args.thread):
+            errors.append(args.exc_value)  # said below, in one line
+        else:
+            previous(args)
+
+    threading.excepthook = hook
+    try:
+        pool.bootup(wait=False)
+        inner = getattr(pool, "_pool", None)
+        event, thread = getattr(inner, "event", None), getattr(inner, "thread", None)
+        if event is None or thread is None:
+            pool.bootup()  # an mpi4py without these: wait as it does
+            return
+        while not event.wait(0.1):
+            if not thread.is_alive():
+                reason = _one_line(errors[0]) if errors and errors[0] else "no error given"
+                raise ConfigError(
+                    f"starting the MPI workers failed ({reason}): run the grid as mpiexec -n N "
+                    "python -m mpi4py.futures -m sinapsi grid GRID instead (Open MPI as root "
+                    "spawns only with PRTE_ALLOW_RUN_AS_ROOT=1 PRTE_ALLOW_RUN_AS_ROOT_CONFIRM=1)."
+                )
+    finally:
+        threading.excepthook = previous
 
 
 def _grid() -> Any:
