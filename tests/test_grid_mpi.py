@@ -173,7 +173,7 @@ def test_plain_mpirun_is_refused_before_anything_is_written(
     assert done.returncode == 2
     err = done.stderr.strip().splitlines()
     assert len(err) == 1, done.stderr  # rank 0 only; rank 1 exits quietly
-    assert err[0].startswith("sinapsi: error: sinapsi grid started as 2 MPI processes")
+    assert err[0].startswith("sinapsi: error: sinapsi grid, started as 2 MPI processes, would run")
     assert f"mpiexec -n 3 python -m mpi4py.futures -m sinapsi grid {path}" in err[0]
     assert done.stdout == ""
     assert not out.exists()

@@ -85,7 +85,7 @@ def _engine(args: argparse.Namespace) -> tuple[str, int] | None:
         if launch.rank != 0:
             return None
         raise ConfigError(
-            f"sinapsi grid started as {launch.size} MPI processes would run the whole grid "
+            f"sinapsi grid, started as {launch.size} MPI processes, would run the whole grid "
             f"{launch.size} times into the same files: run mpiexec -n {launch.size + 1} "
             f"{_FUTURES} {args.grid} (rank 0 hands the runs to the {launch.size} other ranks), "
             "with the same options."

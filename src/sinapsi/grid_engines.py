@@ -167,7 +167,7 @@ def _collect(
                 row = future.result()
                 if row is None:  # skipped by a worker interrupted meanwhile
                     raise KeyboardInterrupt
-            except Exception as e:  # the worker died (killed, out of memory)
+            except Exception as e:  # a pool worker died; the MPI job could not take the run
                 row = _grid()._base_row(futures[future])
                 row.update(status="failed", error=_grid()._one_line(e))
             record(row)
