@@ -6,11 +6,16 @@ training they check together that all got there (:meth:`RankGuard.agree`, one al
 
 - the same error on every rank (a wrong configuration, a missing file) is said once, by rank
   0, with the command's usual exit status;
-- an error on some ranks only: each of those prints ``sinapsi: error: rank k: ...``, the others
-  end quietly (status 1);
+- an error on some ranks only: each of those prints ``sinapsi: error: rank k: ...`` and exits
+  with its status, the others end quietly;
 - during and after training, errors that come from values every rank shares (a diverged run,
   a missed target) are said by rank 0; a rank whose step failed prints its error and ends every
   rank (``MPI_Abort``) so no rank waits for it; the ranks told of it by fit end quietly.
+
+Ranks that end quietly exit with status 0: the rank that speaks carries the error's status,
+which mpirun returns. A quiet rank exiting nonzero first could have the launcher kill the job
+before the speaking rank's line is out (Open MPI's mpirun ends a job at its first nonzero
+exit).
 """
 
 from __future__ import annotations
@@ -66,25 +71,25 @@ class RankGuard:
 
     def failed(self, error: Exception) -> int:
         """Handle ``error`` raised on this rank: re-raise it where ``main`` should say it (rank
-        0 of an error every rank has), print it prefixed with the rank, or end quietly; return
-        the exit status. Aborts every rank when others may still be waiting for this one."""
+        0 of an error every rank has), print it prefixed with the rank and return its status,
+        or end quietly (status 0). Aborts every rank when others may still wait for this one."""
         from .experiment import Diverged, TargetMissed
 
         rank = self.comm.rank
         if isinstance(error, RankFailed):
-            return 1  # the failing rank prints its own error
+            return 0  # quiet: the failing rank prints its own error, with its status
         if not self.agreed:
             lines = self.agree(error)
             if all(line == lines[0] for line in lines):  # the same everywhere: said once
                 if rank == 0:
                     raise error
-                return _status(error)
+                return 0
             print(f"sinapsi: error: rank {rank}: {_line(error)}", file=sys.stderr, flush=True)
             return _status(error)
         if isinstance(error, (Diverged, TargetMissed)):  # from values every rank shares
             if rank == 0:
                 raise error
-            return _status(error)
+            return 0
         print(f"sinapsi: error: rank {rank}: {_line(error)}", file=sys.stderr, flush=True)
         self.comm.abort(1)
 

@@ -85,7 +85,9 @@ def test_a_rank_failing_alone_ends_every_rank(
     out = tmp_path / "runs"
     script = str(HERE / "cli_ranks.py")
     done = run_mpi(2, ["python", script, when, str(config), str(out)], cwd=tmp_path, timeout=60)
-    assert done.returncode != 0
+    assert done.returncode != 0  # rank 1's status (1), or MPI_Abort's in a step
+    if when == "prepare":  # rank 0 ended quietly with 0: mpirun gives rank 1's status
+        assert done.returncode == 1
     errors = [line for line in done.stderr.splitlines() if line.startswith("sinapsi: error")]
     assert errors == [message]
     assert not any(out.iterdir())
