@@ -99,3 +99,23 @@ def test_depth_width_parameter_counts_are_the_ones_written() -> None:
     counts = sorted(counted.values())
     assert counts[-1] == 4 * (counts[0] - 1) + 1  # the wide control: 4x one layer's weights
     assert max(counts[:-1]) - min(counts[:-1]) <= 0.01 * counts[0]  # equal within 1%
+
+
+def test_vanishing_gradient_shows_in_the_first_epoch(tmp_path: Path) -> None:
+    """The file's point in one epoch: in 10 sigmoid layers the first hidden layer's gradient
+    norm is orders of magnitude below the last one's; in 10 ReLU layers with He init it is not."""
+    import json
+
+    g = _shrunk("vanishing")
+    wanted = {"c008": "sigmoid, xavier", "c014": "relu, he"}  # 10 layers, no batch norm
+    g.jobs = [job for job in g.jobs if job.cell.id in wanted]
+    rows = grid.run_grid(g, tmp_path, workers=1, log=lambda _: None, quiet=True, report=False)
+    ratio = {}
+    for row in rows:
+        history = json.loads((tmp_path / g.name / row["name"] / "history.json").read_text())
+        norms = history["grad_norms"]
+        linear = [name for name in norms if name.endswith("Linear")]
+        assert len(linear) == 11  # 10 hidden layers and the output
+        ratio[row["cell"]] = norms[linear[0]][0] / norms[linear[-2]][0]
+    assert ratio["c008"] < 1e-4, ratio
+    assert ratio["c014"] > 0.1, ratio
