@@ -48,10 +48,6 @@ def _load_source(data: dict[str, Any], rng: np.random.Generator) -> tuple[Any, .
     source = data["source"]
     if source in SKLEARN_SOURCES:
         return *datasets.load(source), None, None
-    if source == "compositional":  # 8-D, not one of the Playground's 2-D sets
-        from .data.datasets.compositional import compositional
-
-        return *compositional(data["n_samples"], noise=data["noise"], seed=rng), None, None
     if source in GENERATED_SOURCES:
         generate = getattr(datasets, source)
         return *generate(data["n_samples"], noise=data["noise"], seed=rng), None, None

