@@ -9,8 +9,9 @@ training they check together that all got there (:meth:`RankGuard.agree`, one al
 - an error on some ranks only: each of those prints ``sinapsi: error: rank k: ...`` and exits
   with its status, the others end quietly;
 - during and after training, errors that come from values every rank shares (a diverged run,
-  a missed target) are said by rank 0; a rank whose step failed prints its error and ends every
-  rank (``MPI_Abort``) so no rank waits for it; the ranks told of it by fit end quietly.
+  a missed target) are said by rank 0; a rank whose training step failed prints its error
+  (fit has told the others, which end quietly); any other error met by one rank is printed and
+  ends every rank (``MPI_Abort``), so none waits for it.
 
 Ranks that end quietly exit with status 0: the rank that speaks carries the error's status,
 which mpirun returns. A quiet rank exiting nonzero first could have the launcher kill the job
@@ -49,6 +50,18 @@ def _status(error: BaseException) -> int:
     from .config import ConfigError
 
     return 2 if isinstance(error, (ConfigError, FloatingPointError)) else 1
+
+
+def _every_rank_knows(error: BaseException | None) -> bool:
+    """Whether fit raised ``error`` (or the error it wraps) on every rank at once: a failed
+    step, which the other ranks learned from the Allreduce's flags."""
+    for _ in range(4):  # fit's located errors keep the original as their context
+        if error is None:
+            return False
+        if getattr(error, "_sinapsi_every_rank_knows", False):
+            return True
+        error = error.__context__
+    return False
 
 
 class RankGuard:
@@ -91,6 +104,8 @@ class RankGuard:
                 raise error
             return 0
         print(f"sinapsi: error: rank {rank}: {_line(error)}", file=sys.stderr, flush=True)
+        if _every_rank_knows(error):
+            return _status(error)
         self.comm.abort(1)
 
 

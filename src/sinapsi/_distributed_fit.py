@@ -164,7 +164,8 @@ class DataParallel:
         comm.allreduce_(buf)
         failed = np.flatnonzero(buf[self.flag_at :])
         if failed.size:
-            if error is not None:
+            if error is not None:  # every rank raises now: none waits for this one
+                error._sinapsi_every_rank_knows = True  # type: ignore[attr-defined]
                 raise error
             raise RankFailed(
                 f"fit: rank {int(failed[0])} failed at epoch {epoch + 1}, batch {batch + 1} (its "

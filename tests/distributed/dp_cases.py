@@ -82,9 +82,9 @@ class FailsOnRank(nn.Module):
         return x
 
 
-def fail(rank: int, fail_at: int) -> None:
-    """A fit whose forward fails on one rank at its ``fail_at``-th step; every rank prints
-    what fit raised on it, then exits 3."""
+def fail(out: Path, rank: int, fail_at: int) -> None:
+    """A fit whose forward fails on one rank at its ``fail_at``-th call; every rank writes
+    what fit raised on it into ``OUT/fail_RANK.txt``, then exits 3."""
     from sinapsi import distributed
 
     model, x, y, kwargs = case("sgd")
@@ -92,13 +92,14 @@ def fail(rank: int, fail_at: int) -> None:
     try:
         sn.fit(model, x, y, distributed=True, **kwargs)
     except Exception as e:
-        print(f"rank {distributed.world().rank} raised {type(e).__name__}: {e}", flush=True)
+        mine = distributed.world().rank
+        (out / f"fail_{mine}.txt").write_text(f"{type(e).__name__}: {e}")
         sys.exit(3)
 
 
-def mismatch() -> None:
+def mismatch(out: Path) -> None:
     """Ranks given different runs: rank 1 one sample less, then another seed. Each rank
-    prints what fit raised on it."""
+    writes what fit raised on it into ``OUT/mismatch_RANK_CHANGE.txt``."""
     from sinapsi import distributed
 
     rank = distributed.world().rank
@@ -111,7 +112,7 @@ def mismatch() -> None:
         try:
             sn.fit(model, x, y, distributed=True, **kwargs)
         except ValueError as e:
-            print(f"rank {rank} {change}: {e}", flush=True)
+            (out / f"mismatch_{rank}_{change}.txt").write_text(str(e))
 
 
 def main(out: Path, names: list[str]) -> None:
@@ -135,8 +136,8 @@ def main(out: Path, names: list[str]) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1] == "fail":
-        fail(int(sys.argv[2]), int(sys.argv[3]))
+        fail(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
     elif sys.argv[1] == "mismatch":
-        mismatch()
+        mismatch(Path(sys.argv[2]))
     else:
         main(Path(sys.argv[1]), sys.argv[2:])
