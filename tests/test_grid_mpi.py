@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from mpi_checks import mpi_env, needs_mpi, run_mpi
+from mpi_checks import MPIRUN, mpi_env, needs_mpi, run_mpi
 from sinapsi import grid, grid_engines
 from sinapsi.cli import main
 from sinapsi.config import ConfigError
@@ -217,6 +218,45 @@ def test_a_worker_that_dies_ends_the_mpi_job_and_keeps_the_finished_rows(
     _, want = _table(local)
     assert len(rows) < 8 and "c001_seed0" not in [r["name"] for r in rows]
     assert all(row in want for row in rows)
+
+
+@needs_mpi
+def test_ctrl_c_on_mpiexec_stops_the_grid_and_keeps_results_whole(tmp_path: Path) -> None:
+    """SIGINT to mpiexec (what Ctrl-C does) reaches every rank: rank 0 says so, mpiexec's status
+    is 130, no rank prints a traceback (an idle worker ignores it, a busy one stops its run),
+    and every folder left is a whole run."""
+    slow = GRID.replace("epochs = 3", "epochs = 300").replace('"training.lr" = [0.01, 0.1]\n', "")
+    (tmp_path / "slow.toml").write_text(slow, encoding="utf-8")
+    argv = [sys.executable, "-m", "mpi4py.futures", "-m", "sinapsi", "grid", "slow.toml"]
+    proc = subprocess.Popen(
+        [str(MPIRUN), "-n", "3", *argv, "--out", "out"],
+        cwd=tmp_path,
+        env=mpi_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # the signal goes to this mpiexec only
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # wait for the first recorded run
+            if line.startswith("[1/4]"):
+                break
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "sinapsi: interrupted" in err and "Traceback" not in err, err
+    folder = tmp_path / "out" / "slow"
+    _, rows = _table(folder / "results.csv")
+    assert 1 <= len(rows) < 4 and all(r["status"] == "ok" for r in rows), rows
+    runs = [p for p in folder.iterdir() if p.is_dir()]
+    assert {r["name"] for r in rows} <= {p.name for p in runs}
+    # a run finished but not yet recorded keeps its whole folder (a rerun redoes it)
+    assert all((p / "model.npz").is_file() for p in runs), runs
 
 
 @needs_mpi

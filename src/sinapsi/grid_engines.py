@@ -24,11 +24,14 @@ without it, and mpiexec ends every process of the job (mpiexec reports "BAD TERM
 in the spawn form this process is killed too, exit status 137). results.csv then holds the
 runs recorded before; a rerun redoes the others (with the local engine, ``--workers``, a run
 that kills its process is recorded as failed). Ctrl-C on mpiexec reaches every rank: the
-running runs stop, rank 0 says "sinapsi: interrupted" and the exit status is 130. In the
-spawn form the spawned job's mpiexec ends every process, this one included, once this one
-has said "sinapsi: interrupted" (exit status 137). results.csv stays whole either way: it is
-only ever replaced whole. Any nonzero exit under ``python -m mpi4py.futures`` also makes
-mpi4py end the job with ``MPI_Abort`` (status kept), which MPICH reports in one more line.
+runs in progress stop (idle workers ignore it, see :func:`_init_mpi_worker`), rank 0 says
+"sinapsi: interrupted" and the exit status is 130. In the spawn form the terminal's Ctrl-C also
+reaches the mpiexec that MPICH started for the spawn, which kills every process, this one
+included (status 137, maybe before it says anything); a SIGINT to this process alone ends it
+with 130 once the runs in progress finish (unrecorded, as in the local pool). results.csv stays
+whole either way: it is only ever replaced whole. Any nonzero exit under ``python -m
+mpi4py.futures`` also makes mpi4py end the job with ``MPI_Abort`` (status kept), which MPICH
+reports in one more line.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import contextlib
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -61,6 +65,7 @@ MPI_INSTALL = 'pip install "sinapsi[mpi]"'
 _LAUNCH_VARIABLES = (("PMI_SIZE", "PMI_RANK"), ("OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK"))
 _limits: Any = None  # the worker's threadpoolctl limit, kept alive for the worker's life
 _interrupted = False  # set in a worker by Ctrl-C: the runs still queued to it are skipped
+_running = False  # a worker is inside run_one (an MPI worker's Ctrl-C stops only that)
 
 
 @contextlib.contextmanager
@@ -95,18 +100,35 @@ def _init_worker() -> None:
     _limits = pin_blas()
 
 
+def _init_mpi_worker() -> None:
+    """A worker of the MPI engine: BLAS pinned, and Ctrl-C (mpiexec forwards SIGINT to every
+    rank) stops the run in progress but is ignored between runs, where it would end mpi4py's
+    serving loop with a traceback on every idle rank; rank 0 stops those itself."""
+    _init_worker()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _interrupt_a_run)
+
+
+def _interrupt_a_run(signum: int, frame: Any) -> None:
+    if _running:
+        raise KeyboardInterrupt
+
+
 def _worker_run(job: Job) -> dict[str, str] | None:
     """:func:`run_one` in a pool worker. After a Ctrl-C (the terminal sends SIGINT to the whole
     process group) the worker would go on with the runs already queued to it: skip them, so the
     pool stops at once."""
-    global _interrupted
+    global _interrupted, _running
     if _interrupted:
         return None
+    _running = True
     try:
         return _grid().run_one(job)
     except KeyboardInterrupt:
         _interrupted = True
         raise
+    finally:
+        _running = False
 
 
 def run_jobs(
@@ -275,7 +297,7 @@ def _run_mpi(jobs: Sequence[Job], workers: int, record: Callable[[dict[str, str]
 
     pool = MPIPoolExecutor(
         max_workers=max(1, min(workers, len(jobs))),  # ignored by the shared pool
-        initializer=_init_worker,
+        initializer=_init_mpi_worker,
         main=False,  # the workers need sinapsi.grid_engines only, not this process's __main__
         env={name: "1" for name in _BLAS_VARIABLES},  # before the workers load NumPy
         path=[str(Path(__file__).resolve().parents[1])],  # this sinapsi, wherever it is
