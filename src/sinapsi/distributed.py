@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import Any, NoReturn
 
 import numpy as np
@@ -149,6 +150,7 @@ class Comm:
             except (OSError, ValueError):
                 pass
         if self.mpi_comm is not None:
+            time.sleep(0.2)  # the launcher forwards this rank's last lines before it kills it
             self.mpi_comm.Abort(code)
         os._exit(code)
 

@@ -1,6 +1,7 @@
 """``sinapsi train`` with one rank made to fail, for the tests under ``mpirun``:
 ``python cli_ranks.py WHEN CONFIG OUT``; WHEN is ``prepare`` (rank 1's data preparation
-raises) or ``step`` (rank 1's forward raises at its 4th call, in the first epoch). Exits with
+raises), ``step`` (rank 1's forward raises at its 4th call, in the first epoch) or ``epoch``
+(a callback raises at the end of rank 1's first epoch, which rank 0 cannot know). Exits with
 the status ``sinapsi.cli.main`` returns."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dp_cases import FailsOnRank
 
 import sinapsi.experiment as experiment
 from sinapsi import cli, distributed, nn
+from sinapsi.train import Callback
 
 
 def main(when: str, config: str, out: str) -> int:
@@ -24,6 +26,20 @@ def main(when: str, config: str, out: str) -> int:
             return prepare(*args, **kwargs)
 
         experiment.prepare_run = failing_prepare
+    elif when == "epoch":  # an epoch-end hook that fails on rank 1 only: no rank knows
+        prepare = experiment.prepare_run
+
+        class Fails(Callback):
+            def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+                if distributed.world().rank == 1:
+                    raise RuntimeError("the epoch's hook failed on this rank")
+
+        def prepare_with_hook(*args: Any, **kwargs: Any) -> Any:
+            prep = prepare(*args, **kwargs)
+            prep.fit_kwargs["callbacks"].append(Fails())
+            return prep
+
+        experiment.prepare_run = prepare_with_hook
     else:
         build = experiment.build_mlp
 

@@ -91,3 +91,19 @@ def test_a_rank_failing_alone_ends_every_rank(
     errors = [line for line in done.stderr.splitlines() if line.startswith("sinapsi: error")]
     assert errors == [message]
     assert not any(out.iterdir())
+
+
+@needs_mpi
+def test_an_error_no_other_rank_knows_aborts_every_rank(config: Path, tmp_path: Path) -> None:
+    """A callback fails at the end of rank 1's first epoch while rank 0 goes on to the next
+    step's Allreduce: rank 1 says so and aborts the job (MPI_Abort), so rank 0 does not wait
+    forever (the time limit); no run is saved (killed, rank 0 leaves its empty hidden
+    staging folder, as after kill -9)."""
+    out = tmp_path / "runs"
+    script = str(HERE / "cli_ranks.py")
+    done = run_mpi(2, ["python", script, "epoch", str(config), str(out)], cwd=tmp_path, timeout=60)
+    assert done.returncode != 0
+    assert (
+        "sinapsi: error: rank 1: RuntimeError: the epoch's hook failed on this rank" in done.stderr
+    )
+    assert [p.name for p in out.iterdir() if not p.name.startswith(".")] == []
