@@ -38,10 +38,15 @@ Every rank calls fit with the same full data and seed; then:
   file system all ranks see;
 - **failures**: an exception in a rank's step (``on_batch_begin``, forward, loss, backward)
   sets its flag in the buffer; after the Allreduce every rank raises: the failing rank its own
-  error, the others :class:`RankFailed` ("rank k failed at epoch e, batch b"). Other hooks
-  must behave the same on every rank; a script whose ranks may fail apart should run as
-  ``mpirun -n N python -m mpi4py script.py``, which aborts every rank on an uncaught
-  exception (``sinapsi train`` does the same by itself).
+  error, the others :class:`RankFailed` ("rank k failed at epoch e, batch b"), so no rank
+  waits. Other hooks (``on_epoch_end``, ...) must behave the same on every rank: a script
+  whose ranks may fail apart there should run as ``mpirun -n N python -m mpi4py
+  script.py``, which aborts every rank on an uncaught exception. ``sinapsi train`` handles
+  all of this itself: an error every rank has is said once by rank 0, one rank's error by
+  that rank ("sinapsi: error: rank k: ..."), and an error no other rank knows of ends every
+  rank (``MPI_Abort``).
+
+The buffer has the parameters' dtype: a float32 model sums its gradients in float32.
 
 Without MPI everything still works on one process: :func:`world` is then a single-process
 :class:`Comm` (rank 0, size 1, collectives that do nothing), and ``fit(distributed=True)``
