@@ -180,7 +180,8 @@ BAD_CONFIGS = {
     ),
     "unknown data source": (
         '[data]\nsource = "mnsit"\n',
-        r"The 'source' key of \[data\] must be a str among \{'breast_cancer', 'circles', 'csv', "
+        r"The 'source' key of \[data\] must be a str among \{'breast_cancer', 'circles', "
+        r"'compositional', 'csv', "
         r"'diabetes', 'digits', .*\}\. Got 'mnsit' instead\. Did you mean 'mnist'\?",
     ),
     "key for another source": (

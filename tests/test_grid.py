@@ -251,6 +251,16 @@ def test_failing_and_diverging_runs_are_recorded_and_others_finish(
     assert again[0]["epochs"] == "3" and again[0]["config"] != rows[0]["config"]
 
 
+def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = BASE.replace("epochs = 3", "epochs = 2") + '\n[grid]\n"training.lr" = [0.01, 1e30]\n'
+    path = _write(tmp_path, text + '"training.optimizer" = ["sgd"]\n')
+    assert main(["grid", str(path), "--out", str(tmp_path / "a"), "--workers", "1"]) == 0
+    assert "1 diverged" in capsys.readouterr().out  # an outcome of the experiment, not an error
+    path = _write(tmp_path, text + '"model.hidden" = [[1000000000]]\n')
+    assert main(["grid", str(path), "--out", str(tmp_path / "b"), "--workers", "1"]) == 1
+    assert "failed" in capsys.readouterr().err
+
+
 def test_interrupt_keeps_results_valid(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -193,7 +193,7 @@ def test_failed_run_under_mpi_is_a_row_and_the_grid_goes_on(tmp_path: Path) -> N
     (tmp_path / "t.toml").write_text(text, encoding="utf-8")
     done = run_mpi(3, [*FUTURES, "t.toml", "--out", "out"], cwd=tmp_path, timeout=120)
     assert done.returncode == 1, done.stderr  # some run failed
-    assert "of 4 runs 2 failed, 0 diverged" in done.stderr
+    assert "of 4 runs 2 failed and 0 missed a target" in done.stderr
     _, rows = _table(tmp_path / "out" / "t" / "results.csv")
     assert [(r["name"], r["status"]) for r in rows] == [
         ("c000_seed0", "ok"), ("c000_seed1", "ok"), ("c001_seed0", "failed"),
