@@ -165,6 +165,7 @@ def test_grid_runs_writes_files_resumes_and_ignores_worker_count(
     cells = _rows(folder / "cells.csv")
     page = (folder / "report.html").read_text(encoding="utf-8")
     assert all(f"c00{i}" in page for i in range(4)) and "<img" in page
+    assert not any((folder / r["name"] / "report.html").exists() for r in rows)
     assert [c["cell"] for c in cells] == ["c000", "c001", "c002", "c003"]
     # summary: mean, std (ddof=1), 95% t interval of each test metric, per cell
     summary = _rows(folder / "summary.csv")
@@ -254,7 +255,9 @@ def test_failing_and_diverging_runs_are_recorded_and_others_finish(
 def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = BASE.replace("epochs = 3", "epochs = 2") + '\n[grid]\n"training.lr" = [0.01, 1e30]\n'
     path = _write(tmp_path, text + '"training.optimizer" = ["sgd"]\n')
-    assert main(["grid", str(path), "--out", str(tmp_path / "a"), "--workers", "1"]) == 0
+    args = ["--workers", "1", "--run-reports"]
+    assert main(["grid", str(path), "--out", str(tmp_path / "a"), *args]) == 0
+    assert (tmp_path / "a" / "tiny" / "c000_seed0" / "report.html").is_file()  # as train's
     assert "1 diverged" in capsys.readouterr().out  # an outcome of the experiment, not an error
     path = _write(tmp_path, text + '"model.hidden" = [[1000000000]]\n')
     assert main(["grid", str(path), "--out", str(tmp_path / "b"), "--workers", "1"]) == 1

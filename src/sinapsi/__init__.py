@@ -15,7 +15,20 @@ layers, activations, normalization and losses (:mod:`sinapsi.nn`) and initialize
 array([[ 0.5, -1. ]], dtype=float32)
 """
 
-from . import backend, data, embeddings, functional, init, interop, io, nn, ops, optim, train
+from . import (
+    backend,
+    data,
+    distributed,
+    embeddings,
+    functional,
+    init,
+    interop,
+    io,
+    nn,
+    ops,
+    optim,
+    train,
+)
 from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .backend import default_dtype, get_default_dtype, new_rng, set_default_dtype
 from .functional import elu, gelu, leaky_relu, relu6, silu, softplus
@@ -95,7 +108,8 @@ __all__ = [
     "get_default_dtype", "set_default_dtype", "default_dtype", "new_rng",
     "gradcheck", "GradcheckError",
     # modules
-    "backend", "data", "embeddings", "ops", "functional", "init", "io", "nn", "optim", "train",
+    "backend", "data", "distributed", "embeddings", "ops", "functional", "init", "io", "nn",
+    "optim", "train",
     # training and inference
     "fit", "evaluate", "predict", "predict_proba", "predict_classes", "save", "load",
     "ModelFileError", "DivergenceWarning",

@@ -72,6 +72,12 @@ def add_grid(sub: Any) -> None:
     p.add_argument(
         "--quiet", action="store_true", help="only one line per finished run, no plan or totals"
     )
+    p.add_argument(
+        "--run-reports",
+        action="store_true",
+        help="also write each run's own report.html, as sinapsi train does (about a second "
+        "per run; the grid's report.html is always written)",
+    )
     p.set_defaults(handler=_grid)
 
 
@@ -126,6 +132,7 @@ def _grid(args: argparse.Namespace) -> int:
         log=lambda text: print(text, flush=True),
         quiet=args.quiet,
         engine=engine,
+        run_reports=args.run_reports,
     )
     counts = {s: sum(r["status"] == s for r in rows) for s in ("failed", "missed")}
     if any(counts.values()):

@@ -81,6 +81,7 @@ class Job:
     cfg: dict[str, Any]
     keys: tuple[str, ...]
     folder: str = ""
+    report: bool = False  # write the run's own report.html too (sinapsi grid --run-reports)
 
 
 @dataclass
@@ -329,7 +330,12 @@ def run_one(job: Job) -> dict[str, str]:
         with warnings.catch_warnings(record=True):
             warnings.simplefilter("always")  # a run's warnings do not stop it, as in train
             result = run(
-                job.cfg, job.folder, verbose=0, origin=job.cfg["name"], overwrite=True, report=False
+                job.cfg,
+                job.folder,
+                verbose=0,
+                origin=job.cfg["name"],
+                overwrite=True,
+                report=job.report,
             )
     except Exception as e:
         row.update(status="diverged" if isinstance(e, Diverged) else "failed", error=_one_line(e))
@@ -467,6 +473,7 @@ def run_grid(
     quiet: bool = False,
     engine: str = "local",
     report: bool = True,
+    run_reports: bool = False,
 ) -> list[dict[str, str]]:
     """Run every (cell, seed) of ``grid`` not yet recorded into ``<out>/<grid name>/``; return
     all rows of results.csv.
@@ -478,7 +485,9 @@ def run_grid(
     (:func:`run_jobs`); 1 runs them here, one after another; ``engine="mpi"`` sends them to the
     processes of an MPI job (:mod:`sinapsi.grid_engines`). At the end ``report.html`` shows
     every cell's curves, gradient norms and the ranking against the baseline cell
-    (:func:`sinapsi.viz.write_grid_report`; ``report=False`` skips it).
+    (:func:`sinapsi.viz.write_grid_report`; ``report=False`` skips it). Each run's folder holds
+    what ``sinapsi train`` writes but its report.html (about a second of drawing per run), unless
+    ``run_reports``.
     """
     folder = Path(out) / grid.name
     folder.mkdir(parents=True, exist_ok=True)
@@ -486,6 +495,7 @@ def run_grid(
     jobs = []
     for job in grid.runs():
         job.folder = str(folder / job.cfg["name"])
+        job.report = run_reports
         jobs.append(job)
     wanted = {job.cfg["name"]: _base_row(job) for job in jobs}
     kept: dict[str, dict[str, str]] = {}
