@@ -22,8 +22,10 @@ What is measured (one command; it launches its ``mpirun`` children itself)
   Ratios are torch's step time / sinapsi's, so **> 1 means sinapsi is faster**.
 * **The model of N machines** (each one rank with all of this machine's cores): step(N) =
   compute(B / N) + ring Allreduce of the gradient, ``2 (N-1)/N * bytes / beta + 2 (N-1) alpha``.
-  compute(b) is measured: setting (b), 1 process with 2 threads, at batch b = B/N (so the fixed
-  per-step work, e.g. Adam on every weight, is measured, not scaled away). Two interconnects:
+  compute(b) = fixed + b * per-sample, a line fitted (relative least squares) to setting (b),
+  1 process with 2 threads, measured at b = B/N for every N: the fixed per-step work (Adam on
+  every weight, fit's bookkeeping) does not shrink with N; the measured points are printed
+  beside the line (single points swing too much to use alone). Two interconnects:
   the alpha and beta measured here (shared memory: what one machine's ranks get; a real network
   is slower) and a 10 Gb/s network with 50 us latency. Speed-up = step(1) / step(N) at the
   same global batch (fit's semantics); "weak" keeps batch B per machine (global N * B) and
@@ -42,6 +44,7 @@ Usage::
     python benchmarks/distributed.py               # full run (~2-3 minutes on an idle machine)
     python benchmarks/distributed.py --quick       # smoke test (~20 s)
     python benchmarks/distributed.py --rounds 5 --json out.json
+    python benchmarks/distributed.py --reanalyse out.json   # the report again, nothing measured
 
 Code: this script runs the rounds, the fit and the model and prints the report;
 ``_distributed_ranks.py`` is what each child process runs.
@@ -50,6 +53,7 @@ Code: this script runs the rounds, the fit and the model and prints the report;
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import statistics
@@ -173,8 +177,6 @@ def run_child(args: list[str], ranks: int, threads: int, mpi: bool) -> dict[str,
     if done.returncode != 0 or not lines:
         tail = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:] or ["no output"]
         return {"error": f"exit {done.returncode}: {tail[0][:300]}"}
-    import json
-
     return json.loads(lines[-1][len("RESULT ") :])
 
 
@@ -325,10 +327,10 @@ def summarize_net(rounds: list[dict[str, Any]], net_name: str) -> dict[str, Any]
     half_1t = _median_over_rounds(rounds, "sinapsi 1p x 1t", net_name, "median_s", 2)
     known = [(net.batch // d, t) for d, t in compute.items() if t is not None]
     per_sample = None
-    if len(known) >= 2:  # compute(b) = fixed + b * per sample, least squares
+    if len(known) >= 2:
         b, t = np.array(known, np.float64).T
-        (fixed, slope), *_ = np.linalg.lstsq(np.stack([np.ones_like(b), b], 1), t, rcond=None)
-        per_sample = {"fixed_s": float(fixed), "per_sample_s": float(slope)}
+        fixed, slope = fit_alpha_beta(b, t)  # the same line fit: t = fixed + b / (1 / slope)
+        per_sample = {"fixed_s": fixed, "per_sample_s": 1.0 / slope}
     return {
         "spec": {**asdict(net), "description": net.describe(), "params": n_params(net)},
         "gradient_bytes": 4 * n_params(net),
@@ -345,25 +347,25 @@ def model_net(result: dict[str, Any], ar: dict[str, Any]) -> dict[str, Any]:
     """Step time and speed-up of N machines for one network, on both interconnects."""
     nbytes = result["gradient_bytes"]
     batch = result["spec"]["batch"]
-    compute = result["compute_2t_by_batch_s"]
+    measured = result["compute_2t_by_batch_s"]
+    lin = result["compute_2t_linear"]
     links = {
         "here (shared memory)": (ar.get("alpha_s"), ar.get("beta_Bps")),
         NETWORK["name"]: (NETWORK["alpha_s"], NETWORK["beta_Bps"]),
     }
     out: dict[str, Any] = {}
     for link, (alpha, beta) in links.items():
-        if alpha is None or beta is None or compute.get(str(batch)) is None:
+        if alpha is None or beta is None or lin is None:
             continue
         alpha = max(alpha, 0.0)
-        t1 = compute[str(batch)]
+        t1 = lin["fixed_s"] + batch * lin["per_sample_s"]
         rows = []
         for n in MACHINES:
-            c = compute.get(str(batch // n))
-            if c is None:
-                continue
+            c = lin["fixed_s"] + batch // n * lin["per_sample_s"]
             comm = ring_allreduce_s(n, nbytes, alpha, beta)
             weak = n * t1 / (t1 + comm)
             rows.append({"machines": n, "batch_per_machine": batch // n, "compute_s": c,
+                         "measured_compute_s": measured.get(str(batch // n)),
                          "allreduce_s": comm, "step_s": c + comm, "speedup": t1 / (c + comm),
                          "weak_speedup": weak})  # fmt: skip
         out[link] = {"alpha_s": alpha, "beta_Bps": beta, "rows": rows}
@@ -445,16 +447,24 @@ def print_report(report: dict[str, Any], cfg: Config) -> None:
 
     print("\nModel of N machines (each: 1 rank, this machine's 2 cores; fit's semantics: global")
     print("batch fixed, each machine B/N). step = compute(B/N) + ring Allreduce of the gradient;")
-    print("compute measured here (1 process, 2 threads, batch B/N); weak = batch B per machine")
+    print(
+        "compute(b) = fixed + b x per-sample, fitted to 1 process x 2 threads measured at b = B/N"
+    )
+    print("(measured: those points); weak = batch B per machine (global N x B)")
     for name, model in report["model"].items():
         links = list(model)
         if not links:
             print(f"\n{name}: no model (a measurement is missing)")
             continue
-        head = "".join(f" | {link[:28]:<28}" for link in links)
-        print(f"\n{name} ({report['results'][name]['gradient_bytes']:,} bytes){head}")
+        nbytes = report["results"][name]["gradient_bytes"]
+        lin = report["results"][name]["compute_2t_linear"]
+        print(
+            f"\n{name}: gradient {nbytes:,} bytes; compute(b) = {lin['fixed_s'] * 1e3:.3f} ms + "
+            f"b x {lin['per_sample_s'] * 1e6:.2f} us"
+        )
+        print(f"  {'':<25}" + "".join(f" | {link[:28]:<28}" for link in links))
         sub = "".join(f" | {'ar ms':>6}{'step ms':>8}{'speedup':>8}{'weak':>6}" for _ in links)
-        print(f"  {'N':>3}{'B/N':>5}{'compute ms':>11}{sub}")
+        print(f"  {'N':>3}{'B/N':>5}{'measured':>9}{'compute':>8}{sub}")
         for i, row in enumerate(model[links[0]]["rows"]):
             cells = ""
             for link in links:
@@ -462,25 +472,22 @@ def print_report(report: dict[str, Any], cfg: Config) -> None:
                 cells += (f" | {x['allreduce_s'] * 1e3:>6.2f}{x['step_s'] * 1e3:>8.2f}"
                           f"{x['speedup']:>8.2f}{x['weak_speedup']:>6.2f}")  # fmt: skip
             print(f"  {row['machines']:>3}{row['batch_per_machine']:>5}"
-                  f"{row['compute_s'] * 1e3:>11.3f}{cells}")  # fmt: skip
-        lin = report["results"][name]["compute_2t_linear"]
-        if lin:
-            print(
-                f"  compute(b) ~ {lin['fixed_s'] * 1e3:.3f} ms + b x "
-                f"{lin['per_sample_s'] * 1e6:.2f} us (least squares over the measured b): the "
-                "fixed part does not shrink with N"
-            )
+                  f"{_ms(row['measured_compute_s']):>9}"
+                  f"{row['compute_s'] * 1e3:>8.3f}{cells}")  # fmt: skip
         two = report["results"][name]["settings"]["sinapsi 2r x 1t"]
         at2 = next((x for x in model[links[0]]["rows"] if x["machines"] == 2), None)
+        alone = {r["bytes"]: r["median_s"] for r in report["allreduce"].get("rows", [])}
         if at2 and two.get("step_s") and two.get("allreduce_s") is not None:
             print(
-                f"  against the measurement: 2 ranks x 1 thread on this machine took "
+                f"  against the measurement: 2 ranks x 1 thread here took "
                 f"{two['step_s'] * 1e3:.3f} ms per step, {two['allreduce_s'] * 1e3:.3f} ms of it "
-                f"in allreduce_ (the model's N = 2 Allreduce: {at2['allreduce_s'] * 1e3:.3f} ms)"
+                f"in allreduce_; an Allreduce of this size alone takes {_ms(alone.get(nbytes))} "
+                f"ms (the model's N = 2: {at2['allreduce_s'] * 1e3:.3f} ms): the rest is waiting "
+                "for the other rank"
             )
     print(
-        "\nAssumptions: one rank per machine using all its cores; compute(B/N) as measured on "
-        "this machine;\n  the ring's alpha/beta as measured between 2 local ranks (shared "
+        "\nAssumptions: one rank per machine using all its cores; compute(B/N) from the line "
+        "fitted here;\n  the ring's alpha/beta as measured between 2 local ranks (shared "
         "memory, the reduction's arithmetic included)\n  or the 10 Gb/s, 50 us network; no "
         "overlap of the Allreduce with backward (sinapsi reduces after backward); no\n  "
         "stragglers; the flat-buffer copies and fit's per-step bookkeeping are inside "
@@ -530,6 +537,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--configs", default="mnist,wide", help="networks: mnist,wide")
     parser.add_argument("--rounds", type=int, help="rounds of all settings (default 3)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
+    parser.add_argument(
+        "--reanalyse", metavar="PATH", help="measure nothing: report a saved JSON's rounds again"
+    )
     args = parser.parse_args(argv)
     if args.rounds is not None and args.rounds < 1:
         parser.error("--rounds must be >= 1")
@@ -545,16 +555,23 @@ def main(argv: list[str] | None = None) -> int:
     cfg = QUICK if args.quick else FULL
     if args.rounds is not None:
         cfg = replace(cfg, rounds=args.rounds)
-    env = environment(blas_info())
-    load = OtherLoad(children=True)
-    started = time.perf_counter()
-    rounds, errors = run_rounds(args.configs, cfg)
-    env["other_processes_cpus"] = load.cpus_used()
-    env["wall_s"] = time.perf_counter() - started
-    env["children_threads"] = {
-        name: {"blas": r.get("blas_threads"), "torch": r.get("torch_threads")}
-        for name, r in rounds[0].items()
-    }
+    if args.reanalyse:
+        with open(args.reanalyse) as f:
+            saved = json.load(f)
+        cfg = Config(**{k: tuple(v) if k == "sizes" else v for k, v in saved["config"].items()})
+        env, errors, rounds = saved["environment"], saved["errors"], saved["rounds"]
+        args.configs, args.quick = list(saved["results"]), saved["mode"] == "quick"
+    else:
+        env = environment(blas_info())
+        load = OtherLoad(children=True)
+        started = time.perf_counter()
+        rounds, errors = run_rounds(args.configs, cfg)
+        env["other_processes_cpus"] = load.cpus_used()
+        env["wall_s"] = time.perf_counter() - started
+        env["children_threads"] = {
+            name: {"blas": r.get("blas_threads"), "torch": r.get("torch_threads")}
+            for name, r in rounds[0].items()
+        }
     ar = summarize_allreduce(rounds)
     results = {name: summarize_net(rounds, name) for name in args.configs}
     model = {name: model_net(results[name], ar) if "error" not in ar else {}

@@ -93,11 +93,13 @@ def test_distributed_benchmark_runs_quick_and_writes_json(tmp_path):
         for link in model.values():
             alpha, beta = link["alpha_s"], link["beta_Bps"]
             assert [row["machines"] for row in link["rows"]] == MACHINES
-            t1 = r["compute_2t_by_batch_s"][str(batch)]
+            lin = r["compute_2t_linear"]
+            t1 = lin["fixed_s"] + batch * lin["per_sample_s"]
             for row in link["rows"]:  # recomputed here from the JSON's own inputs
                 n = row["machines"]
                 comm = 0.0 if n == 1 else 2 * (n - 1) / n * nbytes / beta + 2 * (n - 1) * alpha
-                compute = r["compute_2t_by_batch_s"][str(batch // n)]
+                compute = lin["fixed_s"] + batch // n * lin["per_sample_s"]
+                assert row["measured_compute_s"] == r["compute_2t_by_batch_s"][str(batch // n)]
                 assert row["step_s"] == pytest.approx(compute + comm, rel=1e-12)
                 assert row["speedup"] == pytest.approx(t1 / (compute + comm), rel=1e-12)
                 assert row["weak_speedup"] == pytest.approx(n * t1 / (t1 + comm), rel=1e-12)
