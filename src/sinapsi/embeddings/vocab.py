@@ -117,6 +117,32 @@ def read_corpus(source: Any) -> Corpus:
     return Corpus(source)
 
 
+def _check_vocabulary_limits(min_count: Any, max_vocab: Any) -> None:
+    """:meth:`Vocabulary.build`'s checks of ``min_count`` and ``max_vocab``."""
+    if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)):
+        raise TypeError(f"min_count must be an int, got {min_count!r}")
+    if min_count < 1:
+        raise ValueError(f"min_count must be >= 1, got {min_count}")
+    if max_vocab is not None and (
+        isinstance(max_vocab, bool) or not isinstance(max_vocab, (int, np.integer)) or max_vocab < 1
+    ):
+        raise ValueError(f"max_vocab must be a positive int or None, got {max_vocab!r}")
+
+
+def check_sample(sample: Any) -> float:
+    """``sample`` as a float in [0, 1), or a one-line ValueError."""
+    try:
+        ok = not isinstance(sample, (bool, str)) and 0.0 <= float(sample) < 1.0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(
+            "sample must be a float in [0, 1) (a typical value is 1e-3 to 1e-5; 0 keeps "
+            f"every word), got {sample!r}"
+        )
+    return float(sample)
+
+
 def _as_sentences(sentences: Any) -> Iterable[list[str]]:
     if isinstance(sentences, (str, os.PathLike)):
         return read_corpus(sentences)
@@ -160,16 +186,7 @@ class Vocabulary:
         Keeps words seen at least ``min_count`` times, then the ``max_vocab`` most frequent
         (ties broken alphabetically, so the result does not depend on corpus order).
         """
-        if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)):
-            raise TypeError(f"min_count must be an int, got {min_count!r}")
-        if min_count < 1:
-            raise ValueError(f"min_count must be >= 1, got {min_count}")
-        if max_vocab is not None and (
-            isinstance(max_vocab, bool)
-            or not isinstance(max_vocab, (int, np.integer))
-            or max_vocab < 1
-        ):
-            raise ValueError(f"max_vocab must be a positive int or None, got {max_vocab!r}")
+        _check_vocabulary_limits(min_count, max_vocab)
         counter: Counter[str] = Counter()
         longest = 0
         for sentence in _as_sentences(sentences):
@@ -180,15 +197,28 @@ class Vocabulary:
                 )
             counter.update(sentence)
             longest = max(longest, len(sentence))
-        if not counter:
+        return cls._from_counts(
+            list(counter), list(counter.values()), min_count, max_vocab, longest
+        )
+
+    @classmethod
+    def _from_counts(
+        cls, words: list[str], counts: Any, min_count: int, max_vocab: int | None, longest: int
+    ) -> Vocabulary:
+        """The vocabulary of distinct ``words`` seen ``counts`` times: :meth:`build`'s rule
+        (``min_count``, then the ``max_vocab`` most frequent, ties alphabetical), shared with
+        the pipeline's one-pass encoder (:func:`~sinapsi.embeddings.pipeline.encode_corpus`)."""
+        if not words:
             raise ValueError("the corpus has no words; check the file or the sentences passed")
+        counts = [int(c) for c in counts]
         kept = sorted(
-            ((w, c) for w, c in counter.items() if c >= min_count), key=lambda wc: (-wc[1], wc[0])
+            ((w, c) for w, c in zip(words, counts) if c >= min_count),
+            key=lambda wc: (-wc[1], wc[0]),
         )
         if not kept:
             raise ValueError(
-                f"min_count={min_count} leaves no words: the corpus has {len(counter)} distinct "
-                f"words and the highest count is {max(counter.values())}; lower min_count"
+                f"min_count={min_count} leaves no words: the corpus has {len(words)} distinct "
+                f"words and the highest count is {max(counts)}; lower min_count"
             )
         if max_vocab is not None:
             kept = kept[:max_vocab]
@@ -235,16 +265,7 @@ class Vocabulary:
         ``ran = (sqrt(cn / (sample * train_words)) + 1) * (sample * train_words) / cn``) and of
         gensim (``Word2Vec.prepare_vocab``, ``word_probability``). ``sample=0`` keeps everything.
         """
-        try:
-            ok = not isinstance(sample, (bool, str)) and 0.0 <= float(sample) < 1.0
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            raise ValueError(
-                "sample must be a float in [0, 1) (a typical value is 1e-3 to 1e-5; 0 keeps "
-                f"every word), got {sample!r}"
-            )
-        sample = float(sample)
+        sample = check_sample(sample)
         if self._keep_cache is not None and self._keep_cache[0] == sample:
             return self._keep_cache[1]
         if sample == 0.0:

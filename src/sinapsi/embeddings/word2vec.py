@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import new_rng
+from .encoding import EncodedCorpus, available_memory, encode_corpus
 from .models import CBOW, SkipGram
 from .negative_sampling import (
     NegativeSampler,
@@ -49,9 +50,10 @@ from .negative_sampling import (
     negative_sampling_loss_rows,
     shared_negative_sampling_loss_rows,
 )
+from .pipeline import CHUNK_ROWS, Streams, chunk_groups
 from .sparse import SparseAdagrad, SparseAdam, SparseSGD, _SparseOptimizer, sparse_step
 from .vectors import KeyedVectors
-from .vocab import Vocabulary, read_corpus
+from .vocab import Vocabulary, check_sample, read_corpus
 
 __all__ = [
     "CBOW",
@@ -162,51 +164,37 @@ def _batches(
     sample: float,
     batch_size: int,
     rng: np.random.Generator,
-    chunk_words: int = 100_000,
+    chunk_words: int = CHUNK_ROWS,
 ) -> Iterator[tuple[int, tuple[np.ndarray, ...]]]:
-    """Yield ``(raw words consumed, batch arrays)``; pairs are shuffled within chunks.
+    """Yield ``(raw words consumed, batch arrays)`` of one epoch over ``corpus`` (sentences of
+    tokens), through the chunked pipeline (:mod:`.pipeline`) with streams spawned from ``rng``;
+    pairs are shuffled in groups of about ``chunk_words`` rows.
 
     Sentences longer than :data:`MAX_SENTENCE_LENGTH` words (after subsampling) are cut into
     pieces of that length, as word2vec.c does (at 1000) and gensim (at 10000): no window
     spans two pieces.
     """
-    width = _window_width(vocab, window)  # CBOW's offsets
-    buffers: list[tuple[np.ndarray, ...]] = []
-    pending, consumed = 0, 0
+    encoded = EncodedCorpus.from_ids([vocab.encode(sentence) for sentence in corpus])
+    groups = chunk_groups(
+        encoded, vocab, model, window, sample, Streams.spawn(rng), chunk_rows=chunk_words,
+        max_length=MAX_SENTENCE_LENGTH, width=_window_width(vocab, window),
+    )  # fmt: skip
+    return _split(groups, batch_size)
 
-    def flush() -> Iterator[tuple[int, tuple[np.ndarray, ...]]]:
-        arrays = tuple(np.concatenate(parts) for parts in zip(*buffers))
-        order = rng.permutation(len(arrays[0]))
-        arrays = tuple(a[order] for a in arrays)
-        n = len(order)
+
+def _split(
+    groups: Iterator[tuple[int, tuple[np.ndarray, ...]]], batch_size: int
+) -> Iterator[tuple[int, tuple[np.ndarray, ...]]]:
+    """Each group's rows in batches of ``batch_size``; a group's words count with its last."""
+    for consumed, arrays in groups:
+        if not arrays:
+            yield consumed, ()
+            continue
+        n = len(arrays[0])
         nb = max(1, -(-n // batch_size))
         for i in range(nb):
             sl = slice(i * batch_size, (i + 1) * batch_size)
             yield (consumed if i == nb - 1 else 0), tuple(a[sl] for a in arrays)
-
-    for sentence in corpus:
-        ids = vocab.encode(sentence)
-        consumed += ids.size
-        if sample > 0:
-            ids = vocab.subsample(ids, rng, sample)
-        for start in range(0, ids.size - 1, MAX_SENTENCE_LENGTH):
-            piece = ids[start : start + MAX_SENTENCE_LENGTH]
-            if piece.size < 2:
-                continue
-            if model == "cbow":
-                parts = cbow_windows(piece, window, rng, width=width)
-            else:
-                parts = window_pairs(piece, window, rng)
-            if parts[0].size:
-                buffers.append(parts)
-                pending += parts[0].size
-        if pending >= chunk_words:
-            yield from flush()
-            buffers, pending, consumed = [], 0, 0
-    if buffers:
-        yield from flush()
-    elif consumed:
-        yield consumed, ()
 
 
 MAX_SENTENCE_LENGTH = 10_000  # longer sentences are cut into pieces of this many words
@@ -236,22 +224,6 @@ def default_batch_size(vocab: Vocabulary, sample: float, workers: int) -> int:
     effective_words = 1.0 / float(np.sum(p * p))  # 1 / sum(p^2): n for n equally common words
     in_flight = min(PAIRS_IN_FLIGHT, int(USES_PER_BATCH * effective_words))
     return max(1, in_flight // workers)
-
-
-def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (Linux's MemAvailable, else the free
-    physical pages), or None where the system does not say."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (AttributeError, ValueError, OSError):
-        return None
 
 
 def _window_width(vocab: Vocabulary, window: int) -> int:
@@ -331,6 +303,7 @@ def train_word2vec(
     max_vocab: int | None = None,
     share_negatives: int = 1,
     workers: int = 1,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> KeyedVectors:
     """Train word2vec on ``corpus`` (a file path, or sentences: strings or token lists).
 
@@ -406,16 +379,36 @@ def train_word2vec(
         raise ValueError(f"lr must be a positive, finite number, got {lr!r} (word2vec: 0.025)")
 
     corpus = read_corpus(corpus)
+    sample = check_sample(sample)  # before the pass over the corpus
     _keep_freed_memory()
     rng = new_rng(seed)
-    vocab = Vocabulary.build(corpus, min_count=min_count, max_vocab=max_vocab)
-    vocab.keep_probabilities(sample)  # validates sample
+    vocab, encoded = encode_corpus(corpus, min_count, max_vocab, cache_dir=cache_dir)
+    try:
+        return _train(
+            encoded, vocab, rng, model=model, dim=dim, window=window, negative=negative,
+            min_count=min_count, sample=sample, epochs=epochs, batch_size=batch_size, lr=lr,
+            optimizer=optimizer, verbose=verbose, share_negatives=share_negatives,
+            workers=workers,
+        )  # fmt: skip
+    finally:
+        encoded.close()
+
+
+def _train(
+    encoded: EncodedCorpus, vocab: Vocabulary, rng: np.random.Generator, *, model: str, dim: int,
+    window: int, negative: int, min_count: int, sample: float, epochs: int,
+    batch_size: int | None, lr: float, optimizer: str, verbose: int, share_negatives: int,
+    workers: int,
+) -> KeyedVectors:  # fmt: skip
+    """:func:`train_word2vec` on the encoded corpus (arguments checked)."""
     if batch_size is None:
         batch_size = default_batch_size(vocab, sample, workers)
     _check_memory(vocab, dim, optimizer, batch_size, workers, negative, window, model == "cbow")
     cls = CBOW if model == "cbow" else SkipGram
     net = cls(len(vocab), dim, rng=rng)
     sampler = NegativeSampler(vocab, k=negative, rng=rng)
+    streams = Streams.spawn(rng)  # subsampling, windows, shuffles: drawn a chunk at a time
+    width = _window_width(vocab, window)  # CBOW's offsets
     params = [net.center.weight, net.context.weight]
     opt: _SparseOptimizer
     if optimizer == "sgd":
@@ -434,7 +427,11 @@ def train_word2vec(
 
     def stream() -> Iterator[tuple[int, int, tuple[np.ndarray, ...]]]:
         for epoch in range(epochs):
-            for consumed, batch in _batches(corpus, vocab, model, window, sample, batch_size, rng):
+            groups = chunk_groups(
+                encoded, vocab, model, window, sample, streams, max_length=MAX_SENTENCE_LENGTH,
+                width=width,
+            )  # fmt: skip
+            for consumed, batch in _split(groups, batch_size):
                 yield epoch, consumed, batch
 
     batches = stream()

@@ -1,0 +1,345 @@
+"""A corpus tokenized and encoded once per training: int32 word ids and int64 sentence offsets.
+
+:func:`encode_corpus` reads the corpus once (the file is tokenized once, not once per epoch),
+builds the :class:`~sinapsi.embeddings.Vocabulary` from the same pass (exactly
+:meth:`Vocabulary.build`'s: ``min_count``, ``max_vocab``, ordering) and returns an
+:class:`EncodedCorpus`: ``tokens`` (the in-vocabulary ids of every sentence, one after the
+other) and ``offsets`` (sentence ``i`` is ``tokens[offsets[i]:offsets[i + 1]]``; a sentence
+whose words are all out of the vocabulary is empty).
+
+The ids are kept in memory while they fit a memory budget (:data:`MEMORY_FRACTION` of
+:func:`available_memory`, or :data:`MEMORY_BUDGET` bytes when set, or the ``memory_budget``
+argument). Past it they are written, in blocks, to a cache file in ``cache_dir`` (default: a
+fresh :func:`tempfile.mkdtemp` folder, removed by :meth:`EncodedCorpus.close`) and read back
+memory-mapped. Nothing is written outside that folder.
+
+The cache file's rule:
+
+* it is written under a temporary name (``<name>.<pid>.partial``) and renamed to its final name
+  only once complete; an error while writing removes the partial file (a killed process can
+  leave one: it is never read, and can be deleted);
+* its header records what it encodes: the corpus file's identity (absolute path, size,
+  ``mtime_ns``), ``min_count``, ``max_vocab``, the vocabulary and its digest. In a folder the
+  user names, a later training of the same file with the same settings reuses it (no pass over
+  the text); a cache whose header, size or digest does not match is ignored and rewritten;
+* in-memory sentences have no identity: their cache is never reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterator
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .vocab import Corpus, Vocabulary, _check_vocabulary_limits
+
+__all__ = ["MEMORY_BUDGET", "MEMORY_FRACTION", "EncodedCorpus", "available_memory", "encode_corpus"]
+
+MEMORY_FRACTION = 0.25  # of the available memory, for the encoded corpus
+MEMORY_BUDGET: int | None = None  # bytes; overrides MEMORY_FRACTION when set (tests)
+ENCODE_BLOCK = 1 << 18  # tokens converted to ids (and written, past the budget) at a time
+_MAGIC = b"SNW2VC01"
+_PREAMBLE = 64  # magic, tokens, sentences, header offset, header length; then the ids
+_VERSION = 1
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux's MemAvailable, else the free
+    physical pages), or None where the system does not say."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def memory_budget() -> int:
+    """Bytes the encoded corpus may hold in memory: :data:`MEMORY_BUDGET` when set, else
+    :data:`MEMORY_FRACTION` of :func:`available_memory` (1 GB where the system does not say)."""
+    if MEMORY_BUDGET is not None:
+        return int(MEMORY_BUDGET)
+    have = available_memory()
+    return int(MEMORY_FRACTION * (have if have is not None else 4 << 30))
+
+
+class EncodedCorpus:
+    """Sentences as word ids: ``tokens`` (int32, in memory or memory-mapped) and ``offsets``
+    (int64, one more than the sentences). ``cache_path``: the file ``tokens`` maps, or None."""
+
+    def __init__(
+        self, tokens: np.ndarray, offsets: np.ndarray, cache_path: Path | None = None,
+        temp_dir: Path | None = None,
+    ) -> None:  # fmt: skip
+        self.tokens = tokens
+        self.offsets = np.asarray(offsets, dtype=np.int64)
+        self.cache_path = cache_path
+        self._temp_dir = temp_dir  # removed by close()
+
+    @classmethod
+    def from_ids(cls, sentences: Any) -> EncodedCorpus:
+        """From sentences already encoded (sequences of ids); for tests and :func:`_batches`."""
+        parts = [np.asarray(s, dtype=np.int32).ravel() for s in sentences]
+        lengths = np.array([p.size for p in parts], dtype=np.int64)
+        offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+        tokens = np.concatenate(parts) if parts else np.zeros(0, np.int32)
+        return cls(tokens.astype(np.int32), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def sentence(self, i: int) -> np.ndarray:
+        """The ids of sentence ``i`` (int64)."""
+        return np.asarray(self.tokens[self.offsets[i] : self.offsets[i + 1]], dtype=np.int64)
+
+    def blocks(self, block_tokens: int) -> Iterator[tuple[int, int]]:
+        """Ranges ``(first, stop)`` of whole sentences of at least ``block_tokens`` ids each
+        (the last one fewer; one sentence longer than that is a block of its own)."""
+        n, start = len(self), 0
+        while start < n:
+            stop = int(np.searchsorted(self.offsets, self.offsets[start] + block_tokens, "left"))
+            stop = min(max(stop, start + 1), n)
+            yield start, stop
+            start = stop
+
+    def close(self) -> None:
+        """Drop the memory map and remove the temporary folder, if the cache made one."""
+        self.tokens = np.zeros(0, np.int32)
+        if self._temp_dir is not None:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+            self._temp_dir = None
+
+
+def _identity(corpus: Corpus, min_count: int, max_vocab: int | None) -> dict[str, Any] | None:
+    """What a cache of ``corpus`` encodes (None for in-memory sentences: never reused)."""
+    if corpus.path is None:
+        return None
+    path = corpus.path.resolve()
+    st = path.stat()
+    return {
+        "version": _VERSION, "path": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+        "min_count": int(min_count), "max_vocab": None if max_vocab is None else int(max_vocab),
+    }  # fmt: skip
+
+
+def _digest(words: list[str], counts: np.ndarray) -> str:
+    h = hashlib.sha256()
+    h.update("\n".join(words).encode("utf-8"))
+    h.update(np.asarray(counts, dtype="<i8").tobytes())
+    return h.hexdigest()
+
+
+def _cache_name(identity: dict[str, Any] | None) -> str:
+    if identity is None:
+        return f"w2v-sentences-{os.getpid()}-{id(identity)}.ids"
+    key = json.dumps([identity["path"], identity["min_count"], identity["max_vocab"]])
+    return "w2v-" + hashlib.sha256(key.encode()).hexdigest()[:16] + ".ids"
+
+
+def _load_cache(path: Path, identity: dict[str, Any]) -> tuple[Vocabulary, EncodedCorpus] | None:
+    """The vocabulary and ids of a complete cache that encodes ``identity``, else None."""
+    try:
+        with open(path, "rb") as f:
+            pre = f.read(_PREAMBLE)
+            if len(pre) != _PREAMBLE or pre[:8] != _MAGIC:
+                return None
+            n_tokens, n_sentences, h_off, h_len = np.frombuffer(pre[8:40], "<i8").tolist()
+            expected = h_off + h_len
+            if os.fstat(f.fileno()).st_size != expected:
+                return None
+            f.seek(h_off)
+            header = json.loads(f.read(h_len).decode("utf-8"))
+        if header.get("identity") != identity:
+            return None
+        words, counts = header["words"], np.asarray(header["counts"], dtype=np.int64)
+        if _digest(words, counts) != header["digest"]:
+            return None
+        offsets = np.fromfile(path, "<i8", n_sentences + 1, offset=_offsets_at(n_tokens))
+        tokens = np.memmap(path, "<i4", "r", offset=_PREAMBLE, shape=(n_tokens,))
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return None
+    if offsets.size != n_sentences + 1 or (offsets.size and offsets[-1] != n_tokens):
+        return None
+    vocab = Vocabulary(words, counts)
+    vocab.longest_sentence = int(header["longest"])
+    return vocab, EncodedCorpus(tokens, offsets, cache_path=path)
+
+
+def _offsets_at(n_tokens: int) -> int:
+    return _PREAMBLE + -(-4 * n_tokens // 8) * 8
+
+
+class _Spill:
+    """The provisional ids past the memory budget: appended to ``<name>.<pid>.partial``."""
+
+    def __init__(self, folder: Path, name: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.final = folder / name
+        self.path = folder / f"{name}.{os.getpid()}.partial"
+        self.file = open(self.path, "wb+")  # noqa: SIM115 - closed by finish() or discard()
+        self.file.write(b"\0" * _PREAMBLE)
+        self.n = 0
+
+    def write(self, ids: np.ndarray) -> None:
+        _write_block(self.file, ids.astype("<i4", copy=False))
+        self.n += ids.size
+
+    def discard(self) -> None:
+        self.file.close()
+        self.path.unlink(missing_ok=True)
+
+
+def _write_block(file: Any, array: np.ndarray) -> None:
+    """One block written to the cache (a function of its own: tests interrupt it)."""
+    file.write(array.tobytes())
+
+
+def encode_corpus(
+    corpus: Corpus, min_count: int = 5, max_vocab: int | None = None, *,
+    cache_dir: str | os.PathLike[str] | None = None, memory_budget_bytes: int | None = None,
+) -> tuple[Vocabulary, EncodedCorpus]:  # fmt: skip
+    """The vocabulary of ``corpus`` and its sentences as ids, from one pass over the text.
+
+    Each distinct token gets a provisional id on first sight (a dict filled in C), the counts
+    come from those ids, the vocabulary is chosen as :meth:`Vocabulary.build` does, and the ids
+    are mapped to the vocabulary's (out-of-vocabulary words dropped), in place. Past
+    ``memory_budget_bytes`` (default :func:`memory_budget`) the ids go to a cache file in
+    ``cache_dir`` (see the module's docstring for its rule).
+    """
+    _check_vocabulary_limits(min_count, max_vocab)
+    budget = memory_budget() if memory_budget_bytes is None else int(memory_budget_bytes)
+    identity = _identity(corpus, min_count, max_vocab)
+    folder = Path(cache_dir) if cache_dir is not None else None
+    name = _cache_name(identity)
+    if folder is not None and identity is not None and (folder / name).is_file():
+        cached = _load_cache(folder / name, identity)
+        if cached is not None:
+            return cached
+    temp_dir: Path | None = None
+    spill: _Spill | None = None
+    try:
+        index: defaultdict[str, int] = defaultdict(count().__next__)
+        lookup = index.__getitem__
+        buffer: list[str] = []
+        lengths: list[int] = []
+        kept_blocks: list[np.ndarray] = []
+        counts = np.zeros(0, np.int64)
+        held = 0  # bytes of ids in memory
+
+        def flush() -> None:
+            nonlocal counts, held, spill, temp_dir
+            ids = np.fromiter(map(lookup, buffer), dtype=np.int32, count=len(buffer))
+            buffer.clear()
+            seen = np.bincount(ids, minlength=len(index))
+            seen[: counts.size] += counts
+            counts = seen
+            if spill is None and held + ids.nbytes + 8 * len(lengths) > budget:
+                if folder is None:
+                    temp_dir = Path(tempfile.mkdtemp(prefix="sinapsi-word2vec-"))
+                spill = _Spill(folder if folder is not None else temp_dir, name)  # type: ignore[arg-type]
+                for block in kept_blocks:
+                    spill.write(block)
+                kept_blocks.clear()
+                held = 0
+            if spill is not None:
+                spill.write(ids)
+            else:
+                kept_blocks.append(ids)
+                held += ids.nbytes
+
+        for sentence in corpus:
+            buffer.extend(sentence)
+            lengths.append(len(sentence))
+            if len(buffer) >= ENCODE_BLOCK:
+                flush()
+        if buffer:
+            flush()
+        words = list(index)
+        vocab = Vocabulary._from_counts(
+            words, counts, min_count, max_vocab, max(lengths, default=0)
+        )
+        remap = np.full(len(words), -1, dtype=np.int32)
+        remap[[index[w] for w in vocab.words]] = np.arange(len(vocab), dtype=np.int32)
+        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        if spill is None:
+            tokens = np.concatenate(kept_blocks) if kept_blocks else np.zeros(0, np.int32)
+            kept_blocks.clear()
+            n = _remap_in_place(tokens, offsets, remap)
+            return vocab, EncodedCorpus(tokens[:n].copy(), offsets)
+        spill.file.flush()
+        mapped = np.memmap(spill.path, "<i4", "r+", offset=_PREAMBLE, shape=(spill.n,))
+        n = _remap_in_place(mapped, offsets, remap)
+        mapped.flush()
+        del mapped
+        path = spill.final
+        _finish(spill, n, offsets, identity, vocab)
+        spill = None
+        tokens = np.memmap(path, "<i4", "r", offset=_PREAMBLE, shape=(n,))
+        return vocab, EncodedCorpus(tokens, offsets, cache_path=path, temp_dir=temp_dir)
+    except BaseException:
+        if spill is not None:
+            spill.discard()
+        if temp_dir is not None:
+            shutil.rmtree(temp_dir, ignore_errors=True)
+        raise
+
+
+def _remap_in_place(ids: np.ndarray, offsets: np.ndarray, remap: np.ndarray) -> int:
+    """Map provisional ids to the vocabulary's and drop the others, compacting ``ids`` from the
+    front, a block at a time; ``offsets`` are updated to match. Returns the ids kept."""
+    new_offsets = offsets.copy()
+    written = 0
+    for start in range(0, ids.size, ENCODE_BLOCK):
+        stop = min(start + ENCODE_BLOCK, ids.size)
+        mapped = remap[ids[start:stop]]
+        keep = mapped >= 0
+        kept = mapped[keep]
+        before = np.zeros(stop - start + 1, dtype=np.int64)  # ids kept before each position
+        np.cumsum(keep, out=before[1:])
+        lo, hi = np.searchsorted(offsets, [start, stop], side="left")
+        if stop == ids.size:
+            hi = offsets.size
+        new_offsets[lo:hi] = written + before[offsets[lo:hi] - start]
+        ids[written : written + kept.size] = kept
+        written += kept.size
+    offsets[:] = new_offsets
+    return written
+
+
+def _finish(
+    spill: _Spill, n: int, offsets: np.ndarray, identity: dict[str, Any] | None, vocab: Vocabulary
+) -> None:
+    """Write the offsets and the header after the ``n`` ids, then the preamble, and rename the
+    partial file to its final name (a complete cache, or none)."""
+    f = spill.file
+    f.seek(_offsets_at(n))
+    _write_block(f, offsets.astype("<i8"))
+    header = json.dumps({
+        "identity": identity, "words": vocab.words, "counts": vocab.counts.tolist(),
+        "digest": _digest(vocab.words, vocab.counts), "longest": vocab.longest_sentence,
+    }).encode("utf-8")  # fmt: skip
+    h_off = f.tell()
+    f.write(header)
+    f.truncate()
+    f.seek(0)
+    pre = _MAGIC + np.array([n, len(offsets) - 1, h_off, len(header)], "<i8").tobytes()
+    f.write(pre.ljust(_PREAMBLE, b"\0"))
+    f.flush()
+    os.fsync(f.fileno())
+    f.close()
+    os.replace(spill.path, spill.final)

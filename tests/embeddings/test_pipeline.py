@@ -1,0 +1,118 @@
+"""word2vec's chunked pipeline (sinapsi.embeddings.pipeline): the same groups as the sentence by
+sentence reference, in NumPy and compiled; the window and subsampling distributions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sinapsi.embeddings import Vocabulary
+from sinapsi.embeddings.encoding import EncodedCorpus
+from sinapsi.embeddings.pipeline import Streams, chunk_groups, reference_groups, window_sizes
+
+MAX_LENGTH = 7  # pieces of at most 7 words: the 20-word sentence is cut in 3
+
+
+def _corpus(seed: int = 0) -> tuple[Vocabulary, EncodedCorpus]:
+    """Sentences of 0, 1, 2, 3, ... 20 words (ids Zipf-like over 30 words), shuffled."""
+    rng = np.random.default_rng(seed)
+    lengths = [0, 1, 2, 3, 20, 5, 1, 0, 2, 9, 7, 8, 14, 4, 6] * 3
+    rng.shuffle(lengths)
+    counts = (3000 / np.arange(1, 31)).astype(np.int64)
+    vocab = Vocabulary([f"w{i}" for i in range(30)], counts)
+    p = counts / counts.sum()
+    sentences = [rng.choice(30, size=n, p=p) for n in lengths]
+    return vocab, EncodedCorpus.from_ids(sentences)
+
+
+def _groups(fn, encoded, vocab, model, window, sample, seed, **kwargs):
+    streams = Streams.spawn(np.random.default_rng(seed))
+    width = min(window, MAX_LENGTH - 1)
+    out = []
+    for _epoch in range(2):  # the streams go on from one epoch to the next
+        out += list(fn(encoded, vocab, model, window, sample, streams, max_length=MAX_LENGTH,
+                       width=width, **kwargs))  # fmt: skip
+    return out
+
+
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+@pytest.mark.parametrize("sample", [0.0, 0.02])
+@pytest.mark.parametrize("chunk_rows", [1, 17, 10**6])
+def test_chunked_groups_equal_the_reference(model, sample, chunk_rows, kernels):
+    vocab, encoded = _corpus()
+    window = 3
+    expect = _groups(reference_groups, encoded, vocab, model, window, sample, 5,
+                     chunk_rows=chunk_rows)  # fmt: skip
+    rows = sum(len(g[0]) for _, g in expect if g)
+    assert rows > 200 and sum(c for c, _ in expect) == 2 * encoded.offsets[-1]
+    if chunk_rows == 17:
+        assert len(expect) > 10
+    for block_tokens in (1, 5, 13, 10**6):  # a block's nominal end inside and between sentences
+        got = _groups(chunk_groups, encoded, vocab, model, window, sample, 5,
+                      chunk_rows=chunk_rows, block_tokens=block_tokens)  # fmt: skip
+        assert len(got) == len(expect)
+        for (c1, g1), (c2, g2) in zip(got, expect):
+            assert c1 == c2 and len(g1) == len(g2) in ((3 if model == "cbow" else 2), 0)
+            for a, b in zip(g1, g2):
+                assert a.dtype == b.dtype
+                np.testing.assert_array_equal(a, b)
+
+
+def test_pairs_stay_in_pieces_and_subsampling_drops_words():
+    """With a window of 10**9 (every drawn size > 6), the words of each piece of 7 pair up
+    with each other, and with no other word: n (n - 1) pairs a piece, twice (2 epochs)."""
+    vocab, encoded = _corpus()
+    groups = _groups(chunk_groups, encoded, vocab, "skipgram", 10**9, 0.0, 1)
+    pairs = sum(len(g[0]) for _, g in groups if g)
+    sizes = [min(MAX_LENGTH, n - i) for n in np.diff(encoded.offsets) for i in range(0, n, 7)]
+    assert max(sizes) == MAX_LENGTH and pairs == 2 * sum(n * (n - 1) for n in sizes)
+    fewer = _groups(chunk_groups, encoded, vocab, "skipgram", 10**9, 0.02, 1)
+    assert 0 < sum(len(g[0]) for _, g in fewer if g) < pairs * 0.8
+
+
+def test_window_sizes_are_uniform():
+    """Chi-square of 60k sizes for window 5 against uniform on 1..5 (p ~ 1e-4 of failing)."""
+    window, n = 5, 60_000
+    b = window_sizes(np.random.default_rng(0).random(n), window)
+    assert b.min() == 1 and b.max() == window
+    observed = np.bincount(b, minlength=window + 1)[1:]
+    chi2 = float(((observed - n / window) ** 2 / (n / window)).sum())
+    assert chi2 < 23.5  # the 99.99% quantile of chi-square with 4 degrees of freedom
+    assert window_sizes(np.array([0.0, 1 - 2**-53]), 3).tolist() == [1, 3]
+
+
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+def test_window_sizes_in_the_pairs_are_uniform(model, kernels):
+    """Each word's reach in one long sentence (no piece cut): offsets at distance d occur
+    with probability (window - d + 1) / window."""
+    window, n = 4, 40_000
+    vocab = Vocabulary([f"w{i}" for i in range(n)], np.ones(n, np.int64))
+    encoded = EncodedCorpus.from_ids([np.arange(n)])
+    streams = Streams.spawn(np.random.default_rng(3))
+    ((_, group),) = chunk_groups(encoded, vocab, model, window, 0.0, streams, max_length=10**6,
+                                 width=window, chunk_rows=10**9)  # fmt: skip
+    if model == "skipgram":
+        d = np.abs(group[0] - group[1])
+        counts = np.bincount(d, minlength=window + 1)[1:] / (2 * n)
+    else:
+        counts = group[2].sum(axis=0)[window:] / n
+    expect = (window - np.arange(window)) / window
+    np.testing.assert_allclose(counts, expect, atol=0.01)  # ~4.5 standard errors
+
+
+def test_subsampling_keeps_words_at_keep_probabilities(kernels):
+    """Every kept word of a 50-word sentence is the center of one CBOW row: the fraction of
+    each word's 4000 occurrences kept is its keep probability (binomial: 4.4 sd at most)."""
+    vocab, _ = _corpus()
+    keep = vocab.keep_probabilities(0.005)
+    assert keep.min() < 0.3 and keep.max() == 1.0
+    ids = np.random.default_rng(1).permutation(np.repeat(np.arange(30), 4000))
+    encoded = EncodedCorpus.from_ids([ids[i : i + 50] for i in range(0, ids.size, 50)])
+    streams = Streams.spawn(np.random.default_rng(4))
+    kept = np.zeros(30)
+    for _, (centers, _contexts, _mask) in chunk_groups(
+        encoded, vocab, "cbow", 2, 0.005, streams, max_length=10**6, width=2
+    ):
+        kept += np.bincount(centers, minlength=30)
+    np.testing.assert_allclose(kept / 4000, keep, atol=0.035)
+    assert abs(kept.sum() / 4000 - keep.sum()) < 0.3  # 2 sd
