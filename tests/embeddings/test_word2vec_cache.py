@@ -171,3 +171,21 @@ def test_a_stale_or_damaged_cache_is_rebuilt(corpus_file, tmp_path, monkeypatch,
         np.testing.assert_array_equal(again.tokens, expect)
     else:
         assert again.offsets.size == encoded.offsets.size + 1
+
+
+@pytest.mark.parametrize("read_chars", [1, 7, 1 << 20])  # blocks of text ending mid-line
+def test_a_file_read_in_blocks_gives_the_lines_words(tmp_path, monkeypatch, read_chars):
+    """The file is tokenized a block of text at a time, not line by line: the same sentences
+    as Corpus's, with CR and CRLF line ends, empty lines, apostrophes, underscores, a Greek
+    final sigma at a line's end, and no newline at the end."""
+    text = (
+        "Don't PANIC: it's 42 -- 'really'!\r\n\n  \n''quoted'' a''b _x_ ΣΑΣ\rΟΔΟΣ\n"
+        "x'\n'y\u2028z  ÇA Va\tbien\n\nthe end"
+    )
+    path = tmp_path / "c.txt"
+    path.write_bytes(text.encode("utf-8"))
+    monkeypatch.setattr(enc, "READ_CHARS", read_chars)
+    sentences = list(read_corpus(path))
+    assert len(sentences) == 6 and sentences[-1] == ["the", "end"]
+    vocab, encoded = enc.encode_corpus(read_corpus(path), 1)
+    assert [[vocab.words[i] for i in encoded.sentence(s)] for s in range(len(encoded))] == sentences

@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections import defaultdict
@@ -40,13 +41,15 @@ from typing import Any
 
 import numpy as np
 
-from .vocab import Corpus, Vocabulary, _check_vocabulary_limits
+from .vocab import _WORD, Corpus, Vocabulary, _check_vocabulary_limits
 
 __all__ = ["MEMORY_BUDGET", "MEMORY_FRACTION", "EncodedCorpus", "available_memory", "encode_corpus"]
 
 MEMORY_FRACTION = 0.25  # of the available memory, for the encoded corpus
 MEMORY_BUDGET: int | None = None  # bytes; overrides MEMORY_FRACTION when set (tests)
 ENCODE_BLOCK = 1 << 18  # tokens converted to ids (and written, past the budget) at a time
+READ_CHARS = 1 << 20  # characters of a file tokenized at a time
+_LINE_TOKENS = re.compile(_WORD + "|\n")  # tokenize's words, and the ends of lines
 _MAGIC = b"SNW2VC01"
 _PREAMBLE = 64  # magic, tokens, sentences, header offset, header length; then the ids
 _VERSION = 1
@@ -233,21 +236,27 @@ def encode_corpus(
     spill: _Spill | None = None
     try:
         index: defaultdict[str, int] = defaultdict(count().__next__)
+        marker = corpus.path is not None  # the file's lines end with "\n", provisional id 0
+        if marker:
+            index["\n"]  # noqa: B018 - the line ends' id
         lookup = index.__getitem__
-        buffer: list[str] = []
-        lengths: list[int] = []
+        lengths: list[np.ndarray] = []
         kept_blocks: list[np.ndarray] = []
         counts = np.zeros(0, np.int64)
         held = 0  # bytes of ids in memory
 
-        def flush() -> None:
-            nonlocal counts, held, spill, temp_dir
-            ids = np.fromiter(map(lookup, buffer), dtype=np.int32, count=len(buffer))
-            buffer.clear()
+        for tokens, sizes in _token_blocks(corpus):
+            ids = np.fromiter(map(lookup, tokens), dtype=np.int32, count=len(tokens))
+            if sizes is None:  # a file's block: lines end with id 0
+                ends = np.flatnonzero(ids == 0)
+                sizes = np.diff(ends, prepend=-1) - 1
+                sizes = sizes[sizes > 0]  # Corpus skips the lines without words
+                ids = ids[ids != 0]
+            lengths.append(sizes)
             seen = np.bincount(ids, minlength=len(index))
             seen[: counts.size] += counts
             counts = seen
-            if spill is None and held + ids.nbytes + 8 * len(lengths) > budget:
+            if spill is None and held + ids.nbytes + 8 * sum(map(len, lengths)) > budget:
                 if folder is None:
                     temp_dir = Path(tempfile.mkdtemp(prefix="sinapsi-word2vec-"))
                 spill = _Spill(folder if folder is not None else temp_dir, name)  # type: ignore[arg-type]
@@ -260,27 +269,19 @@ def encode_corpus(
             else:
                 kept_blocks.append(ids)
                 held += ids.nbytes
-
-        for sentence in corpus:
-            buffer.extend(sentence)
-            lengths.append(len(sentence))
-            if len(buffer) >= ENCODE_BLOCK:
-                flush()
-        if buffer:
-            flush()
-        words = list(index)
-        vocab = Vocabulary._from_counts(
-            words, counts, min_count, max_vocab, max(lengths, default=0)
-        )
-        remap = np.full(len(words), -1, dtype=np.int32)
+        sentence_lengths = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
+        words = list(index)[marker:]
+        longest = int(sentence_lengths.max(initial=0))
+        vocab = Vocabulary._from_counts(words, counts[marker:], min_count, max_vocab, longest)
+        remap = np.full(len(index), -1, dtype=np.int32)
         remap[[index[w] for w in vocab.words]] = np.arange(len(vocab), dtype=np.int32)
-        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
+        offsets = np.zeros(sentence_lengths.size + 1, dtype=np.int64)
+        np.cumsum(sentence_lengths, out=offsets[1:])
         if spill is None:
-            tokens = np.concatenate(kept_blocks) if kept_blocks else np.zeros(0, np.int32)
+            held_ids = np.concatenate(kept_blocks) if kept_blocks else np.zeros(0, np.int32)
             kept_blocks.clear()
-            n = _remap_in_place(tokens, offsets, remap)
-            return vocab, EncodedCorpus(tokens[:n].copy(), offsets)
+            n = _remap_in_place(held_ids, offsets, remap)
+            return vocab, EncodedCorpus(held_ids[:n].copy(), offsets)
         spill.file.flush()
         mapped = np.memmap(spill.path, "<i4", "r+", offset=_PREAMBLE, shape=(spill.n,))
         n = _remap_in_place(mapped, offsets, remap)
@@ -289,14 +290,46 @@ def encode_corpus(
         path = spill.final
         _finish(spill, n, offsets, identity, vocab)
         spill = None
-        tokens = np.memmap(path, "<i4", "r", offset=_PREAMBLE, shape=(n,))
-        return vocab, EncodedCorpus(tokens, offsets, cache_path=path, temp_dir=temp_dir)
+        mapped = np.memmap(path, "<i4", "r", offset=_PREAMBLE, shape=(n,))
+        return vocab, EncodedCorpus(mapped, offsets, cache_path=path, temp_dir=temp_dir)
     except BaseException:
         if spill is not None:
             spill.discard()
         if temp_dir is not None:
             shutil.rmtree(temp_dir, ignore_errors=True)
         raise
+
+
+def _token_blocks(corpus: Corpus) -> Iterator[tuple[list[str], np.ndarray | None]]:
+    """The corpus's tokens, :data:`ENCODE_BLOCK` or so at a time, with the sentences' lengths;
+    a file's are instead its lines' tokens with "\\n" after each line (lengths None), from one
+    regex call per megabyte of text: the same words as :func:`tokenize` line by line (a
+    newline is neither a word character nor cased, so lowering and matching a block equals
+    doing it line by line)."""
+    if corpus.path is not None:
+        with open(corpus.path, encoding="utf-8") as f:
+            rest = ""
+            while True:
+                text = f.read(READ_CHARS)
+                if not text:
+                    break
+                text = rest + text
+                cut = text.rfind("\n") + 1
+                rest = text[cut:]
+                yield _LINE_TOKENS.findall(text[:cut].lower()), None
+            if rest:
+                yield _LINE_TOKENS.findall(rest.lower() + "\n"), None
+        return
+    tokens: list[str] = []
+    sizes: list[int] = []
+    for sentence in corpus:
+        tokens.extend(sentence)
+        sizes.append(len(sentence))
+        if len(tokens) >= ENCODE_BLOCK:
+            yield tokens, np.array(sizes, dtype=np.int64)
+            tokens, sizes = [], []
+    if tokens:
+        yield tokens, np.array(sizes, dtype=np.int64)
 
 
 def _remap_in_place(ids: np.ndarray, offsets: np.ndarray, remap: np.ndarray) -> int:
