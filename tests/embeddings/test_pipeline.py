@@ -116,3 +116,29 @@ def test_subsampling_keeps_words_at_keep_probabilities(kernels):
         kept += np.bincount(centers, minlength=30)
     np.testing.assert_allclose(kept / 4000, keep, atol=0.035)
     assert abs(kept.sum() / 4000 - keep.sum()) < 0.3  # 2 sd
+
+
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+def test_training_batches_follow_the_reference_with_a_shorter_max_length(
+    monkeypatch, model, kernels
+):
+    """word2vec's own stream (_batches: token lists in, batches out) cuts sentences at
+    MAX_SENTENCE_LENGTH as set at the time, and gives the reference's rows, batch by batch."""
+    import sinapsi.embeddings.word2vec as w2v
+
+    monkeypatch.setattr(w2v, "MAX_SENTENCE_LENGTH", MAX_LENGTH)
+    vocab, encoded = _corpus(1)
+    sentences = [[vocab.words[i] for i in encoded.sentence(s)] for s in range(len(encoded))]
+    got = list(w2v._batches(sentences, vocab, model, 4, 0.02, 30, np.random.default_rng(8),
+                            chunk_words=40))  # fmt: skip
+    streams = Streams.spawn(np.random.default_rng(8))
+    width = w2v._window_width(vocab, 4)
+    assert width == 4
+    groups = reference_groups(encoded, vocab, model, 4, 0.02, streams, max_length=MAX_LENGTH,
+                              width=width, chunk_rows=40)  # fmt: skip
+    expect = list(w2v._split(groups, 30))
+    assert len(got) == len(expect) > 5
+    for (c1, b1), (c2, b2) in zip(got, expect):
+        assert c1 == c2 and len(b1) == len(b2)
+        for a, b in zip(b1, b2):
+            np.testing.assert_array_equal(a, b)

@@ -3,7 +3,10 @@
 Decomposed as in chainer's word2vec example (DESIGN.md section 26):
 
 * the data: a :class:`~sinapsi.embeddings.Vocabulary`, frequent-word subsampling, and the
-  window iterators :func:`window_pairs` (skip-gram) / :func:`cbow_windows` (CBOW);
+  window iterators :func:`window_pairs` (skip-gram) / :func:`cbow_windows` (CBOW) of one
+  sentence; :func:`train_word2vec` reads the corpus once (module :mod:`.encoding`: ids in
+  memory or in a memory-mapped cache) and makes the same kind of pairs a chunk of many
+  sentences at a time (module :mod:`.pipeline`);
 * the models (module :mod:`.models`): :class:`SkipGram` and :class:`CBOW`, Modules over two
   :class:`~sinapsi.nn.Embedding` tables (``center``: input vectors, ``context``: output vectors);
 * the loss (module :mod:`.negative_sampling`): :func:`negative_sampling_loss`, with negatives
@@ -50,7 +53,7 @@ from .negative_sampling import (
     negative_sampling_loss_rows,
     shared_negative_sampling_loss_rows,
 )
-from .pipeline import CHUNK_ROWS, Streams, chunk_groups
+from .pipeline import BLOCK_TOKENS, CHUNK_ROWS, Streams, chunk_groups
 from .sparse import SparseAdagrad, SparseAdam, SparseSGD, _SparseOptimizer, sparse_step
 from .vectors import KeyedVectors
 from .vocab import Vocabulary, check_sample, read_corpus
@@ -242,9 +245,11 @@ def _check_memory(
     Counted: the two ``(words, dim)`` float32 tables, their gradients (a batch may use whole
     tables) and the optimizer's state (Adagrad one table each, Adam two); the batches in
     flight (``batch`` pairs per worker, at most a chunk's: ids, scores and gradients per pair
-    and negative, the rows of 1024 pairs gathered); and a chunk of shuffled pairs (100k, plus
+    and negative, the rows of 1024 pairs gathered); a group of shuffled pairs (100k, plus
     a sentence's, in a few copies: skip-gram's id pairs, CBOW's rows of ``2 * width`` ids and
-    flags).
+    flags); and the pipeline's per-word arrays of a block (:data:`~.pipeline.BLOCK_TOKENS`
+    words, about 12 arrays of 8 bytes). The encoded corpus keeps to its own budget
+    (:mod:`.encoding`).
     """
     n_words = len(vocab)
     tables = 2 * (2 + {"sgd": 0, "adagrad": 1, "adam": 2}[optimizer])
@@ -258,6 +263,7 @@ def _check_memory(
         batch_bytes += 3 * (100_000 + sentence) * 2 * width * 9
     else:
         batch_bytes += 3 * (100_000 + sentence * 2 * width) * 16
+    batch_bytes += BLOCK_TOKENS * 12 * 8
     need, have = table_bytes + batch_bytes, available_memory()
     if have is None or need <= have:
         return
@@ -307,10 +313,18 @@ def train_word2vec(
 ) -> KeyedVectors:
     """Train word2vec on ``corpus`` (a file path, or sentences: strings or token lists).
 
-    Builds the :class:`Vocabulary` (``min_count``, ``max_vocab``), then for each epoch streams
-    the corpus, subsamples frequent words (``sample``; 0 keeps all), makes dynamic windows,
-    shuffles the pairs in chunks of about 100k, and takes one :func:`sparse_step` per
-    ``batch_size`` pairs with ``negative`` negatives each (unigram^0.75).
+    Reads the corpus once: builds the :class:`Vocabulary` (``min_count``, ``max_vocab``) and
+    encodes the sentences as ids in the same pass (:func:`~.encoding.encode_corpus`: kept in
+    memory while they fit a budget, a quarter of the memory available; past it written to a
+    memory-mapped cache file in ``cache_dir``, default a temporary folder removed after
+    training; in a folder you name, the cache is kept and reused by a later training of the same
+    file with the same ``min_count`` and ``max_vocab``). Then for each epoch it subsamples
+    frequent words (``sample``; 0 keeps all), makes dynamic windows and shuffles the pairs in
+    groups of about 100k, a block of sentences at a time (:mod:`.pipeline`), and takes one
+    :func:`sparse_step` per ``batch_size`` pairs with ``negative`` negatives each
+    (unigram^0.75). The subsampling, window sizes and shuffles are drawn from three streams
+    spawned from ``seed``; since this chunked pipeline a seed trains other vectors than it
+    did before (other draws, the same distributions).
 
     The per-batch loss is the *sum* over pairs, so ``lr`` means what it means in word2vec /
     gensim (the step each pair contributes). ``optimizer``: "sgd" (lr decays linearly to
@@ -361,6 +375,9 @@ def train_word2vec(
     them back and forth between the cores' caches; and on NumPy alone (no numba) they were
     slower there than one (2.6 s against 2.2). 1, the default, is one thread: the same seed
     gives identical vectors.
+
+    ``cache_dir``: the folder for the encoded corpus's cache file when it exceeds its memory
+    budget (None: a temporary folder, removed after training); nothing is written elsewhere.
     """
     if model not in ("skipgram", "cbow"):
         raise ValueError(f"model must be 'skipgram' or 'cbow', got {model!r}")
