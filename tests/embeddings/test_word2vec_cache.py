@@ -107,7 +107,8 @@ def test_a_corpus_over_the_budget_trains_from_the_cache_as_from_memory(
 
 def test_an_interrupted_cache_write_leaves_nothing_reused(corpus_file, tmp_path, monkeypatch):
     """The rule: a cache is written as <name>.<pid>.partial and renamed when complete; an error
-    while writing removes the partial file, so the folder holds no file of that training."""
+    while writing removes the partial file, so the folder holds no file of that training; a
+    partial file whose process is gone is removed by the next training writing that cache."""
     monkeypatch.setattr(enc, "MEMORY_BUDGET", 4096)
     monkeypatch.setattr(enc, "ENCODE_BLOCK", 512)  # ids written in blocks: fail at the third
     write = enc._write_block
@@ -126,10 +127,17 @@ def test_an_interrupted_cache_write_leaves_nothing_reused(corpus_file, tmp_path,
         train_word2vec(corpus_file, cache_dir=folder, **TRAIN)
     assert os.listdir(folder) == []
     monkeypatch.setattr(enc, "_write_block", write)
-    # a partial file left by a killed process is never read
-    (folder / "w2v-0123456789abcdef.ids.99999.partial").write_bytes(b"\0" * 100)
+    # a partial file left by a killed process (pid 2**22 + 1: above Linux's highest) is never
+    # read, and is removed by the next training that writes that cache
     calls.clear()
     kv = train_word2vec(corpus_file, cache_dir=folder, **TRAIN)
+    (cache,) = os.listdir(folder)
+    orphan = folder / f"{cache}.{2**22 + 1}.partial"
+    orphan.write_bytes(b"\0" * 100)
+    os.remove(folder / cache)
+    again = train_word2vec(corpus_file, cache_dir=folder, **TRAIN)
+    assert os.listdir(folder) == [cache]
+    np.testing.assert_array_equal(again.vectors, kv.vectors)
     monkeypatch.setattr(enc, "MEMORY_BUDGET", None)
     np.testing.assert_array_equal(kv.vectors, train_word2vec(corpus_file, **TRAIN).vectors)
 

@@ -16,8 +16,10 @@ memory-mapped. Nothing is written outside that folder.
 The cache file's rule:
 
 * it is written under a temporary name (``<name>.<pid>.partial``) and renamed to its final name
-  only once complete; an error while writing removes the partial file (a killed process can
-  leave one: it is never read, and can be deleted);
+  only once complete; an error while writing removes the partial file. A killed process can
+  leave one: it is never read, and the next training that writes the same cache removes it
+  (its process being gone); a killed training's temporary folder (``sinapsi-word2vec-*``
+  in the system's temporary directory) is left to the system's clean-up;
 * its header records what it encodes: the corpus file's identity (absolute path, size,
   ``mtime_ns``), ``min_count``, ``max_vocab``, the vocabulary and its digest. In a folder the
   user names, a later training of the same file with the same settings reuses it (no pass over
@@ -191,6 +193,7 @@ class _Spill:
 
     def __init__(self, folder: Path, name: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
+        _remove_orphans(folder, name)
         self.final = folder / name
         self.path = folder / f"{name}.{os.getpid()}.partial"
         self.file = open(self.path, "wb+")  # noqa: SIM115 - closed by finish() or discard()
@@ -204,6 +207,20 @@ class _Spill:
     def discard(self) -> None:
         self.file.close()
         self.path.unlink(missing_ok=True)
+
+
+def _remove_orphans(folder: Path, name: str) -> None:
+    """Remove ``<name>.<pid>.partial`` files whose process is gone (killed while writing)."""
+    for path in folder.glob(f"{name}.*.partial"):
+        pid = path.name[len(name) + 1 : -len(".partial")]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            path.unlink(missing_ok=True)
+        except (OSError, OverflowError):  # alive (another user's), or not a pid
+            pass
 
 
 def _write_block(file: Any, array: np.ndarray) -> None:
