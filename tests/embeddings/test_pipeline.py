@@ -6,9 +6,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sinapsi import _numba
 from sinapsi.embeddings import Vocabulary
 from sinapsi.embeddings.encoding import EncodedCorpus
-from sinapsi.embeddings.pipeline import Streams, chunk_groups, reference_groups, window_sizes
+from sinapsi.embeddings.pipeline import (
+    Streams,
+    _reach,
+    cbow_rows,
+    chunk_groups,
+    reference_groups,
+    skipgram_rows,
+    window_sizes,
+)
 
 MAX_LENGTH = 7  # pieces of at most 7 words: the 20-word sentence is cut in 3
 
@@ -142,3 +151,24 @@ def test_training_batches_follow_the_reference_with_a_shorter_max_length(
         assert c1 == c2 and len(b1) == len(b2)
         for a, b in zip(b1, b2):
             np.testing.assert_array_equal(a, b)
+
+
+def test_compiled_rows_equal_numpy_rows():
+    """The numba loops and their NumPy twins give the same arrays, bit for bit."""
+    if not _numba.available():
+        pytest.skip("numba is not installed")
+    rng = np.random.default_rng(0)
+    _, encoded = _corpus(2)
+    ids = np.asarray(encoded.tokens, dtype=np.int64)
+    starts = encoded.offsets
+    b = rng.integers(1, 5, ids.size)
+    left, right = _reach(b, starts, MAX_LENGTH)
+    assert left.max() == 4 and (left == 0).any()
+    for fn, args in ((skipgram_rows, ()), (cbow_rows, (4,))):
+        with _numba.use_kernels(True):
+            compiled = fn(ids, left, right, *args)
+        with _numba.use_kernels(False):
+            numpy = fn(ids, left, right, *args)
+        for a, c in zip(numpy, compiled):
+            assert a.dtype == c.dtype and a.size > 100
+            np.testing.assert_array_equal(a, c)
