@@ -223,7 +223,7 @@ def run_torch(args: argparse.Namespace) -> dict[str, Any] | None:
     if args.world > 1:
         import torch.distributed as dist
 
-        dist.destroy_process_group()
+        dist.barrier()  # main() then ends the process without gloo's teardown (see there)
     if rank != 0:
         return None
     return {"ranks": args.world, "torch_threads": torch.get_num_threads(), "nets": results}
@@ -261,6 +261,12 @@ def main(argv: list[str] | None = None) -> int:
     if result is not None:
         result["blas_threads"] = blas_info()["threads"]
         print("RESULT " + json.dumps(result), flush=True)
+    if args.mode == "torch" and args.world > 1:
+        # gloo's teardown (destroy_process_group, or the interpreter's exit) raced with the
+        # other rank's under load once: "terminate called without an active exception", and
+        # mpirun ended both. Every collective is done (the barrier above): leave at once.
+        sys.stderr.flush()
+        os._exit(0)
     return 0
 
 

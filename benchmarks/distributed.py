@@ -35,13 +35,16 @@ Methodology: each setting runs in its own process(es) with ``OMP_NUM_THREADS`` /
 ``OPENBLAS_NUM_THREADS`` / ``MKL_NUM_THREADS`` set to its thread count (the children report
 what their BLAS and PyTorch use); every other variable, ``OPENBLAS_CORETYPE`` and
 ``OPENBLAS_L2_SIZE`` included, is passed on as found. Settings take turns: every round runs all
-of them, in an order rotated each round, with a pause between; the result of a setting is the
-median over rounds, and each ratio is the median of the ratios within a round (timings on this
-shared 2-core machine swing up to 2x between runs; a ratio from one round is steadier).
+of them, in an order rotated each round, with a pause between. A run's figure is its median
+step; a setting's figure is its best round's (other processes only ever add time, and here a
+2-thread BLAS run lost 5-100x for its whole length when another process took a core, so the
+median over rounds, printed beside, is only as good as the quietest half of the rounds). Each
+ratio is given both ways: of the best rounds, and the median (range) of the ratios within a
+round.
 
 Usage::
 
-    python benchmarks/distributed.py               # full run (~2-3 minutes on an idle machine)
+    python benchmarks/distributed.py               # full run (~5 minutes on an idle machine)
     python benchmarks/distributed.py --quick       # smoke test (~20 s)
     python benchmarks/distributed.py --rounds 5 --json out.json
     python benchmarks/distributed.py --reanalyse out.json   # the report again, nothing measured
@@ -100,7 +103,7 @@ class Config:
 
 
 FULL = Config(
-    rounds=3,
+    rounds=4,
     settle_s=0.5,
     steps=20,
     epochs=4,
@@ -237,22 +240,23 @@ def ring_allreduce_s(n: int, nbytes: float, alpha: float, beta: float) -> float:
 
 
 def summarize_allreduce(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    """Median over rounds of each size's median; the alpha/beta fit; latency and 1 MiB."""
+    """Each size's median of repeats, in its best round (and the median over rounds); the
+    alpha/beta fit; the latency and the 1 MiB time."""
     per_size: dict[int, list[float]] = {}
     for r in rounds:
         for row in r.get("allreduce", {}).get("rows", []):
             per_size.setdefault(row["bytes"], []).append(row["median_s"])
     if not per_size:
         return {"error": "no Allreduce measurement"}
-    rows = [{"bytes": b, "median_s": statistics.median(ts), "rounds": ts}
+    rows = [{"bytes": b, "best_s": min(ts), "median_s": statistics.median(ts), "rounds": ts}
             for b, ts in sorted(per_size.items())]  # fmt: skip
     fit = [r for r in rows if 4 * KIB <= r["bytes"] <= 16 * 1024 * KIB]
     sizes = np.array([r["bytes"] for r in fit], np.float64)
-    times = np.array([r["median_s"] for r in fit], np.float64)
+    times = np.array([r["best_s"] for r in fit], np.float64)
     alpha, beta = fit_alpha_beta(sizes, times)
     for r in rows:
         r["fit_s"] = alpha + r["bytes"] / beta
-    by_size = {r["bytes"]: r["median_s"] for r in rows}
+    by_size = {r["bytes"]: r["best_s"] for r in rows}
     return {
         "rows": rows,
         "alpha_s": alpha,
@@ -264,67 +268,69 @@ def summarize_allreduce(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _median_over_rounds(rounds: list[dict[str, Any]], setting: str, net: str, key: str,
-                        divisor: int = 1) -> float | None:  # fmt: skip
-    values = []
-    for r in rounds:
-        row = r.get(setting, {}).get("nets", {}).get(net, {}).get(str(divisor), {})
-        if key in row:
-            values.append(row[key])
-    return statistics.median(values) if values else None
+def _over_rounds(rounds: list[dict[str, Any]], setting: str, net: str, key: str = "median_s",
+                 divisor: int = 1) -> list[float]:  # fmt: skip
+    """``key`` of ``setting``'s row for ``net`` (at batch / ``divisor``), one value per round."""
+    rows = [r.get(setting, {}).get("nets", {}).get(net, {}).get(str(divisor), {}) for r in rounds]
+    return [row[key] for row in rows if key in row]
 
 
-def _ratio_over_rounds(rounds: list[dict[str, Any]], net: str, num: str, den: str,
-                       div_num: int = 1, div_den: int = 1) -> dict[str, Any] | None:  # fmt: skip
-    """``num``'s step time / ``den``'s, within each round; the median and the range."""
-    values = []
-    for r in rounds:
-        a = r.get(num, {}).get("nets", {}).get(net, {}).get(str(div_num), {}).get("median_s")
-        b = r.get(den, {}).get("nets", {}).get(net, {}).get(str(div_den), {}).get("median_s")
-        if a and b:
-            values.append(a / b)
-    if not values:
+def _best(values: list[float]) -> float | None:
+    return min(values) if values else None
+
+
+def _ratio(rounds: list[dict[str, Any]], net: str, num: str, den: str) -> dict[str, Any] | None:
+    """``num``'s step time / ``den``'s: of their best rounds, and within each round (the median
+    and range of those)."""
+    pairs = [(_over_rounds([r], num, net), _over_rounds([r], den, net)) for r in rounds]
+    pairs = [(x[0], y[0]) for x, y in pairs if x and y]
+    if not pairs:
         return None
-    return {"median": statistics.median(values), "min": min(values), "max": max(values),
-            "rounds": values}  # fmt: skip
+    a, b = zip(*pairs)
+    values = [x / y for x, y in pairs]
+    return {"best": min(a) / min(b), "median": statistics.median(values), "min": min(values),
+            "max": max(values), "rounds": values}  # fmt: skip
 
 
 def summarize_net(rounds: list[dict[str, Any]], net_name: str) -> dict[str, Any]:
+    """One network's figures: each setting's best round (interference from other processes only
+    adds time, and a 2-thread BLAS loses 5-100x for a whole run when another process takes a
+    core) with the median over rounds beside it; ratios; the 2-thread compute line."""
     net = NETS[net_name]
     settings: dict[str, Any] = {}
     for s in SETTINGS:
-        step = _median_over_rounds(rounds, s.name, net_name, "median_s")
-        row: dict[str, Any] = {"ranks": s.ranks, "threads": s.threads, "step_s": step}
-        if step:
-            row["samples_per_s"] = net.batch / step
-        if s.mode == "sinapsi" and s.ranks > 1:
-            row["allreduce_s"] = _median_over_rounds(rounds, s.name, net_name, "allreduce_median_s")
-            row["allreduce_share"] = _median_over_rounds(
-                rounds, s.name, net_name, "allreduce_share"
-            )
+        steps = _over_rounds(rounds, s.name, net_name)
+        row: dict[str, Any] = {"ranks": s.ranks, "threads": s.threads, "step_s": _best(steps),
+                               "step_median_s": statistics.median(steps) if steps else None,
+                               "rounds_s": steps}  # fmt: skip
+        if steps:
+            row["samples_per_s"] = net.batch / min(steps)
+        if s.mode == "sinapsi" and s.ranks > 1 and steps:
+            best = steps.index(min(steps))  # the Allreduce figures of the best round
+            row["allreduce_s"] = _over_rounds(rounds, s.name, net_name, "allreduce_median_s")[best]
+            row["allreduce_share"] = _over_rounds(rounds, s.name, net_name, "allreduce_share")[best]
+            shares = _over_rounds(rounds, s.name, net_name, "allreduce_share")
+            row["allreduce_share_rounds"] = shares
         if s.mode == "torch" and s.ranks > 1:
             gloo = [r.get(s.name, {}).get("nets", {}).get(net_name, {}).get("gloo_allreduce")
                     for r in rounds]  # fmt: skip
-            gloo = [g["median_s"] for g in gloo if g]
-            row["gloo_allreduce_s"] = statistics.median(gloo) if gloo else None
+            row["gloo_allreduce_s"] = _best([g["median_s"] for g in gloo if g])
         settings[s.name] = row
     # sinapsi / torch: torch's step time over sinapsi's (> 1: sinapsi faster)
-    ratios = {f"{sn_name} vs {t_name}": _ratio_over_rounds(rounds, net_name, t_name, sn_name)
+    ratios = {f"{sn_name} vs {t_name}": _ratio(rounds, net_name, t_name, sn_name)
               for sn_name, t_name in PAIRS}  # fmt: skip
     two_ranks = "sinapsi 2r x 1t"
     speedups = {  # the issue's question: what 2 ranks give against 1 rank
-        "2r x 1t vs 1p x 2t": _ratio_over_rounds(rounds, net_name, "sinapsi 1p x 2t", two_ranks),
-        "2r x 1t vs 1p x 1t": _ratio_over_rounds(rounds, net_name, "sinapsi 1p x 1t", two_ranks),
-        "1p x 2t vs 1p x 1t": _ratio_over_rounds(
-            rounds, net_name, "sinapsi 1p x 1t", "sinapsi 1p x 2t"
-        ),
-        "torch DDP vs torch 1p x 2t": _ratio_over_rounds(
+        "2r x 1t vs 1p x 2t": _ratio(rounds, net_name, "sinapsi 1p x 2t", two_ranks),
+        "2r x 1t vs 1p x 1t": _ratio(rounds, net_name, "sinapsi 1p x 1t", two_ranks),
+        "1p x 2t vs 1p x 1t": _ratio(rounds, net_name, "sinapsi 1p x 1t", "sinapsi 1p x 2t"),
+        "torch DDP vs torch 1p x 2t": _ratio(
             rounds, net_name, "torch 1p x 2t", "torch DDP 2r x 1t"
         ),
     }
-    compute = {d: _median_over_rounds(rounds, "sinapsi 1p x 2t", net_name, "median_s", d)
+    compute = {d: _best(_over_rounds(rounds, "sinapsi 1p x 2t", net_name, divisor=d))
                for d in MACHINES}  # fmt: skip
-    half_1t = _median_over_rounds(rounds, "sinapsi 1p x 1t", net_name, "median_s", 2)
+    half_1t = _best(_over_rounds(rounds, "sinapsi 1p x 1t", net_name, divisor=2))
     known = [(net.batch // d, t) for d, t in compute.items() if t is not None]
     per_sample = None
     if len(known) >= 2:
@@ -378,7 +384,9 @@ def _ms(v: float | None) -> str:
 
 
 def _r(r: dict[str, Any] | None) -> str:
-    return "-" if r is None else f"{r['median']:.2f} ({r['min']:.2f}-{r['max']:.2f})"
+    if r is None:
+        return f"{'-':>6}{'-':>24}"
+    return f"{r['best']:>6.2f}{r['median']:>10.2f} ({r['min']:.2f}-{r['max']:.2f})"
 
 
 def print_report(report: dict[str, Any], cfg: Config) -> None:
@@ -391,7 +399,8 @@ def print_report(report: dict[str, Any], cfg: Config) -> None:
     print(
         f"  {cfg.rounds} round(s), settings taking turns (order rotated per round, "
         f"{cfg.settle_s:g} s pause each); {cfg.steps} steps x {cfg.epochs} epochs per setting, "
-        "first epoch warm-up; step = median"
+        "first epoch warm-up; a run's step = its median step; figures = the best round's run "
+        "(median over rounds beside)"
     )
     print_load(env)
     for err in report["errors"]:
@@ -399,12 +408,16 @@ def print_report(report: dict[str, Any], cfg: Config) -> None:
 
     ar = report["allreduce"]
     print("\nAllreduce between 2 local ranks (mpi4py, in place, float32 SUM; median of repeats)")
+    print("  best = the best round's, median = over rounds; the fit and the model use best")
     if "error" in ar:
         print(f"  {ar['error']}")
     else:
-        print(f"  {'bytes':>10}{'measured us':>14}{'fit us':>10}")
+        print(f"  {'bytes':>10}{'best us':>10}{'median us':>10}{'fit us':>10}")
         for row in ar["rows"]:
-            print(f"  {row['bytes']:>10,}{row['median_s'] * 1e6:>14.1f}{row['fit_s'] * 1e6:>10.1f}")
+            print(
+                f"  {row['bytes']:>10,}{row['best_s'] * 1e6:>10.1f}{row['median_s'] * 1e6:>10.1f}"
+                f"{row['fit_s'] * 1e6:>10.1f}"
+            )
         print(
             f"  fit t(s) = alpha + s / beta over 4 KiB .. 16 MiB (relative least squares): "
             f"alpha = {ar['alpha_s'] * 1e6:.1f} us, beta = {ar['beta_Bps'] / 1e9:.2f} GB/s"
@@ -416,25 +429,28 @@ def print_report(report: dict[str, Any], cfg: Config) -> None:
 
     for name, r in report["results"].items():
         print(f"\n{name}: {r['spec']['description']}; gradient {r['gradient_bytes']:,} bytes")
-        print(f"  {'setting':<20}{'step ms':>10}{'samples/s':>11}{'allreduce ms':>14}{'share':>8}")
+        print(
+            f"  {'setting':<20}{'step ms':>10}{'median':>9}{'samples/s':>11}{'allreduce ms':>14}"
+            f"{'share':>8}"
+        )
         for s_name, row in r["settings"].items():
             share = row.get("allreduce_share")
             comm = row.get("allreduce_s", row.get("gloo_allreduce_s"))
             sps = row.get("samples_per_s")
             print(
-                f"  {s_name:<20}{_ms(row['step_s']):>10}"
+                f"  {s_name:<20}{_ms(row['step_s']):>10}{_ms(row['step_median_s']):>9}"
                 f"{'-' if sps is None else f'{sps:,.0f}':>11}{_ms(comm):>14}"
                 f"{'-' if share is None else f'{share:.1%}':>8}"
             )
         print("  (allreduce ms: sinapsi's time inside comm.allreduce_ per step; for DDP, a "
               "separate gloo all_reduce of the gradient's size)")  # fmt: skip
-        print("  torch step / sinapsi step, median (range) over rounds, > 1 means sinapsi is "
-              "faster:")  # fmt: skip
+        print(f"  {'torch step / sinapsi step (> 1: sinapsi is faster)':<52}{'best':>6}"
+              "    per round: median (range)")  # fmt: skip
         for key, v in r["ratios_sinapsi_vs_torch"].items():
-            print(f"    {key:<40}{_r(v):>22}")
-        print("  speed-up (step time of the second / the first):")
+            print(f"    {key:<50}{_r(v)}")
+        print("  speed-up (step time of the second / the first)")
         for key, v in r["speedups"].items():
-            print(f"    {key:<40}{_r(v):>22}")
+            print(f"    {key:<50}{_r(v)}")
         two, half = r["settings"]["sinapsi 2r x 1t"], r["half_batch_1t_s"]
         if two.get("step_s") and two.get("allreduce_s") is not None and half:
             rest = two["step_s"] - two["allreduce_s"]
@@ -476,7 +492,7 @@ def print_report(report: dict[str, Any], cfg: Config) -> None:
                   f"{row['compute_s'] * 1e3:>8.3f}{cells}")  # fmt: skip
         two = report["results"][name]["settings"]["sinapsi 2r x 1t"]
         at2 = next((x for x in model[links[0]]["rows"] if x["machines"] == 2), None)
-        alone = {r["bytes"]: r["median_s"] for r in report["allreduce"].get("rows", [])}
+        alone = {r["bytes"]: r["best_s"] for r in report["allreduce"].get("rows", [])}
         if at2 and two.get("step_s") and two.get("allreduce_s") is not None:
             print(
                 f"  against the measurement: 2 ranks x 1 thread here took "
@@ -508,16 +524,16 @@ def summary(report: dict[str, Any]) -> list[str]:
         share = r["settings"]["sinapsi 2r x 1t"].get("allreduce_share")
         if vs2t and vs1t and share is not None:
             lines.append(
-                f"{name}: 2 ranks x 1 thread run a step {vs2t['median']:.2f}x as fast as 1 "
-                f"process with 2 BLAS threads ({vs1t['median']:.2f}x as fast as 1 thread); "
+                f"{name}: 2 ranks x 1 thread run a step {vs2t['best']:.2f}x as fast as 1 "
+                f"process with 2 BLAS threads ({vs1t['best']:.2f}x as fast as 1 thread); "
                 f"{share:.0%} of the 2-rank step is inside the Allreduce"
             )
         ddp = ratios.get("sinapsi 2r x 1t vs torch DDP 2r x 1t")
         one = ratios.get("sinapsi 1p x 2t vs torch 1p x 2t")
         if ddp and one:
             lines.append(
-                f"{name}: torch step / sinapsi step = {one['median']:.2f} on 1 process x 2 "
-                f"threads, {ddp['median']:.2f} on 2 ranks (DDP, gloo) (> 1: sinapsi faster)"
+                f"{name}: torch step / sinapsi step = {one['best']:.2f} on 1 process x 2 "
+                f"threads, {ddp['best']:.2f} on 2 ranks (DDP, gloo) (> 1: sinapsi faster)"
             )
         for link, m in report["model"].get(name, {}).items():
             best = max(m["rows"], key=lambda x: x["speedup"])
@@ -535,7 +551,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one round (smoke test)")
     parser.add_argument("--configs", default="mnist,wide", help="networks: mnist,wide")
-    parser.add_argument("--rounds", type=int, help="rounds of all settings (default 3)")
+    parser.add_argument("--rounds", type=int, help="rounds of all settings (default 4)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     parser.add_argument(
         "--reanalyse", metavar="PATH", help="measure nothing: report a saved JSON's rounds again"
