@@ -12,32 +12,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from grid_checks import BASE, GRID
 from sinapsi import grid
 from sinapsi.cli import main
 from sinapsi.config import ConfigError
-
-BASE = """
-[data]
-source = "xor"
-n_samples = 100
-
-[model]
-hidden = [4]
-
-[training]
-epochs = 3
-batch_size = 16
-"""
-
-GRID = (
-    BASE
-    + """
-[grid]
-"model.activation" = ["relu", "tanh"]
-"training.lr" = [0.01, 0.1]
-seeds = [0, 1]
-"""
-)
 
 
 def _write(tmp_path: Path, text: str, name: str = "tiny.toml") -> Path:

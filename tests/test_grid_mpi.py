@@ -15,28 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from grid_checks import GRID
 from mpi_checks import MPIRUN, mpi_env, needs_mpi, run_mpi
 from sinapsi import grid, grid_engines
 from sinapsi.cli import main
 from sinapsi.config import ConfigError
 
-GRID = """
-[data]
-source = "xor"
-n_samples = 100
-
-[model]
-hidden = [4]
-
-[training]
-epochs = 3
-batch_size = 16
-
-[grid]
-"model.activation" = ["relu", "tanh"]
-"training.lr" = [0.01, 0.1]
-seeds = [0, 1]
-"""
 FUTURES = ["python", "-m", "mpi4py.futures", "-m", "sinapsi", "grid"]
 # Loaded at the start of every Python process of a run (a sitecustomize on PYTHONPATH): wraps
 # run_one to note where each run ran (the MPI world rank; "spawned" in a spawned MPI worker;

@@ -22,27 +22,20 @@ import pytest
 from PIL import Image
 from scipy import stats
 
+from grid_checks import BASE
 from sinapsi import grid
 from sinapsi.viz import _grid_stats
 from sinapsi.viz.grid_report import write_grid_report
 
-GRID = """
-[data]
-source = "xor"
-n_samples = 100
-
-[model]
-hidden = [4]
-
-[training]
-epochs = 3
-batch_size = 16
-
+GRID = (
+    BASE
+    + """
 [grid]
 "model.activation" = ["relu", "tanh"]
 "training.lr" = [0.01, 0.3]
 seeds = [0, 1, 2]
 """
+)
 
 
 class Page(HTMLParser):

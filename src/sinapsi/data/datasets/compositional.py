@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ...backend import new_rng
+from .playground import _check as check_size_and_noise
 
 __all__ = ["compositional", "constituent", "tree"]
 
@@ -67,15 +68,9 @@ def compositional(
 
 def _check(n_samples: Any, noise: Any, n_features: Any) -> None:
     owner = "compositional"
-    if not isinstance(n_samples, numbers.Integral) or isinstance(n_samples, bool) or n_samples < 1:
-        raise ValueError(
-            f"{owner}: n_samples must be an integer >= 1. Received: n_samples={n_samples!r}"
-        )
-    if not isinstance(noise, numbers.Real) or isinstance(noise, bool) or not 0 <= noise <= 1:
-        raise ValueError(
-            f"{owner}: noise must be a number in [0, 1] (the standard deviation of the noise "
-            f"added to the target). Received: noise={noise!r}"
-        )
+    check_size_and_noise(
+        owner, n_samples, noise, "the standard deviation of the noise added to the target"
+    )
     ok = isinstance(n_features, numbers.Integral) and not isinstance(n_features, bool)
     if not (ok and n_features >= 2 and n_features & (n_features - 1) == 0):
         raise ValueError(

@@ -31,15 +31,20 @@ __all__ = ["xor", "circles", "gaussian", "spiral", "moons", "plane", "gaussian_r
 Seed = int | np.random.Generator | None
 
 
-def _check(owner: str, n_samples: Any, noise: Any) -> None:
+def _check(
+    owner: str,
+    n_samples: Any,
+    noise: Any,
+    noise_is: str = "the Playground's slider / 100; 0.1 to 0.5 is typical",
+) -> None:
+    """One-line ValueErrors for a generator's n_samples and noise (``noise_is``: what it means)."""
     if not isinstance(n_samples, numbers.Integral) or isinstance(n_samples, bool) or n_samples < 1:
         raise ValueError(
             f"{owner}: n_samples must be an integer >= 1. Received: n_samples={n_samples!r}"
         )
     if not isinstance(noise, numbers.Real) or isinstance(noise, bool) or not 0 <= noise <= 1:
         raise ValueError(
-            f"{owner}: noise must be a number in [0, 1] (the Playground's slider / 100; 0.1 to "
-            f"0.5 is typical). Received: noise={noise!r}"
+            f"{owner}: noise must be a number in [0, 1] ({noise_is}). Received: noise={noise!r}"
         )
 
 
