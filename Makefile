@@ -63,3 +63,10 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache .hypothesis
+
+# The word2vec benchmark's large corpus: installs Debian's linux-doc-6.1 and python3.11-doc
+# (apt-get, as root or through sudo) and writes the corpus files to $(BENCH_OUT)/word2vec-data
+# (never needed by the tests).
+.PHONY: bench-word2vec-corpus
+bench-word2vec-corpus: setup
+	$(BIN)/python benchmarks/word2vec.py --setup --data-dir $(BENCH_OUT)/word2vec-data
