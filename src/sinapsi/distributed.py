@@ -109,6 +109,15 @@ def launcher_size() -> int | None:
     return None
 
 
+def launcher_rank() -> int | None:
+    """This process's rank as the launcher announced it in the environment, or None."""
+    for name in _LAUNCHER_RANK:
+        value = os.environ.get(name, "")
+        if value.isdigit():
+            return int(value)
+    return None
+
+
 class Comm:
     """A communicator: rank, size and the few collectives training needs (NumPy buffers).
 

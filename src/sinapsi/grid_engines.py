@@ -13,7 +13,8 @@ The MPI engine has two forms:
 
 ``mpirun -n N sinapsi grid GRID`` (no ``-m mpi4py.futures``) would start N copies of the whole
 grid writing the same files: the command line refuses it (:func:`mpi_launch` reads the
-launcher's ``PMI_SIZE``/``PMI_RANK``, Open MPI's ``OMPI_COMM_WORLD_SIZE``/``_RANK``).
+launcher's ``PMI_SIZE``/``PMI_RANK``, Open MPI's ``OMPI_COMM_WORLD_SIZE``/``_RANK``, as
+:mod:`sinapsi.distributed` does).
 Open MPI as root needs ``mpirun --allow-run-as-root --oversubscribe`` and, for the spawn form,
 ``PRTE_ALLOW_RUN_AS_ROOT=1 PRTE_ALLOW_RUN_AS_ROOT_CONFIRM=1`` (else the spawn fails: one line).
 
@@ -49,6 +50,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .distributed import launcher_rank, launcher_size
+
 if TYPE_CHECKING:
     from .grid import Job
 
@@ -60,9 +63,6 @@ _BLAS_VARIABLES = (
 )  # fmt: skip
 ENGINES = ("local", "mpi")
 MPI_INSTALL = 'pip install "sinapsi[mpi]"'
-# (size, rank) variables that MPI launchers set in each process they start: MPICH's and Intel
-# MPI's Hydra, Slurm's PMI (PMI_*), Open MPI's mpirun (OMPI_COMM_WORLD_*)
-_LAUNCH_VARIABLES = (("PMI_SIZE", "PMI_RANK"), ("OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK"))
 _limits: Any = None  # the worker's threadpoolctl limit, kept alive for the worker's life
 _interrupted = False  # set in a worker by Ctrl-C: the runs still queued to it are skipped
 _running = False  # a worker is inside run_one (an MPI worker's Ctrl-C stops only that)
@@ -225,13 +225,9 @@ def mpi_launch() -> MpiLaunch:
     if mpi is not None and mpi.Is_initialized() and not mpi.Is_finalized():
         world = mpi.COMM_WORLD
         return MpiLaunch(world.Get_size(), world.Get_rank())
-    for size_name, rank_name in _LAUNCH_VARIABLES:
-        try:
-            size = int(os.environ[size_name])
-            rank = int(os.environ.get(rank_name, "0"))
-        except (KeyError, ValueError):
-            continue
-        return MpiLaunch(max(size, 1), rank)
+    size = launcher_size()
+    if size is not None:
+        return MpiLaunch(max(size, 1), launcher_rank() or 0)
     return MpiLaunch()
 
 
