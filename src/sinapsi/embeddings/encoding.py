@@ -298,7 +298,7 @@ def encode_corpus(
             held_ids = np.concatenate(kept_blocks) if kept_blocks else np.zeros(0, np.int32)
             kept_blocks.clear()
             n = _remap_in_place(held_ids, offsets, remap)
-            return vocab, EncodedCorpus(held_ids[:n].copy(), offsets)
+            return vocab, EncodedCorpus(held_ids[:n], offsets)  # a view: no third copy
         spill.file.flush()
         mapped = np.memmap(spill.path, "<i4", "r+", offset=_PREAMBLE, shape=(spill.n,))
         n = _remap_in_place(mapped, offsets, remap)
