@@ -13,7 +13,7 @@ the vectors lock-free, "Hogwild", and are not deterministic), sinapsi at
 
 The corpora (:mod:`_w2v_corpus`, built once into ``--data-dir``):
 
-* ``head500``: gensim's ``head500.noblanks.cor`` (336k words in 500 lines of ~670 words);
+* ``head500``: gensim's ``head500.noblanks.cor`` (336,755 words in 250 lines of ~1,350 words);
 * ``short``: the same words cut into lines of 10 to 25 words (the same text, another shape);
 * ``large``: the prose of two Debian documentation packages, linux-doc-6.1 and python3.11-doc
   (~5.5 M words, ~11 a line), installed and built by ``--setup`` (``make
@@ -35,8 +35,8 @@ median peak memory.
   with an out-of-vocabulary word skipped) and Spearman on ``wordsim353.tsv``, both with
   sinapsi's ``KeyedVectors`` evaluators for every run so that the numbers compare;
 * peak memory: the child's peak resident set size (``VmHWM``) at the end of the training minus
-  its peak before it (after the imports and an untimed warm-up training on 50 lines, which
-  loads sinapsi's numba loops and gensim's Cython ones); "MiB" in the table.
+  its peak before it (after the imports and an untimed warm-up training on the corpus's first
+  200 words, which loads sinapsi's numba loops and gensim's Cython ones); "MiB" in the table.
 
 Targets (issue 18), sinapsi (workers=2) against gensim (workers=2), printed met/MISSED:
 words/s >= 0.6x on every corpus (stretch 1.0x); on the large corpus, quality within 5% of
