@@ -180,7 +180,12 @@ class DataParallel:
             if buf[self.has_at + i]:
                 xp = backend.get_array_module(p.data)
                 grad = buf[offsets[i] : offsets[i + 1]].reshape(p.data.shape)
-                p.grad = xp.array(grad, dtype=p.data.dtype)
+                if xp is np and grad.dtype == p.data.dtype:
+                    # a view into the buffer, as DDP's gradient_as_bucket_view: no copy (0.5 ms
+                    # a step on the wide net); the next step rewrites it, after zero_grad
+                    p.grad = grad
+                else:
+                    p.grad = xp.array(grad, dtype=p.data.dtype)
             else:
                 p.grad = None
         trainer._update()
