@@ -59,6 +59,7 @@ bench: setup
 	$(BIN)/python benchmarks/inference.py --json $(BENCH_OUT)/inference.json
 	$(BIN)/python benchmarks/ops.py --json $(BENCH_OUT)/ops.json
 	$(BIN)/python benchmarks/conv.py --json $(BENCH_OUT)/conv.json
+	$(BIN)/python benchmarks/distributed.py --json $(BENCH_OUT)/distributed.json
 	$(BIN)/python benchmarks/word2vec.py --json $(BENCH_OUT)/word2vec.json
 
 clean:
