@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
 import shutil
@@ -139,6 +140,11 @@ def test_grid_runs_writes_files_resumes_and_ignores_worker_count(
     for r in rows:
         assert (folder / r["name"] / "model.npz").is_file()
         assert int(r["epochs"]) == 3 and float(r["seconds"]) > 0
+        saved = json.loads((folder / r["name"] / "history.json").read_text(encoding="utf-8"))
+        history = saved["history"]
+        best = int(np.argmin(history["val_loss"]))
+        assert int(r["best_epoch"]) == best + 1
+        assert float(r["best_val_loss"]) == history["val_loss"][best] <= float(r["val_loss"])
         assert math.isfinite(float(r["train_loss"])) and math.isfinite(float(r["val_loss"]))
     cells = _rows(folder / "cells.csv")
     page = (folder / "report.html").read_text(encoding="utf-8")

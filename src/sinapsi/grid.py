@@ -60,7 +60,7 @@ __all__ = [
 DONE_STATUSES = ("ok", "missed", "diverged")
 FINISHED_STATUSES = ("ok", "missed")  # the runs with test metrics
 _FIXED_COLUMNS = ("name", "cell")
-_RUN_COLUMNS = ("epochs", "seconds", "status", "error", "config")
+_RUN_COLUMNS = ("epochs", "best_epoch", "seconds", "status", "error", "config")
 
 
 @dataclass(frozen=True)
@@ -350,6 +350,9 @@ def run_one(job: Job) -> dict[str, str]:
         if key.startswith("val_") and values:
             row[key] = repr(float(values[-1]))
     row["epochs"] = str(result.epochs_run)
+    best = result.history.epoch.index(result.best_epoch)  # where the monitored value was best
+    row["best_epoch"] = str(result.best_epoch)
+    row[f"best_{result.monitor}"] = repr(float(history[result.monitor][best]))
     row["seconds"] = repr(round(result.total_seconds, 3))
     row["status"] = "missed" if result.missed else "ok"
     row["error"] = "; ".join(result.missed)
@@ -382,10 +385,12 @@ def _metric_columns(rows: Sequence[dict[str, str]]) -> list[str]:
 
 
 def _epoch_columns(rows: Sequence[dict[str, str]]) -> list[str]:
-    """The training set's numbers (measured as the test set's) and the last epoch's validation
-    ones: train_loss, val_loss, then the other train_/val_ metrics."""
-    found = {k for row in rows for k in row if k.startswith(("train_", "val_"))}
-    return ["train_loss", "val_loss", *sorted(found - {"train_loss", "val_loss"})]
+    """The training set's numbers (measured as the test set's), the last epoch's validation
+    ones and the best value of the monitored one (``best_val_loss``, at ``best_epoch``):
+    train_loss, val_loss, then the other train_/val_/best_ columns."""
+    found = {k for row in rows for k in row if k.startswith(("train_", "val_", "best_"))}
+    found -= {"train_loss", "val_loss", "best_epoch"}
+    return ["train_loss", "val_loss", *sorted(found)]
 
 
 def write_results(path: Path, grid: Grid, rows: Sequence[dict[str, str]]) -> None:
