@@ -100,22 +100,23 @@ def launched_under_mpi() -> bool:
     return any(name in os.environ for name in _LAUNCHER_RANK + _LAUNCHER_SIZE)
 
 
-def launcher_size() -> int | None:
-    """The number of ranks the launcher announced in the environment, or None if it did not."""
-    for name in _LAUNCHER_SIZE:
+def _first_number(names: tuple[str, ...]) -> int | None:
+    """The first of these environment variables that holds a whole number, or None."""
+    for name in names:
         value = os.environ.get(name, "")
         if value.isdigit():
             return int(value)
     return None
+
+
+def launcher_size() -> int | None:
+    """The number of ranks the launcher announced in the environment, or None if it did not."""
+    return _first_number(_LAUNCHER_SIZE)
 
 
 def launcher_rank() -> int | None:
     """This process's rank as the launcher announced it in the environment, or None."""
-    for name in _LAUNCHER_RANK:
-        value = os.environ.get(name, "")
-        if value.isdigit():
-            return int(value)
-    return None
+    return _first_number(_LAUNCHER_RANK)
 
 
 class Comm:
