@@ -46,8 +46,10 @@ def add_grid(sub: Any) -> None:
         "of values for dotted keys of the sinapsi train schema) with every seed in seeds, each "
         "as sinapsi train would, into DIR/NAME/<cell>_seed<k>/; record each finished run in "
         "DIR/NAME/results.csv and each cell's mean, standard deviation and 95% interval in "
-        "summary.csv (cells.csv says what each cell id stands for). Running it again skips the "
-        "finished runs and retries the failed ones. Example: examples/grids/optimizers.toml",
+        "summary.csv (cells.csv says what each cell id stands for), and report.html: every "
+        "cell's learning curves and gradient norms and the ranking against the baseline cell. "
+        "Running it again skips the finished runs and retries the failed ones. Examples: "
+        "examples/grids/ (vanishing, exploding, optimizers, regularization, depth_width)",
     )
     p.add_argument("grid", metavar="GRID", help="the grid file (TOML)")
     p.add_argument(
