@@ -6,6 +6,18 @@ from collections.abc import Iterable
 from typing import Any
 
 
+def one_line(error: BaseException, ours: tuple[type[BaseException], ...] | None = None) -> str:
+    """``error``'s message on one line (runs of whitespace, newlines included, become one
+    space), or its type's name when it has none. With ``ours``, an error of another type is
+    prefixed with its type's name (``"KeyError: 'x'"``): ours speak for themselves."""
+    text = " ".join(str(error).split())
+    if not text:
+        return type(error).__name__
+    if ours is None or isinstance(error, ours):
+        return text
+    return f"{type(error).__name__}: {text}"
+
+
 def unknown_choice(parameter: str, owner: str, choices: Iterable[str], got: Any) -> ValueError:
     """scikit-learn's format: "The 'p' parameter of X must be a str among {...}. Got 'y' instead."""
     listed = ", ".join(repr(c) for c in sorted(choices))

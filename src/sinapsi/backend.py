@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy
 
+from ._errors import one_line
+
 __all__ = [
     "numpy",
     "get_array_module",
@@ -96,25 +98,20 @@ def _usable_cupy() -> Any:
         cp = importlib.import_module("cupy")
     except Exception as e:  # ImportError, or a broken install (missing libcudart: OSError, ...)
         raise RuntimeError(
-            f"{where}: CuPy cannot be imported ({_one_line(e)}). Install the CuPy wheel that "
-            "matches your CUDA version (e.g. pip install cupy-cuda12x), or use 'numpy' (CPU)."
+            f"{where}: CuPy cannot be imported ({one_line(e, ours=())}). Install the CuPy wheel "
+            "that matches your CUDA version (e.g. pip install cupy-cuda12x), or use 'numpy' (CPU)."
         ) from e
     try:
         available = bool(cp.cuda.is_available())
         cause = "cupy.cuda.is_available() returned False"
     except Exception as e:  # CUDARuntimeError: no driver, driver too old, ...
-        available, cause = False, _one_line(e)
+        available, cause = False, one_line(e, ours=())
     if not available:
         raise RuntimeError(
             f"{where}: CuPy is installed but finds no usable NVIDIA GPU ({cause}). Check "
             "nvidia-smi and that the CUDA driver matches the cupy wheel, or use 'numpy' (CPU)."
         )
     return cp
-
-
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def resolve_dtype(dtype: Any) -> numpy.dtype:

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._errors import one_line
 from .config import ConfigError, check_file, read_table, to_jsonable, validate_config
 from .grid_engines import run_jobs
 from .io import atomic_write
@@ -307,14 +308,12 @@ def _base_row(job: Job) -> dict[str, str]:
     return row
 
 
-def _one_line(error: BaseException) -> str:
-    """An error as one line; our own errors (a bad configuration, a run that diverged) say
-    what they are, others are prefixed with their type."""
+def one_line_error(error: BaseException) -> str:
+    """A run's error as results.csv records it: our own errors (a bad configuration, a run
+    that diverged) say what they are, others are prefixed with their type."""
     from .experiment import Diverged
 
-    text = " ".join(str(error).split())
-    ours = isinstance(error, (ConfigError, Diverged))
-    return text if ours else f"{type(error).__name__}: {text}"
+    return one_line(error, ours=(ConfigError, Diverged))
 
 
 def run_one(job: Job) -> dict[str, str]:
@@ -338,7 +337,8 @@ def run_one(job: Job) -> dict[str, str]:
                 report=job.report,
             )
     except Exception as e:
-        row.update(status="diverged" if isinstance(e, Diverged) else "failed", error=_one_line(e))
+        status = "diverged" if isinstance(e, Diverged) else "failed"
+        row.update(status=status, error=one_line_error(e))
         row["seconds"] = repr(round(time.perf_counter() - began, 3))
         return row
     history = result.history.history

@@ -50,6 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._errors import one_line
 from .distributed import launcher_rank, launcher_size
 
 if TYPE_CHECKING:
@@ -191,7 +192,7 @@ def _collect(
                     raise KeyboardInterrupt
             except Exception as e:  # a pool worker died; the MPI job could not take the run
                 row = _grid()._base_row(futures[future])
-                row.update(status="failed", error=_grid()._one_line(e))
+                row.update(status="failed", error=_grid().one_line_error(e))
             record(row)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
@@ -241,7 +242,7 @@ def require_mpi(what: str = "the MPI engine", spawn: bool = False) -> None:
         import mpi4py.futures  # noqa: F401
     except ImportError as e:
         raise ConfigError(
-            f"{what} needs mpi4py and an MPI library ({_one_line(e)}): {MPI_INSTALL}"
+            f"{what} needs mpi4py and an MPI library ({one_line(e)}): {MPI_INSTALL}"
         ) from None
     if spawn and _mpiexec_dir() is None:
         raise ConfigError(
@@ -278,10 +279,6 @@ def _mpiexec_on_path() -> Iterator[None]:
             os.environ.pop("PATH", None)
         else:
             os.environ["PATH"] = saved
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
 
 
 def _run_mpi(jobs: Sequence[Job], workers: int, record: Callable[[dict[str, str]], None]) -> None:
@@ -333,7 +330,7 @@ def _boot(pool: Any) -> None:
             return
         while not event.wait(0.1):
             if not thread.is_alive():
-                reason = _one_line(errors[0]) if errors and errors[0] else "no error given"
+                reason = one_line(errors[0]) if errors and errors[0] else "no error given"
                 raise ConfigError(
                     f"starting the MPI workers failed ({reason}): run the grid as mpiexec -n N "
                     "python -m mpi4py.futures -m sinapsi grid GRID instead (Open MPI as root "

@@ -27,6 +27,7 @@ from fastapi import FastAPI, WebSocket
 from fastapi.responses import FileResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from .._errors import one_line
 from .protocol import MAX_MESSAGE_BYTES, ProtocolError, validate_message
 from .session import Session
 
@@ -38,10 +39,6 @@ _POLL = 0.25  # seconds the sender waits for something to send before looking ag
 
 class PortInUse(OSError):
     """The port asked for is taken (or not ours to bind)."""
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
 
 
 def create_app(max_sessions: int = 8) -> FastAPI:
@@ -115,7 +112,7 @@ async def _serve_socket(websocket: WebSocket) -> None:
         try:
             await anyio.to_thread.run_sync(session.start)
         except ProtocolError as e:
-            await send({"type": "error", "message": _one_line(e)})
+            await send({"type": "error", "message": one_line(e)})
         sender = asyncio.create_task(_sender(session, send))
         try:
             await _receive(websocket, session, send)
@@ -136,7 +133,7 @@ async def _sender(session: Session, send: Callable[[dict[str, Any]], Any]) -> No
         try:
             out = await anyio.to_thread.run_sync(session.next_message, version, _POLL)
         except ProtocolError as e:
-            await send({"type": "error", "message": _one_line(e)})
+            await send({"type": "error", "message": one_line(e)})
             await asyncio.sleep(_POLL)
             continue
         if out is not None:
@@ -161,14 +158,14 @@ async def _receive(
                 continue
             reply = await anyio.to_thread.run_sync(session.handle, kind, payload)
         except ProtocolError as e:
-            await send({"type": "error", "message": _one_line(e)})
+            await send({"type": "error", "message": one_line(e)})
             continue
         except Exception as e:  # a bug must not close the socket: say it, keep serving
             await send(
                 {
                     "type": "error",
                     "message": f"internal error ({type(e).__name__}: "
-                    f"{_one_line(e)[:200]}); press reset.",
+                    f"{one_line(e)[:200]}); press reset.",
                 }  # fmt: skip
             )
             continue
