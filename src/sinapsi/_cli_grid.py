@@ -27,18 +27,10 @@ from .grid_engines import mpi_launch, require_mpi
 _FUTURES = "python -m mpi4py.futures -m sinapsi grid"
 
 
-def _workers(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
-    return value
-
-
 def add_grid(sub: Any) -> None:
     """Declare ``sinapsi grid`` and its options."""
+    from .cli import _int_at_least  # the other commands' counts; cli imports this module first
+
     p = sub.add_parser(
         "grid",
         help="run a configuration over a grid of settings x seeds (results.csv, summary.csv)",
@@ -54,7 +46,7 @@ def add_grid(sub: Any) -> None:
     p.add_argument("grid", metavar="GRID", help="the grid file (TOML)")
     p.add_argument(
         "--workers",
-        type=_workers,
+        type=_int_at_least(1),
         default=None,
         metavar="N",
         help="runs at a time, each in its own process with one BLAS thread; 1 runs them in "
