@@ -70,12 +70,10 @@ _running = False  # a worker is inside run_one (an MPI worker's Ctrl-C stops onl
 
 
 @contextlib.contextmanager
-def one_blas_thread_env() -> Iterator[None]:
-    """Set the BLAS thread variables to 1 while worker processes start (they read them when
-    NumPy loads), then restore the parent's: N workers x N BLAS threads would oversubscribe the
-    cores and run slower than N workers of one thread."""
-    saved = {name: os.environ.get(name) for name in _BLAS_VARIABLES}
-    os.environ.update({name: "1" for name in _BLAS_VARIABLES})
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    """Set these environment variables for the block, then put back what was there."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
@@ -84,6 +82,13 @@ def one_blas_thread_env() -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def one_blas_thread_env() -> contextlib.AbstractContextManager[None]:
+    """Set the BLAS thread variables to 1 while worker processes start (they read them when
+    NumPy loads), then restore the parent's: N workers x N BLAS threads would oversubscribe the
+    cores and run slower than N workers of one thread."""
+    return _environ({name: "1" for name in _BLAS_VARIABLES})
 
 
 def pin_blas() -> Any:
@@ -263,22 +268,12 @@ def _mpiexec_dir() -> str | None:
     return "" if shutil.which("mpiexec") else None
 
 
-@contextlib.contextmanager
-def _mpiexec_on_path() -> Iterator[None]:
+def _mpiexec_on_path() -> contextlib.AbstractContextManager[None]:
     """Put :func:`_mpiexec_dir` first on PATH while the workers are spawned."""
     where = _mpiexec_dir()
     if not where:
-        yield
-        return
-    saved = os.environ.get("PATH")
-    os.environ["PATH"] = where + os.pathsep + (saved or "")
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("PATH", None)
-        else:
-            os.environ["PATH"] = saved
+        return contextlib.nullcontext()
+    return _environ({"PATH": where + os.pathsep + os.environ.get("PATH", "")})
 
 
 def _run_mpi(jobs: Sequence[Job], workers: int, record: Callable[[dict[str, str]], None]) -> None:
