@@ -5,7 +5,6 @@ The semantics are described in :mod:`sinapsi.distributed`; the Trainer calls the
 from __future__ import annotations
 
 import hashlib
-import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -14,7 +13,7 @@ from . import backend
 from .distributed import Comm, RankFailed, broadcast_parameters, shard_bounds
 from .nn.normalization import BatchNorm1d
 from .train.checks import _batch_norm_layer, _input
-from .train.trainer import _CAUSES
+from .train.trainer import _check_loss
 
 if TYPE_CHECKING:
     from .data import DataLoader
@@ -172,10 +171,7 @@ class DataParallel:
                 "error is printed by that rank)."
             )
         value = float(buf[self.loss_at])
-        if not math.isfinite(value):
-            raise FloatingPointError(
-                f"fit: the loss became {value} at epoch {epoch + 1}, batch {batch + 1}. {_CAUSES}"
-            )
+        _check_loss(value, epoch, batch)  # every rank alike: the global batch's loss
         for i, p in enumerate(self.params):
             if buf[self.has_at + i]:
                 xp = backend.get_array_module(p.data)

@@ -71,6 +71,14 @@ class DivergenceWarning(RuntimeWarning):
     value while staying finite: the run is diverging (issued once per ``fit``)."""
 
 
+def _check_loss(value: float, epoch: int, batch: int) -> None:
+    """Stop at a step whose (global batch's) loss is NaN or Inf, before its update."""
+    if not math.isfinite(value):
+        raise FloatingPointError(
+            f"fit: the loss became {value} at epoch {epoch + 1}, batch {batch + 1}. {_CAUSES}"
+        )
+
+
 class Trainer:
     """The loop behind :func:`fit`; callbacks see it as ``callback.trainer``.
 
@@ -252,10 +260,7 @@ class Trainer:
         out = self.model(_input(xb, dtype))
         loss = self.loss_fn(out, yb)
         value = float(loss.item())
-        if not math.isfinite(value):
-            raise FloatingPointError(
-                f"fit: the loss became {value} at epoch {epoch + 1}, batch {batch + 1}. {_CAUSES}"
-            )
+        _check_loss(value, epoch, batch)
         loss.backward()
         self._update()
         return value, out.data
