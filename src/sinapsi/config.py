@@ -582,12 +582,18 @@ def load_config(path: str | Path) -> dict[str, Any]:
     cfg = validate_config(read_table(source, "examples/README.md"), str(source))
     if cfg["name"] is None:
         cfg["name"] = check_run_name(source.stem, str(source))
+    resolve_data_path(cfg, source.parent)
+    return cfg
+
+
+def resolve_data_path(cfg: dict[str, Any], folder: Path) -> None:
+    """Make ``[data] path`` absolute, in place: ``~`` expanded, a relative path taken from
+    ``folder`` (the configuration file's), so a checked configuration works from any folder."""
     if cfg["data"]["path"] is not None:
         data_path = Path(cfg["data"]["path"]).expanduser()
         if not data_path.is_absolute():
-            data_path = (source.parent / data_path).resolve()
+            data_path = (folder / data_path).resolve()
         cfg["data"]["path"] = str(data_path)
-    return cfg
 
 
 def to_jsonable(cfg: dict[str, Any]) -> dict[str, Any]:

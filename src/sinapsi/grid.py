@@ -47,7 +47,14 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import one_line
-from .config import ConfigError, check_file, read_table, to_jsonable, validate_config
+from .config import (
+    ConfigError,
+    check_file,
+    read_table,
+    resolve_data_path,
+    to_jsonable,
+    validate_config,
+)
 from .grid_engines import run_jobs
 from .io import atomic_write
 
@@ -282,10 +289,7 @@ def load_grid(path: str | Path) -> Grid:
             _set(run_raw, "training.seed", seed)
             run_raw["name"] = f"{cell.id}_seed{seed}"
             cfg = validate_config(run_raw, cell_origin)
-            if cfg["data"]["path"] is not None:  # as load_config: relative to the grid file
-                data_path = Path(cfg["data"]["path"]).expanduser()
-                if not data_path.is_absolute():
-                    cfg["data"]["path"] = str((source.parent / data_path).resolve())
+            resolve_data_path(cfg, source.parent)  # as load_config: from the grid file's folder
             jobs.append(Job(cell, seed, cfg, tuple(keys)))
     baseline = _baseline(origin, table.get("baseline"), keys, cells)
     return Grid(name, origin, keys, cells, seeds, jobs, baseline, base["description"])
