@@ -101,7 +101,7 @@ def test_prepare_run_then_fit_gives_exactly_the_runs_test_loss(tmp_path):
             training={"optimizer": "adam", "lr": 0.01, "epochs": 4, "clip_grad_norm": 1.0},
         )
     )
-    result = run(cfg, tmp_path / "run", verbose=0)
+    result = run(cfg, tmp_path / "run", verbose=0, measure_train=True)
 
     class StopAt(sinapsi.train.Callback):
         def on_epoch_end(self, epoch, logs):

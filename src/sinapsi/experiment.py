@@ -66,10 +66,11 @@ class RunResult:
     """What :func:`run` did: the test results, the History, the training time and the whole
     run's, the files written and the targets missed (each as ``"test accuracy 0.951 < 0.97"``).
     ``monitor`` is the value ``best_epoch`` refers to (early stopping's, else the val_loss).
-    ``train`` holds the trained model's loss and metrics on the training set, measured as the
-    test set's are (eval mode: no dropout, BatchNorm's running statistics), so ``train`` minus
-    ``test`` is the overfitting gap; the history's last training numbers are running averages
-    taken while the weights moved, with dropout on."""
+    ``train`` (with ``run(measure_train=True)``, else empty) holds the trained model's loss
+    and metrics on the training set, measured as the test set's are (eval mode: no dropout,
+    BatchNorm's running statistics), so ``train`` minus ``test`` is the overfitting gap; the
+    history's last training numbers are running averages taken while the weights moved, with
+    dropout on."""
 
     test: dict[str, float]
     history: Any
@@ -263,6 +264,7 @@ def run(
     report: bool = True,
     comm: Any = None,
     before_training: Callable[[], None] | None = None,
+    measure_train: bool = False,
 ) -> RunResult:
     """Train what a checked configuration describes, test it once, and save the run.
 
@@ -275,6 +277,9 @@ def run(
         origin: the configuration's name for error messages (its file name).
         overwrite: replace ``out_dir`` if it exists.
         report: write ``report.html`` (about a second of drawing); a grid's runs skip it.
+        measure_train: also measure the trained model on the training set, as on the test set
+            (``RunResult.train``: one more pass over the training data; a grid's runs do, for
+            the train-vs-test gap).
         comm: a :class:`sinapsi.distributed.Comm` of several ranks (``sinapsi train`` under
             ``mpirun``): every rank prepares the same data and model, they train together
             (``fit(distributed=comm)``) and only rank 0 writes the run folder; the others
@@ -316,7 +321,9 @@ def run(
                 "folder you can write to."
             ) from None
     try:  # Ctrl-C included: nothing half-written stays
-        result = _train_and_save(cfg, staging, verbose, origin, log, report, comm, before_training)
+        result = _train_and_save(
+            cfg, staging, verbose, origin, log, report, comm, before_training, measure_train
+        )
         if staging is not None:
             result.folder = _runs.publish(staging, final, overwrite)
             result.files = [result.folder / path.name for path in result.files]
@@ -491,6 +498,7 @@ def _train_and_save(
     report: bool = True,
     comm: Any = None,
     before_training: Callable[[], None] | None = None,
+    measure_train: bool = False,
 ) -> RunResult:
     """The run itself: data, model, training, test, and the files written into ``out`` (none
     when ``out`` is None: a distributed run's rank > 0)."""
@@ -520,7 +528,11 @@ def _train_and_save(
             raise Diverged(f"run {cfg['name']!r} diverged: {reason} Nothing was saved.") from None
         seconds = time.perf_counter() - start
         test = evaluate(model, *data.test, loss=training["loss"], metrics=measured)
-        train = evaluate(model, *data.train, loss=training["loss"], metrics=measured)
+        train = (
+            evaluate(model, *data.train, loss=training["loss"], metrics=measured)
+            if measure_train
+            else {}
+        )
     _check_diverged(cfg, untrained, test)
     if training["early_stopping"] is not None:
         monitor = training["early_stopping"]["monitor"]

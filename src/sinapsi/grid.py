@@ -339,6 +339,7 @@ def run_one(job: Job) -> dict[str, str]:
                 origin=job.cfg["name"],
                 overwrite=True,
                 report=job.report,
+                measure_train=True,  # the train_* columns: the overfitting gap
             )
     except Exception as e:
         status = "diverged" if isinstance(e, Diverged) else "failed"
