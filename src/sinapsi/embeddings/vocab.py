@@ -209,7 +209,7 @@ class Vocabulary:
     ) -> Vocabulary:
         """The vocabulary of distinct ``words`` seen ``counts`` times: :meth:`build`'s rule
         (``min_count``, then the ``max_vocab`` most frequent, ties alphabetical), shared with
-        the pipeline's one-pass encoder (:func:`~sinapsi.embeddings.pipeline.encode_corpus`)."""
+        the one-pass encoder (:func:`~sinapsi.embeddings.encoding.encode_corpus`)."""
         if not words:
             raise ValueError("the corpus has no words; check the file or the sentences passed")
         counts = [int(c) for c in counts]

@@ -178,8 +178,24 @@ def _batches(
     spans two pieces.
     """
     encoded = EncodedCorpus.from_ids([vocab.encode(sentence) for sentence in corpus])
+    return _epoch_batches(
+        encoded, vocab, model, window, sample, batch_size, Streams.spawn(rng), chunk_words
+    )
+
+
+def _epoch_batches(
+    encoded: EncodedCorpus,
+    vocab: Vocabulary,
+    model: str,
+    window: int,
+    sample: float,
+    batch_size: int,
+    streams: Streams,
+    chunk_rows: int = CHUNK_ROWS,
+) -> Iterator[tuple[int, tuple[np.ndarray, ...]]]:
+    """One epoch's ``(raw words consumed, batch arrays)`` over the encoded corpus."""
     groups = chunk_groups(
-        encoded, vocab, model, window, sample, Streams.spawn(rng), chunk_rows=chunk_words,
+        encoded, vocab, model, window, sample, streams, chunk_rows=chunk_rows,
         max_length=MAX_SENTENCE_LENGTH, width=_window_width(vocab, window),
     )  # fmt: skip
     return _split(groups, batch_size)
@@ -425,7 +441,6 @@ def _train(
     net = cls(len(vocab), dim, rng=rng)
     sampler = NegativeSampler(vocab, k=negative, rng=rng)
     streams = Streams.spawn(rng)  # subsampling, windows, shuffles: drawn a chunk at a time
-    width = _window_width(vocab, window)  # CBOW's offsets
     params = [net.center.weight, net.context.weight]
     opt: _SparseOptimizer
     if optimizer == "sgd":
@@ -444,11 +459,9 @@ def _train(
 
     def stream() -> Iterator[tuple[int, int, tuple[np.ndarray, ...]]]:
         for epoch in range(epochs):
-            groups = chunk_groups(
-                encoded, vocab, model, window, sample, streams, max_length=MAX_SENTENCE_LENGTH,
-                width=width,
-            )  # fmt: skip
-            for consumed, batch in _split(groups, batch_size):
+            for consumed, batch in _epoch_batches(
+                encoded, vocab, model, window, sample, batch_size, streams
+            ):
                 yield epoch, consumed, batch
 
     batches = stream()
