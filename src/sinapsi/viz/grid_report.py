@@ -14,9 +14,7 @@ pictures are inline PNGs, nothing is fetched, and it reads without JavaScript.
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 import math
 import textwrap
@@ -35,9 +33,8 @@ from ._grid_stats import (
     primary_metric,
     ranking,
 )
-from ._mpl import pyplot
 from .curves import DARK, GREY, OKABE_ITO, panel_grid, style
-from .report import _STYLE
+from .report import _STYLE, figure_to_data_uri
 
 __all__ = ["build_grid_report", "write_grid_report"]
 
@@ -353,25 +350,11 @@ def _plot_gradients(
     return fig
 
 
-def _png_uri(fig: Any, dpi: int) -> str:
-    """The figure as a ``data:`` URI of a 256-colour PNG: a third of the full-colour size (it
-    looks the same: flat colours, thin lines), so a 50-cell page stays a few hundred KiB."""
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)  # constrained layout: nothing to trim
-    pyplot().close(fig)
-    image = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
-    small = image.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    buffer = io.BytesIO()
-    small.save(buffer, format="png", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def _figure(title: str, draw: Any, caption: str, dpi: int) -> str:
     """A section with one inline PNG; a picture that cannot be drawn becomes a one-line note."""
     try:
-        uri = _png_uri(draw(), dpi)
+        # a palette PNG: a 50-cell page stays a few hundred KiB
+        uri = figure_to_data_uri(draw(), dpi, tight=False, colors=256)
     except Exception as e:  # one picture must not cost the whole page
         why = str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}"
         return f'<h2>{html.escape(title)}</h2><p class="note">Not drawn: {html.escape(why)}</p>'
