@@ -42,6 +42,7 @@ from .config import (
     optimizer_kwargs,
     to_jsonable,
 )
+from .train.metrics import LOWER_IS_BETTER as _LOWER_IS_BETTER  # cli imports it from here
 
 __all__ = [
     "RunResult", "TargetMissed", "Diverged", "Prepared", "build_mlp", "build_convnet",
@@ -49,7 +50,6 @@ __all__ = [
 ]  # fmt: skip
 
 _CLASSIFICATION_METRICS = ("accuracy", "acc", "top5", "top_k_accuracy")
-_LOWER_IS_BETTER = ("loss", "mae", "rmse")
 
 
 class TargetMissed(RuntimeError):

@@ -13,7 +13,12 @@ import numpy as np
 
 from .._errors import unknown_choice
 
-__all__ = ["accuracy", "top_k_accuracy", "mae", "rmse", "r2", "get_metric", "METRICS"]
+__all__ = [
+    "accuracy", "top_k_accuracy", "mae", "rmse", "r2", "get_metric", "METRICS", "LOWER_IS_BETTER",
+]  # fmt: skip
+
+# The numbers that are better lower (a loss, an error); the other metrics are scores.
+LOWER_IS_BETTER = ("loss", "mae", "rmse", "mse")
 
 
 def _flat(a: Any) -> np.ndarray:

@@ -15,8 +15,10 @@ from typing import Any
 
 import numpy as np
 
-FINISHED = ("ok", "missed")  # as sinapsi.grid.DONE_STATUSES: the runs that have test metrics
-LOWER_IS_BETTER = ("loss", "mae", "rmse", "mse")
+from ..grid import FINISHED_STATUSES as FINISHED  # the runs that have test metrics
+from ..grid import t_interval
+from ..train.metrics import LOWER_IS_BETTER
+
 _PRIMARY = ("test_accuracy", "test_r2", "test_loss")
 
 
@@ -64,8 +66,6 @@ class Estimate:
 
 
 def estimate(values: Sequence[float]) -> Estimate:
-    from ..grid import t_interval  # imported here: grid.py may import this package
-
     mean, _, low, high = t_interval(list(values))
     return Estimate(len(values), mean, low, high)
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..train.metrics import LOWER_IS_BETTER
 from ._mpl import input_size, linear_layers, pyplot
 
 __all__ = ["build_report", "write_report", "figure_to_data_uri"]
@@ -109,15 +110,12 @@ def _number(value: Any) -> str:
     return f"{value:.4f}" if isinstance(value, float) else html.escape(str(value))
 
 
-_LOWER_IS_BETTER = ("loss", "mae", "rmse", "mse")
-
-
 def _goal(target: Mapping[str, Any]) -> str:
     """The target as text, e.g. ">= 0.97": its goal, by default "<=" for a loss or error
     (loss, mae, rmse, mse) and ">=" for a score."""
     threshold = target["threshold"]
     value = f"{threshold:g}" if isinstance(threshold, (int, float)) else str(threshold)
-    lower = str(target["metric"]).removeprefix("val_") in _LOWER_IS_BETTER
+    lower = str(target["metric"]).removeprefix("val_") in LOWER_IS_BETTER
     return f"{target.get('goal', '<=' if lower else '>=')} {value}"
 
 
