@@ -172,3 +172,65 @@ def test_compiled_rows_equal_numpy_rows():
         for a, c in zip(numpy, compiled):
             assert a.dtype == c.dtype and a.size > 100
             np.testing.assert_array_equal(a, c)
+
+
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+def test_in_order_groups_equal_the_in_order_reference(model, kernels):
+    """shuffle_sentences=False: the sentences as stored, in both paths."""
+    vocab, encoded = _corpus(3)
+    expect = _groups(reference_groups, encoded, vocab, model, 3, 0.02, 6, chunk_rows=17,
+                     shuffle_sentences=False)  # fmt: skip
+    for block_tokens in (1, 13, 10**6):
+        got = _groups(chunk_groups, encoded, vocab, model, 3, 0.02, 6, chunk_rows=17,
+                      block_tokens=block_tokens, shuffle_sentences=False)  # fmt: skip
+        assert len(got) == len(expect) > 10
+        for (c1, g1), (c2, g2) in zip(got, expect):
+            assert c1 == c2
+            for a, b in zip(g1, g2):
+                np.testing.assert_array_equal(a, b)
+
+
+def test_each_epoch_visits_every_sentence_once_in_a_new_order():
+    """With a group per sentence (chunk_rows=1), the groups' words are the sentences' lengths
+    in the epoch's order: a permutation of all of them, another one each epoch, as drawn by
+    Streams.sentence_order."""
+    vocab, encoded = _corpus(4)
+    lengths = np.diff(encoded.offsets)
+    streams = Streams.spawn(np.random.default_rng(9))
+    twin = Streams.spawn(np.random.default_rng(9))
+    orders = []
+    for _epoch in range(2):
+        order = twin.sentence_order(len(encoded))
+        assert sorted(order.tolist()) == list(range(len(encoded)))
+        groups = list(chunk_groups(encoded, vocab, "skipgram", 2, 0.0, streams, max_length=50,
+                                   width=2, chunk_rows=1, block_tokens=8))  # fmt: skip
+        # a sentence of one word gives no pair: its words count with the next group's
+        consumed = [c for c, _ in groups]
+        assert sum(consumed) == lengths.sum()
+        ends = np.cumsum(lengths[order])[lengths[order] > 1]
+        assert np.cumsum(consumed)[:-1].tolist() == ends[:-1].tolist()
+        orders.append(order)
+    assert orders[0].tolist() != orders[1].tolist()
+
+
+def test_shuffled_sentences_spread_a_burst_over_the_groups():
+    """A word that fills 40 consecutive sentences of 1000 (a page on one topic) lands in one
+    or two groups when the sentences come in order, and in nearly every group when shuffled:
+    no batch then sums dozens of its steps (see the module docstring)."""
+    rng = np.random.default_rng(0)
+    sentences = [rng.integers(1, 500, 10) for _ in range(1000)]
+    for s in sentences[300:340]:
+        s[::2] = 0  # word 0, five times in each of these 40 sentences
+    vocab = Vocabulary([f"w{i}" for i in range(500)], np.full(500, 20, np.int64))
+    encoded = EncodedCorpus.from_ids(sentences)
+
+    def per_group(shuffle: bool) -> np.ndarray:
+        streams = Streams.spawn(np.random.default_rng(1))
+        groups = chunk_groups(encoded, vocab, "skipgram", 2, 0.0, streams, max_length=50,
+                              width=2, chunk_rows=1000, shuffle_sentences=shuffle)  # fmt: skip
+        return np.array([int((g[0] == 0).sum()) for _, g in groups if g])
+
+    in_order, shuffled = per_group(False), per_group(True)
+    assert in_order.sum() > 400 and abs(shuffled.sum() - in_order.sum()) < 0.15 * in_order.sum()
+    assert (in_order > 0).sum() <= 2 and in_order.max() > 0.45 * in_order.sum()
+    assert (shuffled > 0).sum() >= 0.8 * shuffled.size and shuffled.max() < 0.15 * shuffled.sum()

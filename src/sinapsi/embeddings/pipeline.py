@@ -1,6 +1,7 @@
 """word2vec's training pairs, made a chunk of many sentences at a time.
 
-From an :class:`~sinapsi.embeddings.encoding.EncodedCorpus`, one epoch is: subsample each
+From an :class:`~sinapsi.embeddings.encoding.EncodedCorpus`, one epoch is: visit the
+sentences in a fresh random order (``shuffle_sentences``, the default), subsample each
 word (kept with probability :meth:`Vocabulary.keep_probabilities`), draw each kept word's
 window size uniformly in ``[1, window]``, cut sentences into pieces of ``max_length`` words
 (after subsampling, as word2vec.c and gensim; pieces of fewer than 2 words give nothing),
@@ -8,10 +9,23 @@ make the skip-gram pairs or CBOW windows of each piece, and shuffle them in grou
 closes at the end of the first sentence that brings it to ``chunk_rows`` rows (pairs for
 skip-gram, windows for CBOW; 100k by default), and at the end of the epoch.
 
-The randomness is drawn so that it can be drawn a chunk at a time (:class:`Streams`): three
+Why the sentence order is shuffled: a batch's gradients are computed from the same vectors
+and a word's steps in a batch are summed, so a word must not crowd one batch. In file order it
+does wherever a text dwells on a topic: on the benchmark's 5.5M-word corpus of kernel and Python
+documentation (benchmarks/word2vec.py, ``large``), a page naming "ufs" a hundred times put ~200
+of its pairs in a batch of 4096, even with pairs shuffled in groups of 100k; such words' vectors
+reached norms of 1,900 (median 3.7) and the analogy accuracy fell to a tenth of gensim's
+(sequential updates, which never sum). Visiting the sentences in random order spreads those
+pages over the whole epoch: norms at most 6.6 (median 0.93), analogies and word similarity at
+or above gensim's (1 epoch, 1 worker, seeds 1 and 2), at the same speed. Within a sentence the
+words stay in order, so a corpus of few, long lines (a line a document) gains nothing from it,
+and needs none: its pairs are already shuffled over ~100k rows from many documents' words.
+
+The randomness is drawn so that it can be drawn a chunk at a time (:class:`Streams`): four
 Generators spawned from the training's (``SeedSequence.spawn``), one for the subsampling
 uniforms (one per word of a sentence, in order), one for the window sizes (one uniform per
-kept word, ``1 + floor(u * window)``), one for the shuffles (one permutation per group). A
+kept word, ``1 + floor(u * window)``), one for the shuffles (one permutation per group), one
+for the sentence order (one permutation per epoch). A
 Generator's doubles come one per 64-bit output, so drawing N at once gives the same numbers as
 drawing them sentence by sentence: :func:`chunk_groups` (whole chunks, vectorized NumPy or
 the compiled loops of :mod:`._pipeline_kernels`) gives exactly the groups of
@@ -44,17 +58,25 @@ Group = tuple[int, tuple[np.ndarray, ...]]  # (words consumed, the group's shuff
 
 @dataclass
 class Streams:
-    """The pipeline's three Generators: subsampling, window sizes, shuffles."""
+    """The pipeline's four Generators: subsampling, window sizes, shuffles, sentence order."""
 
     subsample: np.random.Generator
     windows: np.random.Generator
     shuffle: np.random.Generator
+    order: np.random.Generator
 
     @classmethod
     def spawn(cls, rng: np.random.Generator) -> Streams:
-        """Three independent streams seeded from ``rng`` (which draws 4 integers for them)."""
+        """Four independent streams seeded from ``rng`` (which draws 4 integers for them)."""
         seed = np.random.SeedSequence(rng.integers(0, 2**63, size=4).tolist())
-        return cls(*(np.random.Generator(np.random.PCG64(s)) for s in seed.spawn(3)))
+        return cls(*(np.random.Generator(np.random.PCG64(s)) for s in seed.spawn(4)))
+
+    def sentence_order(self, n: int) -> np.ndarray:
+        """An epoch's order of ``n`` sentences: a permutation (int32 below 2**31 sentences: half
+        the memory of int64), the same as ``order.permutation(n)``."""
+        order = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+        self.order.shuffle(order)
+        return order
 
 
 def window_sizes(u: np.ndarray, window: int) -> np.ndarray:
@@ -69,8 +91,11 @@ def window_sizes(u: np.ndarray, window: int) -> np.ndarray:
 def reference_groups(
     encoded: EncodedCorpus, vocab: Vocabulary, model: str, window: int, sample: float,
     streams: Streams, *, max_length: int, width: int, chunk_rows: int = CHUNK_ROWS,
+    shuffle_sentences: bool = True,
 ) -> Iterator[Group]:  # fmt: skip
     """One epoch's groups, sentence by sentence and word by word (slow; the definition).
+
+    Sentences come in :meth:`Streams.sentence_order` when ``shuffle_sentences``, else in order.
 
     Skip-gram rows: for each kept word ``i`` of a piece, in order, the pairs ``(w_i, w_j)`` for
     ``j`` from ``i - b_i`` to ``i + b_i`` within the piece, ``j != i``, in increasing ``j``.
@@ -80,8 +105,9 @@ def reference_groups(
     keep = vocab.keep_probabilities(sample)
     rows: list[tuple[np.ndarray, ...]] = []
     consumed = 0
-    for s in range(len(encoded)):
-        ids = encoded.sentence(s)
+    order = streams.sentence_order(len(encoded)) if shuffle_sentences else range(len(encoded))
+    for s in order:
+        ids = encoded.sentence(int(s))
         consumed += ids.size
         if sample > 0:
             ids = ids[streams.subsample.random(ids.size) < keep[ids]]
@@ -120,7 +146,7 @@ def _shuffled(rows: list[tuple[np.ndarray, ...]], streams: Streams) -> tuple[np.
 def chunk_groups(
     encoded: EncodedCorpus, vocab: Vocabulary, model: str, window: int, sample: float,
     streams: Streams, *, max_length: int, width: int, chunk_rows: int = CHUNK_ROWS,
-    block_tokens: int = BLOCK_TOKENS,
+    block_tokens: int = BLOCK_TOKENS, shuffle_sentences: bool = True,
 ) -> Iterator[Group]:  # fmt: skip
     """One epoch's groups, exactly :func:`reference_groups`'s, made ``block_tokens`` words
     (whole sentences) at a time with whole-array operations.
@@ -135,10 +161,8 @@ def chunk_groups(
     cbow = model == "cbow"
     carry: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (ids, L, R) of the open group
     carry_rows, carry_consumed = 0, 0
-    for first, stop in encoded.blocks(block_tokens):
-        off = encoded.offsets[first : stop + 1]
-        ids = np.asarray(encoded.tokens[off[0] : off[-1]], dtype=np.int64)
-        local = off - off[0]
+    order = streams.sentence_order(len(encoded)) if shuffle_sentences else None
+    for ids, local in _sentence_blocks(encoded, order, block_tokens):
         if keep_p is not None:
             kept = streams.subsample.random(ids.size) < keep_p[ids]
             ids = ids[kept]
@@ -170,6 +194,39 @@ def chunk_groups(
         yield carry_consumed, _group(carry, cbow, width, streams)
     elif carry_consumed:
         yield carry_consumed, ()
+
+
+def _sentence_blocks(
+    encoded: EncodedCorpus, order: np.ndarray | None, block_tokens: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Whole sentences, in ``order`` (None: as stored), about ``block_tokens`` ids at a time:
+    their ids (int64, one after the other) and where each starts (one more than the
+    sentences, from 0). A block holds at least ``block_tokens`` ids (the last one fewer; one
+    sentence longer than that is a block of its own)."""
+    offsets = encoded.offsets
+    if order is None:
+        for first, stop in encoded.blocks(block_tokens):
+            off = offsets[first : stop + 1]
+            yield np.asarray(encoded.tokens[off[0] : off[-1]], dtype=np.int64), off - off[0]
+        return
+    n, at, look = order.size, 0, 1024  # look: sentences examined for the next block
+    while at < n:
+        while True:
+            chosen = order[at : at + look]
+            lengths = offsets[chosen + 1] - offsets[chosen]
+            ends = np.cumsum(lengths)
+            if ends[-1] >= block_tokens or at + look >= n:
+                break
+            look *= 2
+        k = min(int(np.searchsorted(ends, block_tokens, "left")) + 1, chosen.size)
+        local = np.zeros(k + 1, np.int64)
+        local[1:] = ends[:k]
+        # each id's position in the corpus: its sentence's start, plus its rank in the block
+        # minus its sentence's start in the block
+        where = np.repeat(offsets[chosen[:k]] - local[:-1], lengths[:k])
+        where += np.arange(local[-1], dtype=np.int64)
+        yield np.asarray(encoded.tokens[where], dtype=np.int64), local
+        at, look = at + k, max(1024, 2 * k)
 
 
 def _reach(b: np.ndarray, starts: np.ndarray, max_length: int) -> tuple[np.ndarray, np.ndarray]:
