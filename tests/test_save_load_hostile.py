@@ -326,14 +326,14 @@ def test_custom_modules_are_checked_once_built(tmp_path):
     model = nn.Sequential(nn.Linear(4, 3, rng=0), Scale(3))
     path = sn.save(model, tmp_path / "m.npz")
     np.testing.assert_array_equal(sn.load(path)[1].scale.data, np.ones(3))
-    arrays, record = io.load_arrays(path)
+    arrays, record = io.load_arrays(path)  # format 2: the arrays are named by state_dict keys
     for value, match in [
-        (np.ones(5, np.float32), r"'model/1.scale' is float32 \(5,\), but the model built from "
+        (np.ones(5, np.float32), r"'1.scale' is float32 \(5,\), but the model built from "
          r"its architecture has float32 \(3,\)"),
-        (np.ones(3, np.int64), r"'model/1.scale' is int64 \(3,\), but the model built"),
+        (np.ones(3, np.int64), r"'1.scale' is int64 \(3,\), but the model built"),
         (None, r"the model has '1.scale', but the file holds no such array"),
     ]:  # fmt: skip
-        changed = {**arrays, "model/1.scale": value}
+        changed = {**arrays, "1.scale": value}
         io.save_arrays(path, {k: v for k, v in changed.items() if v is not None}, record)
         with pytest.raises(io.ModelFileError, match=match):
             sn.load(path)

@@ -33,7 +33,7 @@ from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .backend import default_dtype, get_default_dtype, new_rng, set_default_dtype
 from .functional import elu, gelu, leaky_relu, relu6, silu, softplus
 from .interop import export_onnx, from_torch, to_torch
-from .io import ModelFileError, load, save
+from .io import ModelFileError, load, load_state_dict, save, save_state_dict
 from .ops import (
     abs,
     add,
@@ -112,7 +112,7 @@ __all__ = [
     "optim", "train",
     # training and inference
     "fit", "evaluate", "predict", "predict_proba", "predict_classes", "save", "load",
-    "ModelFileError", "DivergenceWarning",
+    "save_state_dict", "load_state_dict", "ModelFileError", "DivergenceWarning",
     "export_onnx", "to_torch", "from_torch", "interop",
     # ops
     "abs", "add", "astype", "broadcast_to", "clip", "concatenate", "div", "erf", "exp",
