@@ -46,8 +46,9 @@ def test_encoding_equals_build_and_encode(
     assert len(encoded) == len(sentences)
     for i, s in enumerate(sentences):
         np.testing.assert_array_equal(encoded.sentence(i), expect.encode(s))
-    assert encoded.tokens.dtype == np.int32 and encoded.offsets.dtype == np.int64
     spilled = budget is not None
+    assert encoded.tokens.dtype == (np.int32 if spilled else np.uint16)
+    assert encoded.offsets.dtype == np.int64
     assert isinstance(encoded.tokens, np.memmap) == spilled
     if spilled:
         assert os.listdir(cache) == [encoded.cache_path.name]
@@ -197,3 +198,14 @@ def test_a_file_read_in_blocks_gives_the_lines_words(tmp_path, monkeypatch, read
     assert len(sentences) == 6 and sentences[-1] == ["the", "end"]
     vocab, encoded = enc.encode_corpus(read_corpus(path), 1)
     assert [[vocab.words[i] for i in encoded.sentence(s)] for s in range(len(encoded))] == sentences
+
+
+@pytest.mark.parametrize("n_words, dtype", [(1 << 16, np.uint16), ((1 << 16) + 1, np.int32)])
+def test_ids_in_memory_are_uint16_up_to_65536_words(n_words, dtype):
+    """The last word's id (n_words - 1) survives the narrower dtype, or widens it."""
+    words = [f"w{i}" for i in range(n_words)]
+    sentences = [words[i : i + 1000] for i in range(0, n_words, 1000)] + [["w0", words[-1]]]
+    vocab, encoded = enc.encode_corpus(read_corpus(sentences), 1)
+    assert encoded.tokens.dtype == dtype and len(vocab) == n_words
+    last = encoded.sentence(len(encoded) - 1)
+    assert [vocab.words[i] for i in last] == ["w0", words[-1]]
