@@ -1,7 +1,10 @@
 """Word vectors: lookup, cosine similarity, analogies, evaluation and word2vec-format files.
 
 Files are compatible with gensim's ``KeyedVectors.save_word2vec_format`` /
-``load_word2vec_format`` (text and binary).
+``load_word2vec_format`` (text and binary). :meth:`KeyedVectors.save` / :meth:`~KeyedVectors.load`
+write and read a safetensors file instead of gensim's pickle (:mod:`.safe_format`). gensim's
+attribute names are there too: ``key_to_index``, ``index_to_key``, ``vector_size``,
+``get_vector``, ``get_index``, ``has_index_for``, ``evaluate_word_analogies``.
 
 >>> kv = KeyedVectors(["a", "b", "c"], [[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
 >>> round(kv.similarity("a", "b"), 3)
@@ -24,9 +27,11 @@ import numpy as np
 
 from .._errors import unknown_choice
 from ..io import atomic_write
-from . import evaluation
+from . import evaluation, safe_format
 
 __all__ = ["KeyedVectors"]
+
+_FORMAT = "sinapsi.KeyedVectors"
 
 
 def _as_list(words: Any, name: str) -> list[str]:
@@ -108,6 +113,36 @@ class KeyedVectors:
 
     def __getitem__(self, word: str) -> np.ndarray:
         return self.vectors[self._id(word)]
+
+    # ------------------------------------------------------- gensim's names
+    @property
+    def key_to_index(self) -> dict[str, int]:
+        """gensim's name for :attr:`index` (word -> row)."""
+        return self.index
+
+    @property
+    def index_to_key(self) -> list[str]:
+        """gensim's name for :attr:`words` (row -> word)."""
+        return self.words
+
+    @property
+    def vector_size(self) -> int:
+        """gensim's name for :attr:`dim`."""
+        return self.dim
+
+    def get_index(self, key: str, default: int | None = None) -> int:
+        """The row of ``key``; ``default`` when it is not a word here and a default is given."""
+        if default is not None and key not in self.index:
+            return default
+        return self._id(key)
+
+    def has_index_for(self, key: str) -> bool:
+        """Whether ``key`` is a word here (gensim's name for ``key in kv``)."""
+        return key in self
+
+    def get_vector(self, key: str, norm: bool = False) -> np.ndarray:
+        """The vector of ``key`` (a view; unit length when ``norm``), as gensim's."""
+        return (self.normed if norm else self.vectors)[self._id(key)]
 
     @property
     def normed(self) -> np.ndarray:
@@ -220,7 +255,42 @@ class KeyedVectors:
         """
         return evaluation.evaluate_word_pairs(self, path)
 
+    def evaluate_word_analogies(
+        self, analogies: str | os.PathLike[str]
+    ) -> tuple[float, list[dict[str, Any]]]:
+        """gensim's form of :meth:`evaluate_analogies` (3CosAdd): ``(accuracy, sections)``,
+        each section ``{"section", "correct", "total", "skipped_oov"}`` then a "Total
+        accuracy" one; gensim lists the questions where this counts them."""
+        result = self.evaluate_analogies(analogies)
+        sections = [
+            {"section": name, **{k: s[k] for k in ("correct", "total", "skipped_oov")}}
+            for name, s in result["sections"].items()
+        ]
+        sections.append(
+            {"section": "Total accuracy"}
+            | {k: result[k] for k in ("correct", "total", "skipped_oov")}
+        )
+        return result["accuracy"], sections
+
     # ------------------------------------------------------------- save / load
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the words and vectors as a safetensors file, atomically; returns the path.
+
+        No pickle (gensim's ``save`` pickles): :mod:`.safe_format` describes the file; read it
+        back with :meth:`load`.
+        """
+        return safe_format.write_tables(path, _FORMAT, self.words, {"vectors": self.vectors})
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> KeyedVectors:
+        """Read a file written by :meth:`save`; a one-line ValueError for anything else (a
+        pickle, a truncated or altered file, a header promising more than the file holds)."""
+        words, tables, _ = safe_format.read_tables(path, _FORMAT, {"vectors": ("float32", 2)})
+        try:
+            return cls(words, tables["vectors"])
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{path}: {e}") from None
+
     def save_word2vec_format(self, path: str | os.PathLike[str], binary: bool = False) -> Path:
         """Write the word2vec format gensim reads, atomically; returns the path.
 

@@ -40,12 +40,13 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..backend import new_rng
 from .encoding import EncodedCorpus, available_memory, encode_corpus
+from .gensim_names import accepts_gensim_names
 from .models import CBOW, SkipGram
 from .negative_sampling import (
     NegativeSampler,
@@ -307,6 +308,7 @@ def _keep_freed_memory() -> None:
     np.empty((32 << 20) - (64 << 10), dtype=np.uint8)
 
 
+@accepts_gensim_names
 def train_word2vec(
     corpus: Any,
     *,
@@ -319,6 +321,7 @@ def train_word2vec(
     epochs: int = 5,
     batch_size: int | None = None,
     lr: float = 0.025,
+    min_lr: float | None = None,
     optimizer: str = "sgd",
     seed: Any = None,
     verbose: int = 0,
@@ -343,8 +346,9 @@ def train_word2vec(
     did before (other draws, the same distributions).
 
     The per-batch loss is the *sum* over pairs, so ``lr`` means what it means in word2vec /
-    gensim (the step each pair contributes). ``optimizer``: "sgd" (lr decays linearly to
-    ``lr * 1e-4`` over the training words, as word2vec), "adagrad" or "adam" (constant lr).
+    gensim (the step each pair contributes). ``optimizer``: "sgd" (lr decays linearly over the
+    training words to ``min_lr``, as gensim's alpha to min_alpha; None: to 0, floored at
+    ``lr * 1e-4``, as word2vec.c), "adagrad" or "adam" (constant lr).
     ``verbose``: a tqdm bar with words/s and the running loss (the mean per pair of the batches
     since it was last shown: from the first batch, then at each epoch or every 0.2 s). Returns
     the input vectors as :class:`KeyedVectors`; the same ``seed`` gives identical vectors.
@@ -394,6 +398,10 @@ def train_word2vec(
 
     ``cache_dir``: the folder for the encoded corpus's cache file when it exceeds its memory
     budget (None: a temporary folder, removed after training); nothing is written elsewhere.
+
+    gensim's names are accepted too (:mod:`.gensim_names`): ``sentences``, ``corpus_file``,
+    ``vector_size``, ``sg``, ``hs=0``, ``alpha``, ``min_alpha``, ``max_vocab_size``. The default
+    model stays skip-gram (gensim's is CBOW, ``sg=0``).
     """
     if model not in ("skipgram", "cbow"):
         raise ValueError(f"model must be 'skipgram' or 'cbow', got {model!r}")
@@ -410,6 +418,8 @@ def train_word2vec(
     window = _positive_int("window", window)
     if isinstance(lr, bool) or not isinstance(lr, (int, float, np.number)) or not 0 < lr < np.inf:
         raise ValueError(f"lr must be a positive, finite number, got {lr!r} (word2vec: 0.025)")
+    if min_lr is not None and (isinstance(min_lr, bool) or not 0 <= min_lr < np.inf):
+        raise ValueError(f"min_lr must be a number >= 0 or None, got {min_lr!r} (gensim: 1e-4)")
 
     corpus = read_corpus(corpus)
     sample = check_sample(sample)  # before the pass over the corpus
@@ -417,28 +427,43 @@ def train_word2vec(
     rng = new_rng(seed)
     vocab, encoded = encode_corpus(corpus, min_count, max_vocab, cache_dir=cache_dir)
     try:
-        return _train(
+        trained = _train(
             encoded, vocab, rng, model=model, dim=dim, window=window, negative=negative,
             min_count=min_count, sample=sample, epochs=epochs, batch_size=batch_size, lr=lr,
             optimizer=optimizer, verbose=verbose, share_negatives=share_negatives,
-            workers=workers,
+            workers=workers, min_lr=min_lr,
         )  # fmt: skip
     finally:
         encoded.close()
+    return KeyedVectors(vocab.words, trained.center)
+
+
+class Trained(NamedTuple):
+    """What :func:`_train` returns: both tables, the summed loss and the pairs trained."""
+
+    center: np.ndarray
+    context: np.ndarray
+    loss: float
+    pairs: int
 
 
 def _train(
     encoded: EncodedCorpus, vocab: Vocabulary, rng: np.random.Generator, *, model: str, dim: int,
     window: int, negative: int, min_count: int, sample: float, epochs: int,
     batch_size: int | None, lr: float, optimizer: str, verbose: int, share_negatives: int,
-    workers: int,
-) -> KeyedVectors:  # fmt: skip
-    """:func:`train_word2vec` on the encoded corpus (arguments checked)."""
+    workers: int, min_lr: float | None = None, tables: tuple[np.ndarray, np.ndarray] | None = None,
+    total_words: int | None = None, allow_empty: bool = False,
+) -> Trained:  # fmt: skip
+    """:func:`train_word2vec` on the encoded corpus (arguments checked). A continued training
+    (:class:`~.word2vec_model.Word2Vec`) gives the float32 ``tables`` (center, context) to update in
+    place, the ``total_words`` its lr decays over, and ``allow_empty`` (no pairs: no error)."""
     if batch_size is None:
         batch_size = default_batch_size(vocab, sample, workers)
     _check_memory(vocab, dim, optimizer, batch_size, workers, negative, window, model == "cbow")
     cls = CBOW if model == "cbow" else SkipGram
     net = cls(len(vocab), dim, rng=rng)
+    if tables is not None:
+        net.center.weight.data, net.context.weight.data = tables
     sampler = NegativeSampler(vocab, k=negative, rng=rng)
     streams = Streams.spawn(rng)  # subsampling, windows, shuffles: drawn a chunk at a time
     params = [net.center.weight, net.context.weight]
@@ -450,7 +475,8 @@ def _train(
     else:
         opt = SparseAdam(params, lr)
 
-    total_words = int(vocab.counts.sum()) * epochs
+    if total_words is None:
+        total_words = int(vocab.counts.sum()) * epochs
     bar = None
     if verbose:
         from tqdm.auto import tqdm
@@ -468,7 +494,7 @@ def _train(
     lock = threading.Lock()  # guards the stream, the sampler (both use rng) and the counters
     stop = threading.Event()
     start = time.perf_counter()
-    done, loss_sum, pairs_seen, pairs_total = 0, 0.0, 0, 0
+    done, loss_sum, pairs_seen, pairs_total, loss_total = 0, 0.0, 0, 0, 0.0
     shown: tuple[int, float] | None = None  # the bar's loss: (epoch, when) it was last shown
     shared_as = None if share_negatives == 1 else negative
 
@@ -482,7 +508,10 @@ def _train(
                 if item is None:
                     return None
                 epoch, consumed, batch = item
-                step_lr = lr * max(1e-4, 1.0 - done / total_words)
+                if min_lr is None:
+                    step_lr = lr * max(1e-4, 1.0 - done / total_words)
+                else:
+                    step_lr = lr - (lr - min_lr) * min(1.0, done / max(total_words, 1))
                 done += consumed
                 if bar is not None and consumed:
                     bar.update(consumed)
@@ -506,7 +535,7 @@ def _train(
         loss_sum, pairs_seen, shown = 0.0, 0, (epoch, now)
 
     def work(worker_opt: _SparseOptimizer) -> None:
-        nonlocal loss_sum, pairs_seen, pairs_total
+        nonlocal loss_sum, pairs_seen, pairs_total, loss_total
         while (job := next_job()) is not None:
             epoch, batch, negs, step_lr = job
             if optimizer == "sgd":
@@ -520,6 +549,7 @@ def _train(
                 raise _diverged(epoch, f"the loss of a batch is {loss}")
             with lock:
                 loss_sum += loss
+                loss_total += loss
                 pairs_seen += len(batch[0])
                 pairs_total += len(batch[0])
                 if bar is not None:
@@ -563,7 +593,7 @@ def _train(
             bar.close()
     if errors:
         raise errors[0]
-    if not pairs_total:
+    if not pairs_total and not allow_empty:
         raise ValueError(
             f"no training pairs in {epochs} epoch(s): every sentence had fewer than 2 words "
             f"once words seen fewer than min_count={min_count} times were dropped and frequent "
@@ -572,4 +602,4 @@ def _train(
         )
     if not np.isfinite(net.center.weight.data).all():
         raise _diverged(epochs - 1, "the word vectors hold NaN or inf")
-    return KeyedVectors(vocab.words, net.center.weight.data)
+    return Trained(net.center.weight.data, net.context.weight.data, loss_total, pairs_total)
