@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -249,13 +251,24 @@ def load_checkpoint(path: str | os.PathLike[str], *, max_bytes: int | None = Non
     try:
         return _checkpoint(arrays, record, "model/" if legacy else "")
     except _Refused as e:
-        text = str(e) if legacy else str(e).replace("'model/", "'")  # the checks' names
-        raise ModelFileError(f"{shown}: {text}") from None
+        raise ModelFileError(f"{shown}: {e}") from None
     except ValueError as e:  # from check_spec and build_module: they name the entry
         text = str(e)
         raise ModelFileError(
             f"{shown}: its metadata field {text}" if text.startswith("'") else f"{shown}: {text}"
         ) from e
+
+
+@contextmanager
+def _named(prefix: str) -> Iterator[None]:
+    """The checks name a model's arrays 'model/<key>', as format 1 stored them; format 2 files
+    hold them under their bare keys, so the message names those."""
+    try:
+        yield
+    except _Refused as e:
+        if prefix:
+            raise
+        raise _Refused(str(e).replace("'model/", "'")) from None
 
 
 def _checkpoint(arrays: dict[str, np.ndarray], record: dict[str, Any], prefix: str) -> Checkpoint:
@@ -279,13 +292,15 @@ def _checkpoint(arrays: dict[str, np.ndarray], record: dict[str, Any], prefix: s
                 "program."
             )
     dtype = checks.model_dtype(model_state, declared_dtype, backend.get_default_dtype())
-    checks.check_model_arrays(model_state, dtype, *declared_state(spec))
+    with _named(prefix):
+        checks.check_model_arrays(model_state, dtype, *declared_state(spec))
     # the built-in layers' sizes are checked; custom modules may build what the arrays hold
     elements = sum(a.size for a in model_state.values())
     model = build_module(spec, "architecture", max_bytes=8 * elements + 65536)
     if any(p.dtype != dtype for p in model.parameters()) or dtype != backend.get_default_dtype():
         model.astype(dtype)
-    checks.check_built(model_state, model)
+    with _named(prefix):
+        checks.check_built(model_state, model)
     model.load_state_dict(model_state)
     modules = dict(model.named_modules())
     for name in record.get("module_rngs", {}):
