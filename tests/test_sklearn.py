@@ -31,11 +31,12 @@ def digits():
 
 
 # ------------------------------------------------------------------ scikit-learn's checks
-# max_iter=20 keeps the ~110 checks at about 1.5 s (the defaults, max_iter=200, take ~9 s and
-# pass too). The second pair covers the other code paths: BatchNorm1d, Dropout and weight decay
-# on two hidden layers, with SGD + momentum (classifier) and RMSprop (regressor: SGD at this
-# learning rate diverges on the unscaled targets of check_regressor_multioutput, as it would
-# in scikit-learn's MLP).
+# max_iter=20 keeps the ~110 checks fast (the defaults, max_iter=200, pass too). The second
+# pair covers the other code paths: BatchNorm1d, Dropout and the L2 penalty on two hidden
+# layers, with scikit-learn's SGD + Nesterov momentum and an invscaling schedule (classifier)
+# and sinapsi's own RMSprop through optimizer= (regressor: SGD at this learning rate diverges
+# on the unscaled targets of check_regressor_multioutput, as it does in scikit-learn's MLP).
+# The third pair is solver="lbfgs".
 #
 # No check is expected to fail, so expected_failed_checks is not needed. Two checks report
 # "skipped" by themselves, for reasons of this environment, not of the estimators:
@@ -48,24 +49,28 @@ def digits():
         MLPRegressor(max_iter=20, random_state=0),
         MLPClassifier(
             (8, 8),
-            optimizer="sgd",
-            learning_rate=0.01,
+            solver="sgd",
+            learning_rate="invscaling",
+            learning_rate_init=0.1,
+            power_t=0.25,
             batch_norm=True,
             dropout=0.2,
-            weight_decay=1e-3,
+            alpha=1e-3,
             max_iter=20,
             random_state=0,
         ),
         MLPRegressor(
-            (8, 8),
+            hidden_layer_sizes=(8, 8),
             optimizer="rmsprop",
-            learning_rate=0.01,
+            learning_rate_init=0.01,
             batch_norm=True,
             dropout=0.2,
-            weight_decay=1e-3,
+            alpha=1e-3,
             max_iter=20,
             random_state=0,
         ),
+        MLPClassifier((8,), solver="lbfgs", max_iter=30, random_state=0),
+        MLPRegressor(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=30, random_state=0),
     ]
 )
 def test_sklearn_estimator_checks(estimator, check):
@@ -76,7 +81,7 @@ def test_sklearn_estimator_checks(estimator, check):
 @no_convergence_warning
 def test_pipeline_and_cross_val_score():
     X, y = load_breast_cancer(return_X_y=True)
-    pipe = make_pipeline(StandardScaler(), MLPClassifier((32,), max_iter=30, random_state=0))
+    pipe = make_pipeline(StandardScaler(), MLPClassifier((32,), max_iter=100, random_state=0))
     scores = cross_val_score(pipe, X, y, cv=3)
     assert scores.shape == (3,) and scores.mean() > 0.95
 
@@ -85,7 +90,7 @@ def test_pipeline_and_cross_val_score():
 def test_grid_search_over_hidden_sizes(digits):
     X, y = digits
     search = GridSearchCV(
-        MLPClassifier(max_iter=15, random_state=0),
+        MLPClassifier(max_iter=15, batch_size=32, random_state=0),
         {"hidden_layer_sizes": [(16,), (64,)]},
         cv=3,
     ).fit(X, y)
@@ -98,18 +103,19 @@ def test_grid_search_over_hidden_sizes(digits):
 # ------------------------------------------------------------------ partial_fit, warm_start
 def test_partial_fit_reduces_the_loss(digits):
     X, y = digits
-    clf = MLPClassifier((32,), random_state=0)
+    clf = MLPClassifier((32,), batch_size=32, random_state=0)
     clf.partial_fit(X, y, classes=np.unique(y))
     optimizer = clf._optimizer
     for _ in range(5):
         clf.partial_fit(X, y)
     assert clf._optimizer is optimizer  # the same optimizer (and its Adam state) throughout
-    assert clf.n_iter_ == 6 and len(clf.loss_curve_) == 6
+    # scikit-learn's counters: n_iter_ is the last call's epochs, t_ and loss_curve_ add up
+    assert clf.n_iter_ == 1 and len(clf.loss_curve_) == 6 and clf.t_ == 6 * len(X)
     assert clf.loss_curve_[-1] < 0.5 * clf.loss_curve_[0]
     assert np.all(np.diff(clf.loss_curve_) < 0)
 
     X_reg, y_reg = make_regression(200, 5, noise=1.0, random_state=0)
-    reg = MLPRegressor((32,), learning_rate=0.01, random_state=0)
+    reg = MLPRegressor(hidden_layer_sizes=(32,), learning_rate_init=0.01, random_state=0)
     y_reg = y_reg / y_reg.std()
     for _ in range(5):
         reg.partial_fit(X_reg, y_reg)
@@ -118,7 +124,7 @@ def test_partial_fit_reduces_the_loss(digits):
 
 def test_pickle_then_partial_fit_resumes_exactly(digits):
     X, y = digits
-    clf = MLPClassifier((16,), weight_decay=1e-4, random_state=0)
+    clf = MLPClassifier((16,), alpha=1e-3, random_state=0)
     clf.partial_fit(X, y, classes=np.unique(y))
     twin = pickle.loads(pickle.dumps(clf))
     twin_copy = copy.deepcopy(clf)
@@ -149,7 +155,7 @@ def test_warm_start_continues_training(digits):
     weight = clf.model_[0].weight
     clf.fit(X, y)
     assert clf.model_[0].weight is weight  # same network, trained further
-    assert clf.n_iter_ == 6 and len(clf.loss_curve_) == 6
+    assert clf.n_iter_ == 3 and len(clf.loss_curve_) == 6  # n_iter_ counts this fit, as sklearn
     assert clf.loss_curve_[3] < clf.loss_curve_[2] + 0.05  # no restart from random weights
     with pytest.raises(ValueError, match=r"warm_start can only continue with the classes"):
         clf.fit(X[y < 9], y[y < 9])
@@ -180,7 +186,7 @@ def test_string_labels_and_predict_proba(digits):
     X, y = digits
     names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
                       "nine"])  # fmt: skip
-    clf = MLPClassifier((32,), max_iter=10, random_state=0).fit(X, names[y])
+    clf = MLPClassifier((32,), max_iter=10, batch_size=32, random_state=0).fit(X, names[y])
     np.testing.assert_array_equal(clf.classes_, np.sort(names))  # LabelEncoder order
     pred = clf.predict(X)
     assert pred.dtype == names.dtype and set(pred) <= set(names)
@@ -192,8 +198,8 @@ def test_string_labels_and_predict_proba(digits):
     assert clf.score(X, names[y]) > 0.9
 
     binary = MLPClassifier((8,), max_iter=10, random_state=0).fit(X, np.where(y < 5, "a", "b"))
-    assert binary.predict_proba(X).shape == (len(X), 2)  # two logits for two classes
-    assert binary.model_[-1].out_features == 2
+    assert binary.predict_proba(X).shape == (len(X), 2)  # one logistic unit, as scikit-learn
+    assert binary.model_[-1].out_features == 1 and binary.out_activation_ == "logistic"
 
 
 def test_one_class_is_an_error(digits):
@@ -227,7 +233,8 @@ def test_dtypes_float32_by_default(digits):
 def test_regressor_1d_and_2d_targets():
     X, y = make_regression(300, 6, n_targets=2, noise=0.5, random_state=0)
     X, y = StandardScaler().fit_transform(X), y / y.std(axis=0)
-    reg1 = MLPRegressor((32,), learning_rate=0.01, max_iter=100, random_state=0).fit(X, y[:, 0])
+    reg1 = MLPRegressor(hidden_layer_sizes=(32,), learning_rate_init=0.01, max_iter=100,
+                        random_state=0).fit(X, y[:, 0])  # fmt: skip
     assert reg1.n_outputs_ == 1 and reg1.predict(X).shape == (300,)
     assert reg1.predict(X).dtype == np.float64
     assert reg1.score(X, y[:, 0]) > 0.95
@@ -264,8 +271,10 @@ def test_early_stopping_keeps_the_best_epoch(digits):
     assert len(clf.validation_scores_) == clf.n_iter_ < 100
     assert clf.best_validation_score_ == max(clf.validation_scores_) > 0.9
     assert clf.score(X, y) > 0.9
-    with pytest.raises(ValueError, match=r"early_stopping holds out only 1 validation sample"):
+    with pytest.raises(ValueError, match=r"validation set is too small \(1 sample\)"):
         MLPRegressor(early_stopping=True).fit(X[:10], y[:10])
+    with pytest.raises(ValueError, match=r"partial_fit does not support early_stopping=True"):
+        clf.partial_fit(X, y)
 
 
 @no_convergence_warning
@@ -290,8 +299,17 @@ def test_verbose_prints_sklearn_style(digits, capsys):
         ({"hidden_layer_sizes": (10, 0)}, r"'hidden_layer_sizes' parameter .* Got \(10, 0\)"),
         ({"activation": "swish"}, r"'activation' parameter .* among \{.*'relu'.*\}. Got 'swish'"),
         ({"optimizer": "lbfgs"}, r"'optimizer' parameter .* among .* Got 'lbfgs' instead"),
-        ({"learning_rate": "adaptive"}, r"schedules are not supported.*learning_rate_init"),
-        ({"learning_rate": 0.0}, r"'learning_rate' parameter .* range \(0.0, inf\). Got 0.0"),
+        ({"solver": "newton"}, r"'solver' parameter .* among \{'adam', 'lbfgs', 'sgd'\}"),
+        ({"learning_rate": 0.01}, r"schedule name.*learning_rate_init=0.01"),
+        ({"learning_rate": "cosine"}, r"'learning_rate' parameter .* Got 'cosine' instead"),
+        ({"learning_rate_init": 0.0}, r"'learning_rate_init' parameter .* \(0.0, inf\)"),
+        ({"alpha": -1.0}, r"'alpha' parameter .* \[0.0, inf\). Got -1.0 instead"),
+        ({"momentum": 1.5}, r"'momentum' parameter .* Got 1.5 instead"),
+        ({"nesterovs_momentum": 1}, r"'nesterovs_momentum' parameter .* 'bool'. Got 1"),
+        ({"beta_2": 1.0}, r"'beta_2' parameter .* \[0, 1\). Got 1.0 instead"),
+        ({"epsilon": 0.0}, r"'epsilon' parameter .* Got 0.0 instead"),
+        ({"max_fun": 0}, r"'max_fun' parameter .* Got 0 instead"),
+        ({"solver": "lbfgs", "dropout": 0.5}, r"dropout=0.5 makes the loss random"),
         ({"batch_size": 0}, r"'batch_size' parameter .* or 'auto'. Got 0 instead"),
         ({"max_iter": 0}, r"'max_iter' parameter .* range \[1, inf\). Got 0 instead"),
         ({"dropout": 1.0}, r"'dropout' parameter .* Got 1.0 instead"),
@@ -330,7 +348,7 @@ def test_accuracy_matches_sklearn_mlp(loader):
                       random_state=seed)  # fmt: skip
         sk = SkMLPClassifier(solver="adam", learning_rate_init=1e-3, alpha=0.0, **common)
         ours.append(
-            make_pipeline(StandardScaler(), MLPClassifier(learning_rate=1e-3, **common))
+            make_pipeline(StandardScaler(), MLPClassifier(alpha=0.0, **common))
             .fit(X_tr, y_tr)
             .score(X_te, y_te)
         )

@@ -1,10 +1,10 @@
-"""What MLPClassifier and MLPRegressor share: parameter checks, the stopping rule, the
-network and the training loop over :func:`sinapsi.fit`."""
+"""What MLPClassifier and MLPRegressor share: the network, scikit-learn's training loop
+(mini-batches, L2 penalty, stopping rule, early stopping, learning-rate schedules) and its
+L-BFGS solver, computed with sinapsi's autograd."""
 
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from typing import Any
 
@@ -12,7 +12,8 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
+from sklearn.utils import gen_batches
+from sklearn.utils import shuffle as _sk_shuffle
 from sklearn.utils.validation import check_is_fitted
 
 try:  # scikit-learn >= 1.6
@@ -25,324 +26,289 @@ except ImportError:  # pragma: no cover - older scikit-learn
 
 from .. import backend, nn
 from .. import optim as _optim
-from ..train.callbacks import Callback
-from ..train.trainer import fit as _sn_fit
+from ..tensor import Tensor
 from ..train.trainer import predict as _sn_predict
+from ._checks import ACTIVATIONS, check_params, is_int
+from ._solvers import LearningRateSchedule, SklearnAdam, SklearnSGD, minimize_lbfgs
 
-# scikit-learn's names first ("logistic" is its sigmoid), then sinapsi's other activations.
-_ACTIVATIONS = {
-    "identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu",
-    "sigmoid": "sigmoid", "leaky_relu": "leaky_relu", "elu": "elu", "gelu": "gelu",
-    "softplus": "softplus",
-}  # fmt: skip
-_OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
 _PREDICT_BLOCK = 64  # rows per forward pass at inference; see _BaseMLP._raw_predict
 
 
-# ------------------------------------------------------------------------ parameter checks
-def _invalid(owner: str, name: str, constraint: str, value: Any) -> ValueError:
-    """scikit-learn's message: "The 'p' parameter of X must be <constraint>. Got v instead." """
-    return ValueError(
-        f"The {name!r} parameter of {owner} must be {constraint}. Got {value!r} instead."
-    )
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
-
-
-def _is_real(v: Any) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
-
-
-def _is_bool(v: Any) -> bool:
-    return isinstance(v, (bool, np.bool_))
-
-
-class _SklearnStopping(Callback):
-    """scikit-learn's per-epoch bookkeeping and stopping rule, as a sinapsi callback."""
-
-    def __init__(
-        self, estimator: _BaseMLP, n_samples: int, validation: Any, incremental: bool
-    ) -> None:
-        self.est, self.n_samples = estimator, n_samples
-        self.validation, self.incremental = validation, incremental
-        self.best_state: dict[str, Any] | None = None
-        self.stopped = False
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
-        est = self.est
-        loss = float(logs["loss"])
-        est.loss_curve_.append(loss)
-        est.loss_ = loss
-        est.n_iter_ += 1
-        est.t_ += self.n_samples
-        if est.verbose:
-            print(f"Iteration {est.n_iter_}, loss = {loss:.8f}")
-        if self.validation is not None:
-            score = est._score_model(*self.validation)
-            est.validation_scores_.append(score)
-            if est.verbose:
-                print(f"Validation score: {score:.6f}")
-            worse = score < est.best_validation_score_ + est.tol
-            if score > est.best_validation_score_:
-                est.best_validation_score_ = score
-                self.best_state = est.model_.state_dict()
-        else:
-            worse = loss > est.best_loss_ - est.tol
-            est.best_loss_ = min(est.best_loss_, loss)
-        est._no_improvement_count = est._no_improvement_count + 1 if worse else 0
-        if est._no_improvement_count > est.n_iter_no_change and not self.incremental:
-            what = "Validation score" if self.validation is not None else "Training loss"
-            if est.verbose:
-                print(
-                    f"{what} did not improve more than tol={est.tol:f} for "
-                    f"{est.n_iter_no_change} consecutive epochs. Stopping."
-                )
-            self.stopped = True
-            self.trainer.stop_training = True
-
-
 class _BaseMLP(BaseEstimator):
-    """What MLPClassifier and MLPRegressor share: parameters, network, training loop."""
+    """What MLPClassifier and MLPRegressor share. Subclasses define ``__init__`` with the full
+    list of parameters (scikit-learn reads it for get_params) and store them with ``_store``."""
 
-    _loss: str = ""
+    _regression = False
 
-    def __init__(
-        self,
-        hidden_layer_sizes: Any = (100,),
-        activation: str = "relu",
-        *,
-        optimizer: str = "adam",
-        learning_rate: float = 1e-3,
-        batch_size: int | str = 32,
-        max_iter: int = 200,
-        batch_norm: bool = False,
-        dropout: float = 0.0,
-        weight_decay: float = 0.0,
-        momentum: float = 0.9,
-        early_stopping: bool = False,
-        validation_fraction: float = 0.1,
-        n_iter_no_change: int = 10,
-        tol: float = 1e-4,
-        shuffle: bool = True,
-        random_state: Any = None,
-        verbose: int = 0,
-        warm_start: bool = False,
-    ) -> None:
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.batch_norm = batch_norm
-        self.dropout = dropout
-        self.weight_decay = weight_decay
-        self.momentum = momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
+    def _store(self, params: dict[str, Any]) -> None:
+        for name, value in params.items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
 
-    # ------------------------------------------------------------------ validation
-    def _check_params(self) -> tuple[int, ...]:
-        """Validate every hyper-parameter (scikit-learn's rule: in fit, not __init__); return
-        the hidden sizes as a tuple."""
-        owner = type(self).__name__
-        sizes = self.hidden_layer_sizes
-        sizes = [sizes] if _is_int(sizes) else sizes
-        try:
-            sizes = tuple(sizes)
-        except TypeError:
-            sizes = None
-        if sizes is None or not all(_is_int(s) and s >= 1 for s in sizes):
-            raise _invalid(
-                owner, "hidden_layer_sizes",
-                "an int >= 1 or a sequence of them, e.g. (100,) or (64, 32)",
-                self.hidden_layer_sizes,
-            )  # fmt: skip
-        sizes = tuple(int(s) for s in sizes)  # NumPy integers become plain ints
-        if not isinstance(self.activation, str) or self.activation not in _ACTIVATIONS:
-            choices = ", ".join(repr(a) for a in sorted(_ACTIVATIONS))
-            raise _invalid(owner, "activation", f"a str among {{{choices}}}", self.activation)
-        if not isinstance(self.optimizer, str) or self.optimizer.lower() not in _OPTIMIZERS:
-            choices = ", ".join(repr(o) for o in sorted(_OPTIMIZERS))
-            raise _invalid(owner, "optimizer", f"a str among {{{choices}}}", self.optimizer)
-        lr = self.learning_rate
-        if isinstance(lr, str):
-            raise ValueError(
-                f"The 'learning_rate' parameter of {owner} is the (constant) step size, a float "
-                f"in the range (0.0, inf), e.g. 1e-3. Got {lr!r} instead: learning-rate "
-                "schedules are not supported; scikit-learn's learning_rate_init is this "
-                "parameter."
+    # ------------------------------------------------------------------ solver
+    def _stochastic(self) -> bool:
+        return self.optimizer is not None or self.solver != "lbfgs"
+
+    def _check_solver(self) -> bool:
+        """For ``available_if``: partial_fit exists for the stochastic solvers only."""
+        if not self._stochastic():
+            raise AttributeError(
+                f"partial_fit is only available for stochastic optimizers. {self.solver} is "
+                "not stochastic."
             )
-        if not (_is_real(lr) and 0 < lr < math.inf):
-            raise _invalid(owner, "learning_rate", "a float in the range (0.0, inf)", lr)
-        bs = self.batch_size
-        if not (bs == "auto" if isinstance(bs, str) else _is_int(bs) and bs >= 1):
-            raise _invalid(owner, "batch_size", "an int in the range [1, inf) or 'auto'", bs)
-        if not (_is_int(self.max_iter) and self.max_iter >= 1):
-            raise _invalid(owner, "max_iter", "an int in the range [1, inf)", self.max_iter)
-        for name in ("batch_norm", "early_stopping", "shuffle", "warm_start"):
-            if not _is_bool(getattr(self, name)):
-                raise _invalid(owner, name, "an instance of 'bool'", getattr(self, name))
-        if not (_is_real(self.dropout) and 0 <= self.dropout < 1):
-            raise _invalid(owner, "dropout", "a float in the range [0.0, 1.0)", self.dropout)
-        if not (_is_real(self.weight_decay) and 0 <= self.weight_decay < math.inf):
-            raise _invalid(
-                owner, "weight_decay", "a float in the range [0.0, inf)", self.weight_decay
-            )
-        if not (_is_real(self.momentum) and 0 <= self.momentum < 1):
-            raise _invalid(owner, "momentum", "a float in the range [0.0, 1.0)", self.momentum)
-        vf = self.validation_fraction
-        if not (_is_real(vf) and 0 < vf < 1):
-            raise _invalid(owner, "validation_fraction", "a float in the range (0.0, 1.0)", vf)
-        nic = self.n_iter_no_change
-        if not ((_is_int(nic) and nic >= 1) or (_is_real(nic) and nic == math.inf)):
-            raise _invalid(owner, "n_iter_no_change", "an int in the range [1, inf) or inf", nic)
-        if not (_is_real(self.tol) and 0 <= self.tol < math.inf):
-            raise _invalid(owner, "tol", "a float in the range [0.0, inf)", self.tol)
-        if not (_is_int(self.verbose) or _is_bool(self.verbose)) or self.verbose < 0:
-            raise _invalid(owner, "verbose", "an int >= 0 or a bool", self.verbose)
-        return sizes
+        return True
+
+    def _new_random_state(self) -> np.random.RandomState:
+        """scikit-learn's check_random_state, read afresh by every fit (so an int seed gives
+        scikit-learn's very draws: initial weights, shuffles, validation split), except that
+        None seeds a new generator from fresh entropy instead of using NumPy's global one."""
+        rs = self.random_state
+        if isinstance(rs, np.random.RandomState):
+            return rs
+        if isinstance(rs, np.random.Generator):
+            return np.random.RandomState(int(rs.integers(2**32)))
+        if rs is None:
+            return np.random.RandomState(int(np.random.default_rng().integers(2**32)))
+        return np.random.RandomState(int(rs))
 
     # ------------------------------------------------------------------ network
-    def _new_rng(self) -> np.random.Generator:
-        """A numpy Generator from random_state (int, None, RandomState or Generator)."""
-        if isinstance(self.random_state, np.random.Generator):
-            return self.random_state
-        if self.random_state is None or _is_int(self.random_state):
-            return np.random.default_rng(self.random_state)
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        return np.random.default_rng(seed)
-
     def _build(self, n_features: int, n_outputs: int, sizes: tuple[int, ...]) -> None:
-        """Create model_ (Linear [-> BatchNorm1d] -> activation [-> Dropout] per hidden layer,
-        then a Linear output layer) and the optimizer."""
-        rng = self._rng
-        dtype = backend.get_default_dtype()
+        """model_: Linear [-> BatchNorm1d] -> activation [-> Dropout] per hidden layer, then a
+        Linear output layer (the output activation lives in the loss). ``init=None`` draws
+        scikit-learn's Glorot-uniform weights and biases from the same random state, in its
+        order; a sinapsi init name uses sinapsi's scheme (zero biases)."""
+        rs, dtype = self._random_state, backend.get_default_dtype()
+        units = [n_features, *sizes, n_outputs]
+        linears = []
+        for fan_in, fan_out in zip(units[:-1], units[1:]):
+            if self.init is None:
+                layer = nn.Linear(fan_in, fan_out, rng=0, dtype=dtype)
+                factor = 2.0 if ACTIVATIONS[self.activation] == "sigmoid" else 6.0
+                bound = np.sqrt(factor / (fan_in + fan_out))
+                layer.weight.data[...] = rs.uniform(-bound, bound, (fan_in, fan_out)).T
+                layer.bias.data[...] = rs.uniform(-bound, bound, fan_out)
+            else:
+                seed = int(rs.randint(2**31 - 1))
+                layer = nn.Linear(fan_in, fan_out, init=self.init, rng=seed, dtype=dtype)
+            linears.append(layer)
+        dropout_rng = np.random.default_rng(rs.randint(2**31 - 1)) if self.dropout > 0 else None
         layers: list[nn.Module] = []
-        fan_in = n_features
-        for width in sizes:
-            layers.append(nn.Linear(fan_in, width, init="glorot_uniform", rng=rng, dtype=dtype))
+        for layer in linears[:-1]:
+            layers.append(layer)
             if self.batch_norm:
-                layers.append(nn.BatchNorm1d(width, dtype=dtype))
-            layers.append(nn.get_activation(_ACTIVATIONS[self.activation]))
+                layers.append(nn.BatchNorm1d(layer.out_features, dtype=dtype))
+            layers.append(nn.get_activation(ACTIVATIONS[self.activation]))
             if self.dropout > 0:
-                layers.append(nn.Dropout(self.dropout, rng=rng))
-            fan_in = width
-        layers.append(nn.Linear(fan_in, n_outputs, init="glorot_uniform", rng=rng, dtype=dtype))
+                layers.append(nn.Dropout(self.dropout, rng=dropout_rng))
+        layers.append(linears[-1])
         self.model_ = nn.Sequential(*layers)
-        self._new_optimizer()
+        self.n_layers_ = len(units)
+        self.n_outputs_ = n_outputs
 
-    def _new_optimizer(self) -> None:
-        name = self.optimizer.lower()
-        kwargs: dict[str, Any] = {"lr": float(self.learning_rate)}
-        if name == "sgd":
-            kwargs["momentum"] = float(self.momentum)
-        params: Any = list(self.model_.parameters())
-        if self.weight_decay > 0:  # decay Linear weights only, as scikit-learn's alpha does
-            weights = [m.weight for m in self.model_ if isinstance(m, nn.Linear)]
-            ids = {id(w) for w in weights}
-            others = [p for p in params if id(p) not in ids]
-            params = [{"params": weights, "weight_decay": float(self.weight_decay)}]
-            if others:
-                params.append({"params": others, "weight_decay": 0.0})
-        self._optimizer = _optim.get(name, params, **kwargs)
+    def _linears(self) -> list[nn.Linear]:
+        return [m for m in self.model_ if isinstance(m, nn.Linear)]
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Weight matrices, (n_in, n_out) per layer as scikit-learn's: views of the Linear
+        layers' (n_out, n_in) weights, so writing into them changes the network."""
+        check_is_fitted(self, "model_")
+        return [m.weight.data.T for m in self._linears()]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """Bias vectors, one per layer (views of the Linear biases)."""
+        check_is_fitted(self, "model_")
+        return [m.bias.data for m in self._linears()]
+
+    def _new_optimizer(self) -> _optim.Optimizer:
+        params = list(self.model_.parameters())
+        lr = float(self.learning_rate_init)
+        if self.optimizer is not None:
+            name = self.optimizer.lower()
+            kwargs: dict[str, Any] = {"lr": lr}
+            if name == "sgd":
+                nesterov = bool(self.nesterovs_momentum) and self.momentum > 0
+                kwargs.update(momentum=float(self.momentum), nesterov=nesterov)
+            elif name in ("adam", "adamw"):
+                kwargs.update(betas=(self.beta_1, self.beta_2), eps=float(self.epsilon))
+            return _optim.get(name, params, **kwargs)
+        if self.solver == "sgd":
+            return SklearnSGD(params, lr, float(self.momentum), bool(self.nesterovs_momentum))
+        return SklearnAdam(params, lr, (self.beta_1, self.beta_2), float(self.epsilon))
 
     def _model_dtype(self) -> np.dtype:
         return next(iter(self.model_.parameters())).dtype
 
-    # ------------------------------------------------------------------ training
+    # ------------------------------------------------------------------ loss
+    def _loss_and_backward(self, X: np.ndarray, target: np.ndarray) -> float:
+        """Forward and backward over one batch; return scikit-learn's loss for it: the data
+        loss plus ``0.5 * alpha * ||W||^2 / n`` over the Linear weights, whose gradient
+        ``alpha * W / n`` is added to the weights' gradients here."""
+        for p in self.model_.parameters():
+            p.grad = None
+        out = self.model_(Tensor(X, dtype=self._model_dtype()))
+        loss, reported = self._data_loss(out, target)
+        loss.backward()
+        n, penalty = len(X), 0.0
+        if self.alpha > 0:
+            for layer in self._linears():
+                w = layer.weight
+                penalty += float(np.dot(w.data.ravel(), w.data.ravel()))
+                w.grad = w.grad + (self.alpha / n) * w.data
+        return reported + 0.5 * self.alpha * penalty / n
+
+    def _data_loss(self, out: Tensor, target: np.ndarray) -> tuple[Tensor, float]:
+        """(loss to differentiate, scikit-learn's reported value of it) for one batch."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ fit
     def _fit(self, X: Any, y: Any, incremental: bool, classes: Any = None) -> _BaseMLP:
-        sizes = self._check_params()
-        fitted = hasattr(self, "model_")
-        first_pass = not fitted or (not self.warm_start and not incremental)
+        sizes = check_params(self)
+        first_pass = not hasattr(self, "model_") or (not self.warm_start and not incremental)
         X, y = _sk_validate_data(
             self, X, y, reset=first_pass,
             dtype=backend.get_default_dtype() if first_pass else self._model_dtype(),
-            multi_output=self._loss == "mse", y_numeric=self._loss == "mse",
+            multi_output=self._regression, y_numeric=self._regression,
         )  # fmt: skip
+        if self.batch_norm and len(X) < 2:
+            raise ValueError(
+                f"{type(self).__name__}: batch_norm=True needs at least 2 training samples to "
+                f"compute batch statistics; got n_samples={len(X)}. Pass more samples or "
+                "batch_norm=False."
+            )
         target = self._encode_y(y, first_pass, incremental, classes)
+        self._random_state = self._new_random_state()
         if first_pass:
-            self._rng = self._new_rng()
             self._build(X.shape[1], self._n_model_outputs(), sizes)
-            self.loss_curve_: list[float] = []
             self.n_iter_ = 0
             self.t_ = 0
-            self._no_improvement_count = 0
-            self.best_loss_: float | None = math.inf
-        elif not incremental:
-            self._new_optimizer()  # warm start: keep the weights, restart the optimizer
-        early_stopping = self.early_stopping and not incremental
-        validation = None
-        if early_stopping:
-            stratify = target if self._loss == "cross_entropy" else None
-            try:
-                X, X_val, target, y_val = train_test_split(
-                    X, target, test_size=self.validation_fraction, stratify=stratify,
-                    random_state=int(self._rng.integers(np.iinfo(np.int32).max)),
-                )  # fmt: skip
-            except ValueError as err:
-                raise ValueError(
-                    f"{type(self).__name__}: early_stopping could not hold out "
-                    f"validation_fraction={self.validation_fraction} of {len(X)} samples "
-                    f"({err}). Use more samples, a larger validation_fraction, or "
-                    "early_stopping=False."
-                ) from err
-            if len(X_val) < 2:
-                raise ValueError(
-                    f"{type(self).__name__}: early_stopping holds out only {len(X_val)} "
-                    f"validation sample of {len(X) + len(X_val)} (validation_fraction="
-                    f"{self.validation_fraction}); it needs at least 2. Increase "
-                    "validation_fraction or the data set, or pass early_stopping=False."
-                )
-            validation = (X_val, y_val)
-            self.validation_scores_: list[float] | None = []
-            self.best_validation_score_ = -math.inf
-            self.best_loss_ = None
-        elif first_pass:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-        if self.best_loss_ is None and not early_stopping:
-            self.best_loss_ = math.inf
-        if first_pass or not incremental:
-            self._no_improvement_count = 0
-
-        n = len(X)
-        batch_size = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
-        if self.batch_norm:
-            if n < 2:
-                raise ValueError(
-                    f"{type(self).__name__}: batch_norm=True needs at least 2 training samples "
-                    f"to compute batch statistics; got n_samples={n}. Pass more samples or "
-                    "batch_norm=False."
-                )
-            while n % batch_size == 1:  # a last batch of one sample has no variance
-                batch_size += 1
-        monitor = _SklearnStopping(self, n, validation, incremental)
-        _sn_fit(
-            self.model_, X, target, loss=self._loss, optimizer=self._optimizer,
-            epochs=1 if incremental else int(self.max_iter), batch_size=batch_size,
-            shuffle=self.shuffle, seed=self._rng, callbacks=[monitor], verbose=0,
-        )  # fmt: skip
-        if monitor.best_state is not None:  # early stopping keeps the best epoch's weights
-            self.model_.load_state_dict(monitor.best_state)
-        if not incremental and not monitor.stopped:
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                "optimization hasn't converged yet. Increase max_iter, raise learning_rate, or "
-                "standardize the inputs (e.g. StandardScaler in a Pipeline).",
-                ConvergenceWarning,
-                stacklevel=3,
+            if self._stochastic():
+                self.loss_curve_: list[float] = []
+                self._no_improvement_count = 0
+                if self.early_stopping:
+                    self.validation_scores_: list[float] | None = []
+                    self.best_validation_score_: float | None = -math.inf
+                    self.best_loss_: float | None = None
+                else:
+                    self.best_loss_ = math.inf
+                    self.validation_scores_ = None
+                    self.best_validation_score_ = None
+        self.model_.train()
+        if self._stochastic():
+            self._fit_stochastic(X, target, incremental)
+        else:
+            self._fit_lbfgs(X, target)
+        if not all(np.isfinite(p.data).all() for p in self.model_.parameters()):
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may contain "
+                "large values and need to be preprocessed (e.g. StandardScaler)."
             )
         return self
 
+    def _fit_lbfgs(self, X: np.ndarray, target: np.ndarray) -> None:
+        params = list(self.model_.parameters())
+        self.n_iter_, self.loss_ = minimize_lbfgs(
+            params, lambda: self._loss_and_backward(X, target),
+            self.max_iter, self.max_fun, self.tol, bool(self.verbose),
+        )  # fmt: skip
+
+    def _fit_stochastic(self, X: np.ndarray, target: np.ndarray, incremental: bool) -> None:
+        owner, rs = type(self).__name__, self._random_state
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = self._new_optimizer()
+            kind = "constant" if self.optimizer is not None else self.learning_rate
+            kind = kind if self.solver == "sgd" or self.optimizer is not None else "constant"
+            self._schedule = LearningRateSchedule(kind, self.learning_rate_init, self.power_t)
+        early_stopping = self.early_stopping
+        if early_stopping and incremental:
+            raise ValueError(f"{owner}.partial_fit does not support early_stopping=True.")
+        validation = None
+        if early_stopping:
+            stratify = None if self._regression else target.ravel()
+            X, X_val, target, y_val = train_test_split(
+                X, target, random_state=rs, test_size=self.validation_fraction, stratify=stratify
+            )
+            if X_val.shape[0] < 2:
+                raise ValueError(
+                    f"{owner}: the validation set is too small ({X_val.shape[0]} sample). "
+                    "Increase 'validation_fraction' or the size of your dataset."
+                )
+            validation = (X_val, y_val)
+        n = X.shape[0]
+        if self.batch_size == "auto":
+            batch_size = min(200, n)
+        else:
+            if self.batch_size > n:
+                warnings.warn(
+                    "Got `batch_size` less than 1 or larger than sample size. It is going to "
+                    "be clipped",
+                    stacklevel=4,
+                )
+            batch_size = int(np.clip(self.batch_size, 1, n))
+        if self.batch_norm and n > 1:
+            while n % batch_size == 1:  # a last batch of one sample has no variance
+                batch_size += 1
+        optimizer, schedule = self._optimizer, self._schedule
+        sample_idx = np.arange(n)
+        self._best_state = None
+        self.n_iter_ = 0
+        for _ in range(int(self.max_iter)):
+            if self.shuffle:
+                sample_idx = _sk_shuffle(sample_idx, random_state=rs)
+            accumulated = 0.0
+            for batch in gen_batches(n, batch_size):
+                idx = sample_idx[batch]
+                accumulated += self._loss_and_backward(X[idx], target[idx]) * len(idx)
+                optimizer.step()
+            self.n_iter_ += 1
+            self.loss_ = accumulated / n
+            self.t_ += n
+            self.loss_curve_.append(self.loss_)
+            if self.verbose:
+                print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+            self._update_no_improvement_count(validation)
+            schedule.epoch_ends(optimizer, self.t_)
+            if self._no_improvement_count > self.n_iter_no_change:
+                what = "Validation score" if early_stopping else "Training loss"
+                message = (
+                    f"{what} did not improve more than tol={self.tol:f} for "
+                    f"{self.n_iter_no_change} consecutive epochs."
+                )
+                if schedule.should_stop(optimizer, message, self.verbose):
+                    break
+                self._no_improvement_count = 0
+            if incremental:
+                break
+            if self.n_iter_ == self.max_iter:
+                warnings.warn(
+                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
+                    "the optimization hasn't converged yet.",
+                    ConvergenceWarning,
+                    stacklevel=4,
+                )
+        if self._best_state is not None:  # early stopping keeps the best epoch's weights
+            self.model_.load_state_dict(self._best_state)
+        del self._best_state
+
+    def _update_no_improvement_count(self, validation: Any) -> None:
+        """scikit-learn's bookkeeping after an epoch: the validation score (with early
+        stopping) or the training loss, against the best so far, by tol."""
+        if validation is not None:
+            score = self._score_model(*validation)
+            self.validation_scores_.append(score)
+            if self.verbose:
+                print(f"Validation score: {score:f}")
+            worse = score < self.best_validation_score_ + self.tol
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best_state = self.model_.state_dict()
+        else:
+            worse = self.loss_curve_[-1] > self.best_loss_ - self.tol
+            self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
+        self._no_improvement_count = self._no_improvement_count + 1 if worse else 0
+
+    # ------------------------------------------------------------------ prediction
     def _raw_predict(self, X: Any) -> np.ndarray:
         """The network's outputs for X, validated against the fitted features.
 
@@ -352,6 +318,9 @@ class _BaseMLP(BaseEstimator):
         others are predicted with it (scikit-learn's subset-invariance check)."""
         check_is_fitted(self, "model_")
         X = _sk_validate_data(self, X, reset=False, dtype=self._model_dtype())
+        return self._forward(X)
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
         n, block = len(X), _PREDICT_BLOCK
         if n % block:
             padded = np.zeros((n + block - n % block, X.shape[1]), dtype=X.dtype)
@@ -359,7 +328,7 @@ class _BaseMLP(BaseEstimator):
             X = padded
         return _sn_predict(self.model_, X, batch_size=block)[:n]
 
-    # The optimizer keys its per-parameter state (Adam moments, momentum) by id(parameter),
+    # The optimizer keys its per-parameter state (Adam moments, velocities) by id(parameter),
     # which a pickle round trip changes: pickle its position-keyed state_dict instead and
     # rebuild it on load, so that partial_fit resumes exactly after pickle, copy or joblib.
     def __getstate__(self) -> dict[str, Any]:
@@ -372,7 +341,7 @@ class _BaseMLP(BaseEstimator):
         optimizer_state = state.pop("_optimizer", None)
         super().__setstate__(state)
         if optimizer_state is not None:
-            self._new_optimizer()
+            self._optimizer = self._new_optimizer()
             self._optimizer.load_state_dict(optimizer_state)
 
     def __sklearn_tags__(self) -> Any:
@@ -380,3 +349,6 @@ class _BaseMLP(BaseEstimator):
         tags.input_tags.allow_nan = False
         tags.input_tags.sparse = False
         return tags
+
+
+__all__ = ["_BaseMLP", "is_int"]

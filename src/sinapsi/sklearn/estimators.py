@@ -1,4 +1,5 @@
-"""The two estimators: MLPClassifier (cross-entropy on logits) and MLPRegressor (MSE)."""
+"""The two estimators: MLPClassifier (softmax or logistic output, log-loss) and MLPRegressor
+(identity output with half squared error, or exp output with half Poisson deviance)."""
 
 from __future__ import annotations
 
@@ -8,90 +9,135 @@ import numpy as np
 import scipy.special
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import column_or_1d
 
-from .. import backend
-from ..train.trainer import predict as _sn_predict
+from .. import backend, nn
+from ..tensor import Tensor
 from ._base import _BaseMLP
 
-
-class MLPClassifier(ClassifierMixin, _BaseMLP):
-    """A multi-layer perceptron classifier trained with cross-entropy on logits.
-
-    The network ends in one logit per class (two for a binary problem); ``predict_proba`` is
-    their softmax. Labels may be of any type (ints, strings, ...): they are encoded to
-    ``0..C-1`` in the sorted order of ``classes_``, as ``LabelEncoder`` does.
-
+_PARAMETERS = """
     Parameters
     ----------
     hidden_layer_sizes : int or sequence of int, default=(100,)
-        Neurons of each hidden layer; ``()`` gives a linear (softmax-regression) model.
+        Neurons of each hidden layer; ``()`` gives a linear model.
     activation : str, default="relu"
-        Hidden activation: ``"relu"``, ``"tanh"``, ``"logistic"`` (= ``"sigmoid"``),
-        ``"identity"``, ``"leaky_relu"``, ``"elu"``, ``"gelu"``, ``"softplus"``.
-    optimizer : str, default="adam"
-        ``"adam"``, ``"sgd"``, ``"rmsprop"``, ``"adagrad"`` or ``"adamw"`` (scikit-learn's
-        ``solver``).
-    learning_rate : float, default=1e-3
-        Constant step size (scikit-learn's ``learning_rate_init``).
-    batch_size : int or "auto", default=32
-        Samples per update; ``"auto"`` = ``min(200, n_samples)``, scikit-learn's default.
-        Larger than the data set means full batches.
+        scikit-learn's ``"identity"``, ``"logistic"``, ``"tanh"``, ``"relu"``, or sinapsi's
+        ``"sigmoid"`` (= logistic), ``"leaky_relu"``, ``"elu"``, ``"gelu"``, ``"softplus"``.
+    solver : {"lbfgs", "sgd", "adam"}, default="adam"
+        scikit-learn's solvers, step for step: "sgd" with scikit-learn's (Nesterov) momentum,
+        "adam" with its bias correction, "lbfgs" through ``scipy.optimize.minimize``
+        (L-BFGS-B) over the flattened parameters, gradients from sinapsi's autograd.
+    alpha : float, default=1e-4
+        L2 penalty ``0.5 * alpha * ||W||^2 / n_batch`` on the weights (not the biases); it is
+        part of the loss, hence of ``loss_`` and ``loss_curve_``, as in scikit-learn.
+    batch_size : int or "auto", default="auto"
+        Samples per update; "auto" = ``min(200, n_samples)``. Not used by "lbfgs".
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Schedule of solver="sgd": "invscaling" uses ``learning_rate_init / (t_ + 1) **
+        power_t`` after each epoch (``t_`` = samples seen); "adaptive" divides the rate by 5
+        each time two epochs in a row fail to improve by ``tol`` (the validation score with
+        early stopping) and stops once it is below 1e-6.
+    learning_rate_init : float, default=1e-3
+        Initial step size of "sgd" and "adam" (and of ``optimizer``).
+    power_t : float, default=0.5
+        Exponent of "invscaling".
     max_iter : int, default=200
-        Maximum number of epochs (passes over the training data).
-    batch_norm : bool, default=False
-        BatchNorm1d after each hidden Linear layer, before the activation.
-    dropout : float, default=0.0
-        Dropout probability after each hidden activation (0 = no Dropout layer).
-    weight_decay : float, default=0.0
-        L2 penalty on the Linear weights (not biases): ``grad += weight_decay * W``.
-        scikit-learn's ``alpha`` corresponds to ``weight_decay = alpha / batch_size``.
-    momentum : float, default=0.9
-        Momentum of ``optimizer="sgd"`` (plain, not Nesterov); ignored by the others.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data (stratified), stop when its accuracy has
-        not improved by ``tol`` for ``n_iter_no_change`` epochs, and keep the best epoch's
-        weights.
-    validation_fraction : float, default=0.1
-        Held-out fraction for early stopping.
-    n_iter_no_change : int, default=10
-        Epochs without an improvement of ``tol`` before stopping.
-    tol : float, default=1e-4
-        Least improvement of the training loss (or of the validation score) that counts.
+        Epochs of "sgd"/"adam"; iterations of "lbfgs".
     shuffle : bool, default=True
         Reshuffle the samples every epoch.
     random_state : int, RandomState, Generator or None, default=None
-        Seeds one ``numpy.random.Generator`` used for the weights, dropout masks, shuffling and
-        the early-stopping split: the same integer gives the same model.
-    verbose : int, default=0
+        The initial weights, shuffles and early-stopping split are drawn from
+        ``RandomState(random_state)`` in scikit-learn's order, so an int gives scikit-learn's
+        very initial weights; None draws a fresh seed (never NumPy's global state).
+    tol : float, default=1e-4
+        Least improvement of the loss (or validation score) that counts; "lbfgs"'s ``gtol``.
+    verbose : bool or int, default=False
         Print the loss of every epoch (scikit-learn's format).
     warm_start : bool, default=False
-        ``fit`` continues from the previous weights (with a new optimizer) instead of starting
-        over.
+        ``fit`` continues from the previous weights (with a new optimizer).
+    momentum : float, default=0.9
+        Momentum of "sgd", in [0, 1].
+    nesterovs_momentum : bool, default=True
+        Nesterov's momentum for "sgd" (scikit-learn's update, see ``_solvers.SklearnSGD``).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data (stratified for classifiers), stop when
+        its score has not improved by ``tol`` for ``n_iter_no_change`` epochs, keep the best
+        epoch's weights. Not with partial_fit.
+    validation_fraction : float, default=0.1
+        Held-out fraction for early stopping.
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+        Adam's moment decays and its denominator term.
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of ``tol`` before stopping (or, "adaptive", before the
+        rate is divided by 5).
+    max_fun : int, default=15000
+        Most loss evaluations of "lbfgs".
+    batch_norm : bool, default=False
+        sinapsi extra: BatchNorm1d after each hidden Linear layer, before the activation.
+    dropout : float, default=0.0
+        sinapsi extra: Dropout probability after each hidden activation (not with "lbfgs").
+    init : str, callable or None, default=None
+        sinapsi extra: None draws scikit-learn's Glorot-uniform weights and biases; a
+        :mod:`sinapsi.init` name (``"he"``, ``"xavier"``, ``"lecun"``, ...) or callable uses
+        it for the weights, with zero biases.
+    optimizer : str or None, default=None
+        sinapsi extra: a :mod:`sinapsi.optim` name (``"sgd"``, ``"adam"``, ``"adamw"``,
+        ``"rmsprop"``, ``"adagrad"``) that replaces ``solver`` (PyTorch's algorithms, step
+        size ``learning_rate_init``, constant). ``momentum``/``nesterovs_momentum`` go to its
+        SGD, ``beta_1``/``beta_2``/``epsilon`` to its Adam(W); the L2 ``alpha`` still applies.
+"""
 
+_ATTRIBUTES = """
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
-        The class labels.
+    loss_ : float
+        The loss of the last epoch (or L-BFGS's final loss), penalty included.
+    loss_curve_ : list of float
+        The loss of every epoch (stochastic solvers only).
+    best_loss_ : float or None
+        Least training loss; None with early stopping. Stochastic solvers only.
+    validation_scores_ : list of float or None
+        Validation score of every epoch with early stopping, else None.
+    best_validation_score_ : float or None
+        Best validation score with early stopping, else None.
+    coefs_, intercepts_ : list of ndarray
+        Weights ``(n_in, n_out)`` and biases of each Linear layer, as scikit-learn's (views of
+        the network's parameters).
+    n_iter_ : int
+        Epochs (or L-BFGS iterations) run by the last fit; 1 after partial_fit.
+    t_ : int
+        Training samples seen by the stochastic solvers, over all calls.
+    n_layers_ : int
+        Layers, input and output included: ``len(hidden_layer_sizes) + 2``.
+    n_outputs_ : int
+        Output units.
+    out_activation_ : str
+        The output activation.
     n_features_in_ : int
         Number of features seen during fit (and ``feature_names_in_`` for data frames).
     model_ : sinapsi.nn.Sequential
-        The trained network (it outputs logits).
-    loss_ : float
-        Training loss of the last epoch.
-    loss_curve_ : list of float
-        Training loss of every epoch (cross-entropy, without the weight-decay term).
-    best_loss_ : float or None
-        Least training loss; None with early stopping (see ``best_validation_score_``).
-    validation_scores_ : list of float or None
-        Validation accuracy of every epoch with early stopping, else None.
-    best_validation_score_ : float or None
-        Best validation accuracy with early stopping, else None.
-    n_iter_ : int
-        Epochs run (accumulating over warm starts and partial_fit calls).
-    t_ : int
-        Training samples seen.
+        The trained network (it outputs the values before the output activation).
+"""
+
+
+def _parameters(first: str = "") -> str:
+    return _PARAMETERS.replace("    ----------\n", "    ----------\n" + first, 1)
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """A multi-layer perceptron classifier: scikit-learn's ``MLPClassifier`` (same parameters,
+    defaults, solvers and fitted attributes), computed by a sinapsi network.
+
+    The output is a softmax over one unit per class (``out_activation_="softmax"``), or one
+    logistic unit for two classes (``"logistic"``), trained with log-loss. Labels may be of
+    any type; ``classes_`` holds them sorted. The network computes in sinapsi's default dtype
+    (float32 unless ``sinapsi.set_default_dtype("float64")``).
+    """
+
+    __doc__ = (__doc__ or "") + _parameters() + _ATTRIBUTES + """    classes_ : ndarray
+        The class labels.
 
     Examples
     --------
@@ -103,50 +149,79 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     ...                     MLPClassifier((32,), early_stopping=True, random_state=0))
     >>> clf.fit(X, y).score(X, y) > 0.95
     True
-    >>> clf[-1].n_iter_ < clf[-1].max_iter  # stopped when the validation accuracy stalled
-    True
+    >>> clf[-1].out_activation_, [w.shape for w in clf[-1].coefs_]
+    ('logistic', [(30, 32), (32, 1)])
     >>> clf[-1].predict_proba(X[:2]).shape
     (2, 2)
     """
 
-    _loss = "cross_entropy"
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (100,),
+        activation: str = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool | int = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        max_fun: int = 15000,
+        batch_norm: bool = False,
+        dropout: float = 0.0,
+        init: Any = None,
+        optimizer: str | None = None,
+    ) -> None:
+        self._store(locals())
 
     def fit(self, X: Any, y: Any) -> MLPClassifier:
         """Train on X of shape (n_samples, n_features) and labels y of shape (n_samples,)."""
         return self._fit(X, y, incremental=False)
 
+    @available_if(_BaseMLP._check_solver)
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
         """One epoch over (X, y), keeping the network and optimizer across calls.
 
         ``classes`` (all labels that will ever appear) is required on the first call, as in
-        scikit-learn; later calls may omit it.
-        """
+        scikit-learn; later calls may omit it."""
         return self._fit(X, y, incremental=True, classes=classes)
 
     def _n_model_outputs(self) -> int:
-        return len(self.classes_)
+        return 1 if len(self.classes_) == 2 else len(self.classes_)
 
     def _encode_y(self, y: Any, first_pass: bool, incremental: bool, classes: Any) -> np.ndarray:
         owner = type(self).__name__
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
-        if incremental:
-            if classes is None and first_pass:
+        if incremental and first_pass:
+            if classes is None:
                 raise ValueError(
                     f"{owner}.partial_fit needs classes= on its first call: every label that "
                     "any call will see, e.g. partial_fit(X, y, classes=np.unique(y_all))."
                 )
-            if classes is not None:
-                classes = unique_labels(classes)
-                if not first_pass and not np.array_equal(classes, self.classes_):
-                    raise ValueError(
-                        f"{owner}.partial_fit: classes={classes!r} differs from the first "
-                        f"call's {self.classes_!r}. Pass the same classes, or call fit to "
-                        "start over."
-                    )
-                new_classes = classes
-            else:
-                new_classes = self.classes_
+            new_classes = unique_labels(classes)
+        elif incremental:
+            new_classes = self.classes_
+            if classes is not None and not np.array_equal(unique_labels(classes), new_classes):
+                raise ValueError(
+                    f"{owner}.partial_fit: classes={unique_labels(classes)!r} differs from the "
+                    f"first call's {new_classes!r}. Pass the same classes, or call fit to "
+                    "start over."
+                )
         else:
             new_classes = unique_labels(y)
             if not first_pass and not np.array_equal(new_classes, self.classes_):
@@ -160,8 +235,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 f"{owner} needs samples of at least 2 classes to learn; got only one class: "
                 f"{new_classes!r}. Check the labels (y)."
             )
-        index = np.searchsorted(new_classes, y)
-        index = np.clip(index, 0, len(new_classes) - 1)
+        index = np.clip(np.searchsorted(new_classes, y), 0, len(new_classes) - 1)
         unknown = new_classes[index] != y
         if unknown.any():
             raise ValueError(
@@ -170,86 +244,160 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 "partial_fit call."
             )
         self.classes_ = new_classes
+        self.out_activation_ = "logistic" if len(new_classes) == 2 else "softmax"
+        if len(new_classes) == 2:  # one logistic unit: a float 0/1 column
+            dtype = backend.get_default_dtype() if first_pass else self._model_dtype()
+            return index.astype(dtype).reshape(-1, 1)
         return index.astype(np.int64)
 
+    def _data_loss(self, out: Tensor, target: np.ndarray) -> tuple[Tensor, float]:
+        if out.shape[1] == 1:
+            loss = nn.binary_cross_entropy_with_logits(out, target)
+        else:
+            loss = nn.cross_entropy(out, target)
+        return loss, float(loss.item())
+
+    def _predict_index(self, logits: np.ndarray) -> np.ndarray:
+        return (logits[:, 0] > 0).astype(np.int64) if logits.shape[1] == 1 else logits.argmax(1)
+
     def _score_model(self, X: np.ndarray, y: np.ndarray) -> float:
-        return float(accuracy_score(y, _sn_predict(self.model_, X).argmax(axis=1)))
+        return float(accuracy_score(y.ravel(), self._predict_index(self._forward(X))))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities of shape (n_samples, n_classes), columns in ``classes_`` order
-        (softmax of the logits, computed in float64)."""
-        logits = self._raw_predict(X).astype(np.float64)
-        return scipy.special.softmax(logits, axis=1)
+        (computed in float64 from the network's outputs)."""
+        return np.exp(self.predict_log_proba(X))
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
-        """Log of :meth:`predict_proba` (log-softmax of the logits)."""
+        """Log of :meth:`predict_proba`."""
         logits = self._raw_predict(X).astype(np.float64)
+        if logits.shape[1] == 1:  # log sigmoid(-z), log sigmoid(z)
+            return -np.logaddexp(0.0, np.hstack([logits, -logits]))
         return scipy.special.log_softmax(logits, axis=1)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted labels of shape (n_samples,), taken from ``classes_``."""
         logits = self._raw_predict(X)  # checks that the model is fitted, first
-        return self.classes_[logits.argmax(axis=1)]
+        return self.classes_[self._predict_index(logits)]
 
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
-    """A multi-layer perceptron regressor trained with mean squared error.
+    """A multi-layer perceptron regressor: scikit-learn's ``MLPRegressor`` (same parameters,
+    defaults, solvers and fitted attributes), computed by a sinapsi network.
 
-    ``y`` may be 1-D (one target) or 2-D (``n_outputs_`` targets); ``predict`` returns the same
-    shape as the ``y`` it was fitted on, in float64. The parameters are those of
-    :class:`MLPClassifier` (early stopping scores the validation set with R^2).
+    ``y`` may be 1-D or 2-D (``n_outputs_`` targets); ``predict`` returns the shape of the
+    ``y`` it was fitted on, in float64. ``loss_`` is scikit-learn's: half the squared error
+    averaged over samples and outputs (the gradient, as scikit-learn's, is that of the sum over
+    outputs), or half the Poisson deviance, plus the L2 penalty.
+    """
 
-    Attributes
-    ----------
-    n_outputs_ : int
-        Number of targets.
-    n_features_in_, model_, loss_, loss_curve_, best_loss_, validation_scores_,
-    best_validation_score_, n_iter_, t_ : see :class:`MLPClassifier` (losses are MSE).
-
+    __doc__ = (
+        (__doc__ or "")
+        + _parameters(
+            '    loss : {"squared_error", "poisson"}, default="squared_error"\n'
+            '        "poisson" puts an exp output (``out_activation_="exp"``) on the network\n'
+            "        and needs y >= 0.\n"
+        )
+        + _ATTRIBUTES
+        + """
     Examples
     --------
     >>> import numpy as np
     >>> X = np.linspace(-1, 1, 200).reshape(-1, 1)
-    >>> reg = MLPRegressor((32,), activation="tanh", learning_rate=0.01, max_iter=300,
-    ...                    random_state=0).fit(X, X.ravel() ** 2)
+    >>> reg = MLPRegressor(hidden_layer_sizes=(32,), activation="tanh", learning_rate_init=0.01,
+    ...                    max_iter=300, random_state=0).fit(X, X.ravel() ** 2)
     >>> reg.score(X, X.ravel() ** 2) > 0.9
     True
     """
+    )
+    _regression = True
 
-    _loss = "mse"
+    def __init__(
+        self,
+        loss: str = "squared_error",
+        hidden_layer_sizes: Any = (100,),
+        activation: str = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool | int = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        max_fun: int = 15000,
+        batch_norm: bool = False,
+        dropout: float = 0.0,
+        init: Any = None,
+        optimizer: str | None = None,
+    ) -> None:
+        self._store(locals())
 
     def fit(self, X: Any, y: Any) -> MLPRegressor:
         """Train on X of shape (n_samples, n_features) and y of shape (n_samples,) or
         (n_samples, n_outputs)."""
         return self._fit(X, y, incremental=False)
 
+    @available_if(_BaseMLP._check_solver)
     def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
         """One epoch over (X, y), keeping the network and optimizer across calls."""
         return self._fit(X, y, incremental=True)
 
     def _n_model_outputs(self) -> int:
-        return self.n_outputs_
+        return self._n_targets
 
     def _encode_y(self, y: Any, first_pass: bool, incremental: bool, classes: Any) -> np.ndarray:
         y = np.asarray(y)
         y2 = y.reshape(len(y), -1)
         if first_pass:
-            self.n_outputs_ = y2.shape[1]
-            self._y_1d = y.ndim == 1
+            self._n_targets, self._y_1d = y2.shape[1], y.ndim == 1
+            self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
         elif y2.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"{type(self).__name__}: y has {y2.shape[1]} targets but the network was "
                 f"fitted on {self.n_outputs_}. Pass y with {self.n_outputs_} columns, or call "
                 "fit (warm_start=False) to start over."
             )
+        if self.loss == "poisson" and (y2 < 0).any():
+            raise ValueError(
+                f"{type(self).__name__}: some value(s) of y are negative, which is not allowed "
+                "for Poisson regression (loss='poisson'). Use loss='squared_error'."
+            )
         return y2.astype(backend.get_default_dtype() if first_pass else self._model_dtype())
 
+    def _data_loss(self, out: Tensor, target: np.ndarray) -> tuple[Tensor, float]:
+        n = len(target)
+        if self.loss == "poisson":  # half Poisson deviance with the log link
+            loss = (out.exp() - out * target).sum() * (1.0 / n)
+            constant = scipy.special.xlogy(target, target) - target
+            return loss, float(loss.item()) + float(constant.sum(dtype=np.float64)) / n
+        diff = out - target
+        loss = (diff * diff).sum() * (0.5 / n)
+        return loss, float(loss.item()) / target.shape[1]
+
+    def _predict_values(self, raw: np.ndarray) -> np.ndarray:
+        out = raw.astype(np.float64)
+        return np.exp(out) if self.out_activation_ == "exp" else out
+
     def _score_model(self, X: np.ndarray, y: np.ndarray) -> float:
-        return float(r2_score(y, _sn_predict(self.model_, X)))
+        return float(r2_score(y, self._predict_values(self._forward(X))))
 
     def predict(self, X: Any) -> np.ndarray:
         """Predictions of shape (n_samples,) or (n_samples, n_outputs), like the fitted y."""
-        out = self._raw_predict(X).astype(np.float64)
+        out = self._predict_values(self._raw_predict(X))
         return out.ravel() if self._y_1d else out
 
     def __sklearn_tags__(self) -> Any:
