@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -87,19 +88,8 @@ def read_tables(
     from safetensors import SafetensorError, safe_open
 
     what = fmt.removeprefix("sinapsi.")
-    with open(path, "rb") as f:
-        head = f.read(16)
-    if head[:1] == b"\x80":
-        raise _not_ours(
-            path, what, "a Python pickle, such as gensim's save(); pickles are not loaded (they "
-            "can run code): export gensim's vectors with model.wv.save_word2vec_format(path) "
-            "and read them with KeyedVectors.load_word2vec_format",
-        )  # fmt: skip
-    if head[:1].isdigit():
-        raise _not_ours(
-            path, what, "it starts like a word2vec-format file: read it with "
-            "KeyedVectors.load_word2vec_format(path, binary=...)",
-        )  # fmt: skip
+    with open(path, "rb") as f:  # FileNotFoundError as open() says it
+        head = f.read(64)
     try:
         with safe_open(path, framework="np") as st:
             meta = st.metadata() or {}
@@ -127,12 +117,29 @@ def read_tables(
                     )  # fmt: skip
                 arrays[name] = a
     except SafetensorError as e:
-        raise _not_ours(path, what, f"unreadable safetensors: {str(e).splitlines()[0]}") from None
+        detail = _guess(head) or f"safetensors: {str(e).splitlines()[0]}"
+        raise _not_ours(path, what, detail) from None
     words = _decode_words(path, what, arrays.pop("words.utf8"), arrays.pop("words.offsets"))
     for name, a in arrays.items():
         if a.shape[0] != len(words):
             raise _not_ours(path, what, f"{len(words)} words but {a.shape[0]} rows in {name!r}")
     return words, arrays, meta
+
+
+def _guess(head: bytes) -> str | None:
+    """What a file that safetensors refused probably is, from its first bytes."""
+    if head[:1] == b"\x80":  # pickle's protocol opcode
+        return (
+            "a Python pickle, such as gensim's save(); pickles are not loaded (they can run "
+            "code): export gensim's vectors with model.wv.save_word2vec_format(path) and read "
+            "them with KeyedVectors.load_word2vec_format"
+        )
+    if re.match(rb"\d+ \d+\s*\n", head):
+        return (
+            "a word2vec-format file: read it with KeyedVectors.load_word2vec_format(path, "
+            "binary=...)"
+        )
+    return None
 
 
 def _decode_words(path: Any, what: str, utf8: np.ndarray, offsets: np.ndarray) -> list[str]:
