@@ -261,9 +261,12 @@ def test_a_model_file_with_a_broken_metadata_field_names_it(tmp_path):
         safetensors.numpy.save_file(tensors, path, metadata={**meta, field: text})
         with pytest.raises(io.ModelFileError, match=match):
             sn.load(path)
-    safetensors.numpy.save_file({**tensors, "model/0.weight": tensors["0.weight"]}, path, meta)
-    with pytest.raises(io.ModelFileError, match=r"'model/0.weight', which is neither a state_dict"):
+    safetensors.numpy.save_file({**tensors, "opt/0.weight": tensors["0.weight"]}, path, meta)
+    with pytest.raises(io.ModelFileError, match=r"'opt/0.weight', which is neither a state_dict"):
         sn.load(path)
+    safetensors.numpy.save_file({**tensors, "model/0.weight": tensors["0.weight"]}, path, meta)
+    with pytest.raises(io.ModelFileError, match=r"which is neither 'model/...' nor 'optimizer"):
+        sn.load(path)  # format 1's names and format 2's, mixed
     bad = {**tensors, "0.weight": np.ones((8, 4), np.float32)}
     safetensors.numpy.save_file(bad, path, meta)
     with pytest.raises(io.ModelFileError, match=r"the layer '0' declares weight \(8, 5\), but"):

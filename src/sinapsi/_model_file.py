@@ -9,7 +9,8 @@ a dict the matching torch module loads), plus the optimizer's arrays under ``opt
 and optionally ``optimizer`` and ``training`` (what ``fit(resume_from=...)`` needs).
 
 The zips of ``.npy`` arrays that sinapsi wrote before (format version 1, the arrays named
-``model/<key>``) still load: :func:`load_arrays` tells the two apart by their first bytes.
+``model/<key>``) still load: :func:`load_arrays` tells the two containers apart by their first
+bytes, :func:`model_prefix` the two namings by the names.
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ from ._safe_file import (
     source_file,
 )
 from .state_dict import check_finite, read_safetensors, write_safetensors
+
+
+def model_prefix(arrays: dict[str, Any]) -> str:
+    """How a file names its model's arrays: ``"model/"`` (format 1, and zips written by
+    :func:`sinapsi.io.save_arrays` that way) or ``""`` (bare state_dict keys, format 2). Told by
+    the names themselves, which a state_dict key never spells with a ``/``."""
+    return "model/" if any(k.startswith("model/") for k in arrays) else ""
 
 
 def load_arrays(
@@ -242,14 +250,13 @@ def load_checkpoint(path: str | os.PathLike[str], *, max_bytes: int | None = Non
     """
     arrays, record = load_arrays(path, max_bytes=max_bytes)
     shown = f"Cannot load {str(path)!r}"
-    legacy = record.get("version", 0) < 2  # format 1 named the model's arrays 'model/<key>'
     if record.get("kind") != _MODEL_KIND:
         raise ModelFileError(
             f"Cannot load {str(path)!r} as a model: it is a sinapsi array file of kind "
             f"{record.get('kind')!r:.80}, not a saved model. Use sinapsi.io.load_arrays for it."
         )
     try:
-        return _checkpoint(arrays, record, "model/" if legacy else "")
+        return _checkpoint(arrays, record, model_prefix(arrays))
     except _Refused as e:
         raise ModelFileError(f"{shown}: {e}") from None
     except ValueError as e:  # from check_spec and build_module: they name the entry

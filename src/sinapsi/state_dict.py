@@ -112,10 +112,10 @@ def load_state_dict(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     """
     source, shown = source_file(path)
     if container(source, shown) == "zip":
-        from ._model_file import load_arrays
+        from ._model_file import load_arrays, model_prefix
 
-        arrays, record = load_arrays(source)
-        prefix = "model/" if record.get("version", 0) < 2 else ""
+        arrays, _ = load_arrays(source)
+        prefix = model_prefix(arrays)
         return {k[len(prefix) :]: v for k, v in arrays.items() if _is_model_key(k, prefix)}
     tensors, meta = read_safetensors(source, shown)
     sinapsi_model = meta.get("kind") == '"sinapsi.model"'

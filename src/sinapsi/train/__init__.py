@@ -10,6 +10,7 @@ from .callbacks import (
     ProgressBar,
 )
 from .metrics import accuracy, mae, r2, rmse, top_k_accuracy
+from .tensorboard import TensorBoard
 from .trainer import (
     DivergenceWarning,
     History,
@@ -25,6 +26,6 @@ __all__ = [
     "fit", "evaluate", "predict", "predict_proba", "predict_classes", "History", "Trainer",
     "DivergenceWarning",
     "Callback", "CallbackList", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler",
-    "GradientMonitor", "ProgressBar",
+    "GradientMonitor", "ProgressBar", "TensorBoard",
     "accuracy", "top_k_accuracy", "mae", "rmse", "r2",
 ]  # fmt: skip
