@@ -225,7 +225,8 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(f"{owner}.partial_fit does not support early_stopping=True.")
         validation = None
         if early_stopping:
-            stratify = None if self._regression else target.ravel()
+            # as scikit-learn: stratified for a binary classifier only (its one output unit)
+            stratify = target if not self._regression and self.n_outputs_ == 1 else None
             X, X_val, target, y_val = train_test_split(
                 X, target, random_state=rs, test_size=self.validation_fraction, stratify=stratify
             )

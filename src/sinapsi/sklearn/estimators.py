@@ -62,9 +62,9 @@ _PARAMETERS = """
     nesterovs_momentum : bool, default=True
         Nesterov's momentum for "sgd" (scikit-learn's update, see ``_solvers.SklearnSGD``).
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data (stratified for classifiers), stop when
-        its score has not improved by ``tol`` for ``n_iter_no_change`` epochs, keep the best
-        epoch's weights. Not with partial_fit.
+        Hold out ``validation_fraction`` of the data (stratified only for two classes, as
+        scikit-learn does), stop when its score has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, keep the best epoch's weights. Not with partial_fit.
     validation_fraction : float, default=0.1
         Held-out fraction for early stopping.
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
