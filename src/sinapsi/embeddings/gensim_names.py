@@ -38,7 +38,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["GENSIM_NAMES", "LineSentences", "accepts_gensim_names", "resolve_gensim_names"]
+__all__ = [
+    "GENSIM_NAMES", "LineSentence", "LineSentences", "accepts_gensim_names", "resolve_gensim_names",
+]  # fmt: skip
 
 GENSIM_NAMES = {
     "sentences": "corpus",
@@ -76,6 +78,9 @@ class LineSentences:
 
     def __repr__(self) -> str:
         return f"LineSentences({str(self.path)!r})"
+
+
+LineSentence = LineSentences  # gensim's name (gensim.models.word2vec.LineSentence)
 
 
 def _gensim_value(name: str, value: Any) -> Any:

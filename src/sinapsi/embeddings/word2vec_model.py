@@ -103,7 +103,9 @@ class Word2Vec:
             _positive_int(name, value)
         if batch_size is not None:
             _positive_int("batch_size", batch_size, " or None (chosen from the corpus)")
-        _check_vocabulary_limits(min_count, max_vocab_size)
+        _check_vocabulary_limits(min_count, None)
+        if max_vocab_size is not None:
+            _positive_int("max_vocab_size", max_vocab_size, " or None (no pruning)")
         for name, value in (("alpha", alpha), ("min_alpha", min_alpha)):
             number = isinstance(value, (int, float)) and not isinstance(value, bool)
             if not number or not 0 <= value < np.inf:
