@@ -36,7 +36,7 @@ from ._safe_file import (
     container,
     source_file,
 )
-from .state_dict import check_finite, read_safetensors, write_safetensors
+from .state_dict import check_storable, read_safetensors, write_safetensors
 
 
 def model_prefix(arrays: dict[str, Any]) -> str:
@@ -209,14 +209,14 @@ def save(
         "module_rngs": _module_rngs(model),
         "user": _plain(metadata or {}),
     }
-    tensors = model.state_dict()
+    tensors = {k: backend.to_numpy(v) for k, v in model.state_dict().items()}  # off a GPU
     if optimizer is not None:
         opt_arrays, record["optimizer"] = _optimizer_payload(optimizer, model)
         tensors.update({k: backend.to_numpy(v) for k, v in opt_arrays.items()})
     if training_state is not None:
         record["training"] = _plain(training_state)
     for key, value in tensors.items():
-        check_finite("save", key, value)
+        check_storable("save", key, value)
     metadata_json(record, "save")  # the record's size and JSON-ability, checked as one
     fields = {"format": FORMAT, "version": FORMAT_VERSION, **record}
     meta = {key: json.dumps(value) for key, value in fields.items()}

@@ -97,7 +97,7 @@ def save_state_dict(
             raise TypeError(f"save_state_dict: the key {key!r:.80} is not a str.")
         array = backend.to_numpy(getattr(value, "data", value))
         array = array if isinstance(array, np.ndarray) else np.asarray(array)
-        check_finite("save_state_dict", key, array)
+        check_storable("save_state_dict", key, array)
         tensors[key] = array
     return write_safetensors(path, tensors, metadata, "save_state_dict")
 
@@ -126,8 +126,9 @@ def _is_model_key(key: str, prefix: str) -> bool:
     return key.startswith(prefix) and "/" not in key[len(prefix) :]
 
 
-def check_finite(caller: str, key: str, array: np.ndarray) -> None:
-    """Refuse an array of a dtype a safetensors file cannot hold, or with NaN/inf values."""
+def check_storable(caller: str, key: str, array: np.ndarray) -> None:
+    """Refuse an array that a safetensors file cannot hold (its dtype) or sinapsi would not
+    load back (NaN or infinite values)."""
     if array.dtype not in _NAMES:
         raise TypeError(
             f"{caller}: {key!r:.100} has dtype {array.dtype}; a safetensors file holds "
