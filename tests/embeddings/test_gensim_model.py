@@ -126,3 +126,16 @@ def test_gensims_mistakes_are_refused_as_gensim_refuses_them(lee):
         Word2Vec(lee[:2], min_count=50)
     with pytest.raises(TypeError, match="one-shot iterator"):
         Word2Vec(iter(lee[:5]))
+
+
+def test_corpus_file_reads_as_gensims(lee, tmp_path):
+    path = tmp_path / "lee.txt"
+    path.write_text("\n".join(" ".join(s) for s in lee[:120]) + "\n", encoding="utf-8")
+    ours = Word2Vec(min_count=2)
+    ours.build_vocab(corpus_file=str(path))
+    g = gensim_models.Word2Vec(min_count=2)
+    g.build_vocab(corpus_file=str(path))
+    assert ours.wv.index_to_key == g.wv.index_to_key
+    assert (ours.corpus_count, ours.corpus_total_words) == (g.corpus_count, g.corpus_total_words)
+    model = Word2Vec(corpus_file=path, min_count=2, epochs=1, workers=1)
+    assert model.wv.index_to_key == g.wv.index_to_key and model.running_training_loss > 0
