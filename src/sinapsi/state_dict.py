@@ -185,7 +185,11 @@ def read_safetensors(
         )
     tensors: dict[str, np.ndarray] = {}
     try:
-        with safe_open(source, framework="numpy") as f:
+        try:  # read(2), not mmap: a file cut short meanwhile is an error, not a SIGBUS crash
+            handle = safe_open(source, framework="numpy", backend="pread")
+        except TypeError:  # an older safetensors: mmap is its only backend
+            handle = safe_open(source, framework="numpy")
+        with handle as f:
             for key in entries:
                 tensors[key] = np.array(f.get_tensor(key), copy=True)
     except PermissionError:
