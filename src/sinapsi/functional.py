@@ -1,8 +1,8 @@
 """Activations composed from primitive ops: no backward of their own, autograd derives it.
 
-Each is written so that no intermediate overflows for large |x| (the exponentials only ever see
-non-positive arguments, or arguments below a threshold), and so that the gradient at the kink
-matches PyTorch's choice.
+Each is written so that no intermediate overflows for large ``|x|`` (the exponentials only ever
+see non-positive arguments, or arguments below a threshold), and so that the gradient at the
+kink matches PyTorch's choice.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def compute_fans(shape: Shape) -> tuple[int, int]:
-    """``(fan_in, fan_out)`` of a weight shaped (out, in, *kernel), counted as PyTorch does."""
+    """``(fan_in, fan_out)`` of a weight shaped ``(out, in, *kernel)``, counted as PyTorch does."""
     shape = tuple(shape)
     if len(shape) < 2:
         raise ValueError(

@@ -24,14 +24,14 @@ def _inplace(owner: str, inplace: Any) -> None:
 
 
 class Sigmoid(Module):
-    """``1 / (1 + exp(-x))``: squashes to (0, 1); saturates (tiny gradient) for large |x|."""
+    """``1 / (1 + exp(-x))``: squashes to (0, 1); saturates (tiny gradient) for large ``|x|``."""
 
     def forward(self, x: Any) -> Tensor:
         return ops.sigmoid(x)
 
 
 class Tanh(Module):
-    """``tanh(x)``: squashes to (-1, 1), zero-centred; saturates for large |x|."""
+    """``tanh(x)``: squashes to (-1, 1), zero-centred; saturates for large ``|x|``."""
 
     def forward(self, x: Any) -> Tensor:
         return ops.tanh(x)

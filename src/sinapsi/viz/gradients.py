@@ -464,7 +464,7 @@ def plot_activations(model: Any, x: Any, bins: int = 40) -> Any:
     says how much is in the trouble zone, coloured vermillion:
 
     - Sigmoid: saturated, output < 0.01 or > 0.99 (there its slope is almost 0);
-    - Tanh: saturated, |output| > 0.99;
+    - Tanh: saturated, ``|output| > 0.99``;
     - ReLU: zero (no gradient flows through), and *dead units*: zero for every input.
 
     Args:

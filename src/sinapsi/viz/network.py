@@ -341,7 +341,7 @@ def plot_network(
     Edge colour is the weight's sign (TensorFlow Playground's blue for positive, orange for
     negative); width is ``|w|`` relative to the largest ``|w|`` of the same layer. Maps use
     the same blue/orange scale, centred at 0: fixed [-1, 1] after tanh, sigmoid and softmax (so
-    saturation shows), else up to each neuron's largest |output|.
+    saturation shows), else up to each neuron's largest ``|output|``.
     """
     if not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 2:
         raise ValueError(

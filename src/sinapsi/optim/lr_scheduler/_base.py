@@ -108,7 +108,7 @@ class LRScheduler:
         return self.get_lr()
 
     def step(self) -> None:
-        """Advance the schedule by one step and write the new ``group["lr"]``s.
+        """Advance the schedule by one step and write each group's new ``"lr"``.
 
         Call it once per epoch, or once per batch for per-step schedules such as warmup, after
         ``optimizer.step()``.
