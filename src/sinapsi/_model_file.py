@@ -189,9 +189,13 @@ def save(
         training_state: JSON-able state of a training loop (``fit`` writes epoch, random
             generator states and history here for ``resume_from``).
 
-    Built-in layers are rebuilt by :func:`load` with no user code; a custom module must be
-    registered with ``@sinapsi.nn.register_module()``. Refuses (ValueError) weights that are
-    NaN or infinite and models that mix float dtypes, which :func:`load` would refuse.
+    The file is a safetensors file (whatever its name's suffix): a torch user reads the
+    weights with ``safetensors.torch.load_file(path)``, under the keys the matching torch
+    module has (the optimizer's arrays, if saved, under ``optimizer/...``), and the
+    architecture from its header. Built-in layers are rebuilt by :func:`load` with no user
+    code; a custom module must be registered with ``@sinapsi.nn.register_module()``. Refuses
+    (ValueError) weights that are NaN or infinite and models that mix float dtypes, which
+    :func:`load` would refuse.
     """
     from . import _filechecks as checks
     from .nn.registry import check_spec, module_spec
