@@ -136,6 +136,31 @@ def test_regressor_trains_as_sklearn(params):
     np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(solver="adam", learning_rate_init=0.01),
+        dict(solver="sgd", learning_rate_init=0.05, early_stopping=True, n_iter_no_change=3),
+        dict(solver="lbfgs", max_iter=20),
+    ],
+    ids=["adam", "sgd-early", "lbfgs"],
+)
+def test_sample_weight_as_sklearn(iris, params):
+    X, y = iris
+    weights = np.random.default_rng(0).uniform(0.1, 3.0, len(X))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        common = dict(hidden_layer_sizes=(6,), batch_size=40, random_state=0,
+                      max_iter=params.pop("max_iter", 15), **params)  # fmt: skip
+        with sn.default_dtype("float64"):
+            a = MLPClassifier(**common).fit(X, y, sample_weight=weights)
+        b = SkMLPClassifier(**common).fit(X, y, sample_weight=weights)
+        with sn.default_dtype("float64"):
+            unweighted = MLPClassifier(**common).fit(X, y)
+    _assert_same_training(a, b)
+    assert a.loss_ != pytest.approx(unweighted.loss_)
+
+
 def test_partial_fit_and_warm_start_count_as_sklearn(iris):
     X, y = iris
     common = dict(hidden_layer_sizes=(5,), solver="sgd", learning_rate_init=0.1, random_state=3)

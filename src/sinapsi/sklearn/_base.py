@@ -14,7 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import gen_batches
 from sklearn.utils import shuffle as _sk_shuffle
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _sk_validate_data
@@ -141,16 +141,24 @@ class _BaseMLP(BaseEstimator):
         return next(iter(self.model_.parameters())).dtype
 
     # ------------------------------------------------------------------ loss
-    def _loss_and_backward(self, X: np.ndarray, target: np.ndarray) -> float:
+    def _loss_and_backward(self, X: np.ndarray, target: np.ndarray, sw: Any = None) -> float:
         """Forward and backward over one batch; return scikit-learn's loss for it: the data
-        loss plus ``0.5 * alpha * ||W||^2 / n`` over the Linear weights, whose gradient
-        ``alpha * W / n`` is added to the weights' gradients here."""
+        loss (averaged with the sample weights ``sw``, if any) plus ``0.5 * alpha * ||W||^2 / n``
+        over the Linear weights (n: the batch's weight), whose gradient ``alpha * W / n`` is
+        added to the weights' gradients here."""
         for p in self.model_.parameters():
             p.grad = None
         out = self.model_(Tensor(X, dtype=self._model_dtype()))
-        loss, reported = self._data_loss(out, target)
+        n = len(X) if sw is None else float(sw.sum())
+        per_sample, reported = self._data_loss(out, target)
+        if sw is None:
+            loss = per_sample.mean()
+            reported = float(reported.mean())
+        else:
+            loss = (per_sample * sw.astype(out.dtype)).sum() * (1.0 / n)
+            reported = float(np.dot(reported, sw)) / n
         loss.backward()
-        n, penalty = len(X), 0.0
+        penalty = 0.0
         if self.alpha > 0:
             for layer in self._linears():
                 w = layer.weight
@@ -158,12 +166,15 @@ class _BaseMLP(BaseEstimator):
                 w.grad = w.grad + (self.alpha / n) * w.data
         return reported + 0.5 * self.alpha * penalty / n
 
-    def _data_loss(self, out: Tensor, target: np.ndarray) -> tuple[Tensor, float]:
-        """(loss to differentiate, scikit-learn's reported value of it) for one batch."""
+    def _data_loss(self, out: Tensor, target: np.ndarray) -> tuple[Tensor, np.ndarray]:
+        """Per sample of one batch: (the loss to differentiate, of shape (n,), and
+        scikit-learn's reported value of it, a float64 array)."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------ fit
-    def _fit(self, X: Any, y: Any, incremental: bool, classes: Any = None) -> _BaseMLP:
+    def _fit(
+        self, X: Any, y: Any, incremental: bool, classes: Any = None, sample_weight: Any = None
+    ) -> _BaseMLP:
         sizes = check_params(self)
         first_pass = not hasattr(self, "model_") or (not self.warm_start and not incremental)
         X, y = _sk_validate_data(
@@ -178,6 +189,9 @@ class _BaseMLP(BaseEstimator):
                 "batch_norm=False."
             )
         target = self._encode_y(y, first_pass, incremental, classes)
+        sw = None
+        if sample_weight is not None:
+            sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
         self._random_state = self._new_random_state()
         if first_pass:
             self._build(X.shape[1], self._n_model_outputs(), sizes)
@@ -196,9 +210,9 @@ class _BaseMLP(BaseEstimator):
                     self.best_validation_score_ = None
         self.model_.train()
         if self._stochastic():
-            self._fit_stochastic(X, target, incremental)
+            self._fit_stochastic(X, target, sw, incremental)
         else:
-            self._fit_lbfgs(X, target)
+            self._fit_lbfgs(X, target, sw)
         if not all(np.isfinite(p.data).all() for p in self.model_.parameters()):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may contain "
@@ -206,14 +220,16 @@ class _BaseMLP(BaseEstimator):
             )
         return self
 
-    def _fit_lbfgs(self, X: np.ndarray, target: np.ndarray) -> None:
+    def _fit_lbfgs(self, X: np.ndarray, target: np.ndarray, sw: Any) -> None:
         params = list(self.model_.parameters())
         self.n_iter_, self.loss_ = minimize_lbfgs(
-            params, lambda: self._loss_and_backward(X, target),
+            params, lambda: self._loss_and_backward(X, target, sw),
             self.max_iter, self.max_fun, self.tol, bool(self.verbose),
         )  # fmt: skip
 
-    def _fit_stochastic(self, X: np.ndarray, target: np.ndarray, incremental: bool) -> None:
+    def _fit_stochastic(
+        self, X: np.ndarray, target: np.ndarray, sw: Any, incremental: bool
+    ) -> None:
         owner, rs = type(self).__name__, self._random_state
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._new_optimizer()
@@ -227,15 +243,18 @@ class _BaseMLP(BaseEstimator):
         if early_stopping:
             # as scikit-learn: stratified for a binary classifier only (its one output unit)
             stratify = target if not self._regression and self.n_outputs_ == 1 else None
-            X, X_val, target, y_val = train_test_split(
-                X, target, random_state=rs, test_size=self.validation_fraction, stratify=stratify
+            arrays = (X, target) if sw is None else (X, target, sw)
+            split = train_test_split(
+                *arrays, random_state=rs, test_size=self.validation_fraction, stratify=stratify
             )
+            X, X_val, target, y_val = split[:4]
+            sw, sw_val = (split[4], split[5]) if sw is not None else (None, None)
             if X_val.shape[0] < 2:
                 raise ValueError(
                     f"{owner}: the validation set is too small ({X_val.shape[0]} sample). "
                     "Increase 'validation_fraction' or the size of your dataset."
                 )
-            validation = (X_val, y_val)
+            validation = (X_val, y_val, sw_val)
         n = X.shape[0]
         if self.batch_size == "auto":
             batch_size = min(200, n)
@@ -260,7 +279,8 @@ class _BaseMLP(BaseEstimator):
             accumulated = 0.0
             for batch in gen_batches(n, batch_size):
                 idx = sample_idx[batch]
-                accumulated += self._loss_and_backward(X[idx], target[idx]) * len(idx)
+                sw_batch = None if sw is None else sw[idx]
+                accumulated += self._loss_and_backward(X[idx], target[idx], sw_batch) * len(idx)
                 optimizer.step()
             self.n_iter_ += 1
             self.loss_ = accumulated / n

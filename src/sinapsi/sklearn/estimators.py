@@ -188,17 +188,21 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     ) -> None:
         self._store(locals())
 
-    def fit(self, X: Any, y: Any) -> MLPClassifier:
-        """Train on X of shape (n_samples, n_features) and labels y of shape (n_samples,)."""
-        return self._fit(X, y, incremental=False)
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
+        """Train on X of shape (n_samples, n_features) and labels y of shape (n_samples,);
+        ``sample_weight`` weighs each sample's loss (and the penalty's denominator), as in
+        scikit-learn."""
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
     @available_if(_BaseMLP._check_solver)
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
+    def partial_fit(
+        self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None
+    ) -> MLPClassifier:
         """One epoch over (X, y), keeping the network and optimizer across calls.
 
         ``classes`` (all labels that will ever appear) is required on the first call, as in
-        scikit-learn; later calls may omit it."""
-        return self._fit(X, y, incremental=True, classes=classes)
+        scikit-learn; later calls may omit it. The arguments are in scikit-learn's order."""
+        return self._fit(X, y, incremental=True, classes=classes, sample_weight=sample_weight)
 
     def _n_model_outputs(self) -> int:
         return 1 if len(self.classes_) == 2 else len(self.classes_)
@@ -250,18 +254,19 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             return index.astype(dtype).reshape(-1, 1)
         return index.astype(np.int64)
 
-    def _data_loss(self, out: Tensor, target: np.ndarray) -> tuple[Tensor, float]:
+    def _data_loss(self, out: Tensor, target: np.ndarray) -> tuple[Tensor, np.ndarray]:
         if out.shape[1] == 1:
-            loss = nn.binary_cross_entropy_with_logits(out, target)
+            loss = nn.binary_cross_entropy_with_logits(out, target, reduction="none").sum(axis=1)
         else:
-            loss = nn.cross_entropy(out, target)
-        return loss, float(loss.item())
+            loss = nn.cross_entropy(out, target, reduction="none")
+        return loss, loss.data.astype(np.float64)
 
     def _predict_index(self, logits: np.ndarray) -> np.ndarray:
         return (logits[:, 0] > 0).astype(np.int64) if logits.shape[1] == 1 else logits.argmax(1)
 
-    def _score_model(self, X: np.ndarray, y: np.ndarray) -> float:
-        return float(accuracy_score(y.ravel(), self._predict_index(self._forward(X))))
+    def _score_model(self, X: np.ndarray, y: np.ndarray, sw: Any = None) -> float:
+        index = self._predict_index(self._forward(X))
+        return float(accuracy_score(y.ravel(), index, sample_weight=sw))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities of shape (n_samples, n_classes), columns in ``classes_`` order
@@ -346,15 +351,15 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     ) -> None:
         self._store(locals())
 
-    def fit(self, X: Any, y: Any) -> MLPRegressor:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
         """Train on X of shape (n_samples, n_features) and y of shape (n_samples,) or
-        (n_samples, n_outputs)."""
-        return self._fit(X, y, incremental=False)
+        (n_samples, n_outputs); ``sample_weight`` weighs each sample's loss."""
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
     @available_if(_BaseMLP._check_solver)
-    def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
         """One epoch over (X, y), keeping the network and optimizer across calls."""
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
     def _n_model_outputs(self) -> int:
         return self._n_targets
@@ -378,22 +383,21 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             )
         return y2.astype(backend.get_default_dtype() if first_pass else self._model_dtype())
 
-    def _data_loss(self, out: Tensor, target: np.ndarray) -> tuple[Tensor, float]:
-        n = len(target)
+    def _data_loss(self, out: Tensor, target: np.ndarray) -> tuple[Tensor, np.ndarray]:
         if self.loss == "poisson":  # half Poisson deviance with the log link
-            loss = (out.exp() - out * target).sum() * (1.0 / n)
+            loss = (out.exp() - out * target).sum(axis=1)
             constant = scipy.special.xlogy(target, target) - target
-            return loss, float(loss.item()) + float(constant.sum(dtype=np.float64)) / n
+            return loss, loss.data.astype(np.float64) + constant.sum(axis=1, dtype=np.float64)
         diff = out - target
-        loss = (diff * diff).sum() * (0.5 / n)
-        return loss, float(loss.item()) / target.shape[1]
+        loss = (diff * diff).sum(axis=1) * 0.5
+        return loss, loss.data.astype(np.float64) / target.shape[1]
 
     def _predict_values(self, raw: np.ndarray) -> np.ndarray:
         out = raw.astype(np.float64)
         return np.exp(out) if self.out_activation_ == "exp" else out
 
-    def _score_model(self, X: np.ndarray, y: np.ndarray) -> float:
-        return float(r2_score(y, self._predict_values(self._forward(X))))
+    def _score_model(self, X: np.ndarray, y: np.ndarray, sw: Any = None) -> float:
+        return float(r2_score(y, self._predict_values(self._forward(X)), sample_weight=sw))
 
     def predict(self, X: Any) -> np.ndarray:
         """Predictions of shape (n_samples,) or (n_samples, n_outputs), like the fitted y."""
