@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_iris, make_regression
+from sklearn.datasets import load_iris, make_multilabel_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
@@ -113,6 +113,21 @@ def test_binary_classifier_has_one_logistic_unit_as_sklearn(iris):
     assert a.out_activation_ == "logistic" and a.coefs_[-1].shape == (6, 1)
     _assert_same_training(a, b)
     np.testing.assert_array_equal(a.predict(X), b.predict(X))
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_multilabel_classifier_as_sklearn(solver):
+    X, Y = make_multilabel_classification(120, 5, n_classes=3, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    a, b = _fit_both(MLPClassifier, SkMLPClassifier, X, Y, hidden_layer_sizes=(6,),
+                     solver=solver, batch_size=32, max_iter=15)  # fmt: skip
+    assert a.out_activation_ == "logistic" and a.n_outputs_ == 3
+    np.testing.assert_array_equal(a.classes_, b.classes_)
+    _assert_same_training(a, b)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), rtol=1e-6)
+    with pytest.raises(ValueError, match=r"label-indicator matrix .*'multiclass-multioutput'"):
+        MLPClassifier().fit(X, np.stack([np.arange(120) % 3, np.arange(120) % 2], axis=1))
 
 
 @pytest.mark.parametrize(

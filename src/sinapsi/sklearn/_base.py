@@ -180,7 +180,7 @@ class _BaseMLP(BaseEstimator):
         X, y = _sk_validate_data(
             self, X, y, reset=first_pass,
             dtype=backend.get_default_dtype() if first_pass else self._model_dtype(),
-            multi_output=self._regression, y_numeric=self._regression,
+            multi_output=True, y_numeric=self._regression,
         )  # fmt: skip
         if self.batch_norm and len(X) < 2:
             raise ValueError(

@@ -10,7 +10,7 @@ import scipy.special
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import column_or_1d
 
 from .. import backend, nn
@@ -131,7 +131,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     defaults, solvers and fitted attributes), computed by a sinapsi network.
 
     The output is a softmax over one unit per class (``out_activation_="softmax"``), or one
-    logistic unit for two classes (``"logistic"``), trained with log-loss. Labels may be of
+    logistic unit for two classes (``"logistic"``), or one logistic unit per label for a
+    label-indicator ``y`` (multilabel), trained with log-loss. Labels may be of
     any type; ``classes_`` holds them sorted. The network computes in sinapsi's default dtype
     (float32 unless ``sinapsi.set_default_dtype("float64")``).
     """
@@ -205,10 +206,37 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self._fit(X, y, incremental=True, classes=classes, sample_weight=sample_weight)
 
     def _n_model_outputs(self) -> int:
-        return 1 if len(self.classes_) == 2 else len(self.classes_)
+        multilabel = getattr(self, "_multilabel", False)
+        return 1 if len(self.classes_) == 2 and not multilabel else len(self.classes_)
+
+    def _encode_multilabel(self, y: np.ndarray, first_pass: bool) -> np.ndarray:
+        """A label-indicator matrix (multilabel): one logistic unit per label, as scikit-learn."""
+        if first_pass:
+            self.classes_ = np.arange(y.shape[1])
+            self._multilabel = True
+        elif not getattr(self, "_multilabel", False) or y.shape[1] != len(self.classes_):
+            raise ValueError(
+                f"{type(self).__name__}: y is a label-indicator matrix of {y.shape[1]} labels, "
+                "but the network was fitted on other targets. Call fit (warm_start=False) to "
+                "start over."
+            )
+        self.out_activation_ = "logistic"
+        dtype = backend.get_default_dtype() if first_pass else self._model_dtype()
+        return y.astype(dtype)
 
     def _encode_y(self, y: Any, first_pass: bool, incremental: bool, classes: Any) -> np.ndarray:
         owner = type(self).__name__
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] > 1:
+            if type_of_target(y) != "multilabel-indicator":
+                raise ValueError(
+                    f"{owner} takes y as labels of shape (n_samples,) or as a 0/1 label-"
+                    f"indicator matrix (multilabel); got {type_of_target(y)!r} targets of "
+                    f"shape {y.shape}. Fit one classifier per output column instead."
+                )
+            return self._encode_multilabel(y, first_pass)
+        if first_pass:
+            self._multilabel = False
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         if incremental and first_pass:
@@ -255,18 +283,22 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return index.astype(np.int64)
 
     def _data_loss(self, out: Tensor, target: np.ndarray) -> tuple[Tensor, np.ndarray]:
-        if out.shape[1] == 1:
+        if out.shape[1] == 1 or self._multilabel:
             loss = nn.binary_cross_entropy_with_logits(out, target, reduction="none").sum(axis=1)
         else:
             loss = nn.cross_entropy(out, target, reduction="none")
         return loss, loss.data.astype(np.float64)
 
     def _predict_index(self, logits: np.ndarray) -> np.ndarray:
+        """Class indices (n,) from the outputs; for multilabel the 0/1 matrix (n, labels)."""
+        if self._multilabel:
+            return (logits > 0).astype(np.int64)
         return (logits[:, 0] > 0).astype(np.int64) if logits.shape[1] == 1 else logits.argmax(1)
 
     def _score_model(self, X: np.ndarray, y: np.ndarray, sw: Any = None) -> float:
         index = self._predict_index(self._forward(X))
-        return float(accuracy_score(y.ravel(), index, sample_weight=sw))
+        truth = y.astype(np.int64) if self._multilabel else y.ravel()
+        return float(accuracy_score(truth, index, sample_weight=sw))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities of shape (n_samples, n_classes), columns in ``classes_`` order
@@ -276,14 +308,23 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """Log of :meth:`predict_proba`."""
         logits = self._raw_predict(X).astype(np.float64)
+        if self._multilabel:  # log sigmoid(z) per label
+            return -np.logaddexp(0.0, -logits)
         if logits.shape[1] == 1:  # log sigmoid(-z), log sigmoid(z)
             return -np.logaddexp(0.0, np.hstack([logits, -logits]))
         return scipy.special.log_softmax(logits, axis=1)
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted labels of shape (n_samples,), taken from ``classes_``."""
+        """Predicted labels of shape (n_samples,), taken from ``classes_`` (for multilabel y,
+        the 0/1 indicator matrix)."""
         logits = self._raw_predict(X)  # checks that the model is fitted, first
-        return self.classes_[self._predict_index(logits)]
+        index = self._predict_index(logits)
+        return index if self._multilabel else self.classes_[index]
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
 
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
