@@ -121,3 +121,14 @@ def test_get_activation_by_name():
     assert isinstance(nn.get_activation(None), nn.Identity)
     with pytest.raises(ValueError, match=r"'activation' parameter .* must be a str among .*'tanh'"):
         nn.get_activation("swishy")
+
+
+def test_embedding_takes_a_given_table_as_it_is():
+    """weight= (PyTorch's _weight): no draw, no copy in the layer's dtype; a wrong shape is
+    refused with the shape expected."""
+    table = np.arange(6, dtype=np.float32).reshape(3, 2)
+    emb = nn.Embedding(3, 2, weight=table)
+    assert emb.weight.data is table
+    np.testing.assert_array_equal(emb(np.array([2, 0])).data, table[[2, 0]])
+    with pytest.raises(ValueError, match=r"weight must have shape \(3, 2\)"):
+        nn.Embedding(3, 2, weight=np.zeros((2, 3), np.float32))

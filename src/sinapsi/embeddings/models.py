@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import new_rng
+from ..backend import get_default_dtype, new_rng
 from ..nn import Embedding, Module
 from ..tensor import Tensor
 from .negative_sampling import _masked_mean, negative_sampling_loss
@@ -22,15 +22,23 @@ class _Word2VecModel(Module):
         super().__init__()
         rng = new_rng(rng)
         self.vocab_size, self.dim = int(vocab_size), int(dim)
-        self.center = Embedding(vocab_size, dim, rng=rng, dtype=dtype)
-        self.context = Embedding(vocab_size, dim, rng=rng, dtype=dtype)
         # gensim 4's init: input vectors uniform(-1/dim, 1/dim), output vectors zero.
         # word2vec.c (and gensim 3) drew from (-0.5/dim, 0.5/dim); on head500 (8 seeds, one
         # worker) the wider range scored 0.0293 analogy accuracy and 0.382 Spearman, the
-        # narrower 0.0240 and 0.362 (gensim 4 itself, 2 workers: 0.0256 and 0.372)
-        w = self.center.weight.data
-        w[...] = rng.uniform(-1.0 / dim, 1.0 / dim, size=w.shape)
-        self.context.weight.data[...] = 0
+        # narrower 0.0240 and 0.362 (gensim 4 itself, 2 workers: 0.0256 and 0.372).
+        # Drawn in place in the table's dtype: no float64 draw (twice a float32 table: 22 MB
+        # for 28k words x 100, at the peak of word2vec's memory), and no N(0, 1) draw first.
+        dt = np.dtype(dtype if dtype is not None else get_default_dtype())
+        center = np.empty((self.vocab_size, self.dim), dtype=dt)
+        if dt in (np.float32, np.float64):
+            rng.random(out=center, dtype=dt)
+        else:
+            center[...] = rng.random(center.shape)
+        center *= 2.0 / dim
+        center -= 1.0 / dim
+        context = np.zeros((self.vocab_size, self.dim), dtype=dt)
+        self.center = Embedding(vocab_size, dim, dtype=dt, weight=center)
+        self.context = Embedding(vocab_size, dim, dtype=dt, weight=context)
 
     def get_config(self) -> dict[str, Any]:
         return {"vocab_size": self.vocab_size, "dim": self.dim}

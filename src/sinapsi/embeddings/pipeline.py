@@ -50,7 +50,7 @@ from .vocab import Vocabulary
 __all__ = ["BLOCK_TOKENS", "CHUNK_ROWS", "Streams", "chunk_groups", "reference_groups"]
 
 CHUNK_ROWS = 100_000  # rows (pairs or windows) a shuffled group holds, about
-BLOCK_TOKENS = 1 << 18  # words subsampled and windowed at once (whole sentences)
+BLOCK_TOKENS = 1 << 16  # words subsampled and windowed at once (whole sentences): ~6 MB
 _KERNELS = "sinapsi.embeddings._pipeline_kernels"
 
 Group = tuple[int, tuple[np.ndarray, ...]]  # (words consumed, the group's shuffled arrays)

@@ -116,19 +116,27 @@ class Embedding(Module):
     """A lookup table: row ``i`` of ``weight`` is the vector of item (word) ``i``.
 
     Input: integer ids of any shape; output: that shape plus ``(embedding_dim,)``. Only the rows
-    looked up receive gradient. Initialized from N(0, 1), as in PyTorch.
+    looked up receive gradient. Initialized from N(0, 1), as in PyTorch; or, as PyTorch's
+    ``_weight``, from ``weight``: a ``(num_embeddings, embedding_dim)`` array taken as it is
+    (no draw, no copy when its dtype is the layer's: word2vec's tables are filled in place).
     """
 
     def __init__(
-        self, num_embeddings: int, embedding_dim: int, rng: Any = None, dtype: Any = None
-    ) -> None:
+        self, num_embeddings: int, embedding_dim: int, rng: Any = None, dtype: Any = None,
+        weight: Any = None,
+    ) -> None:  # fmt: skip
         super().__init__()
         _positive_int("Embedding", num_embeddings=num_embeddings, embedding_dim=embedding_dim)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.weight = Parameter(
-            initializers.normal((num_embeddings, embedding_dim), rng=rng, dtype=dtype),
-            dtype=dtype,
-        )
+        shape = (num_embeddings, embedding_dim)
+        if weight is None:
+            weight = initializers.normal(shape, rng=rng, dtype=dtype)
+        elif tuple(getattr(weight, "shape", ())) != shape:
+            raise ValueError(
+                f"Embedding: weight must have shape {shape} (num_embeddings, embedding_dim), "
+                f"got {tuple(getattr(weight, 'shape', ()))}"
+            )
+        self.weight = Parameter(weight, dtype=dtype)
 
     def forward(self, ids: Any) -> Tensor:
         xp = backend.get_array_module(self.weight.data)
