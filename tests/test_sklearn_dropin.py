@@ -283,3 +283,11 @@ def test_extras_optimizer_init_batch_norm(iris):
     assert isinstance(he.model_[1], sn.nn.BatchNorm1d)
     default = MLPClassifier((8,), max_iter=2, random_state=0).fit(X, y)
     assert default.intercepts_[0].any()  # scikit-learn's init draws the biases too
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_convergence_warning_points_at_the_caller(iris, solver):
+    X, y = iris
+    with pytest.warns(ConvergenceWarning, match=r"lbfgs failed|Maximum iterations") as record:
+        MLPClassifier((4,), solver=solver, max_iter=2, random_state=0).fit(X, y)
+    assert record[0].filename == __file__

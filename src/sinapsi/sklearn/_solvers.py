@@ -178,7 +178,7 @@ def minimize_lbfgs(
             f"{message}. Increase the number of iterations (max_iter) or scale the data as "
             "shown in https://scikit-learn.org/stable/modules/preprocessing.html",
             ConvergenceWarning,
-            stacklevel=4,
+            stacklevel=5,  # the caller of fit
         )
     unpack(result.x)
     return min(int(result.nit), int(max_iter)), float(result.fun)
