@@ -291,3 +291,11 @@ def test_convergence_warning_points_at_the_caller(iris, solver):
     with pytest.warns(ConvergenceWarning, match=r"lbfgs failed|Maximum iterations") as record:
         MLPClassifier((4,), solver=solver, max_iter=2, random_state=0).fit(X, y)
     assert record[0].filename == __file__
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy's overflow, as in scikit-learn
+@pytest.mark.parametrize("params", [dict(solver="sgd"), dict(optimizer="sgd")])
+def test_divergence_is_sklearns_value_error(params):
+    X = np.random.default_rng(0).normal(size=(50, 3)) * 1e6
+    with pytest.raises(ValueError, match=r"Solver produced non-finite parameter weights"):
+        MLPRegressor(learning_rate_init=10.0, max_iter=50, **params).fit(X, X.sum(axis=1) * 1e6)

@@ -28,7 +28,7 @@ from .. import backend, nn
 from .. import optim as _optim
 from ..tensor import Tensor
 from ..train.trainer import predict as _sn_predict
-from ._checks import ACTIVATIONS, check_params, is_int
+from ._checks import ACTIVATIONS, check_params
 from ._solvers import LearningRateSchedule, SklearnAdam, SklearnSGD, minimize_lbfgs
 
 _PREDICT_BLOCK = 64  # rows per forward pass at inference; see _BaseMLP._raw_predict
@@ -209,15 +209,20 @@ class _BaseMLP(BaseEstimator):
                     self.validation_scores_ = None
                     self.best_validation_score_ = None
         self.model_.train()
-        if self._stochastic():
-            self._fit_stochastic(X, target, sw, incremental)
-        else:
-            self._fit_lbfgs(X, target, sw)
+        message = (
+            "Solver produced non-finite parameter weights. The input data may contain large "
+            "values and need to be preprocessed (e.g. StandardScaler), or lower "
+            "learning_rate_init."
+        )
+        try:
+            if self._stochastic():
+                self._fit_stochastic(X, target, sw, incremental)
+            else:
+                self._fit_lbfgs(X, target, sw)
+        except _optim.NonFiniteGradientError as err:  # a sinapsi optimizer stops at NaN
+            raise ValueError(message) from err
         if not all(np.isfinite(p.data).all() for p in self.model_.parameters()):
-            raise ValueError(
-                "Solver produced non-finite parameter weights. The input data may contain "
-                "large values and need to be preprocessed (e.g. StandardScaler)."
-            )
+            raise ValueError(message)
         return self
 
     def _fit_lbfgs(self, X: np.ndarray, target: np.ndarray, sw: Any) -> None:
@@ -233,8 +238,8 @@ class _BaseMLP(BaseEstimator):
         owner, rs = type(self).__name__, self._random_state
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._new_optimizer()
-            kind = "constant" if self.optimizer is not None else self.learning_rate
-            kind = kind if self.solver == "sgd" or self.optimizer is not None else "constant"
+            sgd = self.optimizer is None and self.solver == "sgd"  # schedules are sgd's only
+            kind = self.learning_rate if sgd else "constant"
             self._schedule = LearningRateSchedule(kind, self.learning_rate_init, self.power_t)
         early_stopping = self.early_stopping
         if early_stopping and incremental:
@@ -371,5 +376,3 @@ class _BaseMLP(BaseEstimator):
         tags.input_tags.sparse = False
         return tags
 
-
-__all__ = ["_BaseMLP", "is_int"]
