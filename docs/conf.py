@@ -57,7 +57,8 @@ add_module_names = False
 # --- the API reference -------------------------------------------------------------------------
 # The public modules, in the order the reference lists them. An object re-exported by several
 # (sinapsi.fit is sinapsi.train.fit) is documented once: under the module listed here whose name
-# is the longest prefix of the module that defines it, else under the first that exports it.
+# is the longest prefix of the module that defines it (for a private module such as
+# sinapsi._model_file, the most specific module that exports it), else the first that does.
 API_MODULES = [
     ("sinapsi", "the package: tensors, ops, training and files in one namespace"),
     ("sinapsi.ops", "the differentiable primitives"),
@@ -95,7 +96,10 @@ def _home(obj: object, exporters: list[str]) -> str:
     """The documented module an object belongs to (see API_MODULES)."""
     defined_in = getattr(obj, "__module__", None) or ""
     prefixes = [m for m in exporters if defined_in == m or defined_in.startswith(m + ".")]
-    return max(prefixes, key=len) if prefixes else exporters[0]
+    home = max(prefixes, key=len) if prefixes else exporters[0]
+    if home == "sinapsi" and len(exporters) > 1:  # defined in a private module (sinapsi._x):
+        home = max(exporters, key=len)  # the most specific public module that exports it
+    return home
 
 
 def _directive(obj: object) -> str:
@@ -125,7 +129,7 @@ def write_api_pages() -> None:
     for stale in api.glob("*.rst"):
         if stale.stem not in dict(API_MODULES):
             stale.unlink()
-    for name, summary in API_MODULES:
+    for name, _ in API_MODULES:
         module = importlib.import_module(name)
         owned, elsewhere, constants = [], [], []
         for attr in _public_names(name):
@@ -137,7 +141,7 @@ def write_api_pages() -> None:
                 continue
             home = _home(obj, exporters[id(obj)])
             (owned if home == name else elsewhere).append((attr, home))
-        title = f"``{name}``: {summary}"
+        title = name
         lines = [title, "=" * len(title), "", f".. automodule:: {name}", "   :no-members:", ""]
         lines += [f".. currentmodule:: {name}", ""]
         if owned:  # a table, then every object on this one page (a page per object makes
@@ -153,6 +157,10 @@ def write_api_pages() -> None:
         if constants:
             lines += ["Constants: " + ", ".join(f"``{name}.{c}``" for c in constants) + ".", ""]
         _write(api / f"{name}.rst", "\n".join(lines))
+    contents = [f"- :doc:`api/{name}`: {summary}" for name, summary in API_MODULES]
+    contents += ["", ".. toctree::", "   :hidden:", ""]
+    contents += [f"   api/{name}" for name, _ in API_MODULES]
+    _write(api / "contents.rst.inc", "\n".join(contents) + "\n")
 
 
 write_api_pages()
