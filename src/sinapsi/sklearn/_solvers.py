@@ -19,6 +19,7 @@ import numpy as np
 import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 
+from ..backend import get_array_module
 from ..optim.optimizer import Optimizer, check_range
 from ..tensor import Tensor
 
@@ -45,7 +46,7 @@ class SklearnSGD(Optimizer):
         lr, momentum = group["lr"], group["momentum"]
         velocity = state.get("velocity")
         if velocity is None:
-            velocity = state["velocity"] = np.zeros_like(param.data)
+            velocity = state["velocity"] = get_array_module(param.data).zeros_like(param.data)
         velocity *= momentum
         velocity -= lr * grad
         if group["nesterov"]:
@@ -80,16 +81,17 @@ class SklearnAdam(Optimizer):
 
     def update(self, param: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]):
         beta_1, beta_2 = group["betas"]
+        xp = get_array_module(param.data)
         if "m" not in state:
-            state["m"] = np.zeros_like(param.data)
-            state["v"] = np.zeros_like(param.data)
+            state["m"] = xp.zeros_like(param.data)
+            state["v"] = xp.zeros_like(param.data)
         m, v, t = state["m"], state["v"], state["step"]
         m *= beta_1
         m += (1 - beta_1) * grad
         v *= beta_2
         v += (1 - beta_2) * grad * grad
         lr = group["lr"] * math.sqrt(1 - beta_2**t) / (1 - beta_1**t)
-        param.data -= (lr * m / (np.sqrt(v) + group["eps"])).astype(param.data.dtype, copy=False)
+        param.data -= (lr * m / (xp.sqrt(v) + group["eps"])).astype(param.data.dtype, copy=False)
 
 
 class LearningRateSchedule:
