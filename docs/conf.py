@@ -86,6 +86,10 @@ API_MODULES = [
 AUTODOC_SKIP: set[str] = set()
 
 
+# id(object) -> the dotted name it is documented under ("sinapsi.train.fit"), for _resolve_alias.
+DOCUMENTED: dict[int, str] = {}
+
+
 def _public_names(module_name: str) -> list[str]:
     module = importlib.import_module(module_name)
     names = getattr(module, "__all__", None) or [n for n in vars(module) if not n.startswith("_")]
@@ -141,6 +145,8 @@ def write_api_pages() -> None:
                 continue
             home = _home(obj, exporters[id(obj)])
             (owned if home == name else elsewhere).append((attr, home))
+            if home == name:
+                DOCUMENTED[id(obj)] = f"{name}.{attr}"
         title = name
         lines = [title, "=" * len(title), "", f".. automodule:: {name}", "   :no-members:", ""]
         lines += [f".. currentmodule:: {name}", ""]
@@ -203,5 +209,44 @@ def _skip_member(app, what, name, obj, skip, options):  # noqa: ANN001, ARG001 (
     return None
 
 
+def _resolve_alias(app, env, node, contnode):  # noqa: ANN001, ANN202 (Sphinx's hook)
+    """Link a public alias (``sinapsi.fit``, ``sinapsi.Tensor.backward``) to where the object is
+    documented (``sinapsi.train.fit``, ``sinapsi.Tensor.backward``): Sphinx knows only the
+    latter, and the docstrings and pages use the short names a user types."""
+    target = node.get("reftarget", "")
+    if node.get("refdomain") != "py" or not target.startswith("sinapsi."):
+        return None
+    parts = target.split(".")
+    for cut in range(len(parts), 1, -1):
+        try:
+            obj = _import_dotted(".".join(parts[:cut]))
+        except (ImportError, AttributeError):
+            continue
+        canonical = DOCUMENTED.get(id(obj))
+        if canonical is None:
+            return None
+        full = ".".join([canonical, *parts[cut:]])
+        if full == target:
+            return None
+        py = env.get_domain("py")
+        return py.resolve_xref(env, node["refdoc"], app.builder, "obj", full, node, contnode)
+    return None
+
+
+def _import_dotted(dotted: str) -> object:
+    """The object at a dotted path: the longest importable module, then attributes."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ImportError(dotted)
+
+
 def setup(app) -> None:  # noqa: ANN001
     app.connect("autodoc-skip-member", _skip_member)
+    app.connect("missing-reference", _resolve_alias)

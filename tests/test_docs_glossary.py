@@ -62,13 +62,13 @@ def test_every_notes_term_has_a_definition_naming_the_api() -> None:
     entries = _entries()
     missing = [term for term in NOTES_TERMS if term not in entries]
     assert not missing, f"glossary lacks {missing}"
-    no_api = [term for term, text in entries.items() if "``sinapsi" not in text]
+    no_api = [term for term, text in entries.items() if ":obj:`sinapsi" not in text]
     assert not no_api, f"these glossary entries name no sinapsi API: {no_api}"
 
 
 def _api_names() -> list[str]:
     text = GLOSSARY.read_text(encoding="utf-8")
-    return sorted(set(re.findall(r"``(sinapsi(?:\.\w+)+)``", text)))
+    return sorted(set(re.findall(r":obj:`(sinapsi(?:\.\w+)+)`", text)))
 
 
 def test_the_glossary_names_many_api_objects() -> None:
