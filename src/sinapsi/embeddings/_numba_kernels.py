@@ -85,3 +85,27 @@ def row_scatter(coef, ids, h, out):  # pragma: no cover - compiled
             c = coef[b, k]
             for j in range(dim):
                 out[r, j] += c * h[b, j]
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS)
+def row_scatter_step(coef, ids, h, table, lr):  # pragma: no cover - compiled
+    """``table[ids[b, k]] -= lr * coef[b, k] * h[b]``, in place, in order of ``b`` then ``k``:
+    :func:`row_scatter` and an SGD step on those rows, without the gradient array."""
+    n, width = ids.shape
+    dim = h.shape[1]
+    for b in range(n):
+        for k in range(width):
+            r = ids[b, k]
+            c = coef[b, k] * lr
+            for j in range(dim):
+                table[r, j] -= c * h[b, j]
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS)
+def rows_step(table, rows, grad, lr):  # pragma: no cover - compiled
+    """``table[rows[b]] -= lr * grad[b]``, in place, in order of ``b`` (rows may repeat)."""
+    dim = grad.shape[1]
+    for b in range(rows.size):
+        r = rows[b]
+        for j in range(dim):
+            table[r, j] -= lr * grad[b, j]
