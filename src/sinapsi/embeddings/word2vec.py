@@ -205,7 +205,9 @@ def _epoch_batches(
 def _split(
     groups: Iterator[tuple[int, tuple[np.ndarray, ...]]], batch_size: int
 ) -> Iterator[tuple[int, tuple[np.ndarray, ...]]]:
-    """Each group's rows in batches of ``batch_size``; a group's words count with its last."""
+    """Each group's rows in batches of ``batch_size``; a group's words are shared among its
+    batches by their rows (so that the learning rate, which decays with the words done, falls
+    batch by batch, not once a group: an epoch of a small corpus is one group)."""
     for consumed, arrays in groups:
         if not arrays:
             yield consumed, ()
@@ -213,8 +215,9 @@ def _split(
         n = len(arrays[0])
         nb = max(1, -(-n // batch_size))
         for i in range(nb):
-            sl = slice(i * batch_size, (i + 1) * batch_size)
-            yield (consumed if i == nb - 1 else 0), tuple(a[sl] for a in arrays)
+            lo, hi = i * batch_size, min((i + 1) * batch_size, n)
+            words = consumed * hi // n - consumed * lo // n
+            yield words, tuple(a[lo:hi] for a in arrays)
 
 
 MAX_SENTENCE_LENGTH = 10_000  # longer sentences are cut into pieces of this many words
@@ -543,7 +546,7 @@ def _train(
             return
         assert bar is not None
         postfix = {"epoch": epoch + 1, "loss": f"{loss_sum / max(pairs_seen, 1):.4f}"}
-        if done:  # words are counted at the end of each chunk of 100k pairs
+        if done:  # words are counted batch by batch (a group's shared among its batches)
             postfix["words_s"] = f"{done / max(now - start, 1e-9):.0f}"
         bar.set_postfix(**postfix)
         loss_sum, pairs_seen, shown = 0.0, 0, (epoch, now)
