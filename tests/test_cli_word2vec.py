@@ -216,3 +216,31 @@ def test_word2vec_on_one_word_lines_is_one_line(tmp_path, capsys):
     line = _error(capsys, ["word2vec", str(corpus), "--out", str(out), "--min-count", "1"])
     assert re.fullmatch(r"sinapsi: error: .*words\.txt: no training pairs in 5 epoch.*", line)
     assert not out.exists()
+
+
+def test_cache_dir_keeps_the_encoded_corpus_past_the_budget(tmp_path, monkeypatch, capsys):
+    """--cache-dir: a corpus over the memory budget is encoded into that folder (and nowhere
+    else), kept, and reused; the vectors are those of the in-memory run. A file where the
+    folder should be is one line on stderr."""
+    import sinapsi.embeddings.encoding as enc
+
+    path = tmp_path / "royal.txt"
+    path.write_text(_royal_lines(300), encoding="utf-8")
+    plain, cached = tmp_path / "plain.txt", tmp_path / "cached.txt"
+    assert main(["word2vec", str(path), "--out", str(plain), *TRAIN]) == 0
+    monkeypatch.setattr(enc, "MEMORY_BUDGET", 1024)  # the ids of 300 sentences: ~10 kB
+    cache = tmp_path / "cache"
+    for _ in range(2):
+        assert main(["word2vec", str(path), "--out", str(cached), *TRAIN, "--cache-dir",
+                     str(cache)]) == 0  # fmt: skip
+        (name,) = [p.name for p in cache.iterdir()]
+        assert name.endswith(".ids")
+        assert cached.read_text() == plain.read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["royal.txt", "plain.txt", "cached.txt", "cache"]
+    )
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a folder")
+    line = _error(capsys, ["word2vec", str(path), "--out", str(cached), *TRAIN, "--cache-dir",
+                           str(blocker)])  # fmt: skip
+    assert "cannot use --cache-dir" in line and "name a folder you can write to" in line
