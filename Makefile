@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.installed-fast
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: setup setup-runtime demo test lint browser bench clean
+.PHONY: setup setup-runtime demo test lint browser docs bench clean
 .NOTPARALLEL:  # two pip installs must never run at once in the same venv
 
 setup: $(DEV_STAMP)
@@ -49,6 +49,20 @@ browser:
 
 test: setup lint browser
 	$(BIN)/python -m pytest -q
+	$(MAKE) --no-print-directory docs
+
+# The documentation site, built offline from scratch with warnings as errors: the pages, the API
+# reference from the docstrings, and the notes' examples (examples/notes/), which run during the
+# build (about a minute on 2 cores). The grep fails the build if a page loads a script or a
+# style from the network. Open docs/_build/html/index.html.
+DOCS_OUT := docs/_build/html
+docs: setup
+	rm -rf docs/_build docs/auto_notes docs/api
+	MPLBACKEND=Agg $(BIN)/python -m sphinx -b html -W --keep-going -j 1 -q \
+	  -d docs/_build/doctrees docs $(DOCS_OUT)
+	@! grep -rlE '<(script|link)[^>]*(src|href)="(https?:)?//' --include='*.html' $(DOCS_OUT) \
+	  || { echo "make docs: the pages above load files from the network"; exit 1; }
+	@echo "the documentation: $(DOCS_OUT)/index.html"
 
 # Results go to benchmarks/results/ (git-ignored); each script also prints its table.
 BENCH_OUT ?= benchmarks/results
@@ -63,7 +77,8 @@ bench: setup
 	$(BIN)/python benchmarks/word2vec.py --json $(BENCH_OUT)/word2vec.json
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache .hypothesis \
+	  docs/_build docs/auto_notes docs/api
 
 # The word2vec benchmark's large corpus: installs Debian's linux-doc-6.1 and python3.11-doc
 # (apt-get, as root or through sudo) and writes the corpus files to $(BENCH_OUT)/word2vec-data
