@@ -21,6 +21,12 @@ NOTES_TERMS = [
     "inizializzazione He", "inizializzazione Xavier", "clipping del gradiente", "momento",
     "Adam", "dropout", "regolarizzazione L2", "rappresentazione distribuita", "word embedding",
     "overfitting", "tasso di apprendimento",
+    # and those the pages of examples/notes/ set in italics
+    "funzioni di attivazione", "propagazione in avanti", "funzione di perdita",
+    "algoritmo di ottimizzazione", "discesa del gradiente", "reti profonde",
+    "gradienti che svaniscono", "gradienti che esplodono", "confine di decisione",
+    "visualizzazione", "gerarchia delle caratteristiche", "profondità vs. efficienza",
+    "regolarizzazione", "rappresentazioni distribuite", "sovradattamento", "vettore di parola",
 ]  # fmt: skip
 
 
