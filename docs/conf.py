@@ -27,12 +27,13 @@ release = version = sinapsi.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.napoleon",  # the docstrings use Google ("Args:") and NumPy sections
+    "sphinx.ext.napoleon",  # the docstrings mix Google ("Args:") and NumPy sections: numpydoc
+    # reads only the latter
     "sphinx.ext.viewcode",
     "sphinx_gallery.gen_gallery",
 ]
 
-exclude_patterns = ["_build", "**.ipynb_checkpoints", "auto_notes/*.py", "auto_notes/*.ipynb"]
+exclude_patterns = ["_build"]
 html_theme = "furo"
 html_title = f"sinapsi {release}"
 html_static_path: list[str] = []
@@ -41,14 +42,14 @@ html_theme_options = {"navigation_with_keys": True}
 pygments_style = "sphinx"
 pygments_dark_style = "monokai"
 
-# autodoc: signatures without the type hints' noise, members in source order.
+# autodoc: the type hints go into the parameters' descriptions, not the signatures; members in
+# source order.
 autodoc_default_options = {"members": True, "member-order": "bysource", "show-inheritance": True}
 autodoc_typehints = "description"
 autodoc_typehints_description_target = "documented"
 autodoc_class_signature = "mixed"
 autodoc_preserve_defaults = True
 autosummary_generate = False  # the tables link to objects on the same page
-autosummary_imported_members = True
 napoleon_google_docstring = True
 napoleon_numpy_docstring = True
 napoleon_use_rtype = False
@@ -172,34 +173,22 @@ def write_api_pages() -> None:
 write_api_pages()
 
 # --- the gallery of the notes' examples -----------------------------------------------------------
-NOTES = ROOT / "examples" / "notes"
-if (NOTES / "README.txt").is_file():
-    sphinx_gallery_conf = {
-        "examples_dirs": str(NOTES),
-        "gallery_dirs": str(DOCS / "auto_notes"),
-        "filename_pattern": r"/plot_",
-        "within_subsection_order": "FileNameSortKey",
-        "download_all_examples": False,
-        "remove_config_comments": True,
-        "matplotlib_animations": False,
-        "image_scrapers": ("matplotlib",),
-        "reset_modules": ("matplotlib",),
-        "show_memory": False,
-        "show_signature": False,
-        "abort_on_example_error": False,
-        "only_warn_on_example_error": False,
-        "write_computation_times": False,
-    }
-else:  # the examples have not landed yet: a placeholder page, so links to the gallery hold
-    sphinx_gallery_conf = {"examples_dirs": [], "gallery_dirs": []}
-    (DOCS / "auto_notes").mkdir(exist_ok=True)
-    _write(
-        DOCS / "auto_notes" / "index.rst",
-        "The notes' examples\n===================\n\n"
-        "The gallery is built from ``examples/notes/``, which holds no examples yet.\n",
-    )
+NOTES = ROOT / "examples" / "notes"  # README.txt + plot_*.py; a failing example fails the build
+sphinx_gallery_conf = {
+    "examples_dirs": str(NOTES),
+    "gallery_dirs": str(DOCS / "auto_notes"),
+    "filename_pattern": r"/plot_",
+    "within_subsection_order": "FileNameSortKey",
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "matplotlib_animations": False,
+    "image_scrapers": ("matplotlib",),
+    "reset_modules": ("matplotlib",),
+    "show_memory": False,
+    "show_signature": False,
+    "write_computation_times": False,
+}
 
-suppress_warnings: list[str] = []
 
 
 def _skip_member(app, what, name, obj, skip, options):  # noqa: ANN001, ARG001 (Sphinx's hook)
