@@ -43,3 +43,20 @@ def test_every_code_block_runs(page: str, tmp_path: Path, monkeypatch: pytest.Mo
     for number, block in enumerate(python_blocks(page), 1):
         code = compile(block, f"{page} (python block {number})", "exec")
         exec(code, namespace)  # noqa: S102 (the documentation's own code)
+
+
+def test_code_lines_fit_the_page() -> None:
+    """furo's code column holds about 88 characters; a longer line scrolls sideways."""
+    pages = [p for p in DOCS.rglob("*.rst") if "_build" not in p.parts and "api" not in p.parts]
+    pages = [p for p in pages if "auto_notes" not in p.parts]
+    long = []
+    for page in pages:
+        in_code = False
+        for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
+            if line.startswith(".. code-block::") or (line.endswith("::") and line[:3] != ".. "):
+                in_code = True
+            elif in_code and line and not line.startswith(" "):
+                in_code = False
+            elif in_code and len(line) - 3 > 88:
+                long.append(f"{page.relative_to(DOCS)}:{number}")
+    assert not long, f"code lines longer than 88 characters: {long}"
