@@ -29,7 +29,7 @@ print("inputs", X.shape, X.dtype, "labels", y.shape, "classes", np.unique(y))
 
 # %%
 # A neuron is a linear function of its inputs (*pesi e bias*)
-# ----------------------------------------------------------
+# -----------------------------------------------------------
 # A :class:`~sinapsi.nn.Linear` layer of 4 neurons holds a weight matrix of shape
 # ``(4, 2)`` (one row of slopes per neuron) and 4 biases (the intercepts). Its output for one
 # sample is ``z = W x + b``: written out in NumPy, it is the same number.
@@ -114,7 +114,7 @@ loss.backward()
 d_out = (p - np.eye(2)[y]) / len(y)  # dL/dlogits
 d_h = (d_out @ W2) * (1 - h**2)  # back through W2, then through tanh
 by_hand_grads = {"0.weight": d_h.T @ X, "0.bias": d_h.sum(0), "2.weight": d_out.T @ h,
-                 "2.bias": d_out.sum(0)}  # fmt: skip
+                 "2.bias": d_out.sum(0)}
 for name, param in model.named_parameters():
     assert np.allclose(param.grad, by_hand_grads[name], atol=1e-5), name
     print(f"{name:9s} gradient norm {np.linalg.norm(param.grad):.4f} (autograd = by hand)")
@@ -154,7 +154,7 @@ assert losses[-1] < 0.25 * losses[0] and accuracy > 0.95
 fig, ax = plt.subplots(figsize=(5, 3.2), layout="constrained")
 ax.plot(np.arange(1, len(losses) + 1), losses)
 ax.set(xlabel="step (one pass over the 200 points)", ylabel="cross-entropy loss",
-       title="The loss falls as the steps repeat")  # fmt: skip
+       title="The loss falls as the steps repeat")
 ax.grid(alpha=0.3)
 plt.show()
 

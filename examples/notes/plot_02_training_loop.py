@@ -67,18 +67,18 @@ class CountSteps(sn.train.Callback):
 def network(seed):
     """64 pixels -> 64 ReLU neurons -> 10 scores, He-initialized."""
     return nn.Sequential(nn.Linear(64, 64, init="he", rng=seed), nn.ReLU(),
-                         nn.Linear(64, 10, init="he", rng=seed + 1))  # fmt: skip
+                         nn.Linear(64, 10, init="he", rng=seed + 1))
 
 
 model = network(0)
 counter = CountSteps()
 history = sn.fit(model, X_train, y_train, loss="cross_entropy", optimizer="sgd", lr=0.05,
                  epochs=15, batch_size=32, validation_data=(X_val, y_val), metrics=["accuracy"],
-                 seed=0, verbose=0, callbacks=[counter])  # fmt: skip
+                 seed=0, verbose=0, callbacks=[counter])
 loss = history.history["loss"]
 print(f"steps per epoch: {counter.steps[0]} = ceil({len(y_train)} / 32)")
 print(f"training loss {loss[0]:.3f} -> {loss[-1]:.3f}, "
-      f"validation accuracy {history.history['val_accuracy'][-1]:.3f}")  # fmt: skip
+      f"validation accuracy {history.history['val_accuracy'][-1]:.3f}")
 assert counter.steps == [int(np.ceil(len(y_train) / 32))] * 15
 assert loss[-1] < 0.2 * loss[0] and history.history["val_accuracy"][-1] > 0.93
 
@@ -103,10 +103,10 @@ for batch_size in (8, 32, len(y_train)):
     runs[f"batch {batch_size}"] = sn.fit(
         network(0), X_train, y_train, optimizer="sgd", lr=0.05, epochs=15, batch_size=batch_size,
         validation_data=(X_val, y_val), metrics=["accuracy"], seed=0, verbose=0,
-    )  # fmt: skip
+    )
 for name, h in runs.items():
     print(f"{name:11s} final training loss {h.history['loss'][-1]:.3f}, "
-          f"validation accuracy {h.history['val_accuracy'][-1]:.3f}")  # fmt: skip
+          f"validation accuracy {h.history['val_accuracy'][-1]:.3f}")
 final = [h.history["loss"][-1] for h in runs.values()]
 assert final[0] < final[1] < final[2]
 
@@ -122,7 +122,7 @@ plt.show()
 
 proba = sn.predict_proba(model, X_test[:1])[0]
 print(f"first test image: label {y_test[0]}, predicted {proba.argmax()} "
-      f"with probability {proba.max():.3f}")  # fmt: skip
+      f"with probability {proba.max():.3f}")
 predicted = sn.predict_classes(model, X_test)
 accuracy = (predicted == y_test).mean()
 print(f"test accuracy: {accuracy:.3f} on {len(y_test)} images")

@@ -46,15 +46,15 @@ model = nn.Sequential(
     nn.Linear(2, 16, init="xavier", rng=0), nn.Tanh(),
     nn.Linear(16, 16, init="xavier", rng=1), nn.Tanh(),
     nn.Linear(16, 2, init="xavier", rng=2),
-)  # fmt: skip
+)
 snapshots = Snapshots(SNAPSHOTS)
 history = sn.fit(model, X_train, y_train, optimizer="adam", lr=0.01, epochs=200, batch_size=32,
                  validation_data=split.val, metrics=["accuracy"], seed=0, verbose=0,
-                 callbacks=[snapshots])  # fmt: skip
+                 callbacks=[snapshots])
 
 # %%
 # The decision boundary over the epochs (*confine di decisione*)
-# -------------------------------------------------------------
+# --------------------------------------------------------------
 # :func:`sinapsi.viz.plot_decision_boundary` colours the plane by the predicted class (stronger
 # where the network is surer) and shows the training points filled, the test points hollow.
 # After 5 epochs the boundary is nearly a straight line; by epoch 80 it has started to curl
@@ -66,7 +66,7 @@ for ax, epoch in zip(axes, SNAPSHOTS):
     snapshot = copy.deepcopy(model)
     snapshot.load_state_dict(snapshots.states[epoch])
     sn.viz.plot_decision_boundary(snapshot, X_train, y_train, X_test, y_test, ax=ax,
-                                  resolution=120)  # fmt: skip
+                                  resolution=120)
     accuracies.append((sn.predict_classes(snapshot, X_test) == y_test).mean())
     ax.set_title(f"epoch {epoch}: test accuracy {accuracies[-1]:.2f}")
 plt.show()
@@ -114,11 +114,11 @@ Xd, yd = datasets.load_digits()
 digits = train_val_test_split(Xd, yd, val_size=0.0, test_size=0.2, seed=0)
 scaler = Standardizer().fit(digits.train[0])
 digit_model = nn.Sequential(nn.Linear(64, 16, init="he", rng=0), nn.ReLU(),
-                            nn.Linear(16, 10, init="he", rng=1))  # fmt: skip
+                            nn.Linear(16, 10, init="he", rng=1))
 sn.fit(digit_model, scaler.transform(digits.train[0]), digits.train[1], optimizer="adam",
-       lr=0.01, epochs=10, batch_size=64, l2=1e-3, seed=0, verbose=0)  # fmt: skip
+       lr=0.01, epochs=10, batch_size=64, l2=1e-3, seed=0, verbose=0)
 digit_accuracy = (sn.predict_classes(digit_model, scaler.transform(digits.test[0]))
-                  == digits.test[1]).mean()  # fmt: skip
+                  == digits.test[1]).mean()
 print(f"digits, 16 hidden neurons: test accuracy {digit_accuracy:.3f}")
 assert digit_accuracy > 0.9
 

@@ -41,9 +41,9 @@ y_train, y_test = split.train[1], split.test[1]
 def train(activation, init, batch_norm=False, depth=10):
     """Train a deep MLP on XOR; return its History and test accuracy."""
     model = build_mlp(2, [16] * depth, 2, activation=activation, init=init,
-                      batch_norm=batch_norm, rng=0)  # fmt: skip
+                      batch_norm=batch_norm, rng=0)
     history = sn.fit(model, X_train, y_train, optimizer="sgd", lr=0.2, epochs=30, batch_size=32,
-                     metrics=["accuracy"], seed=0, verbose=0)  # fmt: skip
+                     metrics=["accuracy"], seed=0, verbose=0)
     return history, (sn.predict_classes(model, X_test) == y_test).mean()
 
 
@@ -61,7 +61,7 @@ runs = {
 for name, (history, accuracy) in runs.items():
     first, last = first_and_last(history)
     print(f"{name:27s} gradient norm: first layer {first:.1e}, last hidden layer {last:.1e} "
-          f"(ratio {first / last:.0e}); test accuracy {accuracy:.2f}")  # fmt: skip
+          f"(ratio {first / last:.0e}); test accuracy {accuracy:.2f}")
 
 sig_first, sig_last = first_and_last(runs["sigmoid, Xavier init"][0])
 relu_first, relu_last = first_and_last(runs["ReLU, He init"][0])
@@ -93,7 +93,7 @@ plt.show()
 
 # %%
 # Remedy 2: initialization (He / Xavier)
-# -------------------------------------
+# --------------------------------------
 # The weights' initial scale decides whether the signal (and so the gradient) grows or shrinks
 # through the layers. Ten ReLU layers of 64 neurons, 500 random inputs, no training: the
 # standard deviation of each layer's output for four initializations. Too small
@@ -111,7 +111,7 @@ def normal(std):
 inputs = sn.tensor(np.random.default_rng(0).standard_normal((500, 64)))
 spread = {}
 for name, init in [("normal, std 0.01", normal(0.01)), ("Xavier", "xavier"), ("He", "he"),
-                   ("normal, std 0.5", normal(0.5))]:  # fmt: skip
+                   ("normal, std 0.5", normal(0.5))]:
     h, stds = inputs, []
     with sn.no_grad():
         for i in range(10):
@@ -123,7 +123,7 @@ fig, ax = plt.subplots(figsize=(6, 3.6), layout="constrained")
 for name, stds in spread.items():
     ax.semilogy(range(1, 11), stds, marker="o", label=name)
 ax.set(xlabel="ReLU layer", ylabel="std of the layer's output (log)",
-       title="The signal through 10 ReLU layers, untrained")  # fmt: skip
+       title="The signal through 10 ReLU layers, untrained")
 ax.legend(title="weight initialization")
 ax.grid(alpha=0.3)
 plt.show()
@@ -178,7 +178,7 @@ def sgd_steps(clip, epochs=3):
             loss.backward()
             norm = sn.optim.clip_grad_norm_(model.parameters(), clip)
             after = math.sqrt(sum(float((p.grad.astype(np.float64) ** 2).sum())
-                                  for p in model.parameters()))  # fmt: skip
+                                  for p in model.parameters()))
             log["before"].append(norm)
             log["after"].append(after)
             log["loss"].append(loss.item())
@@ -192,7 +192,7 @@ free, clipped = sgd_steps(math.inf), sgd_steps(1.0)
 print("unclipped gradient norms:", ", ".join(f"{n:.3g}" for n in free["before"]))
 print(f"clipped: {len(clipped['after'])} steps, largest norm before clipping "
       f"{max(clipped['before']):.0f}, after {max(clipped['after']):.4f}; loss "
-      f"{clipped['loss'][0]:.0f} -> {np.mean(clipped['loss'][-10:]):.0f}")  # fmt: skip
+      f"{clipped['loss'][0]:.0f} -> {np.mean(clipped['loss'][-10:]):.0f}")
 assert len(free["before"]) <= 5 and free["before"][-1] > 1e6  # exploded within a few steps
 assert max(clipped["after"]) <= 1.0 + 1e-5  # the clipped norm never exceeds max_norm
 assert np.mean(clipped["loss"][-10:]) < 0.85 * clipped["loss"][0]

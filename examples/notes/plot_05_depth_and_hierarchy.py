@@ -32,19 +32,19 @@ split = train_val_test_split(X, y.reshape(-1, 1), val_size=0.0, test_size=0.3, s
 
 results = {}
 for name, hidden in [("1 layer of 152", [152]), ("6 layers of 16", [16] * 6),
-                     ("1 layer of 608", [608])]:  # fmt: skip
+                     ("1 layer of 608", [608])]:
     model = build_mlp(8, hidden, 1, activation="relu", init="he", rng=0)
     n_params = sum(p.numpy().size for p in model.parameters())
     history = sn.fit(model, X_train, y_train, loss="mse", optimizer="adam", lr=0.01, epochs=30,
-                     batch_size=64, seed=0, verbose=0)  # fmt: skip
+                     batch_size=64, seed=0, verbose=0)
     pred = sn.predict(model, X_test)
     r2 = 1 - ((pred - y_test) ** 2).sum() / ((y_test - y_test.mean()) ** 2).sum()
     results[name] = (n_params, float(r2), history)
     print(f"{name:15s} {n_params:5d} parameters: test R² {r2:.3f}, "
-          f"final training loss {history.history['loss'][-1]:.4f}")  # fmt: skip
+          f"final training loss {history.history['loss'][-1]:.4f}")
 
 deep, shallow, wide = (results[k][1] for k in ("6 layers of 16", "1 layer of 152",
-                                               "1 layer of 608"))  # fmt: skip
+                                               "1 layer of 608"))
 assert abs(results["6 layers of 16"][0] - results["1 layer of 152"][0]) < 20  # same budget
 assert deep > shallow + 0.1 and deep > wide + 0.1  # measured 0.90 against 0.67 and 0.67
 
@@ -66,7 +66,7 @@ Xd, yd = datasets.load_digits()
 digits = train_val_test_split(Xd / 16.0, yd, val_size=0.0, test_size=0.2, seed=0)
 convnet = build_convnet(64, 10, (1, 8, 8), [8, 16], rng=0)
 sn.fit(convnet, *digits.train, optimizer="adam", lr=0.01, epochs=8, batch_size=64, seed=0,
-       verbose=0)  # fmt: skip
+       verbose=0)
 proba = sn.predict_proba(convnet, digits.test[0])
 accuracy = (proba.argmax(axis=1) == digits.test[1]).mean()
 print(f"convnet test accuracy {accuracy:.3f}")
@@ -84,7 +84,7 @@ assert accuracy > 0.95  # measured 0.986
 images = digits.test[0][:100]
 heads = {"layer 1 (conv 1)": (2, (slice(None), 0, 4, 4)),
          "layer 2 (conv 2)": (5, (slice(None), 0, 2, 2)),
-         "output (digit 0)": (len(convnet), (slice(None), 0))}  # fmt: skip
+         "output (digit 0)": (len(convnet), (slice(None), 0))}
 fields = {}
 for name, (depth, unit) in heads.items():
     x = sn.tensor(images, requires_grad=True)

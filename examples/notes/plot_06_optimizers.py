@@ -44,7 +44,7 @@ def loss_of(w):
 
 
 for v_start, optimizer in [("g", dict(lr=lr, momentum=beta, dampening=beta)),
-                           ("0", dict(lr=lr * (1 - beta), momentum=beta))]:  # fmt: skip
+                           ("0", dict(lr=lr * (1 - beta), momentum=beta))]:
     w = sn.tensor(START, requires_grad=True)
     opt = sn.optim.SGD([w], **optimizer)
     w_np, v = START.copy(), None if v_start == "g" else np.zeros(2)
@@ -57,7 +57,7 @@ for v_start, optimizer in [("g", dict(lr=lr, momentum=beta, dampening=beta)),
         w_np = w_np - lr * v
         assert np.allclose(w.numpy(), w_np, rtol=1e-4, atol=1e-5), (v_start, step)
     print(f"SGD({', '.join(f'{k}={v:g}' for k, v in optimizer.items())}) = the notes' "
-          f"formula from v = {v_start}: w after 20 steps {w.numpy()}")  # fmt: skip
+          f"formula from v = {v_start}: w after 20 steps {w.numpy()}")
 
 # %%
 # Adam, step by step
@@ -113,7 +113,7 @@ races = {
     "momentum 0.9, lr 0.1": descend(lambda p: sn.optim.SGD(p, lr=0.1 * (1 - 0.9),
                                                             momentum=0.9)),
     "Adam, lr 0.3": descend(lambda p: sn.optim.Adam(p, lr=0.3)),
-}  # fmt: skip
+}
 for name, (_, losses) in races.items():
     print(f"{name:21s} {len(losses):3d} steps, final loss {losses[-1]:.3g}")
 
@@ -125,14 +125,14 @@ assert final["Adam, lr 0.3"] < 0.01 * final["SGD, lr 0.019"]  # measured 0.0009
 fig, (ax_p, ax_l) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
 g1, g2 = np.meshgrid(np.linspace(-9, 2, 200), np.linspace(-1.6, 1.6, 200))
 ax_p.contour(g1, g2, 0.5 * (A[0] * g1**2 + A[1] * g2**2), levels=np.geomspace(0.05, 150, 12),
-             colors="0.8", linewidths=0.8)  # fmt: skip
+             colors="0.8", linewidths=0.8)
 for i, (name, (path, losses)) in enumerate(races.items()):
     if name != "SGD, lr 0.1":
         ax_p.plot(path[:, 0], path[:, 1], ".-", color=f"C{i}", lw=1, ms=3, label=name)
     ax_l.semilogy(losses, color=f"C{i}", label=name + (" (diverged)" * (len(losses) < 100)))
 ax_p.plot(0, 0, "k*", ms=10)
 ax_p.set(xlim=(-9, 2), ylim=(-1.6, 1.6), xlabel="w1 (gentle direction)",
-         ylabel="w2 (steep direction)", title="Paths on J(w) = (w1² + 100 w2²) / 2")  # fmt: skip
+         ylabel="w2 (steep direction)", title="Paths on J(w) = (w1² + 100 w2²) / 2")
 ax_p.legend(fontsize=8, loc="lower right")
 ax_l.set(xlabel="step", ylabel="J(w) (log)", title="Loss per step", ylim=(1e-6, 1e5))
 ax_l.legend(fontsize=8)
@@ -160,9 +160,9 @@ histories = {}
 for name, make in settings.items():
     model = build_mlp(64, [32], 10, init="he", rng=0)
     optimizer = make(model.parameters()) if name != "SGD, lr 0.01" else make(
-        model.parameters(), lr=0.01)  # fmt: skip
+        model.parameters(), lr=0.01)
     histories[name] = sn.fit(model, X_train, y_train, optimizer=optimizer, epochs=8,
-                             batch_size=64, metrics=["accuracy"], seed=0, verbose=0)  # fmt: skip
+                             batch_size=64, metrics=["accuracy"], seed=0, verbose=0)
 last = {name: h.history["loss"][-1] for name, h in histories.items()}
 print("final training loss:", {name: round(v, 3) for name, v in last.items()})
 assert last["momentum 0.9, lr 0.1"] < 0.5 * last["SGD, lr 0.01"]

@@ -31,7 +31,7 @@ dropout = nn.Dropout(0.5, rng=0)
 ones = sn.ones(10_000)
 out = dropout(ones).numpy()
 print(f"training mode: {np.mean(out == 0):.3f} zeroed, survivors = {np.unique(out[out > 0])}, "
-      f"mean {out.mean():.3f}")  # fmt: skip
+      f"mean {out.mean():.3f}")
 assert abs(np.mean(out == 0) - 0.5) < 0.02 and np.all(out[out > 0] == 2.0)
 dropout.eval()
 assert np.array_equal(dropout(ones).numpy(), ones.numpy())
@@ -52,16 +52,16 @@ y_train, y_test = split.train[1], split.test[1]
 
 models, scores = {}, {}
 for name, p, l2 in [("no regularization", 0.0, 0.0), ("L2 0.01", 0.0, 0.01),
-                    ("dropout 0.5", 0.5, 0.0)]:  # fmt: skip
+                    ("dropout 0.5", 0.5, 0.0)]:
     model = build_mlp(2, [128, 128], 2, activation="relu", init="he", dropout=p, rng=0)
     sn.fit(model, X_train, y_train, optimizer="adam", lr=0.01, epochs=200, batch_size=32, l2=l2,
-           seed=0, verbose=0)  # fmt: skip
+           seed=0, verbose=0)
     train_acc = (sn.predict_classes(model, X_train) == y_train).mean()
     test_acc = (sn.predict_classes(model, X_test) == y_test).mean()
     weights = np.sqrt(sum((m.weight.numpy() ** 2).sum() for m in model if isinstance(m, nn.Linear)))
     models[name], scores[name] = model, (train_acc, test_acc, weights)
     print(f"{name:18s} train {train_acc:.3f}  test {test_acc:.3f}  gap {train_acc - test_acc:.3f}"
-          f"  weight norm {weights:.1f}")  # fmt: skip
+          f"  weight norm {weights:.1f}")
 
 gap = {name: tr - te for name, (tr, te, _) in scores.items()}
 assert gap["no regularization"] > 0.05  # measured 0.124: it memorized noise
@@ -94,11 +94,11 @@ at = np.arange(len(names))
 ax_a.bar(at - 0.2, [scores[n][0] for n in names], 0.4, label="training set")
 ax_a.bar(at + 0.2, [scores[n][1] for n in names], 0.4, label="test set")
 ax_a.set(xticks=at, xticklabels=names, ylim=(0.75, 1.0), ylabel="accuracy",
-         title="Accuracy: the gap is overfitting")  # fmt: skip
+         title="Accuracy: the gap is overfitting")
 ax_a.legend(loc="upper right")
 ax_w.bar(at, [scores[n][2] for n in names], 0.5, color="0.5")
 ax_w.set(xticks=at, xticklabels=names, ylabel="norm of all weights",
-         title="Weight size: L2 keeps it small")  # fmt: skip
+         title="Weight size: L2 keeps it small")
 for ax in (ax_a, ax_w):
     ax.grid(alpha=0.3, axis="y")
 plt.show()

@@ -35,7 +35,7 @@ SUBJECTS = {
     ("male", "common", "adult"): "man", ("female", "common", "adult"): "woman",
     ("male", "royal", "young"): "prince", ("female", "royal", "young"): "princess",
     ("male", "common", "young"): "boy", ("female", "common", "young"): "girl",
-}  # fmt: skip
+}
 CONTEXT = {
     "male": ["he", "his", "him", "male"],
     "female": ["she", "her", "hers", "female"],
@@ -53,7 +53,7 @@ def royal_corpus(n_sentences, seed):
     sentences = []
     for _ in range(n_sentences):
         factors = (rng.choice(["male", "female"]), rng.choice(["royal", "common"]),
-                   rng.choice(["adult", "young"]))  # fmt: skip
+                   rng.choice(["adult", "young"]))
         words = [SUBJECTS[factors]]
         for factor in factors:
             words += list(rng.choice(CONTEXT[factor], 2))
@@ -74,7 +74,7 @@ for sentence in corpus[:3]:
 # against 5 random "negative" words per pair. 3 epochs over the 10,000 words.
 
 vectors = train_word2vec(corpus, dim=20, window=4, negative=5, min_count=1, sample=0, epochs=3,
-                         batch_size=256, seed=42)  # fmt: skip
+                         batch_size=256, seed=42)
 print(f"{len(vectors)} words, vectors of {vectors.vectors.shape[1]} numbers")
 nearest = vectors.most_similar("king", topn=4)
 print("nearest to king:", ", ".join(f"{w} {s:.2f}" for w, s in nearest))
@@ -93,7 +93,7 @@ unit = np.stack([vectors[w] / np.linalg.norm(vectors[w]) for w in words])
 similarity = unit @ unit.T
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained")
 for ax, matrix, title in [(axes[0], np.eye(len(words)), "one-hot codes"),
-                          (axes[1], similarity, "learned embeddings (dim 20)")]:  # fmt: skip
+                          (axes[1], similarity, "learned embeddings (dim 20)")]:
     image = ax.imshow(matrix, cmap="RdBu", vmin=-1, vmax=1)
     ax.set_xticks(range(len(words)), words, rotation=60, ha="right")
     ax.set_yticks(range(len(words)), words)
@@ -118,7 +118,7 @@ analogies = [
     ("man", "king", "woman", "queen"), ("male", "king", "female", "queen"),
     ("boy", "prince", "girl", "princess"), ("man", "boy", "woman", "girl"),
     ("queen", "princess", "king", "prince"), ("woman", "queen", "man", "king"),
-]  # fmt: skip
+]
 for a, b, c, expected in analogies:
     (found, score), *_ = vectors.analogy(a, b, c)
     print(f"{b} - {a} + {c} = {found} (cosine {score:.2f})")
@@ -135,7 +135,7 @@ def direction(x, y):
 
 
 parallel = [float(direction("king", "queen") @ direction(x, y))
-            for x, y in [("man", "woman"), ("boy", "girl"), ("prince", "princess")]]  # fmt: skip
+            for x, y in [("man", "woman"), ("boy", "girl"), ("prince", "princess")]]
 print("cos(king - queen, man - woman / boy - girl / prince - princess):", np.round(parallel, 2))
 assert min(parallel) > 0.8
 
@@ -146,5 +146,5 @@ assert min(parallel) > 0.8
 # king -- queen (the "gender" direction).
 
 fig = sn.viz.plot_embeddings(vectors, ["prince", "princess", "he", "she", "palace", "field"],
-                             analogy=("man", "king", "woman", "queen"))  # fmt: skip
+                             analogy=("man", "king", "woman", "queen"))
 plt.show()
