@@ -18,7 +18,7 @@ from sinapsi.io import load_checkpoint
 
 
 def load_arrays(path):
-    """(weights, metadata) of a run's model.npz, which sinapsi.load can also rebuild."""
+    """(weights, metadata) of a run's model.safetensors, which sinapsi.load can also rebuild."""
     checkpoint = load_checkpoint(path)
     return checkpoint.model_state, checkpoint.metadata
 
@@ -44,14 +44,14 @@ def test_demo_writes_the_run_and_reports(tmp_path, capsys):
     assert "target    test accuracy >= 0: met" in out
 
     run = tmp_path / "demo"
-    assert f"saved     {run / 'model.npz'}" in out
+    assert f"saved     {run / 'model.safetensors'}" in out
     history = json.loads((run / "history.json").read_text())
     assert history["epoch"] == [1, 2] and len(history["history"]["val_accuracy"]) == 2
-    arrays, meta = load_arrays(run / "model.npz")
+    arrays, meta = load_arrays(run / "model.safetensors")
     # layer 0 standardizes the raw pixels (issue 14.4); the network follows
     assert arrays["0.mean"].shape == (64,) and arrays["0.scale"].shape == (64,)
     assert arrays["1.weight"].shape == (256, 64) and "2.running_mean" in arrays
-    assert sinapsi.load(run / "model.npz")(np.zeros((1, 64))).shape == (1, 10)
+    assert sinapsi.load(run / "model.safetensors")(np.zeros((1, 64))).shape == (1, 10)
     assert meta["architecture"]["hidden"] == [256, 128] and meta["classes"] == list(range(10))
     assert meta["standardizer"] is None and meta["preprocessing"] == "0"
     assert [layer["type"] for layer in meta["layers"][:2]] == ["Normalization", "Linear"]
@@ -76,7 +76,7 @@ def test_demo_below_its_target_fails_with_exit_code_1(tmp_path, capsys):
     assert "target    test accuracy >= 0.999: MISSED" in out
     assert re.search(r"missed its target: test accuracy 0\.\d{4} < 0\.999\. Train longer", err)
     one_line_error(err)
-    assert (tmp_path / "demo" / "model.npz").is_file()  # the run is still saved
+    assert (tmp_path / "demo" / "model.safetensors").is_file()  # the run is still saved
     report = (tmp_path / "demo" / "report.html").read_text()
     assert re.search(r"target missed: accuracy 0\.\d+ \(target &gt;= 0\.999\)", report)
 
@@ -103,7 +103,7 @@ def test_train_spiral_example_reaches_its_target(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "2 -> 16 -> 16 -> 2" in out and "Linear(init=xavier) + Tanh" in out
     assert _accuracy(out) >= 0.95
-    assert (tmp_path / "spiral" / "model.npz").is_file()
+    assert (tmp_path / "spiral" / "model.safetensors").is_file()
 
 
 def test_train_epochs_override_and_exit_code_1_on_a_missed_target(tmp_path, capsys):
@@ -121,7 +121,7 @@ def test_train_diabetes_regression_example(tmp_path, capsys):
     assert re.search(r"test mae \d+\.\d+, test r2 0\.\d{4}, test loss \d+\.\d", out)
     assert float(re.search(r"test r2 (\d\.\d+)", out).group(1)) >= 0.3
     assert "(early stopping)" in out and "(its weights kept)" in out
-    arrays, meta = load_arrays(tmp_path / "diabetes_regression" / "model.npz")
+    arrays, meta = load_arrays(tmp_path / "diabetes_regression" / "model.safetensors")
     assert meta["task"] == "regression" and meta["classes"] is None
     assert arrays["3.weight"].shape == (1, 64)
 
@@ -138,7 +138,7 @@ def test_train_a_csv_with_text_labels(tmp_path, capsys):
         "[model]\nhidden = [8]\n[training]\nepochs = 5\n"
     )
     assert main(["train", str(config), "--out", str(tmp_path / "runs"), "--quiet"]) == 0
-    _, meta = load_arrays(tmp_path / "runs" / "pets" / "model.npz")
+    _, meta = load_arrays(tmp_path / "runs" / "pets" / "model.safetensors")
     assert meta["classes"] == ["cat", "dog"] and meta["architecture"]["in_features"] == 2
     saved = json.loads((tmp_path / "runs" / "pets" / "config.json").read_text())
     assert Path(saved["data"]["path"]) == (tmp_path / "data" / "pets.csv").resolve()

@@ -47,7 +47,7 @@ def test_predict_names_the_delimiter_option(tmp_path, capsys):
     assert _train(tmp_path, capsys, text)[0] == 0
     data = tmp_path / "new.csv"
     data.write_text("weight;height\n3;25\n30;60\n")
-    model = tmp_path / "runs" / "pets" / "model.npz"
+    model = tmp_path / "runs" / "pets" / "model.safetensors"
     assert main(["predict", str(model), str(data)]) == 2
     message = one_line_error(capsys.readouterr().err)
     assert "separated by ';'" in message and "--delimiter ';'" in message
@@ -63,7 +63,7 @@ def test_predict_does_not_advise_an_option_it_lacks(tmp_path, capsys):
     assert _train(tmp_path, capsys, text)[0] == 0
     data = tmp_path / "new.csv"
     data.write_text("weight,2020\n3,25\n")  # a number in the header: read as data
-    assert main(["predict", str(tmp_path / "runs" / "pets" / "model.npz"), str(data)]) == 2
+    assert main(["predict", str(tmp_path / "runs" / "pets" / "model.safetensors"), str(data)]) == 2
     message = one_line_error(capsys.readouterr().err)
     assert "non-numeric feature value 'weight'" in message and "header=True" not in message
 

@@ -194,11 +194,11 @@ def test_a_nan_loss_is_an_error_and_saves_nothing(tmp_path, capsys):
 def test_a_second_run_of_the_same_name_gets_its_own_folder(tmp_path, capsys):
     text = '[data]\nsource = "iris"\n' + QUICK
     assert _train(tmp_path, capsys, text)[0] == 0
-    first = (tmp_path / "runs" / "run" / "model.npz").read_bytes()
+    first = (tmp_path / "runs" / "run" / "model.safetensors").read_bytes()
     code, out, _ = _train(tmp_path, capsys, text, "--seed", "5")
     assert code == 0
-    assert (tmp_path / "runs" / "run" / "model.npz").read_bytes() == first  # untouched
-    assert f"saved     {tmp_path / 'runs' / 'run-2' / 'model.npz'}" in out
+    assert (tmp_path / "runs" / "run" / "model.safetensors").read_bytes() == first  # untouched
+    assert f"saved     {tmp_path / 'runs' / 'run-2' / 'model.safetensors'}" in out
     assert (
         f"folder    {tmp_path / 'runs' / 'run'} holds an earlier run, kept: this one is run-2"
         in out
@@ -214,7 +214,7 @@ def test_overwrite_replaces_the_run_folder(tmp_path, capsys):
     assert _train(tmp_path, capsys, text, "--overwrite")[0] == 0
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["run"]
     assert _files(tmp_path / "runs" / "run") == {
-        "model.npz",
+        "model.safetensors",
         "history.json",
         "config.json",
         "report.html",
@@ -254,7 +254,7 @@ def test_the_documented_example_commands_succeed_in_order(tmp_path, capsys, monk
         out, err = capsys.readouterr()
         assert code == 0, (command, err)
     assert sorted(p.name for p in runs.iterdir()) == ["spiral", "spiral-2"]  # not overwritten
-    assert (tmp_path / "other" / "spiral-3" / "model.npz").is_file()
+    assert (tmp_path / "other" / "spiral-3" / "model.safetensors").is_file()
     assert out.startswith("prediction\n") and len(out.splitlines()) == 7
 
 

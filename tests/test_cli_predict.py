@@ -35,9 +35,9 @@ def digits_run(tmp_path_factory):
 
 def test_a_loaded_cli_model_reproduces_the_test_accuracy_on_raw_data(digits_run):
     folder, cfg = digits_run
-    model = sn.load(folder / "model.npz")
+    model = sn.load(folder / "model.safetensors")
     assert isinstance(model[0], sn.nn.Normalization)
-    meta = load_checkpoint(folder / "model.npz").metadata
+    meta = load_checkpoint(folder / "model.safetensors").metadata
     assert meta["kind"] == "sinapsi.cli.mlp" and meta["standardizer"] is None
     x_test, y_test = _raw_split(cfg).test
     assert x_test.max() > 10  # raw pixels 0..16, not standardized
@@ -58,7 +58,7 @@ def _predict(capsys, *argv):
 def digits_test(digits_run):
     folder, cfg = digits_run
     x_test, y_test = _raw_split(cfg).test
-    return folder / "model.npz", x_test, y_test
+    return folder / "model.safetensors", x_test, y_test
 
 
 def test_predict_a_headerless_csv_of_raw_digits(digits_test, tmp_path, capsys):
@@ -100,7 +100,7 @@ def test_predict_drops_the_target_column_and_names_the_classes(tmp_path, capsys)
     )
     assert main(["train", str(config), "--out", str(tmp_path / "runs"), "--quiet"]) == 0
     capsys.readouterr()
-    model = tmp_path / "runs" / "pets" / "model.npz"
+    model = tmp_path / "runs" / "pets" / "model.safetensors"
     meta = load_checkpoint(model).metadata
     assert meta["features"] == ["weight", "height"] and meta["target"] == "kind"
     # the training file itself: the target column is found by its header name
@@ -132,7 +132,7 @@ def test_predict_a_regression(tmp_path, capsys):
     )
     assert main(["train", str(config), "--out", str(tmp_path / "runs"), "--quiet"]) == 0
     capsys.readouterr()
-    model_path = tmp_path / "runs" / "reg" / "model.npz"
+    model_path = tmp_path / "runs" / "reg" / "model.safetensors"
     x = np.array([[0.0, 1.0], [2.0, -3.0]], dtype=np.float32)
     np.save(tmp_path / "x.npy", x)
     code, out, _ = _predict(capsys, model_path, tmp_path / "x.npy")
@@ -201,13 +201,13 @@ def test_predict_data_mistakes_are_one_line(digits_test, tmp_path, capsys, make,
 @pytest.mark.parametrize(
     "make, message",
     [
-        (None, r"MODEL '.*model\.npz' does not exist"),
+        (None, r"MODEL '.*model\.safetensors' does not exist"),
         ("dir", r"MODEL '.*' is a folder, not a file"),
-        ("text", r"MODEL '.*model\.npz': "),
+        ("text", r"MODEL '.*model\.safetensors': "),
     ],
 )
 def test_predict_model_mistakes_are_one_line(tmp_path, capsys, make, message):
-    model = tmp_path / "model.npz"
+    model = tmp_path / "model.safetensors"
     if make == "dir":
         model.mkdir()
     elif make == "text":
@@ -291,7 +291,7 @@ def test_task_classification_gives_classes_and_probabilities(tmp_path, capsys):
 def test_a_task_that_contradicts_the_run_is_refused(digits_run, tmp_path, capsys):
     folder, _ = digits_run
     np.save(tmp_path / "d.npy", np.zeros((2, 64)))
-    code = main(["predict", str(folder / "model.npz"), str(tmp_path / "d.npy"), "--task",
+    code = main(["predict", str(folder / "model.safetensors"), str(tmp_path / "d.npy"), "--task",
                  "regression"])  # fmt: skip
     assert code == 2
     err = capsys.readouterr().err

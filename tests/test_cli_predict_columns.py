@@ -22,7 +22,7 @@ def pets_model(tmp_path_factory):
         "[model]\nhidden = [8]\n[training]\nepochs = 40\nlr = 0.05\n"
     )
     assert main(["train", str(config), "--out", str(folder / "runs"), "--quiet"]) == 0
-    return folder / "runs" / "pets" / "model.npz"
+    return folder / "runs" / "pets" / "model.safetensors"
 
 
 def _predict(capsys, *argv):
@@ -113,7 +113,7 @@ def test_predict_flattens_images_as_training_does(tmp_path, capsys):
     X, _ = load_digits()
     np.save(tmp_path / "flat.npy", X[:5])
     np.save(tmp_path / "images.npy", X[:5].reshape(5, 8, 8))
-    model = tmp_path / "runs" / "digits" / "model.npz"
+    model = tmp_path / "runs" / "digits" / "model.safetensors"
     flat = _predict(capsys, model, tmp_path / "flat.npy")
     images = _predict(capsys, model, tmp_path / "images.npy")
     assert images == flat and flat[0] == 0

@@ -138,7 +138,7 @@ def test_grid_runs_writes_files_resumes_and_ignores_worker_count(
     assert all(r["status"] == "ok" for r in rows), rows
     assert rows[2]["model.activation"] == "relu" and rows[2]["training.lr"] == "0.1"
     for r in rows:
-        assert (folder / r["name"] / "model.npz").is_file()
+        assert (folder / r["name"] / "model.safetensors").is_file()
         assert int(r["epochs"]) == 3 and float(r["seconds"]) > 0
         saved = json.loads((folder / r["name"] / "history.json").read_text(encoding="utf-8"))
         history = saved["history"]
@@ -176,7 +176,7 @@ def test_grid_runs_writes_files_resumes_and_ignores_worker_count(
     assert printed.count("seed") == 1 and lost.replace("_seed", " seed ") in printed
     again = _rows(folder / "results.csv")
     assert [r["name"] for r in again] == [r["name"] for r in rows]
-    assert (folder / lost / "model.npz").is_file()
+    assert (folder / lost / "model.safetensors").is_file()
     for name, mtime in mtimes.items():
         if name != lost:
             assert (folder / name).stat().st_mtime_ns == mtime

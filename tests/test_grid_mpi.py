@@ -240,7 +240,7 @@ def test_ctrl_c_on_mpiexec_stops_the_grid_and_keeps_results_whole(tmp_path: Path
     runs = [p for p in folder.iterdir() if p.is_dir()]
     assert {r["name"] for r in rows} <= {p.name for p in runs}
     # a run finished but not yet recorded keeps its whole folder (a rerun redoes it)
-    assert all((p / "model.npz").is_file() for p in runs), runs
+    assert all((p / "model.safetensors").is_file() for p in runs), runs
 
 
 @needs_mpi

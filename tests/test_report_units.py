@@ -30,7 +30,7 @@ def test_the_report_draws_the_saved_model_over_raw_inputs(tmp_path, monkeypatch)
     assert type(model[0]).__name__ == "Normalization"
     raw, _ = moons(200, noise=0.1, seed=0)
     assert np.ptp(x[:, 0]) > 0.5 * np.ptp(raw[:, 0])  # raw units: x1 spans about [-5, 5]
-    saved = sn.load(tmp_path / "runs" / "moons" / "model.npz")
+    saved = sn.load(tmp_path / "runs" / "moons" / "model.safetensors")
     np.testing.assert_allclose(sn.predict(saved, x), sn.predict(model, x), rtol=1e-5, atol=1e-6)
     names = {f"{name} {type(m).__name__}" for name, m in model.named_children()}
     assert set(seen["history"].grad_norms) <= names

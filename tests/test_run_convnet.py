@@ -139,12 +139,12 @@ def small_run(tmp_path_factory):
 def test_train_a_convnet_and_save_it(small_run):
     code, run, _, _ = small_run
     assert code == 0
-    model = sn.load(run / "model.npz")
+    model = sn.load(run / "model.safetensors")
     names = [type(m).__name__ for m in model]
     assert names[:4] == ["Normalization", "Unflatten", "Conv2d", "BatchNorm2d"]
     assert "Flatten" in names and names[-1] == "Linear"
     assert len(np.unique(np.asarray(model[0].mean))) == 1  # one mean for the one channel
-    meta = load_checkpoint(run / "model.npz").metadata
+    meta = load_checkpoint(run / "model.safetensors").metadata
     arch = meta["architecture"]
     assert arch["conv"] == [8, 16] and arch["image_shape"] == [1, 8, 8]
     assert (arch["kernel_size"], arch["padding"], arch["pool"]) == (3, "same", 2)
@@ -172,9 +172,9 @@ def test_predict_flat_rows_with_the_saved_convnet(small_run, capsys):
 
     X, _ = load_digits()
     np.save(tmp / "digits.npy", X[:20])
-    assert main(["predict", str(run / "model.npz"), str(tmp / "digits.npy")]) == 0
+    assert main(["predict", str(run / "model.safetensors"), str(tmp / "digits.npy")]) == 0
     out = capsys.readouterr().out.split()
-    expected = sn.predict_classes(sn.load(run / "model.npz"), X[:20])
+    expected = sn.predict_classes(sn.load(run / "model.safetensors"), X[:20])
     assert out[0] == "prediction" and [int(v) for v in out[1:]] == expected.tolist()
 
 

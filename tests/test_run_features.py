@@ -78,14 +78,14 @@ def test_features_feed_the_network_and_the_saved_model_takes_raw_points(tmp_path
     np.testing.assert_allclose(prep.data.test[0], expected, rtol=1e-5, atol=1e-5)
 
     result = run(cfg, tmp_path / "run", verbose=0)
-    saved = sinapsi.load(result.folder / "model.npz")
+    saved = sinapsi.load(result.folder / "model.safetensors")
     assert type(saved[0]).__name__ == "PointFeatures" and type(saved[1]).__name__ == "Normalization"
     trained = prepare_run(cfg)
     fit(trained.model, *trained.data.train, **trained.fit_kwargs, verbose=0)
     np.testing.assert_allclose(
         saved(raw).numpy(), trained.model(trained.data.test[0]).numpy(), rtol=1e-5, atol=1e-6
     )
-    meta = sinapsi.io.load_checkpoint(result.folder / "model.npz").metadata
+    meta = sinapsi.io.load_checkpoint(result.folder / "model.safetensors").metadata
     assert meta["preprocessing"] == "0,1"
     report = (result.folder / "report.html").read_text()
     assert "Not drawn" not in report and "Decision boundary" in report
@@ -134,6 +134,6 @@ def test_momentum_in_the_notes_form_and_penalties_reach_the_optimizer_and_fit():
 def test_l1_l2_change_the_trained_weights_of_a_run(tmp_path):
     plain = run(validate_config(_cfg()), tmp_path / "plain", verbose=0)
     penalized = run(validate_config(_cfg(training={"l1": 0.01, "l2": 0.1})), tmp_path / "pen", 0)
-    w_plain = sinapsi.load(plain.folder / "model.npz")[1].weight.numpy()  # 0: Normalization
-    w_pen = sinapsi.load(penalized.folder / "model.npz")[1].weight.numpy()
+    w_plain = sinapsi.load(plain.folder / "model.safetensors")[1].weight.numpy()  # 0: Normalization
+    w_pen = sinapsi.load(penalized.folder / "model.safetensors")[1].weight.numpy()
     assert np.abs(w_pen).sum() < np.abs(w_plain).sum()  # pulled towards 0

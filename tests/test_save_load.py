@@ -26,7 +26,7 @@ def test_round_trip_gives_identical_predictions_for_every_layer_type(tmp_path):
     model = every_layer_model()
     x = np.random.default_rng(0).standard_normal((16, 2, 3))
     sn.fit(model, x, np.arange(16) % 4, loss="nll", epochs=2, batch_size=4, verbose=0)
-    path = sn.save(model, tmp_path / "model.npz", metadata={"note": "every layer"})
+    path = sn.save(model, tmp_path / "model.safetensors", metadata={"note": "every layer"})
     clone = sn.load(path)
     assert repr(clone) == repr(model)
     np.testing.assert_array_equal(sn.predict(clone, x), sn.predict(model, x))

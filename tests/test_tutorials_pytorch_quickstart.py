@@ -6,7 +6,6 @@ save and load: on the bundled digits instead of FashionMNIST. The loss of
 every step matches the same loop in PyTorch.
 """
 
-import numpy as np
 import torch
 
 import sinapsi as sn
@@ -79,10 +78,9 @@ def test_quickstart_trains_saves_and_loads(tmp_path):
     test_loss, accuracy = evaluate_loop(test_dataloader, model, loss_fn)
     assert accuracy > 0.93 and test_loss < 0.3
 
-    np.savez(tmp_path / "model.npz", **model.state_dict())  # torch.save(model.state_dict())
+    sn.save_state_dict(model, tmp_path / "model.safetensors")  # torch.save(model.state_dict())
     loaded = NeuralNetwork()
-    with np.load(tmp_path / "model.npz") as f:
-        loaded.load_state_dict(dict(f))
+    loaded.load_state_dict(sn.load_state_dict(tmp_path / "model.safetensors"))
     loaded.eval()
     x, y = test_data[0]
     with sn.no_grad():

@@ -28,18 +28,18 @@ def writable_target(path: str | os.PathLike[str]) -> tuple[str, Path]:
     text = os.fsdecode(os.fspath(path))
     shown = f"Cannot save to {text!r}"
     if not text:
-        raise ValueError(f"{shown}: the path is empty. Give a file name, e.g. 'model.npz'.")
+        raise ValueError(f"{shown}: the path is empty. Give a file name, e.g. 'model.safetensors'.")
     if "\0" in text:
         raise ValueError(f"{shown}: the path contains a NUL byte ('\\x00'). Remove it.")
     if text.endswith(("/", os.sep)):
         raise IsADirectoryError(
             f"{shown}: the path ends with '/', so it names a folder. Give a file name inside "
-            f"it, e.g. {os.path.join(text, 'model.npz')!r}."
+            f"it, e.g. {os.path.join(text, 'model.safetensors')!r}."
         )
     if os.path.isdir(text):
         raise IsADirectoryError(
             f"{shown}: it is a folder. Give a file name inside it, e.g. "
-            f"{os.path.join(text, 'model.npz')!r}."
+            f"{os.path.join(text, 'model.safetensors')!r}."
         )
     for parent in Path(text).parents:
         if os.path.exists(parent):

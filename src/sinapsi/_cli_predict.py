@@ -1,6 +1,6 @@
 """``sinapsi predict MODEL DATA``: apply a saved model to a CSV or ``.npy`` file.
 
-The model is a ``model.npz`` from ``sinapsi train``/``demo`` (or any :func:`sinapsi.save`
+The model is a ``model.safetensors`` from ``sinapsi train``/``demo`` (or any :func:`sinapsi.save`
 file). DATA's columns are matched to the model's features: by the header names the run was
 trained on when DATA has a header (in any order, other columns ignored; a header without them
 is an error, as in scikit-learn), else every column except ``--target`` (or the training
@@ -29,14 +29,16 @@ def add_predict(sub: Any) -> None:
     p = sub.add_parser(
         "predict",
         help="apply a saved model to a CSV or .npy file",
-        description="Predict with MODEL (a model.npz from 'sinapsi train' or 'sinapsi demo') "
-        "for each row of DATA: a CSV file, with or without a header, of raw feature values "
+        description="Predict with MODEL (a model.safetensors from 'sinapsi train' or 'sinapsi "
+        "demo') for each row of DATA: a CSV file, with or without a header, of raw feature values "
         "(the model standardizes them itself), or a .npy array of shape (n_samples, "
         "n_features). A column holding the training target is left out (found by its header "
         "name, or given with --target). Prints CSV: the predicted class (its name) or value per "
         "row; --out writes it to a file instead.",
     )
-    p.add_argument("model", metavar="MODEL", help="the saved model, e.g. runs/demo/model.npz")
+    p.add_argument(
+        "model", metavar="MODEL", help="the saved model, e.g. runs/demo/model.safetensors"
+    )
     p.add_argument("data", metavar="DATA", help="the samples: a .csv (or any text) or .npy file")
     p.add_argument("--out", metavar="FILE", help="write the predictions to FILE (CSV)")
     p.add_argument(
@@ -77,9 +79,8 @@ def check_out_file(out: str, example: str) -> None:
     try:
         writable_target(out)
     except (OSError, ValueError) as e:
-        reason = (
-            str(e).removeprefix(f"Cannot save to {out!r}: ").replace("model.npz'", example + "'")
-        )
+        reason = str(e).removeprefix(f"Cannot save to {out!r}: ")
+        reason = reason.replace("model.safetensors'", example + "'")
         raise ConfigError(f"--out {out!r}: {reason}") from None
     folder = Path(out).absolute().parent
     while not folder.exists():
@@ -99,8 +100,8 @@ def _load_model(path: str) -> tuple[Any, dict[str, Any]]:
     if not source.is_file():
         what = "is a folder, not a file" if source.is_dir() else "does not exist"
         raise ConfigError(
-            f"MODEL {path!r} {what}. Give a model.npz saved by sinapsi train, e.g. "
-            "runs/demo/model.npz."
+            f"MODEL {path!r} {what}. Give a model.safetensors saved by sinapsi train, e.g. "
+            "runs/demo/model.safetensors."
         )
     try:
         checkpoint = load_checkpoint(source)

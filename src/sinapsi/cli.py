@@ -19,7 +19,7 @@
 
 A run writes four files into ``<out>/<name>/`` (a new folder: when ``<name>`` exists, the next
 free ``<name>-2``, ``<name>-3``, ...; ``--overwrite`` replaces it instead), all at once at the
-end (a failed or interrupted run leaves nothing): ``model.npz`` (the model, in
+end (a failed or interrupted run leaves nothing): ``model.safetensors`` (the model, in
 :func:`sinapsi.save`'s format: ``sinapsi.load`` rebuilds it, and it takes raw data: with
 ``[data] standardize`` its first layer is a :class:`~sinapsi.nn.Normalization` holding the
 training set's mean and scale; the classes are in its metadata, read with
@@ -112,7 +112,7 @@ def _report(result: RunResult, cfg: dict[str, Any]) -> None:
         missed = any(m.startswith(f"test {key} ") for m in result.missed)
         print(f"target    test {key} {sign} {threshold:g}: {'MISSED' if missed else 'met'}")
     notes = {
-        "model.npz": "the model, scaling included: sinapsi.load() it, or sinapsi predict",
+        "model.safetensors": "the model, scaling included: sinapsi.load() it, or sinapsi predict",
         "history.json": "loss and metrics per epoch",
         "config.json": "the settings that ran: sinapsi train reruns it",
         "report.html": "curves, network, gradient flow, test metrics: open it in a browser",

@@ -4,7 +4,7 @@
 data (standardized on the training part; that part lives in :mod:`sinapsi._run_data`),
 refuses a run too big for the machine's memory, builds the network (:func:`build_mlp`), trains
 it with :func:`sinapsi.train.fit`, tests it (a blown-up run raises :class:`Diverged`), checks
-the ``[target]`` thresholds and writes ``model.npz`` (the network behind a
+the ``[target]`` thresholds and writes ``model.safetensors`` (the network behind a
 :class:`~sinapsi.nn.Normalization` layer, so it takes raw data), ``history.json``,
 ``config.json`` and ``report.html`` into a new run folder, all at once at the end (see
 :mod:`sinapsi._runs`).
@@ -270,7 +270,7 @@ def run(
 
     Args:
         cfg: a configuration from :func:`sinapsi.config.load_config` or ``validate_config``.
-        out_dir: the folder for ``model.npz``, ``history.json``, ``config.json`` and
+        out_dir: the folder for ``model.safetensors``, ``history.json``, ``config.json`` and
             ``report.html``. It is never overwritten: when it exists, the run goes to the first
             free ``out_dir-2``, ``out_dir-3``, ... (``RunResult.folder`` says which).
         verbose: 1 prints the plan and a progress bar per epoch (through ``log``); 0 nothing.
@@ -557,12 +557,13 @@ def _train_and_save(
 def _save_run(
     out: Path, prep: Prepared, history: Any, test: dict[str, float], report: bool
 ) -> list[Path]:
-    """Write the run's files into ``out``: model.npz, history.json, config.json, report.html."""
+    """Write the run's files into ``out``: model.safetensors, history.json, config.json and
+    report.html."""
     from .io import atomic_write, save
 
     saved = prep.saved_model()
     metadata = prep.metadata(saved, test, kind="sinapsi.cli.mlp")
-    files = [save(saved, out / "model.npz", metadata=metadata)]
+    files = [save(saved, out / "model.safetensors", metadata=metadata)]
     history.save(out / "history.json")
     files.append(out / "history.json")
     text = json.dumps(to_jsonable(_jsonable(prep.cfg)), indent=2) + "\n"

@@ -47,9 +47,9 @@ def test_train_on_two_ranks_saves_one_run_as_one_process_would(
     assert done.stdout.count("Epoch 1/4") == 1 and done.stdout.count("Epoch 4/4") == 1
     assert done.stdout.count("result    test accuracy") == 1
     assert "warning" not in done.stderr
-    model = sn.load(out / "tiny" / "model.npz")
+    model = sn.load(out / "tiny" / "model.safetensors")
     ref = run(load_config(config), tmp_path / "one" / "tiny", verbose=0, report=False)
-    ref_model = sn.load(ref.folder / "model.npz")
+    ref_model = sn.load(ref.folder / "model.safetensors")
     x = np.random.default_rng(0).uniform(-1.5, 2.5, (200, 2)).astype(np.float32)
     assert np.allclose(sn.predict(model, x), sn.predict(ref_model, x), rtol=1e-5, atol=1e-5)
     # and training changed the model: equal untrained ones would prove nothing

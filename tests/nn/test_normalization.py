@@ -275,7 +275,7 @@ def test_a_trained_model_predicts_raw_data_after_load(tmp_path):
     sn.fit(model, raw, y, epochs=30, batch_size=32, lr=0.05, seed=0, verbose=0)
     accuracy = float((sn.predict_classes(model, raw) == y).mean())
     assert accuracy > 0.9
-    loaded = sn.load(sn.save(model, tmp_path / "model.npz"))
+    loaded = sn.load(sn.save(model, tmp_path / "model.safetensors"))
     np.testing.assert_array_equal(sn.predict_classes(loaded, raw), sn.predict_classes(model, raw))
     expected = nn.Normalization().adapt(raw)
     np.testing.assert_array_equal(loaded[0].mean, expected.mean)  # never trained by fit

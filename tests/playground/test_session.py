@@ -234,7 +234,7 @@ def test_export_model_loads_and_report_is_html():
         folder = s.folder
     finally:
         s.close()
-    path = folder.parent / f"{folder.name}-model.npz"
+    path = folder.parent / f"{folder.name}-model.safetensors"
     path.write_bytes(base64.b64decode(model_out["base64"]))
     try:
         loaded = sinapsi.load(path)

@@ -90,7 +90,7 @@ def test_model_checkpoint_every_n_epochs_with_epoch_in_the_name(tmp_path):
 
 
 def test_a_crash_mid_write_leaves_the_previous_checkpoint_intact(tmp_path, monkeypatch):
-    path = tmp_path / "model.npz"
+    path = tmp_path / "model.safetensors"
     io.save_arrays(path, {"w": np.ones(3)}, {"epoch": 1})
 
     def crash(file, **arrays):

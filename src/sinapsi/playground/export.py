@@ -46,7 +46,7 @@ def toml(run: Any, upload: str | None) -> tuple[str, str, bytes]:
 
 
 def file(run: Any, what: str, folder: Path) -> tuple[str, str, bytes]:
-    """The model (.npz) or the HTML report of the run now, written in the session's
+    """The model (.safetensors) or the HTML report of the run now, written in the session's
     ``folder`` and read back."""
     from .. import evaluate
     from ..experiment import _write_report
@@ -64,8 +64,8 @@ def file(run: Any, what: str, folder: Path) -> tuple[str, str, bytes]:
     if what == "model":
         metadata = prep.metadata(saved, test, kind="sinapsi.playground.mlp")
         metadata["epoch"] = run.epoch
-        path = save(saved, folder / "model.npz", metadata=metadata)
-        filename, mime = f"playground-epoch{run.epoch}.npz", "application/octet-stream"
+        path = save(saved, folder / "model.safetensors", metadata=metadata)
+        filename, mime = f"playground-epoch{run.epoch}.safetensors", "application/octet-stream"
     else:
         cfg = {**prep.cfg, "training": {**prep.cfg["training"], "epochs": run.epoch}}
         with np.errstate(all="ignore"):

@@ -255,7 +255,7 @@ class ModelCheckpoint(Callback):
         except (KeyError, IndexError, ValueError) as e:
             raise ValueError(
                 f"ModelCheckpoint: the path {self.path!r} may contain only the placeholder "
-                f"{{epoch}} (e.g. 'ckpt_{{epoch:03d}}.npz'); formatting it failed ({e!r})."
+                f"{{epoch}} (e.g. 'ckpt_{{epoch:03d}}.safetensors'); formatting it failed ({e!r})."
             ) from None
         folder = target.parent
         try:
