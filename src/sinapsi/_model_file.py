@@ -36,7 +36,7 @@ from ._safe_file import (
     container,
     source_file,
 )
-from .state_dict import check_storable, read_safetensors, write_safetensors
+from ._safetensors import check_storable, read_safetensors, write_safetensors
 
 
 def model_prefix(arrays: dict[str, Any]) -> str:

@@ -8,11 +8,11 @@ of every word one after the other) and ``words.offsets`` (int64, ``n + 1``: word
 ``version`` and, for a model, ``params`` (JSON). The words are tensors rather than metadata
 because safetensors caps its header at 100 MB, less than the words of a large vocabulary.
 
-Written atomically (:func:`sinapsi.io.atomic_write`), streamed table by table (no copy of a
-table in memory). Read with safetensors' own parser, which checks the header against the
-file's size before any tensor is read: a header declaring tensors larger than the file is
-refused before allocating, so memory stays bounded by the file's size. Every problem is a
-one-line ValueError naming the file.
+Written and read by sinapsi's safetensors container (:mod:`sinapsi._safetensors`, shared with
+the model and state_dict files): written atomically and streamed table by table (no copy of a
+table in memory); the header checked against the file's size before any tensor is read, so a
+header declaring tensors larger than the file is refused before allocating and memory stays
+bounded by the file's size. Every problem is a one-line ValueError naming the file.
 """
 
 from __future__ import annotations
@@ -22,16 +22,16 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
-from ..io import atomic_write
+from .._safe_file import ModelFileError
+from .._safetensors import read_safetensors, write_safetensors
 
 __all__ = ["read_tables", "write_tables"]
 
 VERSION = "1"
-_DTYPES = {np.dtype("<f4"): "F32", np.dtype("<i8"): "I64", np.dtype("u1"): "U8"}
 
 
 def _encode_words(words: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -48,29 +48,11 @@ def write_tables(
     """Write ``tables`` (name -> array: float32 or int64) and ``words`` as a safetensors file
     whose metadata says ``format = fmt``; ``params`` (JSON-able) are kept as metadata too."""
     utf8, offsets = _encode_words(words)
-    arrays: dict[str, np.ndarray] = {"words.offsets": offsets, "words.utf8": utf8}
-    for name, table in tables.items():
-        arrays[name] = np.ascontiguousarray(table, dtype=table.dtype.newbyteorder("<"))
+    arrays: dict[str, np.ndarray] = {"words.offsets": offsets, "words.utf8": utf8, **tables}
     meta = {"format": fmt, "version": VERSION}
     if params is not None:
         meta["params"] = json.dumps(dict(params), sort_keys=True)
-    header: dict[str, Any] = {"__metadata__": meta}
-    start = 0
-    for name, a in arrays.items():
-        header[name] = {
-            "dtype": _DTYPES[a.dtype], "shape": list(a.shape),
-            "data_offsets": [start, start + a.nbytes],
-        }  # fmt: skip
-        start += a.nbytes
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * (-len(text) % 8)  # the data starts 8-byte aligned, as safetensors writes it
-
-    def write(f: BinaryIO) -> None:
-        f.write(len(text).to_bytes(8, "little") + text)
-        for a in arrays.values():
-            f.write(a.reshape(-1).view(np.uint8).data if a.size else b"")
-
-    return atomic_write(path, write)
+    return write_safetensors(path, arrays, meta, f"{fmt.removeprefix('sinapsi.')}.save")
 
 
 def _not_ours(path: Any, what: str, detail: str) -> ValueError:
@@ -85,40 +67,36 @@ def read_tables(
 
     One-line ValueError for what is not such a file: a pickle (gensim's ``save``), a
     word2vec-format file, a truncated or corrupt file, another format, wrong tables."""
-    from safetensors import SafetensorError, safe_open
-
     what = fmt.removeprefix("sinapsi.")
     with open(path, "rb") as f:  # FileNotFoundError as open() says it
         head = f.read(64)
+    shown = str(path)
     try:
-        with safe_open(path, framework="np") as st:
-            meta = st.metadata() or {}
-            found = meta.get("format")
-            if found != fmt:
-                model = found == "sinapsi.Word2Vec"
-                hint = " (a model: use Word2Vec.load(path).wv)" if model else ""
-                raise _not_ours(path, what, f"its format is {found!r}, not {fmt!r}{hint}")
-            if meta.get("version") != VERSION:
-                raise _not_ours(
-                    path, what, f"version {meta.get('version')!r}; this sinapsi reads {VERSION!r}"
-                )
-            names = set(st.keys())
-            expected = {"words.utf8": ("uint8", 1), "words.offsets": ("int64", 1), **required}
-            missing = sorted(set(expected) - names)
-            if missing:
-                raise _not_ours(path, what, f"missing tensors {missing}")
-            arrays = {}
-            for name, (dtype, ndim) in expected.items():
-                a = st.get_tensor(name)
-                if a.dtype != np.dtype(dtype) or a.ndim != ndim:
-                    raise _not_ours(
-                        path, what, f"tensor {name!r} is {a.dtype} with {a.ndim} dimension(s), "
-                        f"expected {dtype} with {ndim}",
-                    )  # fmt: skip
-                arrays[name] = a
-    except SafetensorError as e:
-        detail = _guess(head) or f"safetensors: {str(e).splitlines()[0]}"
-        raise _not_ours(path, what, detail) from None
+        arrays, meta = read_safetensors(Path(path), shown)
+    except ModelFileError as e:
+        reason = str(e).removeprefix(f"{shown}: ")
+        raise _not_ours(path, what, _guess(head) or f"safetensors: {reason}") from None
+    found = meta.get("format")
+    if found != fmt:
+        model = found == "sinapsi.Word2Vec"
+        hint = " (a model: use Word2Vec.load(path).wv)" if model else ""
+        raise _not_ours(path, what, f"its format is {found!r}, not {fmt!r}{hint}")
+    if meta.get("version") != VERSION:
+        raise _not_ours(
+            path, what, f"version {meta.get('version')!r}; this sinapsi reads {VERSION!r}"
+        )
+    expected = {"words.utf8": ("uint8", 1), "words.offsets": ("int64", 1), **required}
+    missing = sorted(set(expected) - set(arrays))
+    if missing:
+        raise _not_ours(path, what, f"missing tensors {missing}")
+    for name, (dtype, ndim) in expected.items():
+        a = arrays[name]
+        if a.dtype != np.dtype(dtype) or a.ndim != ndim:
+            raise _not_ours(
+                path, what, f"tensor {name!r} is {a.dtype} with {a.ndim} dimension(s), "
+                f"expected {dtype} with {ndim}",
+            )  # fmt: skip
+    arrays = {name: arrays[name] for name in expected}
     words = _decode_words(path, what, arrays.pop("words.utf8"), arrays.pop("words.offsets"))
     for name, a in arrays.items():
         if a.shape[0] != len(words):

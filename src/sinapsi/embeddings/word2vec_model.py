@@ -296,6 +296,4 @@ class Word2Vec:
         except (TypeError, ValueError, KeyError) as e:
             message = str(e).splitlines()[0] if str(e) else type(e).__name__
             raise ValueError(f"{path}: not a valid sinapsi Word2Vec file ({message})") from None
-        if not np.isfinite(model.syn1neg.sum(dtype=np.float64)):
-            raise ValueError(f"{path}: the output vectors hold NaN or inf")
         return model
