@@ -49,20 +49,24 @@ browser:
 
 test: setup lint browser
 	$(BIN)/python -m pytest -q
-	$(MAKE) --no-print-directory docs
+	$(build-docs)
 
 # The documentation site, built offline from scratch with warnings as errors: the pages, the API
 # reference from the docstrings, and the notes' examples (examples/notes/), which run during the
 # build (about a minute on 2 cores). The grep fails the build if a page loads a script or a
 # style from the network. Open docs/_build/html/index.html.
 DOCS_OUT := docs/_build/html
+define build-docs
+rm -rf docs/_build docs/auto_notes docs/api
+MPLBACKEND=Agg $(BIN)/python -m sphinx -b html -W --keep-going -j 1 -q \
+  -d docs/_build/doctrees docs $(DOCS_OUT)
+@! grep -rlE '<(script|link)[^>]*(src|href)="(https?:)?//' --include='*.html' $(DOCS_OUT) \
+  || { echo "make docs: the pages above load files from the network"; exit 1; }
+@echo "the documentation: $(DOCS_OUT)/index.html"
+endef
+
 docs: setup
-	rm -rf docs/_build docs/auto_notes docs/api
-	MPLBACKEND=Agg $(BIN)/python -m sphinx -b html -W --keep-going -j 1 -q \
-	  -d docs/_build/doctrees docs $(DOCS_OUT)
-	@! grep -rlE '<(script|link)[^>]*(src|href)="(https?:)?//' --include='*.html' $(DOCS_OUT) \
-	  || { echo "make docs: the pages above load files from the network"; exit 1; }
-	@echo "the documentation: $(DOCS_OUT)/index.html"
+	$(build-docs)
 
 # Results go to benchmarks/results/ (git-ignored); each script also prints its table.
 BENCH_OUT ?= benchmarks/results

@@ -381,7 +381,7 @@ def predict_command(args: argparse.Namespace) -> int:
     if args.out is not None:
         check_out_file(args.out, "predictions.csv")
     if Path(args.model).suffix.lower() in (".csv", ".tsv", ".txt", ".npy") and (
-        Path(args.data).suffix.lower() == ".npz"
+        Path(args.data).suffix.lower() in (".safetensors", ".npz")  # .npz: older model files
     ):
         raise ConfigError(
             f"MODEL {args.model!r} and DATA {args.data!r} look swapped: the model comes first, "
