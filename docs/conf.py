@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import pkgutil
 import sys
 from pathlib import Path
 
@@ -208,7 +209,7 @@ def _resolve_alias(app, env, node, contnode):  # noqa: ANN001, ANN202 (Sphinx's 
     parts = target.split(".")
     for cut in range(len(parts), 1, -1):
         try:
-            obj = _import_dotted(".".join(parts[:cut]))
+            obj = pkgutil.resolve_name(".".join(parts[:cut]))
         except (ImportError, AttributeError):
             continue
         canonical = DOCUMENTED.get(id(obj))
@@ -220,20 +221,6 @@ def _resolve_alias(app, env, node, contnode):  # noqa: ANN001, ANN202 (Sphinx's 
         py = env.get_domain("py")
         return py.resolve_xref(env, node["refdoc"], app.builder, "obj", full, node, contnode)
     return None
-
-
-def _import_dotted(dotted: str) -> object:
-    """The object at a dotted path: the longest importable module, then attributes."""
-    parts = dotted.split(".")
-    for cut in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:cut]))
-        except ImportError:
-            continue
-        for attr in parts[cut:]:
-            obj = getattr(obj, attr)
-        return obj
-    raise ImportError(dotted)
 
 
 def setup(app) -> None:  # noqa: ANN001

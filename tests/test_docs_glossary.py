@@ -3,7 +3,7 @@ it gives exists: a renamed or removed API breaks this test, not a reader."""
 
 from __future__ import annotations
 
-import importlib
+import pkgutil
 import re
 from pathlib import Path
 
@@ -50,20 +50,6 @@ def _entries() -> dict[str, str]:
     return entries
 
 
-def _resolve(dotted: str) -> object:
-    """Import the longest module prefix of a dotted name, then getattr the rest."""
-    parts = dotted.split(".")
-    for cut in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:cut]))
-        except ImportError:
-            continue
-        for attr in parts[cut:]:
-            obj = getattr(obj, attr)
-        return obj
-    raise ImportError(dotted)
-
-
 def test_every_notes_term_has_a_definition_naming_the_api() -> None:
     entries = _entries()
     missing = [term for term in NOTES_TERMS if term not in entries]
@@ -83,4 +69,4 @@ def test_the_glossary_names_many_api_objects() -> None:
 
 @pytest.mark.parametrize("dotted", _api_names())
 def test_every_api_name_in_the_glossary_exists(dotted: str) -> None:
-    _resolve(dotted)
+    pkgutil.resolve_name(dotted)  # ImportError or AttributeError if it does not exist

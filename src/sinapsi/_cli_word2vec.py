@@ -137,24 +137,20 @@ def _analogy(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not (value > 0 and np.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-    return value
+def _number(strict: bool) -> Any:
+    """An argparse type: a finite float > 0 (``strict``) or >= 0."""
 
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = -1.0
+        if not ((value > 0 if strict else value >= 0) and np.isfinite(value)):
+            what = "a positive number" if strict else "a number >= 0"
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+        return value
 
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not (value >= 0 and np.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
-    return value
+    return parse
 
 
 def add_word2vec(sub: Any) -> None:
@@ -188,7 +184,7 @@ def add_word2vec(sub: Any) -> None:
     )
     p.add_argument(
         "--sample",
-        type=_non_negative_float,
+        type=_number(strict=False),
         default=1e-3,
         help="subsampling of frequent words; 0 keeps all (default: 1e-3)",
     )
@@ -200,7 +196,7 @@ def add_word2vec(sub: Any) -> None:
         "for a small vocabulary, where each word would take too many steps at once)",
     )
     p.add_argument(
-        "--lr", type=_positive_float, default=0.025, help="learning rate (default: 0.025)"
+        "--lr", type=_number(strict=True), default=0.025, help="learning rate (default: 0.025)"
     )
     p.add_argument(
         "--optimizer",
