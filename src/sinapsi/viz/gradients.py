@@ -535,8 +535,9 @@ def plot_activations(model: Any, x: Any, bins: int = 40) -> Any:
         for ax, (name, kind, values) in zip(flat_axes, drawn):
             _draw_activation(ax, name, kind, values, bins)
         what = "activation" if isinstance(named[0][1], _activation_types()) else "Linear layer"
+        sep = "; " if ncols > 2 else "\n"  # one line of ~75 characters needs 3 panels' width
         fig.suptitle(
-            f"Outputs of each {what} on {len(data)} inputs (eval mode); "
+            f"Outputs of each {what} on {len(data)} inputs (eval mode){sep}"
             "vermillion: saturated / zero"
         )
     return fig
