@@ -47,7 +47,7 @@ unless changed with ``sinapsi.set_default_dtype``); float64 inputs are accepted 
 >>> from sklearn.datasets import load_iris
 >>> from sinapsi.sklearn import MLPClassifier
 >>> X, y = load_iris(return_X_y=True)
->>> clf = MLPClassifier(hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=300,
+>>> clf = MLPClassifier(hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=1000,
 ...                     random_state=0).fit(X, y)
 >>> clf.score(X, y) > 0.9
 True
