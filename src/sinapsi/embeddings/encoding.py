@@ -295,24 +295,27 @@ def encode_corpus(
             else:
                 kept_blocks.append(ids)
                 held += ids.nbytes
-        sentence_lengths = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
         words = list(index)[marker:]
-        longest = int(sentence_lengths.max(initial=0))
+        longest = max((int(sizes.max()) for sizes in lengths if sizes.size), default=0)
         vocab = Vocabulary._from_counts(words, counts[marker:], min_count, max_vocab, longest)
         remap = np.full(len(index), -1, dtype=np.int32)
         remap[[index[w] for w in vocab.words]] = np.arange(len(vocab), dtype=np.int32)
-        offsets = np.zeros(sentence_lengths.size + 1, dtype=np.int64)
-        np.cumsum(sentence_lengths, out=offsets[1:])
+        n = int(vocab.counts.sum())  # the ids kept: the vocabulary's words, each as counted
         if spill is None:
-            tokens = np.empty(int(vocab.counts.sum()), dtype=id_dtype(len(vocab)))
-            kept_lengths = _compact(kept_blocks, lengths, remap, tokens)
-            np.cumsum(kept_lengths, out=offsets[1:])
+            tokens = np.empty(n, dtype=id_dtype(len(vocab)))
+            blocks = kept_blocks
+        else:  # mapped in place: each block is read (a copy) before the ids written over it
+            spill.file.flush()
+            mapped = np.memmap(spill.path, "<i4", "r+", offset=_PREAMBLE, shape=(spill.n,))
+            bounds = np.cumsum([0] + [int(sizes.sum()) for sizes in lengths])
+            blocks = [mapped[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+            tokens = mapped[:n]
+        offsets = np.zeros(sum(map(len, lengths)) + 1, dtype=np.int64)
+        np.cumsum(_compact(blocks, lengths, remap, tokens), out=offsets[1:])
+        if spill is None:
             return vocab, EncodedCorpus(tokens, offsets)
-        spill.file.flush()
-        mapped = np.memmap(spill.path, "<i4", "r+", offset=_PREAMBLE, shape=(spill.n,))
-        n = _remap_in_place(mapped, offsets, remap)
         mapped.flush()
-        del mapped
+        del mapped, tokens, blocks
         path = spill.final
         _finish(spill, n, offsets, identity, vocab)
         spill = None
@@ -370,7 +373,9 @@ def _compact(
     """Map each block's provisional ids to the vocabulary's into ``out`` (out-of-vocabulary ids
     dropped), releasing each block once copied, so that the provisional ids and ``out`` are not
     both whole in memory; ``lengths[i]``: block ``i``'s sentence lengths (its sentences are
-    whole). Returns every sentence's kept length."""
+    whole). ``out`` may be the blocks' own memory (the cache file, compacted from the front):
+    a block is copied before anything is written at or past its start. Returns every
+    sentence's kept length."""
     written, kept_lengths = 0, []
     for i, sizes in enumerate(lengths):
         mapped = remap[blocks[i]]
@@ -387,28 +392,6 @@ def _compact(
     if written != out.size:  # the counts came from these very ids
         raise AssertionError(f"encoded {written} ids, counted {out.size}")
     return np.concatenate(kept_lengths) if kept_lengths else np.zeros(0, np.int64)
-
-
-def _remap_in_place(ids: np.ndarray, offsets: np.ndarray, remap: np.ndarray) -> int:
-    """Map provisional ids to the vocabulary's and drop the others, compacting ``ids`` from the
-    front, a block at a time; ``offsets`` are updated to match. Returns the ids kept."""
-    new_offsets = offsets.copy()
-    written = 0
-    for start in range(0, ids.size, ENCODE_BLOCK):
-        stop = min(start + ENCODE_BLOCK, ids.size)
-        mapped = remap[ids[start:stop]]
-        keep = mapped >= 0
-        kept = mapped[keep]
-        before = np.zeros(stop - start + 1, dtype=np.int64)  # ids kept before each position
-        np.cumsum(keep, out=before[1:])
-        lo, hi = np.searchsorted(offsets, [start, stop], side="left")
-        if stop == ids.size:
-            hi = offsets.size
-        new_offsets[lo:hi] = written + before[offsets[lo:hi] - start]
-        ids[written : written + kept.size] = kept
-        written += kept.size
-    offsets[:] = new_offsets
-    return written
 
 
 def _finish(
