@@ -31,8 +31,7 @@ from typing import Any
 import numpy as np
 
 from .. import _numba
-from ..backend import special
-from .negative_sampling import _KERNELS, _row_numbers, _softplus_sum
+from .negative_sampling import _KERNELS, _row_coefs, _row_loss, _row_numbers
 
 __all__ = ["fused_sgd_step"]
 
@@ -55,11 +54,8 @@ def fused_sgd_step(
     h = np.take(center, centers, axis=0)
     scores = np.empty(ids.shape, dtype=context.dtype)
     kernels.row_scores(context, h, ids, scores)
-    signed = scores.copy()
-    signed[:, 0] *= -1  # -log s(x) for the positive, -log s(-x) for the negatives
-    loss = float(_softplus_sum(np, signed))
-    coef = special(np).expit(scores)
-    coef[:, 0] -= 1.0
+    loss = float(_row_loss(np, scores))
+    coef = _row_coefs(np, scores)
     gh = np.empty_like(h)
     kernels.row_mix(coef, ids, context, gh)
     step = context.dtype.type(lr)

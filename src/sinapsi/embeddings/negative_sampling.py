@@ -148,6 +148,22 @@ def _softplus_sum(xp: Any, x: Any) -> Any:
     return xp.maximum(x, 0).sum() + xp.log1p(xp.exp(-xp.abs(x))).sum()
 
 
+def _row_loss(xp: Any, scores: Any) -> Any:
+    """The summed loss of ``(B, K + 1)`` scores, column 0 the positive's: ``-log s(x) =
+    softplus(-x)`` for the positive, ``-log s(-x) = softplus(x)`` for the negatives."""
+    signed = scores.copy()
+    signed[:, 0] *= -1
+    return _softplus_sum(xp, signed)
+
+
+def _row_coefs(xp: Any, scores: Any) -> Any:
+    """The loss's gradient with respect to each score of :func:`_row_loss`: ``s(x) - 1`` for
+    the positive, ``s(x)`` for the negatives (``d/dx softplus(x) = s(x)``)."""
+    coef = special(xp).expit(scores)
+    coef[:, 0] -= 1.0
+    return coef
+
+
 _SCORE_CHUNK = 1024  # pairs per gather in the forward: (1024, K+1, D) floats stay in cache
 _KERNELS = "sinapsi.embeddings._numba_kernels"
 
@@ -231,16 +247,12 @@ def negative_sampling_loss_rows(
         for start in range(0, n, _SCORE_CHUNK):
             part = slice(start, start + _SCORE_CHUNK)
             xp.einsum("bkd,bd->bk", xp.take(T, ids[part], axis=0), H[part], out=scores[part])
-    # -log s(x) = softplus(-x) for the positive, -log s(-x) = softplus(x) for the negatives
-    signed = scores.copy()
-    signed[:, 0] *= -1
-    total = _softplus_sum(xp, signed)
+    total = _row_loss(xp, scores)
     scale = 1.0 / n if reduction == "mean" and n else 1.0
     data = xp.asarray(total * scale, dtype=H.dtype)
 
     def backward(g: Any) -> tuple[Any, Any]:
-        coef = special(xp).expit(scores)  # d/dx softplus(x) = s(x); the positive: s(x) - 1
-        coef[:, 0] -= 1.0
+        coef = _row_coefs(xp, scores)
         if g * scale != 1:  # 1 for word2vec's summed loss
             coef *= g * scale
         if kernels is not None:
