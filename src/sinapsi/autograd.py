@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 BackwardFn = Callable[[Any], Sequence[Any]]
+ReplayFn = Callable[[], None]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -48,6 +49,9 @@ class _ThreadMode(threading.local):
 
     def __init__(self) -> None:  # runs once in each thread that touches the object
         self.saved: list[bool] = []
+        # sinapsi.capture records here every op result made while it captures a step:
+        # (result tensor, op name, replay) in forward order; None when nothing records
+        self.tape: list[tuple[Any, str, Any]] | None = None
 
 
 _mode = _ThreadMode()
@@ -60,32 +64,58 @@ class GraphFreedError(RuntimeError):
 
 
 class Node:
-    """One recorded op: its name (for errors and pictures), its input tensors and its backward."""
+    """One recorded op: its name (for errors and pictures), its input tensors, its backward
+    and its replay (see :func:`make_result`)."""
 
-    __slots__ = ("op", "parents", "backward", "__weakref__")
+    __slots__ = ("op", "parents", "backward", "replay", "__weakref__")
 
-    def __init__(self, op: str, parents: tuple[Tensor, ...], backward: BackwardFn) -> None:
+    def __init__(
+        self,
+        op: str,
+        parents: tuple[Tensor, ...],
+        backward: BackwardFn,
+        replay: ReplayFn | None = None,
+    ) -> None:
         self.op = op
         self.parents = parents
         self.backward: BackwardFn | None = backward
+        self.replay = replay
 
     def __repr__(self) -> str:
         return f"<Node {self.op}>"
 
 
-def make_result(data: Any, op: str, parents: tuple[Tensor, ...], backward: BackwardFn) -> Tensor:
-    """Wrap ``data`` as the output of ``op``, recording a graph node when a gradient is needed."""
+def make_result(
+    data: Any,
+    op: str,
+    parents: tuple[Tensor, ...],
+    backward: BackwardFn,
+    replay: ReplayFn | None = None,
+) -> Tensor:
+    """Wrap ``data`` as the output of ``op``, recording a graph node when a gradient is needed.
+
+    ``replay`` (optional) lets :func:`sinapsi.capture` run the op again without Python
+    dispatch: a no-argument callable that recomputes, from the current values of the parents'
+    ``.data`` arrays (and of any array argument the op holds by reference, such as labels),
+    ``data`` in place (the very array handed over here) and every array ``backward`` reads,
+    with the same floating-point operations as the forward (bit-identical results), and
+    repeats the forward's side effects (random draws, running statistics). An op without one
+    makes a step that uses it run eagerly.
+    """
     out = _Tensor.__new__(_Tensor)
     out.data = data
     out.grad = None
     out.name = None
+    mode = _mode
     if _anomaly_mode:
         _check_finite(data, op, parents, "forward")
-    if _mode.grad_enabled:
+    if mode.tape is not None:
+        mode.tape.append((out, op, replay))
+    if mode.grad_enabled:
         for p in parents:
             if p.requires_grad:
                 out.requires_grad = True
-                out._node = Node(op, parents, backward)
+                out._node = Node(op, parents, backward, replay)
                 return out
     out.requires_grad = False
     out._node = None

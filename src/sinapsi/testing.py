@@ -16,7 +16,9 @@ from . import backend
 from .autograd import no_grad
 from .tensor import Tensor
 
-__all__ = ["gradcheck", "GradcheckError", "assert_close", "check_op", "check_module"]
+__all__ = [
+    "gradcheck", "GradcheckError", "assert_close", "check_op", "check_module", "check_replay",
+]  # fmt: skip
 
 
 class GradcheckError(AssertionError):
@@ -347,3 +349,110 @@ def check_module(
             if buf is not None:
                 expected = theirs.get_buffer(name).numpy()
                 assert_close(buf, expected, tol[dtype], f"[{dtype}] buffer {name}")
+
+
+def _bitwise_equal(a: Any, b: Any, what: str) -> None:
+    a, b = backend.to_numpy(a), backend.to_numpy(b)
+    if a.shape != b.shape or a.dtype != b.dtype or not numpy.array_equal(a, b, equal_nan=True):
+        diff = ""
+        if a.shape == b.shape and a.dtype.kind in "fc" and b.dtype.kind in "fc" and a.size:
+            diff = f"; largest difference {float(numpy.nanmax(numpy.abs(a - b))):.3g}"
+        raise AssertionError(
+            f"check_replay: {what} differs after replay: shape {a.shape} {a.dtype} vs "
+            f"{b.shape} {b.dtype}{diff}"
+        )
+
+
+def check_replay(
+    fn: Callable[..., Any],
+    *inputs: Any,
+    raw: Sequence[int] = (),
+    new_inputs: Sequence[Any] | None = None,
+    rngs: Sequence[Any] = (),
+    buffers: Sequence[Any] = (),
+    seed: int = 0,
+    rounds: int = 2,
+) -> None:
+    """Check that the ops ``fn`` runs replay bit-identically (what :func:`sinapsi.capture`
+    relies on); raise ``AssertionError`` naming what differs.
+
+    ``fn`` is called on ``inputs`` made Tensors (floating ones with ``requires_grad=True``),
+    except the positions in ``raw``, passed as the plain arrays themselves (labels, targets
+    held by reference). Every op result it makes is recorded; each round then writes new
+    values into the input arrays in place (``new_inputs``, or drawn: floats from N(0, 1),
+    others a permutation of the original values), replays every recorded op in order and
+    backpropagates a random gradient through the recorded graph, and compares the output and
+    every input's gradient, bit for bit, with a fresh eager call of ``fn`` on the same values.
+    ``rngs`` (Generators) and ``buffers`` (arrays changed in place by the forward, such as
+    running statistics) are restored before the fresh call, and must end in the same state.
+    """
+    from . import autograd
+
+    rng = numpy.random.default_rng(seed)
+
+    def tensors(arrays: Sequence[Any]) -> list[Any]:
+        out = []
+        for i, a in enumerate(arrays):
+            if i in raw:
+                out.append(a)
+            else:
+                floating = numpy.asarray(a).dtype.kind == "f"
+                out.append(Tensor(a, dtype=a.dtype, requires_grad=floating))
+        return out
+
+    arrays = [numpy.array(a, copy=True) for a in inputs]
+    recorded = tensors(arrays)
+    mode = autograd._mode
+    previous, mode.tape = mode.tape, []
+    try:
+        out = fn(*recorded)
+        tape = mode.tape
+    finally:
+        mode.tape = previous
+    for _result, op, replay in tape:
+        if replay is None:
+            raise AssertionError(f"check_replay: op '{op}' has no replay")
+    for r in range(rounds):
+        if new_inputs is not None and r == 0:
+            news = [numpy.array(a, copy=True) for a in new_inputs]
+        else:
+            news = [
+                rng.standard_normal(a.shape).astype(a.dtype)
+                if a.dtype.kind == "f"
+                else rng.permutation(a.reshape(-1)).reshape(a.shape)
+                for a in arrays
+            ]
+        for a, new in zip(arrays, news):
+            numpy.copyto(a, new)
+        saved_rngs = [g.bit_generator.state for g in rngs]
+        saved_buffers = [numpy.array(b, copy=True) for b in buffers]
+        for _result, _op, replay in tape:
+            replay()
+        replayed_rngs = [g.bit_generator.state for g in rngs]
+        replayed_buffers = [numpy.array(b, copy=True) for b in buffers]
+        for g, state in zip(rngs, saved_rngs):
+            g.bit_generator.state = state
+        for b, saved in zip(buffers, saved_buffers):
+            numpy.copyto(b, saved)
+        fresh = tensors([numpy.array(a, copy=True) for a in arrays])
+        expected = fn(*fresh)
+        _bitwise_equal(out.data, expected.data, f"round {r}: the output")
+        for i, (g, state) in enumerate(zip(rngs, replayed_rngs)):
+            if g.bit_generator.state != state:
+                raise AssertionError(f"check_replay: round {r}: generator {i} drew differently")
+        for i, (b, replayed) in enumerate(zip(buffers, replayed_buffers)):
+            _bitwise_equal(replayed, b, f"round {r}: buffer {i}")
+        if not out.requires_grad:
+            continue
+        seed_grad = rng.standard_normal(out.shape).astype(out.data.dtype)
+        for t in recorded:
+            if isinstance(t, Tensor):
+                t.grad = None
+        out.backward(seed_grad.copy(), retain_graph=True)
+        expected.backward(seed_grad.copy())
+        for i, (t, e) in enumerate(zip(recorded, fresh)):
+            if isinstance(t, Tensor) and t.requires_grad:
+                if (t.grad is None) != (e.grad is None):
+                    raise AssertionError(f"check_replay: round {r}: gradient {i} missing")
+                if t.grad is not None:
+                    _bitwise_equal(t.grad, e.grad, f"round {r}: the gradient of input {i}")
