@@ -30,6 +30,7 @@ from . import (
     train,
 )
 from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from .capture import CapturedStep, CaptureNotice, capture
 from .backend import default_dtype, get_default_dtype, new_rng, set_default_dtype
 from .functional import elu, gelu, leaky_relu, relu6, silu, softplus
 from .interop import export_onnx, from_torch, to_torch
@@ -112,6 +113,7 @@ __all__ = [
     "optim", "train",
     # training and inference
     "fit", "evaluate", "predict", "predict_proba", "predict_classes", "save", "load",
+    "capture", "CapturedStep", "CaptureNotice",
     "save_state_dict", "load_state_dict", "ModelFileError", "DivergenceWarning",
     "export_onnx", "to_torch", "from_torch", "interop",
     # ops

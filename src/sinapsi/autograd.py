@@ -52,6 +52,7 @@ class _ThreadMode(threading.local):
         # sinapsi.capture records here every op result made while it captures a step:
         # (result tensor, op name, replay) in forward order; None when nothing records
         self.tape: list[tuple[Any, str, Any]] | None = None
+        self.host_read: str | None = None  # the first op result read into Python meanwhile
 
 
 _mode = _ThreadMode()
@@ -120,6 +121,15 @@ def make_result(
     out.requires_grad = False
     out._node = None
     return out
+
+
+def note_host_read(tensor: Tensor, what: str) -> None:
+    """While a step is captured, remember that an op result's value was read into Python
+    (``item()``, ``bool()``, ``numpy()``...): the forward's control flow may depend on data."""
+    mode = _mode
+    if mode.tape is not None and mode.host_read is None:
+        if any(result is tensor for result, _, _ in mode.tape):
+            mode.host_read = what
 
 
 def sum_to(grad: Any, shape: tuple[int, ...]) -> Any:

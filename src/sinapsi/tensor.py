@@ -45,6 +45,8 @@ class Tensor:
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
         """``np.asarray(t)``: the values, as :meth:`numpy` (scikit-learn's metrics and NumPy
         functions take tensors, as torch's); not an object array of 0-d tensors."""
+        if autograd._mode.tape is not None:
+            autograd.note_host_read(self, "numpy.asarray(tensor)")
         a = backend.to_numpy(self.data)
         if dtype is not None:
             a = a.astype(dtype, copy=False)
@@ -121,6 +123,8 @@ class Tensor:
                 f"The truth value of a tensor with {self.data.size} elements is ambiguous. "
                 "Use .any() or .all() on .data, or compare a single element."
             )
+        if autograd._mode.tape is not None:
+            autograd.note_host_read(self, "bool(tensor)")
         return bool(self.data)
 
     def __float__(self) -> float:
@@ -220,10 +224,14 @@ class Tensor:
                 f"item() needs a one-element tensor; this one has shape {self.shape}. "
                 "Use .numpy() for arrays."
             )
+        if autograd._mode.tape is not None:
+            autograd.note_host_read(self, "Tensor.item()")
         return self.data.item()
 
     def numpy(self) -> Any:
         """The data as a NumPy array (shared with the tensor on the CPU; copied from a GPU)."""
+        if autograd._mode.tape is not None:
+            autograd.note_host_read(self, "Tensor.numpy()")
         return backend.to_numpy(self.data)
 
     def tolist(self) -> Any:

@@ -83,6 +83,19 @@ class training_mode:  # noqa: N801 - a context manager, named like no_grad
         state.forced = state.saved.pop()
 
 
+_structure = [0]  # bumped whenever any module registers or drops a parameter, module or buffer
+
+
+def _changed() -> None:
+    _structure[0] += 1
+
+
+def structure_version() -> int:
+    """A number that changes whenever any module anywhere gains, loses or replaces a
+    parameter, submodule or buffer: what :func:`sinapsi.capture` checks before it replays."""
+    return _structure[0]
+
+
 def module_dtype(model: Module) -> Any:
     """The floating dtype a model computes in: its first parameter's, else its first floating
     buffer's (a model of only ``Normalization`` or ``BatchNorm1d(affine=False)``), else the
@@ -160,7 +173,8 @@ class Module:
             buffers[name] = value.data if isinstance(value, Tensor) else value
             return
         for table in (params, modules, buffers):
-            table.pop(name, None)
+            if table.pop(name, None) is not None:
+                _changed()
         if isinstance(value, Parameter):
             params[name] = value
         elif isinstance(value, Tensor) and value.requires_grad and value.is_leaf:
@@ -183,6 +197,7 @@ class Module:
         else:
             object.__setattr__(self, name, value)
             return
+        _changed()
         self.__dict__.pop(name, None)
 
     def __getattr__(self, name: str) -> Any:
@@ -197,6 +212,7 @@ class Module:
         for table in (self._parameters, self._modules, self._buffers):
             if name in table:
                 del table[name]
+                _changed()
                 return
         object.__delattr__(self, name)
 
@@ -204,6 +220,7 @@ class Module:
         """Keep an array that is state but not learned (e.g. BatchNorm's running mean); it is
         saved in ``state_dict`` and follows the module's dtype."""
         self._buffers[name] = value.data if isinstance(value, Tensor) else value
+        _changed()
 
     def register_forward_hook(
         self, hook: Callable[[Module, tuple, Any], Any]
@@ -433,6 +450,7 @@ class ModuleList(Module):
                 f"{type(self).__name__}.append needs a Module; got {type(module).__name__}."
             )
         self._modules[str(len(self._modules))] = module
+        _changed()
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
