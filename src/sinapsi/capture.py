@@ -32,6 +32,7 @@ True
 
 from __future__ import annotations
 
+import logging
 import warnings
 from typing import Any
 
@@ -40,6 +41,8 @@ from .nn.module import _override, structure_version
 from .tensor import Tensor
 
 __all__ = ["capture", "CapturedStep", "CaptureNotice"]
+
+_log = logging.getLogger("sinapsi")
 
 
 class CaptureNotice(UserWarning):
@@ -53,7 +56,8 @@ def capture(model: Any, loss_fn: Any, optimizer: Any = None) -> CapturedStep:
     ``optimizer.zero_grad(); loss = loss_fn(model(x), y); loss.backward(); optimizer.step()``
     does, bit for bit, and returns the loss (a detached 0-d Tensor). Without an optimizer the
     step stops after backward, leaving the gradients in ``.grad`` (the model's parameters'
-    gradients are reset first, as ``zero_grad()`` does). ``step.output`` is the model's output
+    gradients are reset first, as ``model.zero_grad()`` does). The gradients live in buffers
+    that the next step overwrites: copy one to keep it. ``step.output`` is the model's output
     of the last call (an array that the next call overwrites).
     """
     return CapturedStep(model, loss_fn, optimizer)
@@ -77,7 +81,9 @@ class CapturedStep:
     :func:`capture`. ``captured``: whether the last call replayed; ``reason``: why the last
     call ran eagerly (None when it replayed or was the recording call)."""
 
-    def __init__(self, model: Any, loss_fn: Any, optimizer: Any = None) -> None:
+    def __init__(
+        self, model: Any, loss_fn: Any, optimizer: Any = None, *, notice: bool = True
+    ) -> None:
         if not callable(model) or not callable(loss_fn):
             raise TypeError(
                 "capture(model, loss_fn, optimizer): model and loss_fn must be callable "
@@ -86,11 +92,12 @@ class CapturedStep:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self._plans: dict[tuple, _Plan | None] = {}
         self._guard: tuple | None = None
-        self._told = False
+        self._told = not notice  # fit's default: fall back quietly (logged at INFO)
         self._flat: Any = None
         self._version = -1
         self._modules: list[Any] = []
         self._param_list: list[Any] = []
+        self._zero_list: list[Any] = []
         self._n_groups = 0
         self.captured = False
         self.reason: str | None = None
@@ -150,6 +157,13 @@ class CapturedStep:
                     seen.add(id(p))
                     params.append(p)
         self._param_list = params
+        # what zero_grad() resets: the optimizer's parameters (other leaves accumulate, as
+        # in the eager loop), or the model's without an optimizer
+        self._zero_list = (
+            params
+            if self.optimizer is None
+            else [p for g in self.optimizer.param_groups for p in g["params"]]
+        )
         self._version = structure_version()
         self._n_groups = self._group_count()
 
@@ -174,7 +188,7 @@ class CapturedStep:
         return self._param_list
 
     def _zero_grads(self) -> None:
-        for p in self._param_list:
+        for p in self._zero_list:
             p.grad = None
 
     # ------------------------------------------------------------------ eager
@@ -190,6 +204,7 @@ class CapturedStep:
     def _decline(self, key: tuple, reason: str) -> None:
         self._plans[key] = None
         self.reason = reason
+        _log.info("sinapsi.capture: a step runs eagerly: %s", reason)
         if not self._told:
             self._told = True
             warnings.warn(

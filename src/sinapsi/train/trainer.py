@@ -29,6 +29,7 @@ import numpy as np
 
 from .. import backend
 from .._errors import check_bool
+from ..capture import CapturedStep
 from ..data import DataLoader
 from ..nn.losses import get_loss
 from ..nn.module import Module, module_dtype, training_mode
@@ -99,6 +100,7 @@ class Trainer:
         *,
         l1: float = 0.0,
         l2: float = 0.0,
+        capture: bool | None = None,
     ) -> None:
         if not isinstance(model, Module):
             raise TypeError(f"fit: model must be a sinapsi nn.Module; got {type(model).__name__}.")
@@ -145,6 +147,15 @@ class Trainer:
         self._pending_saves: list[tuple[str | Path, int, dict[str, Any]]] = []
         self._callback_states: list[dict[str, Any]] | None = None  # from resume()
         self.dist: Any = None  # fit(distributed=...): the rank's _distributed_fit.DataParallel
+        if capture is not None:
+            capture = check_bool("fit", "capture", capture)
+        # the step recorded once and replayed (bit-identical to the eager step; see
+        # sinapsi.capture); the optimizer's update stays in _update, after clipping/penalties
+        self._captured = (
+            None
+            if capture is False
+            else CapturedStep(model, self.loss_fn, self.optimizer, notice=capture is True)
+        )
 
     @property
     def is_main(self) -> bool:
@@ -256,6 +267,13 @@ class Trainer:
     _resumed_from: str | Path | None = None
 
     def _train_step(self, xb: np.ndarray, yb: np.ndarray, dtype: Any, epoch: int, batch: int):
+        captured = self._captured
+        if captured is not None:
+            value = float(captured.forward_backward(_input(xb, dtype), yb).data)
+            _check_loss(value, epoch, batch)
+            self._update()
+            out = captured.output  # overwritten by the next step: copied where it is kept
+            return value, (out.copy() if self.metrics else out)
         self.optimizer.zero_grad()
         out = self.model(_input(xb, dtype))
         loss = self.loss_fn(out, yb)
@@ -457,6 +475,7 @@ def fit(
     resume_from: str | Path | None = None,
     drop_last: bool = False,
     distributed: Any = False,
+    capture: bool | None = None,
 ) -> History:
     """Train ``model`` on ``(x, y)`` for ``epochs`` passes in mini-batches; return a History.
 
@@ -506,6 +525,11 @@ def fit(
             evaluates the whole validation set; BatchNorm uses per-rank statistics (running
             ones averaged each epoch); only rank 0 prints and saves checkpoints; a failed step
             on one rank raises on all. Details: :mod:`sinapsi.distributed`.
+        capture: record the training step once per batch shape and replay it
+            (:func:`sinapsi.capture`): bit-identical results, with less per-step bookkeeping.
+            By default a step it cannot capture (an op without replay, a forward whose
+            control flow reads the data) runs eagerly, said only in the "sinapsi" log; True:
+            also with one ``CaptureNotice`` warning; False: always eager.
 
     Class labels (cross_entropy, nll): integers 0..C-1; floats that hold whole numbers are
     accepted and converted (as Keras and scikit-learn do), other floats and strings refused.
@@ -563,7 +587,10 @@ def fit(
             )
         validation = _check_xy("fit (validation_data)", *validation_data)
 
-    trainer = Trainer(model, loss, optimizer, lr, metrics, clip_grad_norm, callbacks, l1=l1, l2=l2)
+    trainer = Trainer(
+        model, loss, optimizer, lr, metrics, clip_grad_norm, callbacks, l1=l1, l2=l2,
+        capture=capture if distributed is False else False,
+    )  # fmt: skip
     if lr_scheduler is not None:
         scheduler = (
             lr_scheduler if hasattr(lr_scheduler, "step") else lr_scheduler(trainer.optimizer)
