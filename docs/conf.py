@@ -69,6 +69,7 @@ API_MODULES = [
     ("sinapsi.init", "weight initializers"),
     ("sinapsi.optim", "optimizers, clipping, learning-rate schedules"),
     ("sinapsi.train", "fit, callbacks, metrics, inference"),
+    ("sinapsi.capture", "a training step recorded once and replayed"),
     ("sinapsi.data", "datasets, loaders, splits"),
     ("sinapsi.data.datasets", "the bundled and generated data sets, file loaders"),
     ("sinapsi.embeddings", "word2vec and word vectors"),
