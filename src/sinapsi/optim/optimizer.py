@@ -146,8 +146,13 @@ class Optimizer:
                     return f"parameter {pi} of group {gi} (shape {p.shape})"
         return None
 
+    _flat: Any = None  # a FlatStep (sinapsi.optim.flat), once built: step() tries it first
+
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
+        flat = self._flat
+        if flat is not None and flat.step():
+            return  # the same update as whole-buffer passes (see sinapsi.optim.flat)
         bad = self._nonfinite()
         if bad is not None:
             message = (
@@ -248,6 +253,8 @@ class Optimizer:
         self.state = state
         for group, candidate in zip(self.param_groups, groups):
             group.update(candidate)
+        if self._flat is not None:  # the restored arrays go into the flat buffers, as views
+            self._flat.adopt_state()
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]

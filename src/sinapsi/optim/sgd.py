@@ -103,8 +103,9 @@ class SGD(Optimizer):
             return
         buf = state.get("momentum_buffer")
         first = momentum and buf is None
-        if first:
-            buf = state["momentum_buffer"] = grad.copy()
+        if first:  # an array even where grad is a NumPy scalar (a 0-d parameter's
+            # grad + wd * p): updated in place from then on, as a scalar's copy would not be
+            buf = state["momentum_buffer"] = get_array_module(grad).array(grad)
         step = sgd_step(
             grad, group["lr"], momentum=momentum, buf=buf, first_step=first,
             dampening=group["dampening"], nesterov=group["nesterov"],

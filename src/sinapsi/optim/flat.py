@@ -1,0 +1,303 @@
+"""The optimizer step as whole-buffer passes: one flat parameter/gradient buffer per group.
+
+``Optimizer.step()`` runs ``update(p, grad, state, group)`` once per parameter: a Python call
+and a dozen NumPy passes each, which for a small network costs more than the arithmetic.
+:meth:`FlatStep.build` copies every parameter of a group into one flat buffer (and its state
+arrays, moments and momentum, into one buffer per kind) and points ``p.data`` at views of it.
+:meth:`FlatStep.step` then runs the optimizer's own ``update`` once per group, on the flat
+arrays: the same elementwise IEEE operations with the same Python scalars, so the result is
+bit for bit the eager loop's (an elementwise op gives the same number whatever array the
+element sits in). The captured training step of issue 20 (``sinapsi.capture``) writes the
+gradients into :attr:`FlatStep.grads` and calls ``optimizer.step()``, which tries the flat
+step first.
+
+What stays per parameter is what ``state_dict`` saves per parameter: the ``"step"`` count
+(parameters whose counts differ, e.g. after steps in which some had no gradient, are updated
+in separate runs of the buffer) and each state array, a view registered in
+``optimizer.state``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import backend
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["FlatStep"]
+
+np = backend.numpy
+
+# the state arrays each optimizer's update() may create, by exact class
+_KEYS: dict[type, tuple[str, ...]] = {
+    SGD: ("momentum_buffer",),
+    Adam: ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+    AdamW: ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+    RMSprop: ("square_avg", "grad_avg", "momentum_buffer"),
+    Adagrad: ("sum",),
+}
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_max, _min = np.maximum.reduce, np.minimum.reduce
+
+
+class _Proxy:
+    """What ``update`` reads of a parameter (``.data``), standing for a run of the buffer."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: Any) -> None:
+        self.data = data
+
+
+class _Group:
+    """One parameter group flattened: the buffers, each parameter's views and offsets."""
+
+    def __init__(self, group: dict[str, Any], dtype: Any) -> None:
+        params = group["params"]
+        self.group = group
+        self.n = len(params)
+        self.ids = [id(p) for p in params]
+        self.shapes = [p.data.shape for p in params]
+        sizes = [p.data.size for p in params]
+        self.bounds = [(sum(sizes[:i]), sum(sizes[: i + 1])) for i in range(self.n)]
+        total = sum(sizes)
+        self.dtype = dtype
+        self.data = np.empty(total, dtype)
+        self.grad = np.zeros(total, dtype)
+        self.wd = np.empty(total, dtype)  # grad + wd * p, written each step (coupled decay)
+        self.datas = self.views(self.data)
+        self.grads = self.views(self.grad)
+        self.state: dict[str, Any] = {}  # state key -> flat buffer
+        self.state_views: dict[str, list[Any]] = {}  # state key -> per-parameter views
+        self.proxy = _Proxy(self.data)
+        self.limit = float(np.finfo(dtype).max) / (4 * max(total, 1))
+
+    def views(self, flat: Any) -> list[Any]:
+        return [flat[a:b].reshape(s) for (a, b), s in zip(self.bounds, self.shapes)]
+
+    def state_buffer(self, key: str) -> list[Any]:
+        """The per-parameter views of the flat buffer for state ``key`` (allocated once)."""
+        views = self.state_views.get(key)
+        if views is None:
+            self.state[key] = flat = np.zeros(self.data.size, self.dtype)
+            views = self.state_views[key] = self.views(flat)
+        return views
+
+
+class FlatStep:
+    """An optimizer's step as whole-buffer passes, bit for bit the eager loop (see module)."""
+
+    grads: list[Any]
+
+    def __init__(self, optimizer: Optimizer, groups: list[_Group]) -> None:
+        self.optimizer = optimizer
+        self._groups = groups
+        self._keys = _KEYS[type(optimizer)]
+        self.grads = [g for grp in groups for g in grp.grads]
+
+    @classmethod
+    def build(cls, optimizer: Optimizer) -> FlatStep | None:
+        """Flatten ``optimizer``'s parameters, or None where it does not apply.
+
+        Applies to the exact classes SGD, Adam, AdamW, RMSprop and Adagrad (any options), with
+        NumPy float32/float64 parameters (one dtype per group), each requiring grad and
+        appearing once, and state arrays of their parameter's shape and dtype. On success
+        every parameter's ``.data`` becomes a C-contiguous view, shaped like it, into one flat
+        buffer per group (values copied); the per-parameter state arrays likewise (state
+        created later is created as such views); and ``optimizer._flat`` is set to the
+        FlatStep."""
+        keys = _KEYS.get(type(optimizer))
+        if keys is None:
+            return None
+        seen: set[int] = set()
+        memory: dict[int, list[Any]] = {}  # the arrays' memory, to refuse shared (tied) data
+        dtypes = []
+        for group in optimizer.param_groups:
+            dtype = None
+            for p in group["params"]:
+                data = p.data
+                if type(data) is not np.ndarray or data.dtype not in _FLOATS:
+                    return None
+                if dtype is not None and data.dtype != dtype:
+                    return None
+                if not p.requires_grad or id(p) in seen:
+                    return None
+                root = data
+                while isinstance(root.base, np.ndarray):
+                    root = root.base
+                others = memory.setdefault(id(root), [])
+                if any(np.may_share_memory(data, o) for o in others):
+                    return None
+                others.append(data)
+                dtype = data.dtype
+                seen.add(id(p))
+                s = optimizer.state.get(id(p))
+                if s is not None and not all(_fits(s.get(k), data) for k in keys):
+                    return None
+            dtypes.append(dtype)
+        groups = []
+        for group, dtype in zip(optimizer.param_groups, dtypes):
+            grp = _Group(group, dtype if dtype is not None else np.dtype(np.float32))
+            for p, view in zip(group["params"], grp.datas):
+                view[...] = p.data
+                p.data = view
+            groups.append(grp)
+        flat = cls(optimizer, groups)
+        flat.adopt_state()
+        optimizer._flat = flat
+        return flat
+
+    def adopt_state(self) -> None:
+        """Copy every state array that fits (its parameter's shape and dtype) into the flat
+        buffers and register the view in its place (``load_state_dict`` calls this after
+        restoring, so that the flat step keeps applying)."""
+        states = self.optimizer.state
+        for grp in self._groups:
+            for i, pid in enumerate(grp.ids):
+                s = states.get(pid)
+                if s is None:
+                    continue
+                for key in self._keys:
+                    a = s.get(key)
+                    if a is None or not _fits(a, grp.datas[i]):
+                        continue
+                    views = grp.state_buffer(key)
+                    if a is not views[i]:
+                        views[i][...] = a
+                        s[key] = views[i]
+
+    def step(self) -> bool:
+        """Do ``optimizer.step()``'s whole work as whole-buffer passes (one ``update`` call per
+        group, or per run of parameters with equal step counts and state), bit for bit equal
+        to the eager loop, and return True; return False, changing nothing, where it does not
+        apply this step (a ``p.grad`` that is not its view in :attr:`grads`, a ``p.data``
+        replaced, the parameter groups changed, or a non-finite gradient, which the eager
+        step then reports), so that the eager loop runs instead. A state array replaced by
+        one of the same shape and dtype (an eager step's, a user's) is copied into the flat
+        buffer and its view registered in its place; any other makes it return False."""
+        opt = self.optimizer
+        groups = opt.param_groups
+        if len(groups) != len(self._groups):
+            return False
+        states = opt.state
+        keys = self._keys
+        plans = []
+        finite, adopt = True, False
+        for group, grp in zip(groups, self._groups):
+            if group is not grp.group:
+                return False
+            params = group["params"]
+            if len(params) != grp.n:
+                return False
+            for p, data, grad in zip(params, grp.datas, grp.grads):
+                if p.data is not data or p.grad is not grad:
+                    return False
+            # each parameter's signature: its step count and which state arrays it has
+            # (views of ours, or arrays to adopt; one that cannot be adopted ends the flat step)
+            state_views = grp.state_views
+            signs = []
+            for i, pid in enumerate(grp.ids):
+                s = states.get(pid)
+                if s is None:
+                    signs.append(None)
+                    continue
+                t = s.get("step")
+                if t is None:
+                    return False  # the eager loop's KeyError
+                have = []
+                for key in keys:
+                    a = s.get(key)
+                    if a is not None:
+                        views = state_views.get(key)
+                        if views is None or a is not views[i]:
+                            if not _fits(a, grp.datas[i]):
+                                return False
+                            adopt = True  # e.g. made by an eager step: copied in below
+                        have.append(key)
+                signs.append((type(t), t, tuple(have)))
+            plans.append(signs)
+            if grp.grad.size:  # the largest magnitude: NaN where any element is NaN
+                high, low = float(_max(grp.grad)), float(_min(grp.grad))
+                if not (high <= grp.limit and -low <= grp.limit):
+                    finite = False
+        # all elements finite and below max / (4 n): no gradient's sum can overflow, so the
+        # eager guard (a sum per parameter) passes too; otherwise it decides, parameter by
+        # parameter, with its own message (no warnings of ours: max and min never overflow)
+        if not finite and opt._nonfinite() is not None:
+            return False
+        if adopt:
+            self.adopt_state()
+        for grp, signs in zip(self._groups, plans):
+            if grp.n:
+                self._step_group(grp, signs)
+        return True
+
+    def _step_group(self, grp: _Group, signs: list[Any]) -> None:
+        opt = self.optimizer
+        states = opt.state
+        group = grp.group
+        for pid, sign in zip(grp.ids, signs):  # as the eager loop: create, count
+            if sign is None:
+                states[pid] = {"step": 1}
+            else:
+                states[pid]["step"] += 1
+        grad = grp.grad
+        wd = 0.0 if opt._decoupled_weight_decay else group.get("weight_decay", 0.0)
+        if wd:
+            np.multiply(wd, grp.data, out=grp.wd)  # grad + wd * p, as the eager loop
+            np.add(grad, grp.wd, out=grp.wd)
+            grad = grp.wd
+        first = signs[0]
+        if all(s == first for s in signs):
+            self._update(grp, 0, grp.n, grp.proxy, grad)
+            return
+        start = 0
+        for i in range(1, grp.n + 1):  # runs of parameters with equal signatures
+            if i == grp.n or signs[i] != signs[start]:
+                a, b = grp.bounds[start][0], grp.bounds[i - 1][1]
+                self._update(grp, start, i, _Proxy(grp.data[a:b]), grad[a:b])
+                start = i
+
+    def _update(self, grp: _Group, i: int, j: int, proxy: _Proxy, grad: Any) -> None:
+        """The optimizer's own ``update`` on parameters ``i:j`` of the group as one array;
+        state arrays it creates are copied into the flat buffers and registered as views."""
+        states = self.optimizer.state
+        whole = i == 0 and j == grp.n
+        a, b = grp.bounds[i][0], grp.bounds[j - 1][1]
+        first = states[grp.ids[i]]
+        state = {"step": first["step"]}
+        passed = {}
+        for key in self._keys:
+            if first.get(key) is not None:
+                flat = grp.state[key]
+                state[key] = passed[key] = flat if whole else flat[a:b]
+        self.optimizer.update(proxy, grad, state, grp.group)
+        for key in self._keys:
+            made = state.get(key)
+            if made is None or made is passed.get(key):
+                continue
+            views = grp.state_buffer(key)
+            grp.state[key][a:b] = made
+            for k in range(i, j):
+                states[grp.ids[k]][key] = views[k]
+
+    def __reduce__(self) -> Any:
+        # a copied or unpickled optimizer's parameters are no longer views of one buffer: it
+        # steps eagerly (build a FlatStep for it anew)
+        return (_dropped, ())
+
+
+def _dropped() -> None:
+    return None
+
+
+def _fits(a: Any, data: Any) -> bool:
+    """Whether a state entry can live in the flat buffer: absent, or a NumPy array of the
+    parameter's shape and dtype."""
+    if a is None:
+        return True
+    return type(a) is np.ndarray and a.shape == data.shape and a.dtype == data.dtype
