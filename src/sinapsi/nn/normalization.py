@@ -82,8 +82,10 @@ class BatchNorm1d(Module):
         self._check_input(x)
         use_batch_stats = self.training or not self.track_running_stats
         update = self.training and self.track_running_stats
-        if update:
-            self.num_batches_tracked += 1
+        # the op counts num_batches_tracked up (in place) as it updates the statistics, so a
+        # captured step's replay counts too: it must be an array (a loaded int is made one)
+        if update and isinstance(self.num_batches_tracked, numbers.Integral):
+            self.num_batches_tracked = np.asarray(int(self.num_batches_tracked), np.int64)
         return ops.batch_norm(
             x,
             self.weight,
@@ -93,7 +95,7 @@ class BatchNorm1d(Module):
             training=use_batch_stats,
             momentum=self.momentum,
             eps=self.eps,
-            num_batches_tracked=int(self.num_batches_tracked) if update else 0,
+            num_batches_tracked=self.num_batches_tracked if update else 0,
         )
 
     def _check_input(self, x: Tensor) -> None:

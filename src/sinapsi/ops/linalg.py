@@ -42,6 +42,12 @@ def matmul(a: Any, b: Any) -> Tensor:
         data = A @ B
     except ValueError:
         raise _matmul_error(a, b) from None
+    xp = backend.get_array_module(A)
+    if A.ndim == 1 and B.ndim == 1:  # a NumPy scalar: made a 0-d array, written in place
+        data = xp.asarray(data)
+
+    def replay() -> None:
+        xp.matmul(A, B, out=data)
 
     if A.ndim == 2 and B.ndim == 2:  # the common case, without the general reshaping
 
@@ -51,7 +57,7 @@ def matmul(a: Any, b: Any) -> Tensor:
                 A.T @ g if b.requires_grad else None,
             )
 
-        return make_result(data, "matmul", (a, b), backward2d)
+        return make_result(data, "matmul", (a, b), backward2d, replay)
 
     def backward(g: Any) -> tuple[Any, Any]:
         xp = backend.get_array_module(g)
@@ -72,7 +78,7 @@ def matmul(a: Any, b: Any) -> Tensor:
             gb = sum_to(xp.swapaxes(A2, -1, -2) @ g2, B2.shape).reshape(B.shape)
         return ga, gb
 
-    return make_result(data, "matmul", (a, b), backward)
+    return make_result(data, "matmul", (a, b), backward, replay)
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
@@ -95,10 +101,17 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
             f"linear: bias must have shape ({weight.shape[0]},) to match weight {weight.shape}; "
             f"got {bias.shape}."
         )
-    data = x.data @ weight.data.T
+    X, W = x.data, weight.data  # noqa: N806
+    data = X @ W.T
     if bias is not None:
         data += bias.data
     parents = (x, weight) if bias is None else (x, weight, bias)
+
+    def replay() -> None:
+        xp = backend.get_array_module(X)
+        xp.matmul(X, W.T, out=data)
+        if bias is not None:
+            xp.add(data, bias.data, out=data)  # the forward's +=
 
     def backward(g: Any) -> tuple[Any, ...]:
         rows = math.prod(x.shape[:-1])  # not -1: with a zero-size axis it cannot be inferred
@@ -110,4 +123,4 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
             return gx, gw
         return gx, gw, (G.sum(axis=0) if bias.requires_grad else None)
 
-    return make_result(data, "linear", parents, backward)
+    return make_result(data, "linear", parents, backward, replay)

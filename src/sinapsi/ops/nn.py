@@ -27,6 +27,13 @@ __all__ = [
 ]  # fmt: skip
 
 
+def _array(xp: Any, value: Any) -> Any:
+    """``value`` as an array: a NumPy scalar (what ufuncs and reductions return for 0-d or
+    whole arrays) becomes a 0-d array of the same value and dtype, which a replay can refill
+    in place."""
+    return xp.asarray(value) if isinstance(value, backend.numpy.generic) else value
+
+
 def _shifted(op: str, x: Tensor, axis: int) -> tuple[Any, Any, tuple[int, ...]]:
     """``x`` minus its maximum along ``axis`` (kept), and that axis as a tuple: ``()`` for a
     0-d tensor, which softmaxes to 1 as in PyTorch. A zero-length axis is shifted by 0."""
@@ -41,13 +48,23 @@ def softmax(x: Any, axis: int | None = None, *, dim: int | None = None) -> Tenso
     that sum to 1. Over a zero-length axis the result is empty, as in PyTorch."""
     x = floating(x)
     xp, z, ax = _shifted("softmax", x, axis_or_dim("softmax", axis, dim, -1))
-    e = xp.exp(z)
-    y = e / e.sum(axis=ax, keepdims=True)
+    z = _array(xp, z)
+    e = _array(xp, xp.exp(z))
+    total = _array(xp, e.sum(axis=ax, keepdims=True))
+    y = _array(xp, e / total)
+    X = x.data  # noqa: N806
 
     def backward(g: Any) -> tuple[Any]:
         return (y * (g - (g * y).sum(axis=ax, keepdims=True)),)
 
-    return make_result(y, "softmax", (x,), backward)
+    def replay() -> None:  # the forward's steps, into its own arrays
+        if y.size:
+            xp.subtract(X, max_kept(X, ax), out=z)
+            xp.exp(z, out=e)
+            xp.sum(e, axis=ax, keepdims=True, out=total)
+            xp.divide(e, total, out=y)
+
+    return make_result(y, "softmax", (x,), backward, replay)
 
 
 def log_softmax(x: Any, axis: int | None = None, *, dim: int | None = None) -> Tensor:
@@ -55,21 +72,34 @@ def log_softmax(x: Any, axis: int | None = None, *, dim: int | None = None) -> T
     stable for any input size."""
     x = floating(x)
     xp, z, ax = _shifted("log_softmax", x, axis_or_dim("log_softmax", axis, dim, -1))
+    z = _array(xp, z)
     with backend.errstate(xp, divide="ignore"):  # log(0) = -inf over a zero-length axis
-        y = z - xp.log(xp.exp(z).sum(axis=ax, keepdims=True))
+        y = _array(xp, z - xp.log(xp.exp(z).sum(axis=ax, keepdims=True)))
+    X = x.data  # noqa: N806
 
     def backward(g: Any) -> tuple[Any]:
         return (g - xp.exp(y) * g.sum(axis=ax, keepdims=True),)
 
-    return make_result(y, "log_softmax", (x,), backward)
+    def replay() -> None:
+        if y.size:  # (an empty y has nothing to refill)
+            xp.subtract(X, max_kept(X, ax), out=z)
+            xp.subtract(z, xp.log(xp.exp(z).sum(axis=ax, keepdims=True)), out=y)
+
+    return make_result(y, "log_softmax", (x,), backward, replay)
 
 
-def softmax_cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Tensor:
+def softmax_cross_entropy(
+    logits: Any, labels: Any, reduction: str = "mean", ignore_index: int | None = None
+) -> Tensor:
     """Cross-entropy of ``softmax(logits)`` (N, C) against integer ``labels`` (N,), fused.
 
     Per sample ``logsumexp(z_i) - z_i[y_i]``; ``reduction`` is ``"mean"``, ``"sum"`` or
     ``"none"``. The caller checks the labels (range, dtype); this is the fast path of
     :func:`sinapsi.nn.cross_entropy`. Gradient: ``(softmax(z) - onehot(y)) * g``.
+
+    ``labels`` is held by reference: a replay reads its values then. ``ignore_index``: a
+    label the caller found absent (so it took this path); a replay that finds it raises
+    ``RuntimeError``, since the eager call would compute the loss another way.
     """
     z = operand(logits)
     xp = backend.get_array_module(z.data)
@@ -82,11 +112,26 @@ def softmax_cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> 
     per_sample = xp.log(total[:, 0]) - shifted[rows, labels]
     scale = 1.0 / n if n else float("nan")  # the mean of no sample is 0 / 0, as in torch
     if reduction == "mean":
-        data = per_sample.sum() * scale
+        data = xp.asarray(per_sample.sum() * scale)
     elif reduction == "sum":
-        data = per_sample.sum()
+        data = xp.asarray(per_sample.sum())
     else:
         data = per_sample
+
+    def replay() -> None:
+        if ignore_index is not None and bool((labels == ignore_index).any()):
+            raise RuntimeError(
+                f"softmax_cross_entropy: a label is now ignore_index={ignore_index}, which the "
+                "captured step did not have; run this batch eagerly."
+            )
+        xp.subtract(Z, Z.max(axis=1, keepdims=True), out=shifted)
+        xp.exp(shifted, out=exp)
+        xp.sum(exp, axis=1, keepdims=True, out=total)
+        xp.subtract(xp.log(total[:, 0]), shifted[rows, labels], out=per_sample)
+        if reduction == "mean":
+            data[...] = per_sample.sum() * scale
+        elif reduction == "sum":
+            data[...] = per_sample.sum()
 
     def backward(g: Any) -> tuple[Any]:
         grad = exp / total  # softmax
@@ -97,7 +142,7 @@ def softmax_cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> 
             grad *= g * scale if reduction == "mean" else g
         return (grad,)
 
-    return make_result(data, "softmax_cross_entropy", (z,), backward)
+    return make_result(data, "softmax_cross_entropy", (z,), backward, replay)
 
 
 def binary_cross_entropy(probs: Any, target: Any) -> Tensor:
@@ -111,15 +156,21 @@ def binary_cross_entropy(probs: Any, target: Any) -> Tensor:
     xp = backend.get_array_module(p.data)
     P, Y = p.data, y.data  # noqa: N806
     with backend.errstate(xp, divide="ignore"):  # log(0) = -inf, then clamped
-        log_p = xp.maximum(xp.log(P), -100.0)
-        log_1mp = xp.maximum(xp.log1p(-P), -100.0)
-    data = -(Y * log_p + (1.0 - Y) * log_1mp)
+        log_p = _array(xp, xp.maximum(xp.log(P), -100.0))
+        log_1mp = _array(xp, xp.maximum(xp.log1p(-P), -100.0))
+    data = _array(xp, -(Y * log_p + (1.0 - Y) * log_1mp))
+
+    def replay() -> None:  # target too: the caller's array, read now
+        with backend.errstate(xp, divide="ignore"):
+            xp.maximum(xp.log(P), -100.0, out=log_p)
+            xp.maximum(xp.log1p(-P), -100.0, out=log_1mp)
+        xp.negative(Y * log_p + (1.0 - Y) * log_1mp, out=data)
 
     def backward(g: Any) -> tuple[Any, Any]:
         gp = g * (P - Y) / xp.maximum(P * (1.0 - P), 1e-12) if p.requires_grad else None
         return gp, (g * (log_1mp - log_p) if y.requires_grad else None)
 
-    return make_result(data, "binary_cross_entropy", (p, y), backward)
+    return make_result(data, "binary_cross_entropy", (p, y), backward, replay)
 
 
 def bce_with_logits(logits: Any, target: Any, pos_weight: Any = None) -> Tensor:
@@ -138,13 +189,21 @@ def bce_with_logits(logits: Any, target: Any, pos_weight: Any = None) -> Tensor:
             f"bce_with_logits: logits of shape {z.shape} and target of shape {y.shape} must "
             "have the same shape."
         )
-    softplus_neg_abs = xp.log1p(xp.exp(-xp.abs(Z)))
+    softplus_neg_abs = _array(xp, xp.log1p(xp.exp(-xp.abs(Z))))
     if pos_weight is None:
-        data = xp.maximum(Z, 0.0) - Z * Y + softplus_neg_abs
+        data = _array(xp, xp.maximum(Z, 0.0) - Z * Y + softplus_neg_abs)
     else:
         pw = pos_weight.data if isinstance(pos_weight, Tensor) else xp.asarray(pos_weight, Z.dtype)
-        weight = 1.0 + (pw - 1.0) * Y
-        data = (1.0 - Y) * Z + weight * (softplus_neg_abs + xp.maximum(-Z, 0.0))
+        weight = _array(xp, 1.0 + (pw - 1.0) * Y)
+        data = _array(xp, (1.0 - Y) * Z + weight * (softplus_neg_abs + xp.maximum(-Z, 0.0)))
+
+    def replay() -> None:  # target and pos_weight too: arrays held by reference, read now
+        xp.log1p(xp.exp(-xp.abs(Z)), out=softplus_neg_abs)
+        if pos_weight is None:
+            xp.add(xp.maximum(Z, 0.0) - Z * Y, softplus_neg_abs, out=data)
+        else:
+            xp.add(1.0, (pw - 1.0) * Y, out=weight)
+            xp.add((1.0 - Y) * Z, weight * (softplus_neg_abs + xp.maximum(-Z, 0.0)), out=data)
 
     def backward(g: Any) -> tuple[Any, Any]:
         gz = gy = None
@@ -157,7 +216,7 @@ def bce_with_logits(logits: Any, target: Any, pos_weight: Any = None) -> Tensor:
                 gy += g * (pw - 1.0) * (softplus_neg_abs + xp.maximum(-Z, 0.0))
         return gz, gy
 
-    return make_result(data, "bce_with_logits", (z, y), backward)
+    return make_result(data, "bce_with_logits", (z, y), backward, replay)
 
 
 def batch_norm(
@@ -169,7 +228,7 @@ def batch_norm(
     training: bool,
     momentum: float | None,
     eps: float,
-    num_batches_tracked: int = 0,
+    num_batches_tracked: Any = 0,
 ) -> Tensor:
     """Batch normalization over every axis but 1, per channel (axis 1): ``(N, C)``,
     ``(N, C, L)`` or ``(N, C, H, W)`` input (any strides; the output keeps the input's layout,
@@ -178,8 +237,10 @@ def batch_norm(
     Training: normalize with the batch mean and biased variance, and update the running
     statistics in place, PyTorch's way: ``running = (1 - momentum) * running + momentum * stat``
     with the *unbiased* batch variance; ``momentum=None`` is a cumulative average over
-    ``num_batches_tracked`` (already counting this batch). Evaluation: use the running
-    statistics. ``weight``/``bias`` (gamma/beta) may be None.
+    ``num_batches_tracked``: an int already counting this batch, or the module's 0-d integer
+    buffer, which the op counts up by one in place when it updates the running statistics (so
+    a replay counts too). Evaluation: use the running statistics. ``weight``/``bias``
+    (gamma/beta) may be None. The replay repeats the update of the running statistics.
     """
     x = operand(x)
     xp = backend.get_array_module(x.data)
@@ -214,7 +275,7 @@ def batch_norm(
         var = xp.einsum(pairs, x_hat, x_hat) * (1.0 / n)  # biased, as normalization uses
         if running_mean is not None:
             _update_running(running_mean, running_var, mean, var, n, momentum,
-                            num_batches_tracked)  # fmt: skip
+                            _count(num_batches_tracked))  # fmt: skip
     else:
         mean, var = running_mean, running_var
         x_hat = X - mean.reshape(shape)
@@ -230,6 +291,27 @@ def batch_norm(
     if beta is not None:
         out += beta.reshape(shape)
     parents = tuple(t for t in (x, weight, bias) if isinstance(t, Tensor))
+
+    def replay() -> None:  # the forward's steps into its arrays, the running update included
+        if training:
+            mean = X.sum(axis=axes) * (1.0 / n)
+            xp.subtract(X, mean.reshape(shape), out=x_hat)
+            var = xp.einsum(pairs, x_hat, x_hat) * (1.0 / n)
+            if running_mean is not None:
+                _update_running(running_mean, running_var, mean, var, n, momentum,
+                                _count(num_batches_tracked))  # fmt: skip
+        else:
+            var = running_var
+            xp.subtract(X, running_mean.reshape(shape), out=x_hat)
+        xp.divide(1.0, xp.sqrt(var + eps), out=inv_std)
+        xp.multiply(x_hat, inv_std.reshape(shape), out=x_hat)  # the forward's *=
+        if out is not x_hat:
+            if gamma is not None:
+                xp.multiply(x_hat, gamma.reshape(shape), out=out)
+            else:
+                xp.copyto(out, x_hat)
+        if beta is not None:
+            xp.add(out, beta.reshape(shape), out=out)
 
     def backward(g: Any) -> tuple[Any, ...]:
         g_sum = g.sum(axis=axes)  # = the bias gradient
@@ -253,7 +335,16 @@ def batch_norm(
             grads.append(g_sum if bias.requires_grad else None)
         return tuple(grads)
 
-    return make_result(out, "batch_norm", parents, backward)
+    return make_result(out, "batch_norm", parents, backward, replay)
+
+
+def _count(num_batches_tracked: Any) -> int:
+    """The count of batches, this one included: an int as given, or a 0-d integer buffer
+    counted up by one in place first (the module's ``num_batches_tracked``)."""
+    if isinstance(num_batches_tracked, (int, backend.numpy.integer)):
+        return int(num_batches_tracked)
+    num_batches_tracked += 1  # in place: the caller's array
+    return int(num_batches_tracked)
 
 
 def _update_running(
@@ -311,21 +402,43 @@ def _batch_norm_fused(
     def vector(v: Any) -> Any:
         return np_.ascontiguousarray(v.data if isinstance(v, Tensor) else v, dtype=dtype)
 
-    V = view(X)  # noqa: N806
+    V = view(X)  # noqa: N806 - a view of X (its layout was checked)
+    stats = kern.bn_stats_rows if rows else kern.bn_stats_planes
+    apply = kern.bn_apply_rows if rows else kern.bn_apply_planes
     if training:
         mean64, var64 = np_.empty(c), np_.empty(c)
-        (kern.bn_stats_rows if rows else kern.bn_stats_planes)(V, mean64, var64)
+        stats(V, mean64, var64)
         mean, var = mean64.astype(dtype), var64.astype(dtype)
         if running_mean is not None:
             _update_running(running_mean, running_var, mean, var, n, momentum,
-                            num_batches_tracked)  # fmt: skip
+                            _count(num_batches_tracked))  # fmt: skip
     else:
         mean, var = vector(running_mean), vector(running_var)
     inv_std = vector(1.0 / np_.sqrt(var + eps))
     scale = inv_std if weight is None else vector(vector(weight) * inv_std)
     shift = np_.zeros(c, dtype) if bias is None else vector(bias)
     out, out_view = new()
-    (kern.bn_apply_rows if rows else kern.bn_apply_planes)(V, mean, scale, shift, out_view)
+    apply(V, mean, scale, shift, out_view)
+
+    def replay() -> None:  # the forward's steps into its arrays, the running update included
+        nonlocal V, mean, var, shift
+        V = view(X)  # noqa: N806 - the same view (the backward reads this cell)
+        if training:
+            stats(V, mean64, var64)
+            mean[...] = mean64  # astype's cast
+            var[...] = var64
+            if running_mean is not None:
+                _update_running(running_mean, running_var, mean, var, n, momentum,
+                                _count(num_batches_tracked))  # fmt: skip
+        else:
+            mean, var = vector(running_mean), vector(running_var)
+        np_.divide(1.0, np_.sqrt(var + eps), out=inv_std)
+        if weight is not None:
+            np_.multiply(vector(weight), inv_std, out=scale)
+        if bias is not None:
+            shift = vector(bias)
+        apply(V, mean, scale, shift, out_view)
+
     parents = tuple(t for t in (x, weight, bias) if isinstance(t, Tensor))
     weight_grad = isinstance(weight, Tensor) and weight.requires_grad
     bias_grad = isinstance(bias, Tensor) and bias.requires_grad
@@ -354,7 +467,31 @@ def _batch_norm_fused(
             grads.append(g_sum.astype(dtype) if bias_grad else None)
         return tuple(grads)
 
-    return make_result(out, "batch_norm", parents, backward)
+    return make_result(out, "batch_norm", parents, backward, replay)
+
+
+def _dropout_replay(
+    x: Any, rng: Any, p: float, draws: tuple[int, ...], mask: Any, data: Any
+) -> Any:
+    """The replay of a dropout: new draws from ``rng`` (the forward's, in float64), the mask
+    rebuilt in place, ``data = x * mask``. Its draw buffers are made on its first call, so an
+    eager step keeps nothing more alive."""
+    xp = backend.get_array_module(x)
+    np_ = backend.numpy
+    buffers: list[Any] = []
+
+    def replay() -> None:
+        if p < 1.0:  # p = 1 drew nothing: the mask stays 0
+            if not buffers:
+                buffers.extend((np_.empty(draws, np_.float64), np_.empty(draws, bool)))
+            drawn, keep = buffers
+            rng.random(dtype=np_.float64, out=drawn)
+            np_.greater_equal(drawn, p, out=keep)
+            mask[...] = xp.asarray(keep).reshape(mask.shape)  # asarray(keep, dtype)'s cast
+            xp.multiply(mask, 1.0 / (1.0 - p), out=mask)
+        xp.multiply(x, mask, out=data)
+
+    return replay
 
 
 def dropout(x: Any, p: float, rng: Any, training: bool = True) -> Tensor:
@@ -369,8 +506,10 @@ def dropout(x: Any, p: float, rng: Any, training: bool = True) -> Tensor:
         mask = xp.zeros_like(x.data)
     else:
         keep = rng.random(x.data.shape, dtype=backend.numpy.float64) >= p
-        mask = xp.asarray(keep, dtype=x.data.dtype) * (1.0 / (1.0 - p))
-    return make_result(x.data * mask, "dropout", (x,), lambda g: (g * mask,))
+        mask = _array(xp, xp.asarray(keep, dtype=x.data.dtype) * (1.0 / (1.0 - p)))
+    data = _array(xp, x.data * mask)
+    replay = _dropout_replay(x.data, rng, p, x.data.shape, mask, data)
+    return make_result(data, "dropout", (x,), lambda g: (g * mask,), replay)
 
 
 def dropout2d(x: Any, p: float, rng: Any, training: bool = True) -> Tensor:
@@ -400,4 +539,6 @@ def dropout2d(x: Any, p: float, rng: Any, training: bool = True) -> Tensor:
     else:
         keep = rng.random(channels, dtype=backend.numpy.float64) >= p
         mask = xp.asarray(keep, dtype=x.data.dtype).reshape(*channels, 1, 1) * (1.0 / (1.0 - p))
-    return make_result(x.data * mask, "dropout2d", (x,), lambda g: (g * mask,))
+    data = x.data * mask
+    replay = _dropout_replay(x.data, rng, p, channels, mask, data)
+    return make_result(data, "dropout2d", (x,), lambda g: (g * mask,), replay)

@@ -17,6 +17,26 @@ __all__ = [
 ]  # fmt: skip
 
 
+def _nothing() -> None:
+    """The replay of a result that is a view of its input: it follows the input by itself."""
+
+
+def _is_view(y: Any, x: Any) -> bool:
+    """Whether ``y`` (made from ``x`` by a reshape or an index) is a view of ``x``'s memory,
+    not a copy (NumPy and CuPy point a view's ``base`` at the array owning the memory)."""
+    base = y.base
+    return base is not None and (base is x or base is x.base)
+
+
+def _copy_replay(y: Any, source: Any) -> Any:
+    """A replay refilling ``y`` (a copy made from current values) with ``source()``."""
+
+    def replay() -> None:
+        y[...] = source()
+
+    return replay
+
+
 def reshape(x: Any, shape: Sequence[int] | int) -> Tensor:
     """The same values in a new shape (one axis may be -1, inferred)."""
     x = operand(x)
@@ -32,7 +52,15 @@ def reshape(x: Any, shape: Sequence[int] | int) -> Tensor:
             f"shape {target}{count}. The sizes must multiply to the same count; use -1 for "
             "one axis to infer it."
         ) from None
-    return make_result(data, "reshape", (x,), lambda g: (g.reshape(in_shape),))
+    X = x.data  # noqa: N806
+    if _is_view(data, X):
+        replay = _nothing
+    else:  # a non-contiguous input is copied: the replay copies again
+
+        def replay() -> None:
+            backend.get_array_module(X).copyto(data, X.reshape(shape))
+
+    return make_result(data, "reshape", (x,), lambda g: (g.reshape(in_shape),), replay)
 
 
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
@@ -50,7 +78,7 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
     else:
         inverse = None
     data = x.data.transpose(axes)
-    return make_result(data, "transpose", (x,), lambda g: (g.transpose(inverse),))
+    return make_result(data, "transpose", (x,), lambda g: (g.transpose(inverse),), _nothing)
 
 
 def flatten(x: Any, start_axis: int = 0, end_axis: int = -1) -> Tensor:
@@ -106,18 +134,20 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
         raise ValueError(
             f"broadcast_to: cannot broadcast shape {x.shape} to {tuple(shape)}."
         ) from None
-    return make_result(data, "broadcast_to", (x,), lambda g: (sum_to(g, in_shape),))
+    return make_result(data, "broadcast_to", (x,), lambda g: (sum_to(g, in_shape),), _nothing)
 
 
-def _index_arrays(index: Any, xp: Any) -> tuple[Any, bool]:
+def _index_arrays(index: Any, xp: Any) -> tuple[Any, bool, bool]:
     """Normalize an index: tensors/lists become arrays, masks become integer arrays.
 
-    Returns the index and whether it is "advanced" (integer arrays, which may repeat positions
-    and so need an accumulating scatter in the backward).
+    Returns the index, whether it is "advanced" (integer arrays, which may repeat positions
+    and so need an accumulating scatter in the backward), and whether it was read from an
+    array's values (a boolean mask's positions, a 0-d integer array's value): such an index
+    is fixed at the call, so a replay, which reads index arrays by reference, cannot follow it.
     """
     parts = index if isinstance(index, tuple) else (index,)
     out: list[Any] = []
-    advanced = False
+    advanced = read = False
     for p in parts:
         if isinstance(p, Tensor):
             p = p.data
@@ -127,18 +157,19 @@ def _index_arrays(index: Any, xp: Any) -> tuple[Any, bool]:
             p = xp.asarray(p)
             if p.dtype.kind == "b":
                 out.extend(p.nonzero())
-                advanced = True
+                advanced = read = True
                 continue
             if p.dtype.kind not in "iu":
                 raise IndexError(
                     f"getitem: index arrays must be integers or booleans; got dtype {p.dtype}."
                 )
             if p.ndim == 0:
+                read = read or isinstance(p, xp.ndarray)  # a NumPy scalar cannot change
                 p = int(p)
             else:
                 advanced = True
         out.append(p)
-    return (tuple(out) if isinstance(index, tuple) or len(out) != 1 else out[0]), advanced
+    return (tuple(out) if isinstance(index, tuple) or len(out) != 1 else out[0]), advanced, read
 
 
 def getitem(x: Any, index: Any) -> Tensor:
@@ -148,12 +179,21 @@ def getitem(x: Any, index: Any) -> Tensor:
     """
     x = operand(x)
     xp = backend.get_array_module(x.data)
-    index, advanced = _index_arrays(index, xp)
+    index, advanced, read = _index_arrays(index, xp)
+    X = x.data  # noqa: N806
     try:
-        data = x.data[index]
+        data = X[index]
     except IndexError as e:
         raise IndexError(f"getitem: {e} (tensor shape {x.shape}).") from None
-    shape, dtype = x.data.shape, x.data.dtype
+    shape, dtype = X.shape, X.dtype
+    if isinstance(data, backend.numpy.generic):  # one element: a 0-d array, refilled in place
+        data = xp.asarray(data)
+    if read:  # positions read from values (a mask): they may differ next time; no replay
+        replay = None
+    elif not advanced and _is_view(data, X):
+        replay = _nothing
+    else:  # integer index arrays are held by reference: the replay reads their values now
+        replay = _copy_replay(data, lambda: X[index])
 
     def backward(g: Any) -> tuple[Any]:
         if advanced and hasattr(index, "ndim") and index.ndim >= 1:  # rows by one int array
@@ -165,7 +205,7 @@ def getitem(x: Any, index: Any) -> Tensor:
             gx[index] = g
         return (gx,)
 
-    return make_result(data, "getitem", (x,), backward)
+    return make_result(data, "getitem", (x,), backward, replay)
 
 
 def _scatter_rows(xp: Any, shape: tuple[int, ...], rows: Any, g: Any) -> Any:
@@ -238,15 +278,17 @@ def gather(x: Any, axis: int, index: Any) -> Tensor:
     ]
     grid[ax] = idx
     full = tuple(grid)
-    data = x.data[full]
-    shape, dtype = x.data.shape, x.data.dtype
+    X = x.data  # noqa: N806
+    data = X[full]
+    shape, dtype = X.shape, X.dtype
 
     def backward(g: Any) -> tuple[Any]:
         gx = xp.zeros(shape, dtype)
         xp.add.at(gx, full, g)
         return (gx,)
 
-    return make_result(data, "gather", (x,), backward)
+    # idx is the caller's array (or a Tensor's): the replay picks by its values now
+    return make_result(data, "gather", (x,), backward, _copy_replay(data, lambda: X[full]))
 
 
 def _same_dtype(op: str, tensors: Sequence[Tensor]) -> None:
@@ -287,7 +329,12 @@ def concatenate(
     def backward(g: Any) -> tuple[Any, ...]:
         return tuple(xp.split(g, cuts, axis=ax))
 
-    return make_result(data, "concatenate", tuple(ts), backward)
+    arrays = [t.data for t in ts]
+
+    def replay() -> None:
+        xp.concatenate(arrays, axis=ax, out=data)
+
+    return make_result(data, "concatenate", tuple(ts), backward, replay)
 
 
 def stack(tensors: Sequence[Any], axis: int | None = None, *, dim: int | None = None) -> Tensor:
@@ -308,7 +355,12 @@ def stack(tensors: Sequence[Any], axis: int | None = None, *, dim: int | None = 
         moved = xp.moveaxis(g, ax, 0)
         return tuple(moved[i] for i in range(len(ts)))
 
-    return make_result(data, "stack", tuple(ts), backward)
+    arrays = [t.data for t in ts]
+
+    def replay() -> None:
+        xp.stack(arrays, axis=ax, out=data)
+
+    return make_result(data, "stack", tuple(ts), backward, replay)
 
 
 def astype(x: Any, dtype: Any) -> Tensor:
@@ -316,11 +368,16 @@ def astype(x: Any, dtype: Any) -> Tensor:
     boolean dtype the result is a constant (no gradient flows)."""
     x = operand(x)
     target = backend.resolve_dtype(dtype)
-    data = x.data.astype(target)
+    X = x.data  # noqa: N806
+    data = X.astype(target)  # an array, 0-d too
+
+    def replay() -> None:
+        backend.get_array_module(X).copyto(data, X, casting="unsafe")  # astype's cast
+
     if target.kind != "f":
-        return make_result(data, "astype", (), lambda g: ())
-    source = x.data.dtype
-    return make_result(data, "astype", (x,), lambda g: (g.astype(source),))
+        return make_result(data, "astype", (), lambda g: (), replay)
+    source = X.dtype
+    return make_result(data, "astype", (x,), lambda g: (g.astype(source),), replay)
 
 
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")
@@ -409,19 +466,32 @@ def pad(x: Any, pad: Sequence[int], mode: str = "constant", value: float = 0.0) 
             dst[axis] = slice(max(before, 0), max(before, 0) + max(hi - lo, 0))
         src_t, dst_t = tuple(src), tuple(dst)
         data = xp.full(tuple(shape), value, dtype=x.data.dtype)
-        data[dst_t] = x.data[src_t]
+        X = x.data  # noqa: N806
+        data[dst_t] = X[src_t]
+
+        def replay_constant() -> None:  # the border keeps its value
+            data[dst_t] = X[src_t]
 
         def backward_constant(g: Any) -> tuple[Any]:
             out = xp.zeros(x.shape, g.dtype)
             out[src_t] = g[dst_t]
             return (out,)
 
-        return make_result(data, "pad", (x,), backward_constant)
+        return make_result(data, "pad", (x,), backward_constant, replay_constant)
 
     sources = [(axis, _pad_source(mode, x.shape[axis], b, a, xp)) for axis, b, a in axes]
-    data = x.data
+    X = x.data  # noqa: N806
+    steps = []  # each axis's copy, kept for the replay to refill in turn
+    data = X
     for axis, index in sources:
         data = xp.take(data, index, axis=axis)
+        steps.append(data)
+
+    def replay() -> None:
+        previous = X
+        for (axis, index), step in zip(sources, steps):
+            xp.take(previous, index, axis=axis, out=step)
+            previous = step
 
     def backward(g: Any) -> tuple[Any]:
         for axis, index in reversed(sources):  # each axis: a one-hot matrix sums the copies
@@ -430,4 +500,4 @@ def pad(x: Any, pad: Sequence[int], mode: str = "constant", value: float = 0.0) 
             g = xp.moveaxis(xp.moveaxis(g, axis, -1) @ onehot, -1, axis)
         return (g,)
 
-    return make_result(data, "pad", (x,), backward)
+    return make_result(data, "pad", (x,), backward, replay)
