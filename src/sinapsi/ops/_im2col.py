@@ -78,17 +78,23 @@ def _numba_takes(a: Any, per_group: int) -> bool:
     )
 
 
-def pad_nhwc(xp: Any, xt: Any, pads: tuple[tuple[int, int], ...]) -> Any:
-    """``xt`` (N, H, W, C, any strides) zero-padded on H and W; itself when there is no pad."""
+def pad_nhwc(xp: Any, xt: Any, pads: tuple[tuple[int, int], ...], workspace: Any = None) -> Any:
+    """``xt`` (N, H, W, C, any strides) zero-padded on H and W; itself when there is no pad.
+    ``workspace`` (a dict, or None): keeps the padded buffer for the next call, which then
+    only rewrites its inside (a replay's; the border is still zero)."""
     (pt, pb), (pl, pr) = pads
     if not (pt or pb or pl or pr):
         return xt
     n, h, w, c = xt.shape
-    out = xp.empty((n, h + pt + pb, w + pl + pr, c), xt.dtype)
-    out[:, :pt] = 0  # only the border is zeroed: the inside is written once
-    out[:, pt + h :] = 0
-    out[:, pt : pt + h, :pl] = 0
-    out[:, pt : pt + h, pl + w :] = 0
+    out = None if workspace is None else workspace.get("pad")
+    if out is None:
+        out = xp.empty((n, h + pt + pb, w + pl + pr, c), xt.dtype)
+        out[:, :pt] = 0  # only the border is zeroed: the inside is written once
+        out[:, pt + h :] = 0
+        out[:, pt : pt + h, :pl] = 0
+        out[:, pt : pt + h, pl + w :] = 0
+        if workspace is not None:
+            workspace["pad"] = out
     out[:, pt : pt + h, pl : pl + w] = xt
     return out
 
@@ -102,13 +108,17 @@ def _window(i: int, j: int, geometry: tuple) -> tuple[slice, slice]:
     )
 
 
-def im2col(xp: Any, xt: Any, geometry: tuple, bias: bool) -> Any:
+def im2col(
+    xp: Any, xt: Any, geometry: tuple, bias: bool, out: Any = None, workspace: Any = None
+) -> Any:
     """The (N*Ho*Wo, G, Kb) column matrix of the NHWC input ``xt`` (any strides), padded with
-    zeros as ``geometry`` says; with ``bias``, a last column of ones."""
+    zeros as ``geometry`` says; with ``bias``, a last column of ones. Written into ``out``
+    when given (a replay refills the forward's columns), else into a pooled buffer;
+    ``workspace``: see :func:`pad_nhwc`."""
     n, _, _, c, ho, wo, kh, kw, _, _, pads, groups = geometry
     cg = c // groups
     k = kh * kw * cg
-    cols = take(xp, (n * ho * wo, groups, k + bias), xt.dtype)
+    cols = take(xp, (n * ho * wo, groups, k + bias), xt.dtype) if out is None else out
     kernels = _numba.kernels(_KERNELS) if _numba_takes(xt, cg) else None
     if kernels is not None and cols.size:
         kernels.im2col(xt, cols, *_kernel_args(geometry))
@@ -116,7 +126,7 @@ def im2col(xp: Any, xt: Any, geometry: tuple, bias: bool) -> Any:
     if bias:
         cols[:, :, k] = 1
     taps = cols[:, :, :k].reshape(n, ho, wo, groups, kh, kw, cg)
-    xpad = pad_nhwc(xp, xt, pads)
+    xpad = pad_nhwc(xp, xt, pads, workspace)
     src = xpad.reshape(xpad.shape[:3] + (groups, cg))
     for i in range(kh):
         for j in range(kw):
@@ -144,17 +154,24 @@ def col2im(xp: Any, dcols: Any, geometry: tuple, dtype: Any) -> Any:
     return out.reshape(n, h + pt + pb, w + pl + pr, c)[:, pt : pt + h, pl : pl + w]
 
 
-def im2col_one_channel(xp: Any, x: Any, geometry: tuple, bias: bool) -> Any:
+def im2col_one_channel(
+    xp: Any, x: Any, geometry: tuple, bias: bool, out: Any = None, workspace: Any = None
+) -> Any:
     """For a one-channel input ``x`` (N, H, W): the columns transposed, (kh*kw [+1], M), each
     tap one contiguous row copied from a strided window (3-4x faster than the interleaved
-    layout, whose rows are kh*kw floats long); a last row of ones with ``bias``."""
+    layout, whose rows are kh*kw floats long); a last row of ones with ``bias``. ``out`` and
+    ``workspace`` as in :func:`im2col`."""
     n, h, w, _, ho, wo, kh, kw, _, _, ((pt, pb), (pl, pr)), _ = geometry
     k = kh * kw
-    cols = take(xp, (k + bias, n * ho * wo), x.dtype)
+    cols = take(xp, (k + bias, n * ho * wo), x.dtype) if out is None else out
     if bias:
         cols[k] = 1
     if pt or pb or pl or pr:
-        xpad = xp.zeros((n, h + pt + pb, w + pl + pr), x.dtype)
+        xpad = None if workspace is None else workspace.get("pad")
+        if xpad is None:
+            xpad = xp.zeros((n, h + pt + pb, w + pl + pr), x.dtype)
+            if workspace is not None:
+                workspace["pad"] = xpad
         xpad[:, pt : pt + h, pl : pl + w] = x
     else:
         xpad = x

@@ -116,21 +116,27 @@ def _backward_nhwc(g, idx, gx):  # pragma: no cover - compiled
 def max_pool_2x2(x, out_size, channels_last):
     """``max_pool2d(x, 2, 2)`` of a C-contiguous (N, C, H, W) ``x``, or of a channels-last one
     (``channels_last``: ``x.transpose(0, 2, 3, 1)`` is C-contiguous). Returns the output, in
-    ``x``'s layout, and the backward: a function of the output's gradient (any layout) that
-    returns the input's gradient, in ``x``'s layout."""
+    ``x``'s layout; the backward: a function of the output's gradient (any layout) that
+    returns the input's gradient, in ``x``'s layout; and the replay: a function of a new
+    input of ``x``'s shape and layout that rewrites the output and the winners in place."""
     n, c, h, w = x.shape
     ho, wo = out_size
     if channels_last:
-        xm = x.transpose(0, 2, 3, 1)
         out = np.empty((n, ho, wo, c), x.dtype)
         idx = np.empty((n, ho, wo, c), np.uint8)
-        _forward_nhwc(xm, out, idx)
         data = out.transpose(0, 3, 1, 2)
     else:
         out = np.empty((n, c, ho, wo), x.dtype)
         idx = np.empty((n, c, ho, wo), np.uint8)
-        _forward_nchw(x, out, idx)
         data = out
+
+    def replay(image):
+        if channels_last:
+            _forward_nhwc(image.transpose(0, 2, 3, 1), out, idx)
+        else:
+            _forward_nchw(image, out, idx)
+
+    replay(x)
 
     def backward(g):
         if channels_last:
@@ -147,7 +153,7 @@ def max_pool_2x2(x, out_size, channels_last):
             gx[:, :, :, 2 * wo :] = 0
         return gx
 
-    return data, backward
+    return data, backward, replay
 
 
 # --------------------------------------------------------------------------- batch norm

@@ -11,7 +11,8 @@ two more products: ``G.T @ cols`` gives dW and db together, and only when the in
 gradient ``dcols = G @ W`` and col2im (kh*kw slice-adds, or the kernel). A one-channel input
 (the first layer of an MNIST net) builds the columns transposed instead, one contiguous row per
 tap. Groups use the same layout with a batched product per group. Column buffers are pooled
-(:mod:`sinapsi.ops._im2col`): fresh ones cost page faults on every step.
+(:mod:`sinapsi.ops._im2col`): fresh ones cost page faults on every step. The replay (what
+:func:`sinapsi.capture` runs) rewrites the weight matrix, the columns and the product in place.
 """
 
 from __future__ import annotations
@@ -87,6 +88,38 @@ def _check(op: str, x: Tensor, weight: Tensor, bias: Tensor | None, groups: Any,
         )
 
 
+def _image4(a: Any, batched: bool, nsp: int) -> Any:
+    """An input or a weight as the 4-D view conv2d works on: a batch axis added to an
+    unbatched input, and conv1d's (N, C, L) as (N, C, 1, L)."""
+    if not batched:
+        a = a[None]
+    return a[:, :, None, :] if nsp == 1 else a
+
+
+def _weight_matrix(wm: Any, Wt: Any, bias: Tensor | None, kernel: tuple[int, int]) -> None:  # noqa: N803
+    """Write the weight (O, Cg, kh, kw) into ``wm`` (G, Og, kh*kw*Cg [+1]) in the columns'
+    tap order, and the bias into the last column when there is one."""
+    g_, og, kb = wm.shape
+    kh, kw = kernel
+    cg = Wt.shape[1]
+    k_cols = kh * kw * cg
+    wm[:, :, :k_cols] = Wt.reshape(g_, og, cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(g_, og, -1)
+    if bias is not None:
+        wm[:, :, k_cols] = bias.data.reshape(g_, og)
+
+
+def _product(xp: Any, cols: Any, wm: Any, res: Any, one: bool) -> None:
+    """``res`` (M, O) = the columns times the weight matrix (one GEMM, or one per group)."""
+    g_, og, _ = wm.shape
+    if one:
+        xp.matmul(cols.T, wm[0].T, out=res)
+    elif g_ == 1:
+        xp.matmul(cols[:, 0], wm[0].T, out=res)
+    else:
+        out = res.reshape(res.shape[0], g_, og).transpose(1, 0, 2)
+        xp.matmul(cols.transpose(1, 0, 2), wm.transpose(0, 2, 1), out=out)
+
+
 def _conv(
     op: str, x: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any,
     groups: Any, nsp: int,
@@ -102,11 +135,8 @@ def _conv(
     dilation = int_tuple(op, "dilation", dilation, nsp, 1)
     pads = _padding(op, padding, nsp, kernel, dilation, stride)
     batched = x.ndim == nsp + 2
-    X, Wt = x.data, weight.data  # noqa: N806
-    if not batched:
-        X = X[None]  # noqa: N806
+    X, Wt = _image4(x.data, batched, nsp), _image4(weight.data, True, nsp)  # noqa: N806
     if nsp == 1:  # (N, C, L) -> (N, C, 1, L): a conv2d of height 1
-        X, Wt = X[:, :, None, :], Wt[:, :, None, :]  # noqa: N806
         stride, dilation, pads, kernel = (
             (1,) + stride,
             (1,) + dilation,
@@ -141,22 +171,16 @@ def _conv(
     # is one more column (cols has a column of ones), so the GEMMs add it and give its gradient
     has_bias = bias is not None
     wm = xp.empty((g_, og, k_cols + has_bias), X.dtype)
-    wm[:, :, :k_cols] = Wt.reshape(g_, og, cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(g_, og, -1)
-    if has_bias:
-        wm[:, :, k_cols] = bias.data.reshape(g_, og)
+    _weight_matrix(wm, Wt, bias, kernel)
     one = c == 1  # one input channel: the columns transposed, (Kb, M), are faster to build
+    workspace: dict[str, Any] = {}  # a replay's padded input, kept between replays
     if one:
         lease = Lease(im2col_one_channel(xp, X[:, 0], geometry, has_bias))
     else:
         lease = Lease(im2col(xp, X.transpose(0, 2, 3, 1), geometry, has_bias))  # (M, G, Kb)
     cols = lease.array
-    if one:
-        res = cols.T @ wm[0].T  # (M, O): channels last
-    elif g_ == 1:
-        res = cols[:, 0] @ wm[0].T
-    else:
-        res = xp.empty((m, g_, og), X.dtype)
-        xp.matmul(cols.transpose(1, 0, 2), wm.transpose(0, 2, 1), out=res.transpose(1, 0, 2))
+    res = xp.empty((m, o), X.dtype)  # (M, O): channels last
+    _product(xp, cols, wm, res, one)
     data = res.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)  # NCHW view of channels-last memory
     if nsp == 1:
         data = data[:, :, 0, :]
@@ -165,6 +189,21 @@ def _conv(
     parents = (x, weight) if bias is None else (x, weight, bias)
     if not (is_grad_enabled() and weight.requires_grad):
         cols = lease = None  # only dW needs the columns: back to the pool now
+
+    def replay() -> None:
+        """The weight matrix, the columns (the backward's, or pooled ones it does not keep)
+        and the product, rewritten in place from the current input and parameters."""
+        X = _image4(x.data, batched, nsp)  # noqa: N806
+        _weight_matrix(wm, _image4(weight.data, True, nsp), bias, kernel)
+        shape = (k_cols + has_bias, m) if one else (m, g_, k_cols + has_bias)
+        columns = take(xp, shape, X.dtype) if lease is None else lease.array
+        if one:
+            im2col_one_channel(xp, X[:, 0], geometry, has_bias, columns, workspace)
+        else:
+            im2col(xp, X.transpose(0, 2, 3, 1), geometry, has_bias, columns, workspace)
+        _product(xp, columns, wm, res, one)
+        if lease is None:
+            give(columns)
 
     def backward(g: Any) -> tuple[Any, ...]:
         if not batched:
@@ -206,7 +245,7 @@ def _conv(
             gx = gx.reshape(x.shape)
         return (gx, gw) if bias is None else (gx, gw, gb)
 
-    return make_result(data, op, parents, backward)
+    return make_result(data, op, parents, backward, replay)
 
 
 def conv2d(

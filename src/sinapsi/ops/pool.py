@@ -15,6 +15,9 @@ Max pooling follows PyTorch where values tie (the first maximum in row-major ord
 gradient) and for NaN (it propagates; the last NaN takes the gradient). One difference: a
 window whose values are all -inf sends its gradient to the padding (lost), where PyTorch
 sends it to the window's first input element.
+
+Every op hands :func:`~sinapsi.autograd.make_result` a replay (what :func:`sinapsi.capture`
+runs): the forward's passes again, written into its own output, winners and padded copy.
 """
 
 from __future__ import annotations
@@ -165,6 +168,11 @@ def _result(data: Any, unbatched: bool) -> Any:
     return data[0] if unbatched else data
 
 
+def _image4(data: Any, unbatched: bool) -> Any:
+    """An input's data as the 4-D view the ops work on (a replay's current input)."""
+    return data[None] if unbatched else data
+
+
 # --------------------------------------------------------------------------- max pooling
 
 
@@ -188,32 +196,37 @@ def max_pool2d(
     n, c, h, w = X.shape
     cl = _channels_last(X)
     if k == (2, 2) and s == (2, 2) and p == (0, 0) and d == (1, 1) and out == (h // 2, w // 2):
-        data, backward4 = _max_pool_2x2(xp, X, out, cl)
+        data, backward4, replay4 = _max_pool_2x2(xp, X, out, cl)
     else:
-        data, backward4 = _max_pool_general(xp, X, k, s, p, d, out, cl)
+        data, backward4, replay4 = _max_pool_general(xp, X, k, s, p, d, out, cl)
 
     def backward(g: Any) -> tuple[Any]:
         return (_result(backward4(g[None] if unbatched else g), unbatched),)
 
-    return make_result(_result(data, unbatched), "max_pool2d", (x,), backward)
+    def replay() -> None:
+        replay4(_image4(x.data, unbatched))
+
+    return make_result(_result(data, unbatched), "max_pool2d", (x,), backward, replay)
 
 
 def _max_pool_general(xp: Any, X: Any, k, s, p, d, out, cl: bool):  # noqa: N803
-    """Max over kh * kw strided slices of the -inf-padded input, remembering the winner."""
+    """Max over kh * kw strided slices of the -inf-padded input, remembering the winner.
+    Returns the output, the backward and the replay (a function of the new 4-D input)."""
     n, c, h, w = X.shape
     P = _padded(xp, X, k, s, p, d, out, -math.inf, cl)  # noqa: N806
+    padded = P is not X
     offsets = [(i, j) for i in range(k[0]) for j in range(k[1])]
     best = _empty(xp, (n, c, *out), X.dtype, cl)
-    best[...] = P[_window(0, 0, s, d, out)]
-    which = _empty(xp, (n, c, *out), xp.int8 if len(offsets) < 128 else xp.int32, cl, 0)
-    for m, (i, j) in enumerate(offsets[1:], start=1):
-        v = P[_window(i, j, s, d, out)]
-        wins = v > best  # strict: ties keep the earlier offset; NaN wins (PyTorch's rule)
-        wins |= v != v
-        xp.maximum(best, v, out=best)  # (NaN propagates, as in PyTorch's forward)
-        # Offsets come in increasing order, so a winner's m exceeds any earlier entry:
-        # a maximum records it (50x faster than which[wins] = m, a branchy masked copy).
-        xp.maximum(which, wins * which.dtype.type(m), out=which)
+    which = _empty(xp, (n, c, *out), xp.int8 if len(offsets) < 128 else xp.int32, cl)
+    _max_offsets(xp, P, best, which, offsets, s, d, out, _scratch(xp, which, cl))
+    scratch: list[Any] = []  # the replay's comparison buffers, made on its first run
+
+    def replay(image: Any) -> None:
+        if padded:  # the border keeps its -inf
+            P[:, :, p[0] : p[0] + h, p[1] : p[1] + w] = image
+        if not scratch:
+            scratch.extend(_scratch(xp, which, cl))
+        _max_offsets(xp, P if padded else image, best, which, offsets, s, d, out, scratch)
 
     def backward(g: Any) -> Any:
         G = _empty(xp, P.shape, g.dtype, cl, 0)  # noqa: N806
@@ -221,7 +234,33 @@ def _max_pool_general(xp: Any, X: Any, k, s, p, d, out, cl: bool):  # noqa: N803
             G[_window(i, j, s, d, out)] += g * (which == m)
         return _unpad(G, p, h, w)
 
-    return best, backward
+    return best, backward, replay
+
+
+def _scratch(xp: Any, which: Any, cl: bool) -> list[Any]:
+    """Buffers for :func:`_max_offsets`: two masks and one integer array, in ``which``'s
+    shape and layout."""
+    shape = which.shape
+    masks = [_empty(xp, shape, bool, cl) for _ in range(2)]
+    return masks + [_empty(xp, shape, which.dtype, cl)]
+
+
+def _max_offsets(xp: Any, P: Any, best: Any, which: Any, offsets, s, d, out, scratch) -> None:  # noqa: N803
+    """Write the windows' maxima into ``best`` and the winning offset's index into ``which``
+    (the forward of :func:`_max_pool_general`, and its replay)."""
+    wins, nans, step = scratch
+    best[...] = P[_window(0, 0, s, d, out)]
+    which.fill(0)
+    for m, (i, j) in enumerate(offsets[1:], start=1):
+        v = P[_window(i, j, s, d, out)]
+        xp.greater(v, best, out=wins)  # strict: ties keep the earlier offset; NaN wins
+        xp.not_equal(v, v, out=nans)  # (PyTorch's rule)
+        wins |= nans
+        xp.maximum(best, v, out=best)  # (NaN propagates, as in PyTorch's forward)
+        # Offsets come in increasing order, so a winner's m exceeds any earlier entry:
+        # a maximum records it (50x faster than which[wins] = m, a branchy masked copy).
+        xp.multiply(wins, which.dtype.type(m), out=step)
+        xp.maximum(which, step, out=which)
 
 
 def _max_pool_2x2(xp: Any, X: Any, out: tuple[int, int], cl: bool):  # noqa: N803
@@ -237,10 +276,7 @@ def _max_pool_2x2(xp: Any, X: Any, out: tuple[int, int], cl: bool):  # noqa: N80
         and (cl or X.flags.c_contiguous)
     ):
         return kern.max_pool_2x2(X, out, cl)
-    a = X[:, :, 0 : 2 * ho : 2, 0 : 2 * wo : 2]
-    b = X[:, :, 0 : 2 * ho : 2, 1 : 2 * wo : 2]
-    cc = X[:, :, 1 : 2 * ho : 2, 0 : 2 * wo : 2]
-    dd = X[:, :, 1 : 2 * ho : 2, 1 : 2 * wo : 2]
+    a, b, cc, dd = _quarters(X, out)
     data = xp.maximum(a, b)  # NaN propagates, as in PyTorch
     xp.maximum(data, cc, out=data)
     xp.maximum(data, dd, out=data)
@@ -248,6 +284,13 @@ def _max_pool_2x2(xp: Any, X: Any, out: tuple[int, int], cl: bool):  # noqa: N80
     # the backward, by equality with the maximum: the first equal offset, as PyTorch breaks
     # ties. A NaN window goes to its last NaN (PyTorch's rule), which equality cannot see:
     # then the winner is found by comparisons, offset by offset.
+
+    def replay(image: Any) -> None:
+        nonlocal a, b, cc, dd  # the backward reads the new input's quarters
+        a, b, cc, dd = _quarters(image, out)
+        xp.maximum(a, b, out=data)
+        xp.maximum(data, cc, out=data)
+        xp.maximum(data, dd, out=data)
 
     def backward(g: Any) -> Any:
         G = _empty(xp, X.shape, g.dtype, cl)  # noqa: N806
@@ -277,7 +320,18 @@ def _max_pool_2x2(xp: Any, X: Any, out: tuple[int, int], cl: bool):  # noqa: N80
             xp.multiply(g, mask, out=part)
         return G
 
-    return data, backward
+    return data, backward, replay
+
+
+def _quarters(X: Any, out: tuple[int, int]) -> tuple[Any, Any, Any, Any]:  # noqa: N803
+    """The four offsets of 2x2 windows with stride 2, as strided views of ``X``."""
+    ho, wo = out
+    return (
+        X[:, :, 0 : 2 * ho : 2, 0 : 2 * wo : 2],
+        X[:, :, 0 : 2 * ho : 2, 1 : 2 * wo : 2],
+        X[:, :, 1 : 2 * ho : 2, 0 : 2 * wo : 2],
+        X[:, :, 1 : 2 * ho : 2, 1 : 2 * wo : 2],
+    )
 
 
 # --------------------------------------------------------------------------- average pooling
@@ -332,16 +386,15 @@ def avg_pool2d(
         div = xp.asarray(rows, dtype=X.dtype)[:, None] * xp.asarray(cols, dtype=X.dtype)
         scale = div if len(set(rows)) > 1 or len(set(cols)) > 1 else 1.0 / (rows[0] * cols[0])
     P = _padded(xp, X, k, s, p, d, out, 0.0, cl)  # noqa: N806
+    padded = P is not X
     total = _empty(xp, (n, c, *out), X.dtype, cl)
-    total[...] = P[_window(0, 0, s, d, out)]
-    for i in range(k[0]):
-        for j in range(k[1]):
-            if i or j:
-                total += P[_window(i, j, s, d, out)]
-    if isinstance(scale, float):
-        total *= scale
-    else:
-        total /= scale  # divide, as PyTorch does (the same float32 rounding)
+    _window_means(P, total, k, s, d, out, scale)
+
+    def replay() -> None:
+        image = _image4(x.data, unbatched)
+        if padded:  # the border keeps its zeros
+            P[:, :, p[0] : p[0] + h, p[1] : p[1] + w] = image
+        _window_means(P if padded else image, total, k, s, d, out, scale)
 
     def backward(g: Any) -> tuple[Any]:
         g4 = g[None] if unbatched else g
@@ -352,7 +405,21 @@ def avg_pool2d(
                 G[_window(i, j, s, d, out)] += share
         return (_result(_unpad(G, p, h, w), unbatched),)
 
-    return make_result(_result(total, unbatched), "avg_pool2d", (x,), backward)
+    return make_result(_result(total, unbatched), "avg_pool2d", (x,), backward, replay)
+
+
+def _window_means(P: Any, total: Any, k, s, d, out, scale: Any) -> None:  # noqa: N803
+    """Write each window's sum of ``P`` into ``total``, then scale it (the forward of
+    :func:`avg_pool2d`, and its replay)."""
+    total[...] = P[_window(0, 0, s, d, out)]
+    for i in range(k[0]):
+        for j in range(k[1]):
+            if i or j:
+                total += P[_window(i, j, s, d, out)]
+    if isinstance(scale, float):
+        total *= scale
+    else:
+        total /= scale  # divide, as PyTorch does (the same float32 rounding)
 
 
 def _adaptive_bounds(size: int, out: int) -> list[tuple[int, int]]:
@@ -377,17 +444,22 @@ def adaptive_avg_pool2d(x: Any, output_size: int | tuple[int | None, int | None]
     xp = backend.get_array_module(X)
     cl = _channels_last(X)
     rows, cols = _adaptive_bounds(h, ho), _adaptive_bounds(w, wo)
+    mid = None
     if (ho, wo) == (1, 1):
         data = X.mean(axis=(2, 3), keepdims=True)
         if cl:
             data = xp.ascontiguousarray(data.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
     else:
         mid = _empty(xp, (n, c, ho, w), X.dtype, cl)
-        for i, (a, b) in enumerate(rows):
-            mid[:, :, i] = X[:, :, a:b].sum(axis=2) / (b - a)
         data = _empty(xp, (n, c, ho, wo), X.dtype, cl)
-        for j, (a, b) in enumerate(cols):
-            data[:, :, :, j] = mid[:, :, :, a:b].sum(axis=3) / (b - a)
+        _adaptive_means(X, mid, data, rows, cols)
+
+    def replay() -> None:
+        image = _image4(x.data, unbatched)
+        if mid is None:  # the same mean as the forward's, copied into its result
+            data[...] = image.mean(axis=(2, 3), keepdims=True)
+        else:
+            _adaptive_means(image, mid, data, rows, cols)
 
     def backward(g: Any) -> tuple[Any]:
         g4 = g[None] if unbatched else g
@@ -399,4 +471,13 @@ def adaptive_avg_pool2d(x: Any, output_size: int | tuple[int | None, int | None]
             G[:, :, a:b] += (gmid[:, :, i] / (b - a))[:, :, None]
         return (_result(G, unbatched),)
 
-    return make_result(_result(data, unbatched), "adaptive_avg_pool2d", (x,), backward)
+    return make_result(_result(data, unbatched), "adaptive_avg_pool2d", (x,), backward, replay)
+
+
+def _adaptive_means(X: Any, mid: Any, data: Any, rows, cols) -> None:  # noqa: N803
+    """Window means over rows into ``mid``, then over columns into ``data`` (the forward of
+    :func:`adaptive_avg_pool2d` for outputs other than 1x1, and its replay)."""
+    for i, (a, b) in enumerate(rows):
+        mid[:, :, i] = X[:, :, a:b].sum(axis=2) / (b - a)
+    for j, (a, b) in enumerate(cols):
+        data[:, :, :, j] = mid[:, :, :, a:b].sum(axis=3) / (b - a)
