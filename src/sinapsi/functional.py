@@ -2,7 +2,8 @@
 
 Each is written so that no intermediate overflows for large ``|x|`` (the exponentials only ever
 see non-positive arguments, or arguments below a threshold), and so that the gradient at the
-kink matches PyTorch's choice.
+kink matches PyTorch's choice. Every value, masks included, comes from an op (``gt(x, 0)``, not
+``x.data > 0``), so a captured step (:func:`sinapsi.capture`) replays them all.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .ops import (
     tanh,
 )
 from .ops._util import operand
+from .ops.elementwise import ge, gt
 from .tensor import Tensor
 
 # The primitives are re-exported too, so code written for torch.nn.functional
@@ -39,13 +41,13 @@ __all__ = [
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     """``x`` for ``x > 0``, else ``negative_slope * x`` (gradient at 0: ``negative_slope``)."""
     x = operand(x)
-    return ops.where(x.data > 0, x, x * negative_slope)
+    return ops.where(gt(x, 0), x, x * negative_slope)
 
 
 def elu(x: Any, alpha: float = 1.0) -> Tensor:
     """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``; exp only sees non-positive values."""
     x = operand(x)
-    positive = x.data > 0
+    positive = gt(x, 0)
     negative_part = ops.where(positive, 0.0, x)
     return ops.where(positive, x, (ops.exp(negative_part) - 1.0) * alpha)
 
@@ -74,7 +76,7 @@ def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """
     x = operand(x)
     bx = x * beta
-    linear = bx.data > threshold
+    linear = gt(bx, threshold)
     safe = ops.where(linear, 0.0, bx)
     return ops.where(linear, x, ops.log1p(ops.exp(safe)) * (1.0 / beta))
 
@@ -82,7 +84,7 @@ def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
 def relu6(x: Any) -> Tensor:
     """``min(max(x, 0), 6)``; the gradient is 0 at both kinks, as in PyTorch."""
     x = operand(x)
-    return ops.where(x.data >= 6, 6.0, ops.relu(x))
+    return ops.where(ge(x, 6), 6.0, ops.relu(x))
 
 
 def silu(x: Any) -> Tensor:

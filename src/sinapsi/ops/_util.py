@@ -177,3 +177,31 @@ def int_tuple(op: str, name: str, value: Any, n: int, minimum: int) -> tuple[int
         kind = "positive" if minimum > 0 else "non-negative"
         raise ValueError(f"{op}: {name} must be {kind}. Received: {name}={value!r}")
     return values
+
+
+def prepare(state: list[Any], data: Any, *operands: Any) -> Any:
+    """The array module of ``data``, for a replay; runs on every replay of the op.
+
+    ``operands`` alternate each operand tensor of the op with the argument it was made from
+    (``a, a0, b, b0``). On the first replay ``state`` (an empty list made by the forward)
+    caches the module and the operands that ``pair``, ``floating``, ``operand`` or
+    ``constant`` converted from an array argument into a new array; every replay then
+    re-converts those from the argument's current values (``astype``'s cast), so the replay
+    reads them as a fresh call would. Operands made from Python numbers are constants.
+    """
+    if not state:
+        copies = []
+        scalar = backend.numpy.generic  # a NumPy scalar argument is a constant, as a number
+        for t, source in zip(operands[::2], operands[1::2]):
+            if t is None or t is source:
+                continue
+            src = source.data if isinstance(source, Tensor) else source
+            dst = t.data
+            if src is not dst and hasattr(src, "shape") and not isinstance(src, scalar):
+                if not isinstance(dst, scalar):
+                    copies.append((dst, source))
+        state += (backend.get_array_module(data), tuple(copies))
+    for dst, source in state[1]:
+        src = source.data if isinstance(source, Tensor) else source
+        state[0].copyto(dst, src, casting="unsafe")
+    return state[0]

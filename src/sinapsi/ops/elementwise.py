@@ -3,6 +3,13 @@
 Each op computes its forward, then defines ``backward(g)`` right below it, returning one gradient
 per input (``None`` for an input that needs none). Broadcast inputs get their gradient summed back
 to their own shape with :func:`~sinapsi.autograd.sum_to`.
+
+Each op also hands ``make_result`` a ``replay`` (for :func:`sinapsi.capture`): it recomputes the
+result in place, into the very array the forward made (``out=``), from the parents' current
+values, with the forward's ufuncs and Python scalars, so the numbers are bit for bit a fresh
+call's. A 0-d result is kept as a 0-d array (NumPy returns a scalar, which cannot be written in
+place). The comparisons (:func:`gt` ...) are ops with a replay too, so that a mask computed from
+a tensor's values is recomputed when the step is replayed.
 """
 
 from __future__ import annotations
@@ -13,22 +20,34 @@ from typing import Any
 from .. import backend
 from ..autograd import make_result, sum_to
 from ..tensor import Tensor
-from ._util import broadcast_error, floating, operand, pair, wrap
+from ._util import broadcast_error, floating, operand, pair, prepare, wrap
 
 __all__ = [
     "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "log1p", "sqrt", "abs", "erf",
     "clip", "maximum", "minimum", "where", "sigmoid", "tanh", "relu",
+    "gt", "ge", "lt", "le", "eq", "ne",
 ]  # fmt: skip
+
+
+def _array(data: Any) -> Any:
+    """A NumPy scalar result (of a 0-d op) as a 0-d array, which a replay can write into."""
+    return backend.get_array_module(data).asarray(data)
 
 
 # ------------------------------------------------------------------------------ arithmetic
 def add(a: Any, b: Any) -> Tensor:
     """``a + b`` with NumPy broadcasting."""
+    a0, b0 = a, b
     a, b = pair("add", a, b)
     try:
         data = a.data + b.data
     except ValueError:
         raise broadcast_error("add", a, b) from None
+    data = data if data.ndim else _array(data)
+    state: list[Any] = []
+
+    def replay() -> None:
+        prepare(state, data, a, a0, b, b0).add(a.data, b.data, out=data)
 
     def backward(g: Any) -> tuple[Any, Any]:
         return (
@@ -36,16 +55,22 @@ def add(a: Any, b: Any) -> Tensor:
             sum_to(g, b.data.shape) if b.requires_grad else None,
         )
 
-    return make_result(data, "add", (a, b), backward)
+    return make_result(data, "add", (a, b), backward, replay)
 
 
 def sub(a: Any, b: Any) -> Tensor:
     """``a - b`` with NumPy broadcasting."""
+    a0, b0 = a, b
     a, b = pair("sub", a, b)
     try:
         data = a.data - b.data
     except ValueError:
         raise broadcast_error("sub", a, b) from None
+    data = data if data.ndim else _array(data)
+    state: list[Any] = []
+
+    def replay() -> None:
+        prepare(state, data, a, a0, b, b0).subtract(a.data, b.data, out=data)
 
     def backward(g: Any) -> tuple[Any, Any]:
         return (
@@ -53,16 +78,22 @@ def sub(a: Any, b: Any) -> Tensor:
             sum_to(-g, b.data.shape) if b.requires_grad else None,
         )
 
-    return make_result(data, "sub", (a, b), backward)
+    return make_result(data, "sub", (a, b), backward, replay)
 
 
 def mul(a: Any, b: Any) -> Tensor:
     """``a * b`` with NumPy broadcasting."""
+    a0, b0 = a, b
     a, b = pair("mul", a, b)
     try:
         data = a.data * b.data
     except ValueError:
         raise broadcast_error("mul", a, b) from None
+    data = data if data.ndim else _array(data)
+    state: list[Any] = []
+
+    def replay() -> None:
+        prepare(state, data, a, a0, b, b0).multiply(a.data, b.data, out=data)
 
     def backward(g: Any) -> tuple[Any, Any]:
         return (
@@ -70,7 +101,7 @@ def mul(a: Any, b: Any) -> Tensor:
             sum_to(g * a.data, b.data.shape) if b.requires_grad else None,
         )
 
-    return make_result(data, "mul", (a, b), backward)
+    return make_result(data, "mul", (a, b), backward, replay)
 
 
 def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
@@ -84,6 +115,7 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
     """
     if rounding_mode is not None:
         return _rounded_div(a, b, rounding_mode)
+    a0, b0 = a, b
     a, b = pair("div", a, b)
     if a.data.dtype.kind != "f":  # true division of integers gives the default float
         a, b = (
@@ -94,6 +126,11 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
         data = a.data / b.data
     except ValueError:
         raise broadcast_error("div", a, b) from None
+    data = data if data.ndim else _array(data)
+    state: list[Any] = []
+
+    def replay() -> None:
+        prepare(state, data, a, a0, b, b0).true_divide(a.data, b.data, out=data)
 
     def backward(g: Any) -> tuple[Any, Any]:
         ga = g / b.data
@@ -102,7 +139,7 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
             sum_to(-ga * data, b.data.shape) if b.requires_grad else None,
         )
 
-    return make_result(data, "div", (a, b), backward)
+    return make_result(data, "div", (a, b), backward, replay)
 
 
 def _rounded_div(a: Any, b: Any, mode: str) -> Tensor:
@@ -111,6 +148,7 @@ def _rounded_div(a: Any, b: Any, mode: str) -> Tensor:
             f"div: rounding_mode must be None, 'trunc' or 'floor' (as in torch.div). "
             f"Got {mode!r} instead."
         )
+    a0, b0 = a, b
     a, b = pair("div", a, b)
     xp = backend.get_array_module(a.data)
     A, B = a.data, b.data  # noqa: N806
@@ -131,6 +169,8 @@ def _rounded_div(a: Any, b: Any, mode: str) -> Tensor:
             data = xp.trunc(A / B)
     except ValueError:
         raise broadcast_error("div", a, b) from None
+    data = data if data.ndim else _array(data)
+    state: list[Any] = []
 
     def backward(g: Any) -> tuple[Any, Any]:
         return (
@@ -138,13 +178,29 @@ def _rounded_div(a: Any, b: Any, mode: str) -> Tensor:
             xp.zeros(B.shape, B.dtype) if b.requires_grad else None,
         )
 
-    return make_result(data, f"div_{mode}", (a, b), backward)
+    def replay() -> None:  # the zero-divisor check stays eager (the engine checks values)
+        prepare(state, data, a, a0, b, b0)
+        if mode == "floor" or integer:
+            xp.floor_divide(A, B, out=data)
+            if mode == "trunc":  # the forward's mask, then an exact integer add
+                xp.add(data, ((A % B) != 0) & ((A < 0) != (B < 0)), out=data)
+        else:
+            xp.trunc(xp.true_divide(A, B, out=data), out=data)  # exact: trunc of the quotient
+
+    return make_result(data, f"div_{mode}", (a, b), backward, replay)
 
 
 def neg(x: Any) -> Tensor:
     """``-x``."""
-    x = operand(x)
-    return make_result(-x.data, "neg", (x,), lambda g: (-g,))
+    x0, x = x, operand(x)
+    data = -x.data
+    data = data if data.ndim else _array(data)
+    state: list[Any] = []
+
+    def replay() -> None:
+        prepare(state, data, x, x0).negative(x.data, out=data)
+
+    return make_result(data, "neg", (x,), lambda g: (-g,), replay)
 
 
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - the operator's name
@@ -157,6 +213,13 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - the operator's name
         x = floating(a) if isinstance(b, float) else a  # int ** 0.5 is float32, as torch
         p = x.data.dtype.type(b) if x.data.dtype.kind == "f" else b
         data = x.data**p
+        data = data if data.ndim else _array(data)
+        state: list[Any] = []
+
+        def replay_scalar() -> None:
+            # `**` itself, copied: NumPy may route `array ** scalar` to a faster ufunc than
+            # power (square, sqrt...), and which one is NumPy's choice, not ours
+            prepare(state, data, x, a).copyto(data, x.data**p)
 
         def backward_scalar(g: Any) -> tuple[Any]:
             if b == 0:
@@ -165,13 +228,19 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - the operator's name
                 return (g * (x.data + x.data),)
             return (g * (p * x.data ** (p - 1)),)
 
-        return make_result(data, "pow", (x,), backward_scalar)
+        return make_result(data, "pow", (x,), backward_scalar, replay_scalar)
 
+    a0, b0 = a, b
     a, b = pair("pow", a, b)
     try:
         data = a.data**b.data
     except ValueError:
         raise broadcast_error("pow", a, b) from None
+    data = data if data.ndim else _array(data)
+    state: list[Any] = []
+
+    def replay() -> None:
+        prepare(state, data, a, a0, b, b0).copyto(data, a.data**b.data)  # `**`, as above
 
     def backward(g: Any) -> tuple[Any, Any]:
         xp = backend.get_array_module(g)
@@ -187,57 +256,98 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - the operator's name
                 gb = sum_to(g * xp.where(base_zero, 0, data * xp.log(safe)), b.data.shape)
         return ga, gb
 
-    return make_result(data, "pow", (a, b), backward)
+    return make_result(data, "pow", (a, b), backward, replay)
 
 
 # ------------------------------------------------------------------------------ unary math
 def exp(x: Any) -> Tensor:
     """``e ** x``."""
-    x = floating(x)
+    x0, x = x, floating(x)
     xp = backend.get_array_module(x.data)
     y = xp.exp(x.data)
-    return make_result(y, "exp", (x,), lambda g: (g * y,))
+    y = y if y.ndim else xp.asarray(y)
+    state: list[Any] = []
+
+    def replay() -> None:
+        prepare(state, y, x, x0).exp(x.data, out=y)
+
+    return make_result(y, "exp", (x,), lambda g: (g * y,), replay)
 
 
 def log(x: Any) -> Tensor:
     """Natural logarithm (``log(0) = -inf``, negative input gives NaN, as in NumPy)."""
-    x = floating(x)
+    x0, x = x, floating(x)
     xp = backend.get_array_module(x.data)
-    return make_result(xp.log(x.data), "log", (x,), lambda g: (g / x.data,))
+    y = xp.log(x.data)
+    y = y if y.ndim else xp.asarray(y)
+    state: list[Any] = []
+
+    def replay() -> None:
+        prepare(state, y, x, x0).log(x.data, out=y)
+
+    return make_result(y, "log", (x,), lambda g: (g / x.data,), replay)
 
 
 def log1p(x: Any) -> Tensor:
     """``log(1 + x)``, accurate for tiny ``x`` (where ``log(1 + x)`` would round to 0)."""
-    x = floating(x)
+    x0, x = x, floating(x)
     xp = backend.get_array_module(x.data)
-    return make_result(xp.log1p(x.data), "log1p", (x,), lambda g: (g / (1.0 + x.data),))
+    y = xp.log1p(x.data)
+    y = y if y.ndim else xp.asarray(y)
+    state: list[Any] = []
+
+    def replay() -> None:
+        prepare(state, y, x, x0).log1p(x.data, out=y)
+
+    return make_result(y, "log1p", (x,), lambda g: (g / (1.0 + x.data),), replay)
 
 
 def sqrt(x: Any) -> Tensor:
     """Square root."""
-    x = floating(x)
+    x0, x = x, floating(x)
     xp = backend.get_array_module(x.data)
     y = xp.sqrt(x.data)
-    return make_result(y, "sqrt", (x,), lambda g: (g / (y + y),))
+    y = y if y.ndim else xp.asarray(y)
+    state: list[Any] = []
+
+    def replay() -> None:
+        prepare(state, y, x, x0).sqrt(x.data, out=y)
+
+    return make_result(y, "sqrt", (x,), lambda g: (g / (y + y),), replay)
 
 
 def abs(x: Any) -> Tensor:  # noqa: A001
     """``|x|``; its gradient at 0 is 0 (the sign), as in PyTorch."""
-    x = operand(x)
+    x0, x = x, operand(x)
     xp = backend.get_array_module(x.data)
-    return make_result(xp.abs(x.data), "abs", (x,), lambda g: (g * xp.sign(x.data),))
+    y = xp.abs(x.data)
+    y = y if y.ndim else xp.asarray(y)
+    state: list[Any] = []
+
+    def replay() -> None:
+        prepare(state, y, x, x0).abs(x.data, out=y)
+
+    return make_result(y, "abs", (x,), lambda g: (g * xp.sign(x.data),), replay)
 
 
 def erf(x: Any) -> Tensor:
     """The error function (used by the exact GELU)."""
-    x = floating(x)
+    x0, x = x, floating(x)
     xp = backend.get_array_module(x.data)
     c = 2.0 / math.sqrt(math.pi)
+    erf = backend.special(xp).erf
+    y = erf(x.data)
+    y = y if y.ndim else xp.asarray(y)
+    state: list[Any] = []
 
     def backward(g: Any) -> tuple[Any]:
         return (g * (c * xp.exp(-(x.data * x.data))),)
 
-    return make_result(backend.special(xp).erf(x.data), "erf", (x,), backward)
+    def replay() -> None:
+        prepare(state, y, x, x0)
+        erf(x.data, out=y)
+
+    return make_result(y, "erf", (x,), backward, replay)
 
 
 # ----------------------------------------------------------------------- clip and select
@@ -248,11 +358,11 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - nu
     broadcast shape). Where ``min > max`` the result is ``max``. The gradient passes to ``x``
     where ``min <= x <= max``, bounds included, and to a bound tensor where it is the result.
     """
-    x = operand(x)
+    x0, x = x, operand(x)
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given; got neither.")
     if _scalar_bound(min) and _scalar_bound(max) and x.data.dtype.kind == "f":
-        return _clip_scalar(x, min, max)  # the common case, x.clip(-1, 1): no broadcasting
+        return _clip_scalar(x, x0, min, max)  # the common case, x.clip(-1, 1): no broadcast
     lo = hi = None
     if min is not None:
         x, lo = pair("clip", x, min)
@@ -264,9 +374,12 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - nu
     X = x.data  # noqa: N806
     try:
         above = X if lo is None else xp.maximum(X, lo.data)
+        above = above if above.ndim else xp.asarray(above)
         data = above if hi is None else xp.minimum(above, hi.data)
     except ValueError:
         raise broadcast_error("clip", *(t for t in (x, lo, hi) if t is not None)) from None
+    data = data if data.ndim else xp.asarray(data)
+    state: list[Any] = []
 
     def backward(g: Any) -> tuple[Any, ...]:
         inside = True
@@ -282,20 +395,32 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - nu
             grads.append(sum_to(g * (above > hi.data), hi.data.shape) if hi.requires_grad else None)
         return tuple(grads)
 
+    def replay() -> None:
+        prepare(state, data, x, x0, lo, min, hi, max)
+        if lo is not None:
+            xp.maximum(X, lo.data, out=above)
+        if hi is not None:
+            xp.minimum(above, hi.data, out=data)
+
     parents = tuple(t for t in (x, lo, hi) if t is not None)
-    return make_result(data, "clip", parents, backward)
+    return make_result(data, "clip", parents, backward, replay)
 
 
 def _scalar_bound(bound: Any) -> bool:
     return bound is None or (not isinstance(bound, Tensor) and backend.numpy.ndim(bound) == 0)
 
 
-def _clip_scalar(x: Tensor, min: Any, max: Any) -> Tensor:  # noqa: A002
+def _clip_scalar(x: Tensor, x0: Any, min: Any, max: Any) -> Tensor:  # noqa: A002
     xp = backend.get_array_module(x.data)
     dt = x.data.dtype.type
     lo = None if min is None else dt(min)
     hi = None if max is None else dt(max)
     data = xp.clip(x.data, lo, hi)
+    data = data if data.ndim else xp.asarray(data)
+    state: list[Any] = []
+
+    def replay() -> None:
+        prepare(state, data, x, x0).clip(x.data, lo, hi, out=data)
 
     def backward(g: Any) -> tuple[Any]:
         inside = True
@@ -305,16 +430,24 @@ def _clip_scalar(x: Tensor, min: Any, max: Any) -> Tensor:  # noqa: A002
             inside = inside & (x.data <= hi)
         return (g * inside,)
 
-    return make_result(data, "clip", (x,), backward)
+    return make_result(data, "clip", (x,), backward, replay)
 
 
 def _extremum(op: str, a: Any, b: Any, take_a: Any) -> Tensor:
+    a0, b0 = a, b
     a, b = pair(op, a, b)
     xp = backend.get_array_module(a.data)
+    ufunc = xp.maximum if op == "maximum" else xp.minimum
     try:
-        data = xp.maximum(a.data, b.data) if op == "maximum" else xp.minimum(a.data, b.data)
+        data = ufunc(a.data, b.data)
     except ValueError:
         raise broadcast_error(op, a, b) from None
+    data = data if data.ndim else xp.asarray(data)
+    state: list[Any] = []
+
+    def replay() -> None:
+        prepare(state, data, a, a0, b, b0)
+        ufunc(a.data, b.data, out=data)
 
     def backward(g: Any) -> tuple[Any, Any]:
         # Ties split the gradient in half, as in PyTorch. (Masks multiply g, never a Python
@@ -329,7 +462,7 @@ def _extremum(op: str, a: Any, b: Any, take_a: Any) -> Tensor:
             else None,
         )
 
-    return make_result(data, op, (a, b), backward)
+    return make_result(data, op, (a, b), backward, replay)
 
 
 def maximum(a: Any, b: Any) -> Tensor:
@@ -352,11 +485,18 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
             f"where: condition must be boolean; got dtype {cond.dtype}. "
             "Build it with a comparison, e.g. x > 0."
         )
+    a0, b0 = a, b
     a, b = pair("where", a, b)
     try:
         data = xp.where(cond, a.data, b.data)
     except ValueError:
         raise broadcast_error("where", wrap(cond), a, b) from None
+    state: list[Any] = []
+
+    def replay() -> None:  # copies: the same numbers as where's selection, in place
+        prepare(state, data, a, a0, b, b0)
+        xp.copyto(data, b.data)
+        xp.copyto(data, a.data, where=cond)
 
     def backward(g: Any) -> tuple[Any, Any]:
         return (
@@ -364,7 +504,59 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
             sum_to(xp.where(cond, 0.0, g), b.data.shape) if b.requires_grad else None,
         )
 
-    return make_result(data, "where", (a, b), backward)
+    return make_result(data, "where", (a, b), backward, replay)
+
+
+# ------------------------------------------------------------------------------ comparisons
+def _compare(op: str, x: Any, other: Any) -> Tensor:
+    """``x <op> other`` as a boolean tensor with no gradient (as in PyTorch), recorded with a
+    replay: a mask made from a tensor's values (``where(gt(x, 0), ...)``) follows the values
+    when a captured step is replayed, where ``x.data > 0`` would stay as it was first made."""
+    a = x.data if isinstance(x, Tensor) else x
+    b = other.data if isinstance(other, Tensor) else other
+    xp = backend.get_array_module(a, b)
+    ufunc = getattr(xp, op)
+    data = ufunc(a, b)
+    data = data if data.ndim else xp.asarray(data)
+
+    def replay() -> None:  # arguments held by reference: tensors' data, arrays, or numbers
+        ufunc(x.data if isinstance(x, Tensor) else a, b if b is other else other.data, out=data)
+
+    return make_result(data, op, (), _no_gradient, replay)
+
+
+def _no_gradient(g: Any) -> tuple[()]:
+    return ()
+
+
+def gt(x: Any, other: Any) -> Tensor:
+    """``x > other`` (elementwise, broadcast): a boolean tensor, as ``torch.gt``."""
+    return _compare("greater", x, other)
+
+
+def ge(x: Any, other: Any) -> Tensor:
+    """``x >= other``, as ``torch.ge``."""
+    return _compare("greater_equal", x, other)
+
+
+def lt(x: Any, other: Any) -> Tensor:
+    """``x < other``, as ``torch.lt``."""
+    return _compare("less", x, other)
+
+
+def le(x: Any, other: Any) -> Tensor:
+    """``x <= other``, as ``torch.le``."""
+    return _compare("less_equal", x, other)
+
+
+def eq(x: Any, other: Any) -> Tensor:
+    """``x == other``, as ``torch.eq``."""
+    return _compare("equal", x, other)
+
+
+def ne(x: Any, other: Any) -> Tensor:
+    """``x != other``, as ``torch.ne``."""
+    return _compare("not_equal", x, other)
 
 
 # ------------------------------------------------------------------------------ activations
@@ -374,23 +566,44 @@ def sigmoid(x: Any) -> Tensor:
     A primitive rather than a composition: the composed form overflows ``exp(-x)`` for very
     negative x, and the derivative from the output, ``y * (1 - y)``, is exact and cheap.
     """
-    x = floating(x)
+    x0, x = x, floating(x)
     xp = backend.get_array_module(x.data)
-    y = backend.special(xp).expit(x.data)
-    return make_result(y, "sigmoid", (x,), lambda g: (g * (y * (1.0 - y)),))
+    expit = backend.special(xp).expit
+    y = expit(x.data)
+    y = y if y.ndim else xp.asarray(y)
+    state: list[Any] = []
+
+    def replay() -> None:
+        prepare(state, y, x, x0)
+        expit(x.data, out=y)
+
+    return make_result(y, "sigmoid", (x,), lambda g: (g * (y * (1.0 - y)),), replay)
 
 
 def tanh(x: Any) -> Tensor:
     """Hyperbolic tangent; its gradient is ``1 - tanh(x)**2``."""
-    x = floating(x)
+    x0, x = x, floating(x)
     xp = backend.get_array_module(x.data)
     y = xp.tanh(x.data)
-    return make_result(y, "tanh", (x,), lambda g: (g * (1.0 - y * y),))
+    y = y if y.ndim else xp.asarray(y)
+    state: list[Any] = []
+
+    def replay() -> None:
+        prepare(state, y, x, x0).tanh(x.data, out=y)
+
+    return make_result(y, "tanh", (x,), lambda g: (g * (1.0 - y * y),), replay)
 
 
 def relu(x: Any) -> Tensor:
     """``max(x, 0)``; the gradient at exactly 0 is 0, as in PyTorch."""
-    x = operand(x)
+    x0, x = x, operand(x)
     xp = backend.get_array_module(x.data)
-    y = xp.maximum(x.data, x.data.dtype.type(0))  # keeps the dtype: float32, or int as torch
-    return make_result(y, "relu", (x,), lambda g: (g * (y > 0),))
+    zero = x.data.dtype.type(0)
+    y = xp.maximum(x.data, zero)  # keeps the dtype: float32, or int as torch
+    y = y if y.ndim else xp.asarray(y)
+    state: list[Any] = []
+
+    def replay() -> None:
+        prepare(state, y, x, x0).maximum(x.data, zero, out=y)
+
+    return make_result(y, "relu", (x,), lambda g: (g * (y > 0),), replay)

@@ -4,6 +4,11 @@
 PyTorch's names ``dim=`` and ``keepdim=`` are accepted as keyword aliases (not by ``max``/``min``
 with ``dim``: see :func:`max`). The backward spreads the output gradient back over the reduced
 axes.
+
+Every op hands ``make_result`` a replay (for :func:`sinapsi.capture`) that recomputes its result
+in place with the forward's own calls plus ``out=`` (``x.sum(axes, out=data)``), so the numbers
+are bit for bit a fresh call's; a reduction to one value is kept as a 0-d array, not a NumPy
+scalar, so that it can be written in place.
 """
 
 from __future__ import annotations
@@ -20,9 +25,10 @@ from ._util import (
     normalize_axis,
     numpy_or_torch_name,
     operand,
+    prepare,
     torch_names,
-    wrap,
 )
+from .elementwise import sub
 
 __all__ = ["sum", "mean", "max", "min", "var", "logsumexp", "argmax", "argmin"]
 
@@ -52,11 +58,26 @@ def sum(  # noqa: A001
 ) -> Tensor:
     """Sum over ``axis`` (``dim``)."""
     axis, keepdims = torch_names("sum", axis, keepdims, dim, keepdim)
-    x = operand(x)
+    x0, x = x, operand(x)
     axes = normalize_axes("sum", axis, x.ndim)
     shape = x.data.shape
     data = x.data.sum(axis=axes, keepdims=keepdims)
-    return make_result(data, "sum", (x,), lambda g: (_expand(g, shape, axes, keepdims),))
+    data = data if data.ndim else _array(data)
+    state: list[Any] = []
+
+    def replay() -> None:
+        prepare(state, data, x, x0)
+        x.data.sum(axis=axes, keepdims=keepdims, out=data)
+
+    def backward(g: Any) -> tuple[Any]:
+        return (_expand(g, shape, axes, keepdims),)
+
+    return make_result(data, "sum", (x,), backward, replay)
+
+
+def _array(data: Any) -> Any:
+    """A NumPy scalar (a reduction to one value) as a 0-d array, which a replay can write."""
+    return backend.get_array_module(data).asarray(data)
 
 
 def _count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
@@ -71,18 +92,28 @@ def mean(
 ) -> Tensor:
     """Mean over ``axis`` (``dim``); NaN over no value (a zero-length axis), as PyTorch."""
     axis, keepdims = torch_names("mean", axis, keepdims, dim, keepdim)
-    x = floating(x)
+    x0, x = x, floating(x)
     axes = normalize_axes("mean", axis, x.ndim)
     shape = x.data.shape
     n = _count(shape, axes)
     # sum * (1/n): ndarray.mean costs several microseconds more per call (and warns on 0/0)
     scale = 1.0 / n if n else float("nan")
     data = x.data.sum(axis=axes, keepdims=keepdims) * scale
-    return make_result(data, "mean", (x,), lambda g: (_expand(g * scale, shape, axes, keepdims),))
+    data = data if data.ndim else _array(data)
+    state: list[Any] = []
+
+    def replay() -> None:  # the sum into the result (laid out as the sum's own), then * scale
+        xp = prepare(state, data, x, x0)
+        xp.multiply(x.data.sum(axis=axes, keepdims=keepdims, out=data), scale, out=data)
+
+    def backward(g: Any) -> tuple[Any]:
+        return (_expand(g * scale, shape, axes, keepdims),)
+
+    return make_result(data, "mean", (x,), backward, replay)
 
 
 def _extreme(op: str, x: Any, axis: Any, keepdims: bool) -> Tensor:
-    x = operand(x)
+    x0, x = x, operand(x)
     axes = normalize_axes(op, axis, x.ndim)
     if x.data.size == 0:  # only an empty tensor can have an empty axis to reduce
         for a in range(x.ndim) if axes is None else axes:
@@ -97,7 +128,13 @@ def _extreme(op: str, x: Any, axis: Any, keepdims: bool) -> Tensor:
         if op == "max"
         else x.data.min(axis=axes, keepdims=True)
     )
+    kept = kept if kept.ndim else _array(kept)
     data = kept if keepdims else kept.reshape(_reduced_shape(x.data.shape, axes))
+    state: list[Any] = []
+
+    def replay() -> None:  # data is kept or a view of it (dropping axes of length 1)
+        prepare(state, data, x, x0)
+        (x.data.max if op == "max" else x.data.min)(axis=axes, keepdims=True, out=kept)
 
     def backward(g: Any) -> tuple[Any]:
         # Ties share the gradient evenly, as torch.amax / torch.max() without dim do.
@@ -106,7 +143,7 @@ def _extreme(op: str, x: Any, axis: Any, keepdims: bool) -> Tensor:
         g = g if keepdims else g.reshape(kept.shape)
         return (hit * (g / count),)
 
-    return make_result(data, op, (x,), backward)
+    return make_result(data, op, (x,), backward, replay)
 
 
 def _reduced_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -147,8 +184,9 @@ def min(  # noqa: A001
 
 def _arg_extreme(op: str, x: Any, axis: Any, keepdims: bool, dim: Any, keepdim: Any) -> Tensor:
     axis, keepdims = torch_names(op, axis, keepdims, dim, keepdim)
-    x = operand(x)
+    x0, x = x, operand(x)
     data = x.data
+    xp = backend.get_array_module(data)
     if axis is None:
         if data.size == 0:
             raise ValueError(
@@ -161,7 +199,8 @@ def _arg_extreme(op: str, x: Any, axis: Any, keepdims: bool, dim: Any, keepdim: 
     else:
         ax = normalize_axis(op, axis, x.ndim)
         if x.ndim == 0:
-            return wrap(backend.get_array_module(data).zeros((), "int64"))
+            out = xp.zeros((), "int64")
+            return make_result(out, op, (), _no_gradient, _nothing)  # always 0: no replay work
         if data.shape[ax] == 0:
             raise ValueError(
                 f"{op}: cannot reduce over axis {ax} of size 0 (tensor shape {x.shape}): an "
@@ -173,7 +212,25 @@ def _arg_extreme(op: str, x: Any, axis: Any, keepdims: bool, dim: Any, keepdim: 
             if op == "argmax"
             else data.argmin(axis=ax, keepdims=keepdims)
         )
-    return wrap(out.astype("int64", copy=False))
+    out = xp.asarray(out, dtype="int64")  # a 0-d array, not a NumPy scalar
+    state: list[Any] = []
+
+    def replay() -> None:  # no gradient, but its value feeds later ops (indices, accuracy)
+        prepare(state, out, x, x0)
+        if axis is None:
+            out[...] = getattr(x.data.reshape(-1), op)()
+        else:
+            out[...] = getattr(x.data, op)(axis=ax, keepdims=keepdims)
+
+    return make_result(out, op, (), _no_gradient, replay)
+
+
+def _no_gradient(g: Any) -> tuple[()]:
+    return ()
+
+
+def _nothing() -> None:
+    """The replay of a result that cannot change."""
 
 
 def argmax(
@@ -232,15 +289,17 @@ def var(
         )
     ddof = numpy_or_torch_name("var", "ddof", ddof, "correction", correction, 0)
     axis, keepdims = torch_names("var", axis, keepdims, dim, keepdim)
-    x = floating(x)
-    axes = normalize_axes("var", axis, x.ndim)
-    n = _count(x.data.shape, axes)
+    # Only ops touch the values (a converted copy of x made here would not follow x's
+    # values in a replayed step): sub and mean convert an integer x to the same floats.
+    shape = operand(x).data.shape
+    axes = normalize_axes("var", axis, len(shape))
+    n = _count(shape, axes)
     if n - ddof <= 0:
         raise ValueError(
             f"var: {n} values with ddof={ddof} leave {n - ddof} degrees of freedom; "
             "need at least 1."
         )
-    d = x - mean(x, axes, keepdims=True)
+    d = sub(x, mean(x, axes, keepdims=True))
     return sum(d * d, axes, keepdims) * (1.0 / (n - ddof))
 
 
@@ -250,17 +309,43 @@ def logsumexp(
     """``log(sum(exp(x)))`` over ``axis`` (``dim``), shifted by the maximum so it never
     overflows; ``-inf`` over a zero-length axis, as PyTorch."""
     axis, keepdims = torch_names("logsumexp", axis, keepdims, dim, keepdim)
-    x = floating(x)
+    x0, x = x, floating(x)
     xp = backend.get_array_module(x.data)
     axes = normalize_axes("logsumexp", axis, x.ndim)
-    m = max_kept(x.data, axes)
-    m = xp.where(xp.isfinite(m), m, m.dtype.type(0))  # rows of all -inf stay -inf, not NaN
+    peak = max_kept(x.data, axes)
+    peak = peak if peak.ndim else xp.asarray(peak)
+    zero = peak.dtype.type(0)
+    m = xp.where(xp.isfinite(peak), peak, zero)  # rows of all -inf stay -inf, not NaN
     with backend.errstate(xp, divide="ignore"):  # log(0) = -inf for rows of all -inf
         kept = xp.log(xp.exp(x.data - m).sum(axis=axes, keepdims=True)) + m
+    kept = kept if kept.ndim else xp.asarray(kept)
     data = kept if keepdims else kept.reshape(_reduced_shape(x.data.shape, axes))
+    state: list[Any] = []
+    work: list[Any] = []  # the replay's buffers, made on its first run as the forward's were
 
     def backward(g: Any) -> tuple[Any]:
         g = g if keepdims else g.reshape(kept.shape)
         return (g * xp.exp(x.data - kept),)
 
-    return make_result(data, "logsumexp", (x,), backward)
+    def replay() -> None:
+        prepare(state, data, x, x0)
+        X = x.data  # noqa: N806
+        if X.size:  # else peak is max_kept's zeros
+            X.max(axis=axes, keepdims=True, out=peak)
+        xp.copyto(m, zero)
+        xp.copyto(m, peak, where=xp.isfinite(peak))
+        with backend.errstate(xp, divide="ignore"):
+            if not work:  # 0-d arrays, not NumPy scalars, for a 0-d x
+                shifted = xp.asarray(X - m)
+                exps = xp.asarray(xp.exp(shifted))
+                sums = xp.asarray(exps.sum(axis=axes, keepdims=True))
+                work.extend((shifted, exps, sums, xp.asarray(xp.log(sums))))
+            else:
+                shifted, exps, sums, logs = work
+                xp.subtract(X, m, out=shifted)
+                xp.exp(shifted, out=exps)
+                exps.sum(axis=axes, keepdims=True, out=sums)
+                xp.log(sums, out=logs)
+            xp.add(work[3], m, out=kept)
+
+    return make_result(data, "logsumexp", (x,), backward, replay)
