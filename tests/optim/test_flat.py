@@ -310,3 +310,26 @@ def test_sgd_momentum_of_a_0d_parameter_with_weight_decay_matches_torch():
         topt.step()
     assert isinstance(opt.state[id(p)]["momentum_buffer"], np.ndarray)
     np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gradient_check_numba_and_numpy_agree(dtype, kernels):
+    """The flat step's whole-buffer check, |x| <= limit for all (NaN: no), says the same with
+    the numba loop and with NumPy's max and min, at and around the limit."""
+    from sinapsi.optim.flat import _within
+
+    limit = float(np.finfo(dtype).max) / 400.0
+    base = np.linspace(-1.0, 1.0, 37).astype(dtype)
+    cases = {np.nan: False, np.inf: False, -np.inf: False, 0.0: True}
+    edge = np.array(limit, dtype=dtype)
+    if float(edge) > limit:  # limit is not a float32 number: its neighbour below is inside
+        edge = np.nextafter(edge, np.array(0, dtype))
+    cases.update({float(edge): True, -float(edge): True})
+    cases[float(np.nextafter(edge, np.array(np.inf, dtype)))] = False
+    cases[-float(np.nextafter(edge, np.array(np.inf, dtype)))] = False
+    for value, expected in cases.items():
+        a = base.copy()
+        a[17] = value
+        assert _within(a, limit) is expected, value
+    assert _within(np.zeros(0, dtype), limit)
+    assert (_numba.all_within(base, limit) is None) != kernels  # the kernel ran, or NumPy

@@ -20,7 +20,8 @@ from .. import backend
 from .._numba import applies, available, enabled, kernels, set_enabled, use_kernels
 
 __all__ = [
-    "adam_update", "available", "enabled", "set_enabled", "sgd_rows_update", "use_kernels",
+    "adam_update", "all_within", "available", "enabled", "set_enabled", "sgd_rows_update",
+    "use_kernels",
 ]  # fmt: skip
 
 _KERNELS = "sinapsi.optim._numba_kernels"
@@ -53,6 +54,19 @@ def adam_update(
         cast(eps), cast(lr / (1.0 - beta1**step)),
     )  # fmt: skip
     return True
+
+
+def all_within(a: Any, limit: float) -> bool | None:
+    """Whether every element of the flat (1-D, contiguous) float array ``a`` has
+    ``|x| <= limit`` (False where one is NaN), as one loop: the flat optimizer step's
+    gradient check (:mod:`sinapsi.optim.flat`). None where the kernel does not apply: the
+    caller then asks NumPy (the same comparisons, so the same answer)."""
+    k = kernels(_KERNELS)
+    if k is None or type(a) is not _ndarray or a.ndim != 1 or not a.flags.c_contiguous:
+        return None
+    if a.dtype.kind != "f" or a.dtype.itemsize not in (4, 8):
+        return None
+    return bool(k.within(a, float(limit)))
 
 
 def sgd_rows_update(param: Any, rows: Any, grad: Any, lr: float) -> bool:

@@ -39,3 +39,13 @@ def sgd_rows(p, rows, g, lr):  # pragma: no cover - compiled
         r = rows[i]
         for j in range(p.shape[1]):
             p[r, j] = p[r, j] - g[i, j] * lr
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def within(a, limit):  # pragma: no cover - compiled
+    """Whether ``|x| <= limit`` for every element of the flat array ``a`` (NaN: no), in one
+    branch-free pass (an and-reduction LLVM vectorizes)."""
+    ok = True
+    for i in range(a.size):
+        ok &= abs(a[i]) <= limit
+    return ok

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend
+from . import _numba
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .optimizer import Optimizer
@@ -184,61 +185,71 @@ class FlatStep:
         if len(groups) != len(self._groups):
             return False
         states = opt.state
-        keys = self._keys
         plans = []
-        finite, adopt = True, False
+        finite = True
+        adopt = [False]
         for group, grp in zip(groups, self._groups):
-            if group is not grp.group:
+            if group is not grp.group or len(group["params"]) != grp.n:
                 return False
-            params = group["params"]
-            if len(params) != grp.n:
+            signs = self._signatures(grp, group["params"], states, adopt)
+            if signs is None:
                 return False
-            for p, data, grad in zip(params, grp.datas, grp.grads):
-                if p.data is not data or p.grad is not grad:
-                    return False
-            # each parameter's signature: its step count and which state arrays it has
-            # (views of ours, or arrays to adopt; one that cannot be adopted ends the flat step)
-            state_views = grp.state_views
-            signs = []
-            for i, pid in enumerate(grp.ids):
-                s = states.get(pid)
-                if s is None:
-                    signs.append(None)
-                    continue
-                t = s.get("step")
-                if t is None:
-                    return False  # the eager loop's KeyError
-                have = []
-                for key in keys:
-                    a = s.get(key)
-                    if a is not None:
-                        views = state_views.get(key)
-                        if views is None or a is not views[i]:
-                            if not _fits(a, grp.datas[i]):
-                                return False
-                            adopt = True  # e.g. made by an eager step: copied in below
-                        have.append(key)
-                signs.append((type(t), t, tuple(have)))
             plans.append(signs)
-            if grp.grad.size:  # the largest magnitude: NaN where any element is NaN
-                high, low = float(_max(grp.grad)), float(_min(grp.grad))
-                if not (high <= grp.limit and -low <= grp.limit):
-                    finite = False
+            if not _within(grp.grad, grp.limit):
+                finite = False
         # all elements finite and below max / (4 n): no gradient's sum can overflow, so the
         # eager guard (a sum per parameter) passes too; otherwise it decides, parameter by
-        # parameter, with its own message (no warnings of ours: max and min never overflow)
+        # parameter, with its own message
         if not finite and opt._nonfinite() is not None:
             return False
-        if adopt:
+        if adopt[0]:
             self.adopt_state()
         for grp, signs in zip(self._groups, plans):
             if grp.n:
-                self._step_group(grp, signs)
+                self._step_group(grp, states, signs)
         return True
 
-    def _step_group(self, grp: _Group, signs: list[Any]) -> None:
+    def _signatures(
+        self, grp: _Group, params: list[Any], states: dict[int, Any], adopt: list[bool]
+    ) -> list[Any] | None:
+        """Each parameter's signature: None (no state yet) or its step count and which state
+        arrays it has (views of ours, or arrays of its shape and dtype, to adopt: ``adopt[0]``
+        is set); the list ends with True where all are equal. None where the flat step does not
+        apply: a ``p.data`` or ``p.grad`` that is not its view, a state array that cannot be
+        adopted, a state without a step count (the eager loop's KeyError)."""
+        known = [(key, grp.state_views.get(key)) for key in self._keys]
+        get = states.get
+        signs: list[Any] = []
+        i = 0
+        for p, data, grad, pid in zip(params, grp.datas, grp.grads, grp.ids):
+            if p.data is not data or p.grad is not grad:
+                return None
+            s = get(pid)
+            if s is None:
+                signs.append(None)
+                i += 1
+                continue
+            t = s.get("step")
+            if t is None:
+                return None
+            have = 0
+            bit = 1
+            for key, views in known:
+                a = s.get(key)
+                if a is not None:
+                    if views is None or a is not views[i]:
+                        if not _fits(a, grp.datas[i]):
+                            return None
+                        adopt[0] = True
+                    have |= bit
+                bit <<= 1
+            signs.append((t, type(t), have))
+            i += 1
+        signs.append(not signs or signs.count(signs[0]) == len(signs))
+        return signs
+
+    def _step_group(self, grp: _Group, states: dict[int, Any], signs: list[Any]) -> None:
         opt = self.optimizer
-        states = opt.state
         group = grp.group
         for pid, sign in zip(grp.ids, signs):  # as the eager loop: create, count
             if sign is None:
@@ -251,8 +262,7 @@ class FlatStep:
             np.multiply(wd, grp.data, out=grp.wd)  # grad + wd * p, as the eager loop
             np.add(grad, grp.wd, out=grp.wd)
             grad = grp.wd
-        first = signs[0]
-        if all(s == first for s in signs):
+        if signs[-1]:  # all alike: one update of the whole buffer
             self._update(grp, 0, grp.n, grp.proxy, grad)
             return
         start = 0
@@ -289,6 +299,17 @@ class FlatStep:
         # a copied or unpickled optimizer's parameters are no longer views of one buffer: it
         # steps eagerly (build a FlatStep for it anew)
         return (_dropped, ())
+
+
+def _within(a: Any, limit: float) -> bool:
+    """Whether every element of ``a`` has ``|x| <= limit`` (NaN: no), without warnings: one
+    numba loop, or NumPy's max and min (which never overflow)."""
+    if not a.size:
+        return True
+    ok = _numba.all_within(a, limit)
+    if ok is None:
+        ok = float(_max(a)) <= limit and -float(_min(a)) <= limit
+    return ok
 
 
 def _dropped() -> None:
