@@ -14,10 +14,12 @@ of the softmax, ``softmax_mse_loss``, is in :mod:`sinapsi.nn.probability_losses`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .. import backend, ops
 from .._errors import unknown_choice
+from ..autograd import make_result
 from ..ops._util import operand, wrap
 from ..tensor import Tensor
 from .module import Module
@@ -49,10 +51,39 @@ def _raw(value: Any, like: Tensor) -> Any:
     return backend.get_array_module(like.data).asarray(value)
 
 
+def _no_gradient(g: Any) -> tuple[()]:
+    return ()
+
+
+def _derived(
+    name: str, compute: Callable[[], Any], check: Callable[[], None] | None = None
+) -> Tensor:
+    """``compute()``, an array made from arrays held by reference (labels, targets, class
+    weights) outside any differentiable op, as a constant op result: its replay computes it
+    again in place, so a captured step (:func:`sinapsi.capture`) follows the current labels.
+    ``check`` (replay only) raises where the eager call would now take another path."""
+    data = compute()
+    if isinstance(data, backend.numpy.generic):
+        data = backend.numpy.asarray(data)
+
+    def replay() -> None:
+        if check is not None:
+            check()
+        data[...] = compute()
+
+    return make_result(data, name, (), _no_gradient, replay)
+
+
 def _constant(value: Any, like: Tensor) -> Tensor:
     """``value`` (a target or weights) as a constant in ``like``'s dtype, cast once from the
-    caller's own array: never through the default float32 first."""
-    return wrap(_raw(value, like).astype(like.dtype, copy=False))
+    caller's own array: never through the default float32 first. An array already in that
+    dtype is held itself (a replay reads its values then); a cast copy is an op that a replay
+    casts again."""
+    raw, dtype = _raw(value, like), like.dtype
+    cast = raw.astype(dtype, copy=False)
+    if cast is raw:
+        return wrap(cast)
+    return _derived("astype", lambda: raw.astype(dtype, copy=False))
 
 
 def _float_target(name: str, input: Tensor, target: Any) -> Tensor:
@@ -91,7 +122,7 @@ def huber_loss(input: Any, target: Any, delta: float = 1.0, reduction: str = "me
     input = operand(input)
     d = input - _float_target("huber_loss", input, target)
     a = ops.abs(d)
-    small = a.data < delta
+    small = _derived("less", lambda: a.data < delta)  # replayed: the current |d|
     loss = ops.where(small, d * d * 0.5, (a - 0.5 * delta) * delta)
     return _reduce(loss, reduction, "huber_loss")
 
@@ -255,7 +286,7 @@ def nll_loss(
     _class_axis_guard(name, input)
     labels, ignored = _check_labels(name, input, target, ignore_index)
     w = _class_weights(name, weight, input.shape[1], input)
-    return _nll(input, labels, w, reduction, name, ignore_index if ignored else None)
+    return _nll(input, labels, w, reduction, name, ignore_index if ignored else None, ignore_index)
 
 
 def _class_axis_guard(name: str, x: Tensor) -> Tensor:
@@ -304,23 +335,62 @@ def _nll(
     reduction: str,
     name: str,
     ignore_index: int | None = None,
+    watch: int | None = None,
 ) -> Tensor:
     if reduction not in _REDUCTIONS:
         raise unknown_choice("reduction", name, _REDUCTIONS, reduction)
     xp = backend.get_array_module(labels)
     flat = _class_last(log_probs)
-    flat_labels = labels.reshape(-1)
-    if ignore_index is not None:
-        flat_labels = xp.where(flat_labels != ignore_index, flat_labels, 0)
-    picked = -flat[xp.arange(flat_labels.shape[0]), flat_labels]
-    w_i = _label_weights(labels, w, ignore_index, log_probs)
+
+    def picks() -> Any:
+        flat_labels = labels.reshape(-1)
+        if ignore_index is not None:
+            return xp.where(flat_labels != ignore_index, flat_labels, 0)
+        return flat_labels
+
+    # the labels are the caller's array: a replay picks by their values then
+    flat_labels = _derived("labels", picks, _same_path(name, labels, watch, ignore_index))
+    picked = -flat[xp.arange(labels.size), flat_labels]
+    w_i = _label_weights_op(labels, w, ignore_index, log_probs)
     if w_i is not None:
-        picked = picked * wrap(w_i)
+        picked = picked * w_i
         if reduction == "mean":
-            return ops.sum(picked) * _mean_scale(float(w_i.sum()))
+            return ops.sum(picked) * _mean_scale_op(w_i)
     if reduction == "none":
         return ops.reshape(picked, labels.shape)
     return _reduce(picked, reduction, name)
+
+
+def _same_path(name: str, labels: Any, watch: int | None, skip: int | None) -> Any:
+    """The replay's check that the labels still take the path they took: whether any is
+    ``watch`` (the caller's ignore_index) decided it. None when nothing is watched."""
+    if watch is None:
+        return None
+    ignored = skip is not None
+
+    def check() -> None:
+        if bool((labels == watch).any()) != ignored:
+            raise RuntimeError(
+                f"{name}: whether a label is ignore_index={watch} changed since the step was "
+                "captured, which changes how the loss is computed; run this batch eagerly."
+            )
+
+    return check
+
+
+def _label_weights_op(labels: Any, w: Any, skip: int | None, like: Tensor) -> Tensor | None:
+    """:func:`_label_weights` as a constant op (None where all are 1) that a replay computes
+    from the current labels."""
+    if skip is None and w is None:
+        return None
+    return _derived("label_weights", lambda: _label_weights(labels, w, skip, like))
+
+
+def _mean_scale_op(w_i: Tensor) -> Tensor:
+    """``1 / sum(w_i)`` (:func:`_mean_scale`) as a 0-d constant in ``w_i``'s dtype, as the
+    Python float it was (a replay sums the current weights)."""
+    scalar = w_i.data.dtype.type  # the Python float cast as a constant is cast
+    return _derived("mean_scale", lambda: scalar(_mean_scale(float(w_i.data.sum()))))
 
 
 def _probability_target(name: str, input: Tensor, target: Any) -> Tensor:
@@ -375,7 +445,7 @@ def cross_entropy(
         labels, ignored = _check_labels(name, input, target, ignore_index)
         if not ignored and input.ndim == 2 and w is None and label_smoothing == 0:
             # the common case, one fused node: loss and gradient (softmax - onehot) in one pass
-            return ops.softmax_cross_entropy(input, labels, reduction)
+            return ops.softmax_cross_entropy(input, labels, reduction, ignore_index)
     log_probs = ops.log_softmax(input, axis=1)
     shape = (1, n_classes) + (1,) * (input.ndim - 2)
 
@@ -388,18 +458,17 @@ def cross_entropy(
         return _reduce(per_sample, reduction, name)
 
     skip = ignore_index if ignored else None
-    nll = _nll(log_probs, labels, w, reduction, name, skip)
+    nll = _nll(log_probs, labels, w, reduction, name, skip, ignore_index)
     if label_smoothing == 0:
         return nll
     scaled = log_probs if w is None else log_probs * wrap(w.reshape(shape))
     smooth = -ops.sum(scaled, axis=1)
     if skip is not None:
-        smooth = smooth * wrap((labels != skip).astype(input.dtype))
+        dtype = input.dtype
+        smooth = smooth * _derived("kept", lambda: (labels != skip).astype(dtype))
     if reduction == "mean":
-        w_i = _label_weights(labels, w, skip, input)
-        smooth = (
-            ops.mean(smooth) if w_i is None else ops.sum(smooth) * _mean_scale(float(w_i.sum()))
-        )
+        w_i = _label_weights_op(labels, w, skip, input)
+        smooth = ops.mean(smooth) if w_i is None else ops.sum(smooth) * _mean_scale_op(w_i)
     elif reduction == "sum":
         smooth = ops.sum(smooth)
     return nll * (1.0 - label_smoothing) + smooth * (label_smoothing / n_classes)

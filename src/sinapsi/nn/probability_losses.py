@@ -15,9 +15,9 @@ from typing import Any
 from .. import backend
 from .._errors import unknown_choice
 from ..autograd import make_result
-from ..ops._util import operand, wrap
+from ..ops._util import operand
 from ..tensor import Tensor
-from .losses import _LOSSES, _REDUCTIONS, _check_labels, _Loss, _probability_target, _raw
+from .losses import _LOSSES, _REDUCTIONS, _check_labels, _derived, _Loss, _probability_target, _raw
 
 __all__ = ["softmax_mse_loss", "SoftmaxMSELoss"]
 
@@ -45,9 +45,14 @@ def softmax_mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor
     else:
         labels, _ = _check_labels(name, input, target, None)  # type: ignore[arg-type]
         xp = backend.get_array_module(input.data)
-        onehot = xp.zeros(input.shape, dtype=input.dtype)
-        onehot[xp.arange(input.shape[0]), labels] = 1.0
-        goal = wrap(onehot)
+        shape, dtype, rows = input.shape, input.dtype, xp.arange(input.shape[0])
+
+        def onehot() -> Any:  # from the caller's labels: a replay reads their values then
+            out = xp.zeros(shape, dtype=dtype)
+            out[rows, labels] = 1.0
+            return out
+
+        goal = _derived("onehot", onehot)
     return _softmax_mse(input, goal, reduction)
 
 
@@ -56,25 +61,42 @@ def _softmax_mse(z: Tensor, goal: Tensor, reduction: str) -> Tensor:
     of the fused cross-entropy). With ``s = softmax(z)``, ``d = s - t`` and ``G = 2 d g`` (g
     scaled by the reduction): ``dz = s (G - sum(G s))`` row by row, ``dt = -G``."""
     xp = backend.get_array_module(z.data)
-    shifted = z.data - (z.data.max(axis=1, keepdims=True) if z.size else 0.0)
+    Z, T = z.data, goal.data  # noqa: N806 - T: the target, held by reference
+    shifted = Z - (Z.max(axis=1, keepdims=True) if z.size else 0.0)
     e = xp.exp(shifted)
-    s = e / e.sum(axis=1, keepdims=True)
-    d = s - goal.data
+    total = e.sum(axis=1, keepdims=True)
+    s = e / total
+    d = s - T
     sq = d * d
     scale = 1.0 / sq.size if sq.size else float("nan")  # the mean of nothing is 0 / 0, as torch
     if reduction == "mean":
-        data = sq.sum() * scale
+        data = xp.asarray(sq.sum() * scale)
     elif reduction == "sum":
-        data = sq.sum()
+        data = xp.asarray(sq.sum())
     else:
         data = sq
+
+    def replay() -> None:  # the forward's steps into its arrays
+        if not sq.size:
+            data[...] = sq.sum() * scale if reduction == "mean" else sq.sum()
+            return
+        xp.subtract(Z, Z.max(axis=1, keepdims=True), out=shifted)
+        xp.exp(shifted, out=e)
+        xp.sum(e, axis=1, keepdims=True, out=total)
+        xp.divide(e, total, out=s)
+        xp.subtract(s, T, out=d)
+        xp.multiply(d, d, out=sq)
+        if reduction == "mean":
+            data[...] = sq.sum() * scale
+        elif reduction == "sum":
+            data[...] = sq.sum()
 
     def backward(g: Any) -> tuple[Any, Any]:
         grad = d * (2.0 * g * scale if reduction == "mean" else 2.0 * g)
         gz = s * (grad - (grad * s).sum(axis=1, keepdims=True)) if z.requires_grad else None
         return gz, (-grad if goal.requires_grad else None)
 
-    return make_result(data, "softmax_mse", (z, goal), backward)
+    return make_result(data, "softmax_mse", (z, goal), backward, replay)
 
 
 class SoftmaxMSELoss(_Loss):
