@@ -216,3 +216,31 @@ def test_adaptive_avg_pool2d_replays(rng, xs, size, dtype):
 def test_adaptive_avg_pool2d_of_a_channels_last_input_replays(rng, size, dtype):
     x, w = _normal(rng, (2, 3, 9, 8), dtype), _normal(rng, (16, 3, 3, 3), dtype)
     check_replay(lambda x, w: ops.adaptive_avg_pool2d(ops.conv2d(x, w), size), x, w)
+
+
+# --------------------------------------------------------------------------- converted inputs
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda x: ops.max_pool2d(x, 2),
+        lambda x: ops.max_pool2d(x, 3, 1, 1),
+        lambda x: ops.avg_pool2d(x, 2),
+        lambda x: ops.adaptive_avg_pool2d(x, 1),
+        lambda x: ops.adaptive_avg_pool2d(x, 3),
+        lambda x: ops.conv2d(x, Tensor(np.ones((2, 3, 2, 2), np.float32)), padding=1),
+    ],
+)
+def test_an_input_converted_from_the_argument_is_converted_again(kernels, rng, op):
+    """An integer tensor, or a float64 array held by reference (default dtype float32), is
+    cast by the op: the replay casts the argument's new values again."""
+    ints = rng.integers(-5, 6, (2, 3, 6, 6))
+    check_replay(op, ints)
+    check_replay(op, rng.standard_normal((2, 3, 6, 6)), raw=(0,))
+
+
+def test_conv2d_of_integer_weights_and_input_replays(rng):
+    x, w = rng.integers(-3, 4, (2, 3, 5, 5)), rng.integers(-3, 4, (4, 3, 3, 3))
+    b = rng.standard_normal(4).astype(np.float32)
+    check_replay(lambda x, w, b: ops.conv2d(x, w, b), x, w, b, raw=(0, 1))

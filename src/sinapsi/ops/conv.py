@@ -24,7 +24,7 @@ from .. import backend
 from ..autograd import is_grad_enabled, make_result
 from ..tensor import Tensor
 from ._im2col import Lease, col2im, col2im_one_channel, give, im2col, im2col_one_channel, take
-from ._util import floating, int_tuple, pair
+from ._util import floating, int_tuple, pair, prepare
 
 __all__ = ["conv2d", "conv1d"]
 
@@ -125,6 +125,7 @@ def _conv(
     groups: Any, nsp: int,
 ) -> Tensor:  # fmt: skip
     """conv1d (``nsp=1``, run as a conv2d of height 1) and conv2d, as one graph node."""
+    x0, w0, b0 = x, weight, bias  # the arguments, which the replay converts again
     x, weight = pair(op, floating(x), floating(weight))
     if bias is not None:
         weight, bias = pair(op, weight, floating(bias))
@@ -174,6 +175,7 @@ def _conv(
     _weight_matrix(wm, Wt, bias, kernel)
     one = c == 1  # one input channel: the columns transposed, (Kb, M), are faster to build
     workspace: dict[str, Any] = {}  # a replay's padded input, kept between replays
+    state: list[Any] = []  # (see prepare)
     if one:
         lease = Lease(im2col_one_channel(xp, X[:, 0], geometry, has_bias))
     else:
@@ -193,6 +195,7 @@ def _conv(
     def replay() -> None:
         """The weight matrix, the columns (the backward's, or pooled ones it does not keep)
         and the product, rewritten in place from the current input and parameters."""
+        prepare(state, res, x, x0, weight, w0, bias, b0)  # arrays converted from arguments
         X = _image4(x.data, batched, nsp)  # noqa: N806
         _weight_matrix(wm, _image4(weight.data, True, nsp), bias, kernel)
         shape = (k_cols + has_bias, m) if one else (m, g_, k_cols + has_bias)

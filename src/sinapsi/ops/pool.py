@@ -29,7 +29,7 @@ from typing import Any
 from .. import _numba, backend
 from ..autograd import make_result
 from ..tensor import Tensor
-from ._util import floating, int_tuple
+from ._util import floating, int_tuple, prepare
 
 __all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]
 
@@ -189,7 +189,7 @@ def max_pool2d(
     Padding counts as -inf. The gradient goes to the first maximum of each window in row-major
     order (PyTorch's choice when values tie).
     """
-    x, X, unbatched = _image("max_pool2d", x)  # noqa: N806
+    x0, (x, X, unbatched) = x, _image("max_pool2d", x)  # noqa: N806
     k, s, p, d, out = _geometry("max_pool2d", X.shape, kernel_size, stride, padding, dilation,
                                 ceil_mode)  # fmt: skip
     xp = backend.get_array_module(X)
@@ -203,7 +203,10 @@ def max_pool2d(
     def backward(g: Any) -> tuple[Any]:
         return (_result(backward4(g[None] if unbatched else g), unbatched),)
 
+    state: list[Any] = []  # (see prepare)
+
     def replay() -> None:
+        prepare(state, data, x, x0)  # an input converted from the argument: again
         replay4(_image4(x.data, unbatched))
 
     return make_result(_result(data, unbatched), "max_pool2d", (x,), backward, replay)
@@ -364,7 +367,7 @@ def avg_pool2d(
     The divisor is PyTorch's: the window's size within input and padding
     (``count_include_pad=True``), within the input only (False), or ``divisor_override``.
     """
-    x, X, unbatched = _image("avg_pool2d", x)  # noqa: N806
+    x0, (x, X, unbatched) = x, _image("avg_pool2d", x)  # noqa: N806
     k, s, p, d, out = _geometry("avg_pool2d", X.shape, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and (
         not isinstance(divisor_override, numbers.Integral)
@@ -390,7 +393,10 @@ def avg_pool2d(
     total = _empty(xp, (n, c, *out), X.dtype, cl)
     _window_means(P, total, k, s, d, out, scale)
 
+    state: list[Any] = []  # (see prepare)
+
     def replay() -> None:
+        prepare(state, total, x, x0)  # an input converted from the argument: again
         image = _image4(x.data, unbatched)
         if padded:  # the border keeps its zeros
             P[:, :, p[0] : p[0] + h, p[1] : p[1] + w] = image
@@ -434,7 +440,7 @@ def adaptive_avg_pool2d(x: Any, output_size: int | tuple[int | None, int | None]
     The mean over a window is separable, so it is computed as a mean over rows then over
     columns: ``Ho + Wo`` slice reductions rather than ``Ho * Wo``.
     """
-    x, X, unbatched = _image("adaptive_avg_pool2d", x)  # noqa: N806
+    x0, (x, X, unbatched) = x, _image("adaptive_avg_pool2d", x)  # noqa: N806
     n, c, h, w = X.shape
     ho, wo = adaptive_size("adaptive_avg_pool2d", output_size, h, w)
     if h == 0 or w == 0:
@@ -454,7 +460,10 @@ def adaptive_avg_pool2d(x: Any, output_size: int | tuple[int | None, int | None]
         data = _empty(xp, (n, c, ho, wo), X.dtype, cl)
         _adaptive_means(X, mid, data, rows, cols)
 
+    state: list[Any] = []  # (see prepare)
+
     def replay() -> None:
+        prepare(state, data, x, x0)  # an input converted from the argument: again
         image = _image4(x.data, unbatched)
         if mid is None:  # the same mean as the forward's, copied into its result
             data[...] = image.mean(axis=(2, 3), keepdims=True)
