@@ -97,6 +97,11 @@ def test_getitem_with_index_arrays_replays_their_current_values(dtype):
     cols = np.array([[0, 2], [1, 1]])
     check_replay(lambda t, c: ops.getitem(t, (slice(None), c)), x, cols, raw=[1])
     check_replay(lambda t, r: ops.getitem(t, r), x, np.zeros(0, np.int64), raw=[1])
+    # a 0-d index array: its value is read again by the replay
+    check_replay(lambda t, r: ops.getitem(t, (slice(None), r)), x, np.array(2), raw=[1],
+                 new_inputs=[x + 1, np.array(0)])  # fmt: skip
+    check_replay(lambda t, r: ops.getitem(t, r), x, np.array(-1), raw=[1],
+                 new_inputs=[x - 1, np.array(3)])  # fmt: skip
 
 
 def test_getitem_with_a_mask_has_no_replay():

@@ -137,17 +137,19 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
     return make_result(data, "broadcast_to", (x,), lambda g: (sum_to(g, in_shape),), _nothing)
 
 
-def _index_arrays(index: Any, xp: Any) -> tuple[Any, bool, bool]:
+def _index_arrays(index: Any, xp: Any) -> tuple[Any, bool, str | None]:
     """Normalize an index: tensors/lists become arrays, masks become integer arrays.
 
     Returns the index, whether it is "advanced" (integer arrays, which may repeat positions
-    and so need an accumulating scatter in the backward), and whether it was read from an
-    array's values (a boolean mask's positions, a 0-d integer array's value): such an index
-    is fixed at the call, so a replay, which reads index arrays by reference, cannot follow it.
+    and so need an accumulating scatter in the backward), and what of it was read from an
+    array's values, fixed at the call where a replay reads index arrays by reference:
+    ``"mask"`` (a boolean mask's positions, whose count may change), ``"value"`` (a 0-d
+    integer array's value) or None.
     """
     parts = index if isinstance(index, tuple) else (index,)
     out: list[Any] = []
-    advanced = read = False
+    advanced = False
+    read: str | None = None
     for p in parts:
         if isinstance(p, Tensor):
             p = p.data
@@ -157,14 +159,15 @@ def _index_arrays(index: Any, xp: Any) -> tuple[Any, bool, bool]:
             p = xp.asarray(p)
             if p.dtype.kind == "b":
                 out.extend(p.nonzero())
-                advanced = read = True
+                advanced, read = True, "mask"
                 continue
             if p.dtype.kind not in "iu":
                 raise IndexError(
                     f"getitem: index arrays must be integers or booleans; got dtype {p.dtype}."
                 )
             if p.ndim == 0:
-                read = read or isinstance(p, xp.ndarray)  # a NumPy scalar cannot change
+                if read is None and isinstance(p, xp.ndarray):  # (a NumPy scalar cannot change)
+                    read = "value"
                 p = int(p)
             else:
                 advanced = True
@@ -179,6 +182,7 @@ def getitem(x: Any, index: Any) -> Tensor:
     """
     x = operand(x)
     xp = backend.get_array_module(x.data)
+    given = index
     index, advanced, read = _index_arrays(index, xp)
     X = x.data  # noqa: N806
     try:
@@ -188,8 +192,17 @@ def getitem(x: Any, index: Any) -> Tensor:
     shape, dtype = X.shape, X.dtype
     if isinstance(data, backend.numpy.generic):  # one element: a 0-d array, refilled in place
         data = xp.asarray(data)
-    if read:  # positions read from values (a mask): they may differ next time; no replay
+    if read == "mask":  # its count of positions may differ next time: no replay
         replay = None
+    elif read == "value":  # a 0-d index array: read again, the result copied again
+        if _is_view(data, X):
+            data = data.copy()
+
+        def replay() -> None:
+            nonlocal index  # the backward reads this cell
+            index = _index_arrays(given, xp)[0]
+            data[...] = X[index]
+
     elif not advanced and _is_view(data, X):
         replay = _nothing
     else:  # integer index arrays are held by reference: the replay reads their values now
