@@ -94,6 +94,7 @@ class CapturedStep:
         self._guard: tuple | None = None
         self._told = not notice  # fit's default: fall back quietly (logged at INFO)
         self._flat: Any = None
+        self._flat_tried = False
         self._version = -1
         self._modules: list[Any] = []
         self._param_list: list[Any] = []
@@ -216,9 +217,13 @@ class CapturedStep:
 
     # ------------------------------------------------------------------ recording
     def _record(self, key: tuple, x: Any, xa: Any, y: Any, ya: Any) -> Tensor:
-        if self.optimizer is not None and self._flat is None:
+        stale = self._flat is not None and not self._flat.holds()
+        if self.optimizer is not None and (not self._flat_tried or stale):
+            self._flat_tried = True
             self._flat = _flatten(self.optimizer)
-            self._guard = self._current_guard()  # the parameters' arrays are views now
+            if self._flat is not None:
+                self._plans.clear()  # the parameters' arrays are new views: record again
+            self._guard = self._current_guard()
         xp = backend.get_array_module(xa)
         plan = _Plan()
         plan.checked = False
@@ -409,12 +414,9 @@ def _detached(data: Any) -> Tensor:
 
 def _flatten(optimizer: Any) -> Any:
     """The optimizer's parameters in one flat buffer, updated in one pass, where it applies."""
-    try:
-        from .optim.flat import FlatStep
-    except ImportError:  # pragma: no cover - the flat step is part of the package
-        return None
-    flat = FlatStep.build(optimizer)
-    return flat
+    from .optim.flat import FlatStep
+
+    return FlatStep.build(optimizer)
 
 
 class _State:

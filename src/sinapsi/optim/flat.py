@@ -171,6 +171,19 @@ class FlatStep:
                         views[i][...] = a
                         s[key] = views[i]
 
+    def holds(self) -> bool:
+        """Whether the flattening still holds: the same groups, every ``p.data`` its view."""
+        groups = self.optimizer.param_groups
+        if self.optimizer._flat is not self or len(groups) != len(self._groups):
+            return False
+        for group, grp in zip(groups, self._groups):
+            params = group["params"]
+            if group is not grp.group or len(params) != grp.n:
+                return False
+            if any(p.data is not d for p, d in zip(params, grp.datas)):
+                return False
+        return True
+
     def step(self) -> bool:
         """Do ``optimizer.step()``'s whole work as whole-buffer passes (one ``update`` call per
         group, or per run of parameters with equal step counts and state), bit for bit equal
