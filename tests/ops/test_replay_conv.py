@@ -74,6 +74,8 @@ def test_conv2d_with_frozen_weight_replays(kernels, rng, dtype):
     check_replay(lambda x: ops.conv2d(x, frozen, padding=1), x)
     check_replay(lambda x, b: ops.conv2d(x, frozen, b, padding=1), x, _normal(rng, (4,), dtype))
     check_replay(no_grad()(lambda x, w: ops.conv2d(x, w, padding=1)), x, w)
+    one = Tensor(_normal(rng, (4, 1, 3, 3), dtype), dtype=dtype)  # one channel: (Kb, M) columns
+    check_replay(lambda x: ops.conv2d(x, one, padding=1), _normal(rng, (2, 1, 6, 5), dtype))
 
 
 def test_conv2d_replay_writes_the_recorded_arrays_in_place(rng):
@@ -124,6 +126,7 @@ MAX_POOL = [
     ((2, 2, 5, 5), {"kernel_size": 1}),  # 1x1
     ((3, 5, 5), {"kernel_size": 3, "stride": 1, "padding": 1}),  # unbatched
     ((0, 2, 6, 6), {"kernel_size": 2}),  # an empty batch
+    ((2, 0, 5, 5), {"kernel_size": 3, "padding": 1}),  # no channels
 ]
 
 
@@ -180,6 +183,7 @@ AVG_POOL = [
     ((2, 2, 5, 5), {"kernel_size": 2, "divisor_override": 3}),
     ((1, 3, 4, 4), {"kernel_size": 4}),  # kernel == input size
     ((3, 5, 5), {"kernel_size": 1}),  # unbatched, 1x1
+    ((0, 2, 5, 5), {"kernel_size": 2, "padding": 1}),  # an empty batch
 ]
 
 
@@ -204,6 +208,7 @@ def test_avg_pool2d_of_a_channels_last_input_replays(rng, dtype):
         ((2, 3, 7, 9), (3, 4)),  # overlapping windows
         ((1, 2, 5, 5), (None, 2)),
         ((3, 6, 4), (6, 4)),  # unbatched, output == input size
+        ((2, 0, 4, 4), (2, 2)),  # no channels
     ],
 )
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -244,3 +249,39 @@ def test_conv2d_of_integer_weights_and_input_replays(rng):
     x, w = rng.integers(-3, 4, (2, 3, 5, 5)), rng.integers(-3, 4, (4, 3, 3, 3))
     b = rng.standard_normal(4).astype(np.float32)
     check_replay(lambda x, w, b: ops.conv2d(x, w, b), x, w, b, raw=(0, 1))
+
+
+@pytest.mark.parametrize("recorded_with", [True, False])
+def test_a_replay_after_the_numba_switch_flips_still_matches(rng, recorded_with):
+    """Recorded with the kernels on (off), replayed with them off (on): the columns and the
+    2x2 winners are the same either way, so output and gradients still match a fresh call."""
+    from sinapsi import _numba
+
+    if not _numba.available():
+        pytest.skip("numba is not installed")
+
+    def fn(x, w):
+        return ops.max_pool2d(ops.conv2d(x, w, padding=1), 2)
+
+    x = Tensor(_normal(rng, (2, 3, 8, 8), np.float32), requires_grad=True)
+    w = Tensor(_normal(rng, (4, 3, 3, 3), np.float32), requires_grad=True)
+    previous, _mode.tape = _mode.tape, []
+    try:
+        with _numba.use_kernels(recorded_with):
+            y = fn(x, w)
+        tape = _mode.tape
+    finally:
+        _mode.tape = previous
+    with _numba.use_kernels(not recorded_with):
+        x.data[...] = _normal(rng, x.shape, np.float32)
+        w.data[...] = _normal(rng, w.shape, np.float32)
+        for _, _, replay in tape:
+            replay()
+        g = _normal(rng, y.shape, np.float32)
+        y.backward(g)
+        x2, w2 = (Tensor(t.data.copy(), requires_grad=True) for t in (x, w))
+        y2 = fn(x2, w2)
+        y2.backward(g)
+    np.testing.assert_array_equal(y.data, y2.data)
+    np.testing.assert_array_equal(x.grad, x2.grad)
+    np.testing.assert_array_equal(w.grad, w2.grad)
