@@ -103,3 +103,10 @@ def test_batch_norm_counts_like_before():
     layer.num_batches_tracked = 7  # a plain int (as a loaded state might set it) counts too
     layer(x)
     assert int(layer.num_batches_tracked) == 8
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_point_features_replay(dtype):
+    layer = nn.PointFeatures(["x1", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"])
+    check_replay(lambda x: layer(x), _draw((6, 2), dtype))
+    check_replay(lambda x: nn.PointFeatures(["sin(x2)"])(x), _draw((1, 2), dtype))

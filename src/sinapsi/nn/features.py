@@ -36,7 +36,14 @@ def _sin(x: Tensor) -> Tensor:
     """``sin(x)``; its gradient is ``cos(x)``. (sinapsi.ops has no sin yet: the one user.)"""
     xp = backend.get_array_module(x.data)
     data = x.data
-    return make_result(xp.sin(data), "sin", (x,), lambda g: (g * xp.cos(data),))
+    y = xp.sin(data)
+    if isinstance(y, backend.numpy.generic):  # a 0-d input: a 0-d array, refilled in place
+        y = xp.asarray(y)
+
+    def replay() -> None:  # for sinapsi.capture: the same ufunc into the same array
+        xp.sin(data, out=y)
+
+    return make_result(y, "sin", (x,), lambda g: (g * xp.cos(data),), replay)
 
 
 def _spelled(name: Any) -> str:
