@@ -103,7 +103,8 @@ def _weight_matrix(wm: Any, Wt: Any, bias: Tensor | None, kernel: tuple[int, int
     kh, kw = kernel
     cg = Wt.shape[1]
     k_cols = kh * kw * cg
-    wm[:, :, :k_cols] = Wt.reshape(g_, og, cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(g_, og, -1)
+    taps = wm[:, :, :k_cols].reshape(g_, og, kh, kw, cg)  # a view: only the last axis splits
+    taps[...] = Wt.reshape(g_, og, cg, kh, kw).transpose(0, 1, 3, 4, 2)
     if bias is not None:
         wm[:, :, k_cols] = bias.data.reshape(g_, og)
 
