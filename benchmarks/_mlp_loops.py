@@ -1,5 +1,6 @@
 """The MLP benchmark's implementations (one training epoch each), its configurations and
-the check that all implementations agree before timing. ``mlp.py`` runs them."""
+the check that all implementations agree before timing (and that the captured step is the
+eager step bit for bit). ``mlp.py`` runs them."""
 
 from __future__ import annotations
 
@@ -20,9 +21,14 @@ from _common import (
 )
 
 REL_TOL = 1e-4
-IMPLS = ("sinapsi", "sinapsi.numpy", "sinapsi.fit", "numpy", "torch", "torch fused", "sklearn")
+IMPLS = (
+    "sinapsi", "sinapsi.capture", "sinapsi.numpy", "sinapsi.fit", "numpy", "torch",
+    "torch fused", "sklearn",
+)  # fmt: skip
+CAPTURE = "sinapsi.capture"
 FRAMEWORK = {  # which library each implementation's child process imports
     "sinapsi": "sinapsi",
+    CAPTURE: "sinapsi",
     "sinapsi.numpy": "sinapsi",
     "sinapsi.fit": "sinapsi",
     "numpy": "numpy",
@@ -37,7 +43,7 @@ FRAMEWORK = {  # which library each implementation's child process imports
 class Config:
     """How long to measure: rounds, settle pause, warm-up epochs, repeats, batches per epoch,
     the matmul size for the peak, the epochs each memory child runs and which
-    implementations get one."""
+    implementations get one; for ``--profile``, the rounds and the steps per timed block."""
 
     rounds: int
     settle_s: float
@@ -47,6 +53,8 @@ class Config:
     peak_n: int
     memory_epochs: int
     memory_impls: tuple[str, ...]
+    profile_rounds: int
+    profile_steps: dict[str, int]
 
 
 FULL = Config(
@@ -58,6 +66,8 @@ FULL = Config(
     peak_n=2048,
     memory_epochs=2,
     memory_impls=IMPLS,
+    profile_rounds=5,
+    profile_steps={"tiny": 500, "mnist": 20, "wide": 8, "deep": 10},
 )
 QUICK = Config(
     rounds=1,
@@ -67,7 +77,10 @@ QUICK = Config(
     batches={"tiny": 10, "mnist": 2, "wide": 2, "deep": 2},
     peak_n=1024,
     memory_epochs=1,
-    memory_impls=("sinapsi", "torch"),  # the pair the memory target compares; children cost
+    # the pair the memory target compares, and the captured loop; children cost
+    memory_impls=("sinapsi", CAPTURE, "torch"),
+    profile_rounds=1,
+    profile_steps={"tiny": 20, "mnist": 2, "wide": 2, "deep": 2},
 )
 
 
@@ -86,14 +99,16 @@ def numba_kernels() -> str | None:
     return numba.__version__
 
 
-def framework_of(impl: str, net: Net) -> str:
+def framework_of(impl: str, numba_loaded: bool) -> str:
     """The framework whose import baseline ``impl``'s peak memory is measured against.
 
-    sinapsi's loop and fit with Adam load numba's runtime (llvmlite, ~60 MiB) at their first
-    step when the kernels are on: their baseline is sinapsi plus that runtime, as PyTorch's
-    baseline holds its own runtime. Everything else: the library's plain import.
+    A sinapsi implementation whose training loaded numba's runtime (llvmlite, ~60 MiB: the
+    Adam kernels of the loop and of fit, the checks of the captured step's flat optimizer
+    step) is measured against sinapsi plus that runtime, as PyTorch's baseline holds its own
+    runtime; the child says whether it did (``numba_loaded``). Everything else: the library's
+    plain import.
     """
-    if impl in ("sinapsi", "sinapsi.fit") and net.optimizer == "adam" and numba_kernels():
+    if FRAMEWORK[impl] == "sinapsi" and numba_loaded:
         return "sinapsi+numba"
     return FRAMEWORK[impl]
 
@@ -110,16 +125,20 @@ def implementations(net: Net) -> tuple[str, ...]:
     )
 
 
-# -------------------------------------------------------------------------- the three loops
-def sinapsi_step(net: Net, model: Any) -> Callable[[Any, Any], Any]:
-    """One training step of ``model`` with sinapsi's public API, as a user writes it."""
+# -------------------------------------------------------------------------------- the loops
+def sinapsi_parts(net: Net, model: Any) -> tuple[Callable[..., Any], Any]:
+    """The loss function and a new optimizer over ``model``'s parameters, as ``net`` says."""
     from sinapsi import nn, optim
 
     loss_fn = nn.binary_cross_entropy_with_logits if net.loss == "bce" else nn.cross_entropy
     if net.optimizer == "sgd":
-        opt = optim.SGD(model.parameters(), lr=net.lr)
-    else:
-        opt = optim.Adam(model.parameters(), lr=net.lr)
+        return loss_fn, optim.SGD(model.parameters(), lr=net.lr)
+    return loss_fn, optim.Adam(model.parameters(), lr=net.lr)
+
+
+def sinapsi_step(net: Net, model: Any) -> Callable[[Any, Any], Any]:
+    """One training step of ``model`` with sinapsi's public API, as a user writes it."""
+    loss_fn, opt = sinapsi_parts(net, model)
 
     def step(xb: Any, yb: Any) -> Any:
         opt.zero_grad()
@@ -129,6 +148,36 @@ def sinapsi_step(net: Net, model: Any) -> Callable[[Any, Any], Any]:
         return loss
 
     return step
+
+
+def capture_step(net: Net, model: Any) -> Any:
+    """``sinapsi.capture(model, loss_fn, optimizer)``: the same step as :func:`sinapsi_step`,
+    recorded on its first call per batch shape, checked on the second, replayed afterwards
+    (or run eagerly, ``step.reason`` saying why). Call :func:`warm_up` before timing it."""
+    import sinapsi as sn
+
+    loss_fn, opt = sinapsi_parts(net, model)
+    return sn.capture(model, loss_fn, opt)
+
+
+def warm_up(step: Any, batches: list[tuple[Any, Any]]) -> dict[str, Any]:
+    """Two calls of a captured ``step`` per batch shape (the recording and the check), so that
+    every later call can replay; what happened: ``captured`` (whether the check's replay
+    agreed and was kept, for every shape) and ``reason`` (why not, the first one)."""
+    import sinapsi as sn
+
+    seen: dict[tuple, tuple[Any, Any]] = {}
+    for xb, yb in batches:
+        seen.setdefault((tuple(xb.shape), tuple(yb.shape)), (xb, yb))
+    captured, reason = True, None
+    with warnings.catch_warnings():  # the report says why a step runs eagerly
+        warnings.simplefilter("ignore", sn.CaptureNotice)
+        for xb, yb in seen.values():
+            step(xb, yb)
+            step(xb, yb)
+            if not step.captured:
+                captured, reason = False, reason or step.reason or "not captured"
+    return {"captured": captured, "reason": reason}
 
 
 def sinapsi_batches(net: Net, x: np.ndarray, y: np.ndarray) -> list[tuple[Any, np.ndarray]]:
@@ -285,13 +334,23 @@ def sklearn_epoch(clf: Any, x: np.ndarray, y: np.ndarray) -> Callable[[], Any]:
     return epoch
 
 
-def epoch_of(step: Callable[[Any, Any], Any], batches: list) -> Callable[[], Any]:
-    def epoch() -> Any:
-        for xb, yb in batches:
+class Epoch:
+    """One epoch of ``step`` over ``batches`` when called. Keeps both, and for a captured step
+    what its warm-up found (``warmed``; the report also reads ``step.captured`` afterwards)."""
+
+    def __init__(self, step: Callable[[Any, Any], Any], batches: list) -> None:
+        self.step, self.batches = step, batches
+        self.warmed: dict[str, Any] | None = None
+
+    def __call__(self) -> Any:
+        step = self.step
+        for xb, yb in self.batches:
             loss = step(xb, yb)
         return loss
 
-    return epoch
+
+def epoch_of(step: Callable[[Any, Any], Any], batches: list) -> Epoch:
+    return Epoch(step, batches)
 
 
 def numpy_only(epoch: Callable[[], Any]) -> Callable[[], Any]:
@@ -307,7 +366,8 @@ def numpy_only(epoch: Callable[[], Any]) -> Callable[[], Any]:
 
 def epoch_fns(net: Net, cfg: Config, impls: tuple[str, ...]) -> dict[str, Callable[[], Any]]:
     """A zero-argument callable per implementation that trains one epoch (sinapsi's weights,
-    copied to PyTorch; scikit-learn initializes its own)."""
+    copied to PyTorch; scikit-learn initializes its own). The captured step is warmed up here
+    (:func:`warm_up`); its :class:`Epoch` keeps what that found in ``warmed``."""
     x, y = make_data(net, n_samples(net, cfg), seed=1)
     fns: dict[str, Callable[[], Any]] = {}
     for impl in impls:
@@ -316,6 +376,12 @@ def epoch_fns(net: Net, cfg: Config, impls: tuple[str, ...]) -> dict[str, Callab
             fns[impl] = epoch_of(sinapsi_step(net, model), sinapsi_batches(net, x, y))
             if impl == "sinapsi.numpy":
                 fns[impl] = numpy_only(fns[impl])
+        elif impl == CAPTURE:
+            batches = sinapsi_batches(net, x, y)
+            step = capture_step(net, sinapsi_net(net, seed=0))
+            epoch = Epoch(step, batches)
+            epoch.warmed = warm_up(step, batches)
+            fns[impl] = epoch
         elif impl == "sinapsi.fit":
             fns[impl] = sinapsi_fit(net, sinapsi_net(net, seed=0), x, y)
         elif impl == "numpy":
@@ -339,6 +405,9 @@ def check_net(net: Net, impls: tuple[str, ...]) -> dict[str, Any]:
     """
     net_x, net_y = make_data(net, 2 * net.batch, seed=1)
     losses: dict[str, list[float]] = {}
+    capture = check_capture(net, net_x, net_y) if CAPTURE in impls else None
+    if capture is not None:  # its first two steps, next to the others' (its own check: exact)
+        losses[CAPTURE] = capture["losses"][:2]
     model = sinapsi_net(net, seed=0)
     twins = {impl: torch_twin(net, model) for impl in impls if impl.startswith("torch")}
     step = sinapsi_step(net, model)
@@ -369,12 +438,80 @@ def check_net(net: Net, impls: tuple[str, ...]) -> dict[str, Any]:
         {impl: rel_err(v, epoch_mean["sinapsi"]) for impl, v in epoch_mean.items()
          if impl != "sinapsi"}
     )  # fmt: skip
-    return {
+    out = {
         "losses": losses,
         "epoch_mean": epoch_mean,
         "rel_errors": errors,
         "ok": all(e <= REL_TOL for e in errors.values()),
     }
+    if capture is not None:
+        out["capture"] = capture
+        out["ok"] = out["ok"] and capture["bit_identical"]
+    return out
+
+
+CAPTURE_CHECK_STEPS = 4  # batches 0, 1, 0, 1: record, check, replay, replay
+
+
+def check_capture(net: Net, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """The captured step against the eager loop, from the same weights, bit for bit.
+
+    Both train on batches 0, 1, 0, 1 of ``x``. The captured step's first call records, its
+    second checks (replays, then runs the eager step and returns that), the third and fourth
+    replay where the step was captured; so the first two steps are the issue's "two steps"
+    and the last two are the replays themselves. After every step the losses, and every
+    parameter and buffer (``state_dict``), must be equal bit for bit (dtype, shape, bytes).
+    ``modes`` says what each call of the captured step did.
+    """
+    import sinapsi as sn
+
+    batches = sinapsi_batches(net, x, y)
+    eager_model, captured_model = sinapsi_net(net, seed=0), sinapsi_net(net, seed=0)
+    eager, step = sinapsi_step(net, eager_model), capture_step(net, captured_model)
+    losses: list[float] = []
+    modes: list[str] = []
+    difference = None
+    with warnings.catch_warnings():  # the report says why a step runs eagerly
+        warnings.simplefilter("ignore", sn.CaptureNotice)
+        for i in range(CAPTURE_CHECK_STEPS):
+            xb, yb = batches[i % 2]
+            want, got = eager(xb, yb).data, step(xb, yb).data
+            losses.append(float(got))
+            modes.append(_mode(i, step.captured))
+            where = None if _same_bits(got, want) else "the loss"
+            if where is None:
+                where = _state_difference(captured_model.state_dict(), eager_model.state_dict())
+            if where is not None and difference is None:
+                difference = f"step {i + 1} ({modes[-1]}): {where}"
+    return {
+        "losses": losses,
+        "modes": modes,
+        "captured": step.captured,
+        "reason": step.reason,
+        "bit_identical": difference is None,
+        "difference": difference,
+    }
+
+
+def _mode(call: int, captured: bool) -> str:
+    if not captured:
+        return "record" if call == 0 else "eager"
+    return "check" if call == 1 else "replay"
+
+
+def _same_bits(a: Any, b: Any) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+def _state_difference(got: dict[str, Any], want: dict[str, Any]) -> str | None:
+    """The first parameter or buffer whose bits differ, or None."""
+    if list(got) != list(want):
+        return "the parameter and buffer names"
+    for name, value in want.items():
+        if not _same_bits(got[name], value):
+            return name
+    return None
 
 
 def model_weights(model: Any) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -22,12 +22,15 @@ from _common import (
     torch_net,
 )
 from _mlp_loops import (
+    CAPTURE,
     FRAMEWORK,
     Config,
+    capture_step,
     epoch_of,
     framework_of,
     implementations,
     n_samples,
+    numba_kernels,
     numpy_batches,
     numpy_only,
     numpy_step,
@@ -38,6 +41,7 @@ from _mlp_loops import (
     sklearn_model,
     torch_batches,
     torch_step,
+    warm_up,
 )
 
 MLP_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mlp.py")
@@ -75,6 +79,11 @@ def memory_child(impl: str, config: str, samples: int, epochs: int, threads: int
             )
             if impl == "sinapsi.numpy":
                 epoch = numpy_only(epoch)
+        elif impl == CAPTURE:  # warmed up as in the timings (recording and check count)
+            batches = sinapsi_batches(net, x, y)
+            step = capture_step(net, sinapsi_net(net, seed=0))
+            warm_up(step, batches)
+            epoch = epoch_of(step, batches)
         elif impl == "sinapsi.fit":
             epoch = sinapsi_fit(net, sinapsi_net(net, seed=0), x, y)
         elif impl == "numpy":
@@ -91,6 +100,7 @@ def memory_child(impl: str, config: str, samples: int, epochs: int, threads: int
         "config": config,
         "peak_kib": peak_rss_kib(),
         "after_import_kib": after_import,
+        "numba_loaded": "numba" in sys.modules,
     }
 
 
@@ -113,8 +123,10 @@ class MemoryRuns:
         for net in nets:
             jobs += [(impl, net.name, n_samples(net, cfg)) for impl in implementations(net)
                      if impl in cfg.memory_impls]  # fmt: skip
-        frameworks = sorted({framework_of(impl, NETS[name]) for impl, name, _ in jobs})
-        self.jobs = [(fw, "baseline", 0) for fw in frameworks] + jobs
+        frameworks = {FRAMEWORK[impl] for impl, _, _ in jobs}
+        if "sinapsi" in frameworks and numba_kernels():  # for children that load numba
+            frameworks.add("sinapsi+numba")
+        self.jobs = [(fw, "baseline", 0) for fw in sorted(frameworks)] + jobs
         self.nets, self.cfg, self.threads = nets, cfg, threads
         self.pool: ThreadPoolExecutor | None = None
         self.futures: list[Any] = []
@@ -139,6 +151,6 @@ class MemoryRuns:
         elapsed = time.perf_counter() - self.started
         baselines, per_net = peak_table(
             results, [net.name for net in self.nets], "config", "impl",
-            lambda r: framework_of(r["impl"], NETS[r["config"]]),
+            lambda r: framework_of(r["impl"], r.get("numba_loaded", False)),
         )  # fmt: skip
         return baselines, per_net, elapsed

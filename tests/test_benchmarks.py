@@ -5,7 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 def test_ops_benchmark_runs_quick_and_writes_json(tmp_path):
@@ -35,8 +38,19 @@ def _run_quick(script, out):
 
 
 def test_mlp_benchmark_runs_quick_and_writes_json(tmp_path):
-    stdout, report = _run_quick("mlp.py", tmp_path / "mlp.json")
+    out = tmp_path / "mlp.json"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "mlp.py"), "--quick", "--profile", "--json",
+         str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,  # ~1 min on an idle machine; one loaded by other test runs is slower
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    stdout, report = result.stdout, json.loads(out.read_text())
+    assert "agreement (rel <= 0.0001): PASS" in stdout
     assert "> 1 means sinapsi is faster" in stdout
+    assert "Issue 20, the captured step" in stdout and "targets missed:" in stdout
     assert {"environment", "peak", "checks", "checks_ok", "results"} <= set(report)
     assert report["mode"] == "quick" and report["checks_ok"]
     assert report["peak"]["peak_gflops"] > 0
@@ -45,7 +59,7 @@ def test_mlp_benchmark_runs_quick_and_writes_json(tmp_path):
     assert set(report["results"]) == {"tiny", "mnist", "wide", "deep"}
     for name, result in report["results"].items():
         impls = result["implementations"]
-        expected = {"sinapsi", "sinapsi.fit", "torch"}
+        expected = {"sinapsi", "sinapsi.capture", "sinapsi.fit", "torch"}
         expected |= {"torch fused"} if name != "tiny" else set()
         expected |= {"sklearn", "numpy"} if name != "deep" else set()
         if report["environment"]["numba_kernels"] and name != "tiny":  # tiny trains with SGD
@@ -53,14 +67,71 @@ def test_mlp_benchmark_runs_quick_and_writes_json(tmp_path):
         assert set(impls) == expected, name
         for impl in impls.values():
             assert impl["samples_per_s"] > 0 and impl["gflops"] > 0 and impl["peak_fraction"] > 0
-        for impl in ("sinapsi", "torch"):  # quick mode measures the memory of this pair only
+        for impl in ("sinapsi", "sinapsi.capture", "torch"):  # quick mode: these children only
             memory = impls[impl]["memory"]
             assert memory["raw_mib"] >= memory["net_mib"], (name, impl, memory)
         assert set(result["ratios"]) == {f"sinapsi/{impl}" for impl in expected - {"sinapsi"}}
-        assert "sinapsi/torch" in result["targets"]
-        assert "memory sinapsi/torch" in result["targets"]
-        assert report["checks"][name]["ok"]
+        assert set(result["capture_ratios"]) == {
+            f"sinapsi.capture/{impl}" for impl in expected - {"sinapsi.capture"}
+        }
+        targets = result["targets"]
+        assert {"sinapsi/torch", "memory sinapsi/torch"} <= set(targets)
+        issue20 = {"sinapsi.capture/numpy", "sinapsi.capture/sklearn"} if name == "tiny" else {
+            "sinapsi.capture/torch fused"
+        }  # fmt: skip
+        assert issue20 <= set(targets), name
+        for key in issue20:
+            t = targets[key]
+            assert t["met"] == (t["value"] >= t["goal"]) and t["value"] > 0
+        check = report["checks"][name]
+        assert check["ok"] and check["capture"]["bit_identical"], check["capture"]
+        assert check["capture"]["modes"][0] == "record" and len(check["capture"]["modes"]) == 4
+        status = result["capture"]
+        assert isinstance(status["captured"], bool)
+        assert status["captured"] or status["reason"], status  # a fallback says why
+        _check_profile(name, result["profile"], status["captured"])
     assert "peak_fraction" in report["results"]["wide"]["targets"]
+
+
+def _check_profile(name, profile, captured):
+    eager, cap = profile["eager"], profile["captured"]
+    phases = {"forward + loss", "backward", "optimizer step", "other"}
+    assert set(eager["phases_us"]) == phases and eager["total_us"] > 0
+    assert abs(sum(eager["phases_us"].values()) - eager["total_us"]) < 1e-6 * eager["total_us"]
+    assert cap["captured"] == captured and cap["total_us"] > 0
+    if captured:
+        phases = {"forward replays", "backward closures", "optimizer step", "engine overhead"}
+        assert set(cap["phases_us"]) == phases, name
+        assert abs(sum(cap["shares"].values()) - 1.0) < 1e-9
+        assert cap["ops"]["replays"] > 0 and cap["ops"]["closures"] > 0
+        assert cap["closure_inputs_intact"], name
+
+
+def test_mlp_capture_check_finds_a_step_that_is_not_the_eager_one(monkeypatch):
+    """The bit-for-bit check of sinapsi.capture can fail: a captured step that trains with
+    another learning rate (1 ulp-level differences would do) is caught at its first update."""
+    import _mlp_loops
+    from _common import NETS, make_data
+
+    net = NETS["tiny"]
+    x, y = make_data(net, 2 * net.batch, seed=1)
+    good = _mlp_loops.check_capture(net, x, y)
+    assert good["bit_identical"] and good["difference"] is None
+    assert good["modes"] == ["record", "check", "replay", "replay"] or not good["captured"]
+
+    original = _mlp_loops.capture_step
+
+    def other_lr(net_, model):
+        step = original(net_, model)
+        step.optimizer.param_groups[0]["lr"] = net_.lr * (1 + 2**-20)
+        return step
+
+    monkeypatch.setattr(_mlp_loops, "capture_step", other_lr)
+    bad = _mlp_loops.check_capture(net, x, y)
+    assert not bad["bit_identical"]
+    assert bad["difference"].startswith("step 1 (record): ") and "weight" in bad["difference"]
+    assert _mlp_loops._state_difference({"a": np.float32([1.0])}, {"a": np.float32([-1.0])}) == "a"
+    assert _mlp_loops._same_bits(np.float32(0.0), np.float32(-0.0)) is False
 
 
 def test_inference_benchmark_runs_quick_and_writes_json(tmp_path):
