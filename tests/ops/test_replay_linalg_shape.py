@@ -33,11 +33,15 @@ def test_matmul_replays(sa, sb, dtype):
     check_replay(ops.matmul, _draw(sa, dtype), _draw(sb, dtype, 1))
 
 
-def test_matmul_replays_non_contiguous_operands():
-    a = _draw((5, 3), np.float64).T  # (3, 5), Fortran order
-    b = _draw((4, 5), np.float64)[:, ::1].T[::1]  # (5, 4), Fortran order
-    check_replay(lambda x, y: ops.matmul(x.T.T, y), a, b)
-    check_replay(lambda x, y: ops.matmul(ops.transpose(x), y), _draw((5, 3), np.float64), b)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_matmul_and_linear_replay_non_contiguous_operands(dtype):
+    # transposed views and strided slices: the replay multiplies the same layouts
+    a, b = _draw((5, 3), dtype), _draw((4, 5), dtype, 1)
+    check_replay(lambda x, y: ops.matmul(ops.transpose(x), ops.transpose(y)), a, b)
+    check_replay(lambda x, y: ops.matmul(ops.getitem(x, slice(None, None, 2)), y), a,
+                 _draw((3, 2), dtype, 2))  # fmt: skip
+    check_replay(lambda x, w: ops.linear(ops.transpose(x), w), _draw((4, 6), dtype),
+                 _draw((3, 4), dtype, 3))  # fmt: skip
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
