@@ -99,7 +99,7 @@ def _image4(a: Any, batched: bool, nsp: int) -> Any:
 def _weight_matrix(wm: Any, Wt: Any, bias: Tensor | None, kernel: tuple[int, int]) -> None:  # noqa: N803
     """Write the weight (O, Cg, kh, kw) into ``wm`` (G, Og, kh*kw*Cg [+1]) in the columns'
     tap order, and the bias into the last column when there is one."""
-    g_, og, kb = wm.shape
+    g_, og, _ = wm.shape
     kh, kw = kernel
     cg = Wt.shape[1]
     k_cols = kh * kw * cg
