@@ -15,6 +15,7 @@ a tensor's values is recomputed when the step is replayed.
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any
 
 from .. import backend
@@ -30,8 +31,8 @@ __all__ = [
 
 
 def _array(data: Any) -> Any:
-    """A NumPy scalar result (of a 0-d op) as a 0-d array, which a replay can write into."""
-    return backend.get_array_module(data).asarray(data)
+    """A 0-d result as a 0-d array, which a replay can write into: NumPy gives a scalar."""
+    return backend.numpy.asarray(data) if isinstance(data, backend.numpy.generic) else data
 
 
 # ------------------------------------------------------------------------------ arithmetic
@@ -508,19 +509,21 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
 
 
 # ------------------------------------------------------------------------------ comparisons
-def _compare(op: str, x: Any, other: Any) -> Tensor:
-    """``x <op> other`` as a boolean tensor with no gradient (as in PyTorch), recorded with a
-    replay: a mask made from a tensor's values (``where(gt(x, 0), ...)``) follows the values
-    when a captured step is replayed, where ``x.data > 0`` would stay as it was first made."""
+def _compare(op: str, compare: Any, x: Any, other: Any) -> Tensor:
+    """``compare(x, other)`` (an ``operator`` function: NumPy's ufunc ``op``) as a boolean
+    tensor with no gradient (as in PyTorch), recorded with a replay: a mask made from a
+    tensor's values (``where(gt(x, 0), ...)``) follows the values when a captured step is
+    replayed, where ``x.data > 0`` would stay as it was first made."""
     a = x.data if isinstance(x, Tensor) else x
     b = other.data if isinstance(other, Tensor) else other
-    xp = backend.get_array_module(a, b)
-    ufunc = getattr(xp, op)
-    data = ufunc(a, b)
-    data = data if data.ndim else xp.asarray(data)
+    data = compare(a, b)
+    if not getattr(data, "ndim", 0):  # a NumPy scalar (or a bool, comparing two numbers)
+        data = backend.get_array_module(data).asarray(data)
+    state: list[Any] = []
 
     def replay() -> None:  # arguments held by reference: tensors' data, arrays, or numbers
-        ufunc(x.data if isinstance(x, Tensor) else a, b if b is other else other.data, out=data)
+        ufunc = getattr(prepare(state, data), op)
+        ufunc(a if a is x else x.data, b if b is other else other.data, out=data)
 
     return make_result(data, op, (), _no_gradient, replay)
 
@@ -531,32 +534,32 @@ def _no_gradient(g: Any) -> tuple[()]:
 
 def gt(x: Any, other: Any) -> Tensor:
     """``x > other`` (elementwise, broadcast): a boolean tensor, as ``torch.gt``."""
-    return _compare("greater", x, other)
+    return _compare("greater", operator.gt, x, other)
 
 
 def ge(x: Any, other: Any) -> Tensor:
     """``x >= other``, as ``torch.ge``."""
-    return _compare("greater_equal", x, other)
+    return _compare("greater_equal", operator.ge, x, other)
 
 
 def lt(x: Any, other: Any) -> Tensor:
     """``x < other``, as ``torch.lt``."""
-    return _compare("less", x, other)
+    return _compare("less", operator.lt, x, other)
 
 
 def le(x: Any, other: Any) -> Tensor:
     """``x <= other``, as ``torch.le``."""
-    return _compare("less_equal", x, other)
+    return _compare("less_equal", operator.le, x, other)
 
 
 def eq(x: Any, other: Any) -> Tensor:
     """``x == other``, as ``torch.eq``."""
-    return _compare("equal", x, other)
+    return _compare("equal", operator.eq, x, other)
 
 
 def ne(x: Any, other: Any) -> Tensor:
     """``x != other``, as ``torch.ne``."""
-    return _compare("not_equal", x, other)
+    return _compare("not_equal", operator.ne, x, other)
 
 
 # ------------------------------------------------------------------------------ activations

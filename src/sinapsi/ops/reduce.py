@@ -76,8 +76,8 @@ def sum(  # noqa: A001
 
 
 def _array(data: Any) -> Any:
-    """A NumPy scalar (a reduction to one value) as a 0-d array, which a replay can write."""
-    return backend.get_array_module(data).asarray(data)
+    """A 0-d result as a 0-d array, which a replay can write into: NumPy gives a scalar."""
+    return backend.numpy.asarray(data) if isinstance(data, backend.numpy.generic) else data
 
 
 def _count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
@@ -186,7 +186,6 @@ def _arg_extreme(op: str, x: Any, axis: Any, keepdims: bool, dim: Any, keepdim: 
     axis, keepdims = torch_names(op, axis, keepdims, dim, keepdim)
     x0, x = x, operand(x)
     data = x.data
-    xp = backend.get_array_module(data)
     if axis is None:
         if data.size == 0:
             raise ValueError(
@@ -199,7 +198,7 @@ def _arg_extreme(op: str, x: Any, axis: Any, keepdims: bool, dim: Any, keepdim: 
     else:
         ax = normalize_axis(op, axis, x.ndim)
         if x.ndim == 0:
-            out = xp.zeros((), "int64")
+            out = backend.get_array_module(data).zeros((), "int64")
             return make_result(out, op, (), _no_gradient, _nothing)  # always 0: no replay work
         if data.shape[ax] == 0:
             raise ValueError(
@@ -212,7 +211,8 @@ def _arg_extreme(op: str, x: Any, axis: Any, keepdims: bool, dim: Any, keepdim: 
             if op == "argmax"
             else data.argmin(axis=ax, keepdims=keepdims)
         )
-    out = xp.asarray(out, dtype="int64")  # a 0-d array, not a NumPy scalar
+    out = out.astype("int64", copy=False)
+    out = out if out.ndim else _array(out)
     state: list[Any] = []
 
     def replay() -> None:  # no gradient, but its value feeds later ops (indices, accuracy)
