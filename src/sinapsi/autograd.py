@@ -65,25 +65,14 @@ class GraphFreedError(RuntimeError):
 
 
 class Node:
-    """One recorded op: its name (for errors and pictures), its input tensors, its backward
-    and its replay (see :func:`make_result`)."""
+    """One recorded op: its name (for errors and pictures), its input tensors and its backward."""
 
-    __slots__ = ("op", "parents", "backward", "replay", "__weakref__")
+    __slots__ = ("op", "parents", "backward", "__weakref__")
 
-    def __init__(
-        self,
-        op: str,
-        parents: tuple[Tensor, ...],
-        backward: BackwardFn,
-        replay: ReplayFn | None = None,
-    ) -> None:
+    def __init__(self, op: str, parents: tuple[Tensor, ...], backward: BackwardFn) -> None:
         self.op = op
         self.parents = parents
         self.backward: BackwardFn | None = backward
-        self.replay = replay
-
-    def __repr__(self) -> str:
-        return f"<Node {self.op}>"
 
 
 def make_result(
@@ -101,7 +90,8 @@ def make_result(
     ``data`` in place (the very array handed over here) and every array ``backward`` reads,
     with the same floating-point operations as the forward (bit-identical results), and
     repeats the forward's side effects (random draws, running statistics). An op without one
-    makes a step that uses it run eagerly.
+    makes a step that uses it run eagerly. Only a capture's tape keeps it: an eager graph
+    frees what it shares with ``backward`` node by node, as before.
     """
     out = _Tensor.__new__(_Tensor)
     out.data = data
@@ -116,7 +106,7 @@ def make_result(
         for p in parents:
             if p.requires_grad:
                 out.requires_grad = True
-                out._node = Node(op, parents, backward, replay)
+                out._node = Node(op, parents, backward)
                 return out
     out.requires_grad = False
     out._node = None
