@@ -48,10 +48,11 @@ def softmax(x: Any, axis: int | None = None, *, dim: int | None = None) -> Tenso
     that sum to 1. Over a zero-length axis the result is empty, as in PyTorch."""
     x = floating(x)
     xp, z, ax = _shifted("softmax", x, axis_or_dim("softmax", axis, dim, -1))
-    z = _array(xp, z)
-    e = _array(xp, xp.exp(z))
-    total = _array(xp, e.sum(axis=ax, keepdims=True))
-    y = _array(xp, e / total)
+    e = xp.exp(z)
+    total = e.sum(axis=ax, keepdims=True)
+    y = e / total
+    if not ax:  # a 0-d input gave NumPy scalars: 0-d arrays, which a replay refills
+        z, e, total, y = (_array(xp, v) for v in (z, e, total, y))
     X = x.data  # noqa: N806
 
     def backward(g: Any) -> tuple[Any]:
@@ -72,9 +73,10 @@ def log_softmax(x: Any, axis: int | None = None, *, dim: int | None = None) -> T
     stable for any input size."""
     x = floating(x)
     xp, z, ax = _shifted("log_softmax", x, axis_or_dim("log_softmax", axis, dim, -1))
-    z = _array(xp, z)
     with backend.errstate(xp, divide="ignore"):  # log(0) = -inf over a zero-length axis
-        y = _array(xp, z - xp.log(xp.exp(z).sum(axis=ax, keepdims=True)))
+        y = z - xp.log(xp.exp(z).sum(axis=ax, keepdims=True))
+    if not ax:  # a 0-d input gave NumPy scalars: 0-d arrays, which a replay refills
+        z, y = _array(xp, z), _array(xp, y)
     X = x.data  # noqa: N806
 
     def backward(g: Any) -> tuple[Any]:
@@ -156,9 +158,11 @@ def binary_cross_entropy(probs: Any, target: Any) -> Tensor:
     xp = backend.get_array_module(p.data)
     P, Y = p.data, y.data  # noqa: N806
     with backend.errstate(xp, divide="ignore"):  # log(0) = -inf, then clamped
-        log_p = _array(xp, xp.maximum(xp.log(P), -100.0))
-        log_1mp = _array(xp, xp.maximum(xp.log1p(-P), -100.0))
-    data = _array(xp, -(Y * log_p + (1.0 - Y) * log_1mp))
+        log_p = xp.maximum(xp.log(P), -100.0)
+        log_1mp = xp.maximum(xp.log1p(-P), -100.0)
+    data = -(Y * log_p + (1.0 - Y) * log_1mp)
+    if data.ndim == 0:  # NumPy scalars: 0-d arrays, which a replay refills
+        log_p, log_1mp, data = _array(xp, log_p), _array(xp, log_1mp), _array(xp, data)
 
     def replay() -> None:  # target too: the caller's array, read now
         with backend.errstate(xp, divide="ignore"):
@@ -189,13 +193,15 @@ def bce_with_logits(logits: Any, target: Any, pos_weight: Any = None) -> Tensor:
             f"bce_with_logits: logits of shape {z.shape} and target of shape {y.shape} must "
             "have the same shape."
         )
-    softplus_neg_abs = _array(xp, xp.log1p(xp.exp(-xp.abs(Z))))
+    softplus_neg_abs = xp.log1p(xp.exp(-xp.abs(Z)))
     if pos_weight is None:
-        data = _array(xp, xp.maximum(Z, 0.0) - Z * Y + softplus_neg_abs)
+        data = xp.maximum(Z, 0.0) - Z * Y + softplus_neg_abs
     else:
         pw = pos_weight.data if isinstance(pos_weight, Tensor) else xp.asarray(pos_weight, Z.dtype)
         weight = _array(xp, 1.0 + (pw - 1.0) * Y)
-        data = _array(xp, (1.0 - Y) * Z + weight * (softplus_neg_abs + xp.maximum(-Z, 0.0)))
+        data = (1.0 - Y) * Z + weight * (softplus_neg_abs + xp.maximum(-Z, 0.0))
+    if data.ndim == 0:  # NumPy scalars: 0-d arrays, which a replay refills
+        softplus_neg_abs, data = _array(xp, softplus_neg_abs), _array(xp, data)
 
     def replay() -> None:  # target and pos_weight too: arrays held by reference, read now
         xp.log1p(xp.exp(-xp.abs(Z)), out=softplus_neg_abs)
