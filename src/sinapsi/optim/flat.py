@@ -314,12 +314,17 @@ class FlatStep:
         return (_dropped, ())
 
 
+_LOOP_FROM = 1 << 16
+
+
 def _within(a: Any, limit: float) -> bool:
     """Whether every element of ``a`` has ``|x| <= limit`` (NaN: no), without warnings: one
     numba loop, or NumPy's max and min (which never overflow)."""
     if not a.size:
         return True
-    ok = _numba.all_within(a, limit)
+    # the loop only where it pays: loading numba costs ~50 MiB and its JIT a second, more
+    # than two NumPy reductions of a small network's gradients (which SGD never needs numba for)
+    ok = _numba.all_within(a, limit) if a.size >= _LOOP_FROM else None
     if ok is None:
         ok = float(_max(a)) <= limit and -float(_min(a)) <= limit
     return ok
