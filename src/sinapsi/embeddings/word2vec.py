@@ -37,6 +37,7 @@ expected loss, faster, but not word2vec's algorithm.
 
 from __future__ import annotations
 
+import collections
 import os
 import threading
 import time
@@ -429,34 +430,60 @@ def _train(
                 yield epoch, consumed, batch
 
     batches = stream()
-    lock = threading.Lock()  # guards the stream, the sampler (both use rng) and the counters
+    lock = threading.Lock()  # guards the queue and the loss counters
+    ready = threading.Condition(lock)  # a job was queued, or the stream ended or stopped
     stop = threading.Event()
     start = time.perf_counter()
     done, loss_sum, pairs_seen, pairs_total, loss_total = 0, 0.0, 0, 0, 0.0
     shown: tuple[int, float] | None = None  # the bar's loss: (epoch, when) it was last shown
     shared_as = None if share_negatives == 1 else negative
+    queued: collections.deque[tuple[int, tuple[np.ndarray, ...], np.ndarray, float]]
+    queued = collections.deque()
+    ended = False  # the stream is exhausted
+    ahead = 4 * workers  # jobs the calling thread keeps queued for the others
 
-    def next_job() -> tuple[int, tuple[np.ndarray, ...], np.ndarray, float] | None:
-        """The next batch's epoch, the batch, its negatives and its lr: drawn in one order
-        whatever the workers."""
-        nonlocal done
-        with lock:
-            while not stop.is_set():
-                item = next(batches, None)
-                if item is None:
-                    return None
-                epoch, consumed, batch = item
-                if min_lr is None:
-                    step_lr = lr * max(1e-4, 1.0 - done / total_words)
-                else:
-                    step_lr = lr - (lr - min_lr) * min(1.0, done / max(total_words, 1))
-                done += consumed
-                if bar is not None and consumed:
+    def fill() -> None:
+        """Queue the next jobs (the batch's epoch, the batch, its negatives and its lr), drawn
+        in one order whatever the workers. Only the calling thread (worker 0) runs it: the
+        pipeline's and the sampler's arrays are all made by one thread, so that with several
+        workers only its malloc arena holds their memory (each thread's own arena kept its
+        own ~8 MB of them on the benchmark's large corpus)."""
+        nonlocal done, ended
+        jobs = []
+        while len(queued) + len(jobs) < ahead and not stop.is_set():
+            item = next(batches, None)
+            if item is None:
+                ended = True
+                break
+            epoch, consumed, batch = item
+            if min_lr is None:
+                step_lr = lr * max(1e-4, 1.0 - done / total_words)
+            else:
+                step_lr = lr - (lr - min_lr) * min(1.0, done / max(total_words, 1))
+            done += consumed
+            if bar is not None and consumed:
+                with lock:
                     bar.update(consumed)
-                if batch:
-                    negs = sampler.sample(-(-len(batch[0]) // share_negatives))
-                    return epoch, batch, negs, step_lr
-        return None
+            if batch:
+                negs = sampler.sample(-(-len(batch[0]) // share_negatives))
+                jobs.append((epoch, batch, negs, step_lr))
+        with ready:
+            queued.extend(jobs)
+            ready.notify_all()
+
+    def next_job(main: bool) -> tuple[int, tuple[np.ndarray, ...], np.ndarray, float] | None:
+        """The next queued job, or None at the end; the calling thread (``main``) tops the
+        queue up first, the others wait for it while the queue is empty."""
+        while True:
+            if main and not ended and len(queued) < ahead:
+                fill()
+            with ready:
+                while not queued and not (ended or stop.is_set() or main):
+                    ready.wait()
+                if queued:
+                    return queued.popleft()
+                if ended or stop.is_set():
+                    return None
 
     def show(epoch: int) -> None:
         """The bar's postfix: the mean loss per pair of the batches trained since it was last
@@ -472,9 +499,9 @@ def _train(
         bar.set_postfix(**postfix)
         loss_sum, pairs_seen, shown = 0.0, 0, (epoch, now)
 
-    def work(worker_opt: _SparseOptimizer) -> None:
+    def work(worker_opt: _SparseOptimizer, main: bool = False) -> None:
         nonlocal loss_sum, pairs_seen, pairs_total, loss_total
-        while (job := next_job()) is not None:
+        while (job := next_job(main)) is not None:
             epoch, batch, negs, step_lr = job
             if optimizer == "sgd":
                 worker_opt.lr = step_lr
@@ -522,9 +549,11 @@ def _train(
     try:
         for thread in threads:
             thread.start()
-        work(opt)  # this thread is worker 0
+        work(opt, main=True)  # this thread is worker 0, and the only one to fill the queue
     finally:
-        stop.set()  # after an error here: the others stop at their next batch
+        with ready:
+            stop.set()  # after an error here: the others stop at their next batch
+            ready.notify_all()
         for thread in threads:
             thread.join()
         if bar is not None:
