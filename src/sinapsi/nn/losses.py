@@ -51,10 +51,6 @@ def _raw(value: Any, like: Tensor) -> Any:
     return backend.get_array_module(like.data).asarray(value)
 
 
-def _no_gradient(g: Any) -> tuple[()]:
-    return ()
-
-
 def _derived(
     name: str, compute: Callable[[], Any], check: Callable[[], None] | None = None
 ) -> Tensor:
@@ -71,7 +67,7 @@ def _derived(
             check()
         data[...] = compute()
 
-    return make_result(data, name, (), _no_gradient, replay)
+    return make_result(data, name, (), lambda g: (), replay)
 
 
 def _constant(value: Any, like: Tensor) -> Tensor:
@@ -313,19 +309,34 @@ def _one_more(name: str, input: Tensor, target: Any) -> Any:
 
 
 def _label_weights(labels: Any, w: Any, ignore_index: int | None, like: Tensor) -> Any:
-    """Each label's weight (flat): its class weight, 0 where ignored; None if all are 1."""
-    flat = labels.reshape(-1)
-    if ignore_index is None:
-        return None if w is None else w[flat]
-    keep = flat != ignore_index
-    if w is None:
-        return keep.astype(like.dtype)
-    return w[backend.get_array_module(flat).where(keep, flat, 0)] * keep
+    """Each label's weight (flat): its class weight, 0 where ignored; None if all are 1. A
+    constant op that a replay computes from the current labels."""
+    if ignore_index is None and w is None:
+        return None
+
+    def weights() -> Any:
+        flat = labels.reshape(-1)
+        if ignore_index is None:
+            return w[flat]
+        keep = flat != ignore_index
+        if w is None:
+            return keep.astype(like.dtype)
+        return w[backend.get_array_module(flat).where(keep, flat, 0)] * keep
+
+    return _derived("label_weights", weights)
 
 
-def _mean_scale(total: float) -> float:
-    """``1 / total``; NaN when nothing counts (every label ignored), as PyTorch's 0 / 0."""
-    return 1.0 / total if total else float("nan")
+def _mean_scale(w_i: Tensor) -> Tensor:
+    """``1 / sum(w_i)``, NaN when nothing counts (every label ignored), as PyTorch's 0 / 0: a
+    0-d constant in ``w_i``'s dtype (as the Python float it was is cast), recomputed by a
+    replay."""
+    scalar = w_i.data.dtype.type
+
+    def scale() -> Any:
+        total = float(w_i.data.sum())
+        return scalar(1.0 / total if total else float("nan"))
+
+    return _derived("mean_scale", scale)
 
 
 def _nll(
@@ -342,55 +353,27 @@ def _nll(
     xp = backend.get_array_module(labels)
     flat = _class_last(log_probs)
 
-    def picks() -> Any:
-        flat_labels = labels.reshape(-1)
-        if ignore_index is not None:
-            return xp.where(flat_labels != ignore_index, flat_labels, 0)
-        return flat_labels
+    def picks() -> Any:  # from the caller's labels: a replay picks by their values then
+        flat = labels.reshape(-1)
+        return flat if ignore_index is None else xp.where(flat != ignore_index, flat, 0)
 
-    # the labels are the caller's array: a replay picks by their values then
-    flat_labels = _derived("labels", picks, _same_path(name, labels, watch, ignore_index))
-    picked = -flat[xp.arange(labels.size), flat_labels]
-    w_i = _label_weights_op(labels, w, ignore_index, log_probs)
-    if w_i is not None:
-        picked = picked * w_i
-        if reduction == "mean":
-            return ops.sum(picked) * _mean_scale_op(w_i)
-    if reduction == "none":
-        return ops.reshape(picked, labels.shape)
-    return _reduce(picked, reduction, name)
-
-
-def _same_path(name: str, labels: Any, watch: int | None, skip: int | None) -> Any:
-    """The replay's check that the labels still take the path they took: whether any is
-    ``watch`` (the caller's ignore_index) decided it. None when nothing is watched."""
-    if watch is None:
-        return None
-    ignored = skip is not None
-
-    def check() -> None:
-        if bool((labels == watch).any()) != ignored:
+    def same_path() -> None:  # whether a label is `watch` chose the eager path: still so?
+        if bool((labels == watch).any()) != (ignore_index is not None):
             raise RuntimeError(
                 f"{name}: whether a label is ignore_index={watch} changed since the step was "
                 "captured, which changes how the loss is computed; run this batch eagerly."
             )
 
-    return check
-
-
-def _label_weights_op(labels: Any, w: Any, skip: int | None, like: Tensor) -> Tensor | None:
-    """:func:`_label_weights` as a constant op (None where all are 1) that a replay computes
-    from the current labels."""
-    if skip is None and w is None:
-        return None
-    return _derived("label_weights", lambda: _label_weights(labels, w, skip, like))
-
-
-def _mean_scale_op(w_i: Tensor) -> Tensor:
-    """``1 / sum(w_i)`` (:func:`_mean_scale`) as a 0-d constant in ``w_i``'s dtype, as the
-    Python float it was (a replay sums the current weights)."""
-    scalar = w_i.data.dtype.type  # the Python float cast as a constant is cast
-    return _derived("mean_scale", lambda: scalar(_mean_scale(float(w_i.data.sum()))))
+    flat_labels = _derived("labels", picks, None if watch is None else same_path)
+    picked = -flat[xp.arange(labels.size), flat_labels]
+    w_i = _label_weights(labels, w, ignore_index, log_probs)
+    if w_i is not None:
+        picked = picked * w_i
+        if reduction == "mean":
+            return ops.sum(picked) * _mean_scale(w_i)
+    if reduction == "none":
+        return ops.reshape(picked, labels.shape)
+    return _reduce(picked, reduction, name)
 
 
 def _probability_target(name: str, input: Tensor, target: Any) -> Tensor:
@@ -467,8 +450,8 @@ def cross_entropy(
         dtype = input.dtype
         smooth = smooth * _derived("kept", lambda: (labels != skip).astype(dtype))
     if reduction == "mean":
-        w_i = _label_weights_op(labels, w, skip, input)
-        smooth = ops.mean(smooth) if w_i is None else ops.sum(smooth) * _mean_scale_op(w_i)
+        w_i = _label_weights(labels, w, skip, input)
+        smooth = ops.mean(smooth) if w_i is None else ops.sum(smooth) * _mean_scale(w_i)
     elif reduction == "sum":
         smooth = ops.sum(smooth)
     return nll * (1.0 - label_smoothing) + smooth * (label_smoothing / n_classes)
