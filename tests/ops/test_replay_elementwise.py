@@ -150,3 +150,15 @@ def test_comparisons_have_no_gradient_and_follow_new_values():
     t = Tensor(x, requires_grad=True)
     assert not E.gt(t, 0).requires_grad
     assert E.gt(t, 0).dtype == np.bool_
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_pow_replays_what_the_operator_computes(dtype):
+    """``x ** p`` for the exponents NumPy may send to square, sqrt, reciprocal... and the
+    values where those differ from power (-0.0, -inf): the replay gives ``**``'s numbers."""
+    x = np.linspace(-2, 2, 8).astype(dtype)
+    special = np.array([-0.0, 0.0, -np.inf, np.inf, np.nan, -1.5, 1e-30, 4.0], dtype=dtype)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for p in (0.5, 2, 2.0, -1, -1.0, 1, 0, 0.0, 3, -0.5):
+            check_replay(lambda x, p=p: x**p, x, new_inputs=[special])
+    check_replay(lambda i: i**2, np.arange(-3, 5))

@@ -30,6 +30,12 @@ __all__ = [
 ]  # fmt: skip
 
 
+# Since NumPy 2.3 `array ** p` is the power ufunc itself when p is a NumPy scalar (the fast
+# paths, square, sqrt..., are for Python numbers only: numpy#27901); before, any scalar took them.
+_NUMPY_VERSION = tuple(int(v) for v in backend.numpy.__version__.split(".")[:2])
+_POWER_UFUNC_MODULE = backend.numpy if _NUMPY_VERSION >= (2, 3) else None
+
+
 def _array(data: Any) -> Any:
     """A 0-d result as a 0-d array, which a replay can write into: NumPy gives a scalar."""
     return backend.numpy.asarray(data) if isinstance(data, backend.numpy.generic) else data
@@ -218,9 +224,11 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - the operator's name
         state: list[Any] = []
 
         def replay_scalar() -> None:
-            # `**` itself, copied: NumPy may route `array ** scalar` to a faster ufunc than
-            # power (square, sqrt...), and which one is NumPy's choice, not ours
-            prepare(state, data, x, a).copyto(data, x.data**p)
+            xp = prepare(state, data, x, a)
+            if xp is _POWER_UFUNC_MODULE and x.data.dtype.kind == "f":
+                xp.power(x.data, p, out=data)  # what `**` runs for a NumPy-scalar exponent
+            else:  # `**` itself, copied: NumPy 1 routes it to square, sqrt... by the value
+                xp.copyto(data, x.data**p)
 
         def backward_scalar(g: Any) -> tuple[Any]:
             if b == 0:
@@ -510,10 +518,8 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
 
 # ------------------------------------------------------------------------------ comparisons
 def _compare(op: str, compare: Any, x: Any, other: Any) -> Tensor:
-    """``compare(x, other)`` (an ``operator`` function: NumPy's ufunc ``op``) as a boolean
-    tensor with no gradient (as in PyTorch), recorded with a replay: a mask made from a
-    tensor's values (``where(gt(x, 0), ...)``) follows the values when a captured step is
-    replayed, where ``x.data > 0`` would stay as it was first made."""
+    """``compare(x, other)`` (NumPy's ufunc ``op``): a boolean tensor with no gradient, whose
+    replay recomputes it (a mask made with ``x.data > 0`` would keep its first values)."""
     a = x.data if isinstance(x, Tensor) else x
     b = other.data if isinstance(other, Tensor) else other
     data = compare(a, b)
@@ -525,11 +531,7 @@ def _compare(op: str, compare: Any, x: Any, other: Any) -> Tensor:
         ufunc = getattr(prepare(state, data), op)
         ufunc(a if a is x else x.data, b if b is other else other.data, out=data)
 
-    return make_result(data, op, (), _no_gradient, replay)
-
-
-def _no_gradient(g: Any) -> tuple[()]:
-    return ()
+    return make_result(data, op, (), lambda g: (), replay)
 
 
 def gt(x: Any, other: Any) -> Tensor:
