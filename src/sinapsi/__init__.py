@@ -30,8 +30,8 @@ from . import (
     train,
 )
 from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
-from .capture import CapturedStep, CaptureNotice, capture
 from .backend import default_dtype, get_default_dtype, new_rng, set_default_dtype
+from .capture import CapturedStep, CaptureNotice, capture
 from .functional import elu, gelu, leaky_relu, relu6, silu, softplus
 from .interop import export_onnx, from_torch, to_torch
 from .io import ModelFileError, load, load_state_dict, save, save_state_dict
