@@ -26,7 +26,7 @@ from .ops import (
     tanh,
 )
 from .ops._util import operand
-from .ops.elementwise import ge, gt
+from .ops.compare import ge, gt
 from .tensor import Tensor
 
 # The primitives are re-exported too, so code written for torch.nn.functional

@@ -336,22 +336,22 @@ class Tensor:
 
     # Comparisons give boolean tensors and are not differentiable (as in PyTorch).
     def __lt__(self, other: Any) -> Tensor:
-        return Tensor(self.data < _raw(other))
+        return ops.lt(self, other)  # an op: a captured step recomputes the mask
 
     def __le__(self, other: Any) -> Tensor:
-        return Tensor(self.data <= _raw(other))
+        return ops.le(self, other)  # an op: a captured step recomputes the mask
 
     def __gt__(self, other: Any) -> Tensor:
-        return Tensor(self.data > _raw(other))
+        return ops.gt(self, other)  # an op: a captured step recomputes the mask
 
     def __ge__(self, other: Any) -> Tensor:
-        return Tensor(self.data >= _raw(other))
+        return ops.ge(self, other)  # an op: a captured step recomputes the mask
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor(self.data == _raw(other))
+        return ops.eq(self, other)  # an op: a captured step recomputes the mask
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor(self.data != _raw(other))
+        return ops.ne(self, other)  # an op: a captured step recomputes the mask
 
     # ------------------------------------------------------------------------ op methods
     def exp(self) -> Tensor:

@@ -1,5 +1,6 @@
 """Differentiable primitive ops. Each is one function with its backward written under it."""
 
+from .compare import eq, ge, gt, le, lt, ne
 from .conv import conv1d, conv2d
 from .elementwise import (
     abs,
@@ -57,6 +58,6 @@ __all__ = [
     "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "pow", "relu", "reshape",
     "sigmoid", "softmax", "softmax_cross_entropy", "sqrt", "squeeze", "stack", "sub", "sum",
     "tanh", "transpose", "var", "where",
-    "argmax", "argmin",
+    "argmax", "argmin", "gt", "ge", "lt", "le", "eq", "ne",
     "conv1d", "conv2d", "pad", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "dropout2d",
 ]  # fmt: skip
