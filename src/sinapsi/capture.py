@@ -69,11 +69,12 @@ class _Plan:
 
     __slots__ = (
         "x", "y", "y_arg", "replays", "out", "loss", "seed", "steps", "n_slots", "leaves",
-        "leaf_grads", "checked",
+        "leaf_grads", "checked", "state",
     )  # fmt: skip
 
 
 _NODE, _LEAF = 0, 1
+_MAX_REFUSALS = 3  # replays refusing batches of one shape before that shape stays eager
 
 
 class CapturedStep:
@@ -95,6 +96,7 @@ class CapturedStep:
         self._told = not notice  # fit's default: fall back quietly (logged at INFO)
         self._flat: Any = None
         self._flat_tried = False
+        self._refusals: dict[tuple, int] = {}
         self._version = -1
         self._modules: list[Any] = []
         self._param_list: list[Any] = []
@@ -137,7 +139,14 @@ class CapturedStep:
             return self._check(key, plan, xa, ya, x, y)
         self._load(plan, xa, ya)
         self._zero_grads()
-        self._replay(plan)
+        saved = plan.state.save() if plan.state.held else None
+        try:
+            self._replay(plan)
+        except Exception:  # a replay that refuses this batch (a label path the recording did
+            # not take: ignore_index appearing): undo its side effects, record it again
+            if saved is not None:
+                plan.state.restore(saved)
+            return self._refused(key, x, y)
         self.captured, self.reason = True, None
         self.output = plan.out.data
         return _detached(plan.loss.data)
@@ -267,6 +276,7 @@ class CapturedStep:
             self.output = out.data
             return _detached(loss.data)
         plan.replays = [replay for _, _, replay in tape]
+        plan.state = _State(self.model)
         plan.out, plan.loss = out, loss
         plan.seed = backend.get_array_module(loss.data).ones_like(loss.data)
         self._plan_backward(plan)
@@ -358,15 +368,28 @@ class CapturedStep:
         finally:
             mode.grad_enabled = previous
 
+    def _refused(self, key: tuple, x: Any, y: Any) -> Tensor:
+        """A replay raised (its side effects undone): this batch runs eagerly, the shape is
+        recorded again next time, or stays eager once its batches keep refusing."""
+        del self._plans[key]
+        self._refusals[key] = refusals = self._refusals.get(key, 0) + 1
+        if refusals >= _MAX_REFUSALS:
+            self._decline(key, "its replay refused a batch (a data-dependent path changed)")
+        return self._eager(x if isinstance(x, Tensor) else Tensor(x), y)
+
     # ------------------------------------------------------------------ the check
     def _check(self, key: tuple, plan: _Plan, xa: Any, ya: Any, x: Any, y: Any) -> Tensor:
         """Replay once, then run the eager step from the same state; keep the plan only if
         both agree bit for bit."""
-        state = _State(self.model)
+        state = plan.state
         before = state.save()
         self._load(plan, xa, ya)
         self._zero_grads()
-        self._replay(plan)
+        try:
+            self._replay(plan)
+        except Exception:
+            state.restore(before)
+            return self._refused(key, x, y)
         params = self._params()
         replayed = (
             backend.to_numpy(plan.loss.data).copy(),
@@ -434,6 +457,7 @@ class _State:
             for value in vars(m).values():
                 if isinstance(value, numpy.random.Generator):
                     self.generators.append(value)
+        self.held = bool(self.buffers or self.generators)
 
     def save(self) -> tuple[list[Any], list[Any]]:
         return (
