@@ -107,7 +107,7 @@ def reference_groups(
     consumed = 0
     order = streams.sentence_order(len(encoded)) if shuffle_sentences else range(len(encoded))
     for s in order:
-        ids = encoded.sentence(int(s))
+        ids = encoded.sentence(int(s)).astype(np.int32)
         consumed += ids.size
         if sample > 0:
             ids = ids[streams.subsample.random(ids.size) < keep[ids]]
@@ -120,7 +120,7 @@ def reference_groups(
                 if model == "skipgram":
                     rows.extend((piece[i], piece[j]) for j in range(lo, hi) if j != i)
                 elif hi - lo > 1:
-                    context = np.zeros(2 * width, np.int64)
+                    context = np.zeros(2 * width, np.int32)
                     mask = np.zeros(2 * width, bool)
                     for j in range(lo, hi):
                         if j != i:
@@ -156,6 +156,8 @@ def chunk_groups(
     - 1 - i)``), hence its rows and each sentence's; the groups' ends by a search in the
     sentences' cumulative rows; then each group's rows from ``(ids, L, R)`` (NumPy or the
     compiled loops). Words of a group that is still open at a block's end are carried over.
+    The rows' ids are int32 (the corpus's ids are uint16 or int32): half the memory of int64
+    for the groups in flight.
     """
     keep_p = vocab.keep_probabilities(sample) if sample > 0 else None
     cbow = model == "cbow"
@@ -200,14 +202,14 @@ def _sentence_blocks(
     encoded: EncodedCorpus, order: np.ndarray | None, block_tokens: int
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Whole sentences, in ``order`` (None: as stored), about ``block_tokens`` ids at a time:
-    their ids (int64, one after the other) and where each starts (one more than the
+    their ids (int32, one after the other) and where each starts (one more than the
     sentences, from 0). A block holds at least ``block_tokens`` ids (the last one fewer; one
     sentence longer than that is a block of its own)."""
     offsets = encoded.offsets
     if order is None:
         for first, stop in encoded.blocks(block_tokens):
             off = offsets[first : stop + 1]
-            yield np.asarray(encoded.tokens[off[0] : off[-1]], dtype=np.int64), off - off[0]
+            yield np.asarray(encoded.tokens[off[0] : off[-1]], dtype=np.int32), off - off[0]
         return
     n, at, look = order.size, 0, 1024  # look: sentences examined for the next block
     while at < n:
@@ -225,7 +227,7 @@ def _sentence_blocks(
         # minus its sentence's start in the block
         where = np.repeat(offsets[chosen[:k]] - local[:-1], lengths[:k])
         where += np.arange(local[-1], dtype=np.int64)
-        yield np.asarray(encoded.tokens[where], dtype=np.int64), local
+        yield np.asarray(encoded.tokens[where], dtype=np.int32), local
         at, look = at + k, max(1024, 2 * k)
 
 
@@ -276,7 +278,7 @@ def skipgram_rows(ids: np.ndarray, left: np.ndarray, right: np.ndarray) -> tuple
     total = int(count_.sum())
     k = _numba.kernels(_KERNELS)
     if k is not None:
-        centers, contexts = np.empty(total, np.int64), np.empty(total, np.int64)
+        centers, contexts = np.empty(total, ids.dtype), np.empty(total, ids.dtype)
         k.skipgram_rows(ids, left, right, centers, contexts)
         return centers, contexts
     word = np.repeat(np.arange(ids.size, dtype=np.int64), count_)
@@ -295,7 +297,7 @@ def cbow_rows(
     rows = np.flatnonzero(left + right > 0)
     k = _numba.kernels(_KERNELS)
     if k is not None:
-        contexts = np.zeros((rows.size, 2 * width), np.int64)
+        contexts = np.zeros((rows.size, 2 * width), ids.dtype)
         mask = np.zeros((rows.size, 2 * width), bool)
         k.cbow_rows(ids, left, right, rows, width, contexts, mask)
         return ids[rows], contexts, mask
