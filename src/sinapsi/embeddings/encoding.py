@@ -272,10 +272,14 @@ def encode_corpus(
         if marker:
             index["\n"]  # noqa: B018 - the line ends' id
         lookup = index.__getitem__
-        lengths: list[np.ndarray] = []
-        kept_blocks: list[tuple[np.ndarray, np.ndarray | None]] = []  # see _narrow
+        # each block's sentence lengths (int64) and, in memory, its ids (see _pack): bytes,
+        # held by malloc, not by Python's small-object arenas (an array's object is there):
+        # otherwise they pinned the arenas of the token strings, freed before the compaction
+        lengths: list[bytes] = []
+        kept_blocks: list[bytes] = []
         counts = np.zeros(0, np.int64)
         held = 0  # bytes of ids in memory
+        n_sentences = longest = 0
 
         for tokens, sizes in _token_blocks(corpus):
             ids = np.fromiter(map(lookup, tokens), dtype=np.int32, count=len(tokens))
@@ -284,40 +288,43 @@ def encode_corpus(
                 sizes = np.diff(ends, prepend=-1) - 1
                 sizes = sizes[sizes > 0]  # Corpus skips the lines without words
                 ids = ids[ids != 0]
-            lengths.append(sizes)
+            lengths.append(sizes.astype(np.int64).tobytes())
+            n_sentences += sizes.size
+            longest = max(longest, int(sizes.max(initial=0)))
             seen = np.bincount(ids, minlength=len(index))
             seen[: counts.size] += counts
             counts = seen
-            if spill is None and held + ids.nbytes + 8 * sum(map(len, lengths)) > budget:
+            if spill is None and held + ids.nbytes + 8 * n_sentences > budget:
                 if folder is None:
                     temp_dir = Path(tempfile.mkdtemp(prefix="sinapsi-word2vec-"))
                 spill = _Spill(folder if folder is not None else temp_dir, name)  # type: ignore[arg-type]
-                for block in kept_blocks:
-                    spill.write(_widen(block))
+                for block, sizes_ in zip(kept_blocks, lengths):
+                    spill.write(_widen(_unpack(block, sizes_)))
                 kept_blocks.clear()
                 held = 0
             if spill is not None:
                 spill.write(ids)
             else:
-                kept_blocks.append(_narrow(ids))
+                kept_blocks.append(_pack(ids))
                 held += ids.nbytes
-        longest = max((int(sizes.max()) for sizes in lengths if sizes.size), default=0)
         remap, words = _choose(index, counts, marker, min_count, max_vocab, longest)
-        del index, lookup, tokens, ids, sizes
+        del index, lookup, tokens, ids, sizes, seen, counts
         n = int(words.counts.sum())  # the ids kept: the vocabulary's words, each as counted
         if spill is None:
             tokens = np.empty(n, dtype=id_dtype(len(words.counts)))
-            blocks = kept_blocks
+            blocks = [_unpack(block, sizes_) for block, sizes_ in zip(kept_blocks, lengths)]
+            kept_blocks.clear()  # each block's memory is now its views' only: freed once read
         else:  # mapped in place: each block is read (a copy) before the ids written over it
             spill.file.flush()
             mapped = np.memmap(spill.path, "<i4", "r+", offset=_PREAMBLE, shape=(spill.n,))
-            bounds = np.cumsum([0] + [int(sizes.sum()) for sizes in lengths])
+            bounds = np.cumsum([0] + [int(_sizes(sizes_).sum()) for sizes_ in lengths])
             blocks = [mapped[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
             tokens = mapped[:n]
         narrow = spill is None and n < NARROW_OFFSETS
-        offsets = np.zeros(sum(map(len, lengths)) + 1, dtype=np.int32 if narrow else np.int64)
-        np.cumsum(_compact(blocks, lengths, remap, tokens), out=offsets[1:])
-        del blocks, kept_blocks, lengths, remap, counts
+        offsets = np.zeros(n_sentences + 1, dtype=np.int32 if narrow else np.int64)
+        kept_lengths = _compact(blocks, [_sizes(sizes_) for sizes_ in lengths], remap, tokens)
+        np.cumsum(kept_lengths, out=offsets[1:])
+        del blocks, kept_blocks, lengths, remap, kept_lengths
         vocab = words.vocabulary()  # once the pass's small objects are all freed
         if spill is None:
             return vocab, EncodedCorpus(tokens, offsets)
@@ -384,6 +391,7 @@ def _choose(
     kept = _Words(chosen.words, chosen.counts, longest)
     del chosen
     index.clear()
+    gc.collect()  # and the free lists (the sort's 2000 tuples): their arenas go back too
     return remap, kept
 
 
@@ -463,6 +471,27 @@ def _narrow(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         return narrow, None
     narrow[high] = _ESCAPE
     return narrow, ids[high]
+
+
+def _pack(ids: np.ndarray) -> bytes:
+    """A block of provisional ids as :func:`_narrow`'s uint16 ids, then its escaped ids."""
+    narrow, escaped = _narrow(ids)
+    return narrow.tobytes() if escaped is None else narrow.tobytes() + escaped.tobytes()
+
+
+def _sizes(sizes: bytes) -> np.ndarray:
+    """A block's sentence lengths, kept as bytes (int64)."""
+    return np.frombuffer(sizes, np.int64)
+
+
+def _unpack(block: bytes, sizes: bytes) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`_pack`'s block as :func:`_narrow`'s pair (views of ``block``); ``sizes``: its
+    sentence lengths (bytes), whose sum is its number of ids."""
+    n = int(_sizes(sizes).sum())
+    narrow = np.frombuffer(block, np.uint16, n)
+    if len(block) == 2 * n:
+        return narrow, None
+    return narrow, np.frombuffer(block, np.int32, offset=2 * n)
 
 
 def _widen(block: Any) -> np.ndarray:
