@@ -12,7 +12,7 @@ import pytest
 import sinapsi as sn
 from sinapsi import nn
 from sinapsi.autograd import make_result
-from sinapsi.capture import CaptureNotice
+from sinapsi.capture import CapturedStep, CaptureNotice
 
 
 def _linear(x, w, b):
@@ -274,3 +274,35 @@ def test_a_changed_model_or_replaced_weights_are_captured_again():
 def test_bad_arguments_say_what_to_pass():
     with pytest.raises(TypeError, match="must be callable"):
         sn.capture(_net(), "mse")
+
+
+def test_a_forward_hook_keeps_the_step_eager_so_the_hook_runs_every_step():
+    model, opt, twin, twin_opt = _pair(lr=0.1)
+    step = sn.capture(model, _mse, opt)
+    batches = _batches(6)
+    for x, y in batches[:3]:
+        step(x, y)
+        _eager_step(twin, twin_opt, x, y)
+    assert step.captured
+    calls = []
+    remove = model[1].register_forward_hook(lambda m, i, o: calls.append(1))
+    with pytest.warns(CaptureNotice, match="Tanh has a forward hook"):
+        for x, y in batches[3:5]:
+            np.testing.assert_array_equal(step(x, y).data, _eager_step(twin, twin_opt, x, y))
+    assert len(calls) == 2 and not step.captured
+    remove()
+    x, y = batches[5]
+    for _ in range(3):  # the hook gone: recorded, checked, replayed again
+        np.testing.assert_array_equal(step(x, y).data, _eager_step(twin, twin_opt, x, y))
+    assert step.captured
+    _same_weights(model, twin)
+
+
+def test_fit_by_default_leaves_a_model_with_its_own_forward_eager(monkeypatch):
+    replayed = []
+    monkeypatch.setattr(CapturedStep, "_replay", lambda self, plan: replayed.append(1))
+    with sn.default_dtype("float64"):
+        model = _net()
+    x, y = _batches(1, size=8)[0]
+    sn.fit(model, x, y, loss="mse", epochs=2, batch_size=4, verbose=0)
+    assert replayed == []  # Dense and Tanh here have forwards of their own

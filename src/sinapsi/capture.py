@@ -37,7 +37,7 @@ import warnings
 from typing import Any
 
 from . import autograd, backend
-from .nn.module import _override, structure_version
+from .nn.module import Module, _override, structure_version
 from .tensor import Tensor
 
 __all__ = ["capture", "CapturedStep", "CaptureNotice"]
@@ -83,7 +83,13 @@ class CapturedStep:
     call ran eagerly (None when it replayed or was the recording call)."""
 
     def __init__(
-        self, model: Any, loss_fn: Any, optimizer: Any = None, *, notice: bool = True
+        self,
+        model: Any,
+        loss_fn: Any,
+        optimizer: Any = None,
+        *,
+        notice: bool = True,
+        own_modules_only: bool = False,
     ) -> None:
         if not callable(model) or not callable(loss_fn):
             raise TypeError(
@@ -94,6 +100,9 @@ class CapturedStep:
         self._plans: dict[tuple, _Plan | None] = {}
         self._guard: tuple | None = None
         self._told = not notice  # fit's default: fall back quietly (logged at INFO)
+        # fit's default: only models built from sinapsi's own modules, whose forward has no
+        # Python side effects a replay would skip (a user's forward may count its calls)
+        self._own_only = own_modules_only
         self._flat: Any = None
         self._flat_tried = False
         self._refusals: dict[tuple, int] = {}
@@ -187,6 +196,7 @@ class CapturedStep:
             self._refresh()
         forced = _override.forced
         return (
+            any([m._forward_hooks for m in self._modules]),
             self._version,
             autograd._mode.grad_enabled,
             forced if forced is not None else tuple([m._training for m in self._modules]),
@@ -255,8 +265,10 @@ class CapturedStep:
         finally:
             mode.tape = previous
             mode.host_read = None
-        reason = None
-        if host_read is not None:
+        reason = _not_replayable(self._modules, self._own_only)
+        if reason is not None:
+            pass
+        elif host_read is not None:
             reason = (
                 f"the forward reads a tensor's value into Python ({host_read}), so its control "
                 "flow may depend on the data"
@@ -418,6 +430,19 @@ class CapturedStep:
                 p.grad = buffer
         self.captured, self.reason = True, None
         return loss
+
+
+def _not_replayable(modules: list[Any], own_only: bool) -> str | None:
+    """Why a replay would skip Python that the model's forward runs: a forward hook, or (with
+    ``own_only``) a module whose forward or call is not sinapsi's own."""
+    for m in modules:
+        if m._forward_hooks:
+            return f"{type(m).__name__} has a forward hook, which a replay would not call"
+        cls = type(m)
+        own = getattr(cls.forward, "__module__", "").startswith("sinapsi.")
+        if own_only and (not own or cls.__call__ is not Module.__call__):
+            return f"{cls.__name__} has its own forward (fit(capture=True) captures it anyway)"
+    return None
 
 
 def _leaf_positions(plan: _Plan, params: list[Any]) -> list[tuple[Any, int | None]]:

@@ -154,7 +154,13 @@ class Trainer:
         self._captured = (
             None
             if capture is False
-            else CapturedStep(model, self.loss_fn, self.optimizer, notice=capture is True)
+            else CapturedStep(
+                model,
+                self.loss_fn,
+                self.optimizer,
+                notice=capture is True,
+                own_modules_only=capture is None,
+            )  # fmt: skip
         )
 
     @property
@@ -527,9 +533,11 @@ def fit(
             on one rank raises on all. Details: :mod:`sinapsi.distributed`.
         capture: record the training step once per batch shape and replay it
             (:func:`sinapsi.capture`): bit-identical results, with less per-step bookkeeping.
-            By default a step it cannot capture (an op without replay, a forward whose
-            control flow reads the data) runs eagerly, said only in the "sinapsi" log; True:
-            also with one ``CaptureNotice`` warning; False: always eager.
+            By default only a model built from sinapsi's own modules is captured (a forward of
+            your own may have Python side effects that a replay would skip), and a step that
+            cannot be captured runs eagerly, said only in the "sinapsi" log. True: any model,
+            and a ``CaptureNotice`` warning when it falls back (an op without replay, a forward
+            hook, a forward that reads tensor values into Python). False: always eager.
 
     Class labels (cross_entropy, nll): integers 0..C-1; floats that hold whole numbers are
     accepted and converted (as Keras and scikit-learn do), other floats and strings refused.
