@@ -327,7 +327,9 @@ def train_word2vec(
     see the same negatives.
 
     ``workers``: threads that take batches in turn and update the shared tables without locks
-    ("Hogwild", as word2vec.c and gensim's ``workers`` do). For a given ``batch_size`` the
+    ("Hogwild", as word2vec.c and gensim's ``workers`` do); the calling thread alone makes the
+    batches and draws their negatives, a few jobs ahead, into a queue the others take from
+    (their memory then sits in one malloc arena). For a given ``batch_size`` the
     batches, negatives and learning rates are drawn in the same order whatever the count
     (the default ``batch_size`` depends on ``workers``, see above), but with more than one
     worker the updates interleave as the threads run: the vectors then differ from run to run
