@@ -107,20 +107,29 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
         data += bias.data
     parents = (x, weight) if bias is None else (x, weight, bias)
 
+    xp = backend.get_array_module(X)
+    matmul, add = xp.matmul, xp.add
+    # the column sum of the bias gradient: ndarray.sum's own reduction, without its Python
+    # wrapper (~0.7 us of a small network's step) where NumPy's ufunc has one
+    column_sum = add.reduce if xp is backend.numpy else (lambda a, axis: a.sum(axis=axis))
+    flat = X.ndim == 2  # (rows, in) already: no reshaping in backward
+
     def replay() -> None:
-        xp = backend.get_array_module(X)
-        xp.matmul(X, W.T, out=data)
+        matmul(X, W.T, out=data)
         if bias is not None:
-            xp.add(data, bias.data, out=data)  # the forward's +=
+            add(data, bias.data, out=data)  # the forward's +=
 
     def backward(g: Any) -> tuple[Any, ...]:
-        rows = math.prod(x.shape[:-1])  # not -1: with a zero-size axis it cannot be inferred
-        X = x.data.reshape(rows, x.shape[-1])  # noqa: N806
-        G = g.reshape(rows, g.shape[-1])  # noqa: N806
+        if flat:
+            X, G = x.data, g  # noqa: N806
+        else:
+            rows = math.prod(x.shape[:-1])  # not -1: a zero-size axis cannot be inferred
+            X = x.data.reshape(rows, x.shape[-1])  # noqa: N806
+            G = g.reshape(rows, g.shape[-1])  # noqa: N806
         gx = (g @ weight.data) if x.requires_grad else None
         gw = (G.T @ X) if weight.requires_grad else None
         if bias is None:
             return gx, gw
-        return gx, gw, (G.sum(axis=0) if bias.requires_grad else None)
+        return gx, gw, (column_sum(G, axis=0) if bias.requires_grad else None)
 
     return make_result(data, "linear", parents, backward, replay)
