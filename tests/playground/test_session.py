@@ -284,3 +284,26 @@ def test_a_frame_comes_between_two_steps_not_after_a_long_epoch():
         assert not np.allclose(weights, got["frame"]["weights"][0])  # trained some steps
     finally:
         s.close()
+
+
+def test_the_training_thread_replays_a_captured_step(monkeypatch):
+    """The playground's fit records its step once and replays it (issue 20)."""
+    from sinapsi.capture import CapturedStep
+
+    replays = []
+    original = CapturedStep._replay
+
+    def counting(self, plan):
+        replays.append(threading.get_ident())
+        return original(self, plan)
+
+    monkeypatch.setattr(CapturedStep, "_replay", counting)
+    s = Session(SMALL)
+    s.start()
+    try:
+        for n in (1, 2, 3):
+            s.step()
+            wait_epoch(s, n)
+    finally:
+        s.close()
+    assert replays and threading.get_ident() not in replays  # in the training thread
