@@ -69,6 +69,10 @@ LAYERS = {
                               nn.Linear(5, 3, rng=0)),
         lambda rng, n: rng.standard_normal((n, 2)), nn.cross_entropy, _labels,
     ),
+    "softmax-module": (
+        lambda: nn.Sequential(nn.Linear(4, 3, rng=0), nn.Softmax(axis=1)),
+        _features, nn.mse_loss, lambda rng, n: rng.random((n, 3)),
+    ),
     "log-softmax-nll": (
         lambda: nn.Sequential(nn.Linear(4, 3, rng=0), nn.LogSoftmax(axis=1)),
         _features, nn.nll_loss, _labels,
@@ -129,6 +133,13 @@ LOSSES = {
     "softmax-mse": (nn.softmax_mse_loss, _onehot_probs),
     "CrossEntropyLoss-module": (nn.CrossEntropyLoss(), _labels),
     "MSELoss-module": (nn.MSELoss(), lambda rng, n: rng.standard_normal((n, 3))),
+    "L1Loss-module": (nn.L1Loss(reduction="sum"), lambda rng, n: rng.standard_normal((n, 3))),
+    "HuberLoss-module": (nn.HuberLoss(delta=2.0), lambda rng, n: rng.standard_normal((n, 3))),
+    "BCEWithLogitsLoss-module": (
+        nn.BCEWithLogitsLoss(), lambda rng, n: (rng.random((n, 3)) > 0.5).astype(np.float64)
+    ),
+    "NLLLoss-module": (lambda a, b: nn.NLLLoss()(sn.log_softmax(a, axis=1), b), _labels),
+    "SoftmaxMSELoss-module": (nn.SoftmaxMSELoss(), _onehot_probs),
 }  # fmt: skip
 
 OPTIMIZERS = {
