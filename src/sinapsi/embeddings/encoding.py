@@ -357,13 +357,12 @@ class _Words:
         """The :class:`Vocabulary`, its words fresh strings.
 
         Made once the encoding pass's small objects (every distinct token's string and id,
-        some 138k of each on the benchmark's 5.5M words, and each block's arrays) are freed:
-        Python's small-object allocator returns a 1 MB arena to the system only when nothing
-        in it is left, and the vocabulary's 28k words, had they been the pass's own strings
-        or been made while those lived, would be scattered over all its arenas and hold them
-        (measured: 17 MB more resident through the training)."""
-        gc.collect()  # a full collection empties the free lists too: tuples (2000 pairs kept
-        # from the vocabulary's sort), lists, dicts..., which held a dozen arenas otherwise
+        some 138k of each on the benchmark's 5.5M words) and the free lists are gone
+        (:func:`_choose`'s collection): Python's small-object allocator returns a 1 MB arena
+        to the system only when nothing in it is left, and the vocabulary's 28k words, had
+        they been the pass's own strings or been made while those lived, would be scattered
+        over all its arenas and hold them (measured: 17 MB more resident through the
+        training)."""
         ends = self.ends.tolist()
         text = self.text
         vocab = Vocabulary([text[a:b] for a, b in zip([0, *ends[:-1]], ends)], self.counts)
