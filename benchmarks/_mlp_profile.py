@@ -76,11 +76,18 @@ def _closure_inputs(plan: Any) -> list[tuple[Callable[[Any], Any], Any]]:
     slots: list[Any] = [None] * plan.n_slots
     slots[0] = plan.seed
     pairs = []
-    for i, (backward, targets) in enumerate(plan.steps):
+    for i, (closure, targets, outs) in enumerate(plan.steps):
         g = slots[i]
         if g is None:
             continue
         slots[i] = None
+        if outs is None:
+            backward = closure
+        else:  # as the engine calls it: writing into the leaves' buffers
+
+            def backward(g: Any, closure: Any = closure, outs: Any = outs) -> Any:
+                return closure(g, outs)
+
         pairs.append((backward, g))
         for target, pg in zip(targets, backward(g)):
             if target is None or pg is None or target[0] != _NODE:

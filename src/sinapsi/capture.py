@@ -318,17 +318,39 @@ class CapturedStep:
                         leaves.append(parent)
                     targets.append((_LEAF, k))
             steps.append((node.backward, tuple(targets)))
-        plan.steps, plan.n_slots, plan.leaves = steps, len(order), leaves
+        plan.n_slots, plan.leaves = len(order), leaves
         flat_grads = {}
         if self._flat is not None:
-            order = [p for g in self.optimizer.param_groups for p in g["params"]]
-            flat_grads = {id(p): g for p, g in zip(order, self._flat.grads)}
-        plan.leaf_grads = [
+            ordered = [p for g in self.optimizer.param_groups for p in g["params"]]
+            flat_grads = {id(p): g for p, g in zip(ordered, self._flat.grads)}
+        plan.leaf_grads = buffers = [
             flat_grads.get(id(p))
             if id(p) in flat_grads
             else backend.get_array_module(p.data).empty_like(p.data)
             for p in leaves
         ]
+        # a backward that can write a gradient straight into its destination (``out=``) is
+        # handed the buffer of each leaf it alone feeds and that each step resets: no copy
+        counts = [0] * len(leaves)
+        for _, targets in steps:
+            for target in targets:
+                if target is not None and target[0] == _LEAF:
+                    counts[target[1]] += 1
+        reset = {id(p) for p in self._zero_list}
+        plan.steps = []
+        for backward, targets in steps:
+            outs = None
+            if getattr(backward, "writes_into", False):
+                outs = tuple(
+                    buffers[t[1]]
+                    if t is not None and t[0] == _LEAF and counts[t[1]] == 1
+                    and id(leaves[t[1]]) in reset
+                    else None
+                    for t in targets
+                )  # fmt: skip
+                if not any(o is not None for o in outs):
+                    outs = None
+            plan.steps.append((backward, targets, outs))
 
     # ------------------------------------------------------------------ replay
     def _load(self, plan: _Plan, xa: Any, ya: Any) -> None:
@@ -357,12 +379,13 @@ class CapturedStep:
         mode = autograd._mode
         previous, mode.grad_enabled = mode.grad_enabled, False
         try:
-            for i, (backward, targets) in enumerate(plan.steps):
+            for i, (backward, targets, outs) in enumerate(plan.steps):
                 g = slots[i]
                 if g is None:
                     continue
                 slots[i] = None
-                for target, pg in zip(targets, backward(g)):
+                grads = backward(g) if outs is None else backward(g, outs)
+                for target, pg in zip(targets, grads):
                     if target is None or pg is None:
                         continue
                     kind, k = target
@@ -373,7 +396,8 @@ class CapturedStep:
                     leaf = leaves[k]
                     if leaf.grad is None:
                         buffer = buffers[k]
-                        buffer[...] = pg
+                        if pg is not buffer:  # else written there already (``out=``)
+                            buffer[...] = pg
                         leaf.grad = buffer
                     else:
                         leaf.grad += pg

@@ -111,7 +111,9 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     matmul, add = xp.matmul, xp.add
     # the column sum of the bias gradient: ndarray.sum's own reduction, without its Python
     # wrapper (~0.7 us of a small network's step) where NumPy's ufunc has one
-    column_sum = add.reduce if xp is backend.numpy else (lambda a, axis: a.sum(axis=axis))
+    column_sum = (
+        add.reduce if xp is backend.numpy else (lambda a, axis, out=None: a.sum(axis, out=out))
+    )
     flat = X.ndim == 2  # (rows, in) already: no reshaping in backward
 
     def replay() -> None:
@@ -119,7 +121,8 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
         if bias is not None:
             add(data, bias.data, out=data)  # the forward's +=
 
-    def backward(g: Any) -> tuple[Any, ...]:
+    def backward(g: Any, out: Any = None) -> tuple[Any, ...]:
+        # out (sinapsi.capture): arrays to write the weight's and bias's gradients into
         if flat:
             X, G = x.data, g  # noqa: N806
         else:
@@ -127,9 +130,18 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
             X = x.data.reshape(rows, x.shape[-1])  # noqa: N806
             G = g.reshape(rows, g.shape[-1])  # noqa: N806
         gx = (g @ weight.data) if x.requires_grad else None
-        gw = (G.T @ X) if weight.requires_grad else None
+        gw = gb = None
+        if weight.requires_grad:
+            gw = G.T @ X if out is None or out[1] is None else matmul(G.T, X, out=out[1])
         if bias is None:
             return gx, gw
-        return gx, gw, (column_sum(G, axis=0) if bias.requires_grad else None)
+        if bias.requires_grad:
+            if out is None or out[2] is None:
+                gb = column_sum(G, axis=0)
+            else:
+                gb = column_sum(G, axis=0, out=out[2])
+        return gx, gw, gb
+
+    backward.writes_into = True  # type: ignore[attr-defined]
 
     return make_result(data, "linear", parents, backward, replay)
