@@ -37,7 +37,7 @@ import warnings
 from typing import Any
 
 from . import autograd, backend
-from .nn.module import Module, _override, structure_version
+from .nn.module import Module, _override, _structure, structure_version
 from .tensor import Tensor
 
 __all__ = ["capture", "CapturedStep", "CaptureNotice"]
@@ -130,15 +130,17 @@ class CapturedStep:
     def _forward_backward(self, x: Any, y: Any) -> Tensor:
         xa = x.data if isinstance(x, Tensor) else x
         xa = backend.get_array_module(xa).asarray(xa) if not hasattr(xa, "shape") else xa
-        ya = y.data if isinstance(y, Tensor) else y
+        y_tensor = type(y) is Tensor
+        ya = y.data if y_tensor else y
         guard = self._current_guard()
         if guard != self._guard:
             self._plans.clear()
             self._guard = guard
-        key = (
-            xa.shape, xa.dtype.str, type(y) is Tensor,
-            None if ya is None else (getattr(ya, "shape", None), getattr(ya, "dtype", type(ya))),
-        )  # fmt: skip
+        if ya is None or not hasattr(ya, "dtype"):
+            y_key: Any = None if ya is None else type(ya)
+        else:
+            y_key = (ya.shape, ya.dtype)
+        key = (xa.shape, xa.dtype, y_tensor, y_key)
         plan = self._plans.get(key, False)
         if plan is False:
             return self._record(key, x, xa, y, ya)
@@ -190,18 +192,18 @@ class CapturedStep:
         return 0 if self.optimizer is None else len(self.optimizer.param_groups)
 
     def _current_guard(self) -> tuple:
-        """What a captured step depends on beyond the inputs: the modules and their modes,
-        the parameters and their arrays, the grad mode."""
-        if self._version != structure_version() or self._n_groups != self._group_count():
+        """What a captured step depends on beyond the inputs: the modules (their structure,
+        hooks and modes: one version number counts every change), the forced training mode,
+        the grad mode, and the parameters' arrays."""
+        if self._version != _structure[0] or self._n_groups != self._group_count():
             self._refresh()
-        forced = _override.forced
+        params = self._param_list
         return (
-            any([m._forward_hooks for m in self._modules]),
             self._version,
             autograd._mode.grad_enabled,
-            forced if forced is not None else tuple([m._training for m in self._modules]),
-            tuple([id(p.data) for p in self._param_list]),
-            tuple([p.requires_grad for p in self._param_list]),
+            _override.forced,
+            *[id(p.data) for p in params],
+            *[p.requires_grad for p in params],
         )
 
     def _params(self) -> list[Any]:

@@ -83,7 +83,8 @@ class training_mode:  # noqa: N801 - a context manager, named like no_grad
         state.forced = state.saved.pop()
 
 
-_structure = [0]  # bumped whenever any module registers or drops a parameter, module or buffer
+_structure = [0]  # bumped whenever any module gains or drops a parameter, submodule, buffer or
+# forward hook, or changes its train/eval flag
 
 
 def _changed() -> None:
@@ -92,7 +93,8 @@ def _changed() -> None:
 
 def structure_version() -> int:
     """A number that changes whenever any module anywhere gains, loses or replaces a
-    parameter, submodule or buffer: what :func:`sinapsi.capture` checks before it replays."""
+    parameter, submodule, buffer or forward hook, or changes its train/eval flag: what
+    :func:`sinapsi.capture` checks before it replays."""
     return _structure[0]
 
 
@@ -153,6 +155,7 @@ class Module:
     @training.setter
     def training(self, mode: bool) -> None:
         object.__setattr__(self, "_training", bool(mode))
+        _changed()
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # modules pickled before the flag moved to ``_training`` still load
@@ -227,7 +230,13 @@ class Module:
     ) -> Callable[[], None]:
         """Call ``hook(module, inputs, output)`` after each forward; returns a remover."""
         self._forward_hooks.append(hook)
-        return lambda: self._forward_hooks.remove(hook)
+        _changed()
+
+        def remove() -> None:
+            self._forward_hooks.remove(hook)
+            _changed()
+
+        return remove
 
     # --------------------------------------------------------------------- calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -304,6 +313,7 @@ class Module:
         :class:`training_mode` block; ``fit``, ``predict`` and ``evaluate`` do not rely on it."""
         for m in self.modules():
             object.__setattr__(m, "_training", bool(mode))
+        _changed()
         return self
 
     def eval(self) -> Module:

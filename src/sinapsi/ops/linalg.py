@@ -116,8 +116,10 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     )
     flat = X.ndim == 2  # (rows, in) already: no reshaping in backward
 
+    WT = W.T  # noqa: N806 - one transposed view, not one per replay
+
     def replay() -> None:
-        matmul(X, W.T, out=data)
+        matmul(X, WT, out=data)
         if bias is not None:
             add(data, bias.data, out=data)  # the forward's +=
 

@@ -104,7 +104,11 @@ def mean(
 
     def replay() -> None:  # the sum into the result (laid out as the sum's own), then * scale
         xp = prepare(state, data, x, x0)
-        xp.multiply(x.data.sum(axis=axes, keepdims=keepdims, out=data), scale, out=data)
+        if xp is backend.numpy:  # ndarray.sum's own reduction, minus its Python wrapper
+            xp.add.reduce(x.data, axis=axes, keepdims=keepdims, out=data)
+        else:
+            x.data.sum(axis=axes, keepdims=keepdims, out=data)
+        xp.multiply(data, scale, out=data)
 
     def backward(g: Any) -> tuple[Any]:
         return (_expand(g * scale, shape, axes, keepdims),)
