@@ -42,7 +42,7 @@ _KEYS: dict[type, tuple[str, ...]] = {
     Adagrad: ("sum",),
 }
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_max, _min = np.maximum.reduce, np.minimum.reduce
+_max, _min, _abs = np.maximum.reduce, np.minimum.reduce, np.abs
 
 
 class _Proxy:
@@ -208,7 +208,7 @@ class FlatStep:
             if signs is None:
                 return False
             plans.append(signs)
-            if not _within(grp.grad, grp.limit):
+            if not _within(grp.grad, grp.limit, grp.wd):  # wd: written after, when used
                 finite = False
         # all elements finite and below max / (4 n): no gradient's sum can overflow, so the
         # eager guard (a sum per parameter) passes too; otherwise it decides, parameter by
@@ -317,16 +317,20 @@ class FlatStep:
 _LOOP_FROM = 1 << 16
 
 
-def _within(a: Any, limit: float) -> bool:
+def _within(a: Any, limit: float, scratch: Any = None) -> bool:
     """Whether every element of ``a`` has ``|x| <= limit`` (NaN: no), without warnings: one
-    numba loop, or NumPy's max and min (which never overflow)."""
+    numba loop, or NumPy's max of ``|a|`` (into ``scratch``, an array like ``a``), or its max
+    and min (which never overflow)."""
     if not a.size:
         return True
     # the loop only where it pays: loading numba costs ~50 MiB and its JIT a second, more
     # than two NumPy reductions of a small network's gradients (which SGD never needs numba for)
     ok = _numba.all_within(a, limit) if a.size >= _LOOP_FROM else None
     if ok is None:
-        ok = float(_max(a)) <= limit and -float(_min(a)) <= limit
+        if scratch is not None:
+            ok = float(_max(_abs(a, out=scratch))) <= limit  # NaN: False, as max keeps it
+        else:
+            ok = float(_max(a)) <= limit and -float(_min(a)) <= limit
     return ok
 
 
