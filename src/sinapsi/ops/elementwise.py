@@ -532,7 +532,12 @@ def sigmoid(x: Any) -> Tensor:
         prepare(state, y, x, x0)
         expit(x.data, out=y)
 
-    return make_result(y, "sigmoid", (x,), lambda g: (g * (y * (1.0 - y)),), replay)
+    def backward(g: Any) -> tuple[Any]:  # g * (y * (1 - y)), in one new array
+        t = xp.subtract(1.0, y, out=xp.empty_like(y))  # an array even when y is 0-d
+        xp.multiply(y, t, out=t)
+        return (xp.multiply(g, t, out=t),)
+
+    return make_result(y, "sigmoid", (x,), backward, replay)
 
 
 def tanh(x: Any) -> Tensor:
@@ -546,7 +551,12 @@ def tanh(x: Any) -> Tensor:
     def replay() -> None:
         prepare(state, y, x, x0).tanh(x.data, out=y)
 
-    return make_result(y, "tanh", (x,), lambda g: (g * (1.0 - y * y),), replay)
+    def backward(g: Any) -> tuple[Any]:  # g * (1 - y * y), in one new array
+        t = xp.multiply(y, y, out=xp.empty_like(y))  # an array even when y is 0-d
+        xp.subtract(1.0, t, out=t)
+        return (xp.multiply(g, t, out=t),)
+
+    return make_result(y, "tanh", (x,), backward, replay)
 
 
 def relu(x: Any) -> Tensor:
