@@ -76,7 +76,7 @@ def _closure_inputs(plan: Any) -> list[tuple[Callable[[Any], Any], Any]]:
     slots: list[Any] = [None] * plan.n_slots
     slots[0] = plan.seed
     pairs = []
-    for i, (closure, targets, outs) in enumerate(plan.steps):
+    for i, (closure, targets, outs, *_) in enumerate(plan.steps):
         g = slots[i]
         if g is None:
             continue

@@ -352,7 +352,9 @@ class CapturedStep:
                 )  # fmt: skip
                 if not any(o is not None for o in outs):
                     outs = None
-            plan.steps.append((backward, targets, outs))
+            nodes = tuple((j, t[1]) for j, t in enumerate(targets) if t and t[0] == _NODE)
+            leafs = tuple((j, t[1]) for j, t in enumerate(targets) if t and t[0] == _LEAF)
+            plan.steps.append((backward, targets, outs, nodes, leafs))
 
     # ------------------------------------------------------------------ replay
     def _load(self, plan: _Plan, xa: Any, ya: Any) -> None:
@@ -362,13 +364,8 @@ class CapturedStep:
             backend.get_array_module(plan.y).copyto(plan.y, ya)
 
     def _replay(self, plan: _Plan) -> None:
-        mode = autograd._mode
-        previous, mode.grad_enabled = mode.grad_enabled, False
-        try:
-            for replay in plan.replays:
-                replay()
-        finally:
-            mode.grad_enabled = previous
+        for replay in plan.replays:  # array code only: no op records anything
+            replay()
         self._backward(plan)
 
     def _backward(self, plan: _Plan) -> None:
@@ -381,19 +378,22 @@ class CapturedStep:
         mode = autograd._mode
         previous, mode.grad_enabled = mode.grad_enabled, False
         try:
-            for i, (backward, targets, outs) in enumerate(plan.steps):
+            i = -1
+            for backward, _, outs, nodes, leafs in plan.steps:
+                i += 1
                 g = slots[i]
                 if g is None:
                     continue
                 slots[i] = None
                 grads = backward(g) if outs is None else backward(g, outs)
-                for target, pg in zip(targets, grads):
-                    if target is None or pg is None:
-                        continue
-                    kind, k = target
-                    if kind == _NODE:
+                for j, k in nodes:
+                    pg = grads[j]
+                    if pg is not None:
                         previous_g = slots[k]
                         slots[k] = pg if previous_g is None else previous_g + pg
+                for j, k in leafs:
+                    pg = grads[j]
+                    if pg is None:
                         continue
                     leaf = leaves[k]
                     if leaf.grad is None:
