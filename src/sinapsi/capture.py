@@ -69,7 +69,7 @@ class _Plan:
 
     __slots__ = (
         "x", "y", "y_arg", "replays", "out", "loss", "seed", "steps", "n_slots", "leaves",
-        "leaf_grads", "checked", "state",
+        "leaf_grads", "checked", "state", "copyto", "copyto_y",
     )  # fmt: skip
 
 
@@ -250,10 +250,12 @@ class CapturedStep:
         plan.checked = False
         plan.x = Tensor(xa) if not isinstance(x, Tensor) else Tensor(xa, dtype=xa.dtype)
         plan.x.data = xp.array(plan.x.data, copy=True, order="C")
+        plan.copyto = xp.copyto
         if ya is None:
             plan.y, plan.y_arg = None, y
         else:
-            plan.y = backend.get_array_module(ya).array(ya, copy=True)
+            y_xp = backend.get_array_module(ya)
+            plan.y, plan.copyto_y = y_xp.array(ya, copy=True), y_xp.copyto
             plan.y_arg = Tensor(plan.y, dtype=plan.y.dtype) if isinstance(y, Tensor) else plan.y
         self._zero_grads()
         mode = autograd._mode
@@ -358,10 +360,9 @@ class CapturedStep:
 
     # ------------------------------------------------------------------ replay
     def _load(self, plan: _Plan, xa: Any, ya: Any) -> None:
-        xp = backend.get_array_module(plan.x.data)
-        xp.copyto(plan.x.data, xa)
+        plan.copyto(plan.x.data, xa)
         if plan.y is not None:
-            backend.get_array_module(plan.y).copyto(plan.y, ya)
+            plan.copyto_y(plan.y, ya)
 
     def _replay(self, plan: _Plan) -> None:
         for replay in plan.replays:  # array code only: no op records anything
