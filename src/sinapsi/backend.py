@@ -29,6 +29,7 @@ from ._errors import one_line
 
 __all__ = [
     "numpy",
+    "same_bits",
     "get_array_module",
     "array_module",
     "set_array_module",
@@ -184,6 +185,13 @@ def to_numpy(array: Any) -> numpy.ndarray:
     if cp is not None and isinstance(array, cp.ndarray):
         return cp.asnumpy(array)
     return numpy.asarray(array)
+
+
+def same_bits(a: Any, b: Any) -> bool:
+    """Whether two arrays (NumPy or CuPy) hold the same values in the same shape and dtype,
+    NaN equal to NaN: what "bit-identical" means for a captured step and its tests."""
+    a, b = to_numpy(a), to_numpy(b)
+    return a.shape == b.shape and a.dtype == b.dtype and numpy.array_equal(a, b, equal_nan=True)
 
 
 @functools.cache

@@ -150,17 +150,11 @@ class CapturedStep:
             return self._check(key, plan, xa, ya, x, y)
         self._load(plan, xa, ya)
         self._zero_grads()
-        saved = plan.state.save() if plan.state.held else None
-        try:
-            self._replay(plan)
-        except Exception:  # a replay that refuses this batch (a label path the recording did
-            # not take: ignore_index appearing): undo its side effects, record it again
-            if saved is not None:
-                plan.state.restore(saved)
+        if not self._replay_or_undo(plan, plan.state.save() if plan.state.held else None):
             return self._refused(key, x, y)
         self.captured, self.reason = True, None
         self.output = plan.out.data
-        return _detached(plan.loss.data)
+        return _detached(plan.loss)
 
     # ------------------------------------------------------------------ guard
     def _refresh(self) -> None:
@@ -206,9 +200,6 @@ class CapturedStep:
             *[p.requires_grad for p in params],
         )
 
-    def _params(self) -> list[Any]:
-        return self._param_list
-
     def _zero_grads(self) -> None:
         for p in self._zero_list:
             p.grad = None
@@ -221,7 +212,7 @@ class CapturedStep:
         loss.backward()
         self.captured = False
         self.output = out.data
-        return _detached(loss.data)
+        return _detached(loss)
 
     def _decline(self, key: tuple, reason: str) -> None:
         self._plans[key] = None
@@ -269,28 +260,15 @@ class CapturedStep:
         finally:
             mode.tape = previous
             mode.host_read = None
-        reason = _not_replayable(self._modules, self._own_only)
-        if reason is not None:
-            pass
-        elif host_read is not None:
-            reason = (
-                f"the forward reads a tensor's value into Python ({host_read}), so its control "
-                "flow may depend on the data"
-            )
-        elif not isinstance(out, Tensor) or not isinstance(loss, Tensor):
-            reason = "the model or the loss does not return a Tensor"
-        elif loss.data.size != 1 or not loss.requires_grad:
-            reason = "the loss is not a one-element tensor that requires grad"
-        else:
-            missing = [op for _, op, replay in tape if replay is None]
-            if missing:
-                reason = f"op '{missing[0]}' has no replay"
+        reason = _not_replayable(self._modules, self._own_only) or _not_recorded(
+            out, loss, tape, host_read
+        )
         if reason is not None:
             self._decline(key, reason)
             loss.backward()
             self.captured = False
             self.output = out.data
-            return _detached(loss.data)
+            return _detached(loss)
         plan.replays = [replay for _, _, replay in tape]
         plan.state = _State(self.model)
         plan.out, plan.loss = out, loss
@@ -300,7 +278,7 @@ class CapturedStep:
         self._backward(plan)
         self.captured, self.reason = False, None
         self.output = out.data
-        return _detached(loss.data)
+        return _detached(loss)
 
     def _plan_backward(self, plan: _Plan) -> None:
         order = autograd._topological_order(plan.loss._node)
@@ -407,6 +385,17 @@ class CapturedStep:
         finally:
             mode.grad_enabled = previous
 
+    def _replay_or_undo(self, plan: _Plan, saved: Any) -> bool:
+        """Replay; False where a replay refuses this batch (a label path the recording did
+        not take: ignore_index appearing), its side effects undone from ``saved``."""
+        try:
+            self._replay(plan)
+        except Exception:
+            if saved is not None:
+                plan.state.restore(saved)
+            return False
+        return True
+
     def _refused(self, key: tuple, x: Any, y: Any) -> Tensor:
         """A replay raised (its side effects undone): this batch runs eagerly, the shape is
         recorded again next time, or stays eager once its batches keep refusing."""
@@ -414,7 +403,7 @@ class CapturedStep:
         self._refusals[key] = refusals = self._refusals.get(key, 0) + 1
         if refusals >= _MAX_REFUSALS:
             self._decline(key, "its replay refused a batch (a data-dependent path changed)")
-        return self._eager(x if isinstance(x, Tensor) else Tensor(x), y)
+        return self._eager(x, y)
 
     # ------------------------------------------------------------------ the check
     def _check(self, key: tuple, plan: _Plan, xa: Any, ya: Any, x: Any, y: Any) -> Tensor:
@@ -424,12 +413,9 @@ class CapturedStep:
         before = state.save()
         self._load(plan, xa, ya)
         self._zero_grads()
-        try:
-            self._replay(plan)
-        except Exception:
-            state.restore(before)
+        if not self._replay_or_undo(plan, before):
             return self._refused(key, x, y)
-        params = self._params()
+        params = self._param_list
         replayed = (
             backend.to_numpy(plan.loss.data).copy(),
             backend.to_numpy(plan.out.data).copy(),
@@ -437,8 +423,7 @@ class CapturedStep:
             state.save(),
         )
         state.restore(before)
-        xe = Tensor(xa) if not isinstance(x, Tensor) else x
-        loss = self._eager(xe, y)
+        loss = self._eager(x, y)
         eager = (
             backend.to_numpy(loss.data),
             backend.to_numpy(self.output),
@@ -472,18 +457,32 @@ def _not_replayable(modules: list[Any], own_only: bool) -> str | None:
     return None
 
 
+def _not_recorded(out: Any, loss: Any, tape: list[Any], host_read: str | None) -> str | None:
+    """Why the recording cannot be replayed: a host read, an output that is not a Tensor, a
+    loss without a gradient, an op without a replay."""
+    if host_read is not None:
+        return (
+            f"the forward reads a tensor's value into Python ({host_read}), so its control "
+            "flow may depend on the data"
+        )
+    if not isinstance(out, Tensor) or not isinstance(loss, Tensor):
+        return "the model or the loss does not return a Tensor"
+    if loss.data.size != 1 or not loss.requires_grad:
+        return "the loss is not a one-element tensor that requires grad"
+    missing = [op for _, op, replay in tape if replay is None]
+    return f"op '{missing[0]}' has no replay" if missing else None
+
+
 def _leaf_positions(plan: _Plan, params: list[Any]) -> list[tuple[Any, int | None]]:
     where = {id(p): k for k, p in enumerate(plan.leaves)}
     return [(p, where.get(id(p))) for p in params]
 
 
-def _detached(data: Any) -> Tensor:
-    out = Tensor.__new__(Tensor)
-    out.data = data.copy()
-    out.grad = None
-    out.requires_grad = False
-    out._node = None
-    out.name = None
+def _detached(t: Tensor) -> Tensor:
+    """``t`` cut from the graph, on a copy of its data (the plan's buffer is rewritten by the
+    next step)."""
+    out = t.detach()
+    out.data = out.data.copy()
     return out
 
 
@@ -526,7 +525,6 @@ class _State:
 
 def _first_difference(a: Any, b: Any, where: str = "") -> str | None:
     """Where two nested results (arrays, lists, tuples, dicts) first differ, or None."""
-    numpy = backend.numpy
     if isinstance(a, (list, tuple)):
         if len(a) != len(b):
             return where or "length"
@@ -539,7 +537,7 @@ def _first_difference(a: Any, b: Any, where: str = "") -> str | None:
         return None if a == b else (where or "generator state")
     if a is None or b is None:
         return None if a is None and b is None else where
-    if a.shape != b.shape or a.dtype != b.dtype or not numpy.array_equal(a, b, equal_nan=True):
+    if not backend.same_bits(a, b):
         names = {"[0]": "the loss", "[1]": "the output"}
         return names.get(where, f"gradient or buffer {where}")
     return None

@@ -353,7 +353,7 @@ def check_module(
 
 def _bitwise_equal(a: Any, b: Any, what: str) -> None:
     a, b = backend.to_numpy(a), backend.to_numpy(b)
-    if a.shape != b.shape or a.dtype != b.dtype or not numpy.array_equal(a, b, equal_nan=True):
+    if not backend.same_bits(a, b):
         diff = ""
         if a.shape == b.shape and a.dtype.kind in "fc" and b.dtype.kind in "fc" and a.size:
             diff = f"; largest difference {float(numpy.nanmax(numpy.abs(a - b))):.3g}"
