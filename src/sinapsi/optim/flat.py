@@ -171,18 +171,24 @@ class FlatStep:
                         views[i][...] = a
                         s[key] = views[i]
 
-    def holds(self) -> bool:
-        """Whether the flattening still holds: the same groups, every ``p.data`` its view."""
+    def _same_groups(self) -> bool:
+        """The optimizer's parameter groups are still the ones flattened, with as many
+        parameters each."""
         groups = self.optimizer.param_groups
-        if self.optimizer._flat is not self or len(groups) != len(self._groups):
+        if len(groups) != len(self._groups):
             return False
-        for group, grp in zip(groups, self._groups):
-            params = group["params"]
-            if group is not grp.group or len(params) != grp.n:
-                return False
-            if any(p.data is not d for p, d in zip(params, grp.datas)):
+        for group, grp in zip(groups, self._groups):  # a loop: on every step's hot path
+            if group is not grp.group or len(group["params"]) != grp.n:
                 return False
         return True
+
+    def holds(self) -> bool:
+        """Whether the flattening still holds: the same groups, every ``p.data`` its view."""
+        if self.optimizer._flat is not self or not self._same_groups():
+            return False
+        return all(
+            p.data is d for grp in self._groups for p, d in zip(grp.group["params"], grp.datas)
+        )
 
     def step(self) -> bool:
         """Do ``optimizer.step()``'s whole work as whole-buffer passes (one ``update`` call per
@@ -194,16 +200,13 @@ class FlatStep:
         one of the same shape and dtype (an eager step's, a user's) is copied into the flat
         buffer and its view registered in its place; any other makes it return False."""
         opt = self.optimizer
-        groups = opt.param_groups
-        if len(groups) != len(self._groups):
+        if not self._same_groups():
             return False
         states = opt.state
         plans = []
         finite = True
         adopt = [False]
-        for group, grp in zip(groups, self._groups):
-            if group is not grp.group or len(group["params"]) != grp.n:
-                return False
+        for group, grp in zip(opt.param_groups, self._groups):
             signs = self._signatures(grp, group["params"], states, adopt)
             if signs is None:
                 return False
