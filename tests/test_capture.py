@@ -5,6 +5,7 @@ engine alone; tests/test_capture_layers.py runs the library's layers, losses and
 """
 
 import copy
+import sys
 
 import numpy as np
 import pytest
@@ -306,3 +307,44 @@ def test_fit_by_default_leaves_a_model_with_its_own_forward_eager(monkeypatch):
     x, y = _batches(1, size=8)[0]
     sn.fit(model, x, y, loss="mse", epochs=2, batch_size=4, verbose=0)
     assert replayed == []  # Dense and Tanh here have forwards of their own
+
+
+def _add(a, b):
+    data = a.data + b.data
+
+    def replay():
+        np.add(a.data, b.data, out=data)
+
+    return make_result(data, "t_add", (a, b), lambda g: (g, g), replay)
+
+
+class Branchy(nn.Module):
+    """One node feeding two ops and one weight used twice: gradients that accumulate in a slot
+    of the walk and in a leaf's buffer."""
+
+    def __init__(self):
+        super().__init__()
+        self.first, self.second = Dense(3, 5, 0), Dense(5, 2, 1)
+
+    def forward(self, x):
+        h = _tanh(self.first(x))
+        return _add(self.second(h), self.second(_tanh(h)))
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_the_walk_compiled_or_looped_accumulates_as_the_eager_one(monkeypatch, compiled):
+    capture_module = sys.modules["sinapsi.capture"]  # (sinapsi.capture is also the function)
+    if not compiled:  # the loop that walks graphs too long to compile
+        monkeypatch.setattr(capture_module, "_COMPILE_UP_TO", 0)
+    with sn.default_dtype("float64"):
+        model = Branchy()
+    twin = copy.deepcopy(model)
+    opt = sn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    twin_opt = sn.optim.SGD(twin.parameters(), lr=0.1, momentum=0.9)
+    step = sn.capture(model, _mse, opt)
+    for x, y in _batches(5):
+        np.testing.assert_array_equal(step(x, y).data, _eager_step(twin, twin_opt, x, y))
+        _same_weights(model, twin)
+    assert step.captured
+    (plan,) = step._plans.values()
+    assert (plan.walk is not None) == compiled

@@ -69,11 +69,12 @@ class _Plan:
 
     __slots__ = (
         "x", "y", "y_arg", "replays", "out", "loss", "seed", "steps", "n_slots", "leaves",
-        "leaf_grads", "checked", "state", "copyto", "copyto_y",
+        "leaf_grads", "checked", "state", "copyto", "copyto_y", "walk",
     )  # fmt: skip
 
 
 _NODE, _LEAF = 0, 1
+_COMPILE_UP_TO = 4096  # backward steps; a longer walk loops over plan.steps instead
 _MAX_REFUSALS = 3  # replays refusing batches of one shape before that shape stays eager
 
 
@@ -335,6 +336,7 @@ class CapturedStep:
             nodes = tuple((j, t[1]) for j, t in enumerate(targets) if t and t[0] == _NODE)
             leafs = tuple((j, t[1]) for j, t in enumerate(targets) if t and t[0] == _LEAF)
             plan.steps.append((backward, targets, outs, nodes, leafs))
+        plan.walk = _compiled_walk(plan) if len(plan.steps) <= _COMPILE_UP_TO else None
 
     # ------------------------------------------------------------------ replay
     def _load(self, plan: _Plan, xa: Any, ya: Any) -> None:
@@ -351,11 +353,17 @@ class CapturedStep:
         """The recorded backward closures in the eager walk's order, accumulating exactly as
         :func:`sinapsi.autograd.run_backward` does (a node's gradients summed in the order they
         arrive; a leaf's first gradient copied into its buffer, later ones added in place)."""
+        mode = autograd._mode
+        previous, mode.grad_enabled = mode.grad_enabled, False
+        if plan.walk is not None:  # the same walk, written out as straight-line code
+            try:
+                plan.walk(plan.seed)
+            finally:
+                mode.grad_enabled = previous
+            return
         slots: list[Any] = [None] * plan.n_slots
         slots[0] = plan.seed
         leaves, buffers = plan.leaves, plan.leaf_grads
-        mode = autograd._mode
-        previous, mode.grad_enabled = mode.grad_enabled, False
         try:
             i = -1
             for backward, _, outs, nodes, leafs in plan.steps:
@@ -471,6 +479,47 @@ def _not_recorded(out: Any, loss: Any, tape: list[Any], host_read: str | None) -
         return "the loss is not a one-element tensor that requires grad"
     missing = [op for _, op, replay in tape if replay is None]
     return f"op '{missing[0]}' has no replay" if missing else None
+
+
+def _compiled_walk(plan: _Plan) -> Any:
+    """The backward walk of ``plan`` as one generated Python function of the seed gradient:
+    the loop of :meth:`CapturedStep._backward` unrolled, step by step, with each gradient
+    slot a local variable and each closure, output tuple, leaf and buffer a global of the
+    function (no per-step tuple unpacking, list indexing or inner loops; about 0.3 us less per
+    backward step, most of a tiny network's walk overhead). The same operations in the same
+    order: the results are bit for bit the loop's."""
+    names: dict[str, Any] = {}
+    lines = ["def walk(s0):"]
+    if plan.n_slots > 1:
+        lines.append("    " + " = ".join(f"s{i}" for i in range(1, plan.n_slots)) + " = None")
+    for i, (backward, _, outs, nodes, leafs) in enumerate(plan.steps):
+        names[f"b{i}"] = backward
+        call = f"b{i}(s{i})"
+        if outs is not None:
+            names[f"o{i}"] = outs
+            call = f"b{i}(s{i}, o{i})"
+        lines += [f"    if s{i} is not None:", f"        r = {call}", f"        s{i} = None"]
+        for j, k in nodes:  # a node's gradients summed in the order they arrive
+            lines += [
+                f"        g = r[{j}]",
+                "        if g is not None:",
+                f"            s{k} = g if s{k} is None else s{k} + g",
+            ]
+        for j, k in leafs:  # a leaf's first gradient into its buffer, later ones added
+            names[f"L{k}"], names[f"B{k}"] = plan.leaves[k], plan.leaf_grads[k]
+            lines += [
+                f"        g = r[{j}]",
+                "        if g is not None:",
+                f"            if L{k}.grad is None:",
+                f"                if g is not B{k}:",
+                f"                    B{k}[...] = g",
+                f"                L{k}.grad = B{k}",
+                "            else:",
+                f"                L{k}.grad += g",
+            ]
+    code = compile("\n".join(lines) + "\n", "<sinapsi.capture walk>", "exec")
+    exec(code, names)  # noqa: S102 - our own generated source, no user text in it
+    return names["walk"]
 
 
 def _leaf_positions(plan: _Plan, params: list[Any]) -> list[tuple[Any, int | None]]:
