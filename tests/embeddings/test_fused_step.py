@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sinapsi import _numba
-from sinapsi.embeddings.fused import fused_sgd_step
+from sinapsi.embeddings.fused import StepBuffers, fused_sgd_step
 from sinapsi.embeddings.word2vec import SkipGram, SparseSGD, sparse_step
 
 pytestmark = pytest.mark.skipif(not _numba.available(), reason="numba is not installed")
@@ -68,3 +68,40 @@ def test_fused_step_counts_ids_from_the_end_and_refuses_out_of_range():
         np.testing.assert_array_equal(a.context.weight.data, b.context.weight.data)
         with pytest.raises(IndexError, match=r"ids must be in \[-50, 50\)"):
             sparse_step(a, SparseSGD([], 0.1), centers, contexts + 50, negs)
+
+
+def test_reused_buffers_give_the_same_steps_bit_for_bit():
+    """One StepBuffers across batches of several sizes (a big one, then smaller ones that take
+    views of its arrays) steps the tables exactly as fresh arrays each time, int32 or int64
+    ids alike."""
+    fresh, reused = _model("float32"), _model("float32")
+    buffers = StepBuffers()
+    for seed, n in ((0, 300), (1, 40), (2, 299), (3, 1)):
+        centers, contexts, negs = _batch(seed, n)
+        with _numba.use_kernels(True):
+            a = fused_sgd_step(
+                fresh.center.weight.data, fresh.context.weight.data, centers, contexts, negs,
+                0.05,
+            )  # fmt: skip
+            b = fused_sgd_step(
+                reused.center.weight.data, reused.context.weight.data, centers.astype(np.int32),
+                contexts.astype(np.int32), negs.astype(np.int32), 0.05, buffers,
+            )  # fmt: skip
+        assert a == b
+        np.testing.assert_array_equal(fresh.center.weight.data, reused.center.weight.data)
+        np.testing.assert_array_equal(fresh.context.weight.data, reused.context.weight.data)
+    assert buffers.take("gh", (300, 16), np.float32).shape == (300, 16)
+
+
+def test_fused_step_counts_centers_from_the_end_and_refuses_out_of_range():
+    a, b = _model("float64"), _model("float64")
+    centers, contexts, negs = _batch(5, 20)
+    with _numba.use_kernels(True):
+        sparse_step(a, SparseSGD([], 0.1), centers - 50, contexts, negs)
+        sparse_step(b, SparseSGD([], 0.1), centers, contexts, negs)
+        np.testing.assert_array_equal(a.center.weight.data, b.center.weight.data)
+        np.testing.assert_array_equal(a.context.weight.data, b.context.weight.data)
+        before = a.center.weight.data.copy()
+        with pytest.raises(IndexError, match=r"centers must be in \[-50, 50\)"):
+            sparse_step(a, SparseSGD([], 0.1), centers + 50, contexts, negs)
+        np.testing.assert_array_equal(a.center.weight.data, before)  # nothing was done

@@ -7,8 +7,9 @@ does it in whole-array passes (a gathered ``(B, K + 1, D)`` copy, sparse product
 loops touch each row once per use.
 
 Three loops: :func:`row_scores` (the forward), :func:`row_mix` and :func:`row_scatter` (the
-gradients of the input vectors and of the table). Things measured and left out, on head500
-(2 cores):
+gradients of the input vectors and of the table); and for :mod:`.fused`'s step, done in the
+tables, :func:`gathered_scores`, :func:`gathered_scatter_step` and :func:`rows_step`. Things
+measured and left out, on head500 (2 cores):
 
 * parallel loops. With ``prange`` (over pairs; for the scatter, each thread owning every other
   block of rows) whole epochs took 1.34-1.71 s against 1.34-1.41 serial, while keeping both
@@ -37,7 +38,14 @@ to rounding (tested).
 import numpy as np
 from numba import njit
 
-__all__ = ["row_mix", "row_scatter", "row_scores"]
+__all__ = [
+    "gathered_scatter_step",
+    "gathered_scores",
+    "row_mix",
+    "row_scatter",
+    "row_scores",
+    "rows_step",
+]
 
 _FLAGS = {"reassoc", "contract"}
 
@@ -54,6 +62,22 @@ def row_scores(table, h, ids, out):  # pragma: no cover - compiled
             s = zero
             for j in range(dim):
                 s += table[r, j] * h[b, j]
+            out[b, k] = s
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS)
+def gathered_scores(table, src, rows, ids, out):  # pragma: no cover - compiled
+    """:func:`row_scores` with ``h[b] = src[rows[b]]`` read in place (no gathered copy)."""
+    n, width = ids.shape
+    dim = src.shape[1]
+    zero = np.zeros(1, out.dtype)[0]
+    for b in range(n):
+        c = rows[b]
+        for k in range(width):
+            r = ids[b, k]
+            s = zero
+            for j in range(dim):
+                s += table[r, j] * src[c, j]
             out[b, k] = s
 
 
@@ -88,17 +112,19 @@ def row_scatter(coef, ids, h, out):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS)
-def row_scatter_step(coef, ids, h, table, lr):  # pragma: no cover - compiled
-    """``table[ids[b, k]] -= lr * coef[b, k] * h[b]``, in place, in order of ``b`` then ``k``:
-    :func:`row_scatter` and an SGD step on those rows, without the gradient array."""
+def gathered_scatter_step(coef, ids, src, rows, table, lr):  # pragma: no cover - compiled
+    """``table[ids[b, k]] -= lr * coef[b, k] * src[rows[b]]``, in place, in order of ``b`` then
+    ``k``: :func:`row_scatter` and an SGD step on those rows, without the gradient array, the
+    input vectors read where they are (``src`` is not ``table``)."""
     n, width = ids.shape
-    dim = h.shape[1]
+    dim = src.shape[1]
     for b in range(n):
+        q = rows[b]
         for k in range(width):
             r = ids[b, k]
             c = coef[b, k] * lr
             for j in range(dim):
-                table[r, j] -= c * h[b, j]
+                table[r, j] -= c * src[q, j]
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS)

@@ -20,7 +20,7 @@ from ..optim.adagrad import adagrad_step
 from ..optim.adam import adam_step
 from ..optim.sgd import sgd_step
 from ..tensor import Tensor
-from .fused import fused_sgd_step
+from .fused import StepBuffers, fused_sgd_step
 from .models import CBOW, SkipGram
 from .negative_sampling import (
     _lookup,
@@ -164,6 +164,13 @@ def _rows(table: Tensor, ids: np.ndarray, whole: bool = True) -> tuple[Any, Tens
     return uniq, leaf, inverse, leaf.data
 
 
+def _integers(ids: Any) -> np.ndarray:
+    """``ids`` as an array: integer arrays as they are (the fused step takes int32 too), others
+    converted to int64."""
+    ids = np.asarray(ids)
+    return ids if ids.dtype.kind in "iu" else ids.astype(np.int64)
+
+
 def sparse_step(
     model: SkipGram | CBOW,
     optimizer: _SparseOptimizer,
@@ -174,6 +181,7 @@ def sparse_step(
     reduction: str = "sum",
     shared_as: int | None = None,
     concurrent: bool = False,
+    buffers: StepBuffers | None = None,
 ) -> float:
     """One training step touching only the rows the batch uses; returns the loss.
 
@@ -198,19 +206,22 @@ def sparse_step(
     :func:`~.word2vec.train_word2vec`). The rows are then always updated in place
     (``w[rows] -= step``), never written back from the copy taken before the step, which
     would undo the other threads' updates made in between.
+
+    ``buffers``: a :class:`~.fused.StepBuffers` the fused step reuses for its arrays (one per
+    thread); None: fresh arrays.
     """
-    c = np.asarray(center_ids, dtype=np.int64)
-    o = np.asarray(context_ids, dtype=np.int64)
-    neg = np.asarray(negative_ids, dtype=np.int64)
+    c, o, neg = (_integers(ids) for ids in (center_ids, context_ids, negative_ids))
     if (
         type(model) is SkipGram and type(optimizer) is SparseSGD and shared_as is None
         and reduction == "sum" and mask is None
     ):  # fmt: skip
         loss = fused_sgd_step(
-            model.center.weight.data, model.context.weight.data, c, o, neg, optimizer.lr
-        )
+            model.center.weight.data, model.context.weight.data, c, o, neg, optimizer.lr,
+            buffers,
+        )  # fmt: skip
         if loss is not None:  # done in the tables by the compiled loops (module .fused)
             return loss
+    c, o, neg = (np.asarray(ids, dtype=np.int64) for ids in (c, o, neg))
     if isinstance(model, CBOW):
         in_ids, out_pos = o, c
     else:
