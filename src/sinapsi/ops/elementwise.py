@@ -22,7 +22,7 @@ from typing import Any
 from .. import _numba, backend
 from ..autograd import make_result, sum_to
 from ..tensor import Tensor
-from ._util import broadcast_error, floating, operand, pair, prepare, wrap
+from ._util import broadcast_error, floating, operand, pair, prepare, scalar_array, wrap
 
 __all__ = [
     "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "log1p", "sqrt", "abs", "erf",
@@ -534,8 +534,10 @@ def sigmoid(x: Any) -> Tensor:
         prepare(state, y, x, x0)
         expit(x.data, out=y)
 
+    one = scalar_array(xp, 1.0, y.dtype)
+
     def backward(g: Any) -> tuple[Any]:  # g * (y * (1 - y)), in one new array
-        t = xp.subtract(1.0, y, out=xp.empty_like(y))  # an array even when y is 0-d
+        t = xp.subtract(one, y, out=xp.empty_like(y))  # an array even when y is 0-d
         xp.multiply(y, t, out=t)
         return (xp.multiply(g, t, out=t),)
 
@@ -553,9 +555,11 @@ def tanh(x: Any) -> Tensor:
     def replay() -> None:
         prepare(state, y, x, x0).tanh(x.data, out=y)
 
+    one = scalar_array(xp, 1.0, y.dtype)
+
     def backward(g: Any) -> tuple[Any]:  # g * (1 - y * y), in one new array
         t = xp.multiply(y, y, out=xp.empty_like(y))  # an array even when y is 0-d
-        xp.subtract(1.0, t, out=t)
+        xp.subtract(one, t, out=t)
         return (xp.multiply(g, t, out=t),)
 
     return make_result(y, "tanh", (x,), backward, replay)

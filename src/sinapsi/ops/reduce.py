@@ -26,6 +26,7 @@ from ._util import (
     numpy_or_torch_name,
     operand,
     prepare,
+    scalar_array,
     torch_names,
 )
 from .elementwise import sub
@@ -101,6 +102,7 @@ def mean(
     data = x.data.sum(axis=axes, keepdims=keepdims) * scale
     data = data if data.ndim else _array(data)
     state: list[Any] = []
+    factor: list[Any] = []  # scale as a 0-d array of data's dtype, made on the first replay
 
     def replay() -> None:  # the sum into the result (laid out as the sum's own), then * scale
         xp = prepare(state, data, x, x0)
@@ -108,7 +110,9 @@ def mean(
             xp.add.reduce(x.data, axis=axes, keepdims=keepdims, out=data)
         else:
             x.data.sum(axis=axes, keepdims=keepdims, out=data)
-        xp.multiply(data, scale, out=data)
+        if not factor:
+            factor.append(scalar_array(xp, scale, data.dtype))
+        xp.multiply(data, factor[0], out=data)
 
     def backward(g: Any) -> tuple[Any]:
         return (_expand(g * scale, shape, axes, keepdims),)
