@@ -221,6 +221,7 @@ def scalar_array(xp: Any, value: float, dtype: Any) -> Any:
         a = xp.asarray(value, dtype=dtype)
         if xp is backend.numpy:
             a.flags.writeable = False  # shared by every op that asks for it
-        if len(_SCALARS) < 256:
-            _SCALARS[key] = a
+        if len(_SCALARS) >= 256:  # e.g. a schedule's learning rates: keep the recent ones
+            _SCALARS.clear()
+        _SCALARS[key] = a
     return a

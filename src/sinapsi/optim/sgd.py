@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..backend import get_array_module
+from ..ops._util import scalar_array
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_range, scratch
 
@@ -98,8 +99,12 @@ class SGD(Optimizer):
         momentum = group["momentum"]
         if not momentum and param.data.size <= 4096:
             # small: a temporary is cheaper than looking up the scratch buffer, and sgd_step's
-            # plain case written inline (same numbers) saves a call per parameter per step
-            param.data -= grad * group["lr"]
+            # plain case written inline (same numbers) saves a call per parameter per step; lr
+            # as a 0-d array of grad's dtype: the bits of the Python float, a cheaper operand
+            lr = group["lr"]
+            if grad.dtype.kind == "f":
+                lr = scalar_array(get_array_module(grad), lr, grad.dtype)
+            param.data -= grad * lr
             return
         buf = state.get("momentum_buffer")
         first = momentum and buf is None
