@@ -20,8 +20,8 @@ from numba import njit
 
 __all__ = [
     "max_pool_2x2", "bn_stats_rows", "bn_stats_planes", "bn_apply_rows", "bn_apply_planes",
-    "bn_grad_sums_rows", "bn_grad_sums_planes", "bn_dx_rows", "bn_dx_planes", "relu_forward",
-    "relu_backward",
+    "bn_grad_sums_rows", "bn_grad_sums_planes", "bn_dx_rows", "bn_dx_planes", "bn_running",
+    "relu_forward", "relu_backward",
 ]  # fmt: skip
 
 
@@ -172,20 +172,23 @@ _REASSOC = {"reassoc"}
 
 @njit(cache=True, nogil=True)
 def bn_stats_rows(x, mean, var):  # pragma: no cover - compiled
-    """Per-column mean and biased variance of (M, C) ``x`` (two passes, float64 sums)."""
+    """Per-column mean and biased variance of (M, C) ``x`` (two passes, float64 sums, stored
+    in the dtype of ``mean`` and ``var``)."""
     m, c = x.shape
     s = np.zeros(c)
+    mu = np.empty(c)
     for i in range(m):
         for j in range(c):
             s[j] += x[i, j]
     for j in range(c):
-        mean[j] = s[j] / m
+        mu[j] = s[j] / m
         s[j] = 0.0
     for i in range(m):
         for j in range(c):
-            d = x[i, j] - mean[j]
+            d = x[i, j] - mu[j]
             s[j] += d * d
     for j in range(c):
+        mean[j] = mu[j]
         var[j] = s[j] / m
 
 
@@ -259,17 +262,40 @@ def bn_grad_sums_planes(x, g, mean, g_sum, gx_sum):  # pragma: no cover - compil
 
 
 @njit(cache=True, nogil=True)
-def bn_dx_rows(x, g, mean, shift, slope, scale, dx):  # pragma: no cover - compiled
-    """``dx = (g - shift - (x - mean) * slope) * scale`` per column (the training backward)."""
+def _dx_coefficients(g_sum, gx_centered, inv_std, count, like):  # pragma: no cover - compiled
+    """Per channel ``mean(g)`` and ``inv_std * mean(g * x_hat)`` (from the float64 sums), in
+    the dtype of ``like``."""
+    shift, slope = np.empty_like(like), np.empty_like(like)
+    for j in range(g_sum.size):
+        shift[j] = g_sum[j] / count
+        slope[j] = inv_std[j] * (gx_centered[j] * inv_std[j] / count)
+    return shift, slope
+
+
+@njit(cache=True, nogil=True)
+def bn_running(running_mean, running_var, mean, var, factor, var_factor):  # pragma: no cover
+    """PyTorch's running statistics, in place: ``running = (1 - factor) * running +
+    factor * stat``, the variance's factor making it unbiased (float64 arithmetic)."""
+    for j in range(running_mean.size):
+        running_mean[j] = running_mean[j] * (1.0 - factor) + factor * mean[j]
+        running_var[j] = running_var[j] * (1.0 - factor) + var_factor * var[j]
+
+
+@njit(cache=True, nogil=True)
+def bn_dx_rows(x, g, mean, g_sum, gx_centered, inv_std, scale, dx):  # pragma: no cover
+    """The training backward, ``dx = (g - mean(g) - x_hat * mean(g * x_hat)) * scale``, per
+    column, from the sums of :func:`bn_grad_sums_rows`."""
     m, c = x.shape
+    shift, slope = _dx_coefficients(g_sum, gx_centered, inv_std, m, mean)
     for i in range(m):
         for j in range(c):
             dx[i, j] = (g[i, j] - shift[j] - (x[i, j] - mean[j]) * slope[j]) * scale[j]
 
 
 @njit(cache=True, nogil=True)
-def bn_dx_planes(x, g, mean, shift, slope, scale, dx):  # pragma: no cover - compiled
+def bn_dx_planes(x, g, mean, g_sum, gx_centered, inv_std, scale, dx):  # pragma: no cover
     n, c, l = x.shape
+    shift, slope = _dx_coefficients(g_sum, gx_centered, inv_std, n * l, mean)
     for a in range(n):
         for j in range(c):
             mu, sh, sl, sc = mean[j], shift[j], slope[j], scale[j]

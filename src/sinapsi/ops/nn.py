@@ -267,7 +267,7 @@ def batch_norm(
             f"variance; got input shape {x.shape}. Use a batch of at least 2 samples, "
             "or call model.eval() for single-sample inference."
         )
-    kernels = _image_kernels(X)
+    kernels = _kernels_for(X)
     if kernels is not None:
         return _batch_norm_fused(
             kernels, x, weight, bias, running_mean, running_var, training, momentum, eps,
@@ -355,23 +355,32 @@ def _count(num_batches_tracked: Any) -> int:
 
 def _update_running(
     running_mean: Any, running_var: Any, mean: Any, var: Any, n: int, momentum: float | None,
-    num_batches_tracked: int,
+    num_batches_tracked: int, kern: Any = None,
 ) -> None:  # fmt: skip
-    """PyTorch's running statistics, in place: the unbiased batch variance."""
+    """PyTorch's running statistics, in place: the unbiased batch variance; with the numba
+    kernel ``kern`` in one call where the arrays allow it."""
     factor = momentum if momentum is not None else 1.0 / max(num_batches_tracked, 1)
+    if kern is not None and _numba.applies(running_mean, running_var, mean, var):
+        kern.bn_running(running_mean, running_var, mean, var, factor, factor * n / (n - 1))
+        return
     running_mean *= 1.0 - factor
     running_mean += factor * mean
     running_var *= 1.0 - factor
     running_var += (factor * n / (n - 1)) * var
 
 
-def _image_kernels(X: Any) -> Any:  # noqa: N803
-    """The numba kernels for a 4-D float32/float64 NumPy array in NCHW or channels-last
-    memory, or None (then the NumPy path runs)."""
+def _channels_last(a: Any) -> Any:
+    """``a`` (N, C, ...) with the channel axis moved last: (N, ..., C), a view."""
+    return a.transpose(0, *range(2, a.ndim), 1)
+
+
+def _kernels_for(X: Any) -> Any:  # noqa: N803
+    """The numba kernels for a float32/float64 NumPy array whose memory they read: C-contiguous
+    or channels-last; else None (then the NumPy path runs)."""
     np_ = backend.numpy
-    if X.ndim != 4 or type(X) is not np_.ndarray or X.dtype not in (np_.float32, np_.float64):
+    if type(X) is not np_.ndarray or X.dtype not in (np_.float32, np_.float64) or not X.size:
         return None
-    if not (X.flags.c_contiguous or X.transpose(0, 2, 3, 1).flags.c_contiguous) or not X.size:
+    if not (X.flags.c_contiguous or _channels_last(X).flags.c_contiguous):
         return None
     return _numba.kernels("sinapsi.ops._pool_kernels")
 
@@ -380,30 +389,32 @@ def _batch_norm_fused(
     kern: Any, x: Tensor, weight: Any, bias: Any, running_mean: Any, running_var: Any,
     training: bool, momentum: float | None, eps: float, num_batches_tracked: int,
 ) -> Tensor:  # fmt: skip
-    """:func:`batch_norm` of (N, C, H, W) images with the numba kernels: two passes forward
-    (statistics, output), three backward (two sums, dx), x_hat recomputed rather than kept.
-    Channels-last memory is seen as (M, C) rows, NCHW as (N, C, H*W) planes; the output and
-    dx keep the input's layout."""
+    """:func:`batch_norm` with the numba kernels: two passes forward (statistics, output),
+    three backward (two sums, dx), x_hat recomputed rather than kept. (N, C) input and
+    channels-last memory are seen as (M, C) rows, other C-contiguous input as (N, C, L)
+    planes; the output and dx keep the input's layout."""
     np_ = backend.numpy
     X = x.data  # noqa: N806
-    dtype, (nb, c, h, w) = X.dtype, X.shape
-    rows = not X.flags.c_contiguous  # channels-last memory (checked by _image_kernels)
+    dtype, nb, c = X.dtype, X.shape[0], X.shape[1]
     n = X.size // c
+    rows = n == nb or not X.flags.c_contiguous  # (N, C) or channels-last (see _kernels_for)
+    last = _channels_last(X).shape
+    back = (0, X.ndim - 1, *range(1, X.ndim - 1))  # undoes _channels_last
 
     def view(a: Any) -> Any:
-        """``a`` (N, C, H, W) in X's layout as the kernels' rows or planes (copied only when
+        """``a`` (X's shape) in X's layout as the kernels' rows or planes (copied only when
         its layout differs, as a gradient's may)."""
         if rows:
-            return np_.ascontiguousarray(a.transpose(0, 2, 3, 1), dtype=dtype).reshape(-1, c)
-        return np_.ascontiguousarray(a, dtype=dtype).reshape(nb, c, h * w)
+            return np_.ascontiguousarray(_channels_last(a), dtype=dtype).reshape(-1, c)
+        return np_.ascontiguousarray(a, dtype=dtype).reshape(nb, c, -1)
 
     def new() -> tuple[Any, Any]:
-        """A new (N, C, H, W) array in X's layout and its kernel view."""
+        """A new array of X's shape in X's layout, and its kernel view."""
         if rows:
-            a = np_.empty((nb, h, w, c), dtype)
-            return a.transpose(0, 3, 1, 2), a.reshape(-1, c)
-        a = np_.empty((nb, c, h, w), dtype)
-        return a, a.reshape(nb, c, h * w)
+            a = np_.empty(last, dtype)
+            return a.transpose(back), a.reshape(-1, c)
+        a = np_.empty(X.shape, dtype)
+        return a, a.reshape(nb, c, -1)
 
     def vector(v: Any) -> Any:
         return np_.ascontiguousarray(v.data if isinstance(v, Tensor) else v, dtype=dtype)
@@ -411,13 +422,12 @@ def _batch_norm_fused(
     V = view(X)  # noqa: N806 - a view of X (its layout was checked)
     stats = kern.bn_stats_rows if rows else kern.bn_stats_planes
     apply = kern.bn_apply_rows if rows else kern.bn_apply_planes
-    if training:
-        mean64, var64 = np_.empty(c), np_.empty(c)
-        stats(V, mean64, var64)
-        mean, var = mean64.astype(dtype), var64.astype(dtype)
+    if training:  # float64 sums, stored in X's dtype
+        mean, var = np_.empty(c, dtype), np_.empty(c, dtype)
+        stats(V, mean, var)
         if running_mean is not None:
             _update_running(running_mean, running_var, mean, var, n, momentum,
-                            _count(num_batches_tracked))  # fmt: skip
+                            _count(num_batches_tracked), kern)  # fmt: skip
     else:
         mean, var = vector(running_mean), vector(running_var)
     inv_std = vector(1.0 / np_.sqrt(var + eps))
@@ -427,15 +437,12 @@ def _batch_norm_fused(
     apply(V, mean, scale, shift, out_view)
 
     def replay() -> None:  # the forward's steps into its arrays, the running update included
-        nonlocal V, mean, var, shift
-        V = view(X)  # noqa: N806 - the same view (the backward reads this cell)
+        nonlocal mean, var, shift
         if training:
-            stats(V, mean64, var64)
-            mean[...] = mean64  # astype's cast
-            var[...] = var64
+            stats(V, mean, var)
             if running_mean is not None:
                 _update_running(running_mean, running_var, mean, var, n, momentum,
-                                _count(num_batches_tracked))  # fmt: skip
+                                _count(num_batches_tracked), kern)  # fmt: skip
         else:
             mean, var = vector(running_mean), vector(running_var)
         np_.divide(1.0, np_.sqrt(var + eps), out=inv_std)
@@ -451,24 +458,24 @@ def _batch_norm_fused(
 
     def backward(g: Any) -> tuple[Any, ...]:
         G = view(g)  # noqa: N806
-        g_sum = gx_sum = None
+        g_sum = gx_centered = None
         if weight_grad or bias_grad or (training and x.requires_grad):
             g_sum, gx_centered = np_.empty(c), np_.empty(c)
             sums = kern.bn_grad_sums_rows if rows else kern.bn_grad_sums_planes
             sums(V, G, mean, g_sum, gx_centered)
-            gx_sum = gx_centered * inv_std  # = sum(g * x_hat), the weight's gradient
         grads: list[Any] = []
         if not x.requires_grad:
             grads.append(None)
         elif training:  # dx = scale * (g - mean(g) - x_hat * mean(g * x_hat))
             dx, dx_view = new()
             dx_of = kern.bn_dx_rows if rows else kern.bn_dx_planes
-            dx_of(V, G, mean, vector(g_sum / n), vector(inv_std * (gx_sum / n)), scale, dx_view)
+            dx_of(V, G, mean, g_sum, gx_centered, inv_std, scale, dx_view)
             grads.append(dx)
         else:
-            grads.append(g * scale.reshape(1, -1, 1, 1))
+            grads.append(g * scale.reshape((1, -1) + (1,) * (X.ndim - 2)))
         if isinstance(weight, Tensor):
-            grads.append(gx_sum.astype(dtype) if weight_grad else None)
+            # sum(g * x_hat), the weight's gradient
+            grads.append((gx_centered * inv_std).astype(dtype) if weight_grad else None)
         if isinstance(bias, Tensor):
             grads.append(g_sum.astype(dtype) if bias_grad else None)
         return tuple(grads)
