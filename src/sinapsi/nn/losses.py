@@ -174,6 +174,8 @@ def binary_cross_entropy_with_logits(
     input = operand(input)
     y = _float_target(name, input, target)
     _check_unit_interval(name, "every target", y.data)
+    if reduction == "mean" and weight is None and pos_weight is None:
+        return ops.bce_with_logits_mean(input, y)  # one node, the same bits
     loss = ops.bce_with_logits(input, y, pos_weight)
     return _reduce(_weighted(loss, weight), reduction, name)
 

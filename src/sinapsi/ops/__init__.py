@@ -1,5 +1,6 @@
 """Differentiable primitive ops. Each is one function with its backward written under it."""
 
+from .bce import bce_with_logits, bce_with_logits_mean, binary_cross_entropy
 from .compare import eq, ge, gt, le, lt, ne
 from .conv import conv1d, conv2d
 from .elementwise import (
@@ -26,8 +27,6 @@ from .elementwise import (
 from .linalg import linear, matmul
 from .nn import (
     batch_norm,
-    bce_with_logits,
-    binary_cross_entropy,
     dropout,
     dropout2d,
     log_softmax,
@@ -52,7 +51,8 @@ from .shape import (
 )
 
 __all__ = [
-    "abs", "add", "astype", "batch_norm", "bce_with_logits", "binary_cross_entropy",
+    "abs", "add", "astype", "batch_norm", "bce_with_logits", "bce_with_logits_mean",
+    "binary_cross_entropy",
     "broadcast_to", "clip", "concatenate", "div", "dropout", "erf", "exp", "expand_dims",
     "flatten", "gather", "getitem", "linear", "log", "log1p", "log_softmax", "logsumexp",
     "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "pow", "relu", "reshape",

@@ -2,9 +2,7 @@
 
 - softmax / log_softmax: composed from exp/sum/div, softmax overflows for large inputs and its
   log loses precision; shifting by the maximum and working in log space avoids both.
-- bce_with_logits: the stable form of binary cross-entropy on logits, one pass each way.
-- binary_cross_entropy: on probabilities, logs clamped at -100 and PyTorch's backward, which
-  stays finite at p = 0 or 1 (composed, the backward of log would divide 0 by 0 there).
+- binary cross-entropy, on logits and on probabilities: in :mod:`sinapsi.ops.bce`.
 - batch_norm: normalization with batch statistics has a compact closed-form backward; composed
   from mean/var/sub/div it would be ~10 graph nodes and as many passes over memory.
 - dropout: the mask is drawn once and reused by the backward.
@@ -19,11 +17,10 @@ from typing import Any
 from .. import _numba, backend
 from ..autograd import make_result
 from ..tensor import Tensor
-from ._util import axis_or_dim, floating, max_kept, normalize_axis, operand, pair
+from ._util import axis_or_dim, floating, max_kept, normalize_axis, operand
 
 __all__ = [
-    "softmax", "log_softmax", "softmax_cross_entropy", "binary_cross_entropy", "bce_with_logits",
-    "batch_norm", "dropout", "dropout2d",
+    "softmax", "log_softmax", "softmax_cross_entropy", "batch_norm", "dropout", "dropout2d",
 ]  # fmt: skip
 
 
@@ -145,84 +142,6 @@ def softmax_cross_entropy(
         return (grad,)
 
     return make_result(data, "softmax_cross_entropy", (z,), backward, replay)
-
-
-def binary_cross_entropy(probs: Any, target: Any) -> Tensor:
-    """Elementwise ``-(y log p + (1 - y) log(1 - p))`` for ``p`` in [0, 1], logs clamped at
-    -100 (as ``torch.nn.functional.binary_cross_entropy``).
-
-    The gradient is PyTorch's ``(p - y) / max(p (1 - p), 1e-12)``: finite at p = 0 or 1. A
-    target that requires grad gets ``log(1 - p) - log(p)`` (clamped logs), as in PyTorch.
-    """
-    p, y = pair("binary_cross_entropy", probs, target)
-    xp = backend.get_array_module(p.data)
-    P, Y = p.data, y.data  # noqa: N806
-    with backend.errstate(xp, divide="ignore"):  # log(0) = -inf, then clamped
-        log_p = xp.maximum(xp.log(P), -100.0)
-        log_1mp = xp.maximum(xp.log1p(-P), -100.0)
-    data = -(Y * log_p + (1.0 - Y) * log_1mp)
-    if data.ndim == 0:  # NumPy scalars: 0-d arrays, which a replay refills
-        log_p, log_1mp, data = _array(xp, log_p), _array(xp, log_1mp), _array(xp, data)
-
-    def replay() -> None:  # target too: the caller's array, read now
-        with backend.errstate(xp, divide="ignore"):
-            xp.maximum(xp.log(P), -100.0, out=log_p)
-            xp.maximum(xp.log1p(-P), -100.0, out=log_1mp)
-        xp.negative(Y * log_p + (1.0 - Y) * log_1mp, out=data)
-
-    def backward(g: Any) -> tuple[Any, Any]:
-        gp = g * (P - Y) / xp.maximum(P * (1.0 - P), 1e-12) if p.requires_grad else None
-        return gp, (g * (log_1mp - log_p) if y.requires_grad else None)
-
-    return make_result(data, "binary_cross_entropy", (p, y), backward, replay)
-
-
-def bce_with_logits(logits: Any, target: Any, pos_weight: Any = None) -> Tensor:
-    """Elementwise binary cross-entropy of ``sigmoid(logits)`` against ``target`` in [0, 1].
-
-    ``max(z, 0) - z*y + log(1 + exp(-|z|))``, with ``pos_weight`` scaling the positive term as in
-    ``torch.nn.functional.binary_cross_entropy_with_logits``. Never overflows; the gradient with
-    respect to the logits is ``sigmoid(z) - y`` (weighted). A target that requires grad gets
-    ``-z`` (plus ``(pos_weight - 1) * softplus(-z)``), as in PyTorch.
-    """
-    z, y = pair("bce_with_logits", logits, target)
-    xp = backend.get_array_module(z.data)
-    Z, Y = z.data, y.data  # noqa: N806
-    if Z.shape != Y.shape:
-        raise ValueError(
-            f"bce_with_logits: logits of shape {z.shape} and target of shape {y.shape} must "
-            "have the same shape."
-        )
-    softplus_neg_abs = xp.log1p(xp.exp(-xp.abs(Z)))
-    if pos_weight is None:
-        data = xp.maximum(Z, 0.0) - Z * Y + softplus_neg_abs
-    else:
-        pw = pos_weight.data if isinstance(pos_weight, Tensor) else xp.asarray(pos_weight, Z.dtype)
-        weight = _array(xp, 1.0 + (pw - 1.0) * Y)
-        data = (1.0 - Y) * Z + weight * (softplus_neg_abs + xp.maximum(-Z, 0.0))
-    if data.ndim == 0:  # NumPy scalars: 0-d arrays, which a replay refills
-        softplus_neg_abs, data = _array(xp, softplus_neg_abs), _array(xp, data)
-
-    def replay() -> None:  # target and pos_weight too: arrays held by reference, read now
-        xp.log1p(xp.exp(-xp.abs(Z)), out=softplus_neg_abs)
-        if pos_weight is None:
-            xp.add(xp.maximum(Z, 0.0) - Z * Y, softplus_neg_abs, out=data)
-        else:
-            xp.add(1.0, (pw - 1.0) * Y, out=weight)
-            xp.add((1.0 - Y) * Z, weight * (softplus_neg_abs + xp.maximum(-Z, 0.0)), out=data)
-
-    def backward(g: Any) -> tuple[Any, Any]:
-        gz = gy = None
-        if z.requires_grad:
-            s = backend.special(xp).expit(Z)
-            gz = g * (s - Y) if pos_weight is None else g * ((1.0 - Y) - weight * (1.0 - s))
-        if y.requires_grad:
-            gy = -g * Z
-            if pos_weight is not None:
-                gy += g * (pw - 1.0) * (softplus_neg_abs + xp.maximum(-Z, 0.0))
-        return gz, gy
-
-    return make_result(data, "bce_with_logits", (z, y), backward, replay)
 
 
 def batch_norm(
