@@ -350,23 +350,23 @@ class _Words:
     def __init__(self, words: list[str], counts: np.ndarray, longest: int) -> None:
         self.text = "".join(words)
         self.ends = np.cumsum(np.fromiter(map(len, words), np.int64, len(words)))
-        self.counts = counts
-        self.longest = longest
+        self.counts = np.asarray(counts, dtype=np.int64)
+        self.longest = np.int64(longest)  # a Python int made by vocabulary(), see there
 
     def vocabulary(self) -> Vocabulary:
-        """The :class:`Vocabulary`, its words fresh strings.
+        """The :class:`Vocabulary`, its words still packed: they become fresh strings (and
+        the index a dict) when first asked for, after the training (the KeyedVectors).
 
-        Made once the encoding pass's small objects (every distinct token's string and id,
-        some 138k of each on the benchmark's 5.5M words) and the free lists are gone
-        (:func:`_choose`'s collection): Python's small-object allocator returns a 1 MB arena
-        to the system only when nothing in it is left, and the vocabulary's 28k words, had
-        they been the pass's own strings or been made while those lived, would be scattered
-        over all its arenas and hold them (measured: 17 MB more resident through the
-        training)."""
-        ends = self.ends.tolist()
-        text = self.text
-        vocab = Vocabulary([text[a:b] for a, b in zip([0, *ends[:-1]], ends)], self.counts)
-        vocab.longest_sentence = self.longest
+        Not the pass's own strings: Python's small-object allocator returns a 1 MB arena to
+        the system only when nothing in it is left, and the vocabulary's 28k words, had they
+        been the pass's strings (every distinct token's, some 138k on the benchmark's 5.5M
+        words) or been made while those lived, would be scattered over all its arenas and
+        hold them (measured: 17 MB more resident through the training); and not strings at
+        all while training, which needs none of them (3.3 MB of strings and dict)."""
+        # the arrays and the int as new objects, made after the pass: the small objects made
+        # while the pass's strings lived would each pin one of their arenas (~1 MB each)
+        vocab = Vocabulary._from_packed(self.text, self.ends.copy(), self.counts.copy())
+        vocab.longest_sentence = int(self.longest)
         return vocab
 
 
@@ -523,10 +523,12 @@ def _finish(
     f = spill.file
     f.seek(_offsets_at(n))
     _write_block(f, offsets.astype("<i8"))
+    words = vocab._word_list()  # not kept by the vocabulary: not needed while training
     header = json.dumps({
-        "identity": identity, "words": vocab.words, "counts": vocab.counts.tolist(),
-        "digest": _digest(vocab.words, vocab.counts), "longest": vocab.longest_sentence,
+        "identity": identity, "words": words, "counts": vocab.counts.tolist(),
+        "digest": _digest(words, vocab.counts), "longest": vocab.longest_sentence,
     }).encode("utf-8")  # fmt: skip
+    del words
     h_off = f.tell()
     f.write(header)
     f.truncate()

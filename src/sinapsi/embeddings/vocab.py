@@ -156,10 +156,18 @@ class Vocabulary:
 
     Attributes: ``words`` (list of str, id -> word), ``counts`` (int64 array, by id),
     ``index`` (dict word -> id), ``longest_sentence`` (tokens, when made by :meth:`build`).
+
+    A vocabulary made by :func:`~.encoding.encode_corpus` holds its words packed in one string
+    until ``words`` or ``index`` is first asked for: ``train_word2vec`` needs neither while it
+    trains (about 3.3 MB of strings and dict on the benchmark's 28k words).
     """
 
+    _packed: tuple[str, np.ndarray] | None = None  # the words as one string, and their ends
+    _words: list[str] | None = None
+    _index: dict[str, int] | None = None
+
     def __init__(self, words: Iterable[str], counts: Iterable[int]) -> None:
-        self.words = list(words)
+        self._words = list(words)
         self.counts = np.asarray(list(counts) if not isinstance(counts, np.ndarray) else counts)
         if self.counts.ndim != 1 or len(self.words) != len(self.counts):
             raise ValueError(
@@ -173,13 +181,49 @@ class Vocabulary:
                 f"Vocabulary counts must be positive integers, got {self.counts[:5]!r}..."
             )
         self.counts = self.counts.astype(np.int64)
-        self.index = {w: i for i, w in enumerate(self.words)}
-        if len(self.index) != len(self.words):
+        self._index = {w: i for i, w in enumerate(self.words)}
+        if len(self._index) != len(self.words):
             dup = [w for w, c in Counter(self.words).items() if c > 1]
             raise ValueError(f"Vocabulary words must be unique; repeated: {dup[:5]!r}")
         self._keep_cache: tuple[float, np.ndarray] | None = None
         #: tokens in the longest sentence counted by :meth:`build` (None when not built)
         self.longest_sentence: int | None = None
+
+    @classmethod
+    def _from_packed(cls, text: str, ends: np.ndarray, counts: np.ndarray) -> Vocabulary:
+        """Unique words given as one string (word ``i`` ends at ``ends[i]``) with their positive
+        int64 ``counts``, unchecked (:func:`~.encoding.encode_corpus` made them so); the
+        words become strings, and the index a dict, when first asked for."""
+        vocab = cls.__new__(cls)
+        vocab._packed = (text, ends)
+        vocab.counts = counts
+        vocab._keep_cache = None
+        vocab.longest_sentence = None
+        return vocab
+
+    def _word_list(self) -> list[str]:
+        """The words, without keeping the strings made when they are still packed."""
+        if self._words is not None:
+            return self._words
+        assert self._packed is not None
+        text, ends = self._packed
+        bounds = ends.tolist()
+        return [text[a:b] for a, b in zip([0, *bounds[:-1]], bounds)]
+
+    @property
+    def words(self) -> list[str]:
+        """The words, by id."""
+        if self._words is None:
+            self._words = self._word_list()
+            self._packed = None
+        return self._words
+
+    @property
+    def index(self) -> dict[str, int]:
+        """Word -> id."""
+        if self._index is None:
+            self._index = {w: i for i, w in enumerate(self.words)}
+        return self._index
 
     @classmethod
     def build(cls, sentences: Any, min_count: int = 5, max_vocab: int | None = None) -> Vocabulary:
@@ -229,7 +273,7 @@ class Vocabulary:
         return vocab
 
     def __len__(self) -> int:
-        return len(self.words)
+        return len(self.counts)
 
     def __contains__(self, word: object) -> bool:
         return word in self.index

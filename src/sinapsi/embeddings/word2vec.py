@@ -46,7 +46,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .. import _numba
 from ..backend import new_rng
+from ._malloc import KEPT, MAPPED, malloc_regime, release_freed_memory
 from .encoding import EncodedCorpus, available_memory, encode_corpus
 from .fused import StepBuffers
 from .gensim_names import accepts_gensim_names
@@ -146,6 +148,7 @@ def _split(
 # the queue is filled about every other batch; every this many fills, the memory freed is
 # given back to the system (glibc's malloc_trim, ~0.1 ms): the pipeline's and the steps' freed
 # blocks, left where later ones do not fit, held ~3 MB more at the peak on the large corpus
+# (module ._malloc)
 TRIM_EVERY = 200
 MAX_SENTENCE_LENGTH = 10_000  # longer sentences are cut into pieces of this many words
 PAIRS_IN_FLIGHT = 4096  # train_word2vec's default: at most this many pairs in flight at once
@@ -221,35 +224,6 @@ def _check_memory(
         f"{batch} pairs: {batch_bytes / gb:.1f} GB), but only {have / gb:.1f} GB of memory is "
         "available; lower --dim (dim), --negative, --window, or the vocabulary (--min-count)"
     )
-
-
-def _keep_freed_memory() -> None:
-    """Have glibc's malloc keep freed blocks of up to 32 MB for reuse (a no-op elsewhere).
-
-    A training step allocates and frees some 10-30 MB of arrays. glibc serves a block larger
-    than its mmap threshold with a fresh ``mmap`` and gives the top of its heap back to the OS
-    once more than twice that threshold is free, so every batch faulted its memory in again:
-    measured, a million page faults and half the time in the kernel for one epoch at batch
-    8192. The threshold starts at 128 KB and rises by itself to the size of the largest
-    mmap-ed block freed, up to 32 MB (mallopt(3), "dynamic mmap threshold"); allocating and
-    freeing one 32 MB block (never touched, so it costs nothing) raises it once for the
-    process: later blocks come from the heap and the heap is trimmed only past 64 MB free.
-    """
-    np.empty((32 << 20) - (64 << 10), dtype=np.uint8)
-
-
-def _release_freed_memory() -> None:
-    """Give the memory freed so far back to the system (glibc's ``malloc_trim``; a no-op
-    elsewhere). Called once the corpus is encoded: the pass leaves ~30 MB freed but held (the
-    provisional ids, the token dict) on the benchmark's 5.5M-word corpus, which the tables,
-    allocated next and too large for those fragmented holes, would add to; and every
-    :data:`TRIM_EVERY` fills of the training's job queue."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
 
 
 @accepts_gensim_names
@@ -369,10 +343,12 @@ def train_word2vec(
 
     corpus = read_corpus(corpus)
     sample = check_sample(sample)  # before the pass over the corpus
-    _keep_freed_memory()
     rng = new_rng(seed)
-    vocab, encoded = encode_corpus(corpus, min_count, max_vocab, cache_dir=cache_dir)
-    _release_freed_memory()
+    with malloc_regime(MAPPED):  # the pass's large blocks mmap-ed, given back when freed
+        vocab, encoded = encode_corpus(corpus, min_count, max_vocab, cache_dir=cache_dir)
+    # the pass leaves ~30 MB freed but held (the provisional ids, the token dict) on the
+    # benchmark's 5.5M-word corpus, which the tables, allocated next, would add to
+    release_freed_memory()
     try:  # only the input vectors kept: the output ones freed before the KeyedVectors are made
         center = _train(
             encoded, vocab, rng, model=model, dim=dim, window=window, negative=negative,
@@ -461,7 +437,7 @@ def _train(
         nonlocal done, ended, fills
         fills += 1
         if fills % TRIM_EVERY == 0:
-            _release_freed_memory()
+            release_freed_memory()
         jobs = []
         while len(queued) + len(jobs) < ahead and not stop.is_set():
             item = next(batches, None)
@@ -560,10 +536,13 @@ def _train(
         )
         for i in range(1, workers)
     ]
+    # the fused step reuses its arrays: the pipeline's groups are then best mmap-ed (._malloc)
+    fused = model == "skipgram" and optimizer == "sgd" and share_negatives == 1
     try:
-        for thread in threads:
-            thread.start()
-        work(opt, main=True)  # this thread is worker 0, and the only one to fill the queue
+        with malloc_regime(MAPPED if fused and _numba.enabled() else KEPT):
+            for thread in threads:
+                thread.start()
+            work(opt, main=True)  # this thread is worker 0, and the only one to fill the queue
     finally:
         with ready:
             stop.set()  # after an error here: the others stop at their next batch
