@@ -242,3 +242,45 @@ def test_a_label_path_the_recording_did_not_take_is_undone_and_run_eagerly():
             for (_, b), (_, c) in zip(model.named_buffers(), twin.named_buffers()):
                 np.testing.assert_array_equal(b, c)
     assert len(notices) == 1 and not step.captured
+
+
+@pytest.mark.parametrize("numba", [True, False])
+@pytest.mark.parametrize(
+    "name", ["relu-ce-adam", "tanh-bce-sgd", "batchnorm-ce-adam", "sigmoid-mse-sgd"]
+)
+def test_a_replayed_step_allocates_no_gradient_arrays(name, numba, monkeypatch):
+    """The backward closures write into arrays they made on the first walk (issue 20: no
+    per-step allocation): the memory a replayed step allocates and frees again stays well below
+    one (batch, hidden) float32 array (256 x 256 x 4 = 256 KiB); numpy's own iterator buffers
+    (32 KiB) and per-channel vectors remain."""
+    import tracemalloc
+
+    from sinapsi import _numba
+
+    monkeypatch.setattr(_numba, "_enabled", numba and _numba._enabled)
+    act = {"relu": nn.ReLU(), "tanh": nn.Tanh(), "batchnorm": nn.BatchNorm1d(256),
+           "sigmoid": nn.Sigmoid()}[name.split("-")[0]]  # fmt: skip
+    layers = [nn.Linear(32, 256, rng=0), act, nn.Linear(256, 256, rng=1), nn.ReLU()]
+    model = nn.Sequential(*layers, nn.Linear(256, 4, rng=2))
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((256, 32)).astype(np.float32)
+    loss_fn, y = {
+        "ce": (nn.cross_entropy, rng.integers(0, 4, 256)),
+        "bce": (nn.binary_cross_entropy_with_logits, rng.uniform(0, 1, (256, 4)).astype("f4")),
+        "mse": (nn.mse_loss, rng.standard_normal((256, 4)).astype(np.float32)),
+    }[name.split("-")[1]]
+    opt_class = optim.Adam if name.endswith("adam") else optim.SGD
+    step = sn.capture(model, loss_fn, opt_class(model.parameters(), lr=1e-3))
+    for _ in range(3):  # record, check, replay
+        step(x, y)
+    assert step.captured
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        for _ in range(2):
+            step(x, y)
+        transient = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert step.captured
+    assert transient < 96 * 1024, f"a replayed step allocated {transient} bytes"

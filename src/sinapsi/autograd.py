@@ -53,6 +53,9 @@ class _ThreadMode(threading.local):
         # (result tensor, op name, replay) in forward order; None when nothing records
         self.tape: list[tuple[Any, str, Any]] | None = None
         self.host_read: str | None = None  # the first op result read into Python meanwhile
+        # True while sinapsi.capture walks a captured step's backward: a closure may then
+        # write a gradient into an array it made on an earlier walk (ops._util.grad_buffer)
+        self.reuse = False
 
 
 _mode = _ThreadMode()

@@ -352,14 +352,16 @@ class CapturedStep:
     def _backward(self, plan: _Plan) -> None:
         """The recorded backward closures in the eager walk's order, accumulating exactly as
         :func:`sinapsi.autograd.run_backward` does (a node's gradients summed in the order they
-        arrive; a leaf's first gradient copied into its buffer, later ones added in place)."""
+        arrive; a leaf's first gradient copied into its buffer, later ones added in place).
+        The closures may write their results into arrays they keep (``_mode.reuse``)."""
         mode = autograd._mode
         previous, mode.grad_enabled = mode.grad_enabled, False
+        mode.reuse = True
         if plan.walk is not None:  # the same walk, written out as straight-line code
             try:
                 plan.walk(plan.seed)
             finally:
-                mode.grad_enabled = previous
+                mode.grad_enabled, mode.reuse = previous, False
             return
         slots: list[Any] = [None] * plan.n_slots
         slots[0] = plan.seed
@@ -391,7 +393,7 @@ class CapturedStep:
                     else:
                         leaf.grad += pg
         finally:
-            mode.grad_enabled = previous
+            mode.grad_enabled, mode.reuse = previous, False
 
     def _replay_or_undo(self, plan: _Plan, saved: Any) -> bool:
         """Replay; False where a replay refuses this batch (a label path the recording did

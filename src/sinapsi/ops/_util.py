@@ -6,6 +6,7 @@ import numbers
 from typing import Any
 
 from .. import backend
+from ..autograd import _mode
 from ..tensor import Tensor
 
 
@@ -225,3 +226,21 @@ def scalar_array(xp: Any, value: float, dtype: Any) -> Any:
             _SCALARS.clear()
         _SCALARS[key] = a
     return a
+
+
+def reused(cache: list[Any]) -> Any:
+    """The array a backward closure's result went into on an earlier walk of a captured step
+    (:func:`sinapsi.capture`, ``autograd._mode.reuse``), to write this result into
+    (``out=``); None on an eager call or on the first such walk, where the op makes its result
+    as it always does and hands it to :func:`keep`. A captured step calls each closure once
+    per walk, with the shapes it was recorded with: it allocates no gradient arrays."""
+    return cache[0] if cache and _mode.reuse else None
+
+
+def keep(cache: list[Any], result: Any) -> Any:
+    """``result``, kept in ``cache`` (the closure's own list) on a captured step's first walk,
+    for :func:`reused`: later walks write into the very array the op made, in the layout and
+    dtype it chose (a reduction over another layout could round differently)."""
+    if not cache and _mode.reuse:
+        cache.append(result)
+    return result

@@ -15,7 +15,7 @@ from typing import Any
 from .. import backend
 from ..autograd import make_result
 from ..tensor import Tensor
-from ._util import pair, scalar_array
+from ._util import keep, pair, reused, scalar_array
 from .nn import _array
 
 __all__ = ["binary_cross_entropy", "bce_with_logits", "bce_with_logits_mean"]
@@ -120,6 +120,7 @@ def bce_with_logits_mean(logits: Any, target: Any) -> Tensor:
     data = xp.empty((), dtype)
     zero, factor = scalar_array(xp, 0.0, dtype), scalar_array(xp, scale, dtype)
     numpy = xp is backend.numpy
+    kept: list[Any] = []  # the gradient's array, reused by a captured step
 
     def replay() -> None:  # target too: the caller's array, read now
         xp.multiply(Z, Y, out=softplus)  # z*y, for now
@@ -142,9 +143,9 @@ def bce_with_logits_mean(logits: Any, target: Any) -> Tensor:
         share = g * scale  # what mean's backward spreads over the elements
         gz = gy = None
         if z.requires_grad:
-            gz = _array(xp, backend.special(xp).expit(Z))
+            gz = _array(xp, backend.special(xp).expit(Z, out=reused(kept)))
             xp.subtract(gz, Y, out=gz)
-            xp.multiply(gz, share, out=gz)
+            keep(kept, xp.multiply(gz, share, out=gz))
         if y.requires_grad:
             gy = -share * Z
         return gz, gy

@@ -8,7 +8,7 @@ from typing import Any
 from .. import backend
 from ..autograd import make_result, sum_to
 from ..tensor import Tensor
-from ._util import pair
+from ._util import keep, pair, reused
 
 __all__ = ["matmul", "linear"]
 
@@ -117,6 +117,7 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     flat = X.ndim == 2  # (rows, in) already: no reshaping in backward
 
     WT = W.T  # noqa: N806 - one transposed view, not one per replay
+    kept: list[Any] = []  # the input gradient's array, reused by a captured step
 
     def replay() -> None:
         matmul(X, WT, out=data)
@@ -131,7 +132,10 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
             rows = math.prod(x.shape[:-1])  # not -1: a zero-size axis cannot be inferred
             X = x.data.reshape(rows, x.shape[-1])  # noqa: N806
             G = g.reshape(rows, g.shape[-1])  # noqa: N806
-        gx = (g @ weight.data) if x.requires_grad else None
+        gx = None
+        if x.requires_grad:  # g @ W, into the closure's own array when a captured step walks
+            W = weight.data  # noqa: N806
+            gx = keep(kept, matmul(g, W, out=reused(kept)))
         gw = gb = None
         if weight.requires_grad:
             gw = G.T @ X if out is None or out[1] is None else matmul(G.T, X, out=out[1])

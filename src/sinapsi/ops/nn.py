@@ -17,7 +17,7 @@ from typing import Any
 from .. import _numba, backend
 from ..autograd import make_result
 from ..tensor import Tensor
-from ._util import axis_or_dim, floating, max_kept, normalize_axis, operand
+from ._util import axis_or_dim, floating, keep, max_kept, normalize_axis, operand, reused
 
 __all__ = [
     "softmax", "log_softmax", "softmax_cross_entropy", "batch_norm", "dropout", "dropout2d",
@@ -132,8 +132,10 @@ def softmax_cross_entropy(
         elif reduction == "sum":
             data[...] = per_sample.sum()
 
+    kept: list[Any] = []  # the gradient's array, reused by a captured step
+
     def backward(g: Any) -> tuple[Any]:
-        grad = exp / total  # softmax
+        grad = keep(kept, xp.divide(exp, total, out=reused(kept)))  # softmax
         grad[rows, labels] -= 1.0
         if reduction == "none":
             grad *= g[:, None]
@@ -216,6 +218,7 @@ def batch_norm(
     if beta is not None:
         out += beta.reshape(shape)
     parents = tuple(t for t in (x, weight, bias) if isinstance(t, Tensor))
+    kept: list[Any] = []  # dx's array, reused by a captured step
 
     def replay() -> None:  # the forward's steps into its arrays, the running update included
         if training:
@@ -247,7 +250,8 @@ def batch_norm(
             grads.append(None)
         elif training:  # the batch statistics depend on x too:
             # dx = gamma * inv_std * (g - mean(g) - x_hat * mean(g * x_hat))
-            dx = x_hat * (gx_sum * (-1.0 / n)).reshape(shape)
+            coef = (gx_sum * (-1.0 / n)).reshape(shape)
+            dx = keep(kept, xp.multiply(x_hat, coef, out=reused(kept)))  # x_hat * coef
             dx += g
             dx -= (g_sum * (1.0 / n)).reshape(shape)
             dx *= scale.reshape(shape)
@@ -374,6 +378,7 @@ def _batch_norm_fused(
     parents = tuple(t for t in (x, weight, bias) if isinstance(t, Tensor))
     weight_grad = isinstance(weight, Tensor) and weight.requires_grad
     bias_grad = isinstance(bias, Tensor) and bias.requires_grad
+    kept: list[Any] = []  # dx's array (and kernel view), reused by a captured step
 
     def backward(g: Any) -> tuple[Any, ...]:
         G = view(g)  # noqa: N806
@@ -386,7 +391,7 @@ def _batch_norm_fused(
         if not x.requires_grad:
             grads.append(None)
         elif training:  # dx = scale * (g - mean(g) - x_hat * mean(g * x_hat))
-            dx, dx_view = new()
+            dx, dx_view = keep(kept, reused(kept) or new())  # (array, kernel view)
             dx_of = kern.bn_dx_rows if rows else kern.bn_dx_planes
             dx_of(V, G, mean, g_sum, gx_centered, inv_std, scale, dx_view)
             grads.append(dx)
