@@ -59,14 +59,9 @@ def bce_with_logits(logits: Any, target: Any, pos_weight: Any = None) -> Tensor:
     respect to the logits is ``sigmoid(z) - y`` (weighted). A target that requires grad gets
     ``-z`` (plus ``(pos_weight - 1) * softplus(-z)``), as in PyTorch.
     """
-    z, y = pair("bce_with_logits", logits, target)
+    z, y = _logits_and_targets(logits, target)
     xp = backend.get_array_module(z.data)
     Z, Y = z.data, y.data  # noqa: N806
-    if Z.shape != Y.shape:
-        raise ValueError(
-            f"bce_with_logits: logits of shape {z.shape} and target of shape {y.shape} must "
-            "have the same shape."
-        )
     softplus_neg_abs = xp.log1p(xp.exp(-xp.abs(Z)))
     if pos_weight is None:
         data = xp.maximum(Z, 0.0) - Z * Y + softplus_neg_abs
@@ -105,14 +100,9 @@ def bce_with_logits_mean(logits: Any, target: Any) -> Tensor:
     (NaN for no element, as ``mean``). The gradient with respect to the logits is
     ``(sigmoid(z) - y) * (g / n)`` in one new array; a target that requires grad gets
     ``-(g / n) * z``."""
-    z, y = pair("bce_with_logits", logits, target)
+    z, y = _logits_and_targets(logits, target)
     xp = backend.get_array_module(z.data)
     Z, Y = z.data, y.data  # noqa: N806
-    if Z.shape != Y.shape:
-        raise ValueError(
-            f"bce_with_logits: logits of shape {z.shape} and target of shape {y.shape} must "
-            "have the same shape."
-        )
     n = Z.size
     scale = 1.0 / n if n else float("nan")
     dtype = Z.dtype
@@ -151,3 +141,14 @@ def bce_with_logits_mean(logits: Any, target: Any) -> Tensor:
         return gz, gy
 
     return make_result(data, "bce_with_logits_mean", (z, y), backward, replay)
+
+
+def _logits_and_targets(logits: Any, target: Any) -> tuple[Tensor, Tensor]:
+    """The two operands of bce_with_logits, which must have one shape."""
+    z, y = pair("bce_with_logits", logits, target)
+    if z.data.shape != y.data.shape:
+        raise ValueError(
+            f"bce_with_logits: logits of shape {z.shape} and target of shape {y.shape} must "
+            "have the same shape."
+        )
+    return z, y
