@@ -25,11 +25,12 @@ The randomness is drawn so that it can be drawn a chunk at a time (:class:`Strea
 Generators spawned from the training's (``SeedSequence.spawn``), one for the subsampling
 uniforms (one per word of a sentence, in order), one for the window sizes (one uniform per
 kept word, ``1 + floor(u * window)``), one for the shuffles (one permutation per group), one
-for the sentence order (one permutation per epoch). A
-Generator's doubles come one per 64-bit output, so drawing N at once gives the same numbers as
-drawing them sentence by sentence: :func:`chunk_groups` (whole chunks, vectorized NumPy or
-the compiled loops of :mod:`._pipeline_kernels`) gives exactly the groups of
-:func:`reference_groups` (sentence by sentence, word by word: the definition, for tests).
+for the sentence order (one permutation per epoch, from four draws: :mod:`._sentence_order`,
+computed a slice at a time, not stored). A Generator's doubles come one per 64-bit output, so
+drawing N at once gives the same numbers as drawing them sentence by sentence:
+:func:`chunk_groups` (whole chunks, vectorized NumPy or the compiled loops of
+:mod:`._pipeline_kernels`) gives exactly the groups of :func:`reference_groups` (sentence by
+sentence, word by word: the definition, for tests).
 
 Before this pipeline one Generator drew the subsampling and the window sizes (``integers``)
 interleaved, sentence by sentence: the same distribution, but other draws, so a given seed
@@ -44,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _numba
+from ._sentence_order import SentenceOrder
 from .encoding import EncodedCorpus
 from .vocab import Vocabulary
 
@@ -51,6 +53,7 @@ __all__ = ["BLOCK_TOKENS", "CHUNK_ROWS", "Streams", "chunk_groups", "reference_g
 
 CHUNK_ROWS = 100_000  # rows (pairs or windows) a shuffled group holds, about
 BLOCK_TOKENS = 1 << 14  # words subsampled and windowed at once (whole sentences): ~1.5 MB
+_ORDER_AHEAD = 1 << 13  # sentences of the epoch's order computed at once (64 KB)
 _KERNELS = "sinapsi.embeddings._pipeline_kernels"
 
 Group = tuple[int, tuple[np.ndarray, ...]]  # (words consumed, the group's shuffled arrays)
@@ -71,12 +74,10 @@ class Streams:
         seed = np.random.SeedSequence(rng.integers(0, 2**63, size=4).tolist())
         return cls(*(np.random.Generator(np.random.PCG64(s)) for s in seed.spawn(4)))
 
-    def sentence_order(self, n: int) -> np.ndarray:
-        """An epoch's order of ``n`` sentences: a permutation (int32 below 2**31 sentences: half
-        the memory of int64), the same as ``order.permutation(n)``."""
-        order = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
-        self.order.shuffle(order)
-        return order
+    def sentence_order(self, n: int) -> SentenceOrder:
+        """An epoch's order of ``n`` sentences: a pseudo-random permutation keyed by four draws
+        of ``order``, computed a slice at a time (:mod:`._sentence_order`: not stored)."""
+        return SentenceOrder(n, self.order)
 
 
 def window_sizes(u: np.ndarray, window: int) -> np.ndarray:
@@ -105,7 +106,8 @@ def reference_groups(
     keep = vocab.keep_probabilities(sample)
     rows: list[tuple[np.ndarray, ...]] = []
     consumed = 0
-    order = streams.sentence_order(len(encoded)) if shuffle_sentences else range(len(encoded))
+    n = len(encoded)
+    order = np.asarray(streams.sentence_order(n)) if shuffle_sentences else range(n)
     for s in order:
         ids = encoded.sentence(int(s)).astype(np.int32)
         consumed += ids.size
@@ -199,7 +201,7 @@ def chunk_groups(
 
 
 def _sentence_blocks(
-    encoded: EncodedCorpus, order: np.ndarray | None, block_tokens: int
+    encoded: EncodedCorpus, order: SentenceOrder | None, block_tokens: int
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Whole sentences, in ``order`` (None: as stored), about ``block_tokens`` ids at a time:
     their ids (int32, one after the other) and where each starts (one more than the
@@ -212,9 +214,13 @@ def _sentence_blocks(
             yield np.asarray(encoded.tokens[off[0] : off[-1]], dtype=np.int32), off - off[0]
         return
     n, at, look = order.size, 0, 1024  # look: sentences examined for the next block
+    ahead, ahead_at = np.zeros(0, np.int64), 0  # order[ahead_at:...], computed once each
     while at < n:
         while True:
-            chosen = order[at : at + look]
+            if at + look > ahead_at + ahead.size and ahead_at + ahead.size < n:
+                more = order[ahead_at + ahead.size : at + max(look, _ORDER_AHEAD)]
+                ahead, ahead_at = np.concatenate((ahead[at - ahead_at :], more)), at
+            chosen = ahead[at - ahead_at : at - ahead_at + look]
             lengths = offsets[chosen + 1] - offsets[chosen]
             ends = np.cumsum(lengths)
             if ends[-1] >= block_tokens or at + look >= n:
