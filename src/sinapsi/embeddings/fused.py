@@ -14,7 +14,9 @@ themselves, with the compiled loops of :mod:`._numba_kernels`:
    (the gradient of the loss with respect to each score);
 2. ``gh``: each pair's input-vector gradient, from the output rows *before* they change;
 3. the output rows: ``context[r] -= lr * coef * h`` for each use of ``r``, in place (``h``
-   read in the input table, which has not changed yet: its rows change last);
+   read in the input table, which has not changed yet: its rows change last; with several
+   training threads, another one may move a row between two reads, as in gensim's and
+   word2vec.c's lock-free updates);
 4. the input rows: ``center[c] -= lr * gh`` for each use of ``c``, in place.
 
 This is the arithmetic of ``sparse_step`` followed by ``SparseSGD.update`` on both tables (the
@@ -26,8 +28,8 @@ kernels take; otherwise :func:`fused_sgd_step` returns None and the caller takes
 
 A training worker passes its own :class:`StepBuffers`: the step's arrays (ids, scores,
 coefficients, ``gh``: ~1 MB for 2048 pairs) are then the same memory from batch to batch,
-instead of fresh blocks that the allocator keeps around in between (measured, with two workers
-on the benchmark's 5.5M-word corpus, such freed blocks were most of what varied in the peak).
+instead of fresh blocks that the allocator keeps around in between. With the ``(B, D)`` copy
+gone, two workers hold ~3 MB less at the peak on the benchmark's 5.5M-word corpus.
 """
 
 from __future__ import annotations
