@@ -333,3 +333,45 @@ def test_gradient_check_numba_and_numpy_agree(dtype, kernels):
         assert _within(a, limit) is expected, value
     assert _within(np.zeros(0, dtype), limit)
     assert (_numba.all_within(base, limit) is None) != kernels  # the kernel ran, or NumPy
+
+
+@pytest.mark.parametrize("cls, options", [CASES[1], CASES[5], CASES[10]])
+def test_the_generated_check_takes_only_the_usual_step(cls, options):
+    """The group's generated check (one update of the whole buffer) answers for the usual step
+    and hands everything else to the per-parameter signatures: a step count of another type
+    or value, a state array replaced (adopted), a state dict or key removed; every step
+    stays byte-equal to the eager loop."""
+    flat_opt, flat, eager = flat_pair(cls, options, "float64")
+    rng = np.random.default_rng(4)
+    taken = []
+    for grp in flat._groups:
+        grp.check = None
+    original = flat._signatures
+    flat._signatures = lambda *a: taken.append("loop") or original(*a)
+
+    def step():
+        feed(flat_opt, flat, eager, rng)
+        assert flat.step()
+        eager.step()
+        assert_same(flat_opt, eager)
+
+    for _ in range(3):
+        step()
+    assert taken == ["loop"] * 2  # the first step (no state yet), one loop per group
+    assert all(grp.check is not None for grp in flat._groups)
+    del taken[:]
+    p0 = flat_opt.param_groups[0]["params"][0]
+    q0 = eager.param_groups[0]["params"][0]
+    edits = [
+        lambda s: s.__setitem__("step", float(s["step"])),  # a count of another type
+        lambda s: s.__setitem__("step", s["step"] + 2),  # uneven counts: runs
+    ]
+    key = next(k for k in flat._keys if k in flat_opt.state[id(p0)])
+    edits.append(lambda s: s.__setitem__(key, s[key].copy()))  # replaced: adopted
+    for edit in edits:
+        edit(flat_opt.state[id(p0)])
+        edit(eager.state[id(q0)])
+        step()
+        assert "loop" in taken
+        del taken[:]
+    step()  # after the uneven counts the loop still decides (runs), bit for bit
