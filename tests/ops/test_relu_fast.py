@@ -9,7 +9,7 @@ import pytest
 
 import sinapsi as sn
 from sinapsi import _numba, autograd, ops
-from sinapsi.ops import elementwise
+from sinapsi.ops import activations
 from sinapsi.testing import check_replay
 
 SPECIAL = [np.nan, -np.nan, -np.inf, np.inf, -0.0, 0.0, -1.5, 2.5, -1e-30, 1e-30]
@@ -25,9 +25,9 @@ def kernels(request):
 def small_chunks(monkeypatch):
     """A zero buffer of 16 elements and eager calls above 8 elements on the fast path: the
     chunked loop and the small/large eager split on small, fast arrays."""
-    monkeypatch.setattr(elementwise, "_ZERO_CHUNK", 16)
-    monkeypatch.setattr(elementwise, "_SMALL", 8)
-    monkeypatch.setattr(elementwise, "_zero_chunks", {})
+    monkeypatch.setattr(activations, "_ZERO_CHUNK", 16)
+    monkeypatch.setattr(activations, "_SMALL", 8)
+    monkeypatch.setattr(activations, "_zero_chunks", {})
 
 
 def special(shape, dtype, seed=0):
@@ -146,5 +146,5 @@ def test_relu_zero_buffer_is_bounded_and_read_only(monkeypatch, small_chunks):
         out, replay = recorded_relu(sn.Tensor(x, dtype=x.dtype))
         replay()
         assert_same_bits(out.data, np.maximum(x, 0))
-    zeros = elementwise._zero_chunks[np.dtype(np.float64)]
+    zeros = activations._zero_chunks[np.dtype(np.float64)]
     assert zeros.size == 16 and not zeros.flags.writeable and not zeros.any()

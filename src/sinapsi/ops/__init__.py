@@ -1,5 +1,6 @@
 """Differentiable primitive ops. Each is one function with its backward written under it."""
 
+from .activations import relu, sigmoid, tanh
 from .bce import bce_with_logits, bce_with_logits_mean, binary_cross_entropy
 from .compare import eq, ge, gt, le, lt, ne
 from .conv import conv1d, conv2d
@@ -17,11 +18,8 @@ from .elementwise import (
     mul,
     neg,
     pow,
-    relu,
-    sigmoid,
     sqrt,
     sub,
-    tanh,
     where,
 )
 from .linalg import linear, matmul
