@@ -249,25 +249,25 @@ def test_a_label_path_the_recording_did_not_take_is_undone_and_run_eagerly():
     "name", ["relu-ce-adam", "tanh-bce-sgd", "batchnorm-ce-adam", "sigmoid-mse-sgd"]
 )
 def test_a_replayed_step_allocates_no_gradient_arrays(name, numba, monkeypatch):
-    """The backward closures write into arrays they made on the first walk (issue 20: no
-    per-step allocation): the memory a replayed step allocates and frees again stays well below
-    one (batch, hidden) float32 array (256 x 256 x 4 = 256 KiB); numpy's own iterator buffers
-    (32 KiB) and per-channel vectors remain."""
+    """The backward closures write into arrays the plan made after the recording walk (issue 20:
+    no per-step allocation, for gradients up to _capture_walk.POOL_UP_TO bytes): the memory a
+    replayed step allocates and frees again stays below one (128, 128) float32 gradient
+    (64 KiB); what remains is per-channel vectors and NumPy's own iterator buffers (32 KiB)."""
     import tracemalloc
 
     from sinapsi import _numba
 
     monkeypatch.setattr(_numba, "_enabled", numba and _numba._enabled)
-    act = {"relu": nn.ReLU(), "tanh": nn.Tanh(), "batchnorm": nn.BatchNorm1d(256),
+    act = {"relu": nn.ReLU(), "tanh": nn.Tanh(), "batchnorm": nn.BatchNorm1d(128),
            "sigmoid": nn.Sigmoid()}[name.split("-")[0]]  # fmt: skip
-    layers = [nn.Linear(32, 256, rng=0), act, nn.Linear(256, 256, rng=1), nn.ReLU()]
-    model = nn.Sequential(*layers, nn.Linear(256, 4, rng=2))
+    layers = [nn.Linear(16, 128, rng=0), act, nn.Linear(128, 128, rng=1), nn.ReLU()]
+    model = nn.Sequential(*layers, nn.Linear(128, 4, rng=2))
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((256, 32)).astype(np.float32)
+    x = rng.standard_normal((128, 16)).astype(np.float32)
     loss_fn, y = {
-        "ce": (nn.cross_entropy, rng.integers(0, 4, 256)),
-        "bce": (nn.binary_cross_entropy_with_logits, rng.uniform(0, 1, (256, 4)).astype("f4")),
-        "mse": (nn.mse_loss, rng.standard_normal((256, 4)).astype(np.float32)),
+        "ce": (nn.cross_entropy, rng.integers(0, 4, 128)),
+        "bce": (nn.binary_cross_entropy_with_logits, rng.uniform(0, 1, (128, 4)).astype("f4")),
+        "mse": (nn.mse_loss, rng.standard_normal((128, 4)).astype(np.float32)),
     }[name.split("-")[1]]
     opt_class = optim.Adam if name.endswith("adam") else optim.SGD
     step = sn.capture(model, loss_fn, opt_class(model.parameters(), lr=1e-3))
@@ -283,4 +283,4 @@ def test_a_replayed_step_allocates_no_gradient_arrays(name, numba, monkeypatch):
     finally:
         tracemalloc.stop()
     assert step.captured
-    assert transient < 96 * 1024, f"a replayed step allocated {transient} bytes"
+    assert transient < 48 * 1024, f"a replayed step allocated {transient} bytes"

@@ -53,9 +53,11 @@ class _ThreadMode(threading.local):
         # (result tensor, op name, replay) in forward order; None when nothing records
         self.tape: list[tuple[Any, str, Any]] | None = None
         self.host_read: str | None = None  # the first op result read into Python meanwhile
-        # True while sinapsi.capture walks a captured step's backward: a closure may then
-        # write a gradient into an array it made on an earlier walk (ops._util.grad_buffer)
-        self.reuse = False
+        # while sinapsi.capture walks a captured step's backward: ``out``, the array its plan
+        # gives the running closure's result (ops._util.reused); ``made``, on the recording
+        # walk, where the closure notes its result (ops._util.keep)
+        self.out: Any = None
+        self.made: list[Any] | None = None
 
 
 _mode = _ThreadMode()

@@ -37,6 +37,7 @@ import warnings
 from typing import Any
 
 from . import autograd, backend
+from ._capture_walk import _LEAF, _NODE, compiled_walk, pooled
 from .nn.module import Module, _override, _structure, structure_version
 from .tensor import Tensor
 
@@ -69,11 +70,10 @@ class _Plan:
 
     __slots__ = (
         "x", "y", "y_arg", "replays", "out", "loss", "seed", "steps", "n_slots", "leaves",
-        "leaf_grads", "checked", "state", "copyto", "copyto_y", "walk",
+        "leaf_grads", "checked", "state", "copyto", "copyto_y", "walk", "pooled",
     )  # fmt: skip
 
 
-_NODE, _LEAF = 0, 1
 _COMPILE_UP_TO = 4096  # backward steps; a longer walk loops over plan.steps instead
 _MAX_REFUSALS = 3  # replays refusing batches of one shape before that shape stays eager
 
@@ -276,7 +276,7 @@ class CapturedStep:
         plan.seed = backend.get_array_module(loss.data).ones_like(loss.data)
         self._plan_backward(plan)
         self._plans[key] = plan
-        self._backward(plan)
+        self._backward(plan, record=True)
         self.captured, self.reason = False, None
         self.output = out.data
         return _detached(loss)
@@ -336,7 +336,7 @@ class CapturedStep:
             nodes = tuple((j, t[1]) for j, t in enumerate(targets) if t and t[0] == _NODE)
             leafs = tuple((j, t[1]) for j, t in enumerate(targets) if t and t[0] == _LEAF)
             plan.steps.append((backward, targets, outs, nodes, leafs))
-        plan.walk = _compiled_walk(plan) if len(plan.steps) <= _COMPILE_UP_TO else None
+        plan.pooled, plan.walk = [None] * len(plan.steps), None  # made by the recording walk
 
     # ------------------------------------------------------------------ replay
     def _load(self, plan: _Plan, xa: Any, ya: Any) -> None:
@@ -349,51 +349,66 @@ class CapturedStep:
             replay()
         self._backward(plan)
 
-    def _backward(self, plan: _Plan) -> None:
+    def _backward(self, plan: _Plan, record: bool = False) -> None:
         """The recorded backward closures in the eager walk's order, accumulating exactly as
         :func:`sinapsi.autograd.run_backward` does (a node's gradients summed in the order they
         arrive; a leaf's first gradient copied into its buffer, later ones added in place).
-        The closures may write their results into arrays they keep (``_mode.reuse``)."""
+        On the recording walk (``record``) each closure notes the result it made
+        (``ops._util.keep``) and the plan pools those arrays (:func:`_pooled`); every later walk
+        hands each closure its array (``_mode.out``) to write its result into."""
         mode = autograd._mode
         previous, mode.grad_enabled = mode.grad_enabled, False
-        mode.reuse = True
-        if plan.walk is not None:  # the same walk, written out as straight-line code
-            try:
-                plan.walk(plan.seed)
-            finally:
-                mode.grad_enabled, mode.reuse = previous, False
-            return
+        try:
+            if plan.walk is not None and not record:  # straight-line code, as the loop
+                plan.walk(plan.seed, mode)
+                return
+            made = self._walk(plan, mode, record)
+            if record:
+                plan.pooled = pooled(plan, made)
+                plan.walk = compiled_walk(plan) if len(plan.steps) <= _COMPILE_UP_TO else None
+        finally:
+            mode.grad_enabled, mode.out, mode.made = previous, None, None
+
+    def _walk(self, plan: _Plan, mode: Any, record: bool) -> list[Any] | None:
+        """The walk as a loop over ``plan.steps``; recording, each step's noted result and its
+        position among the closure's gradients (or None)."""
         slots: list[Any] = [None] * plan.n_slots
         slots[0] = plan.seed
-        leaves, buffers = plan.leaves, plan.leaf_grads
-        try:
-            i = -1
-            for backward, _, outs, nodes, leafs in plan.steps:
-                i += 1
-                g = slots[i]
-                if g is None:
+        leaves, buffers, pooled = plan.leaves, plan.leaf_grads, plan.pooled
+        made: list[Any] | None = [None] * len(plan.steps) if record else None
+        for i, (backward, _, outs, nodes, leafs) in enumerate(plan.steps):
+            g = slots[i]
+            if g is None:
+                continue
+            slots[i] = None
+            if made is not None:
+                mode.made = []
+            else:
+                mode.out = pooled[i]
+            grads = backward(g) if outs is None else backward(g, outs)
+            if made is not None:
+                noted, mode.made = mode.made, None
+                where = [j for j, pg in enumerate(grads) if noted and pg is noted[0]]
+                if len(noted) == 1 and where:
+                    made[i] = (noted[0], where[0])
+            for j, k in nodes:
+                pg = grads[j]
+                if pg is not None:
+                    previous_g = slots[k]
+                    slots[k] = pg if previous_g is None else previous_g + pg
+            for j, k in leafs:
+                pg = grads[j]
+                if pg is None:
                     continue
-                slots[i] = None
-                grads = backward(g) if outs is None else backward(g, outs)
-                for j, k in nodes:
-                    pg = grads[j]
-                    if pg is not None:
-                        previous_g = slots[k]
-                        slots[k] = pg if previous_g is None else previous_g + pg
-                for j, k in leafs:
-                    pg = grads[j]
-                    if pg is None:
-                        continue
-                    leaf = leaves[k]
-                    if leaf.grad is None:
-                        buffer = buffers[k]
-                        if pg is not buffer:  # else written there already (``out=``)
-                            buffer[...] = pg
-                        leaf.grad = buffer
-                    else:
-                        leaf.grad += pg
-        finally:
-            mode.grad_enabled, mode.reuse = previous, False
+                leaf = leaves[k]
+                if leaf.grad is None:
+                    buffer = buffers[k]
+                    if pg is not buffer:  # else written there already (``out=``)
+                        buffer[...] = pg
+                    leaf.grad = buffer
+                else:
+                    leaf.grad += pg
+        return made
 
     def _replay_or_undo(self, plan: _Plan, saved: Any) -> bool:
         """Replay; False where a replay refuses this batch (a label path the recording did
@@ -481,47 +496,6 @@ def _not_recorded(out: Any, loss: Any, tape: list[Any], host_read: str | None) -
         return "the loss is not a one-element tensor that requires grad"
     missing = [op for _, op, replay in tape if replay is None]
     return f"op '{missing[0]}' has no replay" if missing else None
-
-
-def _compiled_walk(plan: _Plan) -> Any:
-    """The backward walk of ``plan`` as one generated Python function of the seed gradient:
-    the loop of :meth:`CapturedStep._backward` unrolled, step by step, with each gradient
-    slot a local variable and each closure, output tuple, leaf and buffer a global of the
-    function (no per-step tuple unpacking, list indexing or inner loops; about 0.3 us less per
-    backward step, most of a tiny network's walk overhead). The same operations in the same
-    order: the results are bit for bit the loop's."""
-    names: dict[str, Any] = {}
-    lines = ["def walk(s0):"]
-    if plan.n_slots > 1:
-        lines.append("    " + " = ".join(f"s{i}" for i in range(1, plan.n_slots)) + " = None")
-    for i, (backward, _, outs, nodes, leafs) in enumerate(plan.steps):
-        names[f"b{i}"] = backward
-        call = f"b{i}(s{i})"
-        if outs is not None:
-            names[f"o{i}"] = outs
-            call = f"b{i}(s{i}, o{i})"
-        lines += [f"    if s{i} is not None:", f"        r = {call}", f"        s{i} = None"]
-        for j, k in nodes:  # a node's gradients summed in the order they arrive
-            lines += [
-                f"        g = r[{j}]",
-                "        if g is not None:",
-                f"            s{k} = g if s{k} is None else s{k} + g",
-            ]
-        for j, k in leafs:  # a leaf's first gradient into its buffer, later ones added
-            names[f"L{k}"], names[f"B{k}"] = plan.leaves[k], plan.leaf_grads[k]
-            lines += [
-                f"        g = r[{j}]",
-                "        if g is not None:",
-                f"            if L{k}.grad is None:",
-                f"                if g is not B{k}:",
-                f"                    B{k}[...] = g",
-                f"                L{k}.grad = B{k}",
-                "            else:",
-                f"                L{k}.grad += g",
-            ]
-    code = compile("\n".join(lines) + "\n", "<sinapsi.capture walk>", "exec")
-    exec(code, names)  # noqa: S102 - our own generated source, no user text in it
-    return names["walk"]
 
 
 def _leaf_positions(plan: _Plan, params: list[Any]) -> list[tuple[Any, int | None]]:

@@ -228,19 +228,21 @@ def scalar_array(xp: Any, value: float, dtype: Any) -> Any:
     return a
 
 
-def reused(cache: list[Any]) -> Any:
-    """The array a backward closure's result went into on an earlier walk of a captured step
-    (:func:`sinapsi.capture`, ``autograd._mode.reuse``), to write this result into
-    (``out=``); None on an eager call or on the first such walk, where the op makes its result
-    as it always does and hands it to :func:`keep`. A captured step calls each closure once
-    per walk, with the shapes it was recorded with: it allocates no gradient arrays."""
-    return cache[0] if cache and _mode.reuse else None
+def reused() -> Any:
+    """The array a captured step's plan (:func:`sinapsi.capture`) gives this backward
+    closure's result, to be written into (``out=``); None on an eager call and on the step's
+    recording walk, where the op makes its result as it always does and hands it to
+    :func:`keep`."""
+    return _mode.out
 
 
-def keep(cache: list[Any], result: Any) -> Any:
-    """``result``, kept in ``cache`` (the closure's own list) on a captured step's first walk,
-    for :func:`reused`: later walks write into the very array the op made, in the layout and
-    dtype it chose (a reduction over another layout could round differently)."""
-    if not cache and _mode.reuse:
-        cache.append(result)
+def keep(result: Any) -> Any:
+    """``result``, noted on a captured step's recording walk: the plan then gives the closure an
+    array like it (shape, dtype and layout, so the bits downstream are the eager ones) on every
+    later walk, shared with the closures whose results are never alive at the same time, as
+    the allocator would hand back freed memory: no allocation per step, and the same few
+    arrays hot in cache."""
+    made = _mode.made
+    if made is not None:
+        made.append(result)
     return result

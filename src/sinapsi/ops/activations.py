@@ -38,13 +38,12 @@ def sigmoid(x: Any) -> Tensor:
         expit(x.data, out=y)
 
     one = scalar_array(xp, 1.0, y.dtype)
-    kept: list[Any] = []  # the gradient's array, reused by a captured step
 
     def backward(g: Any) -> tuple[Any]:  # g * (y * (1 - y)), in one new array
-        t = reused(kept)
+        t = reused()
         t = xp.subtract(one, y, out=xp.empty_like(y) if t is None else t)  # 0-d y: an array
         xp.multiply(y, t, out=t)
-        return (keep(kept, xp.multiply(g, t, out=t)),)
+        return (keep(xp.multiply(g, t, out=t)),)
 
     return make_result(y, "sigmoid", (x,), backward, replay)
 
@@ -61,13 +60,12 @@ def tanh(x: Any) -> Tensor:
         prepare(state, y, x, x0).tanh(x.data, out=y)
 
     one = scalar_array(xp, 1.0, y.dtype)
-    kept: list[Any] = []  # the gradient's array, reused by a captured step
 
     def backward(g: Any) -> tuple[Any]:  # g * (1 - y * y), in one new array
-        t = reused(kept)
+        t = reused()
         t = xp.multiply(y, y, out=xp.empty_like(y) if t is None else t)  # 0-d y: an array
         xp.subtract(one, t, out=t)
-        return (keep(kept, xp.multiply(g, t, out=t)),)
+        return (keep(xp.multiply(g, t, out=t)),)
 
     return make_result(y, "tanh", (x,), backward, replay)
 
@@ -111,22 +109,22 @@ def _relu_pass(X: Any, y: Any) -> Callable[[], Any]:  # noqa: N803
 def _relu_backward(y: Any) -> Callable[[Any], tuple[Any]]:
     """``g * (y > 0)``, with the numba kernel (one pass, no bool mask) where it applies."""
     kern: list[Any] = []  # looked up on the first call
-    kept: list[Any] = []  # the gradient's array, reused by a captured step
+    masks: list[Any] = []  # y > 0, for a captured step's walks
 
     def backward(g: Any) -> tuple[Any]:
         if not kern:
             kern.append(_relu_kernels(y))
-        gx = reused(kept)
+        gx = reused()
         if kern[0] is None or g.dtype != y.dtype or g.shape != y.shape or not _numba.applies(g):
             if gx is None:
-                return (keep(kept, g * (y > 0)),)
+                return (keep(g * (y > 0)),)
             xp = backend.get_array_module(g)  # a replayed step: the mask's array kept too
-            if len(kept) == 1:
-                kept.append(xp.empty(y.shape, bool))
-            return (xp.multiply(g, xp.greater(y, 0, out=kept[1]), out=gx),)
+            if not masks:
+                masks.append(xp.empty(y.shape, bool))
+            return (xp.multiply(g, xp.greater(y, 0, out=masks[0]), out=gx),)
         gx = backend.numpy.empty_like(y) if gx is None else gx
         kern[0].relu_backward(g.reshape(-1), y.reshape(-1), gx.reshape(-1))
-        return (keep(kept, gx),)
+        return (keep(gx),)
 
     return backward
 

@@ -110,7 +110,6 @@ def bce_with_logits_mean(logits: Any, target: Any) -> Tensor:
     data = xp.empty((), dtype)
     zero, factor = scalar_array(xp, 0.0, dtype), scalar_array(xp, scale, dtype)
     numpy = xp is backend.numpy
-    kept: list[Any] = []  # the gradient's array, reused by a captured step
 
     def replay() -> None:  # target too: the caller's array, read now
         xp.multiply(Z, Y, out=softplus)  # z*y, for now
@@ -133,9 +132,9 @@ def bce_with_logits_mean(logits: Any, target: Any) -> Tensor:
         share = g * scale  # what mean's backward spreads over the elements
         gz = gy = None
         if z.requires_grad:
-            gz = _array(xp, backend.special(xp).expit(Z, out=reused(kept)))
+            gz = _array(xp, backend.special(xp).expit(Z, out=reused()))
             xp.subtract(gz, Y, out=gz)
-            keep(kept, xp.multiply(gz, share, out=gz))
+            keep(xp.multiply(gz, share, out=gz))
         if y.requires_grad:
             gy = -share * Z
         return gz, gy

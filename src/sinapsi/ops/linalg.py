@@ -117,7 +117,6 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     flat = X.ndim == 2  # (rows, in) already: no reshaping in backward
 
     WT = W.T  # noqa: N806 - one transposed view, not one per replay
-    kept: list[Any] = []  # the input gradient's array, reused by a captured step
 
     def replay() -> None:
         matmul(X, WT, out=data)
@@ -135,7 +134,7 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
         gx = None
         if x.requires_grad:  # g @ W, into the closure's own array when a captured step walks
             W = weight.data  # noqa: N806
-            gx = keep(kept, matmul(g, W, out=reused(kept)))
+            gx = keep(matmul(g, W, out=reused()))
         gw = gb = None
         if weight.requires_grad:
             gw = G.T @ X if out is None or out[1] is None else matmul(G.T, X, out=out[1])

@@ -132,10 +132,9 @@ def softmax_cross_entropy(
         elif reduction == "sum":
             data[...] = per_sample.sum()
 
-    kept: list[Any] = []  # the gradient's array, reused by a captured step
 
     def backward(g: Any) -> tuple[Any]:
-        grad = keep(kept, xp.divide(exp, total, out=reused(kept)))  # softmax
+        grad = keep(xp.divide(exp, total, out=reused()))  # softmax
         grad[rows, labels] -= 1.0
         if reduction == "none":
             grad *= g[:, None]
@@ -218,7 +217,6 @@ def batch_norm(
     if beta is not None:
         out += beta.reshape(shape)
     parents = tuple(t for t in (x, weight, bias) if isinstance(t, Tensor))
-    kept: list[Any] = []  # dx's array, reused by a captured step
 
     def replay() -> None:  # the forward's steps into its arrays, the running update included
         if training:
@@ -251,7 +249,7 @@ def batch_norm(
         elif training:  # the batch statistics depend on x too:
             # dx = gamma * inv_std * (g - mean(g) - x_hat * mean(g * x_hat))
             coef = (gx_sum * (-1.0 / n)).reshape(shape)
-            dx = keep(kept, xp.multiply(x_hat, coef, out=reused(kept)))  # x_hat * coef
+            dx = keep(xp.multiply(x_hat, coef, out=reused()))  # x_hat * coef
             dx += g
             dx -= (g_sum * (1.0 / n)).reshape(shape)
             dx *= scale.reshape(shape)
@@ -378,7 +376,6 @@ def _batch_norm_fused(
     parents = tuple(t for t in (x, weight, bias) if isinstance(t, Tensor))
     weight_grad = isinstance(weight, Tensor) and weight.requires_grad
     bias_grad = isinstance(bias, Tensor) and bias.requires_grad
-    kept: list[Any] = []  # dx's array (and kernel view), reused by a captured step
 
     def backward(g: Any) -> tuple[Any, ...]:
         G = view(g)  # noqa: N806
@@ -391,7 +388,11 @@ def _batch_norm_fused(
         if not x.requires_grad:
             grads.append(None)
         elif training:  # dx = scale * (g - mean(g) - x_hat * mean(g * x_hat))
-            dx, dx_view = keep(kept, reused(kept) or new())  # (array, kernel view)
+            dx = reused()  # a captured step's array, in X's layout: its kernel view is a view
+            dx, dx_view = new() if dx is None else (dx, view(dx))
+            if not np_.may_share_memory(dx, dx_view):  # (a layout that needed a copy)
+                dx, dx_view = new()
+            keep(dx)
             dx_of = kern.bn_dx_rows if rows else kern.bn_dx_planes
             dx_of(V, G, mean, g_sum, gx_centered, inv_std, scale, dx_view)
             grads.append(dx)

@@ -40,22 +40,22 @@ _SMALL = 4096  # up to this many elements a filled array is cheaper than a broad
 
 
 def _expand(
-    g: Any, shape: tuple[int, ...], axes: tuple[int, ...] | None, keepdims: bool, kept: list[Any]
+    g: Any, shape: tuple[int, ...], axes: tuple[int, ...] | None, keepdims: bool
 ) -> Any:
     """Broadcast a reduced gradient back to the input's ``shape``.
 
-    A read-only view for large inputs; a small input gets a filled array instead (``kept``:
-    the closure's list for :func:`reused`), because ``broadcast_to`` costs ~4 us of
+    A read-only view for large inputs; a small input gets a filled array instead (the
+    captured step's, :func:`reused`), because ``broadcast_to`` costs ~4 us of
     Python per call, the largest item of a small net's ``mean`` backward.
     """
     xp = backend.get_array_module(g)
     if axes is not None and not keepdims:
         g = xp.expand_dims(g, axes)
     if axes is None and _count(shape, None) <= _SMALL:
-        out = reused(kept)
+        out = reused()
         out = xp.empty(shape, dtype=g.dtype) if out is None else out
         out[...] = g
-        return keep(kept, out)
+        return keep(out)
     return xp.broadcast_to(g, shape)
 
 
@@ -70,14 +70,13 @@ def sum(  # noqa: A001
     data = x.data.sum(axis=axes, keepdims=keepdims)
     data = data if data.ndim else _array(data)
     state: list[Any] = []
-    kept: list[Any] = []  # the gradient's array, reused by a captured step
 
     def replay() -> None:
         prepare(state, data, x, x0)
         x.data.sum(axis=axes, keepdims=keepdims, out=data)
 
     def backward(g: Any) -> tuple[Any]:
-        return (_expand(g, shape, axes, keepdims, kept),)
+        return (_expand(g, shape, axes, keepdims),)
 
     return make_result(data, "sum", (x,), backward, replay)
 
@@ -109,7 +108,6 @@ def mean(
     data = data if data.ndim else _array(data)
     state: list[Any] = []
     factor: list[Any] = []  # scale as a 0-d array of data's dtype, made on the first replay
-    kept: list[Any] = []  # the gradient's array, reused by a captured step
 
     def replay() -> None:  # the sum into the result (laid out as the sum's own), then * scale
         xp = prepare(state, data, x, x0)
@@ -122,7 +120,7 @@ def mean(
         xp.multiply(data, factor[0], out=data)
 
     def backward(g: Any) -> tuple[Any]:
-        return (_expand(g * scale, shape, axes, keepdims, kept),)
+        return (_expand(g * scale, shape, axes, keepdims),)
 
     return make_result(data, "mean", (x,), backward, replay)
 
