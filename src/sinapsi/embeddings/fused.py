@@ -40,7 +40,7 @@ import numpy as np
 
 from .. import _numba
 from ..backend import special
-from .negative_sampling import _KERNELS
+from .negative_sampling import _KERNELS, table_rows
 
 __all__ = ["StepBuffers", "fused_sgd_step"]
 
@@ -128,17 +128,9 @@ def _row_ids(pos: np.ndarray, neg: np.ndarray, n_rows: int, buffers: StepBuffers
 def _input_rows(centers: np.ndarray, n_rows: int) -> np.ndarray:
     """The input rows as the kernels take them: integers in ``[0, n_rows)``, C-contiguous
     (negative ids count from the end, as ``np.take``'s; others raise IndexError as it does)."""
-    if centers.dtype.kind not in "iu" or centers.ndim != 1:
-        raise TypeError(f"fused_sgd_step: centers must be a 1-D integer array, got {centers.dtype}")
-    low, high = int(centers.min()), int(centers.max())
-    if low < -n_rows or high >= n_rows:
-        raise IndexError(
-            f"fused_sgd_step: centers must be in [-{n_rows}, {n_rows}) for a table of {n_rows} "
-            f"rows; got ids from {low} to {high}"
-        )
-    if low < 0:
-        centers = np.where(centers < 0, centers + n_rows, centers)
-    return np.ascontiguousarray(centers)
+    if centers.ndim != 1:
+        raise TypeError(f"fused_sgd_step: centers must be a 1-D integer array, got {centers.shape}")
+    return np.ascontiguousarray(table_rows(np, "fused_sgd_step", "centers", centers, n_rows))
 
 
 def _row_loss(scores: np.ndarray, buffers: StepBuffers) -> float:

@@ -173,18 +173,26 @@ def _row_numbers(xp: Any, pos_ids: Any, neg_ids: Any, n_rows: int) -> Any:
     ``[0, n_rows)``: negative ids count from the end, as in NumPy indexing; others raise.
     int32 where they fit, so that scipy need not convert them."""
     ids = xp.concatenate([pos_ids[:, None], neg_ids], axis=1)
+    ids = table_rows(xp, "negative_sampling_loss_rows", "ids", ids, n_rows)
+    return ids.astype(xp.int32 if n_rows < 2**31 else xp.int64, copy=False)
+
+
+def table_rows(xp: Any, owner: str, what: str, ids: Any, n_rows: int) -> Any:
+    """Integer ``ids`` as rows of a table of ``n_rows``: negative ids count from the end, as in
+    NumPy indexing; a non-integer dtype raises TypeError, an id outside ``[-n_rows, n_rows)``
+    IndexError, each naming ``owner`` and ``what``."""
     if ids.dtype.kind not in "iu":
-        raise TypeError(f"negative_sampling_loss_rows: ids must be integers, got {ids.dtype}")
+        raise TypeError(f"{owner}: {what} must be integers, got {ids.dtype}")
     if ids.size:
         low, high = int(ids.min()), int(ids.max())
         if low < -n_rows or high >= n_rows:
             raise IndexError(
-                f"negative_sampling_loss_rows: ids must be in [-{n_rows}, {n_rows}) for a table "
-                f"of {n_rows} rows; got ids from {low} to {high}"
+                f"{owner}: {what} must be in [-{n_rows}, {n_rows}) for a table of {n_rows} "
+                f"rows; got ids from {low} to {high}"
             )
         if low < 0:
             ids = xp.where(ids < 0, ids + n_rows, ids)
-    return ids.astype(xp.int32 if n_rows < 2**31 else xp.int64, copy=False)
+    return ids
 
 
 def _row_kernels(table: Any, h: Any, ids: Any) -> Any:
