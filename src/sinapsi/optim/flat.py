@@ -42,7 +42,7 @@ _KEYS: dict[type, tuple[str, ...]] = {
     Adagrad: ("sum",),
 }
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_max, _min, _abs = np.maximum.reduce, np.minimum.reduce, np.abs
+_max, _abs = np.maximum.reduce, np.abs
 
 
 class _Proxy:
@@ -380,20 +380,16 @@ def _generated_check(grp: _Group, keys: tuple[str, ...]) -> Any:
     return names["check"]
 
 
-def _within(a: Any, limit: float, scratch: Any = None) -> bool:
+def _within(a: Any, limit: float, scratch: Any) -> bool:
     """Whether every element of ``a`` has ``|x| <= limit`` (NaN: no), without warnings: one
-    numba loop, or NumPy's max of ``|a|`` (into ``scratch``, an array like ``a``), or its max
-    and min (which never overflow)."""
+    numba loop, or NumPy's max of ``|a|`` (into ``scratch``, an array like ``a``)."""
     if not a.size:
         return True
     # the loop only where it pays: loading numba costs ~50 MiB and its JIT a second, more
     # than two NumPy reductions of a small network's gradients (which SGD never needs numba for)
     ok = _numba.all_within(a, limit) if a.size >= _LOOP_FROM else None
     if ok is None:
-        if scratch is not None:
-            ok = float(_max(_abs(a, out=scratch))) <= limit  # NaN: False, as max keeps it
-        else:
-            ok = float(_max(a)) <= limit and -float(_min(a)) <= limit
+        ok = float(_max(_abs(a, out=scratch))) <= limit  # NaN: False, as max keeps it
     return ok
 
 
