@@ -62,21 +62,23 @@ def bce_with_logits(logits: Any, target: Any, pos_weight: Any = None) -> Tensor:
     z, y = _logits_and_targets(logits, target)
     xp = backend.get_array_module(z.data)
     Z, Y = z.data, y.data  # noqa: N806
-    softplus_neg_abs = xp.log1p(xp.exp(-xp.abs(Z)))
-    if pos_weight is None:
-        data = xp.maximum(Z, 0.0) - Z * Y + softplus_neg_abs
+    if pos_weight is None:  # the elements written in place, here and by every replay
+        data, softplus_neg_abs = xp.empty_like(Z), xp.empty_like(Z)
+        zero = scalar_array(xp, 0.0, Z.dtype)
+        _fill_terms(xp, Z, Y, zero, data, softplus_neg_abs)
     else:
+        softplus_neg_abs = xp.log1p(xp.exp(-xp.abs(Z)))
         pw = pos_weight.data if isinstance(pos_weight, Tensor) else xp.asarray(pos_weight, Z.dtype)
         weight = _array(xp, 1.0 + (pw - 1.0) * Y)
         data = (1.0 - Y) * Z + weight * (softplus_neg_abs + xp.maximum(-Z, 0.0))
-    if data.ndim == 0:  # NumPy scalars: 0-d arrays, which a replay refills
-        softplus_neg_abs, data = _array(xp, softplus_neg_abs), _array(xp, data)
+        if data.ndim == 0:  # NumPy scalars: 0-d arrays, which a replay refills
+            softplus_neg_abs, data = _array(xp, softplus_neg_abs), _array(xp, data)
 
     def replay() -> None:  # target and pos_weight too: arrays held by reference, read now
-        xp.log1p(xp.exp(-xp.abs(Z)), out=softplus_neg_abs)
         if pos_weight is None:
-            xp.add(xp.maximum(Z, 0.0) - Z * Y, softplus_neg_abs, out=data)
+            _fill_terms(xp, Z, Y, zero, data, softplus_neg_abs)
         else:
+            xp.log1p(xp.exp(-xp.abs(Z)), out=softplus_neg_abs)
             xp.add(1.0, (pw - 1.0) * Y, out=weight)
             xp.add((1.0 - Y) * Z, weight * (softplus_neg_abs + xp.maximum(-Z, 0.0)), out=data)
 
@@ -112,14 +114,7 @@ def bce_with_logits_mean(logits: Any, target: Any) -> Tensor:
     numpy = xp is backend.numpy
 
     def replay() -> None:  # target too: the caller's array, read now
-        xp.multiply(Z, Y, out=softplus)  # z*y, for now
-        xp.maximum(Z, zero, out=terms)
-        xp.subtract(terms, softplus, out=terms)
-        xp.abs(Z, out=softplus)
-        xp.negative(softplus, out=softplus)
-        xp.exp(softplus, out=softplus)
-        xp.log1p(softplus, out=softplus)
-        xp.add(terms, softplus, out=terms)
+        _fill_terms(xp, Z, Y, zero, terms, softplus)
         if numpy:  # ndarray.sum's own reduction, minus its Python wrapper
             xp.add.reduce(terms, axis=None, out=data)
         else:
@@ -151,3 +146,16 @@ def _logits_and_targets(logits: Any, target: Any) -> tuple[Tensor, Tensor]:
             "have the same shape."
         )
     return z, y
+
+
+def _fill_terms(xp: Any, Z: Any, Y: Any, zero: Any, terms: Any, softplus: Any) -> None:  # noqa: N803
+    """``terms = max(z, 0) - z*y + softplus`` with ``softplus = log(1 + exp(-|z|))``, both in
+    place, the operations in the expression's order (so its bits); ``zero``: a 0-d zero."""
+    xp.multiply(Z, Y, out=softplus)  # z*y, for now
+    xp.maximum(Z, zero, out=terms)
+    xp.subtract(terms, softplus, out=terms)
+    xp.abs(Z, out=softplus)
+    xp.negative(softplus, out=softplus)
+    xp.exp(softplus, out=softplus)
+    xp.log1p(softplus, out=softplus)
+    xp.add(terms, softplus, out=terms)
