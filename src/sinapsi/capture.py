@@ -354,8 +354,8 @@ class CapturedStep:
         :func:`sinapsi.autograd.run_backward` does (a node's gradients summed in the order they
         arrive; a leaf's first gradient copied into its buffer, later ones added in place).
         On the recording walk (``record``) each closure notes the result it made
-        (``ops._util.keep``) and the plan pools those arrays (:func:`_pooled`); every later walk
-        hands each closure its array (``_mode.out``) to write its result into."""
+        (``ops._util.keep``) and the plan pools those arrays (``_capture_walk.pooled``); every
+        later walk hands each closure its array (``_mode.out``) to write its result into."""
         mode = autograd._mode
         previous, mode.grad_enabled = mode.grad_enabled, False
         try:
@@ -386,11 +386,11 @@ class CapturedStep:
             else:
                 mode.out = pooled[i]
             grads = backward(g) if outs is None else backward(g, outs)
-            if made is not None:
+            if made is not None:  # the one result the closure noted, and its position
                 noted, mode.made = mode.made, None
-                where = [j for j, pg in enumerate(grads) if noted and pg is noted[0]]
-                if len(noted) == 1 and where:
-                    made[i] = (noted[0], where[0])
+                if len(noted) == 1:
+                    j = next((j for j, pg in enumerate(grads) if pg is noted[0]), None)
+                    made[i] = None if j is None else (noted[0], j)
             for j, k in nodes:
                 pg = grads[j]
                 if pg is not None:

@@ -132,7 +132,7 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
             X = x.data.reshape(rows, x.shape[-1])  # noqa: N806
             G = g.reshape(rows, g.shape[-1])  # noqa: N806
         gx = None
-        if x.requires_grad:  # g @ W, into the closure's own array when a captured step walks
+        if x.requires_grad:  # g @ W, into the captured step's pooled array where it has one
             W = weight.data  # noqa: N806
             gx = keep(matmul(g, W, out=reused()))
         gw = gb = None

@@ -39,14 +39,12 @@ __all__ = ["sum", "mean", "max", "min", "var", "logsumexp", "argmax", "argmin"]
 _SMALL = 4096  # up to this many elements a filled array is cheaper than a broadcast view
 
 
-def _expand(
-    g: Any, shape: tuple[int, ...], axes: tuple[int, ...] | None, keepdims: bool
-) -> Any:
+def _expand(g: Any, shape: tuple[int, ...], axes: tuple[int, ...] | None, keepdims: bool) -> Any:
     """Broadcast a reduced gradient back to the input's ``shape``.
 
-    A read-only view for large inputs; a small input gets a filled array instead (the
-    captured step's, :func:`reused`), because ``broadcast_to`` costs ~4 us of
-    Python per call, the largest item of a small net's ``mean`` backward.
+    A read-only view for large inputs; a small input gets a filled array instead (the captured
+    step's pooled one, :func:`reused`, where it has one), because ``broadcast_to`` costs ~4 us
+    of Python per call, the largest item of a small net's ``mean`` backward.
     """
     xp = backend.get_array_module(g)
     if axes is not None and not keepdims:
